@@ -1,0 +1,124 @@
+# vapi_pool: PostgreSQL extension (PGXS) and the vapi-shim HTTP server.
+#
+#   make               build the extension and vapi-shim
+#   make install       install the extension into the local PostgreSQL
+#   make installcheck  pg_regress + isolation specs + TAP tests (temporary instances)
+#   make test          README test command: dependencies, build, install, every suite
+#   make run           README run command: private cluster + extension + shim on :8080
+#   make bench         benchmarks (see docs/benchmarks.md)
+
+EXTENSION = vapi_pool
+# The one definition of the version is default_version in vapi_pool.control.
+EXTVERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = vapi_pool
+OBJS = \
+	extension/vapi_pool.o \
+	extension/e164.o \
+	extension/e164_parse.o \
+	extension/e164_regex.o \
+	extension/e164_metadata.o
+
+# The install script is assembled from extension/sql/*.sql; upgrade scripts
+# (vapi_pool--A--B.sql) and the frozen install scripts of earlier releases
+# live in extension/upgrade and extension/released.
+INSTALL_SQL = $(EXTENSION)--$(EXTVERSION).sql
+DATA_built = $(INSTALL_SQL)
+DATA = $(wildcard extension/upgrade/*.sql) $(wildcard extension/released/*.sql)
+
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --temp-config=$(CURDIR)/regress.conf --temp-instance=$(CURDIR)/tmp_check_regress
+ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
+ISOLATION_OPTS = --temp-config=$(CURDIR)/regress.conf --temp-instance=$(CURDIR)/tmp_check_isolation
+TAP_TESTS = 1
+PROVE_FLAGS = -I t/lib
+EXTRA_CLEAN = META.json.tmp tmp_check_regress tmp_check_isolation output_iso \
+	$(SHIM) $(ORACLE) bench/e164_bench
+
+# Test builds: assertions on, warnings are errors (as pgvector's CI does).
+TEST_CFLAGS = -DUSE_ASSERT_CHECKING -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare
+PG_CPPFLAGS = -I$(srcdir)/extension -DEXTVERSION=\"$(EXTVERSION)\"
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# ---------------------------------------------------------------- install script
+
+$(INSTALL_SQL): $(sort $(wildcard extension/sql/*.sql))
+	cat $^ > $@
+
+# META.json is generated from META.json.in so that the version is defined once;
+# `make check-generated` fails if the committed copy is stale.
+META.json: META.json.in $(EXTENSION).control
+	sed 's/@EXTVERSION@/$(EXTVERSION)/g' $< > $@
+
+# ---------------------------------------------------------------- vapi-shim
+
+SHIM = shim/vapi-shim
+SHIM_SRCS = $(sort $(wildcard shim/*.c))
+SHIM_PKGS = libh2o-evloop jansson libcurl libpq openssl
+SHIM_CFLAGS = -std=gnu99 -O2 -g -Wall -Wextra -Wno-unused-parameter $(SHIM_WERROR) \
+	-DH2O_USE_LIBUV=0 -DEXTVERSION='"$(EXTVERSION)"' $(shell pkg-config --cflags $(SHIM_PKGS))
+SHIM_LIBS = $(shell pkg-config --libs $(SHIM_PKGS)) -lpthread -lz
+SHIM_BINDIR ?= /usr/local/bin
+
+all: $(SHIM)
+
+$(SHIM): $(SHIM_SRCS) $(wildcard shim/*.h) $(EXTENSION).control
+	$(CC) $(SHIM_CFLAGS) -o $@ $(SHIM_SRCS) $(SHIM_LIBS)
+
+install: install-shim
+install-shim: $(SHIM)
+	$(INSTALL_PROGRAM) $(SHIM) '$(DESTDIR)$(SHIM_BINDIR)/vapi-shim'
+
+# ---------------------------------------------------------------- test programs
+
+E164_CORE = extension/e164_parse.c extension/e164_regex.c extension/e164_metadata.c
+ORACLE = t/e164/e164-oracle
+
+$(ORACLE): t/e164/oracle.cc
+	$(CXX) -O2 -std=c++17 -o $@ $< -lphonenumber
+
+test-programs: $(SHIM) $(ORACLE)
+
+# Regenerate the committed generated files and fail if anything changed.
+check-generated:
+	/usr/bin/python3 extension/gen_e164_metadata.py > extension/e164_metadata.c.new
+	cmp extension/e164_metadata.c extension/e164_metadata.c.new || \
+		{ echo "extension/e164_metadata.c is stale: run make regenerate"; exit 1; }
+	rm -f extension/e164_metadata.c.new
+	sed 's/@EXTVERSION@/$(EXTVERSION)/g' META.json.in | cmp META.json - || \
+		{ echo "META.json is stale: run make META.json"; exit 1; }
+
+regenerate:
+	/usr/bin/python3 extension/gen_e164_metadata.py > extension/e164_metadata.c
+	$(MAKE) -B META.json
+
+# The TAP tests find the built shim and test programs through these.
+export VAPI_SHIM = $(CURDIR)/$(SHIM)
+export E164_ORACLE = $(CURDIR)/$(ORACLE)
+
+# The three suites of installcheck, one at a time (scripts/test.sh counts each).
+installcheck-regress:
+	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS)
+
+installcheck-isolation:
+	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)
+
+installcheck-tap:
+	$(prove_installcheck)
+
+# ---------------------------------------------------------------- the README's commands
+
+# Both scripts install missing Debian packages first.
+test:
+	bash scripts/test.sh
+
+run:
+	bash scripts/run.sh
+
+bench:
+	bash bench/run.sh
+
+.PHONY: installcheck-regress installcheck-isolation installcheck-tap install-shim test-programs check-generated regenerate test run bench

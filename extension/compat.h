@@ -1,0 +1,28 @@
+/*
+ * compat.h
+ *	  Every PostgreSQL version guard of vapi_pool, kept in one place.
+ *
+ * Supported: PostgreSQL 14 to 17.
+ */
+#ifndef VAPI_POOL_COMPAT_H
+#define VAPI_POOL_COMPAT_H
+
+#include "postgres.h"
+
+#if PG_VERSION_NUM < 140000
+#error "vapi_pool requires PostgreSQL 14 or later"
+#endif
+
+/*
+ * Soft input errors (pg_input_is_valid) arrived in PostgreSQL 16; before
+ * that an input function can only throw.
+ */
+#if PG_VERSION_NUM >= 160000
+#include "nodes/miscnodes.h"
+#define VP_INPUT_ERROR(escontext, ...) ereturn((escontext), (Datum) 0, __VA_ARGS__)
+#else
+#define VP_INPUT_ERROR(escontext, ...) \
+	do { ereport(ERROR, __VA_ARGS__); pg_unreachable(); } while (0)
+#endif
+
+#endif							/* VAPI_POOL_COMPAT_H */

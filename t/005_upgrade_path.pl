@@ -1,0 +1,55 @@
+# Every released version of vapi_pool can be updated to the current one, and
+# the result is the same set of objects, with the same definitions, as a fresh
+# install of the current version (the pg_cron pattern: CREATE EXTENSION ...
+# VERSION, then ALTER EXTENSION ... UPDATE).
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use VapiPoolTest qw(new_vapi_node);
+
+my $node = new_vapi_node('upgrade', create => 0);
+
+# A description of every object the extension owns, with its definition.
+my $describe = q{
+SELECT string_agg(descr, E'\n' ORDER BY descr) FROM (
+  SELECT pg_describe_object(d.classid, d.objid, d.objsubid)
+         || CASE WHEN d.classid = 'pg_proc'::regclass
+                 THEN ' => ' || md5(pg_get_functiondef(d.objid)) ELSE '' END
+         || CASE WHEN d.classid = 'pg_class'::regclass
+                 THEN ' => ' || coalesce((SELECT string_agg(a.attname || ':' || format_type(a.atttypid, a.atttypmod), ',' ORDER BY a.attnum)
+                                          FROM pg_attribute a WHERE a.attrelid = d.objid AND a.attnum > 0 AND NOT a.attisdropped), '')
+                 ELSE '' END AS descr
+  FROM pg_depend d
+  JOIN pg_extension e ON d.refclassid = 'pg_extension'::regclass AND d.refobjid = e.oid
+  WHERE e.extname = 'vapi_pool' AND d.deptype = 'e') s
+};
+
+my $default = $node->safe_psql('postgres',
+	"SELECT default_version FROM pg_available_extensions WHERE name = 'vapi_pool'");
+like($default, qr/^\d+\.\d+\.\d+$/, "default version $default is available");
+
+$node->safe_psql('postgres', 'CREATE DATABASE fresh');
+$node->safe_psql('fresh', 'CREATE EXTENSION vapi_pool CASCADE');
+my $fresh = $node->safe_psql('fresh', $describe);
+isnt($fresh, '', 'a fresh install owns objects');
+
+my @versions = split /\n/, $node->safe_psql('postgres',
+	"SELECT version FROM pg_available_extension_versions WHERE name = 'vapi_pool' ORDER BY string_to_array(version, '.')::int[]");
+ok(scalar(@versions) >= 1, 'released versions: ' . join(', ', @versions));
+
+foreach my $v (@versions)
+{
+	(my $db = "from_$v") =~ s/\./_/g;
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, "CREATE EXTENSION vapi_pool VERSION '$v' CASCADE");
+	$node->safe_psql($db, 'ALTER EXTENSION vapi_pool UPDATE');
+	is($node->safe_psql($db, "SELECT extversion FROM pg_extension WHERE extname = 'vapi_pool'"),
+		$default, "$v updates to $default");
+	is($node->safe_psql($db, $describe), $fresh,
+		"$v updated to $default has the objects of a fresh $default install");
+}
+
+$node->stop;
+done_testing();

@@ -1,0 +1,49 @@
+# VapiPoolTest.pm
+#   Shared set-up for vapi_pool's TAP tests: a temporary PostgreSQL node with
+#   pg_cron preloaded and the extension created, plus paths to built binaries.
+package VapiPoolTest;
+
+use strict;
+use warnings;
+use Exporter 'import';
+use File::Basename qw(dirname);
+use Cwd qw(abs_path);
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+
+our @EXPORT_OK = qw(new_vapi_node source_dir shim_binary);
+
+# Top of the source tree (t/lib/.. /..).
+sub source_dir
+{
+	return abs_path(dirname(__FILE__) . '/../..');
+}
+
+# The vapi-shim binary built by `make`.
+sub shim_binary
+{
+	return $ENV{VAPI_SHIM} // source_dir() . '/shim/vapi-shim';
+}
+
+# Start a node named $name with pg_cron preloaded and CREATE EXTENSION
+# vapi_pool CASCADE run in database postgres (unless create => 0).
+sub new_vapi_node
+{
+	my ($name, %opts) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init(allows_streaming => 0);
+	$node->append_conf('postgresql.conf', <<'CONF');
+shared_preload_libraries = 'pg_cron'
+cron.database_name = 'postgres'
+cron.use_background_workers = on
+max_worker_processes = 20
+log_min_messages = warning
+CONF
+	$node->append_conf('postgresql.conf', $opts{conf}) if $opts{conf};
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE EXTENSION vapi_pool CASCADE')
+	  unless defined $opts{create} && !$opts{create};
+	return $node;
+}
+
+1;

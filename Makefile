@@ -39,9 +39,16 @@ EXTRA_CLEAN = META.json.tmp tmp_check_regress tmp_check_isolation output_iso \
 TEST_CFLAGS = -DUSE_ASSERT_CHECKING -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare
 PG_CPPFLAGS = -I$(srcdir)/extension -DEXTVERSION=\"$(EXTVERSION)\"
 
-PG_CONFIG ?= pg_config
-PGXS := $(shell $(PG_CONFIG) --pgxs)
+# PostgreSQL 15 by default (Debian may put another major version's pg_config on PATH).
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
+else
+# Without the server headers only `make test` and `make run` work: they install them.
+all install installcheck:
+	@echo "PostgreSQL 15 server development files not found: 'make test' or 'make run' installs them."; exit 1
+endif
 
 # ---------------------------------------------------------------- install script
 

@@ -23,7 +23,7 @@
 
 #define MIN_LENGTH_FOR_NSN	2
 #define MAX_LENGTH_FOR_NSN	17
-#define MAX_INPUT_LENGTH	250
+#define MAX_DIGITS_READ		250		/* more digits never make a possible number */
 #define MAX_COUNTRY_CODE_LENGTH 3
 
 /* Result of comparing a length with a region's possible lengths. */
@@ -39,7 +39,7 @@ typedef enum LengthResult
 /* A bounded digit string being worked on. */
 typedef struct Digits
 {
-	char		d[MAX_INPUT_LENGTH + 1];
+	char		d[MAX_DIGITS_READ + 1];
 	int			len;
 } Digits;
 
@@ -47,8 +47,14 @@ typedef struct Digits
 static inline bool
 is_separator(char c)
 {
-	return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' ||
-		c == '/' || c == '\t';
+	return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/';
+}
+
+/* White space allowed around a number (not inside it). */
+static inline bool
+is_outer_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
 /* libphonenumber's TestNumberLength for the general description. */
@@ -148,7 +154,7 @@ strip_national_prefix(const E164Region *md, Digits *num)
 
 			n = expand_transform(md->national_prefix_transform_rule, num->d,
 								 caps, ngroups, out.d, (int) sizeof(out.d));
-			if (n < 0 || n + (num->len - matched) > MAX_INPUT_LENGTH)
+			if (n < 0 || n + (num->len - matched) > MAX_DIGITS_READ)
 				return false;
 			memcpy(out.d + n, num->d + matched, num->len - matched);
 			out.len = n + num->len - matched;
@@ -244,8 +250,11 @@ strip_own_country_code(const E164Region *md, Digits *num)
 }
 
 /*
- * Read input into digits: an optional run of leading + signs, then digits
- * and separators.  Returns E164_OK or the character error.
+ * Read input into digits: surrounding white space, an optional run of
+ * leading + signs, then digits and separators.  As libphonenumber's
+ * ExtractPossibleNumber does, separators before the first + or digit and
+ * anything but digits after the last digit (such as a stray "+") are
+ * dropped.  Returns E164_OK or the character error.
  */
 static E164Status
 read_digits(const char *input, size_t len, Digits *num, bool *has_plus,
@@ -255,10 +264,9 @@ read_digits(const char *input, size_t len, Digits *num, bool *has_plus,
 
 	num->len = 0;
 	*has_plus = false;
-	if (len > MAX_INPUT_LENGTH)
-		return E164_ERR_TOO_LONG_NSN;
-	/* leading separators (e.g. "(+1) ...") carry no meaning */
-	while (i < len && is_separator(input[i]))
+	while (len > 0 && is_outer_space(input[len - 1]))
+		len--;
+	while (i < len && (is_outer_space(input[i]) || is_separator(input[i])))
 		i++;
 	while (i < len && input[i] == '+')
 	{
@@ -270,10 +278,23 @@ read_digits(const char *input, size_t len, Digits *num, bool *has_plus,
 		char		c = input[i];
 
 		if (c >= '0' && c <= '9')
+		{
+			if (num->len == MAX_DIGITS_READ)
+				return E164_ERR_TOO_LONG_NSN;
 			num->d[num->len++] = c;
+		}
 		else if (c == '+')
-			return E164_ERR_NOT_A_NUMBER;
-		else if (!is_separator(c) && c != '\n' && c != '\r')
+		{
+			/* a + after the digits is trailing junk only if nothing follows */
+			size_t		j = i;
+
+			while (j < len && (input[j] == '+' || is_separator(input[j])))
+				j++;
+			if (j < len || num->len == 0)
+				return E164_ERR_NOT_A_NUMBER;
+			break;
+		}
+		else if (!is_separator(c))
 		{
 			out->bad_char = c;
 			return E164_ERR_BAD_CHARACTER;
@@ -283,6 +304,32 @@ read_digits(const char *input, size_t len, Digits *num, bool *has_plus,
 	if (num->len < MIN_LENGTH_FOR_NSN)
 		return E164_ERR_NOT_A_NUMBER;
 	return E164_OK;
+}
+
+/*
+ * libphonenumber's MaybeExtractCountryCode for a number read without a +:
+ * an IDD prefix then a calling code, or the region's own calling code, or
+ * (returning 0) nothing.  *status is set when an IDD prefix was found but no
+ * valid calling code follows it.
+ */
+static int
+country_code_without_plus(const E164Region *region_md, Digits *num,
+						  E164Number *out, E164Status *status)
+{
+	int			country_code;
+
+	*status = E164_OK;
+	if (!strip_idd(region_md, num))
+		return strip_own_country_code(region_md, num);
+	if (num->len <= MIN_LENGTH_FOR_NSN)
+	{
+		*status = E164_ERR_TOO_SHORT_AFTER_IDD;
+		return 0;
+	}
+	country_code = extract_country_code(num, &out->bad_country_code);
+	if (country_code == 0)
+		*status = E164_ERR_INVALID_COUNTRY_CODE;
+	return country_code;
 }
 
 /* See e164_parse.h. */
@@ -312,25 +359,43 @@ e164_parse(const char *input, size_t len, const char *default_region,
 		return E164_ERR_NO_PLUS;
 
 	/* country calling code: after +, after an IDD prefix, or implied */
-	if (has_plus || strip_idd(region_md, &num))
+	if (has_plus)
 	{
+		Digits		after_plus = num;
+
 		if (num.len <= MIN_LENGTH_FOR_NSN)
 			return E164_ERR_TOO_SHORT_AFTER_IDD;
 		country_code = extract_country_code(&num, &out->bad_country_code);
 		if (country_code == 0)
-			return E164_ERR_INVALID_COUNTRY_CODE;
-		md = e164_region_for_country_code(country_code);
+		{
+			E164Status	ignored;
+			int			tried = out->bad_country_code;
+
+			/*
+			 * Like libphonenumber, read "+00 44 ..." once more without the +:
+			 * people put a + before their own international prefix.
+			 */
+			if (region_md == NULL)
+				return E164_ERR_INVALID_COUNTRY_CODE;
+			num = after_plus;
+			country_code = country_code_without_plus(region_md, &num, out, &ignored);
+			out->bad_country_code = tried;
+			if (country_code == 0)
+				return E164_ERR_INVALID_COUNTRY_CODE;
+		}
 	}
 	else
 	{
-		country_code = strip_own_country_code(region_md, &num);
-		if (country_code != 0)
-			md = e164_region_for_country_code(country_code);
-		else
-		{
-			md = region_md;
-			country_code = region_md->country_code;
-		}
+		country_code = country_code_without_plus(region_md, &num, out, &status);
+		if (status != E164_OK)
+			return status;
+	}
+	if (country_code != 0)
+		md = e164_region_for_country_code(country_code);
+	else
+	{
+		md = region_md;
+		country_code = region_md->country_code;
 	}
 
 	if (num.len < MIN_LENGTH_FOR_NSN)

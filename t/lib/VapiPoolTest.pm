@@ -13,6 +13,16 @@ use PostgreSQL::Test::Utils;
 
 our @EXPORT_OK = qw(new_vapi_node source_dir shim_binary);
 
+# PostgreSQL::Test::Cluster runs $PG_REGRESS --config-auth when it creates a
+# node; `make installcheck` sets it, a bare `prove` does not.
+if (!$ENV{PG_REGRESS})
+{
+	my $pgxs = `pg_config --pgxs`;
+	chomp $pgxs;
+	(my $pg_regress = $pgxs) =~ s{/src/makefiles/pgxs\.mk$}{/src/test/regress/pg_regress};
+	$ENV{PG_REGRESS} = $pg_regress if $pgxs ne '' && -x $pg_regress;
+}
+
 # Top of the source tree (t/lib/.. /..).
 sub source_dir
 {

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The README's run command (make run): install missing packages, build and
+# install the extension, start a private PostgreSQL 15 cluster under .run/
+# (pg_cron preloaded, reachable only through a Unix socket in .run/), create or
+# update the extension, and run vapi-shim in the foreground on
+# VAPI_POOL_LISTEN (default 127.0.0.1:8080).  Ctrl-C stops both.  Running it
+# again reuses the cluster.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+# shellcheck source=deps.sh
+source scripts/deps.sh
+install_deps
+
+echo "== build and install"
+make -s PG_CONFIG="$PG_CONFIG" all
+as_root make -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+
+rundir="$top/.run"
+pgdata="$rundir/pgdata"
+pgport=${VAPI_POOL_PGPORT:-54329}
+dbname=vapi_pool
+bindir=$("$PG_CONFIG" --bindir)
+mkdir -p "$rundir"
+
+# PostgreSQL will not run as root: as root, the cluster belongs to postgres.
+pg=()
+if [ "$(id -u)" -eq 0 ]; then
+	chown postgres "$rundir"
+	if ! runuser -u postgres -- test -w "$rundir"; then
+		echo "error: user postgres cannot reach $rundir; clone the repository where postgres can read it (e.g. under /srv or /tmp)" >&2
+		exit 1
+	fi
+	pg=(runuser -u postgres --)
+fi
+chmod 700 "$rundir"
+
+if [ ! -f "$pgdata/PG_VERSION" ]; then
+	echo "== creating the cluster in $pgdata"
+	"${pg[@]}" "$bindir/initdb" -D "$pgdata" -U postgres --auth=peer --auth-local=trust --auth-host=reject \
+		--encoding=UTF8 --locale=C.UTF-8 >"$rundir/initdb.log"
+	cat >>"$pgdata/postgresql.conf" <<CONF
+# vapi_pool private cluster (scripts/run.sh)
+listen_addresses = ''
+unix_socket_directories = '$rundir'
+port = $pgport
+shared_preload_libraries = 'pg_cron'
+cron.database_name = '$dbname'
+cron.use_background_workers = on
+max_worker_processes = 20
+CONF
+fi
+
+stop_all()
+{
+	trap - INT TERM EXIT
+	[ -n "${shim_pid:-}" ] && kill -TERM "$shim_pid" 2>/dev/null && wait "$shim_pid" 2>/dev/null || true
+	echo "== stopping PostgreSQL"
+	"${pg[@]}" "$bindir/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+if ! "${pg[@]}" "$bindir/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
+	echo "== starting PostgreSQL (socket $rundir, port $pgport; log $rundir/postgresql.log)"
+	"${pg[@]}" "$bindir/pg_ctl" -D "$pgdata" -l "$rundir/postgresql.log" -w start >/dev/null
+fi
+trap stop_all INT TERM EXIT
+
+psql_run() { "${pg[@]}" "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$rundir" -p "$pgport" -U postgres "$@"; }
+psql_run -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$dbname'" | grep -q 1 ||
+	psql_run -d postgres -c "CREATE DATABASE $dbname"
+psql_run -d "$dbname" -c "CREATE EXTENSION IF NOT EXISTS vapi_pool CASCADE" \
+	-c "ALTER EXTENSION vapi_pool UPDATE"
+echo "== extension vapi_pool $(psql_run -d "$dbname" -tAc "SELECT extversion FROM pg_extension WHERE extname = 'vapi_pool'") in database $dbname"
+echo "   psql: psql -h $rundir -p $pgport -U postgres $dbname"
+
+# Webhook secrets: a fresh random value on first run, kept in .run/secrets.env
+# (mode 600) unless the environment provides one.
+secrets="$rundir/secrets.env"
+if [ ! -f "$secrets" ]; then
+	umask 077
+	{
+		echo "VAPI_POOL_VAPI_SECRET=$(openssl rand -hex 24)"
+		echo "VAPI_POOL_INSTANTLY_SECRET=$(openssl rand -hex 24)"
+		echo "VAPI_POOL_CAL_WEBHOOK_SECRET=$(openssl rand -hex 24)"
+	} >"$secrets"
+	echo "== generated development webhook secrets in $secrets"
+fi
+while IFS='=' read -r key value; do
+	[ -n "$key" ] && [ -z "${!key:-}" ] && export "$key=$value"
+done <"$secrets"
+
+export VAPI_POOL_DATABASE_URL=${VAPI_POOL_DATABASE_URL:-"host=$rundir port=$pgport dbname=$dbname user=postgres application_name=vapi-shim"}
+echo "== starting vapi-shim on ${VAPI_POOL_LISTEN:-127.0.0.1:8080} (Ctrl-C stops it and PostgreSQL)"
+"$top/shim/vapi-shim" &
+shim_pid=$!
+set +e
+wait "$shim_pid"
+status=$?
+shim_pid=
+stop_all
+exit "$status"

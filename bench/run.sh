@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# make bench: build and install, start a throwaway PostgreSQL 15 cluster with
+# pg_cron and vapi_pool, run every benchmark in bench/ against it, and print
+# each one's ratio against the baseline it measures in the same run.
+# Results and commands are recorded by hand in docs/benchmarks.md.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+# shellcheck source=../scripts/deps.sh
+source scripts/deps.sh
+install_deps
+make -s PG_CONFIG="$PG_CONFIG" all
+as_root make -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+bindir=$("$PG_CONFIG" --bindir)
+
+work=$(mktemp -d /tmp/vapi_pool-bench.XXXXXX)
+pg=()
+if [ "$(id -u)" -eq 0 ]; then
+	chown postgres "$work"
+	pg=(runuser -u postgres --)
+fi
+port=${BENCH_PGPORT:-54339}
+"${pg[@]}" "$bindir/initdb" -D "$work/data" -U postgres --auth=trust >/dev/null
+cat >>"$work/data/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$work'
+port = $port
+shared_preload_libraries = 'pg_cron'
+cron.database_name = 'postgres'
+max_connections = 200
+shared_buffers = '1GB'
+fsync = on
+CONF
+"${pg[@]}" "$bindir/pg_ctl" -D "$work/data" -l "$work/postgresql.log" -w start >/dev/null
+cleanup()
+{
+	"${pg[@]}" "$bindir/pg_ctl" -D "$work/data" -m fast -w stop >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+export PGHOST=$work PGPORT=$port PGUSER=postgres PGDATABASE=postgres
+psql -X -q -c 'CREATE EXTENSION vapi_pool CASCADE'
+
+echo "######## e164: parse throughput vs libphonenumber (bench/e164_bench.sh)"
+bash bench/e164_bench.sh

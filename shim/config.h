@@ -1,0 +1,62 @@
+/*
+ * config.h
+ *	  vapi-shim options: every option is a --flag and a VAPI_POOL_* variable.
+ *
+ * The command-line flag wins over the environment variable, which wins over
+ * the built-in default.  An empty value counts as "not set".
+ */
+#ifndef VAPI_SHIM_CONFIG_H
+#define VAPI_SHIM_CONFIG_H
+
+#include <stddef.h>
+
+#ifndef EXTVERSION
+#error "EXTVERSION must be defined, e.g. -DEXTVERSION='\"0.1.0\"'"
+#endif
+
+#define SHIM_VERSION EXTVERSION
+
+/* how Vapi webhooks prove they come from Vapi */
+typedef enum vapi_auth_mode
+{
+	VAPI_AUTH_SECRET,			/* x-vapi-secret header */
+	VAPI_AUTH_BEARER,			/* Authorization: Bearer <secret> */
+	VAPI_AUTH_HMAC				/* HMAC signature of the body */
+} vapi_auth_mode;
+
+typedef struct shim_config
+{
+	const char *database_url;	/* libpq conninfo string or URI */
+	const char *listen;			/* host:port as given */
+	char	   *listen_host;	/* parsed host ("" = all interfaces) */
+	int			listen_port;	/* parsed port */
+	vapi_auth_mode vapi_auth;
+	const char *vapi_secret;	/* required */
+	const char *vapi_secret_previous;	/* optional, for rotation */
+	const char *intake_assistant_id;
+	const char *connector_assistant_id;
+	const char *instantly_header;
+	const char *instantly_secret;	/* optional; unset = route refuses */
+	const char *cal_webhook_secret; /* optional; unset = route refuses */
+	const char *vapi_api_key;	/* optional; unset = outbound calls held */
+	const char *vapi_base_url;
+	const char *cal_api_key;
+	const char *cal_base_url;
+	size_t		max_body;		/* largest accepted request body, bytes */
+} shim_config;
+
+/* what config_load() decided */
+typedef enum config_result
+{
+	CONFIG_OK,					/* run the server */
+	CONFIG_EXIT_SUCCESS,		/* --help or --version was printed */
+	CONFIG_EXIT_USAGE			/* bad option or value; message printed */
+} config_result;
+
+#define SHIM_EXIT_USAGE 2
+
+extern config_result config_load(shim_config *cfg, int argc, char **argv);
+extern const char *config_vapi_auth_name(vapi_auth_mode mode);
+extern void config_log_summary(const shim_config *cfg);
+
+#endif							/* VAPI_SHIM_CONFIG_H */

@@ -1,0 +1,301 @@
+/*
+ * health.c
+ *	  Database reachability, probed off the event loop by a small thread.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "health.h"
+#include "log.h"
+
+#define PROBE_INTERVAL_MS 1000	/* time between probes */
+#define PROBE_CONNECT_TIMEOUT "2"	/* libpq connect_timeout, seconds */
+#define PROBE_QUERY_TIMEOUT_MS 2000 /* longest wait for the probe query */
+#define PROBE_STALE_SECS 10		/* a success older than this no longer counts */
+
+#define PROBE_QUERY \
+	"SELECT 1, (SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'vapi_pool')"
+
+static struct
+{
+	pthread_t	thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wakeup;
+	int			started;
+	int			checked;		/* protected by lock; a probe has finished */
+	int			stopping;		/* protected by lock */
+	char	   *conninfo;
+	health_status status;		/* protected by lock */
+	struct timespec last_ok;	/* protected by lock; when status was last confirmed */
+}			prober = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.status = {.reachable = 0, .error = "not checked yet"},
+};
+
+/* Milliseconds on the monotonic clock. */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Copy a libpq message as one printable ASCII line (JSON- and log-safe). */
+static void
+copy_error(char *dst, size_t dstlen, const char *src)
+{
+	size_t		len = 0;
+	int			space = 0;
+
+	for (; *src && len + 1 < dstlen; src++)
+	{
+		unsigned char c = (unsigned char) *src;
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+		{
+			space = len > 0;
+			continue;
+		}
+		if (space && len + 2 < dstlen)
+			dst[len++] = ' ';
+		space = 0;
+		dst[len++] = (c >= 0x20 && c < 0x7f) ? (char) c : '?';
+	}
+	dst[len] = '\0';
+}
+
+/* Publish a probe outcome; log only when reachability changes. */
+static void
+publish(int reachable, const char *error, const char *extversion)
+{
+	health_status *st = &prober.status;
+	char		msg[HEALTH_ERROR_MAX] = "";
+	int			changed;
+
+	if (!reachable)
+		copy_error(msg, sizeof(msg), error ? error : "unknown error");
+
+	pthread_mutex_lock(&prober.lock);
+	changed = !prober.checked || st->reachable != reachable;
+	prober.checked = 1;
+	st->reachable = reachable;
+	memcpy(st->error, msg, sizeof(msg));
+	if (reachable)
+		clock_gettime(CLOCK_MONOTONIC, &prober.last_ok);
+	st->has_extension = extversion != NULL;
+	snprintf(st->extension, sizeof(st->extension), "%s", extversion ? extversion : "");
+	pthread_mutex_unlock(&prober.lock);
+
+	if (changed && reachable)
+		shim_log(SHIM_LOG_INFO, "database reachable (vapi_pool extension %s)",
+				 extversion ? extversion : "not installed");
+	else if (changed)
+		shim_log(SHIM_LOG_WARNING, "database unreachable: %s", msg);
+}
+
+/* Open the probe connection; on failure publish why and return NULL. */
+static PGconn *
+probe_connect(void)
+{
+	const char *const keys[] = {"dbname", "connect_timeout", "application_name", NULL};
+	const char *const vals[] = {prober.conninfo, PROBE_CONNECT_TIMEOUT, "vapi-shim health", NULL};
+	PGconn	   *conn = PQconnectdbParams(keys, vals, 1);
+
+	if (conn == NULL)
+	{
+		publish(0, "out of memory", NULL);
+		return NULL;
+	}
+	if (PQstatus(conn) != CONNECTION_OK)
+	{
+		publish(0, PQerrorMessage(conn), NULL);
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+/* Wait until the query result is ready, at most PROBE_QUERY_TIMEOUT_MS. */
+static int
+wait_for_result(PGconn *conn, const char **error)
+{
+	long long	deadline = now_ms() + PROBE_QUERY_TIMEOUT_MS;
+
+	while (PQisBusy(conn))
+	{
+		struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
+		long long	left = deadline - now_ms();
+		int			rc;
+
+		if (left <= 0)
+		{
+			*error = "health query timed out";
+			return -1;
+		}
+		rc = poll(&pfd, 1, (int) left);
+		if (rc < 0 && errno != EINTR)
+		{
+			*error = strerror(errno);
+			return -1;
+		}
+		if (rc > 0 && !PQconsumeInput(conn))
+		{
+			*error = PQerrorMessage(conn);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Run the probe query on conn; publish the outcome; return 0 if it worked. */
+static int
+probe_query(PGconn *conn)
+{
+	const char *error = NULL;
+	PGresult   *res;
+	int			ok = 0;
+
+	if (!PQsendQuery(conn, PROBE_QUERY))
+	{
+		publish(0, PQerrorMessage(conn), NULL);
+		return -1;
+	}
+	if (wait_for_result(conn, &error) != 0)
+	{
+		publish(0, error, NULL);
+		return -1;
+	}
+
+	res = PQgetResult(conn);
+	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+	{
+		publish(1, NULL, PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1));
+		ok = 1;
+	}
+	else
+		publish(0, res ? PQresultErrorMessage(res) : PQerrorMessage(conn), NULL);
+	PQclear(res);
+
+	/* drain; the connection must be idle before the next query */
+	while ((res = PQgetResult(conn)) != NULL)
+		PQclear(res);
+	return ok ? 0 : -1;
+}
+
+/* Thread body: probe, sleep about a second, repeat until health_stop(). */
+static void *
+prober_main(void *arg)
+{
+	PGconn	   *conn = NULL;
+
+	for (;;)
+	{
+		struct timespec until;
+
+		if (conn == NULL)
+			conn = probe_connect();
+		if (conn != NULL && probe_query(conn) != 0)
+		{
+			/* broken or stuck: drop it, reconnect on the next round */
+			PQfinish(conn);
+			conn = NULL;
+		}
+
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += PROBE_INTERVAL_MS / 1000;
+		until.tv_nsec += (long) (PROBE_INTERVAL_MS % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L)
+		{
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+
+		pthread_mutex_lock(&prober.lock);
+		while (!prober.stopping &&
+			   pthread_cond_timedwait(&prober.wakeup, &prober.lock, &until) != ETIMEDOUT)
+			;
+		if (prober.stopping)
+		{
+			pthread_mutex_unlock(&prober.lock);
+			break;
+		}
+		pthread_mutex_unlock(&prober.lock);
+	}
+
+	if (conn != NULL)
+		PQfinish(conn);
+	return NULL;
+}
+
+/* Start the prober thread (signals stay with the main thread). */
+int
+health_start(const char *conninfo)
+{
+	pthread_condattr_t attr;
+	sigset_t	all,
+				old;
+	int			rc;
+
+	prober.conninfo = strdup(conninfo);
+	if (prober.conninfo == NULL)
+		return -1;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&prober.wakeup, &attr);
+	pthread_condattr_destroy(&attr);
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&prober.thread, NULL, prober_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+	{
+		shim_log(SHIM_LOG_ERROR, "could not start the health prober: %s", strerror(rc));
+		return -1;
+	}
+	prober.started = 1;
+	return 0;
+}
+
+/* Ask the prober to finish and wait for it (at most one connect timeout). */
+void
+health_stop(void)
+{
+	if (!prober.started)
+		return;
+	pthread_mutex_lock(&prober.lock);
+	prober.stopping = 1;
+	pthread_cond_signal(&prober.wakeup);
+	pthread_mutex_unlock(&prober.lock);
+	pthread_join(prober.thread, NULL);
+	prober.started = 0;
+}
+
+/* Copy the latest published status; a success gone stale counts as failure. */
+void
+health_snapshot(health_status *out)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&prober.lock);
+	*out = prober.status;
+	if (out->reachable && now.tv_sec - prober.last_ok.tv_sec > PROBE_STALE_SECS)
+	{
+		out->reachable = 0;
+		snprintf(out->error, sizeof(out->error),
+				 "health probe has not completed for over %d seconds", PROBE_STALE_SECS);
+	}
+	pthread_mutex_unlock(&prober.lock);
+}

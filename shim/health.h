@@ -1,0 +1,28 @@
+/*
+ * health.h
+ *	  Database reachability, probed off the event loop by a small thread.
+ *
+ * The prober thread keeps one libpq connection, runs a trivial query about
+ * once per second (reconnecting when the connection breaks) and publishes
+ * the outcome under a mutex.  HTTP handlers only ever read the published
+ * snapshot, so the event loop never waits for the database.
+ */
+#ifndef VAPI_SHIM_HEALTH_H
+#define VAPI_SHIM_HEALTH_H
+
+#define HEALTH_ERROR_MAX 256
+#define HEALTH_EXTVERSION_MAX 64
+
+typedef struct health_status
+{
+	int			reachable;		/* last probe succeeded (and is recent) */
+	char		error[HEALTH_ERROR_MAX];	/* why not, when !reachable */
+	int			has_extension;	/* vapi_pool is installed */
+	char		extension[HEALTH_EXTVERSION_MAX];	/* its extversion */
+} health_status;
+
+extern int	health_start(const char *conninfo);
+extern void health_stop(void);
+extern void health_snapshot(health_status *out);
+
+#endif							/* VAPI_SHIM_HEALTH_H */

@@ -1,0 +1,367 @@
+/*
+ * http_server.c
+ *	  The h2o HTTP/1.1 server of vapi-shim: listener, routing, JSON answers.
+ *
+ * One handler on "/" routes every request by exact path.  Every answer,
+ * including errors produced by h2o itself (such as 413), is JSON.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <h2o.h>
+#include <jansson.h>
+
+#include "health.h"
+#include "http_server.h"
+#include "log.h"
+#include "webhooks.h"
+
+/* the request handler: h2o_handler_t plus what routing needs */
+typedef struct shim_handler
+{
+	h2o_handler_t super;
+	const shim_config *cfg;
+} shim_handler;
+
+/* turns h2o's own plain-text error answers into JSON */
+typedef struct json_error_filter
+{
+	h2o_filter_t super;
+} json_error_filter;
+
+/* output stream replacing a plain-text error body by a JSON one */
+typedef struct json_error_ostream
+{
+	h2o_ostream_t super;
+	h2o_iovec_t body;
+} json_error_ostream;
+
+#define METHOD_GET	0x1
+#define METHOD_HEAD 0x2
+#define METHOD_POST 0x4
+
+/* Which METHOD_* bit a request method is (0 for any other method). */
+static int
+method_bit(h2o_iovec_t method)
+{
+	if (h2o_memis(method.base, method.len, H2O_STRLIT("GET")))
+		return METHOD_GET;
+	if (h2o_memis(method.base, method.len, H2O_STRLIT("HEAD")))
+		return METHOD_HEAD;
+	if (h2o_memis(method.base, method.len, H2O_STRLIT("POST")))
+		return METHOD_POST;
+	return 0;
+}
+
+/* Send body (which is consumed) as the JSON answer with the given status. */
+int
+http_send_json(h2o_req_t *req, int status, const char *reason, json_t *body)
+{
+	char	   *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	h2o_iovec_t out;
+
+	json_decref(body);
+	if (text == NULL)
+	{
+		status = 500;
+		reason = "Internal Server Error";
+		out = h2o_iovec_init(H2O_STRLIT("{\"error\":\"internal error: could not encode the answer\"}"));
+	}
+	else
+	{
+		out = h2o_strdup(&req->pool, text, strlen(text));
+		free(text);
+	}
+
+	req->res.status = status;
+	req->res.reason = reason;
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+				   H2O_STRLIT("application/json"));
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+				   H2O_STRLIT("no-store"));
+	h2o_send_inline(req, out.base, out.len);
+	return 0;
+}
+
+/* Send {"error": message} with the given status. */
+int
+http_send_error(h2o_req_t *req, int status, const char *reason, const char *message)
+{
+	return http_send_json(req, status, reason, json_pack("{s:s}", "error", message));
+}
+
+/* GET /healthz: 200 when the database answers the prober, 503 when not. */
+static int
+on_healthz(shim_handler *self, h2o_req_t *req)
+{
+	health_status st;
+	json_t	   *body;
+
+	health_snapshot(&st);
+	body = json_pack("{s:s, s:s, s:s, s:s?}",
+					 "status", st.reachable ? "ok" : "degraded",
+					 "version", SHIM_VERSION,
+					 "database", st.reachable ? "reachable" : "unreachable",
+					 "extension", st.has_extension ? st.extension : NULL);
+	if (body != NULL && !st.reachable)
+		json_object_set_new(body, "error", json_string(st.error));
+
+	if (st.reachable)
+		return http_send_json(req, 200, "OK", body);
+	return http_send_json(req, 503, "Service Unavailable", body);
+}
+
+/* Answer 405 with an Allow header listing what the path accepts. */
+static int
+method_not_allowed(h2o_req_t *req, const char *allow)
+{
+	char		msg[160];
+
+	snprintf(msg, sizeof(msg), "method not allowed: use %s", allow);
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, allow, strlen(allow));
+	return http_send_error(req, 405, "Method Not Allowed", msg);
+}
+
+/* Route a request by exact path, then check its method. */
+static int
+on_req(h2o_handler_t *_self, h2o_req_t *req)
+{
+	shim_handler *self = (shim_handler *) _self;
+	h2o_iovec_t path = req->path_normalized;
+	int			method = method_bit(req->method);
+	const webhook_route *webhook;
+
+	if (h2o_memis(path.base, path.len, H2O_STRLIT("/healthz")))
+	{
+		if ((method & (METHOD_GET | METHOD_HEAD)) == 0)
+			return method_not_allowed(req, "GET, HEAD");
+		return on_healthz(self, req);
+	}
+
+	if ((webhook = webhook_lookup(path)) != NULL)
+	{
+		if (method != METHOD_POST)
+			return method_not_allowed(req, "POST");
+		return webhook_handle(webhook, self->cfg, req);
+	}
+
+	return http_send_error(req, 404, "Not Found", "not found");
+}
+
+/* Pass everything on except the body, which is replaced by the JSON one. */
+static void
+json_error_do_send(h2o_ostream_t *_self, h2o_req_t *req, h2o_iovec_t *bufs, size_t bufcnt,
+				   h2o_send_state_t state)
+{
+	json_error_ostream *self = (json_error_ostream *) _self;
+
+	if (h2o_send_state_is_in_progress(state))
+	{
+		h2o_ostream_send_next(&self->super, req, NULL, 0, state);
+		return;
+	}
+	h2o_ostream_send_next(&self->super, req, &self->body, state == H2O_SEND_STATE_FINAL ? 1 : 0, state);
+}
+
+/*
+ * For answers h2o generated itself (an error status that is not JSON, e.g.
+ * 413 for a body over --max-body), swap the text body for {"error": ...}.
+ */
+static void
+json_error_on_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
+{
+	ssize_t		ct = h2o_find_header(&req->res.headers, H2O_TOKEN_CONTENT_TYPE, -1);
+
+	if (req->res.status >= 400 &&
+		(ct == -1 || !h2o_memis(req->res.headers.entries[ct].value.base, req->res.headers.entries[ct].value.len,
+								H2O_STRLIT("application/json"))))
+	{
+		json_error_ostream *os;
+		char		msg[128];
+		json_t	   *json;
+		char	   *text;
+
+		/* h2o's reason phrase, lower-cased, is the message */
+		snprintf(msg, sizeof(msg), "%s", req->res.reason ? req->res.reason : "error");
+		for (size_t i = 0; msg[i]; i++)
+			msg[i] = (char) tolower((unsigned char) msg[i]);
+		json = json_pack("{s:s}", "error", msg);
+		text = json ? json_dumps(json, JSON_COMPACT) : NULL;
+		json_decref(json);
+
+		os = (json_error_ostream *) h2o_add_ostream(req, sizeof(*os), slot);
+		os->super.do_send = json_error_do_send;
+		os->body = text ? h2o_strdup(&req->pool, text, strlen(text))
+			: h2o_iovec_init(H2O_STRLIT("{\"error\":\"error\"}"));
+		free(text);
+
+		h2o_set_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, H2O_STRLIT("application/json"), 1);
+		req->res.content_length = os->body.len;
+		slot = &os->super.next;
+	}
+	h2o_setup_next_ostream(req, slot);
+}
+
+/*
+ * Access log: one line per request (method, path without query, status and
+ * microseconds from reading the request to now, when the answer is done).
+ */
+static void
+log_access(h2o_logger_t *self, h2o_req_t *req)
+{
+	char		path[256];
+	char		peer[NI_MAXHOST] = "-";
+	struct sockaddr_storage ss;
+	socklen_t	sslen;
+	size_t		len = req->input.query_at != SIZE_MAX ? req->input.query_at : req->input.path.len;
+	struct timeval now;
+	long long	usec = -1;
+
+	/* the query string is left out: it may carry credentials */
+	if (len >= sizeof(path))
+		len = sizeof(path) - 1;
+	for (size_t i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) req->input.path.base[i];
+
+		path[i] = (c > 0x20 && c < 0x7f) ? (char) c : '?';
+	}
+	path[len] = '\0';
+
+	if ((sslen = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *) &ss)) != 0 &&
+		h2o_socket_getnumerichost((struct sockaddr *) &ss, sslen, peer) == SIZE_MAX)
+		strcpy(peer, "-");
+
+	/* h2o's own timestamps are cached per loop turn; measure to real now */
+	gettimeofday(&now, NULL);
+	if (!h2o_timeval_is_null(&req->timestamps.request_begin_at))
+		usec = (long long) h2o_timeval_subtract(&req->timestamps.request_begin_at, &now);
+	shim_log(SHIM_LOG_INFO, "access: %.*s %s %d %lldus from %s",
+			 (int) (req->input.method.len > 16 ? 16 : req->input.method.len), req->input.method.base,
+			 path, req->res.status, usec, peer);
+}
+
+/* Register the access logger and the JSON error filter on a path. */
+static void
+setup_pathconf(h2o_pathconf_t *pathconf)
+{
+	json_error_filter *filter = (json_error_filter *) h2o_create_filter(pathconf, sizeof(*filter));
+	h2o_logger_t *logger = h2o_create_logger(pathconf, sizeof(*logger));
+
+	filter->super.on_setup_ostream = json_error_on_setup_ostream;
+	logger->log_access = log_access;
+}
+
+/* Accept a new connection on the listener and hand it to h2o. */
+static void
+on_accept(h2o_socket_t *listener, const char *err)
+{
+	h2o_socket_t *sock;
+
+	if (err != NULL)
+		return;
+	if ((sock = h2o_evloop_socket_accept(listener)) == NULL)
+		return;
+	h2o_accept(&((shim_server *) listener->data)->accept_ctx, sock);
+}
+
+/* Open the listening socket for host:port; -1 (logged) on failure. */
+static int
+open_listener(const shim_config *cfg)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+	.ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+	struct addrinfo *res;
+	char		port[8];
+	int			fd = -1,
+				rc,
+				one = 1;
+
+	snprintf(port, sizeof(port), "%d", cfg->listen_port);
+	rc = getaddrinfo(cfg->listen_host[0] ? cfg->listen_host : NULL, port, &hints, &res);
+	if (rc != 0)
+	{
+		shim_log(SHIM_LOG_ERROR, "could not resolve listen address \"%s\": %s", cfg->listen, gai_strerror(rc));
+		return -1;
+	}
+
+	for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next)
+	{
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd == -1)
+			continue;
+		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+			bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+			listen(fd, SOMAXCONN) == 0 &&
+			fcntl(fd, F_SETFL, O_NONBLOCK) == 0)
+			break;
+		rc = errno;
+		close(fd);
+		fd = -1;
+		errno = rc;
+	}
+	if (fd == -1)
+		shim_log(SHIM_LOG_ERROR, "could not listen on %s: %s", cfg->listen, strerror(errno));
+	freeaddrinfo(res);
+	return fd;
+}
+
+/*
+ * Configure h2o (one host, HTTP/1.1 only, --max-body), open the listener and
+ * start accepting on loop.  Returns -1 (logged) on failure.
+ */
+int
+http_server_start(shim_server *srv, const shim_config *cfg, h2o_evloop_t *loop)
+{
+	h2o_hostconf_t *hostconf;
+	h2o_pathconf_t *pathconf;
+	shim_handler *handler;
+	int			fd;
+
+	memset(srv, 0, sizeof(*srv));
+
+	h2o_config_init(&srv->globalconf);
+	srv->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("vapi-shim/" SHIM_VERSION));
+	srv->globalconf.max_request_entity_size = cfg->max_body;
+	srv->globalconf.http1.upgrade_to_http2 = 0;
+
+	hostconf = h2o_config_register_host(&srv->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+	pathconf = h2o_config_register_path(hostconf, "/", 0);
+	handler = (shim_handler *) h2o_create_handler(pathconf, sizeof(*handler));
+	handler->super.on_req = on_req;
+	handler->cfg = cfg;
+	setup_pathconf(pathconf);
+	/* errors h2o raises before routing (e.g. 413) use the fallback path */
+	setup_pathconf(&hostconf->fallback_path);
+
+	h2o_context_init(&srv->ctx, loop, &srv->globalconf);
+	srv->accept_ctx.ctx = &srv->ctx;
+	srv->accept_ctx.hosts = srv->globalconf.hosts;
+
+	if ((fd = open_listener(cfg)) == -1)
+		return -1;
+	srv->listener = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+	srv->listener->data = srv;
+	h2o_socket_read_start(srv->listener, on_accept);
+	shim_log(SHIM_LOG_INFO, "listening on %s (HTTP/1.1)", cfg->listen);
+	return 0;
+}
+
+/* Stop accepting new connections. */
+void
+http_server_stop_listening(shim_server *srv)
+{
+	if (srv->listener != NULL)
+	{
+		h2o_socket_read_stop(srv->listener);
+		h2o_socket_close(srv->listener);
+		srv->listener = NULL;
+	}
+}

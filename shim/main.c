@@ -1,0 +1,116 @@
+/*
+ * main.c
+ *	  vapi-shim: start-up, signals and the event loop.
+ *
+ * vapi-shim receives Vapi, Instantly and Cal.com webhooks over HTTP/1.1 for
+ * the vapi_pool PostgreSQL extension.  This file wires the pieces together:
+ * configuration, the health prober thread and the h2o event loop.
+ */
+#define _GNU_SOURCE				/* pipe2() */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <h2o.h>
+
+#include "config.h"
+#include "health.h"
+#include "http_server.h"
+#include "log.h"
+
+static volatile sig_atomic_t stop_signal;	/* set by SIGINT/SIGTERM */
+static int	signal_pipe[2] = {-1, -1};	/* wakes the event loop on a signal */
+
+/* SIGINT/SIGTERM: remember the signal and wake the event loop. */
+static void
+on_stop_signal(int signo)
+{
+	int			saved_errno = errno;
+
+	stop_signal = signo;
+	(void) !write(signal_pipe[1], "", 1);
+	errno = saved_errno;
+}
+
+/* Drain the wake-up pipe; the loop condition then sees stop_signal. */
+static void
+on_signal_pipe(h2o_socket_t *sock, const char *err)
+{
+	h2o_buffer_consume(&sock->input, sock->input->size);
+}
+
+/* Ignore SIGPIPE; route SIGINT/SIGTERM through a self-pipe into the loop. */
+static int
+setup_signals(h2o_evloop_t *loop)
+{
+	struct sigaction sa;
+	h2o_socket_t *sock;
+
+	signal(SIGPIPE, SIG_IGN);
+
+	if (pipe2(signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+	{
+		shim_log(SHIM_LOG_ERROR, "could not create the signal pipe: %s", strerror(errno));
+		return -1;
+	}
+	sock = h2o_evloop_socket_create(loop, signal_pipe[0], H2O_SOCKET_FLAG_DONT_READ);
+	h2o_socket_read_start(sock, on_signal_pipe);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	return 0;
+}
+
+/* Parse options, start the prober and the server, run until signalled. */
+int
+main(int argc, char **argv)
+{
+	shim_config cfg;
+	shim_server server;
+	h2o_evloop_t *loop;
+	int			status = EXIT_SUCCESS;
+
+	switch (config_load(&cfg, argc, argv))
+	{
+		case CONFIG_OK:
+			break;
+		case CONFIG_EXIT_SUCCESS:
+			return EXIT_SUCCESS;
+		case CONFIG_EXIT_USAGE:
+			return SHIM_EXIT_USAGE;
+	}
+
+	shim_log(SHIM_LOG_INFO, "vapi-shim %s starting", SHIM_VERSION);
+	config_log_summary(&cfg);
+
+	loop = h2o_evloop_create();
+	if (setup_signals(loop) != 0 ||
+		http_server_start(&server, &cfg, loop) != 0 ||
+		health_start(cfg.database_url) != 0)
+		return EXIT_FAILURE;
+
+	while (!stop_signal)
+	{
+		if (h2o_evloop_run(loop, INT32_MAX) != 0 && errno != EINTR)
+		{
+			shim_log(SHIM_LOG_ERROR, "event loop failed: %s", strerror(errno));
+			status = EXIT_FAILURE;
+			break;
+		}
+	}
+
+	if (stop_signal)
+		shim_log(SHIM_LOG_INFO, "shutting down (%s)", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+	http_server_stop_listening(&server);
+	health_stop();
+	shim_log(SHIM_LOG_INFO, "stopped");
+	return status;
+}

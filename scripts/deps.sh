@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages vapi_pool needs to build, run and test, if any
 # are missing.  Sourced by scripts/test.sh and scripts/run.sh.
-set -euo pipefail
+# Sourced: sets no shell options of its own.
 
 VAPI_POOL_PACKAGES=(
 	build-essential g++ pkg-config python3 rsync curl

@@ -139,6 +139,7 @@ BEGIN
 END $$;
 SELECT n FROM phones_copy ORDER BY n;
 -- int8 bytes that are not a valid e164 are refused on receive.
+\set VERBOSITY terse
 CREATE TEMP TABLE int8s (n bigint);
 INSERT INTO int8s VALUES (12345);
 DO $$
@@ -146,6 +147,7 @@ BEGIN
   EXECUTE format('COPY int8s TO %L (FORMAT binary)', current_setting('data_directory') || '/e164_regress_bad.bin');
   EXECUTE format('COPY phones_copy FROM %L (FORMAT binary)', current_setting('data_directory') || '/e164_regress_bad.bin');
 END $$;
+\set VERBOSITY default
 
 -- The library and the SQL objects agree on the version.
 SELECT library_version() = extversion AS versions_agree

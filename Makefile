@@ -31,7 +31,6 @@ REGRESS_OPTS = --temp-config=$(CURDIR)/regress.conf --temp-instance=$(CURDIR)/tm
 ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
 ISOLATION_OPTS = --temp-config=$(CURDIR)/regress.conf --temp-instance=$(CURDIR)/tmp_check_isolation
 TAP_TESTS = 1
-PROVE_FLAGS = -I t/lib
 EXTRA_CLEAN = META.json.tmp tmp_check_regress tmp_check_isolation output_iso \
 	$(SHIM) $(ORACLE) bench/e164_bench
 
@@ -44,6 +43,8 @@ PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_con
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
+# Makefile.global resets PROVE_FLAGS, so this comes after the include.
+PROVE_FLAGS = -I t/lib
 else
 # Without the server headers only `make test` and `make run` work: they install them.
 all install installcheck:

@@ -51,7 +51,7 @@ run_suite()
 		# prove: "Files=N, Tests=M" and, per failing file, "t/x.pl (Wstat: ..."
 		local files
 		files=$(sed -n 's/^Files=\([0-9]*\),.*/\1/p' "$log" | tail -1)
-		f=$(grep -Ec '^t/.*\.pl \(Wstat' "$log")
+		f=$(grep -Ec '^t/.*\.pl +\(Wstat' "$log")
 		p=$(( ${files:-0} - f ))
 	else
 		# pg_regress: "test x ... ok" / "x ... FAILED" (15) or "ok 1 - x" (16+)

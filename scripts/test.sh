@@ -48,11 +48,14 @@ run_suite()
 	cat "$log"
 	local p f
 	if [ "$name" = tap ]; then
-		# prove: "Files=N, Tests=M" and, per failing file, "t/x.pl (Wstat: ..."
-		local files
-		files=$(sed -n 's/^Files=\([0-9]*\),.*/\1/p' "$log" | tail -1)
-		f=$(grep -Ec '^t/.*\.pl +\(Wstat' "$log")
-		p=$(( ${files:-0} - f ))
+		# prove: "Files=N, Tests=M" counts assertions; each failing file has a
+		# line "t/x.pl (Wstat: W Tests: T Failed: F)": F failed assertions, or
+		# one failure for a file that died without failing any.
+		local tests failed_asserts
+		tests=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' "$log" | tail -1)
+		failed_asserts=$(sed -n 's/^t\/.*\.pl  *(Wstat:.* Failed: \([0-9]*\))/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
+		f=$(sed -n 's/^t\/.*\.pl  *(Wstat:.* Failed: \([0-9]*\))/\1/p' "$log" | awk '{s += ($1 > 0 ? $1 : 1)} END {print s + 0}')
+		p=$(( ${tests:-0} - failed_asserts ))
 	else
 		# pg_regress: "test x ... ok" / "x ... FAILED" (15) or "ok 1 - x" (16+)
 		p=$(grep -Ec '(\.\.\. ok|^ok [0-9]+ )' "$log")

@@ -51,9 +51,11 @@ max_worker_processes = 20
 CONF
 fi
 
+stopped=
 stop_all()
 {
-	trap - INT TERM EXIT
+	[ -n "$stopped" ] && return 0
+	stopped=1
 	[ -n "${shim_pid:-}" ] && kill -TERM "$shim_pid" 2>/dev/null && wait "$shim_pid" 2>/dev/null || true
 	echo "== stopping PostgreSQL"
 	"${pg[@]}" "$bindir/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null 2>&1 || true
@@ -63,12 +65,13 @@ if ! "${pg[@]}" "$bindir/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
 	echo "== starting PostgreSQL (socket $rundir, port $pgport; log $rundir/postgresql.log)"
 	"${pg[@]}" "$bindir/pg_ctl" -D "$pgdata" -l "$rundir/postgresql.log" -w start >/dev/null
 fi
-trap stop_all INT TERM EXIT
+trap 'stop_all; exit 0' INT TERM
+trap stop_all EXIT
 
 psql_run() { "${pg[@]}" "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$rundir" -p "$pgport" -U postgres "$@"; }
 psql_run -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$dbname'" | grep -q 1 ||
 	psql_run -d postgres -c "CREATE DATABASE $dbname"
-psql_run -d "$dbname" -c "CREATE EXTENSION IF NOT EXISTS vapi_pool CASCADE" \
+psql_run -d "$dbname" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS vapi_pool CASCADE" \
 	-c "ALTER EXTENSION vapi_pool UPDATE"
 echo "== extension vapi_pool $(psql_run -d "$dbname" -tAc "SELECT extversion FROM pg_extension WHERE extname = 'vapi_pool'") in database $dbname"
 echo "   psql: psql -h $rundir -p $pgport -U postgres $dbname"

@@ -6,8 +6,8 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-# shellcheck source=../scripts/deps.sh
-source scripts/deps.sh
+# shellcheck source=../scripts/common.sh
+source scripts/common.sh
 install_deps
 make -s PG_CONFIG="$PG_CONFIG" all
 as_root make -s PG_CONFIG="$PG_CONFIG" install >/dev/null
@@ -20,17 +20,8 @@ if [ "$(id -u)" -eq 0 ]; then
 	pg=(runuser -u postgres --)
 fi
 port=${BENCH_PGPORT:-54339}
-"${pg[@]}" "$bindir/initdb" -D "$work/data" -U postgres --auth=trust >/dev/null
-cat >>"$work/data/postgresql.conf" <<CONF
-listen_addresses = ''
-unix_socket_directories = '$work'
-port = $port
-shared_preload_libraries = 'pg_cron'
-cron.database_name = 'postgres'
-max_connections = 200
-shared_buffers = '1GB'
-fsync = on
-CONF
+init_private_cluster "$work/data" "$work" "$port" postgres \
+	"max_connections = 200" "shared_buffers = '1GB'"
 "${pg[@]}" "$bindir/pg_ctl" -D "$work/data" -l "$work/postgresql.log" -w start >/dev/null
 cleanup()
 {

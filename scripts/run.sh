@@ -8,8 +8,8 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-# shellcheck source=deps.sh
-source scripts/deps.sh
+# shellcheck source=common.sh
+source scripts/common.sh
 install_deps
 
 echo "== build and install"
@@ -37,18 +37,7 @@ chmod 700 "$rundir"
 
 if [ ! -f "$pgdata/PG_VERSION" ]; then
 	echo "== creating the cluster in $pgdata"
-	"${pg[@]}" "$bindir/initdb" -D "$pgdata" -U postgres --auth=peer --auth-local=trust --auth-host=reject \
-		--encoding=UTF8 --locale=C.UTF-8 >"$rundir/initdb.log"
-	cat >>"$pgdata/postgresql.conf" <<CONF
-# vapi_pool private cluster (scripts/run.sh)
-listen_addresses = ''
-unix_socket_directories = '$rundir'
-port = $pgport
-shared_preload_libraries = 'pg_cron'
-cron.database_name = '$dbname'
-cron.use_background_workers = on
-max_worker_processes = 20
-CONF
+	init_private_cluster "$pgdata" "$rundir" "$pgport" "$dbname"
 fi
 
 stopped=

@@ -9,8 +9,8 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-# shellcheck source=deps.sh
-source scripts/deps.sh
+# shellcheck source=common.sh
+source scripts/common.sh
 install_deps || { echo "0 passed, 1 failed"; exit 1; }
 
 TEST_CFLAGS="-DUSE_ASSERT_CHECKING -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare"

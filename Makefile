@@ -114,8 +114,11 @@ installcheck-regress:
 installcheck-isolation:
 	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)
 
-installcheck-tap:
+installcheck-tap: test-programs
 	$(prove_installcheck)
+
+# TAP tests drive the shim and the libphonenumber oracle: build them first.
+installcheck: test-programs
 
 # ---------------------------------------------------------------- the README's commands
 

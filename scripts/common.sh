@@ -4,8 +4,8 @@
 # Sourced: sets no shell options of its own.
 
 VAPI_POOL_PACKAGES=(
-	build-essential g++ pkg-config python3 rsync curl
-	postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-contrib
+	build-essential g++ pkg-config python3 rsync curl openssl
+	postgresql-15 postgresql-server-dev-15 postgresql-15-cron
 	libh2o-evloop-dev libjansson-dev libcurl4-openssl-dev libssl-dev libpq-dev zlib1g-dev
 	libipc-run-perl
 	libphonenumber-dev python3-phonenumbers

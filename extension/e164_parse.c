@@ -131,7 +131,6 @@ strip_national_prefix(const E164Region *md, Digits *num)
 {
 	int			caps[2 * (E164_REGEX_MAX_GROUPS + 1)];
 	int			matched;
-	int			viable = -1;	/* computed on demand */
 
 	if (num->len == 0 || md->national_prefix_for_parsing < 0)
 		return false;
@@ -158,8 +157,8 @@ strip_national_prefix(const E164Region *md, Digits *num)
 				return false;
 			memcpy(out.d + n, num->d + matched, num->len - matched);
 			out.len = n + num->len - matched;
-			viable = matches_national_pattern(md, num->d, num->len);
-			if (viable && !matches_national_pattern(md, out.d, out.len))
+			if (matches_national_pattern(md, num->d, num->len) &&
+				!matches_national_pattern(md, out.d, out.len))
 				return false;
 			memcpy(num->d, out.d, out.len);
 			num->len = out.len;
@@ -167,10 +166,8 @@ strip_national_prefix(const E164Region *md, Digits *num)
 		}
 	}
 
-	if (viable < 0)
-		viable = matches_national_pattern(md, num->d, num->len);
-	if (viable && !matches_national_pattern(md, num->d + matched,
-											num->len - matched))
+	if (matches_national_pattern(md, num->d, num->len) &&
+		!matches_national_pattern(md, num->d + matched, num->len - matched))
 		return false;
 	memmove(num->d, num->d + matched, num->len - matched);
 	num->len -= matched;
@@ -307,29 +304,33 @@ read_digits(const char *input, size_t len, Digits *num, bool *has_plus,
 }
 
 /*
+ * The calling code after a + or an international prefix (libphonenumber's
+ * MaybeExtractCountryCode when the number is not from the default country).
+ * On failure num is left as it was.
+ */
+static E164Status
+country_code_after_prefix(Digits *num, E164Number *out, int *country_code)
+{
+	if (num->len <= MIN_LENGTH_FOR_NSN)
+		return E164_ERR_TOO_SHORT_AFTER_IDD;
+	*country_code = extract_country_code(num, &out->bad_country_code);
+	return *country_code != 0 ? E164_OK : E164_ERR_INVALID_COUNTRY_CODE;
+}
+
+/*
  * libphonenumber's MaybeExtractCountryCode for a number read without a +:
  * an IDD prefix then a calling code, or the region's own calling code, or
- * (returning 0) nothing.  *status is set when an IDD prefix was found but no
- * valid calling code follows it.
+ * (*country_code = 0) nothing.
  */
-static int
+static E164Status
 country_code_without_plus(const E164Region *region_md, Digits *num,
-						  E164Number *out, E164Status *status)
+						  E164Number *out, int *country_code)
 {
-	int			country_code;
-
-	*status = E164_OK;
-	if (!strip_idd(region_md, num))
-		return strip_own_country_code(region_md, num);
-	if (num->len <= MIN_LENGTH_FOR_NSN)
-	{
-		*status = E164_ERR_TOO_SHORT_AFTER_IDD;
-		return 0;
-	}
-	country_code = extract_country_code(num, &out->bad_country_code);
-	if (country_code == 0)
-		*status = E164_ERR_INVALID_COUNTRY_CODE;
-	return country_code;
+	*country_code = 0;
+	if (strip_idd(region_md, num))
+		return country_code_after_prefix(num, out, country_code);
+	*country_code = strip_own_country_code(region_md, num);
+	return E164_OK;
 }
 
 /* See e164_parse.h. */
@@ -359,37 +360,27 @@ e164_parse(const char *input, size_t len, const char *default_region,
 		return E164_ERR_NO_PLUS;
 
 	/* country calling code: after +, after an IDD prefix, or implied */
-	if (has_plus)
+	if (!has_plus)
+		status = country_code_without_plus(region_md, &num, out, &country_code);
+	else
 	{
-		Digits		after_plus = num;
-
-		if (num.len <= MIN_LENGTH_FOR_NSN)
-			return E164_ERR_TOO_SHORT_AFTER_IDD;
-		country_code = extract_country_code(&num, &out->bad_country_code);
-		if (country_code == 0)
+		status = country_code_after_prefix(&num, out, &country_code);
+		if (status == E164_ERR_INVALID_COUNTRY_CODE && region_md != NULL)
 		{
-			E164Status	ignored;
 			int			tried = out->bad_country_code;
 
 			/*
 			 * Like libphonenumber, read "+00 44 ..." once more without the +:
 			 * people put a + before their own international prefix.
 			 */
-			if (region_md == NULL)
-				return E164_ERR_INVALID_COUNTRY_CODE;
-			num = after_plus;
-			country_code = country_code_without_plus(region_md, &num, out, &ignored);
+			country_code_without_plus(region_md, &num, out, &country_code);
 			out->bad_country_code = tried;
-			if (country_code == 0)
-				return E164_ERR_INVALID_COUNTRY_CODE;
+			if (country_code != 0)
+				status = E164_OK;
 		}
 	}
-	else
-	{
-		country_code = country_code_without_plus(region_md, &num, out, &status);
-		if (status != E164_OK)
-			return status;
-	}
+	if (status != E164_OK)
+		return status;
 	if (country_code != 0)
 		md = e164_region_for_country_code(country_code);
 	else

@@ -14,16 +14,25 @@ EXTVERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).c
 MODULE_big = vapi_pool
 OBJS = \
 	extension/vapi_pool.o \
+	extension/auth.o \
 	extension/e164.o \
 	extension/e164_parse.o \
 	extension/e164_regex.o \
-	extension/e164_metadata.o
+	extension/e164_metadata.o \
+	extension/timezone.o \
+	extension/redact_pii.o
 
 # The install script is assembled from extension/sql/*.sql; upgrade scripts
 # (vapi_pool--A--B.sql) and the frozen install scripts of earlier releases
 # live in extension/upgrade and extension/released.
 INSTALL_SQL = $(EXTENSION)--$(EXTVERSION).sql
-DATA_built = $(INSTALL_SQL)
+# The upgrade from the previous release is assembled too, from the parts that
+# release did not have.  On the next release, freeze both assembled scripts
+# (into extension/released and extension/upgrade) and move these two lines on.
+PREVIOUS_VERSION = 0.1.0
+PREVIOUS_PARTS = extension/sql/000_header.sql extension/sql/010_e164.sql
+UPGRADE_SQL = $(EXTENSION)--$(PREVIOUS_VERSION)--$(EXTVERSION).sql
+DATA_built = $(INSTALL_SQL) $(UPGRADE_SQL)
 DATA = $(wildcard extension/upgrade/*.sql) $(wildcard extension/released/*.sql)
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
@@ -51,10 +60,19 @@ all install installcheck:
 	@echo "PostgreSQL 15 server development files not found: 'make test' or 'make run' installs them."; exit 1
 endif
 
+# The library reports the version it was built for.
+extension/vapi_pool.o: $(EXTENSION).control
+
 # ---------------------------------------------------------------- install script
 
-$(INSTALL_SQL): $(sort $(wildcard extension/sql/*.sql))
+SQL_PARTS = $(sort $(wildcard extension/sql/*.sql))
+
+$(INSTALL_SQL): $(SQL_PARTS)
 	cat $^ > $@
+
+$(UPGRADE_SQL): $(filter-out $(PREVIOUS_PARTS),$(SQL_PARTS))
+	{ printf '%s\n' '-- vapi_pool $(PREVIOUS_VERSION) -> $(EXTVERSION), assembled by the Makefile: edit the parts.' \
+	  '\echo Use "ALTER EXTENSION vapi_pool UPDATE" to load this file. \quit'; cat $^; } > $@
 
 # META.json is generated from META.json.in so that the version is defined once;
 # `make check-generated` fails if the committed copy is stale.

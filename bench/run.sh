@@ -34,3 +34,6 @@ psql -X -q -c 'CREATE EXTENSION vapi_pool CASCADE'
 
 echo "######## e164: parse throughput vs libphonenumber (bench/e164_bench.sh)"
 bash bench/e164_bench.sh
+
+echo "######## row level security: tenant select vs service_role (bench/rls_bench.sh)"
+bash bench/rls_bench.sh

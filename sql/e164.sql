@@ -1,5 +1,7 @@
 -- The e164 data type: input, output, parsing, operators, indexes, casts.
+SET client_min_messages = warning;
 CREATE EXTENSION vapi_pool CASCADE;
+RESET client_min_messages;
 SET search_path = vapi_pool, public;
 
 -- Canonical form from the international form with separators.
@@ -152,3 +154,6 @@ END $$;
 -- The library and the SQL objects agree on the version.
 SELECT library_version() = extversion AS versions_agree
 FROM pg_extension WHERE extname = 'vapi_pool';
+
+DROP TABLE phones, ordered, many, phones_copy, int8s;
+DROP EXTENSION vapi_pool;

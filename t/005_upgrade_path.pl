@@ -23,7 +23,36 @@ SELECT string_agg(descr, E'\n' ORDER BY descr) FROM (
                  ELSE '' END AS descr
   FROM pg_depend d
   JOIN pg_extension e ON d.refclassid = 'pg_extension'::regclass AND d.refobjid = e.oid
-  WHERE e.extname = 'vapi_pool' AND d.deptype = 'e') s
+  WHERE e.extname = 'vapi_pool' AND d.deptype = 'e'
+  -- what hangs off the extension's tables and functions, and who may use them
+  UNION ALL
+  SELECT 'constraint ' || conrelid::regclass || '.' || conname || ' ' || pg_get_constraintdef(oid)
+  FROM pg_constraint WHERE connamespace = 'vapi_pool'::regnamespace
+  UNION ALL
+  SELECT 'index ' || pg_get_indexdef(i.indexrelid)
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid WHERE c.relnamespace = 'vapi_pool'::regnamespace
+  UNION ALL
+  SELECT 'policy ' || tablename || '.' || policyname || ' ' || permissive || ' ' || cmd || ' ' || roles::text
+         || ' using ' || coalesce(qual, '') || ' check ' || coalesce(with_check, '')
+  FROM pg_policies WHERE schemaname = 'vapi_pool'
+  UNION ALL
+  SELECT 'trigger ' || pg_get_triggerdef(t.oid)
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+  WHERE c.relnamespace = 'vapi_pool'::regnamespace AND NOT t.tgisinternal
+  UNION ALL
+  SELECT 'relation ' || relname || ' rls ' || relrowsecurity || ' forced ' || relforcerowsecurity
+         || ' acl ' || coalesce(relacl::text, '') || ' options ' || coalesce(reloptions::text, '')
+         || CASE WHEN relkind = 'v' THEN ' view ' || md5(pg_get_viewdef(oid)) ELSE '' END
+  FROM pg_class WHERE relnamespace = 'vapi_pool'::regnamespace
+  UNION ALL
+  SELECT 'column acl ' || attrelid::regclass || '.' || attname || ' ' || attacl::text
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+  WHERE c.relnamespace = 'vapi_pool'::regnamespace AND a.attacl IS NOT NULL
+  UNION ALL
+  SELECT 'function acl ' || oid::regprocedure || ' ' || coalesce(proacl::text, '')
+  FROM pg_proc WHERE pronamespace = 'vapi_pool'::regnamespace
+  UNION ALL
+  SELECT 'schema acl ' || coalesce(nspacl::text, '') FROM pg_namespace WHERE nspname = 'vapi_pool') s
 };
 
 my $default = $node->safe_psql('postgres',

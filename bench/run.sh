@@ -37,3 +37,6 @@ bash bench/e164_bench.sh
 
 echo "######## row level security: tenant select vs service_role (bench/rls_bench.sh)"
 bash bench/rls_bench.sh
+
+echo "######## redact_pii: throughput and exactness vs a regexp_replace redactor (bench/redact_bench.sh)"
+bash bench/redact_bench.sh

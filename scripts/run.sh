@@ -60,8 +60,10 @@ trap stop_all EXIT
 psql_run() { "${pg[@]}" "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$rundir" -p "$pgport" -U postgres "$@"; }
 psql_run -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$dbname'" | grep -q 1 ||
 	psql_run -d postgres -c "CREATE DATABASE $dbname"
+# A cluster from an older release updates in place; ALTER EXTENSION does not
+# install newly required extensions (0.2.0 requires btree_gist), so do it first.
 psql_run -d "$dbname" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS vapi_pool CASCADE" \
-	-c "ALTER EXTENSION vapi_pool UPDATE"
+	-c "CREATE EXTENSION IF NOT EXISTS btree_gist" -c "ALTER EXTENSION vapi_pool UPDATE"
 echo "== extension vapi_pool $(psql_run -d "$dbname" -tAc "SELECT extversion FROM pg_extension WHERE extname = 'vapi_pool'") in database $dbname"
 echo "   psql: psql -h $rundir -p $pgport -U postgres $dbname"
 

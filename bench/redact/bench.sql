@@ -1,0 +1,55 @@
+-- Body of bench/redact_bench.sh: the corpus is in temp table corpus.
+\set ON_ERROR_STOP on
+SET search_path = vapi_pool, public;
+
+-- The baseline: what a transcript pipeline usually does with regular expressions.
+CREATE FUNCTION pg_temp.regex_redact(t text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT AS $$
+	SELECT regexp_replace(regexp_replace(regexp_replace(regexp_replace(t,
+		'[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}', '[EMAIL]', 'g'),
+		'\m\d{3}-\d{2}-\d{4}\M', '[SSN]', 'g'),
+		'\m(?:\d[ -]?){12,18}\d\M', '[CARD]', 'g'),
+		'(?:\+?1[ .-]?)?\(?\m\d{3}\)?[ .-]?\d{3}[ .-]?\d{4}\M', '[PHONE]', 'g')
+$$;
+
+-- Transcripts of 50 corpus lines each, :mb megabytes in all.
+CREATE TEMP TABLE transcripts AS
+SELECT n, string_agg(input, E'\n' ORDER BY md5(n::text || input)) AS t
+FROM (SELECT (row_number() OVER () - 1) / 50 AS n, input
+      FROM corpus, generate_series(1, ceil(:mb * 1000000.0 / (SELECT sum(octet_length(input) + 1) FROM corpus))::int)) s
+GROUP BY n;
+ANALYZE transcripts;
+
+-- Seconds to redact every transcript with the given function, median of :rounds.
+CREATE FUNCTION pg_temp.time_redactor(fn text, rounds int) RETURNS double precision
+LANGUAGE plpgsql AS $$
+DECLARE
+	times double precision[] := '{}';
+	t0 timestamptz;
+BEGIN
+	FOR i IN 1 .. rounds LOOP
+		t0 := clock_timestamp();
+		EXECUTE format('SELECT sum(octet_length(%s(t))) FROM transcripts', fn);
+		times := times || extract(epoch FROM clock_timestamp() - t0)::double precision;
+	END LOOP;
+	RETURN (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(times) x);
+END
+$$;
+
+SELECT round(sum(octet_length(t)) / 1e6, 1) AS megabytes, count(*) AS transcripts FROM transcripts \gset
+\echo '== ' :megabytes 'MB in' :transcripts 'transcripts of 50 corpus lines; median of' :rounds 'rounds'
+
+SELECT pg_temp.time_redactor('vapi_pool.redact_pii', :rounds) AS ours_s,
+       pg_temp.time_redactor('pg_temp.regex_redact', :rounds) AS regex_s \gset
+SELECT round(100.0 * count(*) FILTER (WHERE redact_pii(input) = expected) / count(*), 1) AS ours_exact,
+       round(100.0 * count(*) FILTER (WHERE pg_temp.regex_redact(input) = expected) / count(*), 1) AS regex_exact,
+       count(*) AS lines
+FROM corpus \gset
+
+\pset tuples_only on
+\pset format unaligned
+SELECT rpad(name, 26) || lpad(round(:megabytes / secs, 1)::text, 8) || ' MB/s   corpus lines exactly right: '
+       || exact || '% of ' || :lines AS " "
+FROM (VALUES ('redact_pii (C)', :ours_s, :ours_exact),
+             ('regexp_replace baseline', :regex_s, :regex_exact)) v(name, secs, exact);
+SELECT 'ratio redact_pii / regex baseline: ' || round(:regex_s / :ours_s, 1) || 'x (throughput)' AS " ";

@@ -42,6 +42,10 @@ CREATE DOMAIN iana_timezone AS text
 	CONSTRAINT iana_timezone_known CHECK (vapi_pool.check_timezone(VALUE));
 COMMENT ON DOMAIN iana_timezone IS 'an IANA time zone name from pg_timezone_names, e.g. America/Los_Angeles';
 
+CREATE DOMAIN email_address AS text
+	CONSTRAINT email_address_shape CHECK (VALUE ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$');
+COMMENT ON DOMAIN email_address IS 'an e-mail address: local part, @, a domain with a dot';
+
 CREATE DOMAIN us_zip AS text
 	CONSTRAINT us_zip_five_digits CHECK (VALUE ~ '^[0-9]{5}$' AND VALUE <> '00000');
 COMMENT ON DOMAIN us_zip IS 'a five-digit US ZIP code';
@@ -72,12 +76,6 @@ CREATE INDEX org_members_user_id_idx ON org_members (user_id);
 COMMENT ON TABLE org_members IS 'which users belong to which organisation, and with what role; read by auth_org_id()';
 
 -- ---------------------------------------------------------------- who is asking
-
--- The JWT claims as PostgREST sets them for the transaction, or NULL.
-CREATE FUNCTION auth_claims() RETURNS jsonb
-	LANGUAGE sql STABLE PARALLEL SAFE
-	AS $$ SELECT nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb $$;
-COMMENT ON FUNCTION auth_claims() IS 'the request.jwt.claims document of the current request, or NULL outside a request';
 
 -- The functions every policy calls are C (extension/auth.c): they run once
 -- per statement, which on a point lookup is most of the statement's cost.

@@ -25,7 +25,7 @@ CREATE TABLE brokers (
 	org_id uuid NOT NULL REFERENCES orgs (org_id) ON DELETE CASCADE,
 	id uuid NOT NULL DEFAULT gen_random_uuid(),
 	name text NOT NULL CONSTRAINT brokers_name_present CHECK (btrim(name) <> ''),
-	email text CONSTRAINT brokers_email_shape CHECK (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$'),
+	email email_address,
 	timezone iana_timezone NOT NULL DEFAULT 'America/Los_Angeles',
 	primary_phone_e164 e164,
 	secondary_phone_e164 e164,
@@ -67,7 +67,7 @@ CREATE TABLE leads (
 	last_name text,
 	name text GENERATED ALWAYS AS (
 		nullif(btrim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')), '')) STORED,
-	email text CONSTRAINT leads_email_shape CHECK (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$'),
+	email email_address,
 	primary_phone_e164 e164,
 	zip us_zip,
 	status text NOT NULL DEFAULT 'new'
@@ -80,7 +80,7 @@ CREATE TABLE leads (
 	created_at timestamptz NOT NULL DEFAULT now(),
 	updated_at timestamptz NOT NULL DEFAULT now(),
 	CONSTRAINT leads_pkey PRIMARY KEY (org_id, id)
-	-- leads_broker_fkey and fk_vapi_assignment are added below
+	-- leads_broker_fkey and fk_vapi_assignment: with the other SET NULL keys, below
 );
 CREATE INDEX leads_id_idx ON leads (id);
 CREATE INDEX leads_phone_idx ON leads (org_id, primary_phone_e164);
@@ -149,27 +149,6 @@ CREATE INDEX vapi_number_assignments_release_idx ON vapi_number_assignments (rel
 COMMENT ON TABLE vapi_number_assignments IS
 	'a pool number lent to a lead; at most one unreleased assignment per number and per lead';
 
--- The seed's fk_vapi_assignment, and the lead's broker.  ON DELETE SET NULL
--- with a column list (PostgreSQL 15+) clears only the id, not org_id; older
--- servers refuse the delete instead.
-DO $fks$
-DECLARE
-	set_null_assignment text := 'SET NULL (vapi_assignment_id)';
-	set_null_broker text := 'SET NULL (broker_id)';
-BEGIN
-	IF pg_catalog.current_setting('server_version_num')::int < 150000 THEN
-		set_null_assignment := 'NO ACTION';
-		set_null_broker := 'NO ACTION';
-	END IF;
-	EXECUTE pg_catalog.format('ALTER TABLE vapi_pool.leads
-		ADD CONSTRAINT fk_vapi_assignment FOREIGN KEY (org_id, vapi_assignment_id)
-			REFERENCES vapi_pool.vapi_number_assignments (org_id, id) ON DELETE %s,
-		ADD CONSTRAINT leads_broker_fkey FOREIGN KEY (org_id, broker_id)
-			REFERENCES vapi_pool.brokers (org_id, id) ON DELETE %s',
-		set_null_assignment, set_null_broker);
-END
-$fks$;
-
 -- ---------------------------------------------------------------- call logs
 
 CREATE TABLE vapi_call_logs (
@@ -211,21 +190,29 @@ CREATE TRIGGER vapi_call_logs_touch_updated_at BEFORE UPDATE ON vapi_call_logs
 	FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
 COMMENT ON TABLE vapi_call_logs IS 'one row per Vapi call; transcript and summary are stored redacted';
 
+-- Foreign keys that clear a reference when its row goes: the seed's
+-- fk_vapi_assignment, a lead's broker, and a call log's lead, broker and
+-- assignment (call logs are kept).  ON DELETE SET NULL with a column list
+-- (PostgreSQL 15+) clears only the id, never org_id; older servers refuse the
+-- delete instead.
 DO $fks$
 DECLARE
-	on_delete text[] := ARRAY['SET NULL (lead_id)', 'SET NULL (broker_id)', 'SET NULL (assignment_id)'];
+	fk record;
 BEGIN
-	IF pg_catalog.current_setting('server_version_num')::int < 150000 THEN
-		on_delete := ARRAY['NO ACTION', 'NO ACTION', 'NO ACTION'];
-	END IF;
-	EXECUTE pg_catalog.format('ALTER TABLE vapi_pool.vapi_call_logs
-		ADD CONSTRAINT vapi_call_logs_lead_fkey FOREIGN KEY (org_id, lead_id)
-			REFERENCES vapi_pool.leads (org_id, id) ON DELETE %s,
-		ADD CONSTRAINT vapi_call_logs_broker_fkey FOREIGN KEY (org_id, broker_id)
-			REFERENCES vapi_pool.brokers (org_id, id) ON DELETE %s,
-		ADD CONSTRAINT vapi_call_logs_assignment_fkey FOREIGN KEY (org_id, assignment_id)
-			REFERENCES vapi_pool.vapi_number_assignments (org_id, id) ON DELETE %s',
-		on_delete[1], on_delete[2], on_delete[3]);
+	FOR fk IN SELECT * FROM (VALUES
+		('leads', 'fk_vapi_assignment', 'vapi_assignment_id', 'vapi_number_assignments'),
+		('leads', 'leads_broker_fkey', 'broker_id', 'brokers'),
+		('vapi_call_logs', 'vapi_call_logs_lead_fkey', 'lead_id', 'leads'),
+		('vapi_call_logs', 'vapi_call_logs_broker_fkey', 'broker_id', 'brokers'),
+		('vapi_call_logs', 'vapi_call_logs_assignment_fkey', 'assignment_id', 'vapi_number_assignments'))
+		AS v(tbl, name, col, parent)
+	LOOP
+		EXECUTE pg_catalog.format(
+			'ALTER TABLE vapi_pool.%I ADD CONSTRAINT %I FOREIGN KEY (org_id, %I) REFERENCES vapi_pool.%I (org_id, id) ON DELETE %s',
+			fk.tbl, fk.name, fk.col, fk.parent,
+			CASE WHEN pg_catalog.current_setting('server_version_num')::int >= 150000
+				 THEN pg_catalog.format('SET NULL (%I)', fk.col) ELSE 'NO ACTION' END);
+	END LOOP;
 END
 $fks$;
 

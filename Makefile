@@ -20,7 +20,15 @@ OBJS = \
 	extension/e164_regex.o \
 	extension/e164_metadata.o \
 	extension/timezone.o \
-	extension/redact_pii.o
+	extension/redact_pii.o \
+	extension/saved_plans.o \
+	extension/pool_settings.o \
+	extension/pool_assign.o \
+	extension/pool_release.o \
+	extension/route_inbound.o \
+	extension/ended_reason.o \
+	extension/calling_window.o \
+	extension/call_outcome.o
 
 # The install script is assembled from extension/sql/*.sql; upgrade scripts
 # (vapi_pool--A--B.sql) and the frozen install scripts of earlier releases
@@ -29,8 +37,10 @@ INSTALL_SQL = $(EXTENSION)--$(EXTVERSION).sql
 # The upgrade from the previous release is assembled too, from the parts that
 # release did not have.  On the next release, freeze both assembled scripts
 # (into extension/released and extension/upgrade) and move these two lines on.
-PREVIOUS_VERSION = 0.1.0
-PREVIOUS_PARTS = extension/sql/000_header.sql extension/sql/010_e164.sql
+PREVIOUS_VERSION = 0.2.0
+PREVIOUS_PARTS = $(addprefix extension/sql/,000_header.sql 010_e164.sql 020_tenancy.sql \
+	030_data_model.sql 040_redact_pii.sql 050_transcript_redaction.sql 060_row_level_security.sql \
+	070_seed_views.sql 080_supabase_query.sql)
 UPGRADE_SQL = $(EXTENSION)--$(PREVIOUS_VERSION)--$(EXTVERSION).sql
 DATA_built = $(INSTALL_SQL) $(UPGRADE_SQL)
 DATA = $(wildcard extension/upgrade/*.sql) $(wildcard extension/released/*.sql)

@@ -25,4 +25,20 @@
 	do { ereport(ERROR, __VA_ARGS__); pg_unreachable(); } while (0)
 #endif
 
+/*
+ * Settings: check hooks allocate their "extra" with guc_malloc from
+ * PostgreSQL 16 (malloc before); MarkGUCPrefixReserved replaced
+ * EmitWarningsOnPlaceholders in PostgreSQL 15.
+ */
+#if PG_VERSION_NUM >= 160000
+#define guc_malloc_compat(size) guc_malloc(LOG, (size))
+#else
+#define guc_malloc_compat(size) malloc(size)
+#endif
+#if PG_VERSION_NUM >= 150000
+#define MarkGUCPrefixReserved_compat(prefix) MarkGUCPrefixReserved(prefix)
+#else
+#define MarkGUCPrefixReserved_compat(prefix) EmitWarningsOnPlaceholders(prefix)
+#endif
+
 #endif							/* VAPI_POOL_COMPAT_H */

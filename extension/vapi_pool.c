@@ -3,11 +3,21 @@
  *	  Module entry point of the vapi_pool extension.
  */
 #include "compat.h"
+#include "pool_engine.h"
 
 #include "fmgr.h"
 #include "utils/builtins.h"
 
 PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/* Loads the engine's settings (vapi_pool.hold_after_call and the others). */
+void
+_PG_init(void)
+{
+	vp_define_settings();
+}
 
 PG_FUNCTION_INFO_V1(vapi_pool_library_version);
 

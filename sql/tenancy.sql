@@ -26,7 +26,8 @@ WHERE schemaname = 'vapi_pool'
 
 -- The Citus rule: every primary key, unique and exclusion constraint and every
 -- foreign key between tenant tables starts with org_id (except the documented
--- global uniqueness of a pool number).
+-- global uniqueness of a pool number, and unmatched_call_reports: reports no
+-- organisation claims, kept for the operator, with no tenant to shard by).
 SELECT conrelid::regclass AS tbl, conname, contype
 FROM pg_constraint
 WHERE connamespace = 'vapi_pool'::regnamespace AND contype IN ('p', 'u', 'x', 'f')

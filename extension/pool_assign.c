@@ -1,0 +1,323 @@
+/*
+ * pool_assign.c
+ *	  Lending pool numbers to leads (seed WF1 step 3), and the pool's
+ *	  administration: adding and retiring numbers.
+ *
+ * assign_number locks the lead (FOR NO KEY UPDATE: one assignment per lead at
+ * a time, and the second caller for a lead gets the first one's assignment),
+ * then claims the broker's number released longest ago with FOR UPDATE SKIP
+ * LOCKED, so no caller waits for a number another caller is taking.  The
+ * claim, the assignment and the lead's link are one statement.  The partial
+ * unique indexes on vapi_number_assignments stay the last line of defence.
+ */
+#include "pool_engine.h"
+
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/uuid.h"
+
+PG_FUNCTION_INFO_V1(vapi_pool_assign_number);
+PG_FUNCTION_INFO_V1(vapi_pool_add_pool_number);
+PG_FUNCTION_INFO_V1(vapi_pool_retire_pool_number);
+
+static VpPlan lock_lead = {
+	"SELECT l.org_id, l.broker_id, b.name, b.number_pool_active, b.number_pool_size"
+	" FROM vapi_pool.leads l"
+	" LEFT JOIN vapi_pool.brokers b ON b.org_id = l.org_id AND b.id = l.broker_id"
+	" WHERE l.id = $1 FOR NO KEY UPDATE OF l",
+	1, {UUIDOID}
+};
+
+/* A new request from a lead who holds a number: the hold starts again. */
+static VpPlan current_assignment = {
+	"UPDATE vapi_pool.vapi_number_assignments"
+	" SET status = 'booked', release_at = NULL, booked_at = pg_catalog.now()"
+	" WHERE org_id = $1 AND lead_id = $2 AND status <> 'released'"
+	" RETURNING *",
+	2, {UUIDOID, UUIDOID}
+};
+
+static VpPlan claim_number = {
+	"WITH claimed AS ("
+	"  UPDATE vapi_pool.vapi_number_pool p SET status = 'assigned', last_assigned_at = pg_catalog.now()"
+	"  WHERE p.org_id = $1 AND p.id = ("
+	"    SELECT c.id FROM vapi_pool.vapi_number_pool c"
+	"    WHERE c.org_id = $1 AND c.broker_id = $2 AND c.status = 'available'"
+	"    ORDER BY c.last_released_at NULLS FIRST LIMIT 1"
+	"    FOR UPDATE SKIP LOCKED)"
+	"  RETURNING p.org_id, p.id, p.broker_id),"
+	" assigned AS ("
+	"  INSERT INTO vapi_pool.vapi_number_assignments (org_id, pool_number_id, broker_id, lead_id)"
+	"  SELECT org_id, id, broker_id, $3 FROM claimed"
+	"  RETURNING *),"
+	" linked AS ("
+	"  UPDATE vapi_pool.leads l SET vapi_assignment_id = a.id FROM assigned a"
+	"  WHERE l.org_id = a.org_id AND l.id = a.lead_id"
+	"  RETURNING 1)"
+	" SELECT * FROM assigned",
+	3, {UUIDOID, UUIDOID, UUIDOID}
+};
+
+static VpPlan pool_size = {
+	"SELECT pg_catalog.count(*) FILTER (WHERE status <> 'retired'),"
+	"       pg_catalog.count(*) FILTER (WHERE status = 'available')"
+	" FROM vapi_pool.vapi_number_pool WHERE org_id = $1 AND broker_id = $2",
+	2, {UUIDOID, UUIDOID}
+};
+
+/* The text form of a uuid Datum, for messages. */
+static char *
+uuid_string(Datum uuid)
+{
+	return DatumGetCString(DirectFunctionCall1(uuid_out, uuid));
+}
+
+/* Claims a number for the lead; true if one was free. */
+static bool
+claim(Datum org_id, Datum broker_id, Datum lead_id)
+{
+	Datum		values[3] = {org_id, broker_id, lead_id};
+
+	vp_execute(&claim_number, values, NULL, 0);
+	return SPI_processed == 1;
+}
+
+/*
+ * SQL: assign_number(lead_id) -> vapi_number_assignments.  The lead's
+ * unreleased assignment if it has one, else a new one on the free number of
+ * its broker's pool released longest ago; if none is free, the broker's
+ * overdue assignments are released first.
+ */
+Datum
+vapi_pool_assign_number(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Datum		lead_id = PG_GETARG_DATUM(0);
+	Datum		org_id,
+				broker_id;
+	bool		isnull,
+				active_null;
+	char	   *broker_name;
+	int32		target_size;
+	Datum		result;
+
+	vp_spi_connect();
+
+	vp_execute(&lock_lead, &lead_id, NULL, 0);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("lead %s does not exist", uuid_string(lead_id))));
+	if (SPI_processed > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_CARDINALITY_VIOLATION),
+				 errmsg("lead id %s names leads of more than one organisation", uuid_string(lead_id)),
+				 errhint("Assign by a lead id that is unique in the database.")));
+	org_id = vp_getdatum(0, 1, &isnull);
+	broker_id = vp_getdatum(0, 2, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("lead %s has no broker", uuid_string(lead_id)),
+				 errdetail("A lead is given a number from its broker's pool."),
+				 errhint("Set the lead's broker_id, for example from the broker of its ZIP code's territory.")));
+	broker_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	target_size = DatumGetInt32(vp_getdatum(0, 5, &isnull));
+
+	if (!DatumGetBool(vp_getdatum(0, 4, &active_null)) || active_null)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("number pool of broker \"%s\" is not active", broker_name),
+				 errdetail("Broker %s has number_pool_active = false.", uuid_string(broker_id)),
+				 errhint("Add numbers with vapi_pool.add_pool_number() and set number_pool_active = true.")));
+
+	/* a lead that holds a number gets it back */
+	{
+		Datum		values[2] = {org_id, lead_id};
+
+		vp_execute(&current_assignment, values, NULL, 0);
+		if (SPI_processed == 1)
+		{
+			result = vp_result_row(fcinfo, cxt, 0);
+			SPI_finish();
+			PG_RETURN_DATUM(result);
+		}
+	}
+
+	if (!claim(org_id, broker_id, lead_id))
+	{
+		/* the pool is empty: free what is overdue, then try again */
+		vp_release_batch(GetCurrentTransactionStartTimestamp(), 1000, org_id, broker_id, true);
+		if (!claim(org_id, broker_id, lead_id))
+		{
+			Datum		values[2] = {org_id, broker_id};
+			int64		size,
+						available;
+
+			vp_execute(&pool_size, values, NULL, 0);
+			size = DatumGetInt64(vp_getdatum(0, 1, &isnull));
+			available = DatumGetInt64(vp_getdatum(0, 2, &isnull));
+			if (size == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("broker \"%s\" has no numbers in its pool", broker_name),
+						 errdetail("The broker's pool should hold %d numbers.", target_size),
+						 errhint("Add numbers with vapi_pool.add_pool_number().")));
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+					 errmsg("number pool of broker \"%s\" is exhausted", broker_name),
+					 errdetail_plural("The pool's %lld number is held by a lead%s; it is not past its release time.",
+									  "All %lld numbers of the pool are held by leads%s; none is past its release time.",
+									  (unsigned long) size, (long long) size,
+									  available > 0 ? " or being taken by concurrent assignments" : ""),
+					 errhint("Add numbers with vapi_pool.add_pool_number(), or shorten vapi_pool.hold_after_call.")));
+		}
+	}
+	result = vp_result_row(fcinfo, cxt, 0);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+static VpPlan find_broker = {
+	"SELECT org_id FROM vapi_pool.brokers WHERE id = $1",
+	1, {UUIDOID}
+};
+
+static VpPlan insert_number = {
+	"INSERT INTO vapi_pool.vapi_number_pool (org_id, broker_id, number, vapi_phone_number_id)"
+	" VALUES ($1, $2, $3, $4)"
+	" ON CONFLICT (number) DO NOTHING RETURNING *",
+	4, {UUIDOID, UUIDOID, VP_E164_ARG, TEXTOID}
+};
+
+/*
+ * A retired number comes back to the broker it was retired from (its past
+ * assignments name that broker, so it cannot move to another).
+ */
+static VpPlan revive_number = {
+	"UPDATE vapi_pool.vapi_number_pool"
+	" SET status = 'available', retired_at = NULL,"
+	"     vapi_phone_number_id = coalesce($4, vapi_phone_number_id)"
+	" WHERE number = $3 AND org_id = $1 AND broker_id = $2 AND status = 'retired'"
+	" RETURNING *",
+	4, {UUIDOID, UUIDOID, VP_E164_ARG, TEXTOID}
+};
+
+static VpPlan existing_number = {
+	"SELECT * FROM vapi_pool.vapi_number_pool WHERE number = $1",
+	1, {VP_E164_ARG}
+};
+
+/*
+ * SQL: add_pool_number(broker_id, number, vapi_phone_number_id) ->
+ * vapi_number_pool.  Idempotent for the same broker; a number retired from
+ * the same broker's pool is brought back.
+ */
+Datum
+vapi_pool_add_pool_number(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Datum		values[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	bool		isnull;
+	Datum		result;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("broker_id and number must not be null")));
+	values[1] = PG_GETARG_DATUM(0);
+	values[2] = PG_GETARG_DATUM(1);
+	values[3] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
+	if (PG_ARGISNULL(2))
+		nulls[3] = 'n';
+
+	vp_spi_connect();
+	vp_execute(&find_broker, &values[1], NULL, 0);
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("broker %s does not exist", uuid_string(values[1]))));
+	values[0] = vp_getdatum(0, 1, &isnull);
+
+	vp_execute(&insert_number, values, nulls, 0);
+	if (SPI_processed == 1)
+		goto done;
+	vp_execute(&revive_number, values, nulls, 0);
+	if (SPI_processed == 1)
+		goto done;
+	vp_execute(&existing_number, &values[2], NULL, 0);
+	if (SPI_processed == 1)
+	{
+		Datum		owner_org = vp_getdatum(0, 1, &isnull);
+		Datum		owner_broker = vp_getdatum(0, 3, &isnull);
+		char	   *number = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
+		char	   *vapi_id = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
+		char	   *status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6);
+
+		if (DatumGetBool(DirectFunctionCall2(uuid_eq, owner_org, values[0])) &&
+			DatumGetBool(DirectFunctionCall2(uuid_eq, owner_broker, values[1])) &&
+			(nulls[3] == 'n' || (vapi_id != NULL && strcmp(vapi_id, TextDatumGetCString(values[3])) == 0)))
+			goto done;			/* the same number added again */
+		if (strcmp(status, "retired") == 0 &&
+			DatumGetBool(DirectFunctionCall2(uuid_eq, owner_org, values[0])))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNIQUE_VIOLATION),
+					 errmsg("number %s was retired from another broker's pool", number),
+					 errdetail("Its past assignments name broker %s, so it can only return to that pool.",
+							   DatumGetCString(DirectFunctionCall1(uuid_out, owner_broker))),
+					 errhint("Add it back to broker %s, or use another number.",
+							 DatumGetCString(DirectFunctionCall1(uuid_out, owner_broker)))));
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("number %s is already in a pool", number),
+				 errdetail("A phone number can be in one pool only; it belongs to %s.",
+						   DatumGetBool(DirectFunctionCall2(uuid_eq, owner_org, values[0]))
+						   ? "another broker of this organisation, or has another Vapi id"
+						   : "another organisation"),
+				 errhint("Retire it from its pool first with vapi_pool.retire_pool_number().")));
+	}
+	/* not inserted, not found: a row we cannot see (row level security) */
+	ereport(ERROR,
+			(errcode(ERRCODE_UNIQUE_VIOLATION),
+			 errmsg("number is already in a pool"),
+			 errdetail("A phone number can be in one pool only.")));
+
+done:
+	result = vp_result_row(fcinfo, cxt, 0);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+static VpPlan retire_number = {
+	"UPDATE vapi_pool.vapi_number_pool"
+	" SET status = CASE status WHEN 'available' THEN 'retired' ELSE status END,"
+	"     retired_at = CASE status WHEN 'available' THEN pg_catalog.now() ELSE retired_at END,"
+	"     retire_requested_at = CASE status WHEN 'assigned' THEN coalesce(retire_requested_at, pg_catalog.now()) END"
+	" WHERE number = $1"
+	" RETURNING *",
+	1, {VP_E164_ARG}
+};
+
+/*
+ * SQL: retire_pool_number(number) -> vapi_number_pool.  A free number
+ * retires now; a number a lead holds drains (takes no new lead, retires when
+ * released).  Retiring a retired number changes nothing.
+ */
+Datum
+vapi_pool_retire_pool_number(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Datum		number = PG_GETARG_DATUM(0);
+	Datum		result;
+
+	vp_spi_connect();
+	vp_execute(&retire_number, &number, NULL, 0);
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("number %s is not in any pool", vp_e164_string(number))));
+	result = vp_result_row(fcinfo, cxt, 0);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}

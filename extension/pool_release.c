@@ -1,0 +1,111 @@
+/*
+ * pool_release.c
+ *	  Releasing assignments whose hold has passed (seed WF5): the assignment
+ *	  becomes released, its number available again (or retired, if it was
+ *	  draining), and its lead no longer points at it.
+ *
+ * A batch is one statement.  It locks the assignments and their leads with
+ * SKIP LOCKED, so it never waits for an assign_number that holds a lead, and
+ * takes at most batch_size rows, so a backlog is released in bounded steps
+ * (release_expired_in_batches commits after each).
+ */
+#include "pool_engine.h"
+
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+
+PG_FUNCTION_INFO_V1(vapi_pool_release_expired);
+
+#define RELEASE_CTES(filter) \
+	"WITH due AS (" \
+	"  SELECT a.org_id, a.id, a.pool_number_id, a.lead_id" \
+	"  FROM vapi_pool.vapi_number_assignments a" \
+	"  JOIN vapi_pool.leads l ON l.org_id = a.org_id AND l.id = a.lead_id" \
+	"  WHERE a.status = 'call_completed' AND a.release_at < $1 " filter \
+	"  ORDER BY a.release_at LIMIT $2" \
+	"  FOR NO KEY UPDATE OF a, l SKIP LOCKED)," \
+	" released AS (" \
+	"  UPDATE vapi_pool.vapi_number_assignments a SET status = 'released', released_at = pg_catalog.now()" \
+	"  FROM due WHERE a.org_id = due.org_id AND a.id = due.id" \
+	"  RETURNING a.org_id, a.id, a.pool_number_id, a.lead_id)," \
+	" freed AS (" \
+	"  UPDATE vapi_pool.vapi_number_pool p" \
+	"  SET status = CASE WHEN p.retire_requested_at IS NULL THEN 'available' ELSE 'retired' END," \
+	"      retired_at = CASE WHEN p.retire_requested_at IS NULL THEN NULL ELSE pg_catalog.now() END," \
+	"      retire_requested_at = NULL, last_released_at = pg_catalog.now()" \
+	"  FROM released r WHERE p.org_id = r.org_id AND p.id = r.pool_number_id AND p.status = 'assigned'" \
+	"  RETURNING 1)," \
+	" unlinked AS (" \
+	"  UPDATE vapi_pool.leads l SET vapi_assignment_id = NULL FROM released r" \
+	"  WHERE l.org_id = r.org_id AND l.id = r.lead_id AND l.vapi_assignment_id = r.id" \
+	"  RETURNING 1)" \
+	" SELECT pg_catalog.count(*) FROM released"
+
+static VpPlan release_all = {
+	RELEASE_CTES(""), 2, {TIMESTAMPTZOID, INT4OID}
+};
+
+static VpPlan release_one_broker = {
+	RELEASE_CTES("AND a.org_id = $3 AND a.broker_id = $4"), 4, {TIMESTAMPTZOID, INT4OID, UUIDOID, UUIDOID}
+};
+
+/*
+ * Releases up to batch_size overdue assignments (of one broker when
+ * one_broker); returns how many.  The caller is connected to SPI.
+ */
+uint64
+vp_release_batch(TimestampTz now, int batch_size, Datum org_id, Datum broker_id, bool one_broker)
+{
+	Datum		values[4] = {TimestampTzGetDatum(now), Int32GetDatum(batch_size), org_id, broker_id};
+	bool		isnull;
+
+	vp_execute(one_broker ? &release_one_broker : &release_all, values, NULL, 0);
+	return (uint64) DatumGetInt64(vp_getdatum(0, 1, &isnull));
+}
+
+/*
+ * SQL: release_expired(now, batch_size, max_batches) -> integer.  Releases
+ * batch after batch until one comes back short (or max_batches ran).
+ */
+Datum
+vapi_pool_release_expired(PG_FUNCTION_ARGS)
+{
+	TimestampTz now;
+	int			batch_size;
+	int			max_batches;
+	int64		total = 0;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("now and batch_size must not be null")));
+	now = PG_GETARG_TIMESTAMPTZ(0);
+	batch_size = PG_GETARG_INT32(1);
+	max_batches = PG_ARGISNULL(2) ? -1 : PG_GETARG_INT32(2);
+	if (batch_size < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("batch_size must be at least 1"),
+				 errdetail("batch_size was %d.", batch_size)));
+	if (max_batches == 0 || max_batches < -1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_batches must be at least 1, or null for no limit"),
+				 errdetail("max_batches was %d.", max_batches)));
+
+	vp_spi_connect();
+	for (int batch = 0; max_batches < 0 || batch < max_batches; batch++)
+	{
+		uint64		released = vp_release_batch(now, batch_size, (Datum) 0, (Datum) 0, false);
+
+		total += released;
+		if (released < (uint64) batch_size)
+			break;
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_finish();
+	if (total > PG_INT32_MAX)
+		total = PG_INT32_MAX;
+	PG_RETURN_INT32((int32) total);
+}

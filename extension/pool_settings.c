@@ -1,0 +1,193 @@
+/*
+ * pool_settings.c
+ *	  The engine's settings (GUCs): how long a number is held after a call,
+ *	  how often and when an unanswered lead is called again.
+ */
+#include "pool_engine.h"
+
+#include <ctype.h>
+#include <limits.h>
+
+#include "utils/guc.h"
+
+int			vp_hold_after_call_s = 24 * 60 * 60;
+int			vp_max_call_attempts = 3;
+int			vp_provider_retry_delay_s = 5 * 60;
+int			vp_provider_retry_limit = 3;
+
+static char *retry_backoff_string = NULL;
+static char *calling_window_string = NULL;
+
+/* Parsed forms, set by the assign hooks. */
+typedef struct Backoff
+{
+	int			steps;
+	int			seconds[VP_MAX_BACKOFF_STEPS];
+} Backoff;
+
+typedef struct Window
+{
+	int			start_minute;
+	int			end_minute;
+} Window;
+
+static Backoff backoff = {2, {3600, 4 * 3600}};
+static Window window = {8 * 60, 20 * 60};
+
+/* Parses "1h, 4h" (durations with units; seconds without) into b. */
+static bool
+parse_backoff(const char *value, Backoff *b)
+{
+	char	   *copy = pstrdup(value);
+	char	   *save = NULL;
+
+	b->steps = 0;
+	for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save))
+	{
+		int			seconds;
+		const char *hint = NULL;
+
+		while (isspace((unsigned char) *tok))
+			tok++;
+		if (b->steps == VP_MAX_BACKOFF_STEPS)
+		{
+			GUC_check_errdetail("At most %d delays can be given.", VP_MAX_BACKOFF_STEPS);
+			return false;
+		}
+		if (!parse_int(tok, &seconds, GUC_UNIT_S, &hint) || seconds <= 0)
+		{
+			GUC_check_errdetail("\"%s\" is not a positive duration such as \"90min\" or \"4h\".", tok);
+			return false;
+		}
+		b->seconds[b->steps++] = seconds;
+	}
+	if (b->steps == 0)
+	{
+		GUC_check_errdetail("Give at least one delay, such as \"1h, 4h\".");
+		return false;
+	}
+	return true;
+}
+
+/* Parses "HH:MM-HH:MM" into w; the window must not be empty or wrap midnight. */
+static bool
+parse_window(const char *value, Window *w)
+{
+	int			h1,
+				m1,
+				h2,
+				m2,
+				used = 0;
+
+	if (sscanf(value, " %d:%d - %d:%d %n", &h1, &m1, &h2, &m2, &used) != 4 || value[used] != '\0' ||
+		h1 < 0 || h1 > 24 || m1 < 0 || m1 > 59 || h2 < 0 || h2 > 24 || m2 < 0 || m2 > 59 ||
+		h1 * 60 + m1 > 24 * 60 || h2 * 60 + m2 > 24 * 60)
+	{
+		GUC_check_errdetail("The calling window is written as two local times, such as \"08:00-20:00\".");
+		return false;
+	}
+	if (h1 * 60 + m1 >= h2 * 60 + m2)
+	{
+		GUC_check_errdetail("The window must start before it ends, on the same day.");
+		return false;
+	}
+	w->start_minute = h1 * 60 + m1;
+	w->end_minute = h2 * 60 + m2;
+	return true;
+}
+
+static bool
+check_backoff(char **newval, void **extra, GucSource source)
+{
+	Backoff		b;
+
+	if (!parse_backoff(*newval, &b))
+		return false;
+	*extra = guc_malloc_compat(sizeof(Backoff));
+	if (*extra == NULL)
+		return false;
+	memcpy(*extra, &b, sizeof(Backoff));
+	return true;
+}
+
+static void
+assign_backoff(const char *newval, void *extra)
+{
+	if (extra != NULL)
+		backoff = *(Backoff *) extra;
+}
+
+static bool
+check_window(char **newval, void **extra, GucSource source)
+{
+	Window		w;
+
+	if (!parse_window(*newval, &w))
+		return false;
+	*extra = guc_malloc_compat(sizeof(Window));
+	if (*extra == NULL)
+		return false;
+	memcpy(*extra, &w, sizeof(Window));
+	return true;
+}
+
+static void
+assign_window(const char *newval, void *extra)
+{
+	if (extra != NULL)
+		window = *(Window *) extra;
+}
+
+/* Defines the settings; called from _PG_init. */
+void
+vp_define_settings(void)
+{
+	DefineCustomIntVariable("vapi_pool.hold_after_call",
+							"How long a number stays with its lead after the lead's last call.",
+							"release_expired() frees the number this long after the call ended.",
+							&vp_hold_after_call_s, 24 * 60 * 60, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("vapi_pool.max_call_attempts",
+							"Calls made to a lead who does not answer, per request, before the lead is unreachable.",
+							NULL, &vp_max_call_attempts, 3, 1, 20,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("vapi_pool.retry_backoff",
+							   "Delays before the second, third, ... call to a lead who did not answer.",
+							   "A comma-separated list of durations; the last one repeats.",
+							   &retry_backoff_string, "1h, 4h",
+							   PGC_USERSET, 0, check_backoff, assign_backoff, NULL);
+	DefineCustomStringVariable("vapi_pool.calling_window",
+							   "The local hours, in the broker's time zone, in which leads are called again.",
+							   NULL, &calling_window_string, "08:00-20:00",
+							   PGC_USERSET, 0, check_window, assign_window, NULL);
+	DefineCustomIntVariable("vapi_pool.provider_retry_delay",
+							"Delay before calling again after a failure that is not the lead's (provider, quota).",
+							NULL, &vp_provider_retry_delay_s, 5 * 60, 1, INT_MAX,
+							PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("vapi_pool.provider_retry_limit",
+							"Calls repeated after provider failures, per attempt, before a person is asked to look.",
+							NULL, &vp_provider_retry_limit, 3, 0, 100,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	MarkGUCPrefixReserved_compat("vapi_pool");
+}
+
+/* The delay before attempt (2, 3, ...), in seconds. */
+int
+vp_backoff_seconds(int attempt)
+{
+	int			step = attempt - 2;
+
+	if (step < 0)
+		step = 0;
+	if (step >= backoff.steps)
+		step = backoff.steps - 1;
+	return backoff.seconds[step];
+}
+
+/* The calling window, in minutes after local midnight. */
+void
+vp_calling_window(int *start_minute, int *end_minute)
+{
+	*start_minute = window.start_minute;
+	*end_minute = window.end_minute;
+}

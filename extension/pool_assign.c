@@ -43,7 +43,7 @@ static VpPlan claim_number = {
 	"  WHERE p.org_id = $1 AND p.id = ("
 	"    SELECT c.id FROM vapi_pool.vapi_number_pool c"
 	"    WHERE c.org_id = $1 AND c.broker_id = $2 AND c.status = 'available'"
-	"    ORDER BY c.last_released_at NULLS FIRST LIMIT 1"
+	"    ORDER BY c.last_released_at NULLS FIRST, c.number LIMIT 1"
 	"    FOR UPDATE SKIP LOCKED)"
 	"  RETURNING p.org_id, p.id, p.broker_id),"
 	" assigned AS ("

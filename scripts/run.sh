@@ -64,6 +64,10 @@ psql_run -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$dbname'" 
 # install newly required extensions (0.2.0 requires btree_gist), so do it first.
 psql_run -d "$dbname" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS vapi_pool CASCADE" \
 	-c "CREATE EXTENSION IF NOT EXISTS btree_gist" -c "ALTER EXTENSION vapi_pool UPDATE"
+# The nightly housekeeping (release of numbers held past their time) as a pg_cron job.
+psql_run -d "$dbname" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS pg_cron" \
+	-c "SELECT job_name, job_schedule FROM vapi_pool.schedule_maintenance()" >/dev/null
+echo "== pg_cron job vapi_pool.release_expired registered (daily at 03:00)"
 echo "== extension vapi_pool $(psql_run -d "$dbname" -tAc "SELECT extversion FROM pg_extension WHERE extname = 'vapi_pool'") in database $dbname"
 echo "   psql: psql -h $rundir -p $pgport -U postgres $dbname"
 

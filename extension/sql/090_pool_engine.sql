@@ -18,6 +18,13 @@ ALTER TABLE vapi_number_pool ADD CONSTRAINT vapi_number_pool_draining
 COMMENT ON COLUMN vapi_number_pool.retire_requested_at IS
 	'set while an assigned number drains: it retires when its assignment is released';
 
+-- Fair reuse picks the number released longest ago; the number itself breaks
+-- ties (never-released numbers), so the choice is deterministic and the index
+-- gives it without a sort.
+DROP INDEX vapi_number_pool_available_idx;
+CREATE INDEX vapi_number_pool_available_idx ON vapi_number_pool
+	(org_id, broker_id, last_released_at NULLS FIRST, number) WHERE status = 'available';
+
 -- The exhausted-pool path releases one broker's overdue assignments.
 CREATE INDEX vapi_number_assignments_broker_release_idx ON vapi_number_assignments (org_id, broker_id, release_at)
 	WHERE status = 'call_completed';

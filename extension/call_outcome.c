@@ -89,6 +89,11 @@ enum
 	A_SUMMARY, A_COST, A_RAW
 };
 
+/* The types of report_args()' parameters, $3 to $12. */
+#define REPORT_ARG_TYPES \
+	TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, NUMERICOID, TEXTOID, TEXTOID, TEXTOID, NUMERICOID, \
+	TEXTOID, JSONBOID
+
 static VpPlan find_call = {
 	"SELECT c.org_id, c.id, c.status, c.direction, c.assignment_id, c.lead_id, c.attempt,"
 	"       l.status, b.timezone, c.outcome, c.review_reason"
@@ -121,8 +126,7 @@ static VpPlan end_call = {
 	"  recording_url = $7, transcript = $8, summary = $9, cost = $10, outcome = $11,"
 	"  ended_report = vapi_pool.strip_call_report($12)"
 	" WHERE org_id = $1 AND id = $2",
-	12, {UUIDOID, UUIDOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, NUMERICOID, TEXTOID, TEXTOID,
-	TEXTOID, NUMERICOID, TEXTOID, JSONBOID}
+	12, {UUIDOID, UUIDOID, REPORT_ARG_TYPES}
 };
 
 static VpPlan hold_assignment = {
@@ -193,8 +197,7 @@ static VpPlan insert_unknown_call = {
 	" FROM (SELECT CASE WHEN $12 ? 'message' THEN $12 -> 'message' ELSE $12 END AS m) r"
 	" ON CONFLICT (org_id, vapi_call_id) DO NOTHING"
 	" RETURNING id",
-	12, {UUIDOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, NUMERICOID, TEXTOID, TEXTOID,
-	TEXTOID, NUMERICOID, TEXTOID, JSONBOID}
+	12, {UUIDOID, TEXTOID, REPORT_ARG_TYPES}
 };
 
 static VpPlan insert_unmatched = {
@@ -241,6 +244,27 @@ arg(FunctionCallInfo fcinfo, int n, char *null)
 	return PG_ARGISNULL(n) ? (Datum) 0 : PG_GETARG_DATUM(n);
 }
 
+/*
+ * Parameters $3 to $12 of end_call and insert_unknown_call: the report's
+ * reason, times, duration, recording, transcript, summary, cost, outcome, raw.
+ */
+static void
+report_args(FunctionCallInfo fcinfo, TimestampTz ended_at, const char *outcome, Datum *v, char *n)
+{
+	v[2] = arg(fcinfo, A_REASON, &n[2]);
+	v[3] = arg(fcinfo, A_STARTED, &n[3]);
+	v[4] = TimestampTzGetDatum(ended_at);
+	n[4] = ' ';
+	v[5] = arg(fcinfo, A_DURATION, &n[5]);
+	v[6] = arg(fcinfo, A_RECORDING, &n[6]);
+	v[7] = arg(fcinfo, A_TRANSCRIPT, &n[7]);
+	v[8] = arg(fcinfo, A_SUMMARY, &n[8]);
+	v[9] = arg(fcinfo, A_COST, &n[9]);
+	v[10] = outcome ? CStringGetTextDatum(outcome) : (Datum) 0;
+	n[10] = outcome ? ' ' : 'n';
+	v[11] = arg(fcinfo, A_RAW, &n[11]);
+}
+
 /* Stores a report whose call id no organisation logged. */
 static void
 record_unknown_call(FunctionCallInfo fcinfo, TimestampTz ended_at, const char *outcome, Ended *e)
@@ -263,19 +287,7 @@ record_unknown_call(FunctionCallInfo fcinfo, TimestampTz ended_at, const char *o
 			v[0] = e->org_id;
 			n[0] = ' ';
 			v[1] = arg(fcinfo, A_CALL_ID, &n[1]);
-			v[2] = arg(fcinfo, A_REASON, &n[2]);
-			v[3] = arg(fcinfo, A_STARTED, &n[3]);
-			v[4] = TimestampTzGetDatum(ended_at);
-			n[4] = ' ';
-			v[5] = arg(fcinfo, A_DURATION, &n[5]);
-			v[6] = arg(fcinfo, A_RECORDING, &n[6]);
-			v[7] = arg(fcinfo, A_TRANSCRIPT, &n[7]);
-			v[8] = arg(fcinfo, A_SUMMARY, &n[8]);
-			v[9] = arg(fcinfo, A_COST, &n[9]);
-			v[10] = outcome ? CStringGetTextDatum(outcome) : (Datum) 0;
-			n[10] = outcome ? ' ' : 'n';
-			v[11] = raw;
-			n[11] = ' ';
+			report_args(fcinfo, ended_at, outcome, v, n);
 			vp_execute(&insert_unknown_call, v, n, 0);
 			if (SPI_processed == 1)
 			{
@@ -405,18 +417,7 @@ vapi_pool_record_call_ended(PG_FUNCTION_ARGS)
 
 		v[0] = org_id;
 		v[1] = log_id;
-		v[2] = arg(fcinfo, A_REASON, &n[2]);
-		v[3] = arg(fcinfo, A_STARTED, &n[3]);
-		v[4] = TimestampTzGetDatum(ended_at);
-		n[4] = ' ';
-		v[5] = arg(fcinfo, A_DURATION, &n[5]);
-		v[6] = arg(fcinfo, A_RECORDING, &n[6]);
-		v[7] = arg(fcinfo, A_TRANSCRIPT, &n[7]);
-		v[8] = arg(fcinfo, A_SUMMARY, &n[8]);
-		v[9] = arg(fcinfo, A_COST, &n[9]);
-		v[10] = e.outcome ? CStringGetTextDatum(e.outcome) : (Datum) 0;
-		n[10] = e.outcome ? ' ' : 'n';
-		v[11] = arg(fcinfo, A_RAW, &n[11]);
+		report_args(fcinfo, ended_at, e.outcome, v, n);
 		vp_execute(&end_call, v, n, 0);
 	}
 

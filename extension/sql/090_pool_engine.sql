@@ -300,40 +300,30 @@ $view$;
 
 -- ---------------------------------------------------------------- pg_cron
 
--- Registers the housekeeping jobs with pg_cron (idempotent: a job of the same
--- name is replaced).  Returns the jobs.
+-- Registers the housekeeping jobs with pg_cron, in this database.  pg_cron
+-- can only be created in its cron.database_name, so finding it here means
+-- this is the database its jobs run in.  Idempotent: pg_cron replaces a job
+-- of the same name scheduled by the same user.  Returns the jobs.
 CREATE FUNCTION schedule_maintenance(schedule text DEFAULT '0 3 * * *')
 	RETURNS TABLE (job_name text, job_id bigint, job_schedule text, command text)
 	LANGUAGE plpgsql
 	SET search_path = vapi_pool, pg_catalog, pg_temp
 	AS $$
-DECLARE
-	cron_schema name;
-	cron_database text;
 BEGIN
-	SELECT n.nspname INTO cron_schema
-	  FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
-	 WHERE e.extname = 'pg_cron';
-	IF cron_schema IS NULL THEN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
 		RAISE EXCEPTION 'pg_cron is not installed in this database'
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 				  DETAIL = 'The release of expired numbers runs as a pg_cron job.',
-				  HINT = 'Add pg_cron to shared_preload_libraries and run CREATE EXTENSION pg_cron, '
-						 'or call CALL vapi_pool.release_expired_in_batches() from your own scheduler.';
+				  HINT = 'Add pg_cron to shared_preload_libraries and run CREATE EXTENSION pg_cron in the '
+						 'database named by cron.database_name, or run CALL vapi_pool.release_expired_in_batches() '
+						 'from your own scheduler.';
 	END IF;
-	cron_database := pg_catalog.current_setting('cron.database_name', true);
 	job_name := 'vapi_pool.release_expired';
 	job_schedule := schedule;
 	command := 'CALL vapi_pool.release_expired_in_batches()';
-	-- pg_cron runs jobs in cron.database_name; a job for another database
-	-- needs schedule_in_database (pg_cron 1.4+).
-	IF cron_database IS NULL OR cron_database = pg_catalog.current_database() THEN
-		EXECUTE pg_catalog.format('SELECT %I.schedule($1, $2, $3)', cron_schema)
-			INTO job_id USING job_name, job_schedule, command;
-	ELSE
-		EXECUTE pg_catalog.format('SELECT %I.schedule_in_database($1, $2, $3, $4)', cron_schema)
-			INTO job_id USING job_name, job_schedule, command, pg_catalog.current_database();
-	END IF;
+	-- pg_cron's functions always live in schema cron; EXECUTE, because they
+	-- do not exist when this extension is created without pg_cron.
+	EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job_id USING job_name, job_schedule, command;
 	RETURN NEXT;
 END
 $$;

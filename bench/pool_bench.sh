@@ -1,0 +1,430 @@
+#!/bin/bash
+# pool_bench.sh - the number-pool engine (release 0.3.0) against a PL/pgSQL
+# baseline (bench/pool/baseline.sql) measured in the same run.
+#
+#   cycle    POOL_CLIENTS (16) pgbench clients, -M prepared, POOL_SECONDS (20)
+#            each for the C engine and the baseline, on identical fresh copies
+#            of one data set (POOL_BROKERS x POOL_NUMBERS_PER_BROKER numbers,
+#            POOL_LEADS leads, POOL_ORGS organisations).  A transaction is
+#            assign_number(random lead) + record_call_placed + record_call_ended
+#            (bench/pool/cycle.sql, weight 20); release_expired() runs as a
+#            second script of weight 1 (bench/pool/release.sql).  Reports
+#            assignments/s, the ratio C / baseline, failed transactions and
+#            the integrity check (bench/pool/integrity.sql) after each run.
+#   route    route_inbound(called, caller) over numbers most of which have a
+#            live assignment, callers a mix of lead, broker and unknown
+#            (bench/pool/route.sql), C and baseline, then the same with a
+#            vapi_call_id (the call is logged).  tps, and latency percentiles
+#            computed from pgbench's per-transaction log (--log: every
+#            transaction's latency in microseconds; p99 is the nearest-rank
+#            99th percentile over all of them).
+#   release  POOL_RELEASE_N (1,000,000) call_completed assignments whose
+#            release_at has passed, then SELECT vapi_pool.release_expired()
+#            (one transaction) and CALL vapi_pool.release_expired_in_batches()
+#            on fresh copies (and the baseline's release_expired unless
+#            POOL_RELEASE_BASELINE=0).  Meanwhile two rate-limited pgbench
+#            probes (bench/pool/probe.sql) call assign_number on leads of
+#            brokers with free numbers, and on leads holding one of the
+#            expiring assignments; their logs give the largest assign latency
+#            seen while the release ran.
+#
+# Where it runs: with PGHOST set (bench/run.sh's cluster) in that server,
+# otherwise in a private cluster of its own (scripts/common.sh), started as
+# vapitest when run as root.  Either way every data set is a database of its
+# own, created from a template and dropped at the end.
+#
+# Environment (defaults in brackets; POOL_QUICK=1 gives small ones that run
+# in about a minute):
+#   POOL_PARTS           which parts to run [cycle,route,release]
+#   POOL_SECONDS         seconds per pgbench run [20; quick 5]
+#   POOL_CLIENTS, POOL_THREADS        pgbench -c and -j [16, 2]
+#   POOL_ORGS, POOL_BROKERS, POOL_NUMBERS_PER_BROKER, POOL_LEADS
+#                        cycle and route data set [1, 64, 40, 100000; quick 1, 16, 40, 20000]
+#   POOL_PAST            past (released) assignments with their call logs in
+#                        those data sets, so that tables and statistics are
+#                        those of a live system [2 x POOL_LEADS]
+#   POOL_RELEASE_WEIGHT  weight of release.sql against cycle.sql's 20 [1]
+#   POOL_ROUTE_HELD_PCT  share of numbers with a live assignment in route [90]
+#   POOL_RELEASE_N       expiring assignments [1000000; quick 50000]
+#   POOL_RELEASE_BROKERS [1000; quick 100]
+#   POOL_RELEASE_FREE    free numbers per broker besides the expiring ones [50]
+#   POOL_RELEASE_FREE_LEADS  leads holding nothing [100000; quick 10000]
+#   POOL_PROBE_RATE      assign_number calls/s of each probe [100]
+#   POOL_RELEASE_BASELINE  also time the baseline's release_expired [1]
+#   POOL_PRIVATE_CLUSTER=1  use a private cluster even when PGHOST is set
+#   POOL_PGPORT          port of the private cluster [54341]
+#   POOL_KEEP=1          keep the databases (and the private cluster's directory)
+# Exits non-zero on errors only (failed SQL, failed or aborted pgbench
+# transactions, integrity violations), never because of a timing.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+
+quick=${POOL_QUICK:-0}
+if [ "$quick" = 1 ]; then
+	d_seconds=5 d_brokers=16 d_leads=20000 d_rel_n=50000 d_rel_brokers=100 d_rel_free_leads=10000
+else
+	d_seconds=20 d_brokers=64 d_leads=100000 d_rel_n=1000000 d_rel_brokers=1000 d_rel_free_leads=100000
+fi
+parts=${POOL_PARTS:-cycle,route,release}
+seconds=${POOL_SECONDS:-$d_seconds}
+clients=${POOL_CLIENTS:-16}
+threads=${POOL_THREADS:-2}
+orgs=${POOL_ORGS:-1}
+brokers=${POOL_BROKERS:-$d_brokers}
+per_broker=${POOL_NUMBERS_PER_BROKER:-40}
+leads=${POOL_LEADS:-$d_leads}
+past=${POOL_PAST:-$((2 * leads))}
+release_weight=${POOL_RELEASE_WEIGHT:-1}
+route_held_pct=${POOL_ROUTE_HELD_PCT:-90}
+rel_n=${POOL_RELEASE_N:-$d_rel_n}
+rel_brokers=${POOL_RELEASE_BROKERS:-$d_rel_brokers}
+rel_free=${POOL_RELEASE_FREE:-50}
+rel_free_leads=${POOL_RELEASE_FREE_LEADS:-$d_rel_free_leads}
+probe_rate=${POOL_PROBE_RATE:-100}
+release_baseline=${POOL_RELEASE_BASELINE:-1}
+keep=${POOL_KEEP:-0}
+export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+bindir=$("$PG_CONFIG" --bindir)
+pgbench=$bindir/pgbench
+psql=$bindir/psql
+
+# ---------------------------------------------------------------- the server
+
+work=$(mktemp -d /tmp/vapi_pool-poolbench.XXXXXX)
+chmod 755 "$work"
+pg=()
+private=0
+if [ -z "${PGHOST:-}" ] || [ "${POOL_PRIVATE_CLUSTER:-0}" = 1 ]; then
+	private=1
+	# shellcheck source=../scripts/common.sh
+	source "$top/scripts/common.sh"
+	if [ "$(id -u)" -eq 0 ]; then
+		id vapitest >/dev/null 2>&1 || useradd --create-home --shell /bin/bash vapitest
+		chown vapitest "$work"
+		pg=(runuser -u vapitest --)
+	fi
+	port=${POOL_PGPORT:-54341}
+	init_private_cluster "$work/data" "$work" "$port" postgres \
+		"max_connections = 100" "shared_buffers = '1GB'" "max_wal_size = '8GB'" \
+		"checkpoint_timeout = '30min'" "log_lock_waits = on"
+	"${pg[@]}" "$bindir/pg_ctl" -D "$work/data" -l "$work/postgresql.log" -w start >/dev/null
+	export PGHOST=$work PGPORT=$port PGUSER=postgres PGDATABASE=postgres
+fi
+logs=$work/logs
+mkdir -p "$logs"
+databases=()
+cleanup()
+{
+	local rc=$?
+	for db in "${databases[@]}"; do
+		[ "$keep" = 1 ] || "$psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+	done
+	if [ "$private" = 1 ]; then
+		"${pg[@]}" "$bindir/pg_ctl" -D "$work/data" -m fast -w stop >/dev/null 2>&1 || true
+	fi
+	if [ "$keep" = 1 ]; then
+		echo "(kept $work)"
+	else
+		rm -rf "$work"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+
+errors=0
+error()
+{
+	echo "ERROR: $*" >&2
+	errors=$((errors + 1))
+}
+
+# psql on database $1, quiet, unaligned, tuples only, stopping on errors.
+q()
+{
+	local db=$1
+	shift
+	"$psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$db" "$@"
+}
+
+now() { date +%s.%N; }
+
+# A database with vapi_pool and the baseline.
+create_db()
+{
+	databases+=("$1")
+	q postgres -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1"
+	q "$1" -c 'CREATE EXTENSION vapi_pool CASCADE' -f "$here/pool/baseline.sql"
+}
+
+# A fresh copy of template $2 named $1 (file copy: fast for large ones).
+copy_db()
+{
+	databases+=("$1")
+	q postgres -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1 TEMPLATE $2 STRATEGY FILE_COPY"
+}
+
+drop_db()
+{
+	[ "$keep" = 1 ] || q postgres -c "DROP DATABASE IF EXISTS $1"
+}
+
+# Load bench/pool/setup.sql into $1: orgs brokers numbers leads held
+# held_status release_in history past (see there).
+load()
+{
+	q "$1" -v orgs="$2" -v brokers="$3" -v numbers="$4" -v leads="$5" -v held="$6" \
+		-v held_status="$7" -v release_in="$8" -v history="$9" -v past="${10}" -f "$here/pool/setup.sql"
+}
+
+# Prints the integrity check of database $1 ("<total> <detail>") and counts a
+# violation as an error.
+integrity()
+{
+	local line total detail
+	line=$(q "$1" -F ' ' -f "$here/pool/integrity.sql")
+	total=${line%% *}
+	detail=${line#* }
+	printf '  integrity (%s): %s violations (%s)\n' "$1" "$total" "$detail"
+	[ "$total" = 0 ] || error "integrity violations in $1: $detail"
+	last_violations=$total
+}
+
+# Latency statistics from pgbench logs $@ (a glob's files): prints
+# "<count> <p50 ms> <p99 ms> <max ms>"; only transactions overlapping
+# [window_from, window_to] (epoch seconds) count when these are set.
+latency_stats()
+{
+	cat "$@" 2>/dev/null |
+	awk -v from="${window_from:-0}" -v to="${window_to:-0}" '
+		$3 ~ /^[0-9]+$/ {
+			end = $5 + $6 / 1e6; start = end - $3 / 1e6
+			if (to > 0 && (end < from || start > to)) next
+			print $3
+		}' | sort -n |
+	awk '{ v[NR] = $1 }
+		END {
+			if (NR == 0) { print 0, "-", "-", "-"; exit }
+			i50 = int(NR * 0.50); if (i50 < NR * 0.50) i50++
+			i99 = int(NR * 0.99); if (i99 < NR * 0.99) i99++
+			printf "%d %.3f %.3f %.3f\n", NR, v[i50] / 1000, v[i99] / 1000, v[NR] / 1000
+		}'
+}
+
+# Failed transactions and aborted clients of a pgbench output file: sets
+# last_failures (aborted clients count as failures) and counts them as errors.
+pgbench_failures()
+{
+	local out=$1 failed aborted
+	failed=$(awk '/^number of failed transactions:/ {print $5}' "$out")
+	aborted=$(grep -c -E 'client [0-9]+ (script [0-9]+ )?aborted' "$out" || true)
+	failed=${failed:-0}
+	if [ "$failed" != 0 ] || [ "$aborted" != 0 ]; then
+		error "pgbench $(basename "$out"): $failed failed transactions, $aborted aborted clients"
+		grep -m 5 -E 'error|aborted' "$out" >&2 || true
+	fi
+	last_failures=$((failed + aborted))
+}
+
+# tps of a pgbench run (all scripts), and of SQL script $2 when given.
+pgbench_tps()
+{
+	if [ -n "${2:-}" ]; then
+		awk -v n="$2" '/^SQL script [0-9]+:/ {cur = $3 + 0}
+			/ transactions \(.*tps = / && cur == n {sub(/.*tps = /, ""); sub(/\).*/, ""); print; exit}' "$1"
+	else
+		awk '/^tps = / {print $3; exit}' "$1"
+	fi
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}'; }
+
+summary=()
+add_summary() { summary+=("$(printf "$@")"); }
+
+echo "== pool benchmark: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); server: $("$psql" -X -A -t -d postgres -c 'SHOW server_version')"
+echo "   (other work on the machine makes every figure noisy; the ratios are measured in the same run)"
+
+# ---------------------------------------------------------------- cycle
+
+if [[ ",$parts," == *,cycle,* ]]; then
+	numbers=$((brokers * per_broker))
+	echo "######## cycle: assign + record_call_placed + record_call_ended; release_expired at weight $release_weight:20"
+	echo "== load: $orgs organisations, $brokers brokers x $per_broker numbers, $leads leads, $past past calls"
+	create_db pool_cycle_tmpl
+	load pool_cycle_tmpl "$orgs" "$brokers" "$numbers" "$leads" 0 booked '0' false "$past"
+	declare -A cycle_tps cycle_fail cycle_viol cycle_release cycle_lat
+	for impl in c baseline; do
+		db=pool_cycle_$impl
+		copy_db "$db" pool_cycle_tmpl
+		b=0; [ "$impl" = baseline ] && b=1
+		out=$logs/cycle_$impl.out
+		echo "== cycle $impl: $clients clients, $threads threads, ${seconds}s"
+		"$pgbench" -n -M prepared -c "$clients" -j "$threads" -T "$seconds" \
+			-D baseline=$b -D leads="$leads" -D seq=0 \
+			-f "$here/pool/cycle.sql@20" -f "$here/pool/release.sql@$release_weight" \
+			"$db" >"$out" 2>&1 || true
+		grep -E '^(number of (transactions|failed)|latency average|tps|SQL script| - [0-9]+ transactions)' "$out" | sed 's/^/  /'
+		cycle_tps[$impl]=$(pgbench_tps "$out" 1)
+		cycle_release[$impl]=$(pgbench_tps "$out" 2)
+		cycle_lat[$impl]=$(awk '/^latency average/ {print $4}' "$out")
+		pgbench_failures "$out"
+		cycle_fail[$impl]=$last_failures
+		integrity "$db"
+		cycle_viol[$impl]=$last_violations
+		q "$db" -c "SELECT format('  rows: %s assignments (%s unreleased), %s call logs, %s released by release_expired or the exhausted-pool path',
+			(SELECT count(*) FROM vapi_pool.vapi_number_assignments),
+			(SELECT count(*) FROM vapi_pool.vapi_number_assignments WHERE status <> 'released'),
+			(SELECT count(*) FROM vapi_pool.vapi_call_logs),
+			(SELECT count(*) FROM vapi_pool.vapi_number_assignments WHERE status = 'released'))"
+		drop_db "$db"
+	done
+	drop_db pool_cycle_tmpl
+	add_summary 'cycle (%d clients, %ss, %d brokers x %d numbers, %d leads; tps = assignments/s):' \
+		"$clients" "$seconds" "$brokers" "$per_broker" "$leads"
+	add_summary '  C engine   %10.1f assignments/s  (release_expired %.1f/s)  failed %s  integrity violations %s' \
+		"${cycle_tps[c]:-0}" "${cycle_release[c]:-0}" "${cycle_fail[c]}" "${cycle_viol[c]}"
+	add_summary '  baseline   %10.1f assignments/s  (release_expired %.1f/s)  failed %s  integrity violations %s' \
+		"${cycle_tps[baseline]:-0}" "${cycle_release[baseline]:-0}" "${cycle_fail[baseline]}" "${cycle_viol[baseline]}"
+	add_summary '  ratio C / baseline: %sx   (target: C >= 3,000 assignments/s and faster than the baseline)' \
+		"$(ratio "${cycle_tps[c]:-0}" "${cycle_tps[baseline]:-0}")"
+fi
+
+# ---------------------------------------------------------------- route
+
+if [[ ",$parts," == *,route,* ]]; then
+	numbers=$((brokers * per_broker))
+	held=$((numbers * route_held_pct / 100))
+	echo "######## route: route_inbound(called, caller), $clients clients, ${seconds}s each"
+	echo "== load: $brokers brokers x $per_broker numbers, $held of them held, $leads leads"
+	create_db pool_route_tmpl
+	load pool_route_tmpl "$orgs" "$brokers" "$numbers" "$leads" "$held" booked '0' true "$past"
+	q pool_route_tmpl -F ' ' -c "
+		SELECT 'check: ' || string_agg(format('%s %s', action, n), ', ' ORDER BY action)
+		FROM (SELECT (vapi_pool.route_inbound(('+' || (16282000000 + k))::vapi_pool.e164,
+			('+' || (14152000000 + k))::vapi_pool.e164)).action, count(*) AS n
+			FROM generate_series(1, $numbers) k GROUP BY 1) s" | sed 's/^/  /'
+	declare -A route_tps route_p50 route_p99 route_max route_fail
+	for run in c baseline log_c log_baseline; do
+		db=pool_route_$run
+		copy_db "$db" pool_route_tmpl
+		b=0; [[ $run == *baseline ]] && b=1
+		l=0; [[ $run == log_* ]] && l=1
+		out=$logs/route_$run.out
+		rm -f "$logs/route_$run".log*
+		"$pgbench" -n -M prepared -c "$clients" -j "$threads" -T "$seconds" \
+			-D baseline=$b -D log=$l -D tag="$run" -D seq=0 -D numbers="$numbers" -D brokers="$brokers" \
+			--log --log-prefix="$logs/route_$run.log" -f "$here/pool/route.sql" "$db" >"$out" 2>&1 || true
+		route_tps[$run]=$(pgbench_tps "$out")
+		pgbench_failures "$out"
+		route_fail[$run]=$last_failures
+		read -r _n route_p50[$run] route_p99[$run] route_max[$run] < <(window_to=0 latency_stats "$logs/route_$run".log*)
+		printf '  %-14s %10.1f routings/s  p50 %s ms  p99 %s ms  max %s ms  (%s transactions, failed %s)\n' \
+			"$run" "${route_tps[$run]:-0}" "${route_p50[$run]}" "${route_p99[$run]}" "${route_max[$run]}" "$_n" "${route_fail[$run]}"
+		[ "$l" = 1 ] && q "$db" -c "SELECT '  logged calls: ' || count(*) FROM vapi_pool.vapi_call_logs"
+		drop_db "$db"
+	done
+	drop_db pool_route_tmpl
+	add_summary 'route (%d clients, %ss; %d numbers, %d%% held; latency from pgbench --log, nearest-rank percentiles):' \
+		"$clients" "$seconds" "$numbers" "$route_held_pct"
+	for run in c baseline log_c log_baseline; do
+		add_summary '  %-22s %10.1f routings/s  p99 %8s ms  max %8s ms  failed %s' \
+			"$(case $run in c) echo 'C route_inbound';; baseline) echo 'baseline';; log_c) echo 'C, with vapi_call_id';; *) echo 'baseline, with call id';; esac)" \
+			"${route_tps[$run]:-0}" "${route_p99[$run]}" "${route_max[$run]}" "${route_fail[$run]}"
+	done
+	add_summary '  ratio C / baseline: %sx without logging, %sx with   (target: >= 10,000 routings/s, p99 < 5 ms)' \
+		"$(ratio "${route_tps[c]:-0}" "${route_tps[baseline]:-0}")" "$(ratio "${route_tps[log_c]:-0}" "${route_tps[log_baseline]:-0}")"
+fi
+
+# ---------------------------------------------------------------- release
+
+# Runs probe.sql on leads $3..$4 of database $1 in chunks of 3 s until
+# $logs/stop exists; logs go to $logs/probe_$2.*.
+probe_loop()
+{
+	local db=$1 tag=$2 first=$3 last=$4 i=0
+	while [ ! -e "$logs/stop" ]; do
+		i=$((i + 1))
+		"$pgbench" -n -M prepared -c 2 -j 1 -T 3 -R "$probe_rate" -D first="$first" -D last="$last" \
+			--log --log-prefix="$logs/probe_$tag.$i.log" -f "$here/pool/probe.sql" "$db" \
+			>"$logs/probe_$tag.$i.out" 2>&1 || true
+	done
+}
+
+if [[ ",$parts," == *,release,* ]]; then
+	rel_numbers=$((rel_n + rel_brokers * rel_free))
+	rel_leads=$((rel_n + rel_free_leads))
+	echo "######## release: $rel_n overdue call_completed assignments"
+	echo "== load: $rel_brokers brokers, $rel_numbers numbers ($rel_free free per broker), $rel_leads leads"
+	t0=$(now)
+	create_db pool_release_tmpl
+	load pool_release_tmpl 1 "$rel_brokers" "$rel_numbers" "$rel_leads" "$rel_n" call_completed '-1 day' false 0
+	q pool_release_tmpl -c "CHECKPOINT"
+	echo "  loaded in $(awk -v a="$t0" -v b="$(now)" 'BEGIN {printf "%.1f", b - a}') s"
+	variants=("c_function|SELECT vapi_pool.release_expired()" "c_procedure|CALL vapi_pool.release_expired_in_batches()")
+	[ "$release_baseline" = 1 ] && variants+=("baseline_function|SELECT bench_baseline.release_expired()")
+	declare -A rel_secs rel_rows rel_viol rel_free_max rel_free_p99 rel_exp_max rel_exp_p99 rel_free_n rel_exp_n
+	for v in "${variants[@]}"; do
+		name=${v%%|*}
+		cmd=${v#*|}
+		db=pool_release_$name
+		copy_db "$db" pool_release_tmpl
+		echo "== $name: $cmd, with assign_number probes at ${probe_rate}/s on free leads and on holders"
+		rm -f "$logs"/probe_* "$logs/stop"
+		probe_loop "$db" free $((rel_n + 1)) "$rel_leads" &
+		p1=$!
+		probe_loop "$db" holder 1 "$rel_n" &
+		p2=$!
+		sleep 2
+		t0=$(now)
+		if ! q "$db" -c "$cmd" >"$logs/release_$name.out" 2>&1; then
+			error "$cmd failed: $(cat "$logs/release_$name.out")"
+		fi
+		t1=$(now)
+		touch "$logs/stop"
+		wait "$p1" "$p2"
+		rel_secs[$name]=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')
+		rel_rows[$name]=$(q "$db" -c "SELECT count(*) FROM vapi_pool.vapi_number_assignments
+			WHERE status = 'released' AND released_at >= to_timestamp($t0) - interval '1 second'")
+		for tag in free holder; do
+			fails=0
+			for f in "$logs"/probe_$tag.*.out; do
+				pgbench_failures "$f"
+				fails=$((fails + last_failures))
+			done
+			read -r n _p50 p99 max < <(window_from=$t0 window_to=$t1 latency_stats "$logs"/probe_$tag.*.log*)
+			printf '  probe %-6s %6s assigns during the release  p99 %8s ms  max %9s ms  failed %s\n' \
+				"$tag" "$n" "$p99" "$max" "$fails"
+			if [ "$tag" = free ]; then
+				rel_free_n[$name]=$n rel_free_p99[$name]=$p99 rel_free_max[$name]=$max
+			else
+				rel_exp_n[$name]=$n rel_exp_p99[$name]=$p99 rel_exp_max[$name]=$max
+			fi
+		done
+		printf '  %s: %s s, %s rows released, %s rows/s\n' "$name" "${rel_secs[$name]}" "${rel_rows[$name]}" \
+			"$(awk -v n="${rel_rows[$name]}" -v s="${rel_secs[$name]}" 'BEGIN {printf "%.0f", n / s}')"
+		integrity "$db"
+		rel_viol[$name]=$last_violations
+		drop_db "$db"
+	done
+	drop_db pool_release_tmpl
+	add_summary 'release (%d overdue assignments, %d brokers; probes: assign_number at %d/s each, 2 clients):' \
+		"$rel_n" "$rel_brokers" "$probe_rate"
+	for v in "${variants[@]}"; do
+		name=${v%%|*}
+		add_summary '  %-50s %8s s %9s rows/s  max assign latency: free leads %s ms, holders %s ms  violations %s' \
+			"${v#*|}" "${rel_secs[$name]}" \
+			"$(awk -v n="${rel_rows[$name]}" -v s="${rel_secs[$name]}" 'BEGIN {printf "%.0f", n / s}')" \
+			"${rel_free_max[$name]}" "${rel_exp_max[$name]}" "${rel_viol[$name]}"
+	done
+	[ "$release_baseline" = 1 ] && add_summary '  ratio C / baseline (release_expired(), rows/s): %sx' \
+		"$(ratio "${rel_secs[baseline_function]}" "${rel_secs[c_function]}")"
+fi
+
+echo
+echo "######## summary"
+printf '%s\n' "${summary[@]}"
+if [ "$errors" -gt 0 ]; then
+	echo "$errors error(s): see above"
+	exit 1
+fi

@@ -21,8 +21,8 @@
 #   release  POOL_RELEASE_N (1,000,000) call_completed assignments whose
 #            release_at has passed, then SELECT vapi_pool.release_expired()
 #            (one transaction) and CALL vapi_pool.release_expired_in_batches()
-#            on fresh copies (and the baseline's release_expired unless
-#            POOL_RELEASE_BASELINE=0).  Meanwhile two rate-limited pgbench
+#            on fresh copies (and the baseline's procedure, see
+#            POOL_RELEASE_BASELINE).  Meanwhile two rate-limited pgbench
 #            probes (bench/pool/probe.sql) call assign_number on leads of
 #            brokers with free numbers, and on leads holding one of the
 #            expiring assignments; their logs give the largest assign latency
@@ -37,6 +37,8 @@
 # in about a minute):
 #   POOL_PARTS           which parts to run [cycle,route,release]
 #   POOL_SECONDS         seconds per pgbench run [20; quick 5]
+#   POOL_ROUNDS          rounds of the cycle and route runs, in alternating
+#                        order; the summary gives the median [3; quick 1]
 #   POOL_CLIENTS, POOL_THREADS        pgbench -c and -j [16, 2]
 #   POOL_ORGS, POOL_BROKERS, POOL_NUMBERS_PER_BROKER, POOL_LEADS
 #                        cycle and route data set [1, 64, 40, 100000; quick 1, 16, 40, 20000]
@@ -47,10 +49,12 @@
 #   POOL_ROUTE_HELD_PCT  share of numbers with a live assignment in route [90]
 #   POOL_RELEASE_N       expiring assignments [1000000; quick 50000]
 #   POOL_RELEASE_BROKERS [1000; quick 100]
-#   POOL_RELEASE_FREE    free numbers per broker besides the expiring ones [50]
+#   POOL_RELEASE_FREE    free numbers per broker besides the expiring ones [100]
 #   POOL_RELEASE_FREE_LEADS  leads holding nothing [100000; quick 10000]
 #   POOL_PROBE_RATE      assign_number calls/s of each probe [100]
-#   POOL_RELEASE_BASELINE  also time the baseline's release_expired [1]
+#   POOL_RELEASE_BASELINE  which of the baseline's to time as well: procedure,
+#                        function (its single-transaction release_expired,
+#                        as slow as the C one at this size), both, none [procedure]
 #   POOL_PRIVATE_CLUSTER=1  use a private cluster even when PGHOST is set
 #   POOL_PGPORT          port of the private cluster [54341]
 #   POOL_KEEP=1          keep the databases (and the private cluster's directory)
@@ -62,9 +66,9 @@ top=$(cd "$here/.." && pwd)
 
 quick=${POOL_QUICK:-0}
 if [ "$quick" = 1 ]; then
-	d_seconds=5 d_brokers=16 d_leads=20000 d_rel_n=50000 d_rel_brokers=100 d_rel_free_leads=10000
+	d_rounds=1 d_seconds=5 d_brokers=16 d_leads=20000 d_rel_n=50000 d_rel_brokers=100 d_rel_free_leads=10000
 else
-	d_seconds=20 d_brokers=64 d_leads=100000 d_rel_n=1000000 d_rel_brokers=1000 d_rel_free_leads=100000
+	d_rounds=3 d_seconds=20 d_brokers=64 d_leads=100000 d_rel_n=1000000 d_rel_brokers=1000 d_rel_free_leads=100000
 fi
 parts=${POOL_PARTS:-cycle,route,release}
 seconds=${POOL_SECONDS:-$d_seconds}
@@ -79,11 +83,12 @@ release_weight=${POOL_RELEASE_WEIGHT:-1}
 route_held_pct=${POOL_ROUTE_HELD_PCT:-90}
 rel_n=${POOL_RELEASE_N:-$d_rel_n}
 rel_brokers=${POOL_RELEASE_BROKERS:-$d_rel_brokers}
-rel_free=${POOL_RELEASE_FREE:-50}
+rel_free=${POOL_RELEASE_FREE:-100}
 rel_free_leads=${POOL_RELEASE_FREE_LEADS:-$d_rel_free_leads}
 probe_rate=${POOL_PROBE_RATE:-100}
-release_baseline=${POOL_RELEASE_BASELINE:-1}
+release_baseline=${POOL_RELEASE_BASELINE:-procedure}
 keep=${POOL_KEEP:-0}
+rounds=${POOL_ROUNDS:-$d_rounds}
 export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 bindir=$("$PG_CONFIG" --bindir)
 pgbench=$bindir/pgbench
@@ -144,7 +149,7 @@ q()
 {
 	local db=$1
 	shift
-	"$psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$db" "$@"
+	PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" "$psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$db" "$@"
 }
 
 now() { date +%s.%N; }
@@ -247,47 +252,61 @@ echo "   (other work on the machine makes every figure noisy; the ratios are mea
 
 # ---------------------------------------------------------------- cycle
 
+# Median of the numbers given.
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR ? v[int((NR + 1) / 2)] : 0)}'; }
+
+# The order of the runs of round $1: alternating, so that neither side
+# always runs first on a warm or cold machine.
+order() { if (( $1 % 2 )); then echo "$2"; else echo "$3"; fi; }
+
 if [[ ",$parts," == *,cycle,* ]]; then
 	numbers=$((brokers * per_broker))
 	echo "######## cycle: assign + record_call_placed + record_call_ended; release_expired at weight $release_weight:20"
 	echo "== load: $orgs organisations, $brokers brokers x $per_broker numbers, $leads leads, $past past calls"
 	create_db pool_cycle_tmpl
 	load pool_cycle_tmpl "$orgs" "$brokers" "$numbers" "$leads" 0 booked '0' false "$past"
-	declare -A cycle_tps cycle_fail cycle_viol cycle_release cycle_lat
-	for impl in c baseline; do
-		db=pool_cycle_$impl
-		copy_db "$db" pool_cycle_tmpl
-		b=0; [ "$impl" = baseline ] && b=1
-		out=$logs/cycle_$impl.out
-		echo "== cycle $impl: $clients clients, $threads threads, ${seconds}s"
-		"$pgbench" -n -M prepared -c "$clients" -j "$threads" -T "$seconds" \
-			-D baseline=$b -D leads="$leads" -D seq=0 \
-			-f "$here/pool/cycle.sql@20" -f "$here/pool/release.sql@$release_weight" \
-			"$db" >"$out" 2>&1 || true
-		grep -E '^(number of (transactions|failed)|latency average|tps|SQL script| - [0-9]+ transactions)' "$out" | sed 's/^/  /'
-		cycle_tps[$impl]=$(pgbench_tps "$out" 1)
-		cycle_release[$impl]=$(pgbench_tps "$out" 2)
-		cycle_lat[$impl]=$(awk '/^latency average/ {print $4}' "$out")
-		pgbench_failures "$out"
-		cycle_fail[$impl]=$last_failures
-		integrity "$db"
-		cycle_viol[$impl]=$last_violations
-		q "$db" -c "SELECT format('  rows: %s assignments (%s unreleased), %s call logs, %s released by release_expired or the exhausted-pool path',
-			(SELECT count(*) FROM vapi_pool.vapi_number_assignments),
-			(SELECT count(*) FROM vapi_pool.vapi_number_assignments WHERE status <> 'released'),
-			(SELECT count(*) FROM vapi_pool.vapi_call_logs),
-			(SELECT count(*) FROM vapi_pool.vapi_number_assignments WHERE status = 'released'))"
-		drop_db "$db"
+	declare -A cycle_tps cycle_fail cycle_viol cycle_release
+	for impl in c baseline; do cycle_tps[$impl]=""; cycle_release[$impl]=""; cycle_fail[$impl]=0; cycle_viol[$impl]=0; done
+	for ((round = 1; round <= rounds; round++)); do
+		for impl in $(order "$round" "c baseline" "baseline c"); do
+			db=pool_cycle_$impl
+			copy_db "$db" pool_cycle_tmpl
+			b=0; [ "$impl" = baseline ] && b=1
+			out=$logs/cycle_${impl}_$round.out
+			"$pgbench" -n -M prepared -c "$clients" -j "$threads" -T "$seconds" \
+				-D baseline=$b -D leads="$leads" -D seq=0 \
+				-f "$here/pool/cycle.sql@20" -f "$here/pool/release.sql@$release_weight" \
+				"$db" >"$out" 2>&1 || true
+			tps=$(pgbench_tps "$out" 1)
+			rel=$(pgbench_tps "$out" 2)
+			pgbench_failures "$out"
+			printf '== round %d, %-8s %8.1f assignments/s (release_expired %.1f/s), latency avg %s ms, %s failed\n' \
+				"$round" "$impl" "${tps:-0}" "${rel:-0}" "$(awk '/^latency average/ {print $4; exit}' "$out")" "$last_failures"
+			cycle_tps[$impl]+=" ${tps:-0}"
+			cycle_release[$impl]+=" ${rel:-0}"
+			cycle_fail[$impl]=$((cycle_fail[$impl] + last_failures))
+			integrity "$db"
+			cycle_viol[$impl]=$((cycle_viol[$impl] + last_violations))
+			q "$db" -c "SELECT format('  rows: %s assignments (%s unreleased), %s call logs, %s outbox jobs',
+				(SELECT count(*) FROM vapi_pool.vapi_number_assignments),
+				(SELECT count(*) FROM vapi_pool.vapi_number_assignments WHERE status <> 'released'),
+				(SELECT count(*) FROM vapi_pool.vapi_call_logs),
+				(SELECT count(*) FROM vapi_pool.outbox))"
+			drop_db "$db"
+		done
 	done
 	drop_db pool_cycle_tmpl
-	add_summary 'cycle (%d clients, %ss, %d brokers x %d numbers, %d leads; tps = assignments/s):' \
-		"$clients" "$seconds" "$brokers" "$per_broker" "$leads"
-	add_summary '  C engine   %10.1f assignments/s  (release_expired %.1f/s)  failed %s  integrity violations %s' \
-		"${cycle_tps[c]:-0}" "${cycle_release[c]:-0}" "${cycle_fail[c]}" "${cycle_viol[c]}"
-	add_summary '  baseline   %10.1f assignments/s  (release_expired %.1f/s)  failed %s  integrity violations %s' \
-		"${cycle_tps[baseline]:-0}" "${cycle_release[baseline]:-0}" "${cycle_fail[baseline]}" "${cycle_viol[baseline]}"
+	add_summary 'cycle (%d clients, %s x %ss each, %d brokers x %d numbers, %d leads; median tps = assignments/s):' \
+		"$clients" "$rounds" "$seconds" "$brokers" "$per_broker" "$leads"
+	for impl in c baseline; do
+		# shellcheck disable=SC2086
+		add_summary '  %-10s %8.1f assignments/s  (rounds:%s)  release_expired %.1f/s  failed %s  integrity violations %s' \
+			"$([ $impl = c ] && echo 'C engine' || echo baseline)" "$(median ${cycle_tps[$impl]})" "${cycle_tps[$impl]}" \
+			"$(median ${cycle_release[$impl]})" "${cycle_fail[$impl]}" "${cycle_viol[$impl]}"
+	done
+	# shellcheck disable=SC2086
 	add_summary '  ratio C / baseline: %sx   (target: C >= 3,000 assignments/s and faster than the baseline)' \
-		"$(ratio "${cycle_tps[c]:-0}" "${cycle_tps[baseline]:-0}")"
+		"$(ratio "$(median ${cycle_tps[c]})" "$(median ${cycle_tps[baseline]})")"
 fi
 
 # ---------------------------------------------------------------- route
@@ -296,44 +315,68 @@ if [[ ",$parts," == *,route,* ]]; then
 	numbers=$((brokers * per_broker))
 	held=$((numbers * route_held_pct / 100))
 	echo "######## route: route_inbound(called, caller), $clients clients, ${seconds}s each"
-	echo "== load: $brokers brokers x $per_broker numbers, $held of them held, $leads leads"
+	echo "== load: $brokers brokers x $per_broker numbers, $held of them held, $leads leads, $past past calls"
 	create_db pool_route_tmpl
 	load pool_route_tmpl "$orgs" "$brokers" "$numbers" "$leads" "$held" booked '0' true "$past"
-	q pool_route_tmpl -F ' ' -c "
-		SELECT 'check: ' || string_agg(format('%s %s', action, n), ', ' ORDER BY action)
-		FROM (SELECT (vapi_pool.route_inbound(('+' || (16282000000 + k))::vapi_pool.e164,
-			('+' || (14152000000 + k))::vapi_pool.e164)).action, count(*) AS n
-			FROM generate_series(1, $numbers) k GROUP BY 1) s" | sed 's/^/  /'
+	q pool_route_tmpl -v numbers="$numbers" -v brokers="$brokers" -v held="$held" \
+		-f "$here/pool/route_check.sql" >"$logs/route_check.out"
+	sed 's/^/  /' "$logs/route_check.out"
+	route_diff=$(awk '/^check:/ {print $NF}' "$logs/route_check.out")
+	[ "$route_diff" = 0 ] || error "C and baseline route_inbound disagree on $route_diff calls"
+	# The machine's floor: the latency of SELECT 1 with as many clients.
+	rm -f "$logs"/floor.log*
+	"$pgbench" -n -M prepared -c "$clients" -j "$threads" -T "$(( seconds < 10 ? seconds : 10 ))" \
+		--log --log-prefix="$logs/floor.log" -f <(echo 'SELECT 1;') pool_route_tmpl >"$logs/floor.out" 2>&1 || true
+	floor_tps=$(pgbench_tps "$logs/floor.out")
+	read -r _n _p50 floor_p99 floor_max < <(latency_stats "$logs"/floor.log*)
+	printf '  %-14s %10.1f tps         p99 %s ms  max %s ms  (the machine: scheduling %d clients on %d cores)\n' \
+		'SELECT 1' "$floor_tps" "$floor_p99" "$floor_max" "$clients" "$(nproc)"
 	declare -A route_tps route_p50 route_p99 route_max route_fail
-	for run in c baseline log_c log_baseline; do
-		db=pool_route_$run
-		copy_db "$db" pool_route_tmpl
-		b=0; [[ $run == *baseline ]] && b=1
-		l=0; [[ $run == log_* ]] && l=1
-		out=$logs/route_$run.out
-		rm -f "$logs/route_$run".log*
-		"$pgbench" -n -M prepared -c "$clients" -j "$threads" -T "$seconds" \
-			-D baseline=$b -D log=$l -D tag="$run" -D seq=0 -D numbers="$numbers" -D brokers="$brokers" \
-			--log --log-prefix="$logs/route_$run.log" -f "$here/pool/route.sql" "$db" >"$out" 2>&1 || true
-		route_tps[$run]=$(pgbench_tps "$out")
-		pgbench_failures "$out"
-		route_fail[$run]=$last_failures
-		read -r _n route_p50[$run] route_p99[$run] route_max[$run] < <(window_to=0 latency_stats "$logs/route_$run".log*)
-		printf '  %-14s %10.1f routings/s  p50 %s ms  p99 %s ms  max %s ms  (%s transactions, failed %s)\n' \
-			"$run" "${route_tps[$run]:-0}" "${route_p50[$run]}" "${route_p99[$run]}" "${route_max[$run]}" "$_n" "${route_fail[$run]}"
-		[ "$l" = 1 ] && q "$db" -c "SELECT '  logged calls: ' || count(*) FROM vapi_pool.vapi_call_logs"
-		drop_db "$db"
+	runs="c baseline log_c log_baseline"
+	for run in $runs; do route_tps[$run]=""; route_fail[$run]=0; rm -f "$logs/route_$run".*; done
+	for ((round = 1; round <= rounds; round++)); do
+		for run in $(order "$round" "$runs" "baseline c log_baseline log_c"); do
+			db=pool_route_$run
+			copy_db "$db" pool_route_tmpl
+			b=0; [[ $run == *baseline ]] && b=1
+			l=0; [[ $run == log_* ]] && l=1
+			out=$logs/route_$run.$round.out
+			"$pgbench" -n -M prepared -c "$clients" -j "$threads" -T "$seconds" \
+				-D baseline=$b -D log=$l -D tag="$run" -D seq=0 -D numbers="$numbers" -D brokers="$brokers" \
+				--log --log-prefix="$logs/route_$run.$round.log" -f "$here/pool/route.sql" "$db" >"$out" 2>&1 || true
+			tps=$(pgbench_tps "$out")
+			route_tps[$run]+=" ${tps:-0}"
+			pgbench_failures "$out"
+			route_fail[$run]=$((route_fail[$run] + last_failures))
+			read -r n p50 p99 max < <(latency_stats "$logs/route_$run.$round".log*)
+			printf '== round %d, %-13s %9.1f routings/s  p50 %s ms  p99 %s ms  max %s ms  (%s transactions, %s failed)\n' \
+				"$round" "$run" "${tps:-0}" "$p50" "$p99" "$max" "$n" "$last_failures"
+			if [ "$l" = 1 ]; then
+				q "$db" -c "SELECT '  calls logged: ' || count(*) || ' (' || count(DISTINCT direction) || ' directions)'
+					FROM vapi_pool.vapi_call_logs WHERE vapi_call_id LIKE 'in-%'"
+			fi
+			drop_db "$db"
+		done
+	done
+	for run in $runs; do
+		read -r _n route_p50[$run] route_p99[$run] route_max[$run] < <(latency_stats "$logs/route_$run".*.log*)
 	done
 	drop_db pool_route_tmpl
-	add_summary 'route (%d clients, %ss; %d numbers, %d%% held; latency from pgbench --log, nearest-rank percentiles):' \
-		"$clients" "$seconds" "$numbers" "$route_held_pct"
-	for run in c baseline log_c log_baseline; do
-		add_summary '  %-22s %10.1f routings/s  p99 %8s ms  max %8s ms  failed %s' \
+	add_summary 'route (%d clients, %s x %ss each; %d numbers, %d%% held; median tps; latency percentiles over every'"'"'s' \
+		"$clients" "$rounds" "$seconds" "$numbers" "$route_held_pct"
+	add_summary '       transaction of the rounds, from pgbench --log, nearest rank):'
+	for run in $runs; do
+		# shellcheck disable=SC2086
+		add_summary '  %-22s %9.1f routings/s  p50 %7s ms  p99 %8s ms  max %8s ms  failed %s  (rounds:%s)' \
 			"$(case $run in c) echo 'C route_inbound';; baseline) echo 'baseline';; log_c) echo 'C, with vapi_call_id';; *) echo 'baseline, with call id';; esac)" \
-			"${route_tps[$run]:-0}" "${route_p99[$run]}" "${route_max[$run]}" "${route_fail[$run]}"
+			"$(median ${route_tps[$run]})" "${route_p50[$run]}" "${route_p99[$run]}" "${route_max[$run]}" "${route_fail[$run]}" "${route_tps[$run]}"
 	done
+	add_summary '  %-22s %9.1f tps                     p99 %8s ms  max %8s ms  (floor: pgbench and %d clients on %d cores)' \
+		'SELECT 1' "$floor_tps" "$floor_p99" "$floor_max" "$clients" "$(nproc)"
+	# shellcheck disable=SC2086
 	add_summary '  ratio C / baseline: %sx without logging, %sx with   (target: >= 10,000 routings/s, p99 < 5 ms)' \
-		"$(ratio "${route_tps[c]:-0}" "${route_tps[baseline]:-0}")" "$(ratio "${route_tps[log_c]:-0}" "${route_tps[log_baseline]:-0}")"
+		"$(ratio "$(median ${route_tps[c]})" "$(median ${route_tps[baseline]})")" \
+		"$(ratio "$(median ${route_tps[log_c]})" "$(median ${route_tps[log_baseline]})")"
 fi
 
 # ---------------------------------------------------------------- release
@@ -362,7 +405,10 @@ if [[ ",$parts," == *,release,* ]]; then
 	q pool_release_tmpl -c "CHECKPOINT"
 	echo "  loaded in $(awk -v a="$t0" -v b="$(now)" 'BEGIN {printf "%.1f", b - a}') s"
 	variants=("c_function|SELECT vapi_pool.release_expired()" "c_procedure|CALL vapi_pool.release_expired_in_batches()")
-	[ "$release_baseline" = 1 ] && variants+=("baseline_function|SELECT bench_baseline.release_expired()")
+	case $release_baseline in
+	function | both) variants+=("baseline_function|SELECT bench_baseline.release_expired()") ;;&
+	procedure | both) variants+=("baseline_procedure|CALL bench_baseline.release_expired_in_batches()") ;;
+	esac
 	declare -A rel_secs rel_rows rel_viol rel_free_max rel_free_p99 rel_exp_max rel_exp_p99 rel_free_n rel_exp_n
 	for v in "${variants[@]}"; do
 		name=${v%%|*}
@@ -417,8 +463,11 @@ if [[ ",$parts," == *,release,* ]]; then
 			"$(awk -v n="${rel_rows[$name]}" -v s="${rel_secs[$name]}" 'BEGIN {printf "%.0f", n / s}')" \
 			"${rel_free_max[$name]}" "${rel_exp_max[$name]}" "${rel_viol[$name]}"
 	done
-	[ "$release_baseline" = 1 ] && add_summary '  ratio C / baseline (release_expired(), rows/s): %sx' \
-		"$(ratio "${rel_secs[baseline_function]}" "${rel_secs[c_function]}")"
+	for kind in function procedure; do
+		[ -n "${rel_secs[baseline_$kind]:-}" ] && add_summary '  ratio C / baseline (%s, rows/s): %sx' "$kind" \
+			"$(ratio "$(awk -v n="${rel_rows[c_$kind]}" -v s="${rel_secs[c_$kind]}" 'BEGIN {print n / s}')" \
+				"$(awk -v n="${rel_rows[baseline_$kind]}" -v s="${rel_secs[baseline_$kind]}" 'BEGIN {print n / s}')")"
+	done
 fi
 
 echo

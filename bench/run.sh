@@ -40,3 +40,4 @@ bash bench/rls_bench.sh
 
 echo "######## redact_pii: throughput and exactness vs a regexp_replace redactor (bench/redact_bench.sh)"
 bash bench/redact_bench.sh
+bash bench/pool_bench.sh

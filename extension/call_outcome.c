@@ -129,11 +129,17 @@ static VpPlan end_call = {
 	12, {UUIDOID, UUIDOID, REPORT_ARG_TYPES}
 };
 
+/*
+ * "IS DISTINCT FROM" rather than "<>": it keeps the partial indexes on
+ * unreleased assignments (predicate status <> 'released') out of this plan.
+ * Otherwise a generic plan may scan one of them for the organisation's every
+ * live assignment instead of looking up the primary key.
+ */
 static VpPlan hold_assignment = {
 	"UPDATE vapi_pool.vapi_number_assignments"
 	" SET status = 'call_completed', last_call_at = greatest(last_call_at, $3),"
 	"     release_at = greatest(release_at, $4)"
-	" WHERE org_id = $1 AND id = $2 AND status <> 'released'",
+	" WHERE org_id = $1 AND id = $2 AND status IS DISTINCT FROM 'released'",
 	4, {UUIDOID, UUIDOID, TIMESTAMPTZOID, TIMESTAMPTZOID}
 };
 

@@ -147,7 +147,9 @@ vapi_pool_assign_number(PG_FUNCTION_ARGS)
 	if (!claim(org_id, broker_id, lead_id))
 	{
 		/* the pool is empty: free what is overdue, then try again */
-		vp_release_batch(GetCurrentTransactionStartTimestamp(), 1000, org_id, broker_id, true);
+		TimestampTz from = DT_NOBEGIN;
+
+		vp_release_batch(GetCurrentTransactionStartTimestamp(), 1000, &from, org_id, broker_id, true);
 		if (!claim(org_id, broker_id, lead_id))
 		{
 			Datum		values[2] = {org_id, broker_id};

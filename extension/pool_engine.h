@@ -54,7 +54,8 @@ extern Datum vp_result_values(FunctionCallInfo fcinfo, MemoryContext cxt, Datum 
 
 /* ---- shared engine steps ---- */
 
-extern uint64 vp_release_batch(TimestampTz now, int batch_size, Datum org_id, Datum broker_id, bool one_broker);
+extern uint64 vp_release_batch(TimestampTz now, int batch_size, TimestampTz *from, Datum org_id,
+							   Datum broker_id, bool one_broker);
 extern const char *vp_classify_ended_reason(const char *reason);
 extern TimestampTz vp_next_attempt_time(TimestampTz earliest, const char *timezone);
 

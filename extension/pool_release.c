@@ -22,13 +22,13 @@ PG_FUNCTION_INFO_V1(vapi_pool_release_expired);
 	"  SELECT a.org_id, a.id, a.pool_number_id, a.lead_id" \
 	"  FROM vapi_pool.vapi_number_assignments a" \
 	"  JOIN vapi_pool.leads l ON l.org_id = a.org_id AND l.id = a.lead_id" \
-	"  WHERE a.status = 'call_completed' AND a.release_at < $1 " filter \
+	"  WHERE a.status = 'call_completed' AND a.release_at < $1 AND a.release_at >= $3 " filter \
 	"  ORDER BY a.release_at LIMIT $2" \
 	"  FOR NO KEY UPDATE OF a, l SKIP LOCKED)," \
 	" released AS (" \
 	"  UPDATE vapi_pool.vapi_number_assignments a SET status = 'released', released_at = pg_catalog.now()" \
 	"  FROM due WHERE a.org_id = due.org_id AND a.id = due.id" \
-	"  RETURNING a.org_id, a.id, a.pool_number_id, a.lead_id)," \
+	"  RETURNING a.org_id, a.id, a.pool_number_id, a.lead_id, a.release_at)," \
 	" freed AS (" \
 	"  UPDATE vapi_pool.vapi_number_pool p" \
 	"  SET status = CASE WHEN p.retire_requested_at IS NULL THEN 'available' ELSE 'retired' END," \
@@ -40,28 +40,39 @@ PG_FUNCTION_INFO_V1(vapi_pool_release_expired);
 	"  UPDATE vapi_pool.leads l SET vapi_assignment_id = NULL FROM released r" \
 	"  WHERE l.org_id = r.org_id AND l.id = r.lead_id AND l.vapi_assignment_id = r.id" \
 	"  RETURNING 1)" \
-	" SELECT pg_catalog.count(*) FROM released"
+	" SELECT pg_catalog.count(*), pg_catalog.max(release_at) FROM released"
 
 static VpPlan release_all = {
-	RELEASE_CTES(""), 2, {TIMESTAMPTZOID, INT4OID}
+	RELEASE_CTES(""), 3, {TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID}
 };
 
 static VpPlan release_one_broker = {
-	RELEASE_CTES("AND a.org_id = $3 AND a.broker_id = $4"), 4, {TIMESTAMPTZOID, INT4OID, UUIDOID, UUIDOID}
+	RELEASE_CTES("AND a.org_id = $4 AND a.broker_id = $5"), 5,
+	{TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, UUIDOID, UUIDOID}
 };
 
 /*
- * Releases up to batch_size overdue assignments (of one broker when
- * one_broker); returns how many.  The caller is connected to SPI.
+ * Releases up to batch_size overdue assignments whose release_at is at or
+ * after *from (of one broker when one_broker); returns how many, and moves
+ * *from to the last release_at released.  Batches walk forward in release_at
+ * order: the index entries of rows released earlier in the same transaction
+ * cannot be pruned yet, and starting each batch from the beginning would
+ * step over all of them again.  The caller is connected to SPI.
  */
 uint64
-vp_release_batch(TimestampTz now, int batch_size, Datum org_id, Datum broker_id, bool one_broker)
+vp_release_batch(TimestampTz now, int batch_size, TimestampTz *from, Datum org_id, Datum broker_id,
+				 bool one_broker)
 {
-	Datum		values[4] = {TimestampTzGetDatum(now), Int32GetDatum(batch_size), org_id, broker_id};
+	Datum		values[5] = {TimestampTzGetDatum(now), Int32GetDatum(batch_size), TimestampTzGetDatum(*from),
+	org_id, broker_id};
 	bool		isnull;
+	uint64		released;
 
 	vp_execute(one_broker ? &release_one_broker : &release_all, values, NULL, 0);
-	return (uint64) DatumGetInt64(vp_getdatum(0, 1, &isnull));
+	released = (uint64) DatumGetInt64(vp_getdatum(0, 1, &isnull));
+	if (released > 0)
+		*from = DatumGetTimestampTz(vp_getdatum(0, 2, &isnull));
+	return released;
 }
 
 /*
@@ -75,6 +86,7 @@ vapi_pool_release_expired(PG_FUNCTION_ARGS)
 	int			batch_size;
 	int			max_batches;
 	int64		total = 0;
+	TimestampTz from = DT_NOBEGIN;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -97,7 +109,7 @@ vapi_pool_release_expired(PG_FUNCTION_ARGS)
 	vp_spi_connect();
 	for (int batch = 0; max_batches < 0 || batch < max_batches; batch++)
 	{
-		uint64		released = vp_release_batch(now, batch_size, (Datum) 0, (Datum) 0, false);
+		uint64		released = vp_release_batch(now, batch_size, &from, (Datum) 0, (Datum) 0, false);
 
 		total += released;
 		if (released < (uint64) batch_size)

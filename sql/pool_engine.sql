@@ -91,9 +91,8 @@ SELECT assign_number('a2000000-0000-4000-8000-000000000005');
 SELECT assign_number('a2000000-0000-4000-8000-000000000006');
 SELECT assign_number('a2000000-0000-4000-8000-000000000007');
 SELECT assign_number(NULL) IS NULL AS strict;
-\set VERBOSITY verbose
 SELECT assign_number('a2000000-0000-4000-8000-000000000004');
-\set VERBOSITY default
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 
 SELECT broker_name, target_size, size, available, booked, call_completed, draining, retired,
 	   oldest_hold IS NOT NULL AS has_hold, pressure

@@ -142,14 +142,18 @@ CREATE TYPE call_ended AS (
 -- numbers, timings) is kept as received.
 CREATE FUNCTION strip_call_report(report jsonb) RETURNS jsonb
 	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	-- one expression without FROM, so that the planner inlines it
 	AS $$
-SELECT CASE WHEN m IS NULL THEN NULL
-			WHEN pg_catalog.jsonb_typeof(m) = 'object'
-			THEN m #- '{artifact,transcript}' #- '{artifact,messages}' #- '{artifact,messagesOpenAIFormatted}'
-				   #- '{transcript}' #- '{messages}' #- '{summary}' #- '{analysis,summary}'
-			ELSE pg_catalog.jsonb_build_object('unparsed', m) END
-FROM (SELECT CASE WHEN pg_catalog.jsonb_typeof(report) = 'object' AND report ? 'message'
-				  THEN report -> 'message' ELSE report END AS m) r
+SELECT CASE
+	WHEN report IS NULL THEN NULL
+	WHEN pg_catalog.jsonb_typeof(report) <> 'object' THEN pg_catalog.jsonb_build_object('unparsed', report)
+	WHEN pg_catalog.jsonb_typeof(report -> 'message') = 'object'
+		THEN report -> 'message' #- '{artifact,transcript}' #- '{artifact,messages}'
+			 #- '{artifact,messagesOpenAIFormatted}' #- '{transcript}' #- '{messages}' #- '{summary}'
+			 #- '{analysis,summary}'
+	ELSE report #- '{artifact,transcript}' #- '{artifact,messages}' #- '{artifact,messagesOpenAIFormatted}'
+		 #- '{transcript}' #- '{messages}' #- '{summary}' #- '{analysis,summary}'
+	END
 $$;
 
 -- Classifies a Vapi endedReason: answered, no_answer (the lead did not pick

@@ -24,7 +24,7 @@ PG_FUNCTION_INFO_V1(vapi_pool_record_call_placed);
 PG_FUNCTION_INFO_V1(vapi_pool_record_call_ended);
 
 static VpPlan place_call = {
-	"INSERT INTO vapi_pool.vapi_call_logs"
+	.sql = "INSERT INTO vapi_pool.vapi_call_logs"
 	" (org_id, lead_id, broker_id, assignment_id, vapi_call_id, direction, status, from_e164, to_e164, attempt)"
 	" SELECT a.org_id, a.lead_id, a.broker_id, a.id, $2, 'outbound_to_lead', 'queued', p.number,"
 	"        l.primary_phone_e164, $3"
@@ -34,12 +34,12 @@ static VpPlan place_call = {
 	" WHERE a.id = $1"
 	" ON CONFLICT (org_id, vapi_call_id) DO NOTHING"
 	" RETURNING *",
-	3, {UUIDOID, TEXTOID, INT4OID}
+	.nargs = 3, .argtypes = {UUIDOID, TEXTOID, INT4OID}
 };
 
 static VpPlan placed_call = {
-	"SELECT * FROM vapi_pool.vapi_call_logs WHERE vapi_call_id = $2 AND assignment_id = $1",
-	2, {UUIDOID, TEXTOID}
+	.sql = "SELECT * FROM vapi_pool.vapi_call_logs WHERE vapi_call_id = $2 AND assignment_id = $1",
+	.nargs = 2, .argtypes = {UUIDOID, TEXTOID}
 };
 
 /*
@@ -95,19 +95,19 @@ enum
 	TEXTOID, JSONBOID
 
 static VpPlan find_call = {
-	"SELECT c.org_id, c.id, c.status, c.direction, c.assignment_id, c.lead_id, c.attempt,"
+	.sql = "SELECT c.org_id, c.id, c.status, c.direction, c.assignment_id, c.lead_id, c.attempt,"
 	"       l.status, b.timezone, c.outcome, c.review_reason"
 	" FROM vapi_pool.vapi_call_logs c"
 	" LEFT JOIN vapi_pool.leads l ON l.org_id = c.org_id AND l.id = c.lead_id"
 	" LEFT JOIN vapi_pool.brokers b ON b.org_id = c.org_id AND b.id = c.broker_id"
 	" WHERE c.vapi_call_id = $1"
 	" FOR NO KEY UPDATE OF c",
-	1, {TEXTOID}
+	.nargs = 1, .argtypes = {TEXTOID}
 };
 
 /* A report for a call already ended only fills in what was missing. */
 static VpPlan fill_gaps = {
-	"UPDATE vapi_pool.vapi_call_logs SET"
+	.sql = "UPDATE vapi_pool.vapi_call_logs SET"
 	"  started_at = coalesce(started_at, $3), recording_url = coalesce(recording_url, $4),"
 	"  transcript = coalesce(transcript, $5), summary = coalesce(summary, $6),"
 	"  cost = coalesce(cost, $7), duration_seconds = coalesce(duration_seconds, $8)"
@@ -115,18 +115,18 @@ static VpPlan fill_gaps = {
 	"   AND ((started_at IS NULL AND $3 IS NOT NULL) OR (recording_url IS NULL AND $4 IS NOT NULL)"
 	"     OR (transcript IS NULL AND $5 IS NOT NULL) OR (summary IS NULL AND $6 IS NOT NULL)"
 	"     OR (cost IS NULL AND $7 IS NOT NULL) OR (duration_seconds IS NULL AND $8 IS NOT NULL))",
-	8, {UUIDOID, UUIDOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, NUMERICOID, NUMERICOID}
+	.nargs = 8, .argtypes = {UUIDOID, UUIDOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, NUMERICOID, NUMERICOID}
 };
 
 static VpPlan end_call = {
-	"UPDATE vapi_pool.vapi_call_logs SET"
+	.sql = "UPDATE vapi_pool.vapi_call_logs SET"
 	"  status = 'ended', ended_reason = $3, started_at = coalesce($4, started_at), ended_at = $5,"
 	"  duration_seconds = coalesce($6, pg_catalog.round("
 	"      pg_catalog.date_part('epoch', $5 - coalesce($4, started_at))::numeric, 3)),"
 	"  recording_url = $7, transcript = $8, summary = $9, cost = $10, outcome = $11,"
 	"  ended_report = vapi_pool.strip_call_report($12)"
 	" WHERE org_id = $1 AND id = $2",
-	12, {UUIDOID, UUIDOID, REPORT_ARG_TYPES}
+	.nargs = 12, .argtypes = {UUIDOID, UUIDOID, REPORT_ARG_TYPES}
 };
 
 /*
@@ -136,22 +136,22 @@ static VpPlan end_call = {
  * live assignment instead of looking up the primary key.
  */
 static VpPlan hold_assignment = {
-	"UPDATE vapi_pool.vapi_number_assignments"
+	.sql = "UPDATE vapi_pool.vapi_number_assignments"
 	" SET status = 'call_completed', last_call_at = greatest(last_call_at, $3),"
 	"     release_at = greatest(release_at, $4)"
 	" WHERE org_id = $1 AND id = $2 AND status IS DISTINCT FROM 'released'",
-	4, {UUIDOID, UUIDOID, TIMESTAMPTZOID, TIMESTAMPTZOID}
+	.nargs = 4, .argtypes = {UUIDOID, UUIDOID, TIMESTAMPTZOID, TIMESTAMPTZOID}
 };
 
 static VpPlan provider_failures = {
-	"SELECT pg_catalog.count(*) FROM vapi_pool.vapi_call_logs"
+	.sql = "SELECT pg_catalog.count(*) FROM vapi_pool.vapi_call_logs"
 	" WHERE org_id = $1 AND lead_id = $2 AND assignment_id = $3 AND attempt = $4"
 	"   AND outcome = 'provider_error'",
-	4, {UUIDOID, UUIDOID, UUIDOID, INT4OID}
+	.nargs = 4, .argtypes = {UUIDOID, UUIDOID, UUIDOID, INT4OID}
 };
 
 static VpPlan queue_call = {
-	"INSERT INTO vapi_pool.outbox (org_id, kind, payload, idempotency_key, run_at)"
+	.sql = "INSERT INTO vapi_pool.outbox (org_id, kind, payload, idempotency_key, run_at)"
 	" SELECT a.org_id, 'vapi.create_call',"
 	"   pg_catalog.jsonb_build_object('lead_id', a.lead_id, 'assignment_id', a.id,"
 	"     'phone_number_id', p.vapi_phone_number_id, 'from_number', p.number,"
@@ -168,31 +168,31 @@ static VpPlan queue_call = {
 	" WHERE a.org_id = $1 AND a.id = $2 AND l.primary_phone_e164 IS NOT NULL"
 	" ON CONFLICT (org_id, idempotency_key) DO NOTHING"
 	" RETURNING run_at",
-	6, {UUIDOID, UUIDOID, INT4OID, TEXTOID, TIMESTAMPTZOID, INT4OID}
+	.nargs = 6, .argtypes = {UUIDOID, UUIDOID, INT4OID, TEXTOID, TIMESTAMPTZOID, INT4OID}
 };
 
 static VpPlan set_lead_status = {
-	"UPDATE vapi_pool.leads SET status = $3"
+	.sql = "UPDATE vapi_pool.leads SET status = $3"
 	" WHERE org_id = $1 AND id = $2 AND status = ANY ($4::text[])"
 	" RETURNING status",
-	4, {UUIDOID, UUIDOID, TEXTOID, TEXTOID}
+	.nargs = 4, .argtypes = {UUIDOID, UUIDOID, TEXTOID, TEXTOID}
 };
 
 static VpPlan flag_review = {
-	"UPDATE vapi_pool.vapi_call_logs SET review_reason = $3 WHERE org_id = $1 AND id = $2",
-	3, {UUIDOID, UUIDOID, TEXTOID}
+	.sql = "UPDATE vapi_pool.vapi_call_logs SET review_reason = $3 WHERE org_id = $1 AND id = $2",
+	.nargs = 3, .argtypes = {UUIDOID, UUIDOID, TEXTOID}
 };
 
 static VpPlan find_org_of_report = {
-	"SELECT DISTINCT p.org_id FROM vapi_pool.vapi_number_pool p,"
+	.sql = "SELECT DISTINCT p.org_id FROM vapi_pool.vapi_number_pool p,"
 	"  (SELECT CASE WHEN $1 ? 'message' THEN $1 -> 'message' ELSE $1 END AS m) r"
 	" WHERE p.vapi_phone_number_id IN (r.m #>> '{call,phoneNumberId}', r.m #>> '{phoneNumber,id}')"
 	"    OR p.number::text = r.m #>> '{phoneNumber,number}'",
-	1, {JSONBOID}
+	.nargs = 1, .argtypes = {JSONBOID}
 };
 
 static VpPlan insert_unknown_call = {
-	"INSERT INTO vapi_pool.vapi_call_logs (org_id, vapi_call_id, direction, status, ended_reason,"
+	.sql = "INSERT INTO vapi_pool.vapi_call_logs (org_id, vapi_call_id, direction, status, ended_reason,"
 	"  started_at, ended_at, duration_seconds, recording_url, transcript, summary, cost, outcome,"
 	"  review_reason, ended_report)"
 	" SELECT $1, $2,"
@@ -203,14 +203,14 @@ static VpPlan insert_unknown_call = {
 	" FROM (SELECT CASE WHEN $12 ? 'message' THEN $12 -> 'message' ELSE $12 END AS m) r"
 	" ON CONFLICT (org_id, vapi_call_id) DO NOTHING"
 	" RETURNING id",
-	12, {UUIDOID, TEXTOID, REPORT_ARG_TYPES}
+	.nargs = 12, .argtypes = {UUIDOID, TEXTOID, REPORT_ARG_TYPES}
 };
 
 static VpPlan insert_unmatched = {
-	"INSERT INTO vapi_pool.unmatched_call_reports (vapi_call_id, ended_reason, transcript, summary, report)"
+	.sql = "INSERT INTO vapi_pool.unmatched_call_reports (vapi_call_id, ended_reason, transcript, summary, report)"
 	" VALUES ($1, $2, $3, $4, vapi_pool.strip_call_report($5))"
 	" ON CONFLICT (vapi_call_id) DO NOTHING",
-	5, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID}
+	.nargs = 5, .argtypes = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID}
 };
 
 /* The result row of record_call_ended, filled in as the report is handled. */

@@ -21,24 +21,24 @@ PG_FUNCTION_INFO_V1(vapi_pool_add_pool_number);
 PG_FUNCTION_INFO_V1(vapi_pool_retire_pool_number);
 
 static VpPlan lock_lead = {
-	"SELECT l.org_id, l.broker_id, b.name, b.number_pool_active, b.number_pool_size"
+	.sql = "SELECT l.org_id, l.broker_id, b.name, b.number_pool_active, b.number_pool_size"
 	" FROM vapi_pool.leads l"
 	" LEFT JOIN vapi_pool.brokers b ON b.org_id = l.org_id AND b.id = l.broker_id"
 	" WHERE l.id = $1 FOR NO KEY UPDATE OF l",
-	1, {UUIDOID}
+	.nargs = 1, .argtypes = {UUIDOID}
 };
 
 /* A new request from a lead who holds a number: the hold starts again. */
 static VpPlan current_assignment = {
-	"UPDATE vapi_pool.vapi_number_assignments"
+	.sql = "UPDATE vapi_pool.vapi_number_assignments"
 	" SET status = 'booked', release_at = NULL, booked_at = pg_catalog.now()"
 	" WHERE org_id = $1 AND lead_id = $2 AND status <> 'released'"
 	" RETURNING *",
-	2, {UUIDOID, UUIDOID}
+	.nargs = 2, .argtypes = {UUIDOID, UUIDOID}
 };
 
 static VpPlan claim_number = {
-	"WITH claimed AS ("
+	.sql = "WITH claimed AS ("
 	"  UPDATE vapi_pool.vapi_number_pool p SET status = 'assigned', last_assigned_at = pg_catalog.now()"
 	"  WHERE p.org_id = $1 AND p.id = ("
 	"    SELECT c.id FROM vapi_pool.vapi_number_pool c"
@@ -55,14 +55,14 @@ static VpPlan claim_number = {
 	"  WHERE l.org_id = a.org_id AND l.id = a.lead_id"
 	"  RETURNING 1)"
 	" SELECT * FROM assigned",
-	3, {UUIDOID, UUIDOID, UUIDOID}
+	.nargs = 3, .argtypes = {UUIDOID, UUIDOID, UUIDOID}
 };
 
 static VpPlan pool_size = {
-	"SELECT pg_catalog.count(*) FILTER (WHERE status <> 'retired'),"
+	.sql = "SELECT pg_catalog.count(*) FILTER (WHERE status <> 'retired'),"
 	"       pg_catalog.count(*) FILTER (WHERE status = 'available')"
 	" FROM vapi_pool.vapi_number_pool WHERE org_id = $1 AND broker_id = $2",
-	2, {UUIDOID, UUIDOID}
+	.nargs = 2, .argtypes = {UUIDOID, UUIDOID}
 };
 
 /* The text form of a uuid Datum, for messages. */
@@ -181,15 +181,15 @@ vapi_pool_assign_number(PG_FUNCTION_ARGS)
 }
 
 static VpPlan find_broker = {
-	"SELECT org_id FROM vapi_pool.brokers WHERE id = $1",
-	1, {UUIDOID}
+	.sql = "SELECT org_id FROM vapi_pool.brokers WHERE id = $1",
+	.nargs = 1, .argtypes = {UUIDOID}
 };
 
 static VpPlan insert_number = {
-	"INSERT INTO vapi_pool.vapi_number_pool (org_id, broker_id, number, vapi_phone_number_id)"
+	.sql = "INSERT INTO vapi_pool.vapi_number_pool (org_id, broker_id, number, vapi_phone_number_id)"
 	" VALUES ($1, $2, $3, $4)"
 	" ON CONFLICT (number) DO NOTHING RETURNING *",
-	4, {UUIDOID, UUIDOID, VP_E164_ARG, TEXTOID}
+	.nargs = 4, .argtypes = {UUIDOID, UUIDOID, VP_E164_ARG, TEXTOID}
 };
 
 /*
@@ -197,17 +197,17 @@ static VpPlan insert_number = {
  * assignments name that broker, so it cannot move to another).
  */
 static VpPlan revive_number = {
-	"UPDATE vapi_pool.vapi_number_pool"
+	.sql = "UPDATE vapi_pool.vapi_number_pool"
 	" SET status = 'available', retired_at = NULL,"
 	"     vapi_phone_number_id = coalesce($4, vapi_phone_number_id)"
 	" WHERE number = $3 AND org_id = $1 AND broker_id = $2 AND status = 'retired'"
 	" RETURNING *",
-	4, {UUIDOID, UUIDOID, VP_E164_ARG, TEXTOID}
+	.nargs = 4, .argtypes = {UUIDOID, UUIDOID, VP_E164_ARG, TEXTOID}
 };
 
 static VpPlan existing_number = {
-	"SELECT * FROM vapi_pool.vapi_number_pool WHERE number = $1",
-	1, {VP_E164_ARG}
+	.sql = "SELECT * FROM vapi_pool.vapi_number_pool WHERE number = $1",
+	.nargs = 1, .argtypes = {VP_E164_ARG}
 };
 
 /*
@@ -292,13 +292,13 @@ done:
 }
 
 static VpPlan retire_number = {
-	"UPDATE vapi_pool.vapi_number_pool"
+	.sql = "UPDATE vapi_pool.vapi_number_pool"
 	" SET status = CASE status WHEN 'available' THEN 'retired' ELSE status END,"
 	"     retired_at = CASE status WHEN 'available' THEN pg_catalog.now() ELSE retired_at END,"
 	"     retire_requested_at = CASE status WHEN 'assigned' THEN coalesce(retire_requested_at, pg_catalog.now()) END"
 	" WHERE number = $1"
 	" RETURNING *",
-	1, {VP_E164_ARG}
+	.nargs = 1, .argtypes = {VP_E164_ARG}
 };
 
 /*

@@ -43,12 +43,13 @@ PG_FUNCTION_INFO_V1(vapi_pool_release_expired);
 	" SELECT pg_catalog.count(*), pg_catalog.max(release_at) FROM released"
 
 static VpPlan release_all = {
-	RELEASE_CTES(""), 3, {TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID}
+	.sql = RELEASE_CTES(""),
+	.nargs = 3, .argtypes = {TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID}
 };
 
 static VpPlan release_one_broker = {
-	RELEASE_CTES("AND a.org_id = $4 AND a.broker_id = $5"), 5,
-	{TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, UUIDOID, UUIDOID}
+	.sql = RELEASE_CTES("AND a.org_id = $4 AND a.broker_id = $5"),
+	.nargs = 5, .argtypes = {TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, UUIDOID, UUIDOID}
 };
 
 /*

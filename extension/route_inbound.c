@@ -42,7 +42,7 @@ typedef struct Route
 } Route;
 
 static VpPlan number_state = {
-	"SELECT p.org_id, p.id, p.broker_id, b.primary_phone_e164, b.secondary_phone_e164,"
+	.sql = "SELECT p.org_id, p.id, p.broker_id, b.primary_phone_e164, b.secondary_phone_e164,"
 	"       a.id, a.lead_id, l.primary_phone_e164"
 	" FROM vapi_pool.vapi_number_pool p"
 	" JOIN vapi_pool.brokers b ON b.org_id = p.org_id AND b.id = p.broker_id"
@@ -50,42 +50,42 @@ static VpPlan number_state = {
 	"   ON a.org_id = p.org_id AND a.pool_number_id = p.id AND a.status <> 'released'"
 	" LEFT JOIN vapi_pool.leads l ON l.org_id = a.org_id AND l.id = a.lead_id"
 	" WHERE p.number = $1",
-	1, {VP_E164_ARG}
+	.nargs = 1, .argtypes = {VP_E164_ARG}
 };
 
 static VpPlan known_lead = {
-	"SELECT l.id FROM vapi_pool.leads l"
+	.sql = "SELECT l.id FROM vapi_pool.leads l"
 	" WHERE l.org_id = $1 AND l.primary_phone_e164 = $2 AND l.broker_id = $3"
 	" ORDER BY l.updated_at DESC LIMIT 1",
-	3, {UUIDOID, VP_E164_ARG, UUIDOID}
+	.nargs = 3, .argtypes = {UUIDOID, VP_E164_ARG, UUIDOID}
 };
 
 static VpPlan last_lead = {
-	"SELECT a.id, a.lead_id, l.primary_phone_e164"
+	.sql = "SELECT a.id, a.lead_id, l.primary_phone_e164"
 	" FROM vapi_pool.vapi_number_assignments a"
 	" JOIN vapi_pool.leads l ON l.org_id = a.org_id AND l.id = a.lead_id"
 	" WHERE a.org_id = $1 AND a.pool_number_id = $2 AND l.primary_phone_e164 IS NOT NULL"
 	" ORDER BY a.booked_at DESC LIMIT 1",
-	2, {UUIDOID, UUIDOID}
+	.nargs = 2, .argtypes = {UUIDOID, UUIDOID}
 };
 
 static VpPlan log_call = {
-	"INSERT INTO vapi_pool.vapi_call_logs"
+	.sql = "INSERT INTO vapi_pool.vapi_call_logs"
 	" (org_id, vapi_call_id, direction, status, lead_id, broker_id, assignment_id, from_e164, to_e164)"
 	" VALUES ($1, $2, $3, 'in-progress', $4, $5, $6, $7, $8)"
 	" ON CONFLICT (org_id, vapi_call_id) DO NOTHING",
-	8, {UUIDOID, TEXTOID, TEXTOID, UUIDOID, UUIDOID, UUIDOID, VP_E164_ARG, VP_E164_ARG}
+	.nargs = 8, .argtypes = {UUIDOID, TEXTOID, TEXTOID, UUIDOID, UUIDOID, UUIDOID, VP_E164_ARG, VP_E164_ARG}
 };
 
 static VpPlan count_transfer = {
-	"INSERT INTO vapi_pool.vapi_call_logs"
+	.sql = "INSERT INTO vapi_pool.vapi_call_logs"
 	" (org_id, vapi_call_id, direction, status, lead_id, broker_id, assignment_id, from_e164, to_e164,"
 	"  transfer_attempts)"
 	" VALUES ($1, $2, $3, 'forwarding', $4, $5, $6, $7, $8, 1)"
 	" ON CONFLICT (org_id, vapi_call_id) DO UPDATE"
 	" SET transfer_attempts = vapi_call_logs.transfer_attempts + 1"
 	" RETURNING transfer_attempts",
-	8, {UUIDOID, TEXTOID, TEXTOID, UUIDOID, UUIDOID, UUIDOID, VP_E164_ARG, VP_E164_ARG}
+	.nargs = 8, .argtypes = {UUIDOID, TEXTOID, TEXTOID, UUIDOID, UUIDOID, UUIDOID, VP_E164_ARG, VP_E164_ARG}
 };
 
 /* Equality of two e164 Datums (the type is an int64 passed by value). */

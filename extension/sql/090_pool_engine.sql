@@ -25,6 +25,10 @@ DROP INDEX vapi_number_pool_available_idx;
 CREATE INDEX vapi_number_pool_available_idx ON vapi_number_pool
 	(org_id, broker_id, last_released_at NULLS FIRST, number) WHERE status = 'available';
 
+-- A number's assignments, newest first: routing a broker's call to the
+-- number's last lead when no lead holds it.
+CREATE INDEX vapi_number_assignments_number_idx ON vapi_number_assignments (org_id, pool_number_id, booked_at DESC);
+
 -- The exhausted-pool path releases one broker's overdue assignments.
 CREATE INDEX vapi_number_assignments_broker_release_idx ON vapi_number_assignments (org_id, broker_id, release_at)
 	WHERE status = 'call_completed';

@@ -47,6 +47,10 @@
 #                        those of a live system [2 x POOL_LEADS]
 #   POOL_RELEASE_WEIGHT  weight of release.sql against cycle.sql's 20 [1]
 #   POOL_ROUTE_HELD_PCT  share of numbers with a live assignment in route [90]
+#   POOL_ROUTE_INDEX=1   what-if: add an index on vapi_number_assignments
+#                        (org_id, pool_number_id, booked_at DESC) to the route
+#                        data set (the extension has none for "the number's
+#                        last lead", which then scans the table) [0]
 #   POOL_RELEASE_N       expiring assignments [1000000; quick 50000]
 #   POOL_RELEASE_BROKERS [1000; quick 100]
 #   POOL_RELEASE_FREE    free numbers per broker besides the expiring ones [100]
@@ -81,6 +85,7 @@ leads=${POOL_LEADS:-$d_leads}
 past=${POOL_PAST:-$((2 * leads))}
 release_weight=${POOL_RELEASE_WEIGHT:-1}
 route_held_pct=${POOL_ROUTE_HELD_PCT:-90}
+route_index=${POOL_ROUTE_INDEX:-0}
 rel_n=${POOL_RELEASE_N:-$d_rel_n}
 rel_brokers=${POOL_RELEASE_BROKERS:-$d_rel_brokers}
 rel_free=${POOL_RELEASE_FREE:-100}
@@ -282,8 +287,8 @@ if [[ ",$parts," == *,cycle,* ]]; then
 			pgbench_failures "$out"
 			printf '== round %d, %-8s %8.1f assignments/s (release_expired %.1f/s), latency avg %s ms, %s failed\n' \
 				"$round" "$impl" "${tps:-0}" "${rel:-0}" "$(awk '/^latency average/ {print $4; exit}' "$out")" "$last_failures"
-			cycle_tps[$impl]+=" ${tps:-0}"
-			cycle_release[$impl]+=" ${rel:-0}"
+			cycle_tps[$impl]+=" $(printf '%.1f' "${tps:-0}")"
+			cycle_release[$impl]+=" $(printf '%.1f' "${rel:-0}")"
 			cycle_fail[$impl]=$((cycle_fail[$impl] + last_failures))
 			integrity "$db"
 			cycle_viol[$impl]=$((cycle_viol[$impl] + last_violations))
@@ -318,6 +323,11 @@ if [[ ",$parts," == *,route,* ]]; then
 	echo "== load: $brokers brokers x $per_broker numbers, $held of them held, $leads leads, $past past calls"
 	create_db pool_route_tmpl
 	load pool_route_tmpl "$orgs" "$brokers" "$numbers" "$leads" "$held" booked '0' true "$past"
+	if [ "$route_index" = 1 ]; then
+		echo "== what-if (POOL_ROUTE_INDEX=1): an index for the number's last lead, which the extension does not have"
+		q pool_route_tmpl -c "CREATE INDEX bench_number_history_idx ON vapi_pool.vapi_number_assignments
+			(org_id, pool_number_id, booked_at DESC)" -c "ANALYZE vapi_pool.vapi_number_assignments"
+	fi
 	q pool_route_tmpl -v numbers="$numbers" -v brokers="$brokers" -v held="$held" \
 		-f "$here/pool/route_check.sql" >"$logs/route_check.out"
 	sed 's/^/  /' "$logs/route_check.out"
@@ -345,7 +355,7 @@ if [[ ",$parts," == *,route,* ]]; then
 				-D baseline=$b -D log=$l -D tag="$run" -D seq=0 -D numbers="$numbers" -D brokers="$brokers" \
 				--log --log-prefix="$logs/route_$run.$round.log" -f "$here/pool/route.sql" "$db" >"$out" 2>&1 || true
 			tps=$(pgbench_tps "$out")
-			route_tps[$run]+=" ${tps:-0}"
+			route_tps[$run]+=" $(printf '%.1f' "${tps:-0}")"
 			pgbench_failures "$out"
 			route_fail[$run]=$((route_fail[$run] + last_failures))
 			read -r n p50 p99 max < <(latency_stats "$logs/route_$run.$round".log*)
@@ -362,9 +372,9 @@ if [[ ",$parts," == *,route,* ]]; then
 		read -r _n route_p50[$run] route_p99[$run] route_max[$run] < <(latency_stats "$logs/route_$run".*.log*)
 	done
 	drop_db pool_route_tmpl
-	add_summary 'route (%d clients, %s x %ss each; %d numbers, %d%% held; median tps; latency percentiles over every'"'"'s' \
-		"$clients" "$rounds" "$seconds" "$numbers" "$route_held_pct"
-	add_summary '       transaction of the rounds, from pgbench --log, nearest rank):'
+	add_summary 'route (%d clients, %s x %ss each; %d numbers, %d%% held%s; median tps; latency percentiles over all' \
+		"$clients" "$rounds" "$seconds" "$numbers" "$route_held_pct" "$([ "$route_index" = 1 ] && echo ', WITH the what-if index')"
+	add_summary '       transactions of the rounds, from pgbench --log, nearest rank):'
 	for run in $runs; do
 		# shellcheck disable=SC2086
 		add_summary '  %-22s %9.1f routings/s  p50 %7s ms  p99 %8s ms  max %8s ms  failed %s  (rounds:%s)' \

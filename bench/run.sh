@@ -40,4 +40,6 @@ bash bench/rls_bench.sh
 
 echo "######## redact_pii: throughput and exactness vs a regexp_replace redactor (bench/redact_bench.sh)"
 bash bench/redact_bench.sh
+
+echo "######## pool engine: assignment cycle, routing, release of 1,000,000 vs a PL/pgSQL baseline (bench/pool_bench.sh)"
 bash bench/pool_bench.sh

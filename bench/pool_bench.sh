@@ -9,15 +9,19 @@
 #            assign_number(random lead) + record_call_placed + record_call_ended
 #            (bench/pool/cycle.sql, weight 20); release_expired() runs as a
 #            second script of weight 1 (bench/pool/release.sql).  Reports
-#            assignments/s, the ratio C / baseline, failed transactions and
-#            the integrity check (bench/pool/integrity.sql) after each run.
+#            assignments/s (median of POOL_ROUNDS rounds in alternating
+#            order), the ratio C / baseline, failed transactions and the
+#            integrity check (bench/pool/integrity.sql) after each run.
 #   route    route_inbound(called, caller) over numbers most of which have a
 #            live assignment, callers a mix of lead, broker and unknown
 #            (bench/pool/route.sql), C and baseline, then the same with a
-#            vapi_call_id (the call is logged).  tps, and latency percentiles
-#            computed from pgbench's per-transaction log (--log: every
-#            transaction's latency in microseconds; p99 is the nearest-rank
-#            99th percentile over all of them).
+#            vapi_call_id (the call is logged).  First bench/pool/route_check.sql
+#            routes every number with both and counts disagreements, and
+#            times each path through route_inbound in one session.  tps, and
+#            latency percentiles computed from pgbench's per-transaction log
+#            (--log: every transaction's latency in microseconds; p99 is the
+#            nearest-rank 99th percentile over all of them); SELECT 1 with
+#            the same clients gives the machine's floor.
 #   release  POOL_RELEASE_N (1,000,000) call_completed assignments whose
 #            release_at has passed, then SELECT vapi_pool.release_expired()
 #            (one transaction) and CALL vapi_pool.release_expired_in_batches()
@@ -47,18 +51,14 @@
 #                        those of a live system [2 x POOL_LEADS]
 #   POOL_RELEASE_WEIGHT  weight of release.sql against cycle.sql's 20 [1]
 #   POOL_ROUTE_HELD_PCT  share of numbers with a live assignment in route [90]
-#   POOL_ROUTE_INDEX=1   what-if: add an index on vapi_number_assignments
-#                        (org_id, pool_number_id, booked_at DESC) to the route
-#                        data set (the extension has none for "the number's
-#                        last lead", which then scans the table) [0]
 #   POOL_RELEASE_N       expiring assignments [1000000; quick 50000]
 #   POOL_RELEASE_BROKERS [1000; quick 100]
 #   POOL_RELEASE_FREE    free numbers per broker besides the expiring ones [100]
 #   POOL_RELEASE_FREE_LEADS  leads holding nothing [100000; quick 10000]
 #   POOL_PROBE_RATE      assign_number calls/s of each probe [100]
 #   POOL_RELEASE_BASELINE  which of the baseline's to time as well: procedure,
-#                        function (its single-transaction release_expired,
-#                        as slow as the C one at this size), both, none [procedure]
+#                        function (its single-transaction release_expired),
+#                        both, none [procedure]
 #   POOL_PRIVATE_CLUSTER=1  use a private cluster even when PGHOST is set
 #   POOL_PGPORT          port of the private cluster [54341]
 #   POOL_KEEP=1          keep the databases (and the private cluster's directory)
@@ -85,7 +85,6 @@ leads=${POOL_LEADS:-$d_leads}
 past=${POOL_PAST:-$((2 * leads))}
 release_weight=${POOL_RELEASE_WEIGHT:-1}
 route_held_pct=${POOL_ROUTE_HELD_PCT:-90}
-route_index=${POOL_ROUTE_INDEX:-0}
 rel_n=${POOL_RELEASE_N:-$d_rel_n}
 rel_brokers=${POOL_RELEASE_BROKERS:-$d_rel_brokers}
 rel_free=${POOL_RELEASE_FREE:-100}
@@ -250,9 +249,16 @@ pgbench_tps()
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}'; }
 
 summary=()
+# shellcheck disable=SC2059 # the first argument is the format
 add_summary() { summary+=("$(printf "$@")"); }
 
+# Which build of the extension is measured (it may be reinstalled while a
+# long run goes on: the summary says so).
+library=$("$PG_CONFIG" --pkglibdir)/vapi_pool.so
+fingerprint() { echo "$(md5sum <"$library" | cut -c1-12) $(date -r "$library" '+%F %T')"; }
+library_at_start=$(fingerprint)
 echo "== pool benchmark: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); server: $("$psql" -X -A -t -d postgres -c 'SHOW server_version')"
+echo "   vapi_pool.so md5 $library_at_start"
 echo "   (other work on the machine makes every figure noisy; the ratios are measured in the same run)"
 
 # ---------------------------------------------------------------- cycle
@@ -323,11 +329,6 @@ if [[ ",$parts," == *,route,* ]]; then
 	echo "== load: $brokers brokers x $per_broker numbers, $held of them held, $leads leads, $past past calls"
 	create_db pool_route_tmpl
 	load pool_route_tmpl "$orgs" "$brokers" "$numbers" "$leads" "$held" booked '0' true "$past"
-	if [ "$route_index" = 1 ]; then
-		echo "== what-if (POOL_ROUTE_INDEX=1): an index for the number's last lead, which the extension does not have"
-		q pool_route_tmpl -c "CREATE INDEX bench_number_history_idx ON vapi_pool.vapi_number_assignments
-			(org_id, pool_number_id, booked_at DESC)" -c "ANALYZE vapi_pool.vapi_number_assignments"
-	fi
 	q pool_route_tmpl -v numbers="$numbers" -v brokers="$brokers" -v held="$held" \
 		-f "$here/pool/route_check.sql" >"$logs/route_check.out"
 	sed 's/^/  /' "$logs/route_check.out"
@@ -369,11 +370,11 @@ if [[ ",$parts," == *,route,* ]]; then
 		done
 	done
 	for run in $runs; do
-		read -r _n route_p50[$run] route_p99[$run] route_max[$run] < <(latency_stats "$logs/route_$run".*.log*)
+		read -r _n "route_p50[$run]" "route_p99[$run]" "route_max[$run]" < <(latency_stats "$logs/route_$run".*.log*)
 	done
 	drop_db pool_route_tmpl
-	add_summary 'route (%d clients, %s x %ss each; %d numbers, %d%% held%s; median tps; latency percentiles over all' \
-		"$clients" "$rounds" "$seconds" "$numbers" "$route_held_pct" "$([ "$route_index" = 1 ] && echo ', WITH the what-if index')"
+	add_summary 'route (%d clients, %s x %ss each; %d numbers, %d%% held; median tps; latency percentiles over all' \
+		"$clients" "$rounds" "$seconds" "$numbers" "$route_held_pct"
 	add_summary '       transactions of the rounds, from pgbench --log, nearest rank):'
 	for run in $runs; do
 		# shellcheck disable=SC2086
@@ -419,7 +420,7 @@ if [[ ",$parts," == *,release,* ]]; then
 	function | both) variants+=("baseline_function|SELECT bench_baseline.release_expired()") ;;&
 	procedure | both) variants+=("baseline_procedure|CALL bench_baseline.release_expired_in_batches()") ;;
 	esac
-	declare -A rel_secs rel_rows rel_viol rel_free_max rel_free_p99 rel_exp_max rel_exp_p99 rel_free_n rel_exp_n
+	declare -A rel_secs rel_rows rel_viol rel_free_max rel_free_p99 rel_exp_max rel_exp_p99
 	for v in "${variants[@]}"; do
 		name=${v%%|*}
 		cmd=${v#*|}
@@ -444,17 +445,17 @@ if [[ ",$parts," == *,release,* ]]; then
 			WHERE status = 'released' AND released_at >= to_timestamp($t0) - interval '1 second'")
 		for tag in free holder; do
 			fails=0
-			for f in "$logs"/probe_$tag.*.out; do
+			for f in "$logs/probe_$tag".*.out; do
 				pgbench_failures "$f"
 				fails=$((fails + last_failures))
 			done
-			read -r n _p50 p99 max < <(window_from=$t0 window_to=$t1 latency_stats "$logs"/probe_$tag.*.log*)
+			read -r n _p50 p99 max < <(window_from=$t0 window_to=$t1 latency_stats "$logs/probe_$tag".*.log*)
 			printf '  probe %-6s %6s assigns during the release  p99 %8s ms  max %9s ms  failed %s\n' \
 				"$tag" "$n" "$p99" "$max" "$fails"
 			if [ "$tag" = free ]; then
-				rel_free_n[$name]=$n rel_free_p99[$name]=$p99 rel_free_max[$name]=$max
+				rel_free_p99[$name]=$p99 rel_free_max[$name]=$max
 			else
-				rel_exp_n[$name]=$n rel_exp_p99[$name]=$p99 rel_exp_max[$name]=$max
+				rel_exp_p99[$name]=$p99 rel_exp_max[$name]=$max
 			fi
 		done
 		printf '  %s: %s s, %s rows released, %s rows/s\n' "$name" "${rel_secs[$name]}" "${rel_rows[$name]}" \
@@ -468,10 +469,10 @@ if [[ ",$parts," == *,release,* ]]; then
 		"$rel_n" "$rel_brokers" "$probe_rate"
 	for v in "${variants[@]}"; do
 		name=${v%%|*}
-		add_summary '  %-50s %8s s %9s rows/s  max assign latency: free leads %s ms, holders %s ms  violations %s' \
+		add_summary '  %-49s %7s s %6s rows/s  assign latency max (p99): free leads %s (%s) ms, holders %s (%s) ms  violations %s' \
 			"${v#*|}" "${rel_secs[$name]}" \
 			"$(awk -v n="${rel_rows[$name]}" -v s="${rel_secs[$name]}" 'BEGIN {printf "%.0f", n / s}')" \
-			"${rel_free_max[$name]}" "${rel_exp_max[$name]}" "${rel_viol[$name]}"
+			"${rel_free_max[$name]}" "${rel_free_p99[$name]}" "${rel_exp_max[$name]}" "${rel_exp_p99[$name]}" "${rel_viol[$name]}"
 	done
 	for kind in function procedure; do
 		[ -n "${rel_secs[baseline_$kind]:-}" ] && add_summary '  ratio C / baseline (%s, rows/s): %sx' "$kind" \
@@ -483,6 +484,10 @@ fi
 echo
 echo "######## summary"
 printf '%s\n' "${summary[@]}"
+echo "vapi_pool.so md5 $library_at_start"
+if [ "$(fingerprint)" != "$library_at_start" ]; then
+	echo "NOTE: vapi_pool.so was reinstalled during the run (now $(fingerprint)): later parts may have measured the new build"
+fi
 if [ "$errors" -gt 0 ]; then
 	echo "$errors error(s): see above"
 	exit 1

@@ -8,8 +8,8 @@
 --   assign_number(lead_id)            lock the lead FOR NO KEY UPDATE; re-book
 --                                     its unreleased assignment if it has one;
 --                                     else claim the broker's free number
---                                     released longest ago FOR UPDATE SKIP
---                                     LOCKED, insert the assignment, mark the
+--                                     released longest ago (the number breaks
+--                                     ties) FOR UPDATE SKIP LOCKED, insert the assignment, mark the
 --                                     number assigned, link the lead; if none
 --                                     is free, release the broker's overdue
 --                                     assignments and try once more; else
@@ -32,12 +32,17 @@
 --                                     benchmark does not exercise them).
 --   release_expired(now, batch_size)  batches of one set-based statement each
 --                                     (FOR NO KEY UPDATE ... SKIP LOCKED),
---                                     until a batch comes back short.
+--                                     walking forward in release_at, until a
+--                                     batch comes back short.
 --   release_expired_in_batches(n)     the same, committing after each batch.
 --   route_inbound(called, caller, vapi_call_id)  the same decisions, logging
 --                                     the call once when a call id is given.
 -- It is written as a competent PL/pgSQL author would write it, not to be
--- slow: set-based statements, the same indexes, cached plans.
+-- slow: set-based statements, the same indexes, cached plans.  Where the C
+-- engine's statements were changed to avoid a planner or index trap (the
+-- forward walk of release batches, IS DISTINCT FROM in the hold update), the
+-- baseline does the same, so that the comparison is between C and PL/pgSQL
+-- running the same SQL.
 \set ON_ERROR_STOP on
 CREATE SCHEMA bench_baseline;
 
@@ -58,16 +63,18 @@ $$;
 
 -- ---------------------------------------------------------------- release
 
--- One batch: up to batch_size overdue assignments (of one broker when
--- broker_id is given); returns how many were released.
+-- One batch: up to batch_size overdue assignments whose release_at is at or
+-- after from_at (of one broker when broker_id is given); returns how many were
+-- released and the last release_at released.  Batches walk forward in
+-- release_at, as the C engine's do: in one transaction, restarting every
+-- batch at the start of the index would step over the entries of all rows
+-- released before (they cannot be pruned before the commit).
 CREATE FUNCTION bench_baseline.release_batch(now timestamptz, batch_size integer,
-		org_id uuid DEFAULT NULL, broker_id uuid DEFAULT NULL)
-	RETURNS integer
+		from_at timestamptz DEFAULT '-infinity', org_id uuid DEFAULT NULL, broker_id uuid DEFAULT NULL,
+		OUT released integer, OUT last_release_at timestamptz)
 	LANGUAGE plpgsql
 	SET search_path = vapi_pool, pg_catalog, pg_temp
 	AS $$
-DECLARE
-	n integer;
 BEGIN
 	IF release_batch.broker_id IS NULL THEN
 		WITH due AS (
@@ -75,47 +82,48 @@ BEGIN
 			FROM vapi_number_assignments a
 			JOIN leads l ON l.org_id = a.org_id AND l.id = a.lead_id
 			WHERE a.status = 'call_completed' AND a.release_at < release_batch.now
+			  AND a.release_at >= release_batch.from_at
 			ORDER BY a.release_at LIMIT batch_size
 			FOR NO KEY UPDATE OF a, l SKIP LOCKED),
-		released AS (
+		done AS (
 			UPDATE vapi_number_assignments a SET status = 'released', released_at = pg_catalog.now()
 			FROM due WHERE a.org_id = due.org_id AND a.id = due.id
-			RETURNING a.org_id, a.id, a.pool_number_id, a.lead_id),
+			RETURNING a.org_id, a.id, a.pool_number_id, a.lead_id, a.release_at),
 		freed AS (
 			UPDATE vapi_number_pool p
 			SET status = CASE WHEN p.retire_requested_at IS NULL THEN 'available' ELSE 'retired' END,
 				retired_at = CASE WHEN p.retire_requested_at IS NULL THEN NULL ELSE pg_catalog.now() END,
 				retire_requested_at = NULL, last_released_at = pg_catalog.now()
-			FROM released r WHERE p.org_id = r.org_id AND p.id = r.pool_number_id AND p.status = 'assigned'),
+			FROM done r WHERE p.org_id = r.org_id AND p.id = r.pool_number_id AND p.status = 'assigned'),
 		unlinked AS (
-			UPDATE leads l SET vapi_assignment_id = NULL FROM released r
+			UPDATE leads l SET vapi_assignment_id = NULL FROM done r
 			WHERE l.org_id = r.org_id AND l.id = r.lead_id AND l.vapi_assignment_id = r.id)
-		SELECT count(*) INTO n FROM released;
+		SELECT count(*), max(done.release_at) INTO released, last_release_at FROM done;
 	ELSE
 		WITH due AS (
 			SELECT a.org_id, a.id, a.pool_number_id, a.lead_id
 			FROM vapi_number_assignments a
 			JOIN leads l ON l.org_id = a.org_id AND l.id = a.lead_id
 			WHERE a.status = 'call_completed' AND a.release_at < release_batch.now
+			  AND a.release_at >= release_batch.from_at
 			  AND a.org_id = release_batch.org_id AND a.broker_id = release_batch.broker_id
 			ORDER BY a.release_at LIMIT batch_size
 			FOR NO KEY UPDATE OF a, l SKIP LOCKED),
-		released AS (
+		done AS (
 			UPDATE vapi_number_assignments a SET status = 'released', released_at = pg_catalog.now()
 			FROM due WHERE a.org_id = due.org_id AND a.id = due.id
-			RETURNING a.org_id, a.id, a.pool_number_id, a.lead_id),
+			RETURNING a.org_id, a.id, a.pool_number_id, a.lead_id, a.release_at),
 		freed AS (
 			UPDATE vapi_number_pool p
 			SET status = CASE WHEN p.retire_requested_at IS NULL THEN 'available' ELSE 'retired' END,
 				retired_at = CASE WHEN p.retire_requested_at IS NULL THEN NULL ELSE pg_catalog.now() END,
 				retire_requested_at = NULL, last_released_at = pg_catalog.now()
-			FROM released r WHERE p.org_id = r.org_id AND p.id = r.pool_number_id AND p.status = 'assigned'),
+			FROM done r WHERE p.org_id = r.org_id AND p.id = r.pool_number_id AND p.status = 'assigned'),
 		unlinked AS (
-			UPDATE leads l SET vapi_assignment_id = NULL FROM released r
+			UPDATE leads l SET vapi_assignment_id = NULL FROM done r
 			WHERE l.org_id = r.org_id AND l.id = r.lead_id AND l.vapi_assignment_id = r.id)
-		SELECT count(*) INTO n FROM released;
+		SELECT count(*), max(done.release_at) INTO released, last_release_at FROM done;
 	END IF;
-	RETURN n;
 END
 $$;
 
@@ -126,15 +134,17 @@ CREATE FUNCTION bench_baseline.release_expired(now timestamptz DEFAULT now(), ba
 	AS $$
 DECLARE
 	total integer := 0;
-	n integer;
+	b record;
+	from_at timestamptz := '-infinity';
 BEGIN
 	IF batch_size IS NULL OR batch_size < 1 THEN
 		RAISE EXCEPTION 'batch_size must be at least 1' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	LOOP
-		n := bench_baseline.release_batch(release_expired.now, batch_size);
-		total := total + n;
-		EXIT WHEN n < batch_size;
+		b := bench_baseline.release_batch(release_expired.now, batch_size, from_at);
+		total := total + b.released;
+		EXIT WHEN b.released < batch_size;
+		from_at := b.last_release_at;
 	END LOOP;
 	RETURN total;
 END
@@ -147,7 +157,7 @@ DECLARE
 	n integer;
 BEGIN
 	LOOP
-		n := bench_baseline.release_batch(clock_timestamp(), batch_size);
+		n := (bench_baseline.release_batch(clock_timestamp(), batch_size)).released;
 		COMMIT;
 		EXIT WHEN n < batch_size;
 	END LOOP;
@@ -195,7 +205,7 @@ BEGIN
 		SELECT p.id INTO number_id
 		  FROM vapi_number_pool p
 		 WHERE p.org_id = lead.org_id AND p.broker_id = lead.broker_id AND p.status = 'available'
-		 ORDER BY p.last_released_at NULLS FIRST
+		 ORDER BY p.last_released_at NULLS FIRST, p.number
 		 LIMIT 1
 		   FOR UPDATE SKIP LOCKED;
 		IF FOUND THEN
@@ -210,7 +220,7 @@ BEGIN
 		END IF;
 		EXIT WHEN attempt = 2;
 		-- the pool is empty: free what is overdue, then try again
-		PERFORM bench_baseline.release_batch(transaction_timestamp(), 1000, lead.org_id, lead.broker_id);
+		PERFORM bench_baseline.release_batch(transaction_timestamp(), 1000, '-infinity', lead.org_id, lead.broker_id);
 	END LOOP;
 	RAISE EXCEPTION 'number pool of broker "%" is exhausted', lead.broker_name
 		USING ERRCODE = 'insufficient_resources';
@@ -327,10 +337,12 @@ BEGIN
 	END IF;
 
 	IF c.assignment_id IS NOT NULL THEN
+		-- IS DISTINCT FROM rather than <>, as in the C engine: it keeps the
+		-- partial indexes on unreleased assignments out of the generic plan
 		UPDATE vapi_number_assignments a
 		   SET status = 'call_completed', last_call_at = greatest(a.last_call_at, ended),
 			   release_at = greatest(a.release_at, greatest(ended, next_at) + hold)
-		 WHERE a.org_id = c.org_id AND a.id = c.assignment_id AND a.status <> 'released';
+		 WHERE a.org_id = c.org_id AND a.id = c.assignment_id AND a.status IS DISTINCT FROM 'released';
 		IF NOT FOUND THEN
 			next_at := NULL;
 		END IF;

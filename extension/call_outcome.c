@@ -73,7 +73,7 @@ vapi_pool_record_call_placed(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_NO_DATA_FOUND),
 					 errmsg("assignment %s does not exist, or call %s is logged for another assignment",
-							DatumGetCString(DirectFunctionCall1(uuid_out, values[0])),
+							vp_uuid_string(values[0]),
 							TextDatumGetCString(values[1]))));
 	}
 	result = vp_result_row(fcinfo, cxt, 0);
@@ -82,6 +82,18 @@ vapi_pool_record_call_placed(PG_FUNCTION_ARGS)
 }
 
 /* ---------------------------------------------------------------- record_call_ended */
+
+/* Lead statuses in which the engine may still call a lead (a text[] literal). */
+#define LEAD_CALLABLE "{new,call_requested,calling}"
+
+/* Whether status is one of LEAD_CALLABLE. */
+static bool
+lead_callable(const char *status)
+{
+	return status != NULL &&
+		(strcmp(status, "new") == 0 || strcmp(status, "call_requested") == 0 ||
+		 strcmp(status, "calling") == 0);
+}
 
 enum
 {
@@ -428,9 +440,7 @@ vapi_pool_record_call_ended(PG_FUNCTION_ARGS)
 	}
 
 	/* the next attempt, for an outbound call to a lead who may still be called */
-	lead_may_be_called = e.lead_status != NULL &&
-		(strcmp(e.lead_status, "new") == 0 || strcmp(e.lead_status, "call_requested") == 0 ||
-		 strcmp(e.lead_status, "calling") == 0);
+	lead_may_be_called = lead_callable(e.lead_status);
 	if (strcmp(direction, "outbound_to_lead") == 0 && !assignment_null && !lead_null &&
 		lead_may_be_called && e.outcome != NULL)
 	{
@@ -486,7 +496,7 @@ vapi_pool_record_call_ended(PG_FUNCTION_ARGS)
 			move_lead(org_id, lead_id, "connected", "{new,call_requested,calling,unreachable}", &e);
 		else if (strcmp(e.outcome, "no_answer") == 0 && strcmp(direction, "outbound_to_lead") == 0 &&
 				 lead_may_be_called)
-			move_lead(org_id, lead_id, "unreachable", "{new,call_requested,calling}", &e);
+			move_lead(org_id, lead_id, "unreachable", LEAD_CALLABLE, &e);
 	}
 	if (e.review_reason != NULL)
 	{

@@ -65,13 +65,6 @@ static VpPlan pool_size = {
 	.nargs = 2, .argtypes = {UUIDOID, UUIDOID}
 };
 
-/* The text form of a uuid Datum, for messages. */
-static char *
-uuid_string(Datum uuid)
-{
-	return DatumGetCString(DirectFunctionCall1(uuid_out, uuid));
-}
-
 /* Claims a number for the lead; true if one was free. */
 static bool
 claim(Datum org_id, Datum broker_id, Datum lead_id)
@@ -107,18 +100,18 @@ vapi_pool_assign_number(PG_FUNCTION_ARGS)
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("lead %s does not exist", uuid_string(lead_id))));
+				 errmsg("lead %s does not exist", vp_uuid_string(lead_id))));
 	if (SPI_processed > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_CARDINALITY_VIOLATION),
-				 errmsg("lead id %s names leads of more than one organisation", uuid_string(lead_id)),
+				 errmsg("lead id %s names leads of more than one organisation", vp_uuid_string(lead_id)),
 				 errhint("Assign by a lead id that is unique in the database.")));
 	org_id = vp_getdatum(0, 1, &isnull);
 	broker_id = vp_getdatum(0, 2, &isnull);
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("lead %s has no broker", uuid_string(lead_id)),
+				 errmsg("lead %s has no broker", vp_uuid_string(lead_id)),
 				 errdetail("A lead is given a number from its broker's pool."),
 				 errhint("Set the lead's broker_id, for example from the broker of its ZIP code's territory.")));
 	broker_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
@@ -128,7 +121,7 @@ vapi_pool_assign_number(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("number pool of broker \"%s\" is not active", broker_name),
-				 errdetail("Broker %s has number_pool_active = false.", uuid_string(broker_id)),
+				 errdetail("Broker %s has number_pool_active = false.", vp_uuid_string(broker_id)),
 				 errhint("Add numbers with vapi_pool.add_pool_number() and set number_pool_active = true.")));
 
 	/* a lead that holds a number gets it back */
@@ -239,7 +232,7 @@ vapi_pool_add_pool_number(PG_FUNCTION_ARGS)
 	if (SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("broker %s does not exist", uuid_string(values[1]))));
+				 errmsg("broker %s does not exist", vp_uuid_string(values[1]))));
 	values[0] = vp_getdatum(0, 1, &isnull);
 
 	vp_execute(&insert_number, values, nulls, 0);
@@ -267,9 +260,9 @@ vapi_pool_add_pool_number(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_UNIQUE_VIOLATION),
 					 errmsg("number %s was retired from another broker's pool", number),
 					 errdetail("Its past assignments name broker %s, so it can only return to that pool.",
-							   DatumGetCString(DirectFunctionCall1(uuid_out, owner_broker))),
+							   vp_uuid_string(owner_broker)),
 					 errhint("Add it back to broker %s, or use another number.",
-							 DatumGetCString(DirectFunctionCall1(uuid_out, owner_broker)))));
+							 vp_uuid_string(owner_broker))));
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
 				 errmsg("number %s is already in a pool", number),

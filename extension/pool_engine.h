@@ -47,6 +47,7 @@ typedef struct VpPlan
 extern void vp_spi_connect(void);
 extern Oid	vp_e164_typid(void);
 extern char *vp_e164_string(Datum number);
+extern char *vp_uuid_string(Datum uuid);
 extern int	vp_execute(VpPlan *plan, Datum *values, const char *nulls, long limit);
 extern Datum vp_getdatum(int row, int col, bool *isnull);
 extern Datum vp_result_row(FunctionCallInfo fcinfo, MemoryContext cxt, int row);

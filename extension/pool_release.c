@@ -1,8 +1,9 @@
 /*
  * pool_release.c
  *	  Releasing assignments whose hold has passed (seed WF5): the assignment
- *	  becomes released, its number available again (or retired, if it was
- *	  draining), and its lead no longer points at it.
+ *	  becomes released, its number available again (a draining number
+ *	  retires instead: trigger vapi_number_pool_retire_drained), and its lead
+ *	  no longer points at it.
  *
  * A batch is one statement.  It locks the assignments and their leads with
  * SKIP LOCKED, so it never waits for an assign_number that holds a lead, and
@@ -30,10 +31,7 @@ PG_FUNCTION_INFO_V1(vapi_pool_release_expired);
 	"  FROM due WHERE a.org_id = due.org_id AND a.id = due.id" \
 	"  RETURNING a.org_id, a.id, a.pool_number_id, a.lead_id, a.release_at)," \
 	" freed AS (" \
-	"  UPDATE vapi_pool.vapi_number_pool p" \
-	"  SET status = CASE WHEN p.retire_requested_at IS NULL THEN 'available' ELSE 'retired' END," \
-	"      retired_at = CASE WHEN p.retire_requested_at IS NULL THEN NULL ELSE pg_catalog.now() END," \
-	"      retire_requested_at = NULL, last_released_at = pg_catalog.now()" \
+	"  UPDATE vapi_pool.vapi_number_pool p SET status = 'available', last_released_at = pg_catalog.now()" \
 	"  FROM released r WHERE p.org_id = r.org_id AND p.id = r.pool_number_id AND p.status = 'assigned'" \
 	"  RETURNING 1)," \
 	" unlinked AS (" \

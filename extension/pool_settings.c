@@ -96,18 +96,23 @@ parse_window(const char *value, Window *w)
 	return true;
 }
 
+/* Hands a parsed value to the assign hook, as the GUC machinery's "extra". */
+static bool
+set_extra(void **extra, const void *value, size_t size)
+{
+	*extra = guc_malloc_compat(size);
+	if (*extra == NULL)
+		return false;
+	memcpy(*extra, value, size);
+	return true;
+}
+
 static bool
 check_backoff(char **newval, void **extra, GucSource source)
 {
 	Backoff		b;
 
-	if (!parse_backoff(*newval, &b))
-		return false;
-	*extra = guc_malloc_compat(sizeof(Backoff));
-	if (*extra == NULL)
-		return false;
-	memcpy(*extra, &b, sizeof(Backoff));
-	return true;
+	return parse_backoff(*newval, &b) && set_extra(extra, &b, sizeof(b));
 }
 
 static void
@@ -122,13 +127,7 @@ check_window(char **newval, void **extra, GucSource source)
 {
 	Window		w;
 
-	if (!parse_window(*newval, &w))
-		return false;
-	*extra = guc_malloc_compat(sizeof(Window));
-	if (*extra == NULL)
-		return false;
-	memcpy(*extra, &w, sizeof(Window));
-	return true;
+	return parse_window(*newval, &w) && set_extra(extra, &w, sizeof(w));
 }
 
 static void

@@ -207,13 +207,17 @@ log_values(Route *r, text *vapi_call_id, Datum *values, char *nulls)
 	nulls[6] = r->caller_null ? 'n' : ' ';
 }
 
-/* Reads the called and caller arguments. */
+/* Reads the called and caller arguments, numbers called_arg and called_arg + 1. */
 static void
-route_args(FunctionCallInfo fcinfo, Route *r)
+route_args(FunctionCallInfo fcinfo, int called_arg, Route *r)
 {
-	r->called = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
-	r->caller_null = PG_ARGISNULL(1);
-	r->caller = r->caller_null ? (Datum) 0 : PG_GETARG_DATUM(1);
+	if (PG_ARGISNULL(called_arg))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the called number must not be null")));
+	r->called = PG_GETARG_DATUM(called_arg);
+	r->caller_null = PG_ARGISNULL(called_arg + 1);
+	r->caller = r->caller_null ? (Datum) 0 : PG_GETARG_DATUM(called_arg + 1);
 }
 
 /* Rejects an empty call id. */
@@ -251,11 +255,7 @@ vapi_pool_route_inbound(PG_FUNCTION_ARGS)
 	bool		typbyval;
 	char		typalign;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("the called number must not be null")));
-	route_args(fcinfo, &r);
+	route_args(fcinfo, 0, &r);
 
 	vp_spi_connect();
 	e164 = vp_e164_typid();
@@ -310,13 +310,11 @@ vapi_pool_next_transfer_destination(PG_FUNCTION_ARGS)
 	bool		isnull;
 	int32		attempt;
 
-	if (vapi_call_id == NULL || PG_ARGISNULL(1))
+	if (vapi_call_id == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("vapi_call_id and the called number must not be null")));
-	r.called = PG_GETARG_DATUM(1);
-	r.caller_null = PG_ARGISNULL(2);
-	r.caller = r.caller_null ? (Datum) 0 : PG_GETARG_DATUM(2);
+				 errmsg("vapi_call_id must not be null")));
+	route_args(fcinfo, 1, &r);
 
 	vp_spi_connect();
 	decide(&r);

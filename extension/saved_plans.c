@@ -14,6 +14,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
@@ -45,6 +46,13 @@ vp_e164_string(Datum number)
 
 	getTypeOutputInfo(vp_e164_typid(), &output, &isvarlena);
 	return OidOutputFunctionCall(output, number);
+}
+
+/* The text form of a uuid Datum, for messages. */
+char *
+vp_uuid_string(Datum uuid)
+{
+	return DatumGetCString(DirectFunctionCall1(uuid_out, uuid));
 }
 
 /* SPI_connect, and forget plans made for an earlier copy of the extension. */

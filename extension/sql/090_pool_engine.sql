@@ -244,6 +244,23 @@ CREATE FUNCTION record_call_ended(vapi_call_id text, ended_reason text, started_
 	LANGUAGE C VOLATILE
 	SET search_path = vapi_pool, pg_catalog, pg_temp;
 
+-- A draining number that is freed retires instead of becoming available:
+-- one rule for every way a number is freed (release_expired, the
+-- exhausted-pool path, a deleted lead).
+CREATE FUNCTION retire_drained_number() RETURNS trigger
+	LANGUAGE plpgsql
+	AS $$
+BEGIN
+	NEW.status := 'retired';
+	NEW.retired_at := pg_catalog.now();
+	NEW.retire_requested_at := NULL;
+	RETURN NEW;
+END
+$$;
+CREATE TRIGGER vapi_number_pool_retire_drained BEFORE UPDATE ON vapi_number_pool
+	FOR EACH ROW WHEN (NEW.status = 'available' AND NEW.retire_requested_at IS NOT NULL)
+	EXECUTE FUNCTION retire_drained_number();
+
 -- An unreleased assignment whose row goes (its lead was deleted) gives its
 -- number back, instead of leaving it assigned to nobody.
 CREATE FUNCTION free_number_of_deleted_assignment() RETURNS trigger
@@ -251,11 +268,7 @@ CREATE FUNCTION free_number_of_deleted_assignment() RETURNS trigger
 	SET search_path = vapi_pool, pg_catalog, pg_temp
 	AS $$
 BEGIN
-	UPDATE vapi_pool.vapi_number_pool
-	   SET status = CASE WHEN retire_requested_at IS NULL THEN 'available' ELSE 'retired' END,
-		   retired_at = CASE WHEN retire_requested_at IS NULL THEN NULL ELSE pg_catalog.now() END,
-		   retire_requested_at = NULL,
-		   last_released_at = pg_catalog.now()
+	UPDATE vapi_pool.vapi_number_pool SET status = 'available', last_released_at = pg_catalog.now()
 	 WHERE org_id = OLD.org_id AND id = OLD.pool_number_id AND status = 'assigned';
 	RETURN NULL;
 END

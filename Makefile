@@ -28,7 +28,8 @@ OBJS = \
 	extension/route_inbound.o \
 	extension/ended_reason.o \
 	extension/calling_window.o \
-	extension/call_outcome.o
+	extension/call_outcome.o \
+	extension/row_triggers.o
 
 # The install script is assembled from extension/sql/*.sql; upgrade scripts
 # (vapi_pool--A--B.sql) and the frozen install scripts of earlier releases
@@ -37,10 +38,10 @@ INSTALL_SQL = $(EXTENSION)--$(EXTVERSION).sql
 # The upgrade from the previous release is assembled too, from the parts that
 # release did not have.  On the next release, freeze both assembled scripts
 # (into extension/released and extension/upgrade) and move these two lines on.
-PREVIOUS_VERSION = 0.2.0
+PREVIOUS_VERSION = 0.3.0
 PREVIOUS_PARTS = $(addprefix extension/sql/,000_header.sql 010_e164.sql 020_tenancy.sql \
 	030_data_model.sql 040_redact_pii.sql 050_transcript_redaction.sql 060_row_level_security.sql \
-	070_seed_views.sql 080_supabase_query.sql)
+	070_seed_views.sql 080_supabase_query.sql 090_pool_engine.sql)
 UPGRADE_SQL = $(EXTENSION)--$(PREVIOUS_VERSION)--$(EXTVERSION).sql
 DATA_built = $(INSTALL_SQL) $(UPGRADE_SQL)
 DATA = $(wildcard extension/upgrade/*.sql) $(wildcard extension/released/*.sql)

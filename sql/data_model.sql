@@ -135,6 +135,29 @@ SELECT transcript, summary FROM vapi_call_logs WHERE vapi_call_id = 'call-4';
 UPDATE vapi_call_logs SET summary = 'SSN 123-45-6789 given; born 03/14/1985.' WHERE vapi_call_id = 'call-4'
 RETURNING summary;
 UPDATE vapi_call_logs SET status = 'ended' WHERE vapi_call_id = 'call-4' RETURNING transcript = redact_pii(transcript) AS still_redacted;
+-- updated_at is the transaction's time on every update.
+BEGIN;
+UPDATE vapi_call_logs SET cost = 0.25 WHERE vapi_call_id = 'call-4' RETURNING updated_at = now() AS touched;
+COMMIT;
+-- Only an inserted or changed text is redacted: a text stored before the
+-- trigger existed (written here with triggers off) is left as it is by an
+-- update of other columns, and redacted once it is written again.
+SET session_replication_role = replica;
+UPDATE vapi_call_logs SET summary = 'Call 415-555-0177.' WHERE vapi_call_id = 'call-4';
+SET session_replication_role = DEFAULT;
+UPDATE vapi_call_logs SET cost = 0.5 WHERE vapi_call_id = 'call-4' RETURNING summary;
+UPDATE vapi_call_logs SET summary = summary || ' ' WHERE vapi_call_id = 'call-4' RETURNING summary;
+UPDATE vapi_call_logs SET transcript = NULL WHERE vapi_call_id = 'call-4' RETURNING transcript IS NULL AS cleared;
+-- The trigger functions refuse to run where they cannot work.
+CREATE TEMP TABLE no_stamp (id int);
+CREATE TRIGGER no_stamp_touch BEFORE UPDATE ON no_stamp FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
+INSERT INTO no_stamp VALUES (1);
+UPDATE no_stamp SET id = 2;
+CREATE TEMP TABLE late_stamp (id int, updated_at timestamptz);
+CREATE TRIGGER late_stamp_touch AFTER INSERT ON late_stamp FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
+INSERT INTO late_stamp VALUES (1);
+SELECT touch_updated_at();
+DROP TABLE no_stamp, late_stamp;
 -- Deleting the lead keeps the call log (an immutable record) and clears the lead.
 DELETE FROM leads WHERE id = 'a2000000-0000-4000-8000-000000000001';
 SELECT vapi_call_id, org_id, lead_id FROM vapi_call_logs ORDER BY vapi_call_id;

@@ -29,7 +29,22 @@ OBJS = \
 	extension/ended_reason.o \
 	extension/calling_window.o \
 	extension/call_outcome.o \
-	extension/row_triggers.o
+	extension/row_triggers.o \
+	extension/reply_quote.o \
+	extension/reply_vocab.o \
+	extension/reply_tokens.o \
+	extension/reply_phone.o \
+	extension/reply_rules.o \
+	extension/reply_intent.o \
+	extension/reply_sql.o \
+	extension/instantly_event.o \
+	extension/transcript_text.o \
+	extension/clinic_dropoff.o \
+	extension/medical_history.o \
+	extension/slot_claim.o \
+	extension/slot_claim_hold.o \
+	extension/slot_claim_free.o \
+	extension/slot_claim_util.o
 
 # The install script is assembled from extension/sql/*.sql; upgrade scripts
 # (vapi_pool--A--B.sql) and the frozen install scripts of earlier releases

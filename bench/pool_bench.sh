@@ -62,9 +62,6 @@
 #   POOL_PRIVATE_CLUSTER=1  use a private cluster even when PGHOST is set
 #   POOL_PGPORT          port of the private cluster [54341]
 #   POOL_KEEP=1          keep the databases (and the private cluster's directory)
-#   POOL_EXTENSION_VERSION  install this released version (e.g. 0.3.0) instead of
-#                        the current one: the same library with an earlier
-#                        release's schema, to compare releases [current]
 # Exits non-zero on errors only (failed SQL, failed or aborted pgbench
 # transactions, integrity violations), never because of a timing.
 set -euo pipefail
@@ -95,7 +92,6 @@ rel_free_leads=${POOL_RELEASE_FREE_LEADS:-$d_rel_free_leads}
 probe_rate=${POOL_PROBE_RATE:-100}
 release_baseline=${POOL_RELEASE_BASELINE:-procedure}
 keep=${POOL_KEEP:-0}
-ext_version=${POOL_EXTENSION_VERSION:-}
 rounds=${POOL_ROUNDS:-$d_rounds}
 export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 bindir=$("$PG_CONFIG" --bindir)
@@ -167,7 +163,7 @@ create_db()
 {
 	databases+=("$1")
 	q postgres -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1"
-	q "$1" -c "CREATE EXTENSION vapi_pool ${ext_version:+VERSION '$ext_version'} CASCADE" -f "$here/pool/baseline.sql"
+	q "$1" -c 'CREATE EXTENSION vapi_pool CASCADE' -f "$here/pool/baseline.sql"
 }
 
 # A fresh copy of template $2 named $1 (file copy: fast for large ones).

@@ -43,3 +43,12 @@ bash bench/redact_bench.sh
 
 echo "######## pool engine: assignment cycle, routing, release of 1,000,000 vs a PL/pgSQL baseline (bench/pool_bench.sh)"
 bash bench/pool_bench.sh
+
+echo "######## slot claims: claim_slot_atomic under contention vs the seed's PL/pgSQL claim (bench/slot_bench.sh)"
+bash bench/slot_bench.sh
+
+echo "######## clinic: drop-off detection and medical-history redaction vs keyword regex (bench/clinic_bench.sh)"
+bash bench/clinic_bench.sh
+
+echo "######## Instantly replies: classify_reply throughput vs a PL/pgSQL regexp classifier (bench/reply_bench.sh)"
+bash bench/reply_bench.sh

@@ -13,6 +13,7 @@
  * nothing the second time; a report for a call nobody logged is kept and
  * flagged for review.
  */
+#include "clinic_dropoff.h"
 #include "pool_engine.h"
 
 #include "catalog/pg_type.h"
@@ -108,8 +109,9 @@ enum
 
 static VpPlan find_call = {
 	.sql = "SELECT c.org_id, c.id, c.status, c.direction, c.assignment_id, c.lead_id, c.attempt,"
-	"       l.status, b.timezone, c.outcome, c.review_reason"
+	"       l.status, b.timezone, c.outcome, c.review_reason, o.is_clinic, o.timezone"
 	" FROM vapi_pool.vapi_call_logs c"
+	" JOIN vapi_pool.orgs o ON o.org_id = c.org_id"
 	" LEFT JOIN vapi_pool.leads l ON l.org_id = c.org_id AND l.id = c.lead_id"
 	" LEFT JOIN vapi_pool.brokers b ON b.org_id = c.org_id AND b.id = c.broker_id"
 	" WHERE c.vapi_call_id = $1"
@@ -163,22 +165,10 @@ static VpPlan provider_failures = {
 };
 
 static VpPlan queue_call = {
-	.sql = "INSERT INTO vapi_pool.outbox (org_id, kind, payload, idempotency_key, run_at)"
-	" SELECT a.org_id, 'vapi.create_call',"
-	"   pg_catalog.jsonb_build_object('lead_id', a.lead_id, 'assignment_id', a.id,"
-	"     'phone_number_id', p.vapi_phone_number_id, 'from_number', p.number,"
-	"     'customer_number', l.primary_phone_e164, 'customer_name', l.name, 'attempt', $3,"
-	"     'voicemail_message', o.voicemail_message,"
-	"     'send_sms', o.sms_when_unreachable AND $3 >= $6 AND o.unreachable_sms_text IS NOT NULL,"
-	"     'sms_text', CASE WHEN o.sms_when_unreachable AND $3 >= $6 THEN o.unreachable_sms_text END,"
+	.sql = VP_CREATE_CALL_INSERT("$3", "$6")
 	"     'retry_of', $4),"
 	"   'retry-of:' || $4, $5"
-	" FROM vapi_pool.vapi_number_assignments a"
-	" JOIN vapi_pool.vapi_number_pool p ON p.org_id = a.org_id AND p.id = a.pool_number_id"
-	" JOIN vapi_pool.leads l ON l.org_id = a.org_id AND l.id = a.lead_id"
-	" JOIN vapi_pool.orgs o ON o.org_id = a.org_id"
-	" WHERE a.org_id = $1 AND a.id = $2 AND l.primary_phone_e164 IS NOT NULL"
-	" ON CONFLICT (org_id, idempotency_key) DO NOTHING"
+	VP_CREATE_CALL_FROM
 	" RETURNING run_at",
 	.nargs = 6, .argtypes = {UUIDOID, UUIDOID, INT4OID, TEXTOID, TIMESTAMPTZOID, INT4OID}
 };
@@ -238,6 +228,8 @@ typedef struct Ended
 	bool		duplicate;
 	bool		logged;
 	bool		has_next;
+	bool		has_followup;
+	Datum		followup_id;	/* a clinic's drop-off follow-up (clinic_dropoff.c) */
 } Ended;
 
 /* A numeric argument must not be negative. */
@@ -359,8 +351,10 @@ vapi_pool_record_call_ended(PG_FUNCTION_ARGS)
 			   *timezone;
 	int32		attempt;
 	bool		lead_may_be_called;
-	Datum		values[8];
-	bool		nulls[8];
+	bool		is_clinic;
+	char	   *org_timezone;
+	Datum		values[9];
+	bool		nulls[9];
 	Datum		result;
 
 	if (PG_ARGISNULL(A_CALL_ID) || VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(A_CALL_ID)) == 0)
@@ -402,6 +396,8 @@ vapi_pool_record_call_ended(PG_FUNCTION_ARGS)
 	attempt = DatumGetInt32(vp_getdatum(0, 7, &isnull));
 	e.lead_status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 8);
 	timezone = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 9);
+	is_clinic = DatumGetBool(vp_getdatum(0, 12, &isnull));
+	org_timezone = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 13);
 	e.org_id = org_id;
 	e.call_log_id = log_id;
 	e.logged = true;
@@ -505,6 +501,30 @@ vapi_pool_record_call_ended(PG_FUNCTION_ARGS)
 		vp_execute(&flag_review, v, NULL, 0);
 	}
 
+	/* a clinic's caller who asked about a procedure and was lost: a follow-up */
+	if (is_clinic && !lead_null)
+	{
+		ClinicCall	c = {
+			.org_id = org_id,
+			.lead_id = lead_id,
+			.call_log_id = log_id,
+			.vapi_call_id = call_id,
+			.ended_reason = PG_ARGISNULL(A_REASON) ? NULL : TextDatumGetCString(PG_GETARG_DATUM(A_REASON)),
+			.started_at = PG_ARGISNULL(A_STARTED) ? ended_at - USECS_PER_HOUR : PG_GETARG_TIMESTAMPTZ(A_STARTED),
+			.ended_at = ended_at,
+			.timezone = org_timezone,
+		};
+
+		if (!PG_ARGISNULL(A_TRANSCRIPT))
+		{
+			text	   *t = PG_GETARG_TEXT_PP(A_TRANSCRIPT);
+
+			c.transcript = VARDATA_ANY(t);
+			c.transcript_len = VARSIZE_ANY_EXHDR(t);
+		}
+		e.has_followup = vp_clinic_after_call(&c, &e.followup_id);
+	}
+
 done:
 	values[0] = e.call_log_id;
 	nulls[0] = !e.logged;
@@ -522,6 +542,8 @@ done:
 	values[6] = nulls[6] ? (Datum) 0 : CStringGetTextDatum(e.review_reason);
 	values[7] = BoolGetDatum(e.duplicate);
 	nulls[7] = false;
+	values[8] = e.followup_id;
+	nulls[8] = !e.has_followup;
 	result = vp_result_values(fcinfo, cxt, values, nulls);
 	SPI_finish();
 	PG_RETURN_DATUM(result);

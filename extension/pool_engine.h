@@ -53,6 +53,35 @@ extern Datum vp_getdatum(int row, int col, bool *isnull);
 extern Datum vp_result_row(FunctionCallInfo fcinfo, MemoryContext cxt, int row);
 extern Datum vp_result_values(FunctionCallInfo fcinfo, MemoryContext cxt, Datum *values, bool *nulls);
 
+/* ---- the create-call job ---- */
+
+/*
+ * The create-call job of an assignment (outbox kind vapi.create_call), one
+ * shape for every statement that queues one (call_outcome.c's retries,
+ * instantly_event.c's first call), so the dispatcher reads one payload.
+ * $1 is the organisation and $2 the assignment; attempt and last_attempt are
+ * SQL expressions.  The statement goes on with the payload's own key and
+ * its closing parenthesis, the idempotency key and run_at, then
+ * VP_CREATE_CALL_FROM.
+ */
+#define VP_CREATE_CALL_INSERT(attempt, last_attempt) \
+	"INSERT INTO vapi_pool.outbox (org_id, kind, payload, idempotency_key, run_at)" \
+	" SELECT a.org_id, 'vapi.create_call'," \
+	"   pg_catalog.jsonb_build_object('lead_id', a.lead_id, 'assignment_id', a.id," \
+	"     'phone_number_id', p.vapi_phone_number_id, 'from_number', p.number," \
+	"     'customer_number', l.primary_phone_e164, 'customer_name', l.name, 'attempt', " attempt "," \
+	"     'voicemail_message', o.voicemail_message," \
+	"     'send_sms', o.sms_when_unreachable AND " attempt " >= " last_attempt " AND o.unreachable_sms_text IS NOT NULL," \
+	"     'sms_text', CASE WHEN o.sms_when_unreachable AND " attempt " >= " last_attempt " THEN o.unreachable_sms_text END,"
+
+#define VP_CREATE_CALL_FROM \
+	" FROM vapi_pool.vapi_number_assignments a" \
+	" JOIN vapi_pool.vapi_number_pool p ON p.org_id = a.org_id AND p.id = a.pool_number_id" \
+	" JOIN vapi_pool.leads l ON l.org_id = a.org_id AND l.id = a.lead_id" \
+	" JOIN vapi_pool.orgs o ON o.org_id = a.org_id" \
+	" WHERE a.org_id = $1 AND a.id = $2 AND l.primary_phone_e164 IS NOT NULL" \
+	" ON CONFLICT (org_id, idempotency_key) DO NOTHING"
+
 /* ---- shared engine steps ---- */
 
 extern uint64 vp_release_batch(TimestampTz now, int batch_size, TimestampTz *from, Datum org_id,

@@ -5,11 +5,13 @@
  *
  * Both run on every insert or update of a call log (record_call_placed,
  * record_call_ended, route_inbound with a call id), where the PL/pgSQL
- * versions of 0.2.0 cost a function call interpreter start and three
- * expression evaluations per row.  What they do is unchanged: updated_at is
- * the transaction's start time, and a text column is redacted when it is
- * inserted or changed (redact_pii is idempotent, so redacting an unchanged
- * text again would be harmless, only slow).
+ * versions of 0.2.0 cost an interpreter start and three expression
+ * evaluations per row.  updated_at is the transaction's start time.  A text
+ * column is redacted when it is inserted or changed (redacting an unchanged
+ * text again would be harmless, only slow): first medical history
+ * (medical_history.c: the caller's sentences of the transcript are moved to
+ * the lead's redacted_medical_history; the summary's are only replaced),
+ * then personal data (redact_pii).
  */
 #include "postgres.h"
 
@@ -18,8 +20,12 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/timestamp.h"
+
+#include "medical_history.h"
+#include "pool_engine.h"
 
 PG_FUNCTION_INFO_V1(vapi_pool_touch_updated_at);
 PG_FUNCTION_INFO_V1(vapi_pool_redact_call_log);
@@ -102,8 +108,37 @@ vapi_pool_touch_updated_at(PG_FUNCTION_ARGS)
 }
 
 /*
- * SQL trigger redact_call_log(): runs redact_pii over the transcript and the
- * summary of a call log when they are inserted or changed.
+ * Appends the medical history moved out of a call's transcript to its lead,
+ * PII-redacted and headed by the call's date and id; an entry already there
+ * (the same transcript written again) is not repeated.
+ */
+static VpPlan append_history = {
+	.sql = "UPDATE vapi_pool.leads l"
+	" SET redacted_medical_history = pg_catalog.concat_ws(E'\\n', nullif(l.redacted_medical_history, ''), e.entry)"
+	" FROM (SELECT pg_catalog.to_char(coalesce($3, pg_catalog.now()) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+	"         || ' call ' || coalesce($4, 'without id') || ': ' || vapi_pool.redact_pii($5) AS entry) e"
+	" WHERE l.org_id = $1 AND l.id = $2"
+	"   AND pg_catalog.strpos(coalesce(l.redacted_medical_history, ''), e.entry) = 0",
+	.nargs = 5, .argtypes = {UUIDOID, UUIDOID, TIMESTAMPTZOID, TEXTOID, TEXTOID}
+};
+
+/* A column of the row, or NULL (isnull set) when the table has no such column. */
+static Datum
+optional_column(TriggerData *td, HeapTuple row, const char *column, bool *isnull)
+{
+	int			attnum = SPI_fnumber(td->tg_relation->rd_att, column);
+
+	if (attnum <= 0)
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
+	return heap_getattr(row, attnum, td->tg_relation->rd_att, isnull);
+}
+
+/*
+ * SQL trigger redact_call_log(): keeps medical history and personal data out
+ * of a call log's transcript and summary when they are inserted or changed.
  */
 Datum
 vapi_pool_redact_call_log(PG_FUNCTION_ARGS)
@@ -112,10 +147,15 @@ vapi_pool_redact_call_log(PG_FUNCTION_ARGS)
 	TupleDesc	desc = td->tg_relation->rd_att;
 	bool		update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
 	HeapTuple	row = update ? td->tg_newtuple : td->tg_trigtuple;
+	MemoryContext upper = CurrentMemoryContext;
 	int			attnums[N_REDACTED];
 	Datum		values[N_REDACTED];
 	bool		nulls[N_REDACTED];
 	int			n = 0;
+	bool		connected = false;
+	bool		have_vocab = false;
+	TermSet		vocab;
+	StringInfoData moved;
 
 	for (int i = 0; i < N_REDACTED; i++)
 	{
@@ -123,6 +163,9 @@ vapi_pool_redact_call_log(PG_FUNCTION_ARGS)
 		bool		isnull;
 		Datum		value = heap_getattr(row, attnum, desc, &isnull);
 		Datum		redacted;
+		text	   *t;
+		char	   *medical;
+		int			medical_len;
 
 		if (isnull)
 			continue;
@@ -134,13 +177,60 @@ vapi_pool_redact_call_log(PG_FUNCTION_ARGS)
 			if (!old_null && same_text(value, old))
 				continue;
 		}
+		if (!connected)
+		{
+			bool		org_null;
+			Datum		org_id = optional_column(td, row, "org_id", &org_null);
+
+			vp_spi_connect();
+			connected = true;
+			if (!org_null)
+				vp_termset_load(&vocab, org_id);
+			have_vocab = !org_null;
+			initStringInfo(&moved);
+		}
+		t = DatumGetTextPP(value);
+		medical = vp_redact_medical(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), have_vocab ? &vocab : NULL, i == 0,
+									i == 0 ? &moved : NULL, &medical_len);
+		if (medical != NULL)
+			value = PointerGetDatum(cstring_to_text_with_len(medical, medical_len));
 		redacted = DirectFunctionCall1(vapi_pool_redact_pii, value);
-		if (redacted == value)
+		if (medical == NULL && redacted == value)
 			continue;			/* nothing to redact: the text came back as it was */
 		attnums[n] = attnum;
-		values[n] = redacted;
+		values[n] = datumCopy(redacted, false, -1);
 		nulls[n] = false;
 		n++;
+	}
+	if (connected)
+	{
+		bool		org_null,
+					lead_null,
+					started_null,
+					call_null;
+		Datum		args[5];
+		char		argnulls[5] = {' ', ' ', ' ', ' ', ' '};
+
+		args[0] = optional_column(td, row, "org_id", &org_null);
+		args[1] = optional_column(td, row, "lead_id", &lead_null);
+		args[2] = optional_column(td, row, "started_at", &started_null);
+		args[3] = optional_column(td, row, "vapi_call_id", &call_null);
+		if (moved.len > 0 && !org_null && !lead_null)
+		{
+			args[4] = CStringGetTextDatum(moved.data);
+			argnulls[2] = started_null ? 'n' : ' ';
+			argnulls[3] = call_null ? 'n' : ' ';
+			vp_execute(&append_history, args, argnulls, 0);
+		}
+		/* the new values were copied into SPI's context: copy them out before it goes */
+		{
+			MemoryContext spi = MemoryContextSwitchTo(upper);
+
+			for (int i = 0; i < n; i++)
+				values[i] = datumCopy(values[i], false, -1);
+			MemoryContextSwitchTo(spi);
+		}
+		SPI_finish();
 	}
 	if (n == 0)
 		return PointerGetDatum(row);

@@ -1,0 +1,350 @@
+/*
+ * clinic_dropoff.c
+ *	  Drop-off detection for clinic calls (seed 004, "Voxanne"): a caller who
+ *	  asked about a procedure and was lost before booking is flagged, once per
+ *	  procedure within a window, and optionally texted by the SMS agent.
+ *
+ * A call is a drop-off when the caller (not the assistant) mentioned a
+ * procedure of the organisation's vocabulary outside a negation (and not as
+ * history: "I had botox last year" counts only when the caller wants more
+ * of it or has a problem with it), nothing was
+ * booked or held during the call, the caller did not decline after their
+ * last mention ("no thanks", "not interested"), and the call ended by the
+ * caller hanging up, by silence or by a technical failure.  Calls the
+ * assistant ended or forwarded to staff are not drop-offs.
+ *
+ * detect_dropoff() is the rule alone; vp_clinic_after_call() is what
+ * record_call_ended runs for a clinic's calls: the follow-up record and the
+ * SMS job (outbox, kind vapi.sms) at an allowed hour in the clinic's zone.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type_d.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "clinic_dropoff.h"
+#include "pool_engine.h"
+#include "transcript_text.h"
+
+PG_FUNCTION_INFO_V1(vapi_pool_detect_dropoff);
+
+/* What a caller says to decline, after which a silence is not a drop-off. */
+static const char *const declines[] = {
+	"no thanks", "no thank you", "not interested", "ill pass", "i will pass", "decided against",
+	"changed my mind", "not for me", "ill skip", "dont need it", "dont want it", "im good thanks",
+	"were good thanks",
+};
+
+/*
+ * What makes a procedure of the caller's past the subject of the call: more
+ * of it, a change, or a problem after it.  Without one, "I had botox last
+ * year, it was fine" is history, not interest.
+ */
+static const char *const past_procedure_wanted[] = {
+	"revision", "revisions", "redo", "redone", "top up", "topup", "touch up", "touchup", "again",
+	"another", "replace", "replacing", "replacement", "bigger", "smaller", "fix", "fixed", "correct",
+	"not happy", "unhappy", "normal", "swelling", "swollen", "blister", "blistering", "bruising",
+	"pain", "painful", "hurts", "infection", "infected", "droopy", "lumpy", "uneven", "reaction",
+	"complication", "complications", "receipt", "invoice", "refund",
+};
+
+/* True if a caller's turn has one of the words above. */
+static bool
+turn_wants_past_procedure(const Sentence *sentences, int n, int turn)
+{
+	for (int i = 0; i < n; i++)
+	{
+		if (sentences[i].turn != turn)
+			continue;
+		for (int k = 0; k < lengthof(past_procedure_wanted); k++)
+			if (vp_sentence_has(&sentences[i], past_procedure_wanted[k]))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * How the call ended, for a drop-off: "hung_up", "silence" or
+ * "technical_failure"; NULL when it ended another way.
+ */
+static const char *
+dropoff_ending(const char *ended_reason)
+{
+	const char *class;
+
+	if (ended_reason == NULL)
+		return NULL;
+	if (strncmp(ended_reason, "customer-ended-call", strlen("customer-ended-call")) == 0)
+		return "hung_up";
+	if (strcmp(ended_reason, "silence-timed-out") == 0)
+		return "silence";
+	class = vp_classify_ended_reason(ended_reason);
+	if (class != NULL && strcmp(class, "provider_error") == 0)
+		return "technical_failure";
+	return NULL;
+}
+
+/* Adds a procedure name to the result once. */
+static void
+add_procedure(Dropoff *d, const char *name)
+{
+	for (int i = 0; i < d->nprocedures; i++)
+		if (strcmp(d->procedures[i], name) == 0)
+			return;
+	if (d->nprocedures == 0)
+		d->procedures = palloc(sizeof(char *) * 8);
+	else if (d->nprocedures % 8 == 0)
+		d->procedures = repalloc(d->procedures, sizeof(char *) * (d->nprocedures + 8));
+	d->procedures[d->nprocedures++] = (char *) name;
+}
+
+/* True if a caller's sentence has a procedure term, negated or not. */
+static bool
+has_procedure(const TermSet *vocab, const Sentence *s)
+{
+	for (int w = 0; w < s->nwords; w++)
+	{
+		int			term;
+
+		if (vp_match_term(vocab, s, w, &term) > 0 && vocab->kinds[term] == TERM_PROCEDURE)
+			return true;
+	}
+	return false;
+}
+
+/* Applies the drop-off rule to a transcript (see the file's comment). */
+void
+vp_detect_dropoff(const char *transcript, int len, const char *ended_reason, bool booked,
+				  const TermSet *vocab, Dropoff *d)
+{
+	int			n = 0;
+	Sentence   *sentences = transcript ? vp_split_transcript(transcript, len, &n) : NULL;
+	int			last_mention = -1;
+	int			last_decline = -1;
+	const char *ending = dropoff_ending(ended_reason);
+
+	memset(d, 0, sizeof(*d));
+	for (int i = 0; i < n; i++)
+	{
+		const Sentence *s = &sentences[i];
+
+		if (s->speaker != SPEAKER_CALLER)
+			continue;
+		for (int w = 0; w < s->nwords;)
+		{
+			int			term;
+			int			used = vp_match_term(vocab, s, w, &term);
+
+			if (used == 0)
+			{
+				w++;
+				continue;
+			}
+			if (vocab->kinds[term] == TERM_PROCEDURE && !vp_mention_negated(s, w, used) &&
+				(!vp_personal_past(s, w, used) || turn_wants_past_procedure(sentences, n, s->turn)))
+			{
+				add_procedure(d, vocab->names[term]);
+				last_mention = i;
+			}
+			w += used;
+		}
+		if (!has_procedure(vocab, s))
+			for (int k = 0; k < lengthof(declines); k++)
+				if (vp_sentence_has(s, declines[k]))
+				{
+					last_decline = i;
+					break;
+				}
+	}
+	if (d->nprocedures == 0)
+		d->reason = "no_procedure";
+	else if (booked)
+		d->reason = "booked";
+	else if (last_decline > last_mention)
+		d->reason = "declined";
+	else if (ending == NULL)
+		d->reason = "ended_normally";
+	else
+	{
+		d->is_dropoff = true;
+		d->reason = ending;
+	}
+}
+
+/* The procedures of a result as a text[] datum. */
+Datum
+vp_dropoff_procedures(const Dropoff *d)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(d->nprocedures, 1));
+
+	for (int i = 0; i < d->nprocedures; i++)
+		elems[i] = CStringGetTextDatum(d->procedures[i]);
+	return PointerGetDatum(construct_array(elems, d->nprocedures, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * SQL: detect_dropoff(transcript, ended_reason, booked, org_id) -> dropoff
+ * (procedures, is_dropoff, reason), with the organisation's vocabulary.
+ */
+Datum
+vapi_pool_detect_dropoff(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	text	   *transcript = PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0);
+	char	   *reason = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	bool		booked = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
+	TermSet		vocab;
+	Dropoff		d;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+	Datum		result;
+
+	if (PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("org_id must not be null"),
+				 errdetail("The procedures of interest are the organisation's vocabulary (clinic_terms).")));
+	vp_spi_connect();
+	vp_termset_load(&vocab, PG_GETARG_DATUM(3));
+	vp_detect_dropoff(transcript ? VARDATA_ANY(transcript) : NULL,
+					  transcript ? VARSIZE_ANY_EXHDR(transcript) : 0, reason, booked, &vocab, &d);
+	values[0] = vp_dropoff_procedures(&d);
+	values[1] = BoolGetDatum(d.is_dropoff);
+	values[2] = CStringGetTextDatum(d.reason);
+	result = vp_result_values(fcinfo, cxt, values, nulls);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+static VpPlan booked_during_call = {
+	.sql = "SELECT EXISTS (SELECT FROM vapi_pool.appointments"
+	"  WHERE org_id = $1 AND contact_id = $2 AND status IN ('held', 'booked')"
+	"    AND created_at >= $3 - interval '5 minutes' AND created_at <= $4 + interval '5 minutes')",
+	.nargs = 4, .argtypes = {UUIDOID, UUIDOID, TIMESTAMPTZOID, TIMESTAMPTZOID}
+};
+
+/*
+ * The procedures already followed up for the lead within the window (any
+ * state: a dismissed follow-up is not repeated either).  The lead is locked
+ * first (lock_lead), so that two reports for one lead decide one after the
+ * other and the second sees the first's follow-up.
+ */
+static VpPlan lock_lead = {
+	.sql = "SELECT 1 FROM vapi_pool.leads WHERE org_id = $1 AND id = $2 FOR UPDATE",
+	.nargs = 2, .argtypes = {UUIDOID, UUIDOID}
+};
+
+static VpPlan recent_followups = {
+	.sql = "SELECT DISTINCT p FROM vapi_pool.dropoff_followups f, unnest(f.procedures) p"
+	" WHERE f.org_id = $1 AND f.lead_id = $2"
+	"   AND f.created_at > pg_catalog.now() - (SELECT followup_window FROM vapi_pool.orgs WHERE org_id = $1)",
+	.nargs = 2, .argtypes = {UUIDOID, UUIDOID}
+};
+
+static VpPlan insert_followup = {
+	.sql = "INSERT INTO vapi_pool.dropoff_followups (org_id, lead_id, call_log_id, vapi_call_id, procedures, ending)"
+	" VALUES ($1, $2, $3, $4, $5, $6)"
+	" ON CONFLICT (org_id, vapi_call_id) DO NOTHING"
+	" RETURNING id",
+	.nargs = 6, .argtypes = {UUIDOID, UUIDOID, UUIDOID, TEXTOID, TEXTARRAYOID, TEXTOID}
+};
+
+/*
+ * The SMS job for a follow-up, when the clinic sends them and the lead has a
+ * number: the text with {first_name} and {procedure} filled in, from the
+ * pool number the call came in on when there is one.
+ */
+static VpPlan queue_sms = {
+	.sql = "WITH job AS ("
+	"  INSERT INTO vapi_pool.outbox (org_id, kind, payload, idempotency_key, run_at)"
+	"  SELECT o.org_id, 'vapi.sms',"
+	"    pg_catalog.jsonb_build_object('lead_id', l.id, 'followup_id', $3::uuid, 'purpose', 'dropoff_followup',"
+	"      'customer_number', l.primary_phone_e164, 'customer_name', l.name, 'procedures', $4::text[],"
+	"      'phone_number_id', p.vapi_phone_number_id, 'from_number', p.number,"
+	"      'text', pg_catalog.replace(pg_catalog.replace(o.dropoff_sms_text, '{procedure}', $4[1]),"
+	"                                '{first_name}', coalesce(l.first_name, '')))::jsonb,"
+	"    'dropoff-sms:' || $3, $5"
+	"  FROM vapi_pool.orgs o"
+	"  JOIN vapi_pool.leads l ON l.org_id = o.org_id AND l.id = $2"
+	"  LEFT JOIN vapi_pool.vapi_call_logs c ON c.org_id = o.org_id AND c.id = $6"
+	"  LEFT JOIN vapi_pool.vapi_number_pool p ON p.number = CASE WHEN c.direction = 'outbound_to_lead'"
+	"       THEN c.from_e164 ELSE c.to_e164 END"
+	"  WHERE o.org_id = $1 AND o.dropoff_sms_enabled AND l.primary_phone_e164 IS NOT NULL"
+	"    AND l.status <> 'do_not_call'"
+	"  ON CONFLICT (org_id, idempotency_key) DO NOTHING"
+	"  RETURNING org_id, id)"
+	" UPDATE vapi_pool.dropoff_followups f SET state = 'sms_queued', outbox_id = job.id"
+	" FROM job WHERE f.org_id = job.org_id AND f.id = $3"
+	" RETURNING f.id",
+	.nargs = 6, .argtypes = {UUIDOID, UUIDOID, UUIDOID, TEXTARRAYOID, TIMESTAMPTZOID, UUIDOID}
+};
+
+/*
+ * What record_call_ended does for a clinic's call (SPI connected): detects
+ * a drop-off in the reported transcript and records its follow-up, with the
+ * procedures not followed up within the window, and queues the SMS.
+ * Returns true and the follow-up's id when one was created.
+ */
+bool
+vp_clinic_after_call(const ClinicCall *call, Datum *followup_id)
+{
+	TermSet		vocab;
+	Dropoff		d;
+	Datum		v[6];
+	bool		isnull;
+	bool		booked;
+	Dropoff		fresh = {0};
+	uint64		n;
+
+	v[0] = call->org_id;
+	v[1] = call->lead_id;
+	v[2] = TimestampTzGetDatum(call->started_at);
+	v[3] = TimestampTzGetDatum(call->ended_at);
+	vp_execute(&booked_during_call, v, NULL, 0);
+	booked = DatumGetBool(vp_getdatum(0, 1, &isnull));
+
+	vp_termset_load(&vocab, call->org_id);
+	vp_detect_dropoff(call->transcript, call->transcript_len, call->ended_reason, booked, &vocab, &d);
+	if (!d.is_dropoff)
+		return false;
+
+	vp_execute(&lock_lead, v, NULL, 0);
+	vp_execute(&recent_followups, v, NULL, 0);
+	n = SPI_processed;
+	for (int i = 0; i < d.nprocedures; i++)
+	{
+		bool		seen = false;
+
+		for (uint64 r = 0; r < n && !seen; r++)
+			seen = strcmp(SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1),
+						  d.procedures[i]) == 0;
+		if (!seen)
+			add_procedure(&fresh, d.procedures[i]);
+	}
+	if (fresh.nprocedures == 0)
+		return false;
+
+	v[2] = call->call_log_id;
+	v[3] = call->vapi_call_id;
+	v[4] = vp_dropoff_procedures(&fresh);
+	v[5] = CStringGetTextDatum(d.reason);
+	vp_execute(&insert_followup, v, NULL, 0);
+	if (SPI_processed != 1)
+		return false;
+	*followup_id = vp_getdatum(0, 1, &isnull);
+
+	{
+		Datum		s[6] = {call->org_id, call->lead_id, *followup_id, v[4],
+			TimestampTzGetDatum(vp_next_attempt_time(GetCurrentTransactionStartTimestamp(),
+													 call->timezone)),
+		call->call_log_id};
+
+		vp_execute(&queue_sms, s, NULL, 0);
+	}
+	return true;
+}

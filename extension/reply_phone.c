@@ -1,0 +1,493 @@
+/*
+ * reply_phone.c
+ *	  Phone numbers in a reply: finding them in the forms people write,
+ *	  telling them from the other numbers of a reply, validating them with
+ *	  e164_parse, and choosing the one the lead wants to be called on.
+ *
+ * A number is a run of digit groups joined by spaces, dashes, dots,
+ * parentheses or a slash ("(415) 555-0123", "415.555.0123", "+1 415 555
+ * 0123", "4155550123", "07700 900123", "030/1234567"), or of spelled digits
+ * ("six two six, five five five ..."); an extension after it ("ext. 14",
+ * "x 3", "#2") is dropped.  It is not a phone number when it looks like a
+ * date (11/20/2026, 05.12.2026), touches letters (1Z999AA10123456784,
+ * 5pm), follows #, $, EUR or GBP, or follows a word such as loan, order,
+ * tracking or zip; nor when it has more digits than any phone number.
+ * Written without a country code, it must have the shape of a national
+ * number of the region: ten digits in North America (or eleven starting
+ * with 1), a leading 0 where the region dials one.  Then e164_parse decides.
+ *
+ * Choosing: numbers in the body beat numbers in the lead's signature, which
+ * are kept only when labelled (cell, mobile, phone); a signature of someone
+ * else gives none.  Words around a number raise it (call, cell, number,
+ * better, new) or lower it (old, disconnected, assistant, fax, text).
+ */
+#include "reply_internal.h"
+
+#include <string.h>
+
+#define MAX_NUMBER_DIGITS 20	/* more digits: a tracking or card number */
+#define MAX_GROUPS 16
+
+/* Whether c is an ASCII digit. */
+static inline bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Whether c is an ASCII letter or digit. */
+static inline bool
+is_alnum(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* Whether the digit string has the shape of a number written in the region. */
+static bool
+plausible(const ReplyWork *w, const char *d, int nd, bool plus)
+{
+	if (plus)
+		return nd >= 8;
+	/* an international prefix: the parser knows the region's */
+	if ((nd >= 10 && d[0] == '0' && d[1] == '0') ||
+		(w->region->country_code == 1 && nd >= 11 && memcmp(d, "011", 3) == 0))
+		return true;
+	if (w->region->country_code == 1)
+		return nd == 10 || (nd == 11 && d[0] == '1');
+	if (w->trunk_zero)
+		return d[0] == '0' && nd >= 8;
+	return nd >= 8;
+}
+
+/* Validates and records a phone number; its index in w->phones, or -1. */
+static int
+add_phone(ReplyWork *w, const char *d, int nd, bool plus, int32_t start, int32_t end)
+{
+	char		buf[MAX_NUMBER_DIGITS + 2];
+	int			n = 0;
+	RPhone	   *ph;
+
+	if (nd < 7 || nd > MAX_NUMBER_DIGITS || !plausible(w, d, nd, plus) || w->nphones >= RW_MAX_PHONES)
+		return -1;
+	if (plus)
+		buf[n++] = '+';
+	memcpy(buf + n, d, nd);
+	n += nd;
+	ph = &w->phones[w->nphones];
+	if (e164_parse(buf, n, w->region->code, (int) strlen(w->region->code), &ph->num) != E164_OK)
+		return -1;
+	ph->start = start;
+	ph->end = end;
+	ph->score = 0;
+	ph->tok = -1;
+	ph->zone = ZONE_BODY;
+	return w->nphones++;
+}
+
+/*
+ * Whether the tokens just before the number name what it is: "loan # ...",
+ * "order number is ...", "zip ...".
+ */
+static bool
+after_number_context(const ReplyWork *w)
+{
+	static uint16_t skip[6];
+	static bool ready = false;
+	int			seen = 0;
+
+	if (!ready)
+	{
+		static const char *const words[] = {"number", "no", "num", "nr", "is", "was"};
+
+		for (int i = 0; i < 6; i++)
+			skip[i] = reply_vocab_find(words[i], (int) strlen(words[i]));
+		ready = true;
+	}
+	for (int i = w->ntoks - 1; i >= 0 && seen < 3; i--)
+	{
+		const RTok *tok = &w->toks[i];
+		bool		skippable = false;
+
+		if (tok->kind == TK_SOFT)
+			continue;
+		if (tok->kind != TK_WORD)
+			return false;
+		if (reply_vocab_class(tok->id) & WC_NUM_CONTEXT)
+			return true;
+		for (int k = 0; k < 6; k++)
+			skippable |= tok->id == skip[k] && skip[k] != RV_UNKNOWN;
+		if (!skippable)
+			return false;
+		seen++;
+	}
+	return false;
+}
+
+/* Whether the text before pos is a currency sign or '#' (one space allowed). */
+static bool
+after_symbol(const char *t, int32_t line_start, int32_t pos)
+{
+	int32_t		p = pos - 1;
+
+	if (p >= line_start && t[p] == ' ')
+		p--;
+	if (p < line_start)
+		return false;
+	if (t[p] == '#' || t[p] == '$' || t[p] == '%')
+		return true;
+	if (p >= line_start + 1 && (unsigned char) t[p - 1] == 0xc2 && (unsigned char) t[p] == 0xa3)
+		return true;			/* pound sign */
+	if (p >= line_start + 2 && (unsigned char) t[p - 2] == 0xe2 && (unsigned char) t[p - 1] == 0x82 &&
+		(unsigned char) t[p] == 0xac)
+		return true;			/* euro sign */
+	return false;
+}
+
+/* Whether the groups read as a date: 11/20/2026, 2026-11-20, 05.12.2026. */
+static bool
+date_shaped(const int *glen, const char *gsep, int ng)
+{
+	if (ng != 3 || gsep[1] != gsep[2] || (gsep[1] != '/' && gsep[1] != '.' && gsep[1] != '-'))
+		return false;
+	return (glen[0] <= 2 && glen[1] <= 2 && (glen[2] == 2 || glen[2] == 4)) ||
+		(glen[0] == 4 && glen[1] <= 2 && glen[2] <= 2);
+}
+
+/*
+ * Length of an extension marker at p ("ext.", "extension", "x", "#") with
+ * its digits, or 0.
+ */
+static int32_t
+extension_length(const char *t, int32_t p, int32_t end)
+{
+	int32_t		q = p;
+	static const char *const marks[] = {"extension", "ext", "ex", "x", "#", NULL};
+	bool		found = false;
+
+	while (q < end && q - p < 2 && t[q] == ' ')
+		q++;
+	if (q >= end || ((t[q] | 0x20) != 'e' && (t[q] | 0x20) != 'x' && t[q] != '#'))
+		return 0;
+	for (int k = 0; marks[k] && !found; k++)
+	{
+		int			n = (int) strlen(marks[k]);
+		int			i = 0;
+
+		while (i < n && q + i < end && (t[q + i] | 0x20) == marks[k][i])
+			i++;
+		if (i == n && !(q + n < end && (t[q + n] | 0x20) >= 'a' && (t[q + n] | 0x20) <= 'z'))
+		{
+			q += n;
+			found = true;
+		}
+	}
+	if (!found)
+		return 0;
+	while (q < end && (t[q] == '.' || t[q] == ':' || t[q] == ' '))
+		q++;
+	if (q >= end || !is_digit(t[q]))
+		return 0;
+	while (q < end && is_digit(t[q]))
+		q++;
+	return q - p;
+}
+
+/*
+ * A number starting at pos (a digit, '+' or '(').  Sets *next to its end
+ * (with any extension) and returns its index in w->phones when it is a
+ * valid phone number, else -1 (an ordinary number).
+ */
+int
+reply_scan_number(ReplyWork *w, int32_t pos, int32_t end, int32_t *next)
+{
+	const char *t = w->text;
+	char		d[MAX_NUMBER_DIGITS + 8];
+	int			nd = 0;
+	bool		plus = false,
+				too_long = false;
+	int			glen[MAX_GROUPS];
+	char		gsep[MAX_GROUPS];
+	int			ng = 0;
+	int32_t		p = pos,
+				last;
+	int32_t		line_start = pos;
+	char		sep = 0;
+
+	while (line_start > 0 && t[line_start - 1] != '\n')
+		line_start--;
+	if (t[p] == '+')
+	{
+		plus = true;
+		p++;
+		if (p < end && t[p] == ' ')
+			p++;
+	}
+	if (p < end && t[p] == '(')
+		p++;
+	last = p;
+	while (p < end && is_digit(t[p]))
+	{
+		int			len = 0;
+
+		while (p < end && is_digit(t[p]))
+		{
+			if (nd < MAX_NUMBER_DIGITS + 4)
+				d[nd++] = t[p];
+			else
+				too_long = true;
+			len++;
+			p++;
+		}
+		if (ng < MAX_GROUPS)
+		{
+			glen[ng] = len;
+			gsep[ng] = sep;
+			ng++;
+		}
+		last = p;
+		/* a separator run: up to four bytes, then a digit */
+		{
+			int32_t		q = p;
+			char		kind = 0;
+			int			dots = 0;
+			bool		space_before_slash = false,
+						ok = true;
+
+			while (q < end && q - p < 4)
+			{
+				char		c = t[q];
+
+				if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/')
+				{
+					if (c == '.')
+						dots++;
+					if (c == '/' && q > p && t[q - 1] == ' ')
+						space_before_slash = true;
+					if (c == ' ' && q > p && t[q - 1] == '.')
+						ok = false; /* ". " ends a sentence */
+					if (kind == 0 || kind == ' ' || kind == '(' || kind == ')')
+						kind = c;
+					q++;
+				}
+				else if ((unsigned char) c == 0xc2 && q + 1 < end && (unsigned char) t[q + 1] == 0xa0)
+				{
+					if (kind == 0)
+						kind = ' ';
+					q += 2;
+				}
+				else
+					break;
+			}
+			if (q == p || q >= end || !is_digit(t[q]) || dots > 1 || space_before_slash || !ok)
+				break;
+			sep = kind;
+			p = q;
+		}
+	}
+	p = last;
+	if (p < end && t[p] == ')')
+		p++;
+	*next = p;
+
+	/* letters right after the digits: an order code, a time (1Z999AA1..., 5pm) */
+	if (p < end && is_alnum((unsigned char) t[p]))
+	{
+		int32_t		ext = extension_length(t, p, end);
+
+		if (ext == 0)
+		{
+			while (*next < end && is_alnum((unsigned char) t[*next]))
+				(*next)++;
+			return -1;
+		}
+	}
+	*next += extension_length(t, *next, end);
+
+	if (too_long || nd > MAX_NUMBER_DIGITS)
+		return -1;
+	if (pos > line_start && is_alnum((unsigned char) t[pos - 1]))
+		return -1;
+	if (after_symbol(t, line_start, pos) || date_shaped(glen, gsep, ng) || after_number_context(w))
+		return -1;
+	return add_phone(w, d, nd, plus, pos, p);
+}
+
+/* A word of letters at p, lower case, into buf; its end, or p if none. */
+static int32_t
+letters_at(const char *t, int32_t p, int32_t end, char *buf, int *len)
+{
+	int			n = 0;
+
+	while (p < end && (((t[p] | 0x20) >= 'a' && (t[p] | 0x20) <= 'z')))
+	{
+		if (n < 15)
+			buf[n++] = (char) (t[p] | 0x20);
+		p++;
+	}
+	*len = n;
+	return p;
+}
+
+/*
+ * Spelled digits starting at pos: "six two six, five five five, zero one
+ * five zero", "double five", digits mixed in.  Sets *next after the last
+ * digit; returns the index in w->phones, or -1.
+ */
+int
+reply_scan_spelled(ReplyWork *w, int32_t pos, int32_t end, int32_t *next)
+{
+	const char *t = w->text;
+	char		d[MAX_NUMBER_DIGITS + 8];
+	int			nd = 0;
+	int32_t		p = pos,
+				last = pos;
+	int			repeat = 1;
+
+	while (p < end && nd <= MAX_NUMBER_DIGITS)
+	{
+		char		buf[16];
+		int			len;
+		int32_t		e;
+
+		if (is_digit(t[p]))
+		{
+			while (p < end && is_digit(t[p]) && nd <= MAX_NUMBER_DIGITS)
+				d[nd++] = t[p++];
+			last = p;
+		}
+		else
+		{
+			int			digit;
+
+			e = letters_at(t, p, end, buf, &len);
+			if (e == p)
+				break;
+			digit = reply_vocab_digit(reply_vocab_find(buf, len));
+			if (digit < 0 && nd > 0 && len == 1 && buf[0] == 'o')
+				digit = 0;
+			if (digit < 0 && ((len == 6 && memcmp(buf, "double", 6) == 0) ||
+							  (len == 6 && memcmp(buf, "triple", 6) == 0)))
+			{
+				repeat = buf[0] == 'd' ? 2 : 3;
+				p = e;
+				while (p < end && t[p] == ' ')
+					p++;
+				continue;
+			}
+			if (digit < 0 || (digit == 0 && nd == 0 && buf[0] == 'o'))
+				break;
+			for (int r = 0; r < repeat && nd <= MAX_NUMBER_DIGITS; r++)
+				d[nd++] = (char) ('0' + digit);
+			repeat = 1;
+			p = last = e;
+		}
+		/* separators between digits: spaces, commas, dashes, a dot before more */
+		while (p < end && (t[p] == ' ' || t[p] == ',' || t[p] == '-' ||
+						   (t[p] == '.' && p + 1 < end && t[p + 1] == ' ')))
+			p++;
+	}
+	*next = last;
+	if (nd < 7 || nd > MAX_NUMBER_DIGITS)
+		return -1;
+	return add_phone(w, d, nd, false, pos, last);
+}
+
+/* Score of one phone number from its zone and the words around it. */
+static int
+score_phone(const ReplyWork *w, const RPhone *ph)
+{
+	int			score;
+	bool		call_word = false;
+	int			seen;
+
+	if (ph->zone == ZONE_OTHER_SIG)
+		return -100;
+	score = ph->zone == ZONE_BODY ? 10 : 5;
+
+	/* the words before it, in its clause */
+	seen = 0;
+	for (int i = ph->tok - 1; i >= 0 && seen < 6; i--)
+	{
+		const RTok *tok = &w->toks[i];
+		uint32_t	wc;
+
+		if (tok->kind == TK_SOFT)
+			continue;
+		if (tok->kind != TK_WORD)
+			break;
+		wc = reply_vocab_class(tok->id);
+		if (wc & WC_CONTRAST)
+			break;
+		seen++;
+		if ((wc & WC_CALL_WORD) && !call_word)
+		{
+			score += 3;
+			call_word = true;
+		}
+		if (wc & WC_MOBILE)
+			score += 2;
+		if (wc & WC_PREFER)
+			score += 2;
+		if (wc & (WC_OLD | WC_NEGATOR))
+			score -= 8;
+		if (wc & WC_OTHER_PERSON)
+			score -= 6;
+		if (wc & WC_PHONE_BAD)
+			score -= 2;
+		if (wc & WC_FAX)
+			return -100;
+	}
+	/* and after it */
+	seen = 0;
+	call_word = false;
+	for (int i = ph->tok + 1; i < w->ntoks && seen < 5; i++)
+	{
+		const RTok *tok = &w->toks[i];
+		uint32_t	wc;
+
+		if (tok->kind == TK_SOFT)
+			continue;
+		if (tok->kind != TK_WORD)
+			break;
+		wc = reply_vocab_class(tok->id);
+		if (wc & WC_CONTRAST)
+			break;
+		seen++;
+		if ((wc & WC_CALL_WORD) && !call_word)
+		{
+			score += 2;
+			call_word = true;
+		}
+		if (wc & WC_PREFER)
+			score += 2;
+		if (wc & WC_OLD)
+			score -= 8;
+		if (wc & WC_OTHER_PERSON)
+			score -= 3;
+		if (wc & WC_FAX)
+			return -100;
+	}
+	/* a signature's number counts only with a label */
+	if (ph->zone == ZONE_SIG && score <= 5)
+		return -1;
+	return score;
+}
+
+/* The callback number: index in w->phones of the best-scored one, or -1. */
+int
+reply_choose_phone(ReplyWork *w)
+{
+	int			best = -1;
+
+	for (int i = 0; i < w->nphones; i++)
+	{
+		RPhone	   *ph = &w->phones[i];
+
+		if (ph->tok < 0)
+			continue;
+		ph->score = score_phone(w, ph);
+		if (ph->score > 0 && (best < 0 || ph->score > w->phones[best].score))
+			best = i;
+	}
+	return best;
+}

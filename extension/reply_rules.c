@@ -1,0 +1,811 @@
+/*
+ * reply_rules.c
+ *	  The phrase rules of the reply classifier and their matcher.
+ *
+ * A rule is a phrase pattern over tokens, the cue it signals (a call
+ * request, a refusal of calls, unsubscribe, ...), its strength, and what it
+ * becomes when negated ("interested" after "not" is not interested; "call
+ * me" after "don't" refuses calls).  Patterns are written as text and
+ * compiled once per process:
+ *
+ *	 word|word   alternatives          @PHONE @NUM @EMAIL @URL @CAP  token classes
+ *	 elem?       optional              ~N    up to N tokens of anything
+ *	 !word       not followed by it    ^ $   start / end of the clause
+ *
+ * Words are written as the vocabulary reads them: contractions split
+ * ("don't" is "not" after "do"), aliases resolved ("pls" is "please").
+ * Commas, colons and dashes are transparent to patterns.  Rules are
+ * language rules, not examples: each names a way of saying something
+ * (docs/replies.md).
+ *
+ * A rule that may be negated is checked for a negator ("not", "no",
+ * "never", "without") among the three words before it in its clause;
+ * "not only", "no problem" and the like do not negate.  Call requests are
+ * also dropped after "if", "why", "did", "keep" (a complaint or a
+ * condition, not a request; "if you could call me" still asks), and when
+ * the lead is the one who will call ("I'll call you back").
+ */
+#include "reply_internal.h"
+
+#include <string.h>
+
+#define MAX_ELEMS 10
+#define MAX_ALTS 32
+
+/* Rule flags. */
+#define R_NONEG		0x01		/* never negated (the phrase carries its own polarity) */
+#define R_VERB		0x02		/* starts with a call verb: the lead must not be its subject */
+#define R_BLOCKERS	0x04		/* dropped after if/why/did/keep in its clause */
+#define R_SCOPE		0x08		/* a refusal that is local when "my X", "before/after" follows */
+
+typedef struct RuleDef
+{
+	uint8_t		kind;
+	uint8_t		strength;
+	uint8_t		negkind;		/* what a negated hit becomes; CUE_NONE: dropped */
+	uint8_t		flags;
+	const char *pattern;
+} RuleDef;
+
+typedef struct PElem
+{
+	uint16_t	ids[MAX_ALTS];
+	uint8_t		nids;
+	bool		optional;
+	bool		not_ahead;
+	uint8_t		gap;			/* ~N */
+} PElem;
+
+typedef struct Rule
+{
+	PElem		el[MAX_ELEMS];
+	uint8_t		nel;
+	bool		anchor_start;
+	bool		anchor_end;
+	/*
+	 * Starts with a negator: commas are not transparent ("no phone calls"
+	 * refuses calls, "No, call me" asks for one).
+	 */
+	bool		tight;
+} Rule;
+
+#define CALL_VERB "call|phone|ring|buzz|dial"
+#define CALL_NOUN "call|ring|buzz|bell|shout|holler|callback"
+#define QUICK "quick|brief|short|phone|quick|little"
+#define PEOPLE "wife|husband|son|daughter|partner|spouse|dad|mom|mum|mother|father|sister|brother"
+#define OWN_LINES "cell|mobile|home|landline|number|phone|house|line|office|work|direct"
+
+static const RuleDef rule_defs[] = {
+	/* ---------------------------------------------------------------- asking to be phoned */
+	{CUE_CALL, 3, CUE_BLOCK, R_VERB | R_BLOCKERS, CALL_VERB " me|us|him|her|them"},
+	{CUE_CALL, 3, CUE_LOCAL_BLOCK, R_VERB | R_BLOCKERS, CALL_VERB " my|our " OWN_LINES "|" PEOPLE},
+	{CUE_CALL, 3, CUE_BLOCK, R_BLOCKERS, "me|us|him|her a|an " QUICK "? " CALL_NOUN},
+	{CUE_CALL, 3, CUE_BLOCK, R_VERB | R_BLOCKERS, "please " CALL_VERB},
+	{CUE_CALL, 3, CUE_BLOCK, R_VERB, "^ " CALL_VERB " at|on? @PHONE"},
+	{CUE_CALL, 3, CUE_BLOCK, R_VERB, "^ " CALL_VERB " back"},
+	{CUE_CALL, 3, CUE_NONE, 0, "or " CALL_VERB " at|on? @PHONE"},
+	{CUE_CALL, 3, CUE_BLOCK, R_VERB, "^ " CALL_VERB " after|before|anytime|any|tomorrow|today|tonight|between|around|"
+	 "this|next|mornings|evenings|afternoons|weekdays|weekends|whenever|asap|now|when|during"},
+	{CUE_CALL, 3, CUE_BLOCK, R_VERB, "^ " CALL_VERB " monday|tuesday|wednesday|thursday|friday|saturday|sunday"},
+	{CUE_CALL, 3, CUE_BLOCK, R_VERB, "^ " CALL_VERB " $"},
+	{CUE_CALL, 3, CUE_BLOCK, R_BLOCKERS, "can|could|would|will you|someone|somebody|anyone|one " CALL_VERB " $"},
+	{CUE_CALL, 3, CUE_BLOCK, R_VERB | R_BLOCKERS, "can " CALL_VERB " anytime|whenever|back|any"},
+	{CUE_CALL, 3, CUE_BLOCK, R_BLOCKERS, "like|love|appreciate|prefer|want|need|get|welcome|request a|an|the? " QUICK "? call|callback|calls"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "prefer|preferably phone|calls|calling"},
+	{CUE_CALL, 3, CUE_NONE, 0, "call|calling|phone would|will be? best|better|great|good|fine|easier|ideal|helpful|perfect|preferable|easiest|nice"},
+	{CUE_CALL, 3, CUE_NONE, 0, "call|calling|phone is|works|sounds best|better|great|good|fine|easier|ideal|preferable|easiest|preferred"},
+	{CUE_CALL, 3, CUE_NONE, 0, "call works|work"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "phone|calls only"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "only by|via|over phone"},
+	{CUE_CALL, 3, CUE_BLOCK, R_BLOCKERS, "talk|speak|chat|discuss|do|handle|explain|walk|talking|speaking|chatting|reach|contact|go ~3 by|over|on|via the? phone"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "open|available|free to|for a " QUICK "? call|chat"},
+	{CUE_CALL, 3, CUE_BLOCK, R_BLOCKERS, "free|welcome to " CALL_VERB},
+	{CUE_CALL, 3, CUE_NONE, 0, "rather|prefer|want|like|need you|someone|somebody to? " CALL_VERB},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "hop|jump|get on a|the " QUICK "? call"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "schedule|arrange|book|have|do|setup a|an " QUICK "? call"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "set up a|an " QUICK "? call"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "phone consultation|appointment|meeting|conversation|chat|interview"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "someone|somebody " CALL_VERB},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "rufen sie mich"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "ruf mich an"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "anrufen"},
+	{CUE_CALL, 2, CUE_NONE, 0, "like|love|prefer|want|rather to? talk|speak|chat to|with someone|somebody|a|you"},
+	{CUE_CALL, 2, CUE_NONE, 0, "try me at|on|after|before"},
+	{CUE_CALL, 2, CUE_NONE, 0, "telefonisch"},
+	/* a number given with a label, or as where the lead can be reached */
+	{CUE_CALL, 2, CUE_NONE, 0, "my|our|her|his ~2 cell|mobile|number|phone|line|landline|digits ~3 @PHONE"},
+	{CUE_CALL, 2, CUE_NONE, 0, "cell|mobile|number|phone|line|landline|direct|contact|home ~1 @PHONE"},
+	{CUE_CALL, 2, CUE_NONE, 0, "reach|reached|reachable|catch|find me? ~3 @PHONE"},
+	{CUE_CALL, 2, CUE_NONE, 0, "i|we am|are at|on @PHONE"},
+	{CUE_CALL, 2, CUE_NONE, 0, "@PHONE is|being my|the|our ~1 cell|mobile|number|phone|line|landline"},
+	{CUE_CALL, 2, CUE_NONE, 0, "available|free|reachable ~2 at|on @PHONE"},
+	{CUE_CALL, 2, CUE_NONE, 0, "use the|my mobile|cell|number|phone"},
+	/* wishing to talk: a call in this setting, but weakly said */
+	{CUE_CALL, 1, CUE_NONE, 0, "happy|glad|willing|open|keen|free|available|ready to talk|chat|speak|discuss|connect"},
+	{CUE_CALL, 1, CUE_NONE, 0, "let us talk|chat|speak|connect|discuss"},
+	{CUE_CALL, 1, CUE_NONE, 0, "like|love to discuss|talk|chat|speak|connect"},
+	{CUE_CALL, 1, CUE_NONE, 0, "have a|an " QUICK "? chat"},
+
+	/* ---------------------------------------------------------------- refusing calls */
+	{CUE_BLOCK, 3, CUE_NONE, R_NONEG | R_SCOPE, "not|never call|phone|ring|calling|dial|calls"},
+	{CUE_BLOCK, 3, CUE_NONE, R_NONEG, "no phone? call|calls|calling|phone|phones"},
+	{CUE_BLOCK, 3, CUE_NONE, R_NONEG, "not take|answer|do|handle|accept|return|pick ~1 calls|call|phone|phones"},
+	{CUE_BLOCK, 3, CUE_NONE, R_NONEG, "hard of hearing"},
+	{CUE_BLOCK, 3, CUE_NONE, R_NONEG, "deaf"},
+	{CUE_BLOCK, 3, CUE_NONE, R_NONEG, "not a phone person"},
+	{CUE_BLOCK, 3, CUE_NONE, R_NONEG, "hate ~2 phone|phones|calls|calling"},
+	{CUE_BLOCK, 3, CUE_NONE, R_NONEG, "stop|quit calling|phoning|ringing"},
+	{CUE_BLOCK, 3, CUE_NONE, R_NONEG, "not want|need ~3 call|calls|calling|phone"},
+	{CUE_BLOCK, 3, CUE_NONE, R_NONEG, "not by|over|via phone"},
+	{CUE_BLOCK, 3, CUE_NONE, R_NONEG, "no need to call|phone|ring"},
+
+	/* ---------------------------------------------------------------- e-mail or text instead */
+	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "email|mail|text|write|texts|writing only"},
+	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "only ~1 email|text|writing|mail|texts"},
+	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "prefer|preferably ~2 email|text|writing|texting|emailing"},
+	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "email|text|texting|writing is|would be? best|better|preferred|easier|fine|ideal|easiest"},
+	{CUE_OTHER_CHANNEL, 1, CUE_NONE, R_NONEG, "by|via|over|through email|text|writing"},
+	{CUE_OTHER_CHANNEL, 2, CUE_NONE, 0, "in writing"},
+	{CUE_OTHER_CHANNEL, 2, CUE_NONE, 0, "text|sms|whatsapp|message me|us"},
+
+	/* ---------------------------------------------------------------- unsubscribe */
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "unsubscribe|unsubscribed|unsubscribing|abmelden|austragen|abbestellen"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "remove|delete|erase me|us"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "remove|delete|erase my|our|this ~1 email|address|name|info|information|details|data|number|record|records|account|contact"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "take me|us off"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "remove|delete|take ~2 from|off your|the|this|all|these|ur ~1 list|lists|database|records"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "remove|delete|take ~2 from|off list|lists"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "take my|our ~2 off"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "off your|the|this|all|these ~1 list|lists"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "opt|opted me|us? out"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "stop|quit|cease emailing|sending|messaging|contacting|spamming|writing|mailing|texting|calling|bugging|harassing|bothering|email|pestering"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "^ stop it|this|now? $"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "^ remove|delete|unsubscribe $"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "^ please stop it|this|now? $"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "no more email|messages|mail|contact"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "cease|stop|end|halt ~2 communication|communications|correspondence|contact|outreach"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "report|reporting ~3 spam|ftc|authorities|fcc|attorney"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "report|reporting you|this|them|your"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "this|that|it is spam"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "mark|marking|marked|reported|flagged ~2 spam"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "cease and desist"},
+	{CUE_UNSUB, 1, CUE_NONE, R_NONEG, "not|never contact|email|message|mail|write|bother|text me|us"},
+	{CUE_UNSUB, 1, CUE_NONE, R_NONEG, "not ~3 email|contact|message|mail|write|bother|call|phone|ring me|us again|anymore"},
+
+	/* ---------------------------------------------------------------- wrong person */
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "wrong person|guy|lady|woman|man|individual|contact|recipient|people|household|family|@CAP|party"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "wrong email|address|inbox|mailbox"},
+	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "wrong number"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "not the right|correct|intended person|contact|recipient|owner|homeowner|one"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "not a|the? homeowner|owner|property"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "i|this am|is not the? owner|homeowner|person|@CAP"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "no @CAP ~1 here"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "nobody|one ~1 by|named|called|with that|this? name"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "nobody|one here ~1 by|named|called"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "not know anyone|anybody|any|a named|called|by"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "no such person"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "passed away"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "deceased|died"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "is|was dead"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "no longer ~1 works|work|working|employed|with|at|lives|live|living|here|there"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "left the|our? company|firm|organization|organisation|business|agency"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "left us"},
+	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "company|business|work|shared|general|office email|address|inbox"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "not|never live|lives|lived|work|works|worked here|there|at"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "never lived ~2 in|at"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "not|never own|owned ~2 home|house|property|properties|condo|place|estate"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "confused ~4 with|for someone|somebody"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "mixed up|mistaken identity"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "i|we rent|lease|renting"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "i|we am|are ~2 renter|tenant|renters|tenants"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "new owner|owners|homeowner|homeowners"},
+	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "contact|talk|speak|reach|email the|my property? owner|landlord|homeowner|owners"},
+	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "moved to"},
+	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "power of attorney"},
+	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "nursing|care home"},
+	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "assisted living"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "bought|purchased the|this|that|our house|home|property|place ~2 from"},
+	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "sold the|this|that|our|my house|home|property|place"},
+	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "moved out|away"},
+	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "update your records"},
+	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "i|this am|is his|her|their|@CAP? daughter|son|wife|husband|caregiver|caretaker|"
+	 "mother|mom|father|dad|assistant|secretary|executor|attorney|guardian|sister|brother|niece|nephew|grandson|granddaughter"},
+
+	/* ---------------------------------------------------------------- not interested */
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "no thanks|thank"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "thanks but no"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "not for me|us"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "all set"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "i|we am|are all? good|fine|ok|okay|set $"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "already have|got|refinanced|refinance|closed|done|working|sold|paid|did|took|signed|using|with|own|"
+	 "taken|handled|sorted|covered|decided|approved|found|went|started|bought|locked"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "not|no need !to"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "not be needing|requiring|pursuing|interested"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "not in a|the position"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "absolutely|definitely|certainly|course|hell not $"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "not|no need to refinance|sell|borrow|move|change|switch|apply|do|talk|hear"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "not looking|considering|selling|refinance|planning|borrowing|shopping|moving|buying|pursuing"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "not in the market"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "no interest"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "kein interesse"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "nicht interessiert"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "uninterested|disinterested"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "will pass"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "going to pass"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "^ pass $"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "pass for now"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "hard pass"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "not want !to"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "not want to sell|refinance|borrow|move|take|get|be|deal|hear|talk|do|discuss|pursue"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "happy|satisfied|content|fine|good with my|our|the current"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "happy|satisfied|content with my|our"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "stay|staying|stick|sticking with my|our|the"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "paid off"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "owe nothing"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "free and clear"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "own ~2 outright"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "not comfortable"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "i|we am|are all? set|sorted|covered|good|fine for|thanks|thank"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "just closed|refinanced|bought|sold"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "not for sale"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "leave me|us alone"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "rather not $"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "decline|declining"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "no way $"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "not happening|worth"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "not a good? fit"},
+	{CUE_NI, 1, CUE_NONE, R_NONEG, "not at this|the time|moment|point|stage"},
+	{CUE_NI, 1, CUE_NONE, R_NONEG, "hold|holding off"},
+	{CUE_NI, 1, CUE_NONE, R_NONEG, "not ready $"},
+	{CUE_NI, 1, CUE_NONE, R_NONEG, "not ready to sell|refinance|move|commit|decide|do|borrow|make|take"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "not in need"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "prefer|rather not to? $"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "not something|anything ~4 looking|interested|need|want|considering|pursue|pursuing"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "not what ~3 looking|need|want|considering"},
+	{CUE_NI, 1, CUE_NONE, R_NONEG, "not right now"},
+	{CUE_NI, 1, CUE_NONE, R_NONEG, "not now|yet|today"},
+	{CUE_NI, 1, CUE_NONE, R_NONEG, "not at present"},
+	{CUE_NI, 1, CUE_NONE, R_NONEG, "not a good time"},
+	{CUE_NI, 1, CUE_NONE, R_NONEG, "maybe|perhaps later|another|someday|eventually"},
+	{CUE_NI, 1, CUE_NONE, R_NONEG, "maybe|perhaps next|in year|month|time|future|years|months|while|a|the"},
+	{CUE_NI, 1, CUE_NONE, R_NONEG, "^ no|nope|never $"},
+	{CUE_NI, 1, CUE_NONE, R_NONEG, "thanks anyway"},
+
+	/* ---------------------------------------------------------------- out of office, auto-replies */
+	{CUE_OOO, 3, CUE_NONE, R_NONEG, "automatic|automated|auto reply|response|message|email|notification|answer|reponse"},
+	{CUE_OOO, 3, CUE_NONE, R_NONEG, "automatische antwort"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "out of the? office"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "ooo"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "on|in annual|maternity|paternity|medical|sick|parental|bereavement|family|extended|personal|study? leave"},
+		{CUE_OOO, 2, CUE_NONE, R_NONEG, "on my? vacation|holiday|pto|sabbatical|honeymoon|furlough|break"},
+	{CUE_OOO, 3, CUE_NONE, R_NONEG, "limited|no access to ~1 email|internet|e|emails|my"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "limited|spotty|intermittent|sporadic|reduced|patchy connectivity|access|availability|reception"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "limited|spotty|intermittent|sporadic|reduced|patchy email|internet|wifi ~1 access|connectivity"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "checking|check|reading email|emails|messages ~1 sporadically|intermittently|periodically|occasionally|rarely|infrequently"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "jury duty"},
+	{CUE_OOO, 1, CUE_NONE, R_NONEG, "traveling|travelling|travel ~2 through|until|till|on business"},
+	{CUE_OOO, 1, CUE_NONE, R_NONEG, "will respond|reply|get back|answer ~3 next|monday|tuesday|wednesday|thursday|friday|then|later"},
+	{CUE_OOO, 3, CUE_NONE, R_NONEG, "upon|on my return"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "when|after|once|until i get|am back"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "when|after|once|until i return"},
+	{CUE_OOO, 1, CUE_NONE, R_NONEG, "will|shall be? back|returning|return on|in|monday|tuesday|wednesday|thursday|friday|the|next|after"},
+	{CUE_OOO, 1, CUE_NONE, R_NONEG, "^ back on? monday|tuesday|wednesday|thursday|friday|tomorrow|next|soon"},
+	{CUE_OOO, 1, CUE_NONE, R_NONEG, "returning|return to the? office"},
+	{CUE_OOO, 3, CUE_NONE, R_NONEG, "will not be forwarded|monitored|read|checked"},
+	{CUE_OOO, 3, CUE_NONE, R_NONEG, "not monitored"},
+	{CUE_OOO, 3, CUE_NONE, R_NONEG, "no longer monitored"},
+	{CUE_OOO, 3, CUE_NONE, R_NONEG, "in my absence"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "for|if|any|anything urgent|immediate|pressing|timesensitive"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "for|if|any|anything time sensitive|critical"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "immediate assistance"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "if it can not wait"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "currently away|out|travelling|traveling|unavailable"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "away from ~2 office|desk|email|computer"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "away|out|leave until|till|through"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "received your email|message|e|inquiry|enquiry"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "has|have been received"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "high|heavy volume"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "up to ~1 hours|days|business|working"},
+	{CUE_OOO, 1, CUE_NONE, R_NONEG, "thank|thanks you? for your email|message|e|note"},
+	{CUE_OOO, 1, CUE_NONE, R_NONEG, "respond|reply|back ~3 as soon as possible"},
+	{CUE_OOO, 1, CUE_NONE, R_NONEG, "respond|reply|back ~3 asap|shortly"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "within ~1 business|working days|hours"},
+	{CUE_OOO, 3, CUE_NONE, R_NONEG, "nicht im b\xc3\xbcro"},
+	{CUE_OOO, 3, CUE_NONE, R_NONEG, "abwesend|abwesenheit"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "urlaub"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "in dringenden f\xc3\xa4llen"},
+
+	/* ---------------------------------------------------------------- interested */
+	{CUE_INT, 2, CUE_NI, 0, "interested|intrigued|curious|interessiert"},
+	{CUE_INT, 2, CUE_NI, 0, "interesting"},
+	{CUE_INT, 2, CUE_NI, 0, "sounds|looks|seems good|great|interesting|nice|promising|fine|ok|perfect|amazing|awesome|intriguing"},
+	{CUE_WRITTEN, 3, CUE_NONE, 0, "send|email|mail|forward|shoot|drop ~3 info|information|details|brochure|rates|rate|quote|quotes|"
+	 "more|something|link|options|figures|numbers|documents|paperwork|materials|proposal|terms|offer"},
+	{CUE_WRITTEN, 3, CUE_NONE, 0, "send|email|mail|forward|shoot|drop ~3 invite|invitation|sheet|whatever|everything|pricing|"
+	 "breakdown|packet|pdf|calendar|availability|it|them|that|this|anything|summary|website|overview"},
+	{CUE_WRITTEN, 3, CUE_NONE, 0, "send|email|mail|forward me|us|over"},
+	{CUE_INT, 3, CUE_NONE, 0, "more info|information|details"},
+	{CUE_INT, 3, CUE_NONE, 0, "learn|know|hear|understand|see|read ~2 more"},
+	{CUE_INT, 3, CUE_NONE, 0, "find out more"},
+	{CUE_INT, 3, CUE_NONE, 0, "tell me ~3 more|about"},
+	{CUE_INT, 2, CUE_NONE, 0, "need ~1 from me|us"},
+	{CUE_INT, 3, CUE_NONE, 0, "like|love|want|need|request|welcome an|a appointment|meeting|consultation"},
+	{CUE_INT, 2, CUE_NONE, 0, "what times|slots|days ~2 available|have|free|open"},
+	{CUE_INT, 3, CUE_NONE, 0, "next step|steps"},
+	{CUE_INT, 3, CUE_NONE, 0, "sign me|us up"},
+	{CUE_INT, 3, CUE_NONE, 0, "sign up"},
+	{CUE_INT, 3, CUE_NONE, 0, "count me|us in"},
+	{CUE_INT, 3, CUE_NONE, 0, "where|how do i|we sign|start|apply|begin|proceed"},
+	{CUE_WRITTEN, 3, CUE_NONE, 0, "calendar|calendly|booking|scheduling|meeting link|invite|invitation"},
+	{CUE_INT, 3, CUE_NONE, 0, "book|schedule|setup a|an time|slot|meeting|appointment|consultation|zoom|video|demo|visit"},
+	{CUE_INT, 3, CUE_NONE, 0, "set up a|an time|slot|meeting|appointment|consultation|zoom|video|demo|visit"},
+	{CUE_INT, 3, CUE_NONE, 0, "zoom|teams|meet|video|facetime|skype meeting|call|chat|conference"},
+	{CUE_INT, 2, CUE_NONE, 0, "fill out|in"},
+	{CUE_INT, 2, CUE_NONE, 0, "like|love|want to know|learn|hear|see|get|understand|find|explore|apply|proceed|move"},
+	{CUE_INT, 2, CUE_NONE, 0, "let me|us know"},
+	{CUE_INT, 2, CUE_NONE, 0, "go ahead"},
+	{CUE_INT, 2, CUE_NONE, 0, "please do !not"},
+	{CUE_INT, 2, CUE_NONE, 0, "yes please"},
+	{CUE_INT, 2, CUE_NONE, 0, "let us do it|this"},
+	{CUE_INT, 2, CUE_NONE, 0, "^ i|we am|are in $"},
+	{CUE_INT, 2, CUE_NI, 0, "open to it|this|that|hearing|learning|discussing|the|options|suggestions|ideas"},
+	{CUE_INT, 2, CUE_NONE, 0, "get back to you"},
+	{CUE_INT, 2, CUE_NONE, 0, "will review|consider|look"},
+	{CUE_INT, 2, CUE_NONE, 0, "your number|phone|cell|contact|direct"},
+	{CUE_INT, 2, CUE_NONE, 0, "i|we will|would|can|could|shall|might|may give you a call|ring|buzz"},
+	{CUE_INT, 2, CUE_NONE, 0, "i|we will|would|can|could|shall|might|may call|phone|ring you"},
+	{CUE_INT, 2, CUE_NONE, 0, "can|could|may|should i|we call|phone|ring you"},
+	{CUE_AFFIRM, 1, CUE_NONE, 0, "yes|sure|absolutely|definitely|certainly|ok|alright|perfect|great|ja|please|gladly|happy"},
+	{CUE_AFFIRM, 1, CUE_NONE, 0, "of course"},
+	{CUE_AFFIRM, 1, CUE_NONE, 0, "why not"},
+	{CUE_AFFIRM, 1, CUE_NONE, 0, "sounds good"},
+
+	/* ---------------------------------------------------------------- questions */
+	{CUE_QUEST, 3, CUE_NONE, R_NONEG, "how|where did|do you get|find|obtain|have my|this|our"},
+	{CUE_QUEST, 3, CUE_NONE, R_NONEG, "who gave|sold|sent|told|gives you"},
+	{CUE_QUEST, 3, CUE_NONE, R_NONEG, "who is this|are you"},
+	{CUE_QUEST, 3, CUE_NONE, R_NONEG, "is this legit|real|a|legal|legitimate"},
+	{CUE_QUEST, 3, CUE_NONE, R_NONEG, "do i know you"},
+	{CUE_QUEST, 2, CUE_NONE, R_NONEG, "what is this|it about"},
+	{CUE_QUEST, 1, CUE_NONE, R_NONEG, "^ what|how|who|why|when|where|which|whose|is|are|do|does|did|can|could|would|will|should|may|am|was"},
+};
+
+#define NRULES ((int) (sizeof(rule_defs) / sizeof(rule_defs[0])))
+
+static Rule rules[NRULES];
+/* rules by the id of their first element's words: CSR index */
+static uint16_t first_start[RV_MAX + 1];
+static uint16_t first_rules[NRULES * MAX_ALTS];
+static bool rules_ready = false;
+static int	rules_failed = -1;	/* index of the first malformed rule, -1 if none */
+
+static uint16_t id_if, id_you, id_could, id_can, id_would, id_let, id_me, id_us, id_him, id_her,
+			id_them, id_again, id_anymore, id_ever, id_my, id_our, id_before, id_after, id_until,
+			id_between, id_during, id_at, id_on, id_in, id_the, id_mind, id_have, id_get,
+			id_going, id_am, id_to;
+
+/* Compiles one pattern; false if it does not fit the limits. */
+static bool
+compile(const char *src, Rule *r)
+{
+	const char *p = src;
+
+	memset(r, 0, sizeof(*r));
+	while (*p)
+	{
+		const char *e = p;
+		PElem	   *el;
+
+		while (*e && *e != ' ')
+			e++;
+		if (e - p == 1 && *p == '^')
+			r->anchor_start = true;
+		else if (e - p == 1 && *p == '$')
+			r->anchor_end = true;
+		else
+		{
+			const char *q = p;
+			const char *stop = e;
+
+			if (r->nel >= MAX_ELEMS)
+				return false;
+			el = &r->el[r->nel++];
+			if (*q == '~')
+			{
+				el->gap = (uint8_t) (q[1] - '0');
+				p = *e ? e + 1 : e;
+				continue;
+			}
+			if (*q == '!')
+			{
+				el->not_ahead = true;
+				q++;
+			}
+			if (stop[-1] == '?')
+			{
+				el->optional = true;
+				stop--;
+			}
+			while (q < stop)
+			{
+				const char *a = q;
+				uint16_t	id;
+
+				while (a < stop && *a != '|')
+					a++;
+				if (el->nids >= MAX_ALTS)
+					return false;
+				if (*q == '@')
+				{
+					if (a - q == 6 && memcmp(q, "@PHONE", 6) == 0)
+						id = RV_PHONE;
+					else if (a - q == 4 && memcmp(q, "@NUM", 4) == 0)
+						id = RV_NUM;
+					else if (a - q == 6 && memcmp(q, "@EMAIL", 6) == 0)
+						id = RV_EMAIL;
+					else if (a - q == 4 && memcmp(q, "@URL", 4) == 0)
+						id = RV_URL;
+					else if (a - q == 4 && memcmp(q, "@CAP", 4) == 0)
+						id = RV_CAP;
+					else
+						return false;
+				}
+				else
+					id = reply_vocab_intern(q, (int) (a - q));
+				if (id == RV_UNKNOWN)
+					return false;
+				el->ids[el->nids++] = id;
+				q = a < stop ? a + 1 : a;
+			}
+		}
+		p = *e ? e + 1 : e;
+	}
+	r->tight = r->nel > 0;
+	for (int k = 0; k < r->el[0].nids; k++)
+		r->tight &= (reply_vocab_class(r->el[0].ids[k]) & WC_NEGATOR) != 0;
+	/* the first element is what the index looks up: no gap, look-ahead or option */
+	return r->nel > 0 && r->el[0].gap == 0 && !r->el[0].not_ahead && !r->el[0].optional;
+}
+
+/* Builds the vocabulary and compiles the rules, once per process. */
+void
+reply_rules_init(void)
+{
+	uint16_t	counts[RV_MAX + 1];
+	uint16_t	fill[RV_MAX + 1];
+
+	if (rules_ready)
+		return;
+	reply_vocab_init();
+	for (int i = 0; i < NRULES; i++)
+		if (!compile(rule_defs[i].pattern, &rules[i]))
+		{
+			rules[i].nel = 0;	/* matches nothing; reply_rules_broken() names it */
+			if (rules_failed < 0)
+				rules_failed = i;
+		}
+
+	memset(counts, 0, sizeof(counts));
+	for (int i = 0; i < NRULES; i++)
+		for (int k = 0; rules[i].nel > 0 && k < rules[i].el[0].nids; k++)
+			counts[rules[i].el[0].ids[k]]++;
+	first_start[0] = 0;
+	for (int id = 0; id < RV_MAX; id++)
+		first_start[id + 1] = first_start[id] + counts[id];
+	memcpy(fill, first_start, sizeof(fill));
+	for (int i = 0; i < NRULES; i++)
+		for (int k = 0; rules[i].nel > 0 && k < rules[i].el[0].nids; k++)
+			first_rules[fill[rules[i].el[0].ids[k]]++] = (uint16_t) i;
+
+#define ID(v, s) v = reply_vocab_intern(s, (int) strlen(s))
+	ID(id_if, "if");
+	ID(id_you, "you");
+	ID(id_could, "could");
+	ID(id_can, "can");
+	ID(id_would, "would");
+	ID(id_let, "let");
+	ID(id_me, "me");
+	ID(id_us, "us");
+	ID(id_him, "him");
+	ID(id_her, "her");
+	ID(id_them, "them");
+	ID(id_again, "again");
+	ID(id_anymore, "anymore");
+	ID(id_ever, "ever");
+	ID(id_my, "my");
+	ID(id_our, "our");
+	ID(id_before, "before");
+	ID(id_after, "after");
+	ID(id_until, "until");
+	ID(id_between, "between");
+	ID(id_during, "during");
+	ID(id_at, "at");
+	ID(id_on, "on");
+	ID(id_in, "in");
+	ID(id_the, "the");
+	ID(id_mind, "mind");
+	ID(id_have, "have");
+	ID(id_get, "get");
+	ID(id_going, "going");
+	ID(id_am, "am");
+	ID(id_to, "to");
+#undef ID
+	rules_ready = true;
+}
+
+/*
+ * The pattern of the first rule that did not compile (too many words or
+ * alternatives, an unknown class), or NULL when all did.
+ */
+const char *
+reply_rules_broken(void)
+{
+	reply_rules_init();
+	return rules_failed >= 0 ? rule_defs[rules_failed].pattern : NULL;
+}
+
+/* The pattern of a rule, for evidence and for tests. */
+const char *
+reply_rule_text(int rule)
+{
+	return rule >= 0 && rule < NRULES ? rule_defs[rule].pattern : "";
+}
+
+/* Whether token t can take part in a phrase in the body. */
+static inline bool
+phrase_token(const ReplyWork *w, int t)
+{
+	return t < w->ntoks && w->toks[t].kind != TK_BOUND && !(w->toks[t].flags & TF_SIG);
+}
+
+/* The next token from t that is not soft (t itself for a tight rule). */
+static inline int
+skip_soft(const ReplyWork *w, const Rule *r, int t)
+{
+	if (r != NULL && r->tight)
+		return t;
+	while (t < w->ntoks && w->toks[t].kind == TK_SOFT && !(w->toks[t].flags & TF_SIG))
+		t++;
+	return t;
+}
+
+/* Whether token t is one of the element's alternatives. */
+static bool
+elem_matches(const PElem *el, const RTok *tok)
+{
+	for (int k = 0; k < el->nids; k++)
+	{
+		uint16_t	id = el->ids[k];
+
+		if (id == tok->id && (tok->kind != TK_WORD || id != RV_UNKNOWN))
+			return true;
+		if (id == RV_CAP && tok->kind == TK_WORD && (tok->flags & TF_CAP))
+			return true;
+	}
+	return false;
+}
+
+/* Whether t is at the end of a clause (a boundary, a soft separator or the end). */
+static bool
+at_clause_end(const ReplyWork *w, int t)
+{
+	return t >= w->ntoks || w->toks[t].kind == TK_BOUND || w->toks[t].kind == TK_SOFT ||
+		(w->toks[t].flags & TF_SIG);
+}
+
+/* Matches elements e.. of rule r from token t; the end token, or -1. */
+static int
+match_from(const ReplyWork *w, const Rule *r, int e, int t)
+{
+	const PElem *el;
+	int			u;
+
+	if (e == r->nel)
+	{
+		if (r->anchor_end && !at_clause_end(w, t))
+			return -1;
+		return t;
+	}
+	el = &r->el[e];
+	if (el->gap > 0)
+	{
+		u = t;
+		for (int k = 0; k <= el->gap; k++)
+		{
+			int			m = match_from(w, r, e + 1, u);
+
+			if (m >= 0)
+				return m;
+			u = skip_soft(w, r, u);
+			if (!phrase_token(w, u) || w->toks[u].kind == TK_SOFT)
+				return -1;
+			u++;
+		}
+		return -1;
+	}
+	u = skip_soft(w, r, t);
+	if (el->not_ahead)
+	{
+		if (phrase_token(w, u) && elem_matches(el, &w->toks[u]))
+			return -1;
+		return match_from(w, r, e + 1, t);
+	}
+	if (phrase_token(w, u) && elem_matches(el, &w->toks[u]))
+	{
+		int			m = match_from(w, r, e + 1, u + 1);
+
+		if (m >= 0)
+			return m;
+	}
+	if (el->optional)
+		return match_from(w, r, e + 1, t);
+	return -1;
+}
+
+/* Whether token t starts a clause (after a boundary or a soft separator). */
+static bool
+clause_start(const ReplyWork *w, int t)
+{
+	int			u = t - 1;
+
+	return u < 0 || w->toks[u].kind == TK_BOUND || w->toks[u].kind == TK_SOFT ||
+		((w->toks[u].flags & TF_SIG) != 0);
+}
+
+/*
+ * Whether a negator stands among the three words before token start, in
+ * its clause: "not interested", "don't call me", "never really wanted".
+ */
+static bool
+token_negated(const ReplyWork *w, int start)
+{
+	int			seen = 0;
+
+	for (int u = start - 1; u >= 0 && seen < 3; u--)
+	{
+		const RTok *tok = &w->toks[u];
+		uint32_t	wc;
+
+		if (tok->kind != TK_WORD)
+			return false;
+		wc = reply_vocab_class(tok->id);
+		if (wc & WC_CONTRAST)
+			return false;
+		if (wc & WC_NEGATOR)
+		{
+			/* "not only", "no problem", "not sure": no negation of what follows */
+			if (u + 1 < w->ntoks && w->toks[u + 1].kind == TK_WORD &&
+				(reply_vocab_class(w->toks[u + 1].id) & WC_NEG_EXCEPT))
+				return false;
+			return true;
+		}
+		seen++;
+	}
+	return false;
+}
+
+/*
+ * Whether a call request at token start is not one: a condition or
+ * complaint before it in its clause ("if you call me again", "why did you
+ * call me", "keep calling me"), except a polite "if you could".
+ */
+static bool
+call_blocked(const ReplyWork *w, int start)
+{
+	int			seen = 0;
+
+	for (int u = start - 1; u >= 0 && seen < 5; u--)
+	{
+		const RTok *tok = &w->toks[u];
+		uint32_t	wc;
+
+		if (tok->kind != TK_WORD)
+			return false;
+		wc = reply_vocab_class(tok->id);
+		if (wc & WC_CONTRAST)
+			return false;
+		if (wc & WC_CALL_BLOCKER)
+		{
+			if (tok->id == id_if && u + 2 < start && w->toks[u + 1].id == id_you &&
+				(reply_vocab_class(w->toks[u + 2].id) & WC_MODAL))
+				return false;
+			if (tok->id == id_if && u + 2 < start && w->toks[u + 1].id == id_you &&
+				(w->toks[u + 2].id == id_have || w->toks[u + 2].id == id_get))
+				return false;
+			return true;
+		}
+		seen++;
+	}
+	return false;
+}
+
+/*
+ * Whether the lead is the subject of the call verb at start: "I'll call
+ * you", "we can call back", "let me call", "I'm going to call".
+ */
+static bool
+lead_calls(const ReplyWork *w, int start)
+{
+	int			u = start - 1;
+
+	if (u >= 0 && w->toks[u].kind == TK_WORD && w->toks[u].id == id_let)
+		return true;
+	if (u >= 0 && w->toks[u].kind == TK_WORD && (reply_vocab_class(w->toks[u].id) & WC_MODAL))
+		return u >= 1 && (reply_vocab_class(w->toks[u - 1].id) & WC_SUBJECT);
+	if (u >= 1 && w->toks[u].id == id_to && w->toks[u - 1].id == id_going)
+		return u >= 3 && w->toks[u - 2].id == id_am;
+	return u >= 0 && w->toks[u].kind == TK_WORD && (reply_vocab_class(w->toks[u].id) & WC_SUBJECT);
+}
+
+/* Whether a refusal of calls ending before token t names only some calls. */
+static bool
+refusal_is_local(const ReplyWork *w, int t)
+{
+	t = skip_soft(w, NULL, t);
+	if (!phrase_token(w, t) || w->toks[t].kind != TK_WORD)
+		return false;
+	return w->toks[t].id == id_my || w->toks[t].id == id_our || w->toks[t].id == id_before ||
+		w->toks[t].id == id_after || w->toks[t].id == id_until || w->toks[t].id == id_between ||
+		w->toks[t].id == id_during || w->toks[t].id == id_at || w->toks[t].id == id_on ||
+		w->toks[t].id == id_in || w->toks[t].id == id_the;
+}
+
+/* Records a hit. */
+static void
+add_hit(ReplyWork *w, uint8_t kind, uint8_t strength, int rule, int start, int end, bool negated)
+{
+	RHit	   *h;
+
+	if (w->nhits >= RW_MAX_HITS)
+		return;
+	h = &w->hits[w->nhits++];
+	h->kind = kind;
+	h->strength = strength;
+	h->rule = (uint16_t) rule;
+	h->start = (int16_t) start;
+	h->end = (int16_t) end;
+	h->negated = negated;
+}
+
+/* Runs every rule over the body's tokens into w->hits. */
+void
+reply_match_rules(ReplyWork *w)
+{
+	w->nhits = 0;
+	for (int t = 0; t < w->ntoks; t++)
+	{
+		const RTok *tok = &w->toks[t];
+		uint16_t	id = tok->id;
+
+		if (tok->kind == TK_BOUND || tok->kind == TK_SOFT || (tok->flags & TF_SIG) ||
+			(tok->kind == TK_WORD && id == RV_UNKNOWN) || id >= RV_MAX)
+			continue;
+		for (int k = first_start[id]; k < first_start[id + 1]; k++)
+		{
+			int			ri = first_rules[k];
+			const Rule *r = &rules[ri];
+			const RuleDef *d = &rule_defs[ri];
+			int			end;
+			uint8_t		kind = d->kind;
+
+			if (r->anchor_start && !clause_start(w, t))
+				continue;
+			end = match_from(w, r, 1, t + 1);
+			if (end < 0)
+				continue;
+			if ((d->flags & R_VERB) && lead_calls(w, t))
+				continue;
+			if ((d->flags & R_BLOCKERS) && call_blocked(w, t))
+				continue;
+			if (!(d->flags & R_NONEG) && token_negated(w, t))
+			{
+				if (d->negkind == CUE_NONE)
+					continue;
+				kind = d->negkind;
+			}
+			if (kind == CUE_BLOCK && (d->flags & R_SCOPE) && refusal_is_local(w, end))
+				kind = CUE_LOCAL_BLOCK;
+			add_hit(w, kind, kind == d->kind ? d->strength : 3, ri, t, end, kind != d->kind);
+		}
+	}
+}

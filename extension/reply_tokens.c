@@ -1,0 +1,387 @@
+/*
+ * reply_tokens.c
+ *	  The lead's own lines as tokens: words (as vocabulary ids), clause
+ *	  boundaries, soft separators, phone numbers, other numbers, e-mail
+ *	  addresses and links.
+ *
+ * Sentence punctuation (. ! ? ;) and the end of a line that ends a sentence
+ * are boundaries: no phrase and no negation reaches across them.  Commas,
+ * colons and dashes are soft: phrases pass over them ("no, thanks"), a
+ * negation does not ("No, call me").  A line break inside a sentence wrapped
+ * by the mail client is soft too.  Digits, a "+" or "(" before digits, and
+ * runs of spelled digits are handed to reply_phone.c.
+ */
+#include "reply_internal.h"
+
+#include <string.h>
+
+#define WORD_BUF 24
+
+/* Whether the byte can be part of a word (ASCII letters, digits, UTF-8). */
+static inline bool
+word_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+/* Whether c is an ASCII digit. */
+static inline bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * Length of a UTF-8 punctuation sequence at p that is not part of a word,
+ * and its meaning: 'q' quote or apostrophe, 'd' dash, 'e' ellipsis, 's'
+ * space; 0 if none.
+ */
+static int
+utf8_punct(const char *p, const char *end, char *what)
+{
+	const unsigned char *u = (const unsigned char *) p;
+
+	if (end - p >= 2 && u[0] == 0xc2 && u[1] == 0xa0)
+	{
+		*what = 's';
+		return 2;
+	}
+	if (end - p >= 3 && u[0] == 0xe2 && u[1] == 0x80)
+	{
+		switch (u[2])
+		{
+			case 0x98:
+			case 0x99:
+			case 0x9c:
+			case 0x9d:
+				*what = 'q';
+				return 3;
+			case 0x93:
+			case 0x94:
+				*what = 'd';
+				return 3;
+			case 0xa6:
+				*what = 'e';
+				return 3;
+		}
+	}
+	return 0;
+}
+
+/* Appends a token; false when the array is full. */
+static bool
+push(ReplyWork *w, uint8_t kind, uint16_t id, int32_t start, int32_t end, uint8_t flags, int phone)
+{
+	RTok	   *t;
+
+	if (w->ntoks >= RW_MAX_TOKENS)
+		return false;
+	t = &w->toks[w->ntoks++];
+	t->kind = kind;
+	t->id = id;
+	t->start = start;
+	t->end = end;
+	t->flags = flags;
+	t->phone = (int16_t) phone;
+	return true;
+}
+
+/* Appends a boundary, merging it with a boundary just before. */
+static void
+push_bound(ReplyWork *w, int32_t start, int32_t end, uint8_t flags)
+{
+	if (w->ntoks > 0 && w->toks[w->ntoks - 1].kind == TK_BOUND)
+	{
+		w->toks[w->ntoks - 1].flags |= flags;
+		w->toks[w->ntoks - 1].end = end;
+		return;
+	}
+	push(w, TK_BOUND, 0, start, end, flags, -1);
+}
+
+/* Appends a soft separator, unless one or a boundary is just before. */
+static void
+push_soft(ReplyWork *w, int32_t start, int32_t end, uint8_t flags)
+{
+	if (w->ntoks > 0 && (w->toks[w->ntoks - 1].kind == TK_BOUND || w->toks[w->ntoks - 1].kind == TK_SOFT))
+		return;
+	push(w, TK_SOFT, 0, start, end, flags, -1);
+}
+
+/*
+ * A word at p: its end, written into buf in lower case without hyphens and
+ * with typographic apostrophes as '.  Sets *email when it has an '@'.
+ */
+static int32_t
+scan_word(const char *t, int32_t p, int32_t end, char *buf, int *blen, bool *email)
+{
+	int			n = 0;
+
+	*email = false;
+	while (p < end)
+	{
+		unsigned char c = (unsigned char) t[p];
+		char		what;
+		int			k = utf8_punct(t + p, t + end, &what);
+
+		if (k > 0)
+		{
+			/* a typographic apostrophe between letters belongs to the word */
+			if (what == 'q' && (unsigned char) t[p + 2] == 0x99 && p + k < end &&
+				word_byte((unsigned char) t[p + k]) && n > 0)
+			{
+				if (n < WORD_BUF - 1)
+					buf[n++] = '\'';
+				p += k;
+				continue;
+			}
+			break;
+		}
+		if (word_byte(c))
+		{
+			if (n < WORD_BUF - 1)
+				buf[n++] = (c >= 'A' && c <= 'Z') ? (char) (c + 32) : (char) c;
+			p++;
+			continue;
+		}
+		if ((c == '\'' || c == '-') && n > 0 && p + 1 < end && word_byte((unsigned char) t[p + 1]))
+		{
+			if (c == '\'' && n < WORD_BUF - 1)
+				buf[n++] = '\'';
+			p++;
+			continue;
+		}
+		if (c == '@' || ((c == '.' || c == '_' || c == '+') && *email && p + 1 < end &&
+						 word_byte((unsigned char) t[p + 1])))
+		{
+			*email = true;
+			p++;
+			continue;
+		}
+		if ((c == '.' || c == '_' || c == '+') && p + 1 < end && word_byte((unsigned char) t[p + 1]))
+		{
+			/* a dot inside a word: an address still to come, or an abbreviation */
+			int32_t		q = p + 1;
+
+			while (q < end && (word_byte((unsigned char) t[q]) || t[q] == '.' || t[q] == '_' ||
+							   t[q] == '-' || t[q] == '+'))
+				q++;
+			if (q < end && t[q] == '@')
+			{
+				*email = true;
+				p++;
+				continue;
+			}
+			break;
+		}
+		break;
+	}
+	*blen = n;
+	return p;
+}
+
+/* Whether the text at p starts a link. */
+static bool
+starts_link(const char *t, int32_t p, int32_t end)
+{
+	static const char *const prefixes[] = {"http://", "https://", "www.", NULL};
+
+	if ((t[p] | 0x20) != 'h' && (t[p] | 0x20) != 'w')
+		return false;
+	for (int k = 0; prefixes[k]; k++)
+	{
+		int			n = (int) strlen(prefixes[k]);
+
+		if (end - p >= n)
+		{
+			int			i = 0;
+
+			while (i < n && (t[p + i] | 0x20) == prefixes[k][i])
+				i++;
+			if (i == n)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Tokenises one line of the reply. */
+static void
+tokenise_line(ReplyWork *w, const RLine *line)
+{
+	const char *t = w->text;
+	int32_t		p = line->start;
+	int32_t		end = line->end;
+	uint8_t		zflag = line->zone == ZONE_BODY ? 0 : TF_SIG;
+
+	while (p < end && w->ntoks < RW_MAX_TOKENS)
+	{
+		unsigned char c = (unsigned char) t[p];
+		char		what;
+		int			k = utf8_punct(t + p, t + end, &what);
+
+		if (k > 0)
+		{
+			if (what == 'd')
+				push_soft(w, p, p + k, zflag);
+			else if (what == 'e')
+				push_bound(w, p, p + k, zflag);
+			p += k;
+			continue;
+		}
+		if (c == ' ' || c == '\t' || c == '\r')
+		{
+			p++;
+			continue;
+		}
+		if (is_digit((char) c) || ((c == '+' || c == '(') && p + 1 < end && is_digit(t[p + 1])) ||
+			(c == '+' && p + 2 < end && t[p + 1] == ' ' && is_digit(t[p + 2])))
+		{
+			int32_t		next;
+			int			phone = reply_scan_number(w, p, end, &next);
+
+			if (phone >= 0)
+			{
+				w->phones[phone].zone = line->zone;
+				w->phones[phone].tok = w->ntoks;
+				push(w, TK_PHONE, RV_PHONE, p, next, zflag, phone);
+			}
+			else
+				push(w, TK_NUM, RV_NUM, p, next, zflag, -1);
+			p = next;
+			continue;
+		}
+		if (word_byte(c))
+		{
+			char		buf[WORD_BUF];
+			int			blen;
+			bool		email;
+			int32_t		wend;
+			uint16_t	ids[4];
+			int			nids;
+
+			if (starts_link(t, p, end))
+			{
+				wend = p;
+				while (wend < end && t[wend] != ' ' && t[wend] != '\t' && t[wend] != '>' && t[wend] != ')')
+					wend++;
+				push(w, TK_URL, RV_URL, p, wend, zflag, -1);
+				p = wend;
+				continue;
+			}
+			wend = scan_word(t, p, end, buf, &blen, &email);
+			if (email)
+			{
+				while (wend > p && t[wend - 1] == '.')
+					wend--;
+				push(w, TK_EMAIL, RV_EMAIL, p, wend, zflag, -1);
+				p = wend;
+				continue;
+			}
+			nids = reply_vocab_expand(buf, blen, ids, 4);
+			if (nids == 1 && (reply_vocab_class(ids[0]) & WC_DIGIT) && ids[0] != reply_vocab_find("oh", 2))
+			{
+				int32_t		next;
+				int			phone = reply_scan_spelled(w, p, end, &next);
+
+				if (phone >= 0)
+				{
+					w->phones[phone].zone = line->zone;
+					w->phones[phone].tok = w->ntoks;
+					push(w, TK_PHONE, RV_PHONE, p, next, zflag, phone);
+					p = next;
+					continue;
+				}
+			}
+			for (int i = 0; i < nids; i++)
+			{
+				uint8_t		flags = zflag;
+
+				if (nids == 1 && ids[0] == RV_UNKNOWN && c >= 'A' && c <= 'Z')
+					flags |= TF_CAP;
+				push(w, TK_WORD, ids[i], p, wend, flags, -1);
+			}
+			p = wend;
+			continue;
+		}
+		switch (c)
+		{
+			case '.':
+				/* a.m., e.g., 2.5: a dot inside a word ends nothing */
+				if (p + 1 < end && word_byte((unsigned char) t[p + 1]))
+					break;
+				push_bound(w, p, p + 1, zflag);
+				break;
+			case '!':
+			case ';':
+				push_bound(w, p, p + 1, zflag);
+				break;
+			case '?':
+				push_bound(w, p, p + 1, zflag | TF_QMARK);
+				break;
+			case ',':
+			case ':':
+				push_soft(w, p, p + 1, zflag);
+				break;
+			case '-':
+				if ((p + 1 >= end || t[p + 1] == ' ' || t[p + 1] == '-') && (p == line->start || t[p - 1] == ' '))
+					push_soft(w, p, p + 1, zflag);
+				break;
+			case '#':
+				/* "best # is", "cell #:": the word number (before digits it is an order mark) */
+				if (p + 1 >= end || t[p + 1] == ' ' || t[p + 1] == ':')
+				{
+					uint16_t	number = reply_vocab_find("number", 6);
+
+					push(w, TK_WORD, number, p, p + 1, zflag, -1);
+				}
+				break;
+			default:
+				/* quotes, brackets, symbols: nothing */
+				break;
+		}
+		p++;
+	}
+}
+
+/*
+ * Whether the break after line i ends a sentence: the next own line is
+ * empty, in another zone, or starts with a capital, a digit or a symbol.
+ * A line ending in punctuation has already produced its token.
+ */
+static bool
+line_break_is_boundary(const ReplyWork *w, int i)
+{
+	const RLine *next;
+	unsigned char c;
+
+	if (i + 1 >= w->nlines)
+		return true;
+	next = &w->lines[i + 1];
+	if (next->start == next->end || next->zone != w->lines[i].zone ||
+		w->lines[i].start == w->lines[i].end)
+		return true;
+	if (next->start != w->lines[i].end + 1 && next->start != w->lines[i].end + 2)
+		return true;			/* quoted lines were between them */
+	c = (unsigned char) w->text[next->start];
+	return !(c >= 'a' && c <= 'z');
+}
+
+/* Fills w->toks from w->lines. */
+void
+reply_tokenise(ReplyWork *w)
+{
+	w->ntoks = 0;
+	w->nphones = 0;
+	for (int i = 0; i < w->nlines && w->ntoks < RW_MAX_TOKENS; i++)
+	{
+		const RLine *line = &w->lines[i];
+		uint8_t		zflag = line->zone == ZONE_BODY ? 0 : TF_SIG;
+
+		tokenise_line(w, line);
+		if (line_break_is_boundary(w, i))
+			push_bound(w, line->end, line->end, zflag);
+		else
+			push_soft(w, line->end, line->end, zflag);
+	}
+}

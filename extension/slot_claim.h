@@ -1,0 +1,37 @@
+/*
+ * slot_claim.h
+ *	  Shared pieces of slot claiming (release 0.4.0): argument checks, the
+ *	  SQL that names one calendar, and times written in a calendar's zone.
+ */
+#ifndef VAPI_POOL_SLOT_CLAIM_H
+#define VAPI_POOL_SLOT_CLAIM_H
+
+#include "pool_engine.h"
+
+#include "datatype/timestamp.h"
+
+/*
+ * SQL fragments.  A calendar is (org_id, broker_id), broker_id NULL for the
+ * organisation's own; the expressions are exactly those of the exclusion
+ * constraint appointments_no_overlap, so that its index serves them.
+ */
+#define VP_SLOT_ZERO_UUID "'00000000-0000-0000-0000-000000000000'::pg_catalog.uuid"
+#define VP_SLOT_CALENDAR(alias, broker_param) \
+	"coalesce(" alias ".broker_id, " VP_SLOT_ZERO_UUID ") = coalesce(" broker_param ", " VP_SLOT_ZERO_UUID ")"
+#define VP_SLOT_RANGE(alias) "pg_catalog.tstzrange(" alias ".scheduled_at, " alias ".ends_at, '[)')"
+/* the end of a slot, computed in UTC as appointments.ends_at is */
+#define VP_SLOT_END(start, duration) \
+	"(((" start ") AT TIME ZONE 'UTC') + " duration ") AT TIME ZONE 'UTC'"
+#define VP_SLOT_ACTIVE(alias) alias ".status IN ('held', 'booked')"
+
+/* The longest appointment (appointments_duration_range) and hold. */
+#define VP_SLOT_MAX_DURATION_USECS USECS_PER_DAY
+#define VP_SLOT_MAX_HOLD_USECS USECS_PER_HOUR
+
+extern void vp_slot_require(FunctionCallInfo fcinfo, int argno, const char *name);
+extern void vp_slot_check_interval(const char *name, Interval *value, int64 max_usecs, const char *max_text);
+extern char *vp_slot_local_time(TimestampTz t, const char *zone);
+extern char *vp_slot_local_span(TimestampTz start, TimestampTz end, const char *zone);
+extern char *vp_slot_text(int row, int col);
+
+#endif							/* VAPI_POOL_SLOT_CLAIM_H */

@@ -1,0 +1,212 @@
+/*
+ * slot_claim_hold.c
+ *	  What happens to a hold after claim_slot_atomic: confirm_slot books it
+ *	  (after Cal.com accepted the booking), release_slot cancels it (Cal.com
+ *	  refused, the caller gave up, or a booking is called off).
+ *
+ * Both lock the appointment first (FOR NO KEY UPDATE), so a confirm, a
+ * release and a claim that cancels the hold as expired are applied one after
+ * the other, each seeing the one before.  A hold id is unique within an
+ * organisation; the functions are given no organisation, so an id that names
+ * holds of two organisations is refused rather than acting on both.
+ */
+#include "slot_claim.h"
+
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+
+PG_FUNCTION_INFO_V1(vapi_pool_confirm_slot);
+PG_FUNCTION_INFO_V1(vapi_pool_release_slot);
+
+/* The appointment, then whether a hold is live and the calendar's zone. */
+static VpPlan lock_hold = {
+	.sql = "SELECT a.*, a.hold_expires_at > pg_catalog.now() AS vp_live,"
+	"       coalesce(b.timezone, o.timezone)::text AS vp_zone"
+	" FROM vapi_pool.appointments a"
+	" JOIN vapi_pool.orgs o ON o.org_id = a.org_id"
+	" LEFT JOIN vapi_pool.brokers b ON b.org_id = a.org_id AND b.id = a.broker_id"
+	" WHERE a.hold_id = $1"
+	" FOR NO KEY UPDATE OF a",
+	.nargs = 1, .argtypes = {UUIDOID}
+};
+
+static VpPlan book = {
+	.sql = "UPDATE vapi_pool.appointments SET status = 'booked', cal_booking_uid = $3"
+	" WHERE org_id = $1 AND id = $2"
+	" RETURNING *",
+	.nargs = 3, .argtypes = {UUIDOID, UUIDOID, TEXTOID}
+};
+
+static VpPlan cancel = {
+	.sql = "UPDATE vapi_pool.appointments SET status = 'cancelled', cancelled_at = pg_catalog.now(), cancel_reason = $3"
+	" WHERE org_id = $1 AND id = $2"
+	" RETURNING *",
+	.nargs = 3, .argtypes = {UUIDOID, UUIDOID, TEXTOID}
+};
+
+/* Column name of the locked appointment. */
+static Datum
+column(const char *name, bool *isnull)
+{
+	int			col = SPI_fnumber(SPI_tuptable->tupdesc, name);
+
+	if (col <= 0)
+		elog(ERROR, "appointments has no column \"%s\"", name);
+	return vp_getdatum(0, col, isnull);
+}
+
+/* Column name of the locked appointment as text, or NULL. */
+static char *
+column_text(const char *name)
+{
+	return vp_slot_text(0, SPI_fnumber(SPI_tuptable->tupdesc, name));
+}
+
+/* Locks the appointment of hold_id; an error if there is none, or several. */
+static void
+lock(Datum hold_id)
+{
+	vp_execute(&lock_hold, &hold_id, NULL, 0);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("hold %s does not exist", vp_uuid_string(hold_id))));
+	if (SPI_processed > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_CARDINALITY_VIOLATION),
+				 errmsg("hold id %s names holds of more than one organisation", vp_uuid_string(hold_id)),
+				 errhint("Look the appointment up by organisation and id, and update it directly.")));
+}
+
+/* A time column of the locked appointment, in its calendar's zone. */
+static char *
+local_time(const char *name)
+{
+	bool		isnull;
+	Datum		t = column(name, &isnull);
+
+	return isnull ? pstrdup("an unknown time") :
+		psprintf("%s (%s)", vp_slot_local_time(DatumGetTimestampTz(t), column_text("vp_zone")),
+				 column_text("vp_zone"));
+}
+
+/*
+ * SQL: confirm_slot(hold_id, cal_booking_uid) -> appointments.  A live hold
+ * becomes booked, with the Cal.com booking's uid (NULL: booked without
+ * Cal.com).  Confirming a booked hold again with the same uid returns it;
+ * an expired or released hold, or another uid, is an error and changes
+ * nothing.
+ */
+Datum
+vapi_pool_confirm_slot(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Datum		hold_id;
+	bool		has_uid = !PG_ARGISNULL(1);
+	char	   *uid = has_uid ? TextDatumGetCString(PG_GETARG_DATUM(1)) : NULL;
+	char	   *status;
+	bool		isnull;
+	Datum		result;
+
+	vp_slot_require(fcinfo, 0, "hold_id");
+	hold_id = PG_GETARG_DATUM(0);
+	if (has_uid && uid[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cal_booking_uid must not be empty"),
+				 errhint("Pass NULL for a booking made without Cal.com.")));
+
+	vp_spi_connect();
+	lock(hold_id);
+	status = column_text("status");
+	if (strcmp(status, "booked") == 0)
+	{
+		char	   *booked_uid = column_text("cal_booking_uid");
+
+		if ((booked_uid == NULL && uid == NULL) ||
+			(booked_uid != NULL && uid != NULL && strcmp(booked_uid, uid) == 0))
+			goto done;			/* the same confirmation again */
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("hold %s is already booked", vp_uuid_string(hold_id)),
+				 booked_uid ? errdetail("It was booked with Cal.com booking %s.", booked_uid)
+				 : errdetail("It was booked without a Cal.com booking."),
+				 errhint("Release it with vapi_pool.release_slot() before booking the slot again.")));
+	}
+	if (strcmp(status, "cancelled") == 0)
+	{
+		char	   *reason = column_text("cancel_reason");
+
+		if (reason != NULL && strcmp(reason, "expired") == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("hold %s has expired", vp_uuid_string(hold_id)),
+					 errdetail("It expired at %s and was cancelled when another claim needed the slot.",
+							   local_time("hold_expires_at")),
+					 errhint("Claim the slot again with vapi_pool.claim_slot_atomic(), then book it.")));
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("hold %s was released", vp_uuid_string(hold_id)),
+				 errdetail("It was released at %s, reason: %s.", local_time("cancelled_at"),
+						   reason ? reason : "none given"),
+				 errhint("Claim the slot again with vapi_pool.claim_slot_atomic(), then book it.")));
+	}
+	if (!DatumGetBool(column("vp_live", &isnull)) || isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("hold %s has expired", vp_uuid_string(hold_id)),
+				 errdetail("It expired at %s; the slot may have been claimed by someone else since.",
+						   local_time("hold_expires_at")),
+				 errhint("Claim the slot again with vapi_pool.claim_slot_atomic(), then book it.")));
+	{
+		Datum		values[3] = {column("org_id", &isnull), column("id", &isnull),
+		has_uid ? PG_GETARG_DATUM(1) : (Datum) 0};
+		char		nulls[3] = {' ', ' ', has_uid ? ' ' : 'n'};
+
+		vp_execute(&book, values, nulls, 0);
+		Assert(SPI_processed == 1);
+	}
+
+done:
+	result = vp_result_row(fcinfo, cxt, 0);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+/*
+ * SQL: release_slot(hold_id, reason DEFAULT 'released') -> appointments.
+ * Cancels the hold or booking with the reason; one already cancelled is
+ * returned unchanged (with its first reason).
+ */
+Datum
+vapi_pool_release_slot(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Datum		hold_id;
+	Datum		reason;
+	bool		isnull;
+	Datum		result;
+
+	vp_slot_require(fcinfo, 0, "hold_id");
+	vp_slot_require(fcinfo, 1, "reason");
+	hold_id = PG_GETARG_DATUM(0);
+	reason = PG_GETARG_DATUM(1);
+	if (VARSIZE_ANY_EXHDR(DatumGetTextPP(reason)) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("reason must not be empty"),
+				 errhint("Say why the slot is released, for example \"cal_slot_taken\" or \"caller_gave_up\".")));
+
+	vp_spi_connect();
+	lock(hold_id);
+	if (strcmp(column_text("status"), "cancelled") != 0)
+	{
+		Datum		values[3] = {column("org_id", &isnull), column("id", &isnull), reason};
+
+		vp_execute(&cancel, values, NULL, 0);
+		Assert(SPI_processed == 1);
+	}
+	result = vp_result_row(fcinfo, cxt, 0);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}

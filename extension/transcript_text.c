@@ -1,0 +1,648 @@
+/*
+ * transcript_text.c
+ *	  Reading a call transcript: who speaks each line, its sentences and
+ *	  their words, and matching an organisation's vocabulary against them.
+ *
+ * A Vapi transcript has one turn a line, "AI: ..." for the assistant and
+ * "User: ..." for the caller; a line without a known prefix continues the
+ * turn before it.  Words are runs of ASCII letters and digits, lower-cased,
+ * with apostrophes dropped ("Don't" is "dont"), so matching is on whole
+ * words and never inside one.  Terms match with the transcriber's usual
+ * slips tolerated: a plural, a word split in two ("rhino plasty") or two
+ * run together ("nosejob"), and one wrong letter in a long word (two in a
+ * very long one), never the first.  Variants are indexed by their first
+ * letter, so a word is compared with the few that could match it.
+ * Negation is read in the clause of the mention only.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type_d.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "pool_engine.h"
+#include "transcript_text.h"
+
+static const char *const caller_prefixes[] = {"user", "customer", "caller", "patient", "human"};
+static const char *const assistant_prefixes[] = {"ai", "assistant", "bot", "agent", "voxanne", "barbara"};
+
+/* Words that negate what follows them in their clause. */
+static const char *const negations[] = {
+	"not", "no", "dont", "never", "nothing", "neither", "nor", "without", "doesnt", "didnt",
+	"wont", "isnt", "arent", "wasnt", "against", "avoid", "instead",
+};
+
+/* Words after a negation that undo it: "not sure", "no idea", "never had". */
+static const char *const negation_undoers[] = {
+	"sure", "certain", "only", "idea", "problem", "mind", "know", "had", "tried", "done", "worry",
+};
+
+/* Phrases after a mention, in its clause, that negate it. */
+static const char *const negating_tails[] = {"not for me", "no thanks", "no thank you", "isnt for me"};
+
+/* Conditions, medications and allergies every organisation's redactor knows. */
+static const struct
+{
+	TermKind	kind;
+	const char *phrase;
+}			builtin_medical[] = {
+	{TERM_CONDITION, "diabetes"}, {TERM_CONDITION, "diabetic"}, {TERM_CONDITION, "asthma"},
+	{TERM_CONDITION, "asthmatic"}, {TERM_CONDITION, "hypertension"},
+	{TERM_CONDITION, "high blood pressure"}, {TERM_CONDITION, "low blood pressure"},
+	{TERM_CONDITION, "heart disease"}, {TERM_CONDITION, "heart condition"},
+	{TERM_CONDITION, "heart attack"}, {TERM_CONDITION, "heart murmur"}, {TERM_CONDITION, "stroke"},
+	{TERM_CONDITION, "cancer"}, {TERM_CONDITION, "chemotherapy"}, {TERM_CONDITION, "chemo"},
+	{TERM_CONDITION, "hiv"}, {TERM_CONDITION, "hepatitis"}, {TERM_CONDITION, "epilepsy"},
+	{TERM_CONDITION, "seizures"}, {TERM_CONDITION, "depression"}, {TERM_CONDITION, "bipolar"},
+	{TERM_CONDITION, "anxiety disorder"}, {TERM_CONDITION, "arthritis"}, {TERM_CONDITION, "thyroid"},
+	{TERM_CONDITION, "hypothyroidism"}, {TERM_CONDITION, "kidney disease"},
+	{TERM_CONDITION, "liver disease"}, {TERM_CONDITION, "copd"}, {TERM_CONDITION, "pregnant"},
+	{TERM_CONDITION, "pregnancy"}, {TERM_CONDITION, "breastfeeding"}, {TERM_CONDITION, "sleep apnea"},
+	{TERM_CONDITION, "migraines"}, {TERM_CONDITION, "lupus"}, {TERM_CONDITION, "autoimmune"},
+	{TERM_CONDITION, "blood clots"}, {TERM_CONDITION, "bleeding disorder"},
+	{TERM_CONDITION, "hemophilia"}, {TERM_CONDITION, "herpes"}, {TERM_CONDITION, "cold sores"},
+	{TERM_CONDITION, "keloids"}, {TERM_CONDITION, "psoriasis"}, {TERM_CONDITION, "eczema"},
+	{TERM_CONDITION, "rosacea"}, {TERM_CONDITION, "glaucoma"}, {TERM_CONDITION, "osteoporosis"},
+	{TERM_CONDITION, "multiple sclerosis"}, {TERM_CONDITION, "dementia"},
+	{TERM_CONDITION, "medical history"}, {TERM_CONDITION, "diagnosed"}, {TERM_CONDITION, "diagnosis"},
+	{TERM_MEDICATION, "blood thinners"}, {TERM_MEDICATION, "blood thinner"},
+	{TERM_MEDICATION, "insulin"}, {TERM_MEDICATION, "metformin"}, {TERM_MEDICATION, "warfarin"},
+	{TERM_MEDICATION, "coumadin"}, {TERM_MEDICATION, "eliquis"}, {TERM_MEDICATION, "lisinopril"},
+	{TERM_MEDICATION, "statins"}, {TERM_MEDICATION, "antidepressants"},
+	{TERM_MEDICATION, "antibiotics"}, {TERM_MEDICATION, "accutane"}, {TERM_MEDICATION, "isotretinoin"},
+	{TERM_MEDICATION, "prednisone"}, {TERM_MEDICATION, "steroids"}, {TERM_MEDICATION, "ozempic"},
+	{TERM_MEDICATION, "semaglutide"}, {TERM_MEDICATION, "medication"}, {TERM_MEDICATION, "medications"},
+	{TERM_MEDICATION, "prescribed"}, {TERM_MEDICATION, "prescription"},
+	{TERM_ALLERGY, "allergic"}, {TERM_ALLERGY, "allergy"}, {TERM_ALLERGY, "allergies"},
+	{TERM_ALLERGY, "penicillin"}, {TERM_ALLERGY, "latex"}, {TERM_ALLERGY, "lidocaine"},
+	{TERM_ALLERGY, "anaphylaxis"},
+};
+
+/* Words of a personal past, before a procedure or surgery. */
+static const char *const past_before[] = {
+	"i had", "ive had", "i have had", "i got", "i underwent", "ive undergone", "i already had",
+	"my last", "my previous", "my first", "i used to", "had my",
+};
+
+/* Words of a past, after a procedure or surgery. */
+static const char *const past_after[] = {"years ago", "year ago", "last year", "in the past", "done before"};
+
+static const char *const kind_names[] = {"procedure", "condition", "medication", "allergy", "surgery"};
+
+/* True if the string is one of the n words of the list. */
+static bool
+word_in(const char *w, const char *const *list, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(w, list[i]) == 0)
+			return true;
+	return false;
+}
+
+/* True for the bytes of a word: ASCII letters and digits. */
+static inline bool
+word_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* Length of an apostrophe at p inside a word ("'" or U+2019), else 0. */
+static inline int
+apostrophe_at(const char *s, int p, int end)
+{
+	if (s[p] == '\'')
+		return 1;
+	if (p + 2 < end && (unsigned char) s[p] == 0xE2 && (unsigned char) s[p + 1] == 0x80 &&
+		(unsigned char) s[p + 2] == 0x99)
+		return 3;
+	return 0;
+}
+
+/* The speaker named by a line's "Name:" prefix, and where its text starts. */
+static bool
+line_speaker(const char *s, int start, int end, Speaker *speaker, int *text_start)
+{
+	int			p = start;
+	char		name[16];
+	int			n = 0;
+
+	while (p < end && (s[p] == ' ' || s[p] == '\t'))
+		p++;
+	while (p < end && n < (int) sizeof(name) - 1 && (word_byte(s[p]) || s[p] == ' '))
+		name[n++] = pg_ascii_tolower((unsigned char) s[p++]);
+	if (p >= end || s[p] != ':')
+		return false;
+	while (n > 0 && name[n - 1] == ' ')
+		n--;
+	name[n] = '\0';
+	if (word_in(name, caller_prefixes, lengthof(caller_prefixes)))
+		*speaker = SPEAKER_CALLER;
+	else if (word_in(name, assistant_prefixes, lengthof(assistant_prefixes)))
+		*speaker = SPEAKER_ASSISTANT;
+	else
+		return false;
+	*text_start = p + 1;
+	return true;
+}
+
+/* Splits s[start, end) into words (room for cap at first); returns how many. */
+static int
+split_words(const char *s, int start, int end, Word **out, int cap)
+{
+	int			n = 0;
+	Word	   *words = palloc(sizeof(Word) * cap);
+	bool		clause = true;
+
+	for (int p = start; p < end;)
+	{
+		unsigned char c = s[p];
+
+		if (!word_byte(c))
+		{
+			if (c == ',' || c == ';' || c == ':' || c == '(' || c == ')' ||
+				(c == '-' && p > start && s[p - 1] == ' '))
+				clause = true;
+			p++;
+			continue;
+		}
+		if (n == cap)
+		{
+			cap *= 2;
+			words = repalloc(words, sizeof(Word) * cap);
+		}
+		words[n].start = p;
+		words[n].len = 0;
+		while (p < end)
+		{
+			int			a;
+
+			if (word_byte(s[p]))
+			{
+				if (words[n].len < VP_MAX_WORD - 1)
+					words[n].text[words[n].len++] = pg_ascii_tolower((unsigned char) s[p]);
+				p++;
+			}
+			else if ((a = apostrophe_at(s, p, end)) > 0 && p + a < end && word_byte(s[p + a]))
+				p += a;
+			else
+				break;
+		}
+		words[n].text[words[n].len] = '\0';
+		words[n].end = p;
+		if (strcmp(words[n].text, "but") == 0 || strcmp(words[n].text, "although") == 0 ||
+			strcmp(words[n].text, "though") == 0)
+			clause = true;
+		words[n].clause_start = clause;
+		clause = false;
+		n++;
+	}
+	*out = words;
+	return n;
+}
+
+/* Titles and initials whose full stop does not end a sentence ("Dr. Ray"). */
+static const char *const abbreviations[] = {"dr", "mr", "mrs", "ms", "st", "jr", "sr", "prof", "vs", "etc", "approx"};
+
+/* True if the '.' at dot ends an abbreviation or an initial, not a sentence. */
+static bool
+abbreviation_before(const char *s, int start, int dot)
+{
+	char		w[8];
+	int			b = dot;
+	int			n;
+
+	while (b > start && word_byte(s[b - 1]))
+		b--;
+	n = dot - b;
+	if (n == 1 && s[b] >= 'A' && s[b] <= 'Z')
+		return true;			/* an initial: "J. Smith" */
+	if (n == 0 || n >= (int) sizeof(w))
+		return false;
+	for (int i = 0; i < n; i++)
+		w[i] = pg_ascii_tolower((unsigned char) s[b + i]);
+	w[n] = '\0';
+	return word_in(w, abbreviations, lengthof(abbreviations));
+}
+
+/*
+ * Splits a transcript into sentences with their speaker and words.  A
+ * sentence ends at '.', '!' or '?' followed by a space or the line's end,
+ * and at every line's end.
+ */
+Sentence *
+vp_split_transcript(const char *s, int len, int *nsentences)
+{
+	int			cap = 16,
+				n = 0;
+	Sentence   *out = palloc(sizeof(Sentence) * cap);
+	Speaker		speaker = SPEAKER_CALLER;
+	int			turn = -1;
+
+	for (int line = 0; line < len;)
+	{
+		int			eol = line;
+		int			p;
+		bool		prefixed;
+
+		while (eol < len && s[eol] != '\n')
+			eol++;
+		prefixed = line_speaker(s, line, eol, &speaker, &p);
+		if (!prefixed)
+			p = line;
+		if (prefixed || turn < 0)
+			turn++;
+		while (p < eol)
+		{
+			int			q = p;
+
+			while (q < eol && !((s[q] == '.' || s[q] == '!' || s[q] == '?') &&
+								(q + 1 == eol || s[q + 1] == ' ' || s[q + 1] == '\r') &&
+								!(s[q] == '.' && abbreviation_before(s, p, q))))
+				q++;
+			if (q < eol)
+				q++;
+			if (n == cap)
+			{
+				cap *= 2;
+				out = repalloc(out, sizeof(Sentence) * cap);
+			}
+			out[n].speaker = speaker;
+			out[n].turn = turn;
+			out[n].start = p;
+			out[n].end = q;
+			out[n].nwords = split_words(s, p, q, &out[n].words, 16);
+			while (out[n].start < q && s[out[n].start] == ' ')
+				out[n].start++;
+			if (out[n].nwords > 0)
+				n++;
+			p = q;
+		}
+		line = eol + 1;
+	}
+	*nsentences = n;
+	return out;
+}
+
+/* Prepares an empty vocabulary. */
+void
+vp_termset_init(TermSet *set)
+{
+	memset(set, 0, sizeof(*set));
+	set->cap_terms = 16;
+	set->cap_variants = 32;
+	set->names = palloc(sizeof(char *) * set->cap_terms);
+	set->kinds = palloc(sizeof(TermKind) * set->cap_terms);
+	set->variants = palloc(sizeof(TermVariant) * set->cap_variants);
+}
+
+/* Adds a term (its name is also its first variant); returns its index. */
+int
+vp_termset_add(TermSet *set, const char *name, TermKind kind)
+{
+	if (set->nterms == set->cap_terms)
+	{
+		set->cap_terms *= 2;
+		set->names = repalloc(set->names, sizeof(char *) * set->cap_terms);
+		set->kinds = repalloc(set->kinds, sizeof(TermKind) * set->cap_terms);
+	}
+	set->names[set->nterms] = pstrdup(name);
+	set->kinds[set->nterms] = kind;
+	vp_termset_add_variant(set, set->nterms, name);
+	return set->nterms++;
+}
+
+/* Orders the variants by first byte (a counting sort) and builds the index vp_match_term uses. */
+void
+vp_termset_index(TermSet *set)
+{
+	int			count[257] = {0};
+	TermVariant *sorted = palloc(sizeof(TermVariant) * Max(set->nvariants, 1));
+
+	for (int v = 0; v < set->nvariants; v++)
+		count[(unsigned char) set->variants[v].words[0][0] + 1]++;
+	for (int c = 1; c <= 256; c++)
+		count[c] += count[c - 1];
+	memcpy(set->by_first, count, sizeof(count));
+	for (int v = 0; v < set->nvariants; v++)
+		sorted[count[(unsigned char) set->variants[v].words[0][0]]++] = set->variants[v];
+	pfree(set->variants);
+	set->variants = sorted;
+	set->cap_variants = Max(set->nvariants, 1);
+	set->indexed = true;
+}
+
+/* Adds one way of saying a term; a phrase of more than four words is ignored. */
+void
+vp_termset_add_variant(TermSet *set, int term, const char *phrase)
+{
+	Word	   *words;
+	int			n = split_words(phrase, 0, strlen(phrase), &words, 4);
+	TermVariant *v;
+
+	if (n == 0 || n > 4)
+		return;
+	if (set->nvariants == set->cap_variants)
+	{
+		set->cap_variants *= 2;
+		set->variants = repalloc(set->variants, sizeof(TermVariant) * set->cap_variants);
+	}
+	v = &set->variants[set->nvariants++];
+	set->indexed = false;
+	v->term = term;
+	v->nwords = n;
+	for (int i = 0; i < n; i++)
+	{
+		memcpy(v->words[i], words[i].text, words[i].len + 1);
+		v->lens[i] = words[i].len;
+	}
+	pfree(words);
+}
+
+/* The kind named by clinic_terms.kind; false for an unknown name. */
+bool
+vp_term_kind_from_name(const char *name, TermKind *kind)
+{
+	for (int i = 0; i < lengthof(kind_names); i++)
+		if (strcmp(name, kind_names[i]) == 0)
+		{
+			*kind = (TermKind) i;
+			return true;
+		}
+	return false;
+}
+
+static VpPlan org_terms = {
+	.sql = "SELECT name, kind, variants FROM vapi_pool.clinic_terms WHERE org_id = $1 ORDER BY name",
+	.nargs = 1, .argtypes = {UUIDOID}
+};
+
+/* Loads an organisation's vocabulary (SPI must be connected). */
+void
+vp_termset_load(TermSet *set, Datum org_id)
+{
+	uint64		rows;
+
+	vp_termset_init(set);
+	vp_execute(&org_terms, &org_id, NULL, 0);
+	rows = SPI_processed;
+	for (uint64 r = 0; r < rows; r++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[r];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *name = SPI_getvalue(tuple, desc, 1);
+		char	   *kind_name = SPI_getvalue(tuple, desc, 2);
+		bool		isnull;
+		Datum		variants = SPI_getbinval(tuple, desc, 3, &isnull);
+		TermKind	kind;
+		int			term;
+
+		if (name == NULL || kind_name == NULL || !vp_term_kind_from_name(kind_name, &kind))
+			continue;
+		term = vp_termset_add(set, name, kind);
+		if (!isnull)
+		{
+			Datum	   *elems;
+			bool	   *nulls;
+			int			nelems;
+
+			deconstruct_array(DatumGetArrayTypeP(variants), TEXTOID, -1, false, TYPALIGN_INT,
+							  &elems, &nulls, &nelems);
+			for (int i = 0; i < nelems; i++)
+				if (!nulls[i])
+					vp_termset_add_variant(set, term, TextDatumGetCString(elems[i]));
+		}
+	}
+	vp_termset_index(set);
+}
+
+/*
+ * The built-in conditions, medications and allergies, made once per backend
+ * (in TopMemoryContext) and indexed.
+ */
+const TermSet *
+vp_builtin_medical_terms(void)
+{
+	static TermSet builtin;
+	static bool made = false;
+
+	if (!made)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		vp_termset_init(&builtin);
+		for (int i = 0; i < lengthof(builtin_medical); i++)
+			vp_termset_add(&builtin, builtin_medical[i].phrase, builtin_medical[i].kind);
+		vp_termset_index(&builtin);
+		MemoryContextSwitchTo(old);
+		made = true;
+	}
+	return &builtin;
+}
+
+/* Levenshtein distance of two short words, or limit + 1 when above limit. */
+static int
+edit_distance(const char *a, int la, const char *b, int lb, int limit)
+{
+	int			prev[VP_MAX_WORD + 1],
+				cur[VP_MAX_WORD + 1];
+
+	if (abs(la - lb) > limit)
+		return limit + 1;
+	for (int j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (int i = 1; i <= la; i++)
+	{
+		int			best = cur[0] = i;
+
+		for (int j = 1; j <= lb; j++)
+		{
+			int			d = prev[j - 1] + (a[i - 1] != b[j - 1]);
+
+			d = Min(d, prev[j] + 1);
+			d = Min(d, cur[j - 1] + 1);
+			cur[j] = d;
+			best = Min(best, d);
+		}
+		if (best > limit)
+			return limit + 1;
+		memcpy(prev, cur, sizeof(int) * (lb + 1));
+	}
+	return prev[lb];
+}
+
+/* True if the word w is the term word t, or its plural. */
+static bool
+same_or_plural(const char *w, int lw, const char *t, int lt)
+{
+	if (lw == lt)
+		return memcmp(w, t, lt) == 0;
+	if (lw == lt + 1 && w[lt] == 's')
+		return memcmp(w, t, lt) == 0;
+	if (lw == lt + 2 && w[lt] == 'e' && w[lt + 1] == 's')
+		return memcmp(w, t, lt) == 0;
+	return false;
+}
+
+/* True if w is t, its plural, or t misheard by a letter (two for long words). */
+static bool
+word_matches(const char *w, int lw, const char *t, int lt)
+{
+	int			limit;
+
+	if (same_or_plural(w, lw, t, lt))
+		return true;
+	limit = lt >= 10 ? 2 : lt >= 7 ? 1 : 0;
+	return limit > 0 && edit_distance(w, lw, t, lt, limit) <= limit;
+}
+
+/*
+ * Matches the vocabulary at word `at` of a sentence.  Returns the number of
+ * the sentence's words the longest match covers (0: none) and its term.
+ */
+int
+vp_match_term(const TermSet *set, const Sentence *s, int at, int *term)
+{
+	int			best = 0;
+	unsigned char first = (unsigned char) s->words[at].text[0];
+
+	Assert(set->indexed);
+	for (int v = set->by_first[first]; v < set->by_first[first + 1]; v++)
+	{
+		const TermVariant *tv = &set->variants[v];
+		int			used = 0;
+
+		if (tv->nwords <= s->nwords - at)
+		{
+			int			i;
+
+			for (i = 0; i < tv->nwords; i++)
+			{
+				const Word *w = &s->words[at + i];
+
+				if (i + 1 < tv->nwords ? !(w->len == tv->lens[i] && memcmp(w->text, tv->words[i], w->len) == 0)
+					: !word_matches(w->text, w->len, tv->words[i], tv->lens[i]))
+					break;
+			}
+			if (i == tv->nwords)
+				used = tv->nwords;
+		}
+		if (used == 0)
+		{
+			/* the term's words run together, or one word split in two or three */
+			char		joined[VP_MAX_WORD * 4];
+			int			lj = 0;
+
+			for (int i = 0; i < tv->nwords; i++)
+			{
+				memcpy(joined + lj, tv->words[i], tv->lens[i]);
+				lj += tv->lens[i];
+			}
+			if (tv->nwords > 1 && same_or_plural(s->words[at].text, s->words[at].len, joined, lj))
+				used = 1;
+			else if (tv->nwords == 1)
+			{
+				char		heard[VP_MAX_WORD * 3];
+				int			lh = 0;
+
+				for (int k = 0; k < 3 && at + k < s->nwords && used == 0; k++)
+				{
+					memcpy(heard + lh, s->words[at + k].text, s->words[at + k].len);
+					lh += s->words[at + k].len;
+					if (k > 0 && lh >= 6 && same_or_plural(heard, lh, joined, lj))
+						used = k + 1;
+				}
+			}
+		}
+		if (used > best)
+		{
+			best = used;
+			*term = tv->term;
+		}
+	}
+	return best;
+}
+
+/* True if the sentence's words from `at` are the words of the phrase. */
+bool
+vp_words_are(const Sentence *s, int at, const char *phrase)
+{
+	const char *p = phrase;
+
+	for (int i = at;; i++)
+	{
+		const char *sp = strchr(p, ' ');
+		int			l = sp ? sp - p : strlen(p);
+
+		if (i >= s->nwords || s->words[i].len != l || memcmp(s->words[i].text, p, l) != 0)
+			return false;
+		if (sp == NULL)
+			return true;
+		p = sp + 1;
+	}
+}
+
+/* True if the phrase occurs anywhere in the sentence. */
+bool
+vp_sentence_has(const Sentence *s, const char *phrase)
+{
+	for (int i = 0; i < s->nwords; i++)
+		if (vp_words_are(s, i, phrase))
+			return true;
+	return false;
+}
+
+/*
+ * True if the mention at words [at, at + nwords) is negated in its clause:
+ * a negation at most six words before it ("not interested in", "don't want
+ * a") that no undoing word follows ("not sure", "never had"), or a
+ * negating tail right after it ("lipo is not for me").
+ */
+bool
+vp_mention_negated(const Sentence *s, int at, int nwords)
+{
+	for (int i = at - 1; i >= 0 && i >= at - 6; i--)
+	{
+		if (word_in(s->words[i].text, negations, lengthof(negations)) &&
+			!(i + 1 < s->nwords && word_in(s->words[i + 1].text, negation_undoers, lengthof(negation_undoers))))
+			return true;
+		if (s->words[i].clause_start)
+			break;
+	}
+	for (int i = at + nwords; i < s->nwords && i <= at + nwords + 3; i++)
+	{
+		if (s->words[i].clause_start && i > at + nwords)
+			break;
+		for (int t = 0; t < lengthof(negating_tails); t++)
+			if (vp_words_are(s, i, negating_tails[t]))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * True if the words at [at, at + n) are a procedure of the speaker's past:
+ * "I had", "my last" before them, or "years ago", "last year" or a year
+ * after them, in the sentence.
+ */
+bool
+vp_personal_past(const Sentence *s, int at, int n)
+{
+	for (int i = 0; i < at; i++)
+		for (int k = 0; k < lengthof(past_before); k++)
+			if (vp_words_are(s, i, past_before[k]))
+				return true;
+	for (int i = at + n; i < s->nwords; i++)
+	{
+		const char *w = s->words[i].text;
+
+		if (s->words[i].len == 4 && (strncmp(w, "19", 2) == 0 || strncmp(w, "20", 2) == 0) &&
+			isdigit((unsigned char) w[2]) && isdigit((unsigned char) w[3]))
+			return true;		/* a year (not "20th") */
+		for (int k = 0; k < lengthof(past_after); k++)
+			if (vp_words_are(s, i, past_after[k]))
+				return true;
+	}
+	return false;
+}

@@ -227,6 +227,18 @@ static VpPlan cancel_calls = {
 	.nargs = 3, .argtypes = {UUIDOID, UUIDOID, TEXTOID}
 };
 
+/*
+ * The lead's number, lent for the call that will not be placed now: its
+ * assignment if no call was placed on it (booked) and none is being placed.
+ */
+static VpPlan idle_assignment = {
+	.sql = "SELECT a.id FROM vapi_pool.vapi_number_assignments a"
+	" WHERE a.org_id = $1 AND a.lead_id = $2 AND a.status = 'booked'"
+	"   AND NOT EXISTS (SELECT FROM vapi_pool.outbox o WHERE o.org_id = $1 AND o.kind = 'vapi.create_call'"
+	"     AND o.state = 'in_flight' AND (o.payload ->> 'lead_id') = $2::text)",
+	.nargs = 2, .argtypes = {UUIDOID, UUIDOID}
+};
+
 static VpPlan record_decision = {
 	.sql = "UPDATE vapi_pool.instantly_events SET lead_id = $3, intent = $4, phone = $5, confidence = $6,"
 	"  evidence = $7, decision = $8, decision_detail = $9, call_number = $10, assignment_id = $11,"
@@ -706,14 +718,19 @@ handle_opt_out(Datum org_id, const char *email_id, ReplyIntent intent, const cha
 	Datum		v[3] = {org_id, d->lead_id,
 	CStringGetTextDatum(psprintf("the lead opted out in reply %s", email_id))};
 	uint64		cancelled;
+	bool		released;
+	bool		isnull;
 
 	move_lead(org_id, d, to);
 	vp_execute(&cancel_calls, v, NULL, 0);
 	cancelled = SPI_processed;
+	vp_execute(&idle_assignment, v, NULL, 0);
+	released = SPI_processed == 1 && vp_release_assignment(vp_getdatum(0, 1, &isnull));
 	d->decision = "opted_out";
-	d->detail = cancelled > 0 ?
-		psprintf("Lead status %s; %llu queued call(s) cancelled.", to, (unsigned long long) cancelled) :
-		psprintf("Lead status %s.", to);
+	d->detail = psprintf("Lead status %s%s%s.", to,
+						 cancelled > 0 ? psprintf("; %llu queued call(s) cancelled",
+												  (unsigned long long) cancelled) : "",
+						 released ? "; the number lent for the call is released" : "");
 }
 
 /* Whether a status means the lead asked not to be called. */

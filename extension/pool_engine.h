@@ -84,6 +84,7 @@ extern Datum vp_result_values(FunctionCallInfo fcinfo, MemoryContext cxt, Datum 
 
 /* ---- shared engine steps ---- */
 
+extern bool vp_release_assignment(Datum assignment_id);
 extern uint64 vp_release_batch(TimestampTz now, int batch_size, TimestampTz *from, Datum org_id,
 							   Datum broker_id, bool one_broker);
 extern const char *vp_classify_ended_reason(const char *reason);

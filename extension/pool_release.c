@@ -5,6 +5,9 @@
  *	  retires instead: trigger vapi_number_pool_retire_drained), and its lead
  *	  no longer points at it.
  *
+ * release_assignment() releases one assignment at once, whatever its hold
+ * (a call that will never be placed: the lead opted out, the job died).
+ *
  * A batch is one statement.  It locks the assignments and their leads with
  * SKIP LOCKED, so it never waits for an assign_number that holds a lead, and
  * takes at most batch_size rows, so a backlog is released in bounded steps
@@ -17,15 +20,13 @@
 #include "utils/builtins.h"
 
 PG_FUNCTION_INFO_V1(vapi_pool_release_expired);
+PG_FUNCTION_INFO_V1(vapi_pool_release_assignment);
 
-#define RELEASE_CTES(filter) \
-	"WITH due AS (" \
-	"  SELECT a.org_id, a.id, a.pool_number_id, a.lead_id" \
-	"  FROM vapi_pool.vapi_number_assignments a" \
-	"  JOIN vapi_pool.leads l ON l.org_id = a.org_id AND l.id = a.lead_id" \
-	"  WHERE a.status = 'call_completed' AND a.release_at < $1 AND a.release_at >= $3 " filter \
-	"  ORDER BY a.release_at LIMIT $2" \
-	"  FOR NO KEY UPDATE OF a, l SKIP LOCKED)," \
+/*
+ * Releasing the assignments of CTE "due" (org_id, id, pool_number_id,
+ * lead_id, locked with their leads): the assignment, its number, its lead.
+ */
+#define RELEASE_DUE \
 	" released AS (" \
 	"  UPDATE vapi_pool.vapi_number_assignments a SET status = 'released', released_at = pg_catalog.now()" \
 	"  FROM due WHERE a.org_id = due.org_id AND a.id = due.id" \
@@ -37,7 +38,17 @@ PG_FUNCTION_INFO_V1(vapi_pool_release_expired);
 	" unlinked AS (" \
 	"  UPDATE vapi_pool.leads l SET vapi_assignment_id = NULL FROM released r" \
 	"  WHERE l.org_id = r.org_id AND l.id = r.lead_id AND l.vapi_assignment_id = r.id" \
-	"  RETURNING 1)" \
+	"  RETURNING 1)"
+
+#define RELEASE_CTES(filter) \
+	"WITH due AS (" \
+	"  SELECT a.org_id, a.id, a.pool_number_id, a.lead_id" \
+	"  FROM vapi_pool.vapi_number_assignments a" \
+	"  JOIN vapi_pool.leads l ON l.org_id = a.org_id AND l.id = a.lead_id" \
+	"  WHERE a.status = 'call_completed' AND a.release_at < $1 AND a.release_at >= $3 " filter \
+	"  ORDER BY a.release_at LIMIT $2" \
+	"  FOR NO KEY UPDATE OF a, l SKIP LOCKED)," \
+	RELEASE_DUE \
 	" SELECT pg_catalog.count(*), pg_catalog.max(release_at) FROM released"
 
 static VpPlan release_all = {
@@ -119,4 +130,64 @@ vapi_pool_release_expired(PG_FUNCTION_ARGS)
 	if (total > PG_INT32_MAX)
 		total = PG_INT32_MAX;
 	PG_RETURN_INT32((int32) total);
+}
+
+/* One unreleased assignment, released now (waiting for its locks, not skipping them). */
+static VpPlan release_one = {
+	.sql = "WITH due AS ("
+	"  SELECT a.org_id, a.id, a.pool_number_id, a.lead_id"
+	"  FROM vapi_pool.vapi_number_assignments a"
+	"  JOIN vapi_pool.leads l ON l.org_id = a.org_id AND l.id = a.lead_id"
+	"  WHERE a.id = $1 AND a.status IS DISTINCT FROM 'released'"
+	"  FOR NO KEY UPDATE OF a, l),"
+	RELEASE_DUE
+	" SELECT pg_catalog.count(*) FROM released",
+	.nargs = 1, .argtypes = {UUIDOID}
+};
+
+static VpPlan assignment_row = {
+	.sql = "SELECT * FROM vapi_pool.vapi_number_assignments WHERE id = $1",
+	.nargs = 1, .argtypes = {UUIDOID}
+};
+
+/*
+ * Releases one assignment (SPI connected); true if it was unreleased.  An
+ * unknown id releases nothing.
+ */
+bool
+vp_release_assignment(Datum assignment_id)
+{
+	bool		isnull;
+
+	vp_execute(&release_one, &assignment_id, NULL, 0);
+	return DatumGetInt64(vp_getdatum(0, 1, &isnull)) > 0;
+}
+
+/*
+ * SQL: release_assignment(assignment_id) -> vapi_number_assignments.  The
+ * assignment released now, its number free again and its lead unlinked;
+ * an assignment already released is returned as it is.
+ */
+Datum
+vapi_pool_release_assignment(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Datum		id;
+	Datum		result;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("assignment_id must not be null")));
+	id = PG_GETARG_DATUM(0);
+	vp_spi_connect();
+	vp_release_assignment(id);
+	vp_execute(&assignment_row, &id, NULL, 0);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("assignment %s does not exist", vp_uuid_string(id))));
+	result = vp_result_row(fcinfo, cxt, 0);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
 }

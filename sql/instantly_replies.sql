@@ -317,6 +317,10 @@ SELECT l.zip, b.name AS broker FROM leads l JOIN brokers b ON b.id = l.broker_id
 SELECT * FROM pg_temp.handle(pg_temp.reply('pat-2', 'pat.quinn@example.com', 'Please remove me from your mailing list.',
 	'2026-11-22T10:00:00Z'));
 SELECT state, last_error FROM outbox WHERE idempotency_key = 'instantly-reply:0199e9d9-cc23-785a-a736-aaa9cabece0f';
+-- and the number lent for that call is free again (no call was placed on it).
+SELECT a.status, l.vapi_assignment_id IS NULL AS unlinked, p.status AS number_status
+FROM vapi_number_assignments a JOIN leads l ON l.id = a.lead_id JOIN vapi_number_pool p ON p.id = a.pool_number_id
+WHERE l.email = 'pat.quinn@example.com' ORDER BY a.booked_at;
 -- A number alone, a call request with a contradiction, or an older request:
 -- not an opt-in.
 SELECT * FROM pg_temp.handle(pg_temp.reply('pat-3', 'pat.quinn@example.com', 'yes 415-555-0177', '2026-11-23T10:00:00Z'));

@@ -189,14 +189,14 @@ SELECT status, release_at FROM vapi_number_assignments WHERE id = :'sam_assignme
 -- Kim's calls fail on the provider's side: retried after 5 minutes without
 -- counting, up to provider_retry_limit times; then a person is asked to look.
 SET vapi_pool.provider_retry_limit = 2;
-SELECT id AS kim_assignment FROM vapi_number_assignments WHERE lead_id = 'a2000000-0000-4000-8000-000000000003' \gset
-SELECT vapi_call_id FROM record_call_placed(:'kim_assignment', 'out-kim-1');
+SELECT id AS lent FROM vapi_number_assignments WHERE lead_id = 'a2000000-0000-4000-8000-000000000003' \gset
+SELECT vapi_call_id FROM record_call_placed(:'lent', 'out-kim-1');
 SELECT outcome, next_attempt, next_attempt_at, lead_status, review_reason
 FROM record_call_ended('out-kim-1', 'twilio-failed-to-connect-call', NULL, '2026-11-21 15:00:00Z', NULL, NULL, NULL, NULL, NULL, NULL);
-SELECT vapi_call_id FROM record_call_placed(:'kim_assignment', 'out-kim-2');
+SELECT vapi_call_id FROM record_call_placed(:'lent', 'out-kim-2');
 SELECT outcome, next_attempt, next_attempt_at, lead_status, review_reason
 FROM record_call_ended('out-kim-2', 'call.start.error-subscription-concurrency-limit-reached', NULL, '2026-11-21 15:05:00Z', NULL, NULL, NULL, NULL, NULL, NULL);
-SELECT vapi_call_id FROM record_call_placed(:'kim_assignment', 'out-kim-3');
+SELECT vapi_call_id FROM record_call_placed(:'lent', 'out-kim-3');
 SELECT outcome, next_attempt, next_attempt_at, lead_status, review_reason
 FROM record_call_ended('out-kim-3', 'pipeline-error-openai-llm-failed', NULL, '2026-11-21 15:10:00Z', NULL, NULL, NULL, NULL, NULL, NULL);
 RESET vapi_pool.provider_retry_limit;
@@ -294,10 +294,24 @@ SELECT number, status, last_released_at IS NOT NULL AS released FROM vapi_number
 SELECT add_pool_number('a1000000-0000-4000-8000-000000000003', '+13105550192');
 SELECT number, status, broker_id, vapi_phone_number_id FROM add_pool_number('a1000000-0000-4000-8000-000000000001', '+13105550192', 'pn_2b');
 
+-- ---------------------------------------------------------------- releasing one assignment
+
+-- A number lent for a call that will not be placed is released at once,
+-- whatever its hold; releasing it again returns it unchanged.
+SELECT a.id AS lent FROM assign_number('a2000000-0000-4000-8000-000000000001') a \gset
+SELECT status, released_at IS NOT NULL AS released FROM release_assignment(:'lent');
+SELECT p.status AS number_status, l.vapi_assignment_id IS NULL AS unlinked
+FROM vapi_number_assignments a JOIN vapi_number_pool p ON p.id = a.pool_number_id JOIN leads l ON l.id = a.lead_id
+WHERE a.id = :'lent';
+SELECT status FROM release_assignment(:'lent');
+SELECT release_assignment('00000000-0000-4000-8000-0000000000ff');
+SELECT release_assignment(NULL);
+
 -- ---------------------------------------------------------------- privileges
 
 SET ROLE authenticated;
 SELECT assign_number('a2000000-0000-4000-8000-000000000001');
+SELECT release_assignment('00000000-0000-4000-8000-0000000000ff');
 SELECT release_expired();
 SELECT route_inbound('+13105550192', '+14155550123');
 RESET ROLE;

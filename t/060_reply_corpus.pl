@@ -2,8 +2,8 @@
 #   Accuracy of vapi_pool.classify_reply on the labelled reply corpus
 #   (t/fixtures/replies/, see its README.md): the development set
 #   (replies-dev.tsv, a copy of the shared one), the lines written before the
-#   classifier (replies-extra.tsv) and four sets written blind while it was
-#   built (replies-blind-*.tsv).
+#   classifier (replies-extra.tsv), four sets written blind while it was
+#   built and a fifth held out after it (replies-blind-*.tsv).
 #
 # Every row is id<TAB>intent<TAB>phone<TAB>region<TAB>text ("\n" for a line
 # break).  The whole corpus goes through classify_reply in one query on a
@@ -34,7 +34,7 @@ use VapiPoolTest qw(new_vapi_node source_dir);
 
 my $dir = $ENV{REPLY_CORPUS_DIR} // source_dir() . '/t/fixtures/replies';
 my @FILES = qw(replies-dev.tsv replies-extra.tsv replies-blind-1.tsv replies-blind-2.tsv
-  replies-blind-3.tsv replies-blind-4.tsv);
+  replies-blind-3.tsv replies-blind-4.tsv replies-blind-5.tsv);
 my %INTENTS = map { $_ => 1 }
   qw(call_requested interested not_interested unsubscribe out_of_office wrong_person question);
 

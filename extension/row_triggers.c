@@ -198,7 +198,7 @@ vapi_pool_redact_call_log(PG_FUNCTION_ARGS)
 		if (medical == NULL && redacted == value)
 			continue;			/* nothing to redact: the text came back as it was */
 		attnums[n] = attnum;
-		values[n] = datumCopy(redacted, false, -1);
+		values[n] = redacted;	/* in SPI's context: copied out below */
 		nulls[n] = false;
 		n++;
 	}
@@ -222,7 +222,7 @@ vapi_pool_redact_call_log(PG_FUNCTION_ARGS)
 			argnulls[3] = call_null ? 'n' : ' ';
 			vp_execute(&append_history, args, argnulls, 0);
 		}
-		/* the new values were copied into SPI's context: copy them out before it goes */
+		/* the new values live in SPI's context: copy them out before it goes */
 		{
 			MemoryContext spi = MemoryContextSwitchTo(upper);
 

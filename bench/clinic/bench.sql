@@ -28,26 +28,34 @@ $$;
 CREATE TEMP TABLE load AS SELECT c.* FROM corpus c, generate_series(1, :repeat);
 ANALYZE load;
 
--- Seconds for one pass of the given expression over the load, median of :rounds.
-CREATE FUNCTION pg_temp.time_pass(expr text, rounds int) RETURNS double precision
+-- Seconds to run statement sql, median of :rounds; before runs first each
+-- round, untimed.
+CREATE FUNCTION pg_temp.time_sql(sql text, rounds int, before text DEFAULT NULL) RETURNS double precision
 LANGUAGE plpgsql AS $$
 DECLARE
 	times double precision[] := '{}';
 	t0 timestamptz;
 BEGIN
 	FOR i IN 1 .. rounds LOOP
+		IF before IS NOT NULL THEN
+			EXECUTE before;
+		END IF;
 		t0 := clock_timestamp();
-		EXECUTE format('SELECT count(*) FILTER (WHERE %s) FROM load', expr);
+		EXECUTE sql;
 		times := times || extract(epoch FROM clock_timestamp() - t0)::double precision;
 	END LOOP;
 	RETURN (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(times) x);
 END
 $$;
 
+-- One pass of a verdict over the load.
+CREATE FUNCTION pg_temp.pass(expr text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT format('SELECT count(*) FILTER (WHERE %s) FROM load', expr) $$;
+
 SELECT count(*) AS n FROM load \gset
 \echo '== detect_dropoff:' :n 'transcripts (the labelled clinic corpora, repeated); median of' :rounds 'rounds'
-SELECT pg_temp.time_pass($$(vapi_pool.detect_dropoff(transcript, ended_reason, booked, 'cccccccc-0000-4000-8000-0000000000be')).is_dropoff$$, :rounds) AS ours_s,
-	   pg_temp.time_pass('pg_temp.regex_dropoff(transcript, ended_reason, booked)', :rounds) AS regex_s \gset
+SELECT pg_temp.time_sql(pg_temp.pass($$(vapi_pool.detect_dropoff(transcript, ended_reason, booked, 'cccccccc-0000-4000-8000-0000000000be')).is_dropoff$$), :rounds) AS ours_s,
+	   pg_temp.time_sql(pg_temp.pass('pg_temp.regex_dropoff(transcript, ended_reason, booked)'), :rounds) AS regex_s \gset
 WITH v AS (
 	SELECT expected, (detect_dropoff(transcript, ended_reason, booked, 'cccccccc-0000-4000-8000-0000000000be')).is_dropoff AS ours,
 		   pg_temp.regex_dropoff(transcript, ended_reason, booked) AS regex
@@ -70,25 +78,15 @@ SELECT 'ratio detect_dropoff / regex baseline: ' || round(:regex_s / :ours_s, 2)
 -- The redaction trigger: storing the transcripts as call logs, against an
 -- identical table without triggers (the cost of the insert itself).
 CREATE TEMP TABLE plain_logs (LIKE vapi_pool.vapi_call_logs INCLUDING DEFAULTS);
-CREATE FUNCTION pg_temp.time_insert(tbl text, rounds int) RETURNS double precision
-LANGUAGE plpgsql AS $$
-DECLARE
-	times double precision[] := '{}';
-	t0 timestamptz;
-BEGIN
-	FOR i IN 1 .. rounds LOOP
-		EXECUTE format('DELETE FROM %s', tbl);
-		t0 := clock_timestamp();
-		EXECUTE format($q$INSERT INTO %s (org_id, vapi_call_id, direction, transcript)
-			SELECT 'cccccccc-0000-4000-8000-0000000000be', 'bench-' || row_number() OVER (), 'inbound_unknown', transcript
-			FROM load$q$, tbl);
-		times := times || extract(epoch FROM clock_timestamp() - t0)::double precision;
-	END LOOP;
-	RETURN (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(times) x);
-END
+-- Storing the load in table tbl (emptied first, untimed).
+CREATE FUNCTION pg_temp.store(tbl text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT format($q$INSERT INTO %s (org_id, vapi_call_id, direction, transcript)
+		SELECT 'cccccccc-0000-4000-8000-0000000000be', 'bench-' || row_number() OVER (), 'inbound_unknown', transcript
+		FROM load$q$, tbl)
 $$;
-SELECT pg_temp.time_insert('vapi_pool.vapi_call_logs', :rounds) AS trig_s,
-	   pg_temp.time_insert('pg_temp.plain_logs', :rounds) AS plain_s \gset
+SELECT pg_temp.time_sql(pg_temp.store('vapi_pool.vapi_call_logs'), :rounds, 'DELETE FROM vapi_pool.vapi_call_logs') AS trig_s,
+	   pg_temp.time_sql(pg_temp.store('pg_temp.plain_logs'), :rounds, 'DELETE FROM pg_temp.plain_logs') AS plain_s \gset
 SELECT count(*) FILTER (WHERE transcript LIKE '%[MEDICAL]%') AS medical FROM vapi_pool.vapi_call_logs \gset
 \echo '== storing' :n 'transcripts as call logs (' :medical 'with medical history moved out); median of' :rounds 'rounds'
 \pset tuples_only on

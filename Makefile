@@ -44,7 +44,10 @@ OBJS = \
 	extension/slot_claim.o \
 	extension/slot_claim_hold.o \
 	extension/slot_claim_free.o \
-	extension/slot_claim_util.o
+	extension/slot_claim_util.o \
+	extension/webhook_receive.o \
+	extension/webhook_vapi.o \
+	extension/webhook_cal.o
 
 # The install script is assembled from extension/sql/*.sql; upgrade scripts
 # (vapi_pool--A--B.sql) and the frozen install scripts of earlier releases

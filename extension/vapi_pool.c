@@ -4,6 +4,7 @@
  */
 #include "compat.h"
 #include "pool_engine.h"
+#include "webhook.h"
 
 #include "fmgr.h"
 #include "utils/builtins.h"
@@ -12,10 +13,11 @@ PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
-/* Loads the engine's settings (vapi_pool.hold_after_call and the others). */
+/* Loads the settings (vapi_pool.hold_after_call, vapi_pool.intake_assistant_id and the others). */
 void
 _PG_init(void)
 {
+	vp_define_webhook_settings();
 	vp_define_settings();
 }
 

@@ -1,0 +1,591 @@
+/*
+ * webhook_receive.c
+ *	  SQL: receive_webhook(source, payload) and replay_event(id), both
+ *	  returning webhook_receipt; the inbox and its dedupe keys.
+ *
+ * One call stores one authenticated webhook and acts on it in the caller's
+ * transaction:
+ * 1. The dedupe key is worked out from the body: Vapi (type, call.id, and
+ *    what tells two messages of one call apart: the status of a
+ *    status-update, the tool call ids of tool-calls, the timestamp of a
+ *    transfer-destination-request and of types without answers), Instantly
+ *    (event_type, email_id), Cal.com (triggerEvent, payload.uid); a body
+ *    without them is keyed by a digest of its content.
+ * 2. A transaction-scoped advisory lock on the key serialises deliveries of
+ *    one event.  An event already processed returns its first answer
+ *    (duplicate = true) and changes nothing but the duplicates counter; one
+ *    that failed is run again.
+ * 3. The event runs in a subtransaction: on error its effects are rolled
+ *    back and the event is kept with the error, state failed (the
+ *    dead-letter queue), answered 422 for a payload the functions refused,
+ *    503 when a retry may succeed, 500 otherwise -- except Vapi messages
+ *    whose caller is waiting on the answer (webhook_vapi.c answers them).
+ *    A cancelled statement or a shutdown is not caught: nothing is stored
+ *    and the shim answers 503.
+ * 4. The inbox row gets the answer; once processed, transcripts and reply
+ *    texts are dropped from the stored payload (they live redacted in their
+ *    own tables).
+ */
+#include "webhook.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/json.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/uuid.h"
+
+PG_FUNCTION_INFO_V1(vapi_pool_receive_webhook);
+PG_FUNCTION_INFO_V1(vapi_pool_replay_event);
+
+/* advisory lock class of inbox keys (first key of the two-int form) */
+#define INBOX_LOCK_CLASS 0x76617069	/* "vapi" */
+
+/* the columns of webhook_receipt */
+enum
+{
+	RECEIPT_INBOX_ID,
+	RECEIPT_HTTP_STATUS,
+	RECEIPT_ANSWER,
+	RECEIPT_STATE,
+	RECEIPT_DUPLICATE,
+	RECEIPT_NATTS
+};
+
+static VpPlan find_event = {
+	.sql = "SELECT id, state, http_status, answer FROM vapi_pool.webhook_inbox"
+	" WHERE source = $1 AND dedupe_key = $2",
+	.nargs = 2, .argtypes = {TEXTOID, TEXTOID}
+};
+
+static VpPlan find_event_by_id = {
+	.sql = "SELECT id, state, http_status, answer, source, payload FROM vapi_pool.webhook_inbox"
+	" WHERE id = $1 FOR UPDATE",
+	.nargs = 1, .argtypes = {INT8OID}
+};
+
+static VpPlan count_duplicate = {
+	.sql = "UPDATE vapi_pool.webhook_inbox SET duplicates = duplicates + 1 WHERE id = $1",
+	.nargs = 1, .argtypes = {INT8OID}
+};
+
+/* what stays of a processed event's payload */
+#define STRIPPED_PAYLOAD(state, source, payload) \
+	"CASE WHEN " state " = 'failed' THEN " payload \
+	" WHEN " source " = 'vapi' THEN " payload " #- '{message,artifact,transcript}' #- '{message,artifact,messages}'" \
+	"   #- '{message,artifact,messagesOpenAIFormatted}' #- '{message,transcript}' #- '{message,messages}'" \
+	"   #- '{message,summary}' #- '{message,analysis,summary}'" \
+	" WHEN " source " = 'instantly' THEN " payload " - 'reply_text' - 'reply_html' - 'reply_text_snippet'" \
+	" ELSE " payload " END"
+
+static VpPlan insert_event = {
+	.sql = "INSERT INTO vapi_pool.webhook_inbox (org_id, source, event_type, dedupe_key, state, http_status,"
+	" answer, error, error_sqlstate, payload)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, " STRIPPED_PAYLOAD("$5", "$2", "$10") ") RETURNING id",
+	.nargs = 10, .argtypes = {UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, JSONBOID, TEXTOID,
+	TEXTOID, JSONBOID}
+};
+
+static VpPlan update_event = {
+	.sql = "UPDATE vapi_pool.webhook_inbox SET org_id = coalesce($1, org_id), state = $2, http_status = $3,"
+	" answer = $4, error = $5, error_sqlstate = $6, attempts = attempts + 1, processed_at = pg_catalog.now(),"
+	" payload = " STRIPPED_PAYLOAD("$2", "source", "payload") " WHERE id = $7",
+	.nargs = 7, .argtypes = {UUIDOID, TEXTOID, INT4OID, JSONBOID, TEXTOID, TEXTOID, INT8OID}
+};
+
+static VpPlan digest = {
+	.sql = "SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to($1::text, 'UTF8')), 'hex')",
+	.nargs = 1, .argtypes = {JSONBOID}
+};
+
+/* ---------------------------------------------------------------- reading JSON */
+
+/* The value at a path of object keys (NULL-terminated list), or NULL. */
+JsonbValue *
+vp_json_get(Jsonb *j, const char *const *path, JsonbValue *buf)
+{
+	JsonbContainer *c;
+
+	if (j == NULL || !JB_ROOT_IS_OBJECT(j))
+		return NULL;
+	c = &j->root;
+	for (int i = 0; path[i] != NULL; i++)
+	{
+		if (getKeyJsonValueFromContainer(c, path[i], strlen(path[i]), buf) == NULL)
+			return NULL;
+		if (path[i + 1] == NULL)
+			return buf;
+		if (buf->type != jbvBinary || !JsonContainerIsObject(buf->val.binary.data))
+			return NULL;
+		c = buf->val.binary.data;
+	}
+	return NULL;
+}
+
+/* The scalar at a path as text (strings as they are, numbers and booleans as written), or NULL. */
+char *
+vp_json_text(Jsonb *j, const char *const *path)
+{
+	JsonbValue	buf;
+	JsonbValue *v = vp_json_get(j, path, &buf);
+
+	if (v == NULL)
+		return NULL;
+	switch (v->type)
+	{
+		case jbvString:
+			return pnstrdup(v->val.string.val, v->val.string.len);
+		case jbvNumeric:
+			return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+		case jbvBool:
+			return pstrdup(v->val.boolean ? "true" : "false");
+		default:
+			return NULL;
+	}
+}
+
+/* The sub-document at a path as jsonb (objects and arrays only), or NULL. */
+Jsonb *
+vp_json_object(Jsonb *j, const char *const *path)
+{
+	JsonbValue	buf;
+	JsonbValue *v = vp_json_get(j, path, &buf);
+
+	if (v == NULL || v->type != jbvBinary)
+		return NULL;
+	return JsonbValueToJsonb(v);
+}
+
+/* Appends s as a JSON string literal. */
+void
+vp_json_string(StringInfo buf, const char *s)
+{
+	if (s == NULL)
+		appendStringInfoString(buf, "null");
+	else
+		escape_json(buf, s);
+}
+
+/* A JSON text as a jsonb Datum. */
+Datum
+vp_jsonb_from_text(const char *json)
+{
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+}
+
+/* A text argument for vp_execute, or its NULL marker when s is NULL. */
+Datum
+vp_text_arg(const char *s, char *null)
+{
+	*null = s ? ' ' : 'n';
+	return s ? CStringGetTextDatum(s) : (Datum) 0;
+}
+
+/* Sets the answer from a JSON text, copied into cxt. */
+void
+vp_answer_text(WebhookAnswer *a, MemoryContext cxt, int status, const char *json)
+{
+	vp_answer_datum(a, cxt, status, vp_jsonb_from_text(json));
+}
+
+/* Sets the answer from a jsonb Datum, copied into cxt. */
+void
+vp_answer_datum(WebhookAnswer *a, MemoryContext cxt, int status, Datum jsonb)
+{
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+
+	a->http_status = status;
+	a->answer = PointerGetDatum(PG_DETOAST_DATUM_COPY(jsonb));
+	MemoryContextSwitchTo(old);
+}
+
+/* Sets the answer's organisation, copied into cxt. */
+void
+vp_answer_org(WebhookAnswer *a, MemoryContext cxt, Datum org_id, bool isnull)
+{
+	MemoryContext old;
+
+	if (isnull)
+		return;
+	old = MemoryContextSwitchTo(cxt);
+	a->org_id = datumCopy(org_id, false, UUID_LEN);
+	MemoryContextSwitchTo(old);
+	a->has_org = true;
+}
+
+/* ---------------------------------------------------------------- keys */
+
+/* What an event is and how deliveries of it are recognised. */
+typedef struct EventKey
+{
+	const char *source;
+	char	   *event_type;		/* never NULL; "" when the body has none */
+	char	   *dedupe_key;		/* never NULL */
+	Jsonb	   *message;		/* Vapi: the message object, or NULL */
+} EventKey;
+
+/* A key from its parts, NULL parts left out; NULL when a required one is missing. */
+static char *
+join_key(const char *type, const char *id, const char *extra)
+{
+	if (type == NULL || type[0] == '\0' || id == NULL || id[0] == '\0')
+		return NULL;
+	return extra ? psprintf("%s:%s:%s", type, id, extra) : psprintf("%s:%s", type, id);
+}
+
+/* The event type and dedupe key of a body from source. */
+static void
+event_key(const char *source, Jsonb *payload, EventKey *k)
+{
+	char	   *key = NULL;
+
+	k->source = source;
+	k->message = NULL;
+	if (strcmp(source, "vapi") == 0)
+	{
+		k->message = vp_json_object(payload, (const char *[]) {"message", NULL});
+		if (k->message != NULL && !JB_ROOT_IS_OBJECT(k->message))
+			k->message = NULL;
+		k->event_type = k->message ? vp_json_text(k->message, (const char *[]) {"type", NULL}) : NULL;
+		if (k->event_type != NULL)
+			key = vp_vapi_dedupe_key(k->message, k->event_type);
+	}
+	else if (strcmp(source, "instantly") == 0)
+	{
+		k->event_type = vp_json_text(payload, (const char *[]) {"event_type", NULL});
+		key = join_key(k->event_type, vp_json_text(payload, (const char *[]) {"email_id", NULL}), NULL);
+	}
+	else if (strcmp(source, "cal") == 0)
+	{
+		k->event_type = vp_json_text(payload, (const char *[]) {"triggerEvent", NULL});
+		key = join_key(k->event_type, vp_json_text(payload, (const char *[]) {"payload", "uid", NULL}), NULL);
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown webhook source \"%s\"", source),
+				 errhint("The sources are vapi, instantly and cal.")));
+
+	if (k->event_type == NULL)
+		k->event_type = "";
+	if (key == NULL)
+	{
+		Datum		arg = JsonbPGetDatum(payload);
+		bool		isnull;
+
+		vp_execute(&digest, &arg, NULL, 1);
+		key = psprintf("%s:sha256:%s", k->event_type[0] ? k->event_type : "untyped",
+					   TextDatumGetCString(vp_getdatum(0, 1, &isnull)));
+	}
+	k->dedupe_key = key;
+}
+
+/* ---------------------------------------------------------------- handling */
+
+/* Whether an error must abort the transaction instead of being kept with the event. */
+static bool
+must_rethrow(int sqlerrcode)
+{
+	return sqlerrcode == ERRCODE_QUERY_CANCELED ||
+		ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION ||
+		ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_INSUFFICIENT_RESOURCES ||
+		ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_SYSTEM_ERROR ||
+		ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_INTERNAL_ERROR;
+}
+
+/* The HTTP status of an event whose handling failed with sqlerrcode. */
+static int
+failure_status(int sqlerrcode)
+{
+	switch (ERRCODE_TO_CATEGORY(sqlerrcode))
+	{
+		case ERRCODE_DATA_EXCEPTION:
+		case ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION:
+			return 422;
+		case ERRCODE_TRANSACTION_ROLLBACK:
+		case ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE:
+			return 503;
+		default:
+			break;
+	}
+	if (sqlerrcode == ERRCODE_NO_DATA_FOUND)
+		return 422;
+	return 500;
+}
+
+/* Dispatches one event to its sender's handler. */
+static void
+handle_event(EventKey *k, Jsonb *payload, MemoryContext cxt, WebhookAnswer *a)
+{
+	if (strcmp(k->source, "vapi") == 0)
+	{
+		if (k->message == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a Vapi webhook body needs a \"message\" object")));
+		if (k->event_type[0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a Vapi message needs a \"type\"")));
+		vp_vapi_handle(payload, k->message, k->event_type, cxt, a);
+	}
+	else if (strcmp(k->source, "instantly") == 0)
+	{
+		static VpPlan instantly = {
+			.sql = "SELECT d.org_id, pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('ok', true,"
+			" 'event_id', d.event_id, 'event_type', d.event_type, 'intent', d.intent, 'decision', d.decision,"
+			" 'duplicate', d.duplicate)) FROM vapi_pool.handle_instantly_event($1) d",
+			.nargs = 1, .argtypes = {JSONBOID}
+		};
+		Datum		arg = JsonbPGetDatum(payload);
+		bool		isnull;
+
+		vp_execute(&instantly, &arg, NULL, 1);
+		vp_answer_org(a, cxt, vp_getdatum(0, 1, &isnull), isnull);
+		vp_answer_datum(a, cxt, 200, vp_getdatum(0, 2, &isnull));
+	}
+	else
+		vp_cal_handle(payload, k->event_type, cxt, a);
+}
+
+/*
+ * Runs the event in a subtransaction; on error rolls its effects back and
+ * fills the failure (error message and SQLSTATE in cxt).  Returns whether it
+ * succeeded.
+ */
+static bool
+run_event(EventKey *k, Jsonb *payload, MemoryContext cxt, WebhookAnswer *a, char **error,
+		  char **sqlstate)
+{
+	MemoryContext spicxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(spicxt);
+	PG_TRY();
+	{
+		handle_event(k, payload, cxt, a);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(spicxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		StringInfoData msg;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (must_rethrow(edata->sqlerrcode))
+			PG_RE_THROW();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+
+		initStringInfo(&msg);
+		appendStringInfoString(&msg, edata->message);
+		if (edata->detail)
+			appendStringInfo(&msg, " (%s)", edata->detail);
+		*error = msg.data;
+		*sqlstate = pstrdup(unpack_sql_state(edata->sqlerrcode));
+		a->has_org = false;
+		if (k->message != NULL)
+			vp_vapi_failure_answer(k->message, k->event_type, cxt, *error, a);
+		else
+			a->http_status = 0;
+		if (a->http_status == 0)
+		{
+			StringInfoData ans;
+
+			initStringInfo(&ans);
+			appendStringInfoString(&ans, "{\"error\": ");
+			vp_json_string(&ans, *error);
+			appendStringInfo(&ans, ", \"sqlstate\": \"%s\", \"stored\": true}", *sqlstate);
+			vp_answer_text(a, cxt, failure_status(edata->sqlerrcode), ans.data);
+		}
+		MemoryContextSwitchTo(spicxt);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/* The receipt as the function's result. */
+static Datum
+receipt(FunctionCallInfo fcinfo, MemoryContext cxt, int64 id, int status, Datum answer, bool ok, bool duplicate)
+{
+	Datum		values[RECEIPT_NATTS];
+	bool		nulls[RECEIPT_NATTS] = {false};
+
+	values[RECEIPT_INBOX_ID] = Int64GetDatum(id);
+	values[RECEIPT_HTTP_STATUS] = Int32GetDatum(status);
+	values[RECEIPT_ANSWER] = answer;
+	values[RECEIPT_STATE] = CStringGetTextDatum(ok ? "processed" : "failed");
+	values[RECEIPT_DUPLICATE] = BoolGetDatum(duplicate);
+	return vp_result_values(fcinfo, cxt, values, nulls);
+}
+
+/*
+ * Runs the event and stores the outcome: a new inbox row, or the existing
+ * row id (a failed event run again) updated.  Returns the receipt.
+ */
+static Datum
+run_and_store(FunctionCallInfo fcinfo, MemoryContext cxt, EventKey *k, Jsonb *payload, int64 existing)
+{
+	WebhookAnswer a = {0};
+	char	   *error = NULL;
+	char	   *sqlstate = NULL;
+	bool		ok;
+	bool		isnull;
+	int64		id = existing;
+	const char *state;
+
+	ok = run_event(k, payload, cxt, &a, &error, &sqlstate);
+	state = ok ? "processed" : "failed";
+	if (existing == 0)
+	{
+		Datum		v[10] = {a.org_id, CStringGetTextDatum(k->source), CStringGetTextDatum(k->event_type),
+		CStringGetTextDatum(k->dedupe_key), CStringGetTextDatum(state), Int32GetDatum(a.http_status),
+		a.answer, error ? CStringGetTextDatum(error) : 0, sqlstate ? CStringGetTextDatum(sqlstate) : 0,
+		JsonbPGetDatum(payload)};
+		char		n[11] = "          ";
+
+		n[0] = a.has_org ? ' ' : 'n';
+		n[7] = error ? ' ' : 'n';
+		n[8] = sqlstate ? ' ' : 'n';
+		vp_execute(&insert_event, v, n, 1);
+		id = DatumGetInt64(vp_getdatum(0, 1, &isnull));
+	}
+	else
+	{
+		Datum		v[7] = {a.org_id, CStringGetTextDatum(state), Int32GetDatum(a.http_status), a.answer,
+		error ? CStringGetTextDatum(error) : 0, sqlstate ? CStringGetTextDatum(sqlstate) : 0,
+		Int64GetDatum(existing)};
+		char		n[8] = "       ";
+
+		n[0] = a.has_org ? ' ' : 'n';
+		n[4] = error ? ' ' : 'n';
+		n[5] = sqlstate ? ' ' : 'n';
+		vp_execute(&update_event, v, n, 0);
+	}
+	if (!ok)
+		ereport(WARNING,
+				(errmsg("webhook %s %s stored as failed (inbox id " INT64_FORMAT ")", k->source,
+						k->event_type[0] ? k->event_type : "without a type", id),
+				 errdetail("%s", error),
+				 errhint("Fix the cause, then run SELECT vapi_pool.replay_event(" INT64_FORMAT ").", id)));
+	return receipt(fcinfo, cxt, id, a.http_status, a.answer, ok, false);
+}
+
+/*
+ * SQL: receive_webhook(source text, payload jsonb) -> webhook_receipt.
+ * Stores an authenticated webhook once, acts on it, and returns the answer
+ * for its sender (a repeated delivery gets the first answer).
+ */
+Datum
+vapi_pool_receive_webhook(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	char	   *source;
+	Jsonb	   *payload;
+	EventKey	k;
+	Datum		args[2];
+	Datum		result;
+	bool		isnull;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("source and payload must not be NULL")));
+	source = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	payload = PG_GETARG_JSONB_P(1);
+	if (!JB_ROOT_IS_OBJECT(payload))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a webhook body must be a JSON object")));
+
+	vp_spi_connect();
+	event_key(source, payload, &k);
+
+	/* one delivery of an event at a time */
+	DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(INBOX_LOCK_CLASS),
+						Int32GetDatum((int32) hash_bytes((const unsigned char *) k.dedupe_key,
+														 strlen(k.dedupe_key)) ^
+									  (int32) k.source[0]));
+
+	args[0] = CStringGetTextDatum(k.source);
+	args[1] = CStringGetTextDatum(k.dedupe_key);
+	vp_execute(&find_event, args, NULL, 1);
+	if (SPI_processed == 0)
+		result = run_and_store(fcinfo, cxt, &k, payload, 0);
+	else
+	{
+		int64		id = DatumGetInt64(vp_getdatum(0, 1, &isnull));
+		char	   *state = TextDatumGetCString(vp_getdatum(0, 2, &isnull));
+
+		if (strcmp(state, "processed") == 0)
+		{
+			int			status = DatumGetInt32(vp_getdatum(0, 3, &isnull));
+			Datum		answer;
+			MemoryContext old = MemoryContextSwitchTo(cxt);
+
+			answer = PointerGetDatum(PG_DETOAST_DATUM_COPY(vp_getdatum(0, 4, &isnull)));
+			MemoryContextSwitchTo(old);
+			args[0] = Int64GetDatum(id);
+			vp_execute(&count_duplicate, args, NULL, 0);
+			result = receipt(fcinfo, cxt, id, status, answer, true, true);
+		}
+		else
+			result = run_and_store(fcinfo, cxt, &k, payload, id);
+	}
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+/*
+ * SQL: replay_event(id bigint) -> webhook_receipt.
+ * Runs a failed event of the inbox again with its stored payload.
+ */
+Datum
+vapi_pool_replay_event(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	int64		id = PG_GETARG_INT64(0);
+	Datum		arg = Int64GetDatum(id);
+	EventKey	k;
+	Jsonb	   *payload;
+	char	   *state;
+	Datum		result;
+	bool		isnull;
+
+	vp_spi_connect();
+	vp_execute(&find_event_by_id, &arg, NULL, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("inbox event " INT64_FORMAT " does not exist", id)));
+	state = TextDatumGetCString(vp_getdatum(0, 2, &isnull));
+	if (strcmp(state, "failed") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("inbox event " INT64_FORMAT " was already processed", id),
+				 errdetail("Only failed events (the dead-letter queue) are replayed."),
+				 errhint("A processed event's answer is in webhook_inbox.answer.")));
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		k.source = TextDatumGetCString(vp_getdatum(0, 5, &isnull));
+		payload = DatumGetJsonbPCopy(vp_getdatum(0, 6, &isnull));
+		MemoryContextSwitchTo(old);
+	}
+	event_key(k.source, payload, &k);
+	result = run_and_store(fcinfo, cxt, &k, payload, id);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}

@@ -1,0 +1,687 @@
+/*
+ * webhook_vapi.c
+ *	  Vapi server messages: each type read into a call of the typed SQL
+ *	  functions, and the answer Vapi expects built from the result
+ *	  (../shared/reference/vapi.md).
+ *
+ *	  assistant-request             route_inbound -> the Call Connector
+ *	                                (known caller) or the intake assistant
+ *	  transfer-destination-request  next_transfer_destination -> destination,
+ *	                                or an error the assistant can say
+ *	  tool-calls                    supabase_query, claim_slot_atomic; one
+ *	                                result or error per call, in order
+ *	  end-of-call-report            record_call_ended
+ *	  status-update                 the call log's status (never "ended":
+ *	                                the report records the end)
+ *	  anything else                 stored only
+ */
+#include "webhook.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/uuid.h"
+
+char	   *vp_vapi_intake_assistant_id = NULL;
+char	   *vp_vapi_connector_assistant_id = NULL;
+int			vp_vapi_known_caller_answer = VP_KNOWN_CALLER_ASSISTANT;
+
+static const struct config_enum_entry known_caller_options[] = {
+	{"assistant", VP_KNOWN_CALLER_ASSISTANT, false},
+	{"forward", VP_KNOWN_CALLER_FORWARD, false},
+	{NULL, 0, false}
+};
+
+/* what a caller hears when no one can take the call */
+#define NO_ONE_AVAILABLE "I'm sorry, no one is available to take your call right now. We will call you back shortly."
+#define LINE_UNAVAILABLE "Sorry, this line cannot take your call right now. Please try again later."
+
+/* Defines the settings the answers read; called from _PG_init. */
+void
+vp_define_webhook_settings(void)
+{
+	DefineCustomStringVariable("vapi_pool.intake_assistant_id",
+							   "Vapi assistant that answers unknown callers (the seed's Barbara).",
+							   "An organisation's orgs.intake_assistant_id wins over it.",
+							   &vp_vapi_intake_assistant_id, "", PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("vapi_pool.connector_assistant_id",
+							   "Vapi assistant that connects known callers (lead <-> broker).",
+							   "An organisation's orgs.connector_assistant_id wins over it.",
+							   &vp_vapi_connector_assistant_id, "", PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomEnumVariable("vapi_pool.known_caller_answer",
+							 "How an assistant-request from a known caller is answered.",
+							 "assistant: the Call Connector with the numbers in variableValues; forward: a direct transfer.",
+							 &vp_vapi_known_caller_answer, VP_KNOWN_CALLER_ASSISTANT, known_caller_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+}
+
+/* ---------------------------------------------------------------- plans */
+
+static VpPlan assistant_request = {
+	.sql = "SELECT r.org_id, CASE"
+	" WHEN r.action <> 'assistant' AND r.destinations[1] IS NOT NULL"
+	"  AND ($4 = 1 OR coalesce(o.connector_assistant_id, $6) IS NULL) THEN"
+	"  pg_catalog.jsonb_build_object('destination', pg_catalog.jsonb_build_object('type', 'number',"
+	"   'number', r.destinations[1]::text, 'message', ''))"
+	" WHEN r.action <> 'assistant' AND r.destinations[1] IS NOT NULL THEN"
+	"  pg_catalog.jsonb_build_object('assistantId', coalesce(o.connector_assistant_id, $6),"
+	"   'assistantOverrides', pg_catalog.jsonb_build_object('variableValues', pg_catalog.jsonb_strip_nulls("
+	"    pg_catalog.jsonb_build_object('lead_id', r.lead_id, 'broker_id', r.broker_id,"
+	"     'forward_to_number', r.destinations[1]::text, 'secondary_number', r.destinations[2]::text,"
+	"     'lead_name', l.name, 'broker_name', b.name, 'direction', r.direction))))"
+	" WHEN coalesce(o.intake_assistant_id, $5) IS NOT NULL THEN"
+	"  pg_catalog.jsonb_build_object('assistantId', coalesce(o.intake_assistant_id, $5),"
+	"   'assistantOverrides', pg_catalog.jsonb_build_object('variableValues', pg_catalog.jsonb_strip_nulls("
+	"    pg_catalog.jsonb_build_object('called_number', vapi_pool.e164_try_parse($1)::text,"
+	"     'caller_number', vapi_pool.e164_try_parse($2)::text))))"
+	" ELSE pg_catalog.jsonb_build_object('error', '" LINE_UNAVAILABLE "') END"
+	" FROM vapi_pool.route_inbound(vapi_pool.e164_try_parse($1), vapi_pool.e164_try_parse($2), $3) r"
+	" LEFT JOIN vapi_pool.orgs o ON o.org_id = r.org_id"
+	" LEFT JOIN vapi_pool.leads l ON l.org_id = r.org_id AND l.id = r.lead_id"
+	" LEFT JOIN vapi_pool.brokers b ON b.org_id = r.org_id AND b.id = r.broker_id",
+	.nargs = 6, .argtypes = {TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID}
+};
+
+/* the organisation, lead and broker of a call: its log, else its pool number */
+static VpPlan call_context = {
+	.sql = "SELECT org_id, lead_id, broker_id FROM ("
+	" SELECT l.org_id, l.lead_id, l.broker_id, 1 AS rank FROM vapi_pool.vapi_call_logs l WHERE l.vapi_call_id = $1"
+	" UNION ALL SELECT p.org_id, NULL::uuid, p.broker_id, 2 FROM vapi_pool.vapi_number_pool p"
+	"  WHERE p.vapi_phone_number_id = $2"
+	" UNION ALL SELECT p.org_id, NULL::uuid, p.broker_id, 3 FROM vapi_pool.vapi_number_pool p"
+	"  WHERE p.number = vapi_pool.e164_try_parse($3)) c ORDER BY rank LIMIT 1",
+	.nargs = 3, .argtypes = {TEXTOID, TEXTOID, TEXTOID}
+};
+
+static VpPlan transfer_destination = {
+	.sql = "SELECT CASE WHEN d IS NULL THEN pg_catalog.jsonb_build_object('error', $4)"
+	" ELSE pg_catalog.jsonb_build_object('destination', pg_catalog.jsonb_build_object('type', 'number',"
+	"  'number', d::text, 'message', ''), 'message', pg_catalog.jsonb_build_object('type', 'request-start',"
+	"  'content', 'Connecting you now.')) END"
+	" FROM vapi_pool.next_transfer_destination($1, vapi_pool.e164_try_parse($2), vapi_pool.e164_try_parse($3)) d",
+	.nargs = 4, .argtypes = {TEXTOID, TEXTOID, TEXTOID, TEXTOID}
+};
+
+static VpPlan call_ended = {
+	.sql = "SELECT r.org_id, pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('ok', true,"
+	" 'call_log_id', r.call_log_id, 'outcome', r.outcome, 'next_attempt_at', r.next_attempt_at,"
+	" 'lead_status', r.lead_status, 'review_reason', r.review_reason, 'followup_id', r.followup_id,"
+	" 'duplicate', r.duplicate))"
+	" FROM (SELECT $2 -> 'message' AS m) s, LATERAL vapi_pool.record_call_ended($1, s.m ->> 'endedReason',"
+	"  (s.m ->> 'startedAt')::timestamptz, (s.m ->> 'endedAt')::timestamptz,"
+	"  coalesce((s.m ->> 'durationSeconds')::numeric, pg_catalog.date_part('epoch',"
+	"   (s.m ->> 'endedAt')::timestamptz - (s.m ->> 'startedAt')::timestamptz)::numeric),"
+	"  coalesce(s.m #>> '{artifact,recordingUrl}', s.m ->> 'recordingUrl'),"
+	"  coalesce(s.m #>> '{artifact,transcript}', s.m ->> 'transcript'),"
+	"  coalesce(s.m #>> '{analysis,summary}', s.m ->> 'summary'),"
+	"  (s.m ->> 'cost')::numeric, $2) r",
+	.nargs = 2, .argtypes = {TEXTOID, JSONBOID}
+};
+
+/* Vapi statuses in the order a call goes through them */
+#define CALL_STATUSES "ARRAY['scheduled', 'queued', 'ringing', 'in-progress', 'forwarding', 'ended']"
+
+static VpPlan status_update = {
+	.sql = "UPDATE vapi_pool.vapi_call_logs l SET status = $2 WHERE l.vapi_call_id = $1"
+	" AND $2 IN ('scheduled', 'queued', 'ringing', 'in-progress', 'forwarding')"
+	" AND pg_catalog.array_position(" CALL_STATUSES ", l.status) < pg_catalog.array_position(" CALL_STATUSES ", $2)"
+	" RETURNING l.org_id",
+	.nargs = 2, .argtypes = {TEXTOID, TEXTOID}
+};
+
+static VpPlan set_claims = {
+	.sql = "SELECT pg_catalog.set_config('request.jwt.claims',"
+	" pg_catalog.jsonb_build_object('role', 'service_role', 'org_id', $1)::text, true)",
+	.nargs = 1, .argtypes = {UUIDOID}
+};
+
+static VpPlan supabase_query = {
+	.sql = "SELECT vapi_pool.supabase_query($1 ->> 'query_type',"
+	" coalesce($1 ->> 'identifier', $1 ->> 'id', $1 ->> 'phone', $1 ->> 'zip'))::text",
+	.nargs = 1, .argtypes = {JSONBOID}
+};
+
+/* the caller as a contact of the organisation: found by number, else created */
+static VpPlan caller_contact = {
+	.sql = "WITH n AS (SELECT vapi_pool.e164_try_parse($2) AS number),"
+	" found AS (SELECT l.id FROM vapi_pool.leads l, n WHERE l.org_id = $1 AND l.primary_phone_e164 = n.number"
+	"  ORDER BY l.created_at LIMIT 1),"
+	" made AS (INSERT INTO vapi_pool.leads (org_id, primary_phone_e164, broker_id)"
+	"  SELECT $1, n.number, $3 FROM n WHERE n.number IS NOT NULL AND NOT EXISTS (SELECT FROM found)"
+	"  RETURNING id)"
+	" SELECT id FROM found UNION ALL SELECT id FROM made",
+	.nargs = 3, .argtypes = {UUIDOID, TEXTOID, UUIDOID}
+};
+
+static VpPlan claim_slot = {
+	.sql = "SELECT vapi_pool.claim_slot_atomic(($1 ->> 'slot_time')::timestamptz, $2, $3,"
+	" nullif($1 ->> 'broker_id', '')::uuid,"
+	" coalesce(($1 ->> 'duration_minutes')::numeric * interval '1 minute', interval '30 minutes'))",
+	.nargs = 3, .argtypes = {JSONBOID, UUIDOID, UUIDOID}
+};
+
+/* a held slot as the assistant reads it (a query of its own: the hold is not in the claim's snapshot) */
+static VpPlan held_slot = {
+	.sql = "SELECT pg_catalog.jsonb_build_object('status', 'held', 'hold_id', a.hold_id,"
+	" 'slot_time', pg_catalog.to_char(a.scheduled_at AT TIME ZONE z.tz, 'YYYY-MM-DD HH24:MI'), 'timezone', z.tz,"
+	" 'held_until', pg_catalog.to_char(a.hold_expires_at AT TIME ZONE z.tz, 'HH24:MI'),"
+	" 'message', 'The slot is held; confirm the booking with the caller.')::text"
+	" FROM vapi_pool.appointments a JOIN vapi_pool.orgs o ON o.org_id = a.org_id"
+	" LEFT JOIN vapi_pool.brokers b ON b.org_id = a.org_id AND b.id = a.broker_id,"
+	" LATERAL (SELECT coalesce(b.timezone, o.timezone, 'UTC') AS tz) z"
+	" WHERE a.org_id = $2 AND a.hold_id = $1",
+	.nargs = 2, .argtypes = {UUIDOID, UUIDOID}
+};
+
+/* ---------------------------------------------------------------- reading the message */
+
+static const char *const CALL_ID[] = {"call", "id", NULL};
+static const char *const PHONE_NUMBER_ID[] = {"call", "phoneNumberId", NULL};
+static const char *const PHONE_NUMBER_ID2[] = {"phoneNumber", "id", NULL};
+static const char *const CALLED[] = {"phoneNumber", "number", NULL};
+static const char *const CALLER[] = {"customer", "number", NULL};
+static const char *const CALL_CALLER[] = {"call", "customer", "number", NULL};
+
+/* The first of two paths that has a text value. */
+static char *
+text_or(Jsonb *m, const char *const *a, const char *const *b)
+{
+	char	   *v = vp_json_text(m, a);
+
+	return v ? v : vp_json_text(m, b);
+}
+
+/* One function call of a tool-calls message. */
+typedef struct ToolCall
+{
+	char	   *id;
+	char	   *name;
+	JsonbValue	args;			/* jbvNull when absent */
+} ToolCall;
+
+/* The first path of paths (a {NULL}-terminated list of lists) that has a value. */
+static JsonbValue *
+first_value(Jsonb *item, const char *const *const *paths, JsonbValue *buf)
+{
+	for (int i = 0; paths[i] != NULL; i++)
+	{
+		JsonbValue *v = vp_json_get(item, paths[i], buf);
+
+		if (v != NULL)
+			return v;
+	}
+	return NULL;
+}
+
+/*
+ * The calls of a tool-calls message, in order: toolCallList items
+ * ({id, function: {name, arguments}}, or flattened {id, name, arguments |
+ * parameters}), else toolWithToolCallList items ({toolCall: {...}}).
+ */
+static ToolCall *
+tool_calls(Jsonb *m, int *n)
+{
+	const char *const *const id_paths[] = {
+		(const char *[]) {"id", NULL}, (const char *[]) {"toolCall", "id", NULL}, NULL};
+	const char *const *const name_paths[] = {
+		(const char *[]) {"function", "name", NULL}, (const char *[]) {"name", NULL},
+		(const char *[]) {"toolCall", "function", "name", NULL}, NULL};
+	const char *const *const arg_paths[] = {
+		(const char *[]) {"function", "arguments", NULL}, (const char *[]) {"arguments", NULL},
+		(const char *[]) {"parameters", NULL}, (const char *[]) {"function", "parameters", NULL},
+		(const char *[]) {"toolCall", "function", "arguments", NULL},
+		(const char *[]) {"toolCall", "function", "parameters", NULL}, NULL};
+	JsonbValue	buf;
+	JsonbValue *list = vp_json_get(m, (const char *[]) {"toolCallList", NULL}, &buf);
+	ToolCall   *calls;
+	int			count;
+
+	if (list == NULL || list->type != jbvBinary || !JsonContainerIsArray(list->val.binary.data))
+		list = vp_json_get(m, (const char *[]) {"toolWithToolCallList", NULL}, &buf);
+	if (list == NULL || list->type != jbvBinary || !JsonContainerIsArray(list->val.binary.data))
+	{
+		*n = 0;
+		return NULL;
+	}
+	count = JsonContainerSize(list->val.binary.data);
+	calls = palloc0(sizeof(ToolCall) * Max(count, 1));
+	for (int i = 0; i < count; i++)
+	{
+		JsonbValue *el = getIthJsonbValueFromContainer(list->val.binary.data, i);
+		Jsonb	   *item;
+		JsonbValue	vbuf;
+		JsonbValue *v;
+
+		calls[i].args.type = jbvNull;
+		if (el == NULL || el->type != jbvBinary || !JsonContainerIsObject(el->val.binary.data))
+			continue;
+		item = JsonbValueToJsonb(el);
+		if ((v = first_value(item, id_paths, &vbuf)) != NULL && v->type == jbvString)
+			calls[i].id = pnstrdup(v->val.string.val, v->val.string.len);
+		if ((v = first_value(item, name_paths, &vbuf)) != NULL && v->type == jbvString)
+			calls[i].name = pnstrdup(v->val.string.val, v->val.string.len);
+		if ((v = first_value(item, arg_paths, &vbuf)) != NULL)
+			calls[i].args = *v;
+	}
+	*n = count;
+	return calls;
+}
+
+/* ---------------------------------------------------------------- keys */
+
+/*
+ * The dedupe key of a Vapi message, NULL when the message lacks what it
+ * needs (the caller then uses a digest of the body).
+ */
+char *
+vp_vapi_dedupe_key(Jsonb *m, const char *type)
+{
+	char	   *call_id = vp_json_text(m, CALL_ID);
+	char	   *extra = NULL;
+
+	if (call_id == NULL || call_id[0] == '\0')
+		return NULL;
+	if (strcmp(type, "assistant-request") == 0 || strcmp(type, "end-of-call-report") == 0)
+		extra = NULL;
+	else if (strcmp(type, "status-update") == 0)
+	{
+		extra = vp_json_text(m, (const char *[]) {"status", NULL});
+		if (extra == NULL)
+			return NULL;
+	}
+	else if (strcmp(type, "tool-calls") == 0)
+	{
+		int			n;
+		ToolCall   *calls = tool_calls(m, &n);
+		StringInfoData ids;
+
+		initStringInfo(&ids);
+		for (int i = 0; i < n; i++)
+		{
+			if (calls[i].id == NULL)
+				return NULL;
+			appendStringInfo(&ids, "%s%s", i ? "," : "", calls[i].id);
+		}
+		if (n == 0)
+			return NULL;
+		extra = ids.data;
+	}
+	else
+	{
+		extra = vp_json_text(m, (const char *[]) {"timestamp", NULL});
+		if (extra == NULL)
+			return NULL;
+	}
+	return extra ? psprintf("%s:%s:%s", type, call_id, extra) : psprintf("%s:%s", type, call_id);
+}
+
+/* ---------------------------------------------------------------- answers */
+
+/* The organisation (and lead, broker) of the message's call; false when unknown. */
+static bool
+context_of(Jsonb *m, Datum *org, Datum *lead, bool *has_lead, Datum *broker, bool *has_broker)
+{
+	char		n[3];
+	Datum		v[3];
+	bool		isnull;
+
+	v[0] = vp_text_arg(vp_json_text(m, CALL_ID), &n[0]);
+	v[1] = vp_text_arg(text_or(m, PHONE_NUMBER_ID, PHONE_NUMBER_ID2), &n[1]);
+	v[2] = vp_text_arg(vp_json_text(m, CALLED), &n[2]);
+	vp_execute(&call_context, v, n, 1);
+	if (SPI_processed == 0)
+		return false;
+	*org = vp_getdatum(0, 1, &isnull);
+	*lead = vp_getdatum(0, 2, has_lead);
+	*has_lead = !*has_lead;
+	*broker = vp_getdatum(0, 3, has_broker);
+	*has_broker = !*has_broker;
+	return true;
+}
+
+/* Appends one result item of a tool-calls answer. */
+static void
+append_result(StringInfo buf, const ToolCall *c, const char *key, const char *value)
+{
+	char	   *line = pstrdup(value);
+
+	/* result and error must be single-line strings */
+	for (char *p = line; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	appendStringInfoString(buf, "{\"name\": ");
+	vp_json_string(buf, c->name);
+	appendStringInfoString(buf, ", \"toolCallId\": ");
+	vp_json_string(buf, c->id);
+	appendStringInfo(buf, ", \"%s\": ", key);
+	vp_json_string(buf, line);
+	appendStringInfoChar(buf, '}');
+}
+
+/* The arguments of a call as a jsonb object (a JSON string is parsed); errors if they are not one. */
+static Datum
+call_arguments(const ToolCall *c)
+{
+	Jsonb	   *j;
+
+	if (c->args.type == jbvString)
+		j = DatumGetJsonbP(vp_jsonb_from_text(pnstrdup(c->args.val.string.val, c->args.val.string.len)));
+	else if (c->args.type == jbvBinary)
+		j = JsonbValueToJsonb((JsonbValue *) &c->args);
+	else if (c->args.type == jbvNull)
+		j = DatumGetJsonbP(vp_jsonb_from_text("{}"));
+	else
+		j = NULL;
+	if (j == NULL || !JB_ROOT_IS_OBJECT(j))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the arguments of %s must be a JSON object", c->name)));
+	return JsonbPGetDatum(j);
+}
+
+/* The context a tool needs to know whose data it reads or writes. */
+typedef struct ToolContext
+{
+	Jsonb	   *message;
+	bool		has_org;
+	Datum		org;
+	Datum		lead;
+	bool		has_lead;
+	Datum		broker;
+	bool		has_broker;
+} ToolContext;
+
+/* Errors out when the call's organisation is unknown. */
+static void
+require_org(const ToolContext *t, const char *tool)
+{
+	if (!t->has_org)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("%s cannot tell which organisation this call belongs to", tool),
+				 errdetail("The call is not logged and its phone number is not in any pool.")));
+}
+
+/* Runs one tool call; returns its result text (single-line JSON) or errors. */
+static char *
+run_tool(const ToolCall *c, ToolContext *t)
+{
+	Datum		args;
+	bool		isnull;
+
+	if (c->name == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the tool call has no function name")));
+	if (strcmp(c->name, "supabase_query") == 0)
+	{
+		require_org(t, c->name);
+		args = call_arguments(c);
+		vp_execute(&supabase_query, &args, NULL, 1);
+		return TextDatumGetCString(vp_getdatum(0, 1, &isnull));
+	}
+	if (strcmp(c->name, "claim_slot_atomic") == 0)
+	{
+		Datum		v[3];
+		char		n[3] = "   ";
+
+		require_org(t, c->name);
+		args = call_arguments(c);
+		if (!t->has_lead)
+		{
+			char		cn[3];
+			Datum		cv[3];
+
+			cv[0] = t->org;
+			cn[0] = ' ';
+			cv[1] = vp_text_arg(text_or(t->message, CALLER, CALL_CALLER), &cn[1]);
+			cv[2] = t->broker;
+			cn[2] = t->has_broker ? ' ' : 'n';
+			vp_execute(&caller_contact, cv, cn, 1);
+			if (SPI_processed == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_NO_DATA_FOUND),
+						 errmsg("the caller's number is unknown, so the slot cannot be held for them")));
+			t->lead = vp_getdatum(0, 1, &isnull);
+			t->has_lead = true;
+		}
+		if (vp_json_text(DatumGetJsonbP(args), (const char *[]) {"slot_time", NULL}) == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("claim_slot_atomic needs slot_time"),
+					 errhint("Pass the start as an ISO 8601 time, e.g. 2026-11-24T17:00:00Z.")));
+		v[0] = args;
+		v[1] = t->lead;
+		v[2] = t->org;
+		vp_execute(&claim_slot, v, n, 1);
+		v[0] = vp_getdatum(0, 1, &isnull);
+		v[1] = t->org;
+		vp_execute(&held_slot, v, n, 1);
+		if (SPI_processed == 0)
+			elog(ERROR, "the hold just placed is not visible");
+		return TextDatumGetCString(vp_getdatum(0, 1, &isnull));
+	}
+	if (strcmp(c->name, "check_availability_and_book") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("check_availability_and_book is not available yet"),
+				 errdetail("Booking through Cal.com comes with the outbound dispatcher; use claim_slot_atomic to hold a slot.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_FUNCTION),
+			 errmsg("unknown tool \"%s\"", c->name),
+			 errhint("The tools are supabase_query, claim_slot_atomic and check_availability_and_book.")));
+	return NULL;				/* keep the compiler quiet */
+}
+
+/* Runs one tool call in a subtransaction and appends its result or error. */
+static void
+answer_tool_call(StringInfo buf, const ToolCall *c, ToolContext *t)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	bool		had_lead = t->has_lead;
+	Datum		lead = t->lead;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		char	   *result = run_tool(c, t);
+		MemoryContext sub = MemoryContextSwitchTo(cxt);
+
+		append_result(buf, c, "result", result);
+		if (t->has_lead)
+			t->lead = datumCopy(t->lead, false, UUID_LEN);
+		MemoryContextSwitchTo(sub);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+			ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
+			PG_RE_THROW();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		/* a contact created by the failed call is gone with it */
+		t->has_lead = had_lead;
+		t->lead = lead;
+		append_result(buf, c, "error", edata->detail ? psprintf("%s: %s", edata->message, edata->detail)
+					  : edata->message);
+	}
+	PG_END_TRY();
+}
+
+/* tool-calls: one answer item per call, in order. */
+static void
+handle_tool_calls(Jsonb *m, MemoryContext cxt, WebhookAnswer *a)
+{
+	ToolContext t = {.message = m};
+	StringInfoData buf;
+	int			n;
+	ToolCall   *calls = tool_calls(m, &n);
+
+	t.has_org = context_of(m, &t.org, &t.lead, &t.has_lead, &t.broker, &t.has_broker);
+	if (t.has_org)
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		t.org = datumCopy(t.org, false, UUID_LEN);
+		t.lead = t.has_lead ? datumCopy(t.lead, false, UUID_LEN) : 0;
+		t.broker = t.has_broker ? datumCopy(t.broker, false, UUID_LEN) : 0;
+		MemoryContextSwitchTo(old);
+		vp_execute(&set_claims, &t.org, NULL, 1);
+		vp_answer_org(a, cxt, t.org, false);
+	}
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"results\": [");
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		answer_tool_call(&buf, &calls[i], &t);
+	}
+	appendStringInfoString(&buf, "]}");
+	vp_answer_text(a, cxt, 200, buf.data);
+}
+
+/* Sets the answer's organisation from the message's call, when known. */
+static void
+org_from_context(Jsonb *m, MemoryContext cxt, WebhookAnswer *a)
+{
+	Datum		org,
+				lead,
+				broker;
+	bool		has_lead,
+				has_broker;
+
+	if (context_of(m, &org, &lead, &has_lead, &broker, &has_broker))
+		vp_answer_org(a, cxt, org, false);
+}
+
+/* Handles a Vapi message ({"message": {...}}'s inner object). */
+void
+vp_vapi_handle(Jsonb *payload, Jsonb *m, const char *type, MemoryContext cxt, WebhookAnswer *a)
+{
+	bool		isnull;
+	char		n[6] = "      ";
+	Datum		v[6];
+
+	if (strcmp(type, "assistant-request") == 0)
+	{
+		v[0] = vp_text_arg(vp_json_text(m, CALLED), &n[0]);
+		v[1] = vp_text_arg(text_or(m, CALLER, CALL_CALLER), &n[1]);
+		v[2] = vp_text_arg(vp_json_text(m, CALL_ID), &n[2]);
+		v[3] = Int32GetDatum(vp_vapi_known_caller_answer);
+		v[4] = vp_text_arg(vp_vapi_intake_assistant_id && vp_vapi_intake_assistant_id[0]
+						? vp_vapi_intake_assistant_id : NULL, &n[4]);
+		v[5] = vp_text_arg(vp_vapi_connector_assistant_id && vp_vapi_connector_assistant_id[0]
+						? vp_vapi_connector_assistant_id : NULL, &n[5]);
+		vp_execute(&assistant_request, v, n, 1);
+		vp_answer_org(a, cxt, vp_getdatum(0, 1, &isnull), isnull);
+		vp_answer_datum(a, cxt, 200, vp_getdatum(0, 2, &isnull));
+	}
+	else if (strcmp(type, "transfer-destination-request") == 0)
+	{
+		v[0] = vp_text_arg(vp_json_text(m, CALL_ID), &n[0]);
+		v[1] = vp_text_arg(vp_json_text(m, CALLED), &n[1]);
+		v[2] = vp_text_arg(text_or(m, CALLER, CALL_CALLER), &n[2]);
+		v[3] = CStringGetTextDatum(NO_ONE_AVAILABLE);
+		vp_execute(&transfer_destination, v, n, 1);
+		vp_answer_datum(a, cxt, 200, vp_getdatum(0, 1, &isnull));
+		org_from_context(m, cxt, a);
+	}
+	else if (strcmp(type, "tool-calls") == 0)
+		handle_tool_calls(m, cxt, a);
+	else if (strcmp(type, "end-of-call-report") == 0)
+	{
+		v[0] = vp_text_arg(vp_json_text(m, CALL_ID), &n[0]);
+		v[1] = JsonbPGetDatum(payload);
+		vp_execute(&call_ended, v, n, 1);
+		vp_answer_org(a, cxt, vp_getdatum(0, 1, &isnull), isnull);
+		vp_answer_datum(a, cxt, 200, vp_getdatum(0, 2, &isnull));
+	}
+	else if (strcmp(type, "status-update") == 0)
+	{
+		char	   *status = vp_json_text(m, (const char *[]) {"status", NULL});
+		StringInfoData buf;
+
+		if (status == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a status-update needs a \"status\"")));
+		v[0] = vp_text_arg(vp_json_text(m, CALL_ID), &n[0]);
+		v[1] = CStringGetTextDatum(status);
+		vp_execute(&status_update, v, n, 1);
+		initStringInfo(&buf);
+		appendStringInfo(&buf, "{\"ok\": true, \"status\": ");
+		vp_json_string(&buf, status);
+		appendStringInfo(&buf, ", \"updated\": %s}", SPI_processed > 0 ? "true" : "false");
+		if (SPI_processed > 0)
+			vp_answer_org(a, cxt, vp_getdatum(0, 1, &isnull), isnull);
+		else
+			org_from_context(m, cxt, a);
+		vp_answer_text(a, cxt, 200, buf.data);
+	}
+	else
+	{
+		org_from_context(m, cxt, a);
+		vp_answer_text(a, cxt, 200, "{\"ok\": true, \"stored\": true}");
+	}
+}
+
+/*
+ * The answer a Vapi message gets when handling it failed: the messages a
+ * caller is waiting on still get one they can act on (intake assistant, a
+ * sentence to say, one error per tool call); others get http_status 0 (the
+ * caller of this function answers with the error).
+ */
+void
+vp_vapi_failure_answer(Jsonb *m, const char *type, MemoryContext cxt, const char *error, WebhookAnswer *a)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	a->http_status = 0;
+	if (strcmp(type, "assistant-request") == 0)
+	{
+		if (vp_vapi_intake_assistant_id && vp_vapi_intake_assistant_id[0])
+		{
+			appendStringInfoString(&buf, "{\"assistantId\": ");
+			vp_json_string(&buf, vp_vapi_intake_assistant_id);
+			appendStringInfoChar(&buf, '}');
+		}
+		else
+			appendStringInfoString(&buf, "{\"error\": \"" LINE_UNAVAILABLE "\"}");
+	}
+	else if (strcmp(type, "transfer-destination-request") == 0)
+		appendStringInfoString(&buf, "{\"error\": \"" NO_ONE_AVAILABLE "\"}");
+	else if (strcmp(type, "tool-calls") == 0)
+	{
+		int			n;
+		ToolCall   *calls = tool_calls(m, &n);
+
+		appendStringInfoString(&buf, "{\"results\": [");
+		for (int i = 0; i < n; i++)
+		{
+			if (i > 0)
+				appendStringInfoString(&buf, ", ");
+			append_result(&buf, &calls[i], "error", error);
+		}
+		appendStringInfoString(&buf, "]}");
+	}
+	else
+		return;
+	vp_answer_text(a, cxt, 200, buf.data);
+}

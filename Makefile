@@ -180,3 +180,73 @@ bench:
 	bash bench/run.sh
 
 .PHONY: installcheck-regress installcheck-isolation installcheck-tap install-shim test-programs check-generated regenerate test run bench
+
+# ---------------------------------------------------------------- shim unit tests and fuzzing
+
+# Unit tests of the shim's request checks (webhook_auth.c, webhook_body.c,
+# config.c): C programs under shim/tests printing TAP, built with ASan and
+# UBSan into tmp_check_shim/.  `make shim-unit-tests` builds and runs them.
+SHIM_TEST_OUT = tmp_check_shim
+SHIM_UNIT_TESTS = $(addprefix $(SHIM_TEST_OUT)/,test_webhook_auth test_webhook_body test_config)
+SHIM_UNIT_PKGS = jansson libcrypto libpq
+SHIM_UNIT_CFLAGS = -std=gnu99 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	-DEXTVERSION='"$(EXTVERSION)"' -Ishim $(shell pkg-config --cflags $(SHIM_UNIT_PKGS))
+SHIM_UNIT_LIBS = $(shell pkg-config --libs $(SHIM_UNIT_PKGS))
+
+$(SHIM_TEST_OUT)/test_webhook_auth: shim/tests/test_webhook_auth.c shim/webhook_auth.c
+$(SHIM_TEST_OUT)/test_webhook_body: shim/tests/test_webhook_body.c shim/webhook_body.c shim/webhook_auth.c
+$(SHIM_TEST_OUT)/test_config: shim/tests/test_config.c shim/config.c shim/log.c
+
+$(SHIM_UNIT_TESTS): shim/tests/tap.h $(wildcard shim/*.h) $(EXTENSION).control
+	@mkdir -p $(SHIM_TEST_OUT)
+	$(CC) $(SHIM_UNIT_CFLAGS) -o $@ $(filter %.c,$^) $(SHIM_UNIT_LIBS)
+
+shim-unit-tests: $(SHIM_UNIT_TESTS)
+	@rc=0; for t in $(SHIM_UNIT_TESTS); do echo "# $$t"; ./$$t || rc=1; done; exit $$rc
+
+installcheck: shim-unit-tests
+
+# libFuzzer target shim/fuzz/fuzz_webhook.c (clang-14 and libclang-rt-14-dev).
+#   make fuzz-smoke   FUZZ_SMOKE_SECONDS (60) from the seeds only: for CI
+#   make fuzz         FUZZ_SECONDS (600), the corpus kept in tmp_check_fuzz/corpus
+# Seeds: shim/fuzz/corpus and t/fixtures/**.json (t/fixtures/reference holds
+# the vendors' example payloads).  A crash leaves its input in
+# tmp_check_fuzz/; replay it with: tmp_check_fuzz/fuzz_webhook FILE
+FUZZ_CC ?= clang-14
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 60
+FUZZ_OUT = tmp_check_fuzz
+FUZZ_BIN = $(FUZZ_OUT)/fuzz_webhook
+FUZZ_SEEDS = $(wildcard shim/fuzz/corpus/*) $(wildcard t/fixtures/*.json t/fixtures/reference/*.json)
+FUZZ_FLAGS = -dict=shim/fuzz/fuzz_webhook.dict -timeout=10 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1
+FUZZ_CFLAGS = -std=gnu99 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	-DEXTVERSION='"$(EXTVERSION)"' -Ishim $(shell pkg-config --cflags jansson libcrypto)
+
+$(FUZZ_BIN): shim/fuzz/fuzz_webhook.c shim/webhook_auth.c shim/webhook_body.c $(wildcard shim/*.h)
+	@mkdir -p $(FUZZ_OUT)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(shell pkg-config --libs jansson libcrypto)
+
+# Copy the seeds into corpus directory $(1), each under a name of its own.
+fuzz_seed = mkdir -p $(1) && for f in $(FUZZ_SEEDS); do cp "$$f" "$(1)/seed-$$(echo "$$f" | tr / _)"; done
+
+fuzz-smoke: $(FUZZ_BIN)
+	@rm -rf $(FUZZ_OUT)/smoke && $(call fuzz_seed,$(FUZZ_OUT)/smoke)
+	@echo "# fuzz_webhook for $(FUZZ_SMOKE_SECONDS) s (log: $(FUZZ_OUT)/smoke.log)"
+	@if ./$(FUZZ_BIN) $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SMOKE_SECONDS) \
+			-artifact_prefix=$(FUZZ_OUT)/ $(FUZZ_OUT)/smoke >$(FUZZ_OUT)/smoke.log 2>&1; then \
+		grep -E '^(Done|stat::(number_of_executed_units|new_units_added|peak_rss_mb))' $(FUZZ_OUT)/smoke.log; \
+		echo "ok 1 - fuzz_webhook: $(FUZZ_SMOKE_SECONDS) s without a finding"; \
+	else \
+		tail -n 80 $(FUZZ_OUT)/smoke.log; \
+		echo "not ok 1 - fuzz_webhook found a problem: input in $(FUZZ_OUT)/"; exit 1; \
+	fi
+
+fuzz: $(FUZZ_BIN)
+	@$(call fuzz_seed,$(FUZZ_OUT)/corpus)
+	./$(FUZZ_BIN) $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ_OUT)/ $(FUZZ_OUT)/corpus
+
+EXTRA_CLEAN += $(SHIM_TEST_OUT) $(FUZZ_OUT)
+
+.PHONY: shim-unit-tests fuzz-smoke fuzz

@@ -43,12 +43,15 @@ extern void vp_answer_text(WebhookAnswer *a, MemoryContext cxt, int status, cons
 extern void vp_answer_datum(WebhookAnswer *a, MemoryContext cxt, int status, Datum jsonb);
 /* Sets the answer's organisation, copied into cxt. */
 extern void vp_answer_org(WebhookAnswer *a, MemoryContext cxt, Datum org_id, bool isnull);
+/* Sets the answer's organisation from column col of the last SPI result's first row. */
+extern void vp_answer_org_column(WebhookAnswer *a, MemoryContext cxt, int col);
 
 /* ---- the senders (webhook_vapi.c, webhook_cal.c) ---- */
 
 extern char *vp_vapi_intake_assistant_id;	/* vapi_pool.intake_assistant_id */
 extern char *vp_vapi_connector_assistant_id;	/* vapi_pool.connector_assistant_id */
 extern int	vp_vapi_known_caller_answer;	/* vapi_pool.known_caller_answer */
+extern bool vp_vapi_async_routing_commit;	/* vapi_pool.async_routing_commit */
 
 #define VP_KNOWN_CALLER_ASSISTANT 0
 #define VP_KNOWN_CALLER_FORWARD 1
@@ -57,6 +60,8 @@ extern void vp_define_webhook_settings(void);
 
 /* The dedupe key of a Vapi message of type type (palloc'd), NULL for "use a digest". */
 extern char *vp_vapi_dedupe_key(Jsonb *message, const char *type);
+/* Per-transaction settings for a Vapi message about to run (asynchronous commit of routing). */
+extern void vp_vapi_before(const char *type);
 /* Handles a Vapi message ({"message": {...}}'s inner object). */
 extern void vp_vapi_handle(Jsonb *payload, Jsonb *message, const char *type, MemoryContext cxt,
 						   WebhookAnswer *a);

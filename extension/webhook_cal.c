@@ -55,7 +55,6 @@ void
 vp_cal_handle(Jsonb *payload, const char *trigger, MemoryContext cxt, WebhookAnswer *a)
 {
 	char	   *uid = vp_json_text(payload, (const char *[]) {"payload", "uid", NULL});
-	bool		isnull;
 	char		n[4] = "    ";
 	Datum		v[4];
 
@@ -71,7 +70,7 @@ vp_cal_handle(Jsonb *payload, const char *trigger, MemoryContext cxt, WebhookAns
 		v[0] = CStringGetTextDatum(uid);
 		vp_execute(&cancel_booking, v, n, 0);
 		if (SPI_processed > 0)
-			vp_answer_org(a, cxt, vp_getdatum(0, 1, &isnull), isnull);
+			vp_answer_org_column(a, cxt, 1);
 		answer_action(a, cxt, SPI_processed > 0 ? "cancelled" : "unknown_booking", SPI_processed);
 	}
 	else if (strcmp(trigger, "BOOKING_RESCHEDULED") == 0)
@@ -88,7 +87,7 @@ vp_cal_handle(Jsonb *payload, const char *trigger, MemoryContext cxt, WebhookAns
 		v[3] = CStringGetTextDatum(uid);
 		vp_execute(&move_booking, v, n, 0);
 		if (SPI_processed > 0)
-			vp_answer_org(a, cxt, vp_getdatum(0, 1, &isnull), isnull);
+			vp_answer_org_column(a, cxt, 1);
 		answer_action(a, cxt, SPI_processed > 0 ? "moved" : "unknown_booking", SPI_processed);
 	}
 	else
@@ -98,7 +97,7 @@ vp_cal_handle(Jsonb *payload, const char *trigger, MemoryContext cxt, WebhookAns
 			v[0] = CStringGetTextDatum(uid);
 			vp_execute(&booking_org, v, n, 1);
 			if (SPI_processed > 0)
-				vp_answer_org(a, cxt, vp_getdatum(0, 1, &isnull), isnull);
+				vp_answer_org_column(a, cxt, 1);
 		}
 		answer_action(a, cxt, "stored", 0);
 	}

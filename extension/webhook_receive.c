@@ -217,6 +217,16 @@ vp_answer_org(WebhookAnswer *a, MemoryContext cxt, Datum org_id, bool isnull)
 	a->has_org = true;
 }
 
+/* Sets the answer's organisation from column col of the last result's first row, when not NULL. */
+void
+vp_answer_org_column(WebhookAnswer *a, MemoryContext cxt, int col)
+{
+	bool		isnull;
+	Datum		org = vp_getdatum(0, col, &isnull);
+
+	vp_answer_org(a, cxt, org, isnull);
+}
+
 /* ---------------------------------------------------------------- keys */
 
 /* What an event is and how deliveries of it are recognised. */
@@ -345,7 +355,7 @@ handle_event(EventKey *k, Jsonb *payload, MemoryContext cxt, WebhookAnswer *a)
 		bool		isnull;
 
 		vp_execute(&instantly, &arg, NULL, 1);
-		vp_answer_org(a, cxt, vp_getdatum(0, 1, &isnull), isnull);
+		vp_answer_org_column(a, cxt, 1);
 		vp_answer_datum(a, cxt, 200, vp_getdatum(0, 2, &isnull));
 	}
 	else
@@ -512,6 +522,8 @@ vapi_pool_receive_webhook(PG_FUNCTION_ARGS)
 
 	vp_spi_connect();
 	event_key(source, payload, &k);
+	if (k.message != NULL)
+		vp_vapi_before(k.event_type);
 
 	/* one delivery of an event at a time */
 	DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(INBOX_LOCK_CLASS),

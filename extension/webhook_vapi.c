@@ -29,6 +29,7 @@
 char	   *vp_vapi_intake_assistant_id = NULL;
 char	   *vp_vapi_connector_assistant_id = NULL;
 int			vp_vapi_known_caller_answer = VP_KNOWN_CALLER_ASSISTANT;
+bool		vp_vapi_async_routing_commit = true;
 
 static const struct config_enum_entry known_caller_options[] = {
 	{"assistant", VP_KNOWN_CALLER_ASSISTANT, false},
@@ -57,6 +58,26 @@ vp_define_webhook_settings(void)
 							 "assistant: the Call Connector with the numbers in variableValues; forward: a direct transfer.",
 							 &vp_vapi_known_caller_answer, VP_KNOWN_CALLER_ASSISTANT, known_caller_options,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("vapi_pool.async_routing_commit",
+							 "Whether an assistant-request's transaction commits without waiting for its WAL flush.",
+							 "The answer is a routing decision the caller is waiting on; a server crash can lose the "
+							 "record of the last fraction of a second of them (the inbox row and the inbound call log), "
+							 "never a decision that changed state elsewhere.",
+							 &vp_vapi_async_routing_commit, true, PGC_USERSET, 0, NULL, NULL, NULL);
+}
+
+/*
+ * Called before an event runs: an assistant-request changes nothing but its
+ * own records, so (vapi_pool.async_routing_commit) its transaction commits
+ * without waiting for the WAL flush, like synchronous_commit = off for this
+ * transaction only.
+ */
+void
+vp_vapi_before(const char *type)
+{
+	if (vp_vapi_async_routing_commit && strcmp(type, "assistant-request") == 0)
+		(void) set_config_option("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_LOCAL, true, 0, false);
 }
 
 /* ---------------------------------------------------------------- plans */
@@ -589,7 +610,7 @@ vp_vapi_handle(Jsonb *payload, Jsonb *m, const char *type, MemoryContext cxt, We
 		v[5] = vp_text_arg(vp_vapi_connector_assistant_id && vp_vapi_connector_assistant_id[0]
 						? vp_vapi_connector_assistant_id : NULL, &n[5]);
 		vp_execute(&assistant_request, v, n, 1);
-		vp_answer_org(a, cxt, vp_getdatum(0, 1, &isnull), isnull);
+		vp_answer_org_column(a, cxt, 1);
 		vp_answer_datum(a, cxt, 200, vp_getdatum(0, 2, &isnull));
 	}
 	else if (strcmp(type, "transfer-destination-request") == 0)
@@ -609,7 +630,7 @@ vp_vapi_handle(Jsonb *payload, Jsonb *m, const char *type, MemoryContext cxt, We
 		v[0] = vp_text_arg(vp_json_text(m, CALL_ID), &n[0]);
 		v[1] = JsonbPGetDatum(payload);
 		vp_execute(&call_ended, v, n, 1);
-		vp_answer_org(a, cxt, vp_getdatum(0, 1, &isnull), isnull);
+		vp_answer_org_column(a, cxt, 1);
 		vp_answer_datum(a, cxt, 200, vp_getdatum(0, 2, &isnull));
 	}
 	else if (strcmp(type, "status-update") == 0)
@@ -629,7 +650,7 @@ vp_vapi_handle(Jsonb *payload, Jsonb *m, const char *type, MemoryContext cxt, We
 		vp_json_string(&buf, status);
 		appendStringInfo(&buf, ", \"updated\": %s}", SPI_processed > 0 ? "true" : "false");
 		if (SPI_processed > 0)
-			vp_answer_org(a, cxt, vp_getdatum(0, 1, &isnull), isnull);
+			vp_answer_org_column(a, cxt, 1);
 		else
 			org_from_context(m, cxt, a);
 		vp_answer_text(a, cxt, 200, buf.data);

@@ -10,6 +10,7 @@ VAPI_POOL_PACKAGES=(
 	libipc-run-perl
 	libphonenumber-dev python3-phonenumbers
 	wrk
+	clang-14 libclang-rt-14-dev
 )
 
 # Run a command as root: directly when we are root, else through sudo.

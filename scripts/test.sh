@@ -73,6 +73,8 @@ run_suite()
 	fi
 }
 
+run_suite shim-unit shim-unit-tests
+run_suite fuzz fuzz-smoke
 run_suite regress installcheck-regress
 run_suite isolation installcheck-isolation
 run_suite tap installcheck-tap

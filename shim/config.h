@@ -3,7 +3,9 @@
  *	  vapi-shim options: every option is a --flag and a VAPI_POOL_* variable.
  *
  * The command-line flag wins over the environment variable, which wins over
- * the built-in default.  An empty value counts as "not set".
+ * the built-in default.  An empty value counts as "not set"; for the prefix
+ * options (--vapi-auth-prefix, --vapi-hmac-prefix) the value "none" means
+ * "no prefix", stored as "".
  */
 #ifndef VAPI_SHIM_CONFIG_H
 #define VAPI_SHIM_CONFIG_H
@@ -24,6 +26,28 @@ typedef enum vapi_auth_mode
 	VAPI_AUTH_HMAC				/* HMAC signature of the body */
 } vapi_auth_mode;
 
+/* the digest of a Vapi HMAC credential */
+typedef enum hmac_algorithm
+{
+	HMAC_SHA256,
+	HMAC_SHA512,
+	HMAC_SHA1
+} hmac_algorithm;
+
+/* how a Vapi HMAC signature is written */
+typedef enum hmac_encoding
+{
+	HMAC_HEX,
+	HMAC_BASE64
+} hmac_encoding;
+
+/* what assistant-request answers for a known caller */
+typedef enum known_caller_answer
+{
+	KNOWN_CALLER_ASSISTANT,		/* the Call Connector assistant with variableValues */
+	KNOWN_CALLER_FORWARD		/* a direct destination forward, no AI */
+} known_caller_answer;
+
 typedef struct shim_config
 {
 	const char *database_url;	/* libpq conninfo string or URI */
@@ -33,11 +57,26 @@ typedef struct shim_config
 	vapi_auth_mode vapi_auth;
 	const char *vapi_secret;	/* required */
 	const char *vapi_secret_previous;	/* optional, for rotation */
+	const char *vapi_auth_header;	/* bearer mode: header name (Authorization) */
+	const char *vapi_auth_prefix;	/* bearer mode: value prefix ("Bearer ", "" for none) */
+	const char *hmac_signature_header;	/* hmac mode: x-signature */
+	const char *hmac_timestamp_header;	/* hmac mode: x-timestamp */
+	hmac_algorithm hmac_algorithm;
+	hmac_encoding hmac_encoding;
+	const char *hmac_prefix;	/* e.g. "sha256=", "" for none */
+	const char *hmac_payload_format;	/* "{timestamp}.{body}" */
+	int			hmac_tolerance_s;	/* accepted clock skew, seconds (300) */
 	const char *intake_assistant_id;
 	const char *connector_assistant_id;
 	const char *instantly_header;
 	const char *instantly_secret;	/* optional; unset = route refuses */
+	const char *instantly_secret_previous;	/* optional, for rotation */
 	const char *cal_webhook_secret; /* optional; unset = route refuses */
+	const char *cal_webhook_secret_previous;	/* optional, for rotation */
+	known_caller_answer known_caller;
+	const char *webhook_prefix;	/* "/webhook": routes live under it */
+	int			db_pool_size;	/* database connections (worker threads) */
+	int			db_timeout_ms;	/* deadline for one event's database work */
 	const char *vapi_api_key;	/* optional; unset = outbound calls held */
 	const char *vapi_base_url;
 	const char *cal_api_key;

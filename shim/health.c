@@ -23,6 +23,15 @@
 
 #define PROBE_QUERY \
 	"SELECT 1, (SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'vapi_pool')"
+#define INBOX_QUERY "SELECT events, failed FROM vapi_pool.inbox_stats()"
+
+/* the inbox figures one probe read */
+typedef struct inbox_figures
+{
+	int			known;
+	long long	events;
+	long long	failed;
+} inbox_figures;
 
 static struct
 {
@@ -35,7 +44,9 @@ static struct
 	char	   *conninfo;
 	health_status status;		/* protected by lock */
 	struct timespec last_ok;	/* protected by lock; when status was last confirmed */
+	int			inbox_logged;	/* prober thread only: -1 none yet, 0 missing, 1 available */
 }			prober = {
+	.inbox_logged = -1,
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.status = {.reachable = 0, .error = "not checked yet"},
 };
@@ -76,7 +87,7 @@ copy_error(char *dst, size_t dstlen, const char *src)
 
 /* Publish a probe outcome; log only when reachability changes. */
 static void
-publish(int reachable, const char *error, const char *extversion)
+publish(int reachable, const char *error, const char *extversion, const inbox_figures *inbox)
 {
 	health_status *st = &prober.status;
 	char		msg[HEALTH_ERROR_MAX] = "";
@@ -94,6 +105,9 @@ publish(int reachable, const char *error, const char *extversion)
 		clock_gettime(CLOCK_MONOTONIC, &prober.last_ok);
 	st->has_extension = extversion != NULL;
 	snprintf(st->extension, sizeof(st->extension), "%s", extversion ? extversion : "");
+	st->inbox_known = reachable && inbox != NULL && inbox->known;
+	st->inbox_events = st->inbox_known ? inbox->events : 0;
+	st->inbox_failed = st->inbox_known ? inbox->failed : 0;
 	pthread_mutex_unlock(&prober.lock);
 
 	if (changed && reachable)
@@ -113,12 +127,12 @@ probe_connect(void)
 
 	if (conn == NULL)
 	{
-		publish(0, "out of memory", NULL);
+		publish(0, "out of memory", NULL, NULL);
 		return NULL;
 	}
 	if (PQstatus(conn) != CONNECTION_OK)
 	{
-		publish(0, PQerrorMessage(conn), NULL);
+		publish(0, PQerrorMessage(conn), NULL, NULL);
 		PQfinish(conn);
 		return NULL;
 	}
@@ -157,39 +171,103 @@ wait_for_result(PGconn *conn, const char **error)
 	return 0;
 }
 
-/* Run the probe query on conn; publish the outcome; return 0 if it worked. */
+/*
+ * Send sql and wait for its result (at most PROBE_QUERY_TIMEOUT_MS).  On 0,
+ * *res is the result, whatever its status; on -1 the connection is unusable
+ * and *error says why.
+ */
+static int
+run_query(PGconn *conn, const char *sql, PGresult **res, const char **error)
+{
+	PGresult   *extra;
+
+	*res = NULL;
+	if (!PQsendQuery(conn, sql))
+	{
+		*error = PQerrorMessage(conn);
+		return -1;
+	}
+	if (wait_for_result(conn, error) != 0)
+		return -1;
+	*res = PQgetResult(conn);
+	/* drain; the connection must be idle before the next query */
+	while ((extra = PQgetResult(conn)) != NULL)
+		PQclear(extra);
+	if (*res == NULL)
+	{
+		*error = PQerrorMessage(conn);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Read the inbox figures from an inbox_stats() result.  Its absence (an
+ * extension without the function) is logged once, not at every probe.
+ */
+static void
+read_inbox(PGresult *res, inbox_figures *inbox)
+{
+	inbox->known = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+		PQnfields(res) >= 2 && !PQgetisnull(res, 0, 0) && !PQgetisnull(res, 0, 1);
+	if (inbox->known)
+	{
+		inbox->events = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		inbox->failed = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	}
+
+	if (inbox->known && prober.inbox_logged != 1)
+		shim_log(SHIM_LOG_INFO, "inbox metrics available from vapi_pool.inbox_stats()");
+	else if (!inbox->known && prober.inbox_logged != 0)
+	{
+		const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		shim_log(SHIM_LOG_INFO, "vapi_pool.inbox_stats() is not available (SQLSTATE %s): the inbox metrics read NaN",
+				 sqlstate ? sqlstate : "none");
+	}
+	prober.inbox_logged = inbox->known;
+}
+
+/* Run the probe queries on conn; publish the outcome; return 0 if they worked. */
 static int
 probe_query(PGconn *conn)
 {
 	const char *error = NULL;
+	char		extversion[HEALTH_EXTVERSION_MAX] = "";
+	int			has_extension;
+	inbox_figures inbox = {0};
 	PGresult   *res;
-	int			ok = 0;
 
-	if (!PQsendQuery(conn, PROBE_QUERY))
+	if (run_query(conn, PROBE_QUERY, &res, &error) != 0)
 	{
-		publish(0, PQerrorMessage(conn), NULL);
+		publish(0, error, NULL, NULL);
 		return -1;
 	}
-	if (wait_for_result(conn, &error) != 0)
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 	{
-		publish(0, error, NULL);
+		publish(0, PQresultErrorMessage(res), NULL, NULL);
+		PQclear(res);
 		return -1;
 	}
-
-	res = PQgetResult(conn);
-	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-	{
-		publish(1, NULL, PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1));
-		ok = 1;
-	}
-	else
-		publish(0, res ? PQresultErrorMessage(res) : PQerrorMessage(conn), NULL);
+	has_extension = !PQgetisnull(res, 0, 1);
+	if (has_extension)
+		snprintf(extversion, sizeof(extversion), "%s", PQgetvalue(res, 0, 1));
 	PQclear(res);
 
-	/* drain; the connection must be idle before the next query */
-	while ((res = PQgetResult(conn)) != NULL)
+	if (has_extension)
+	{
+		if (run_query(conn, INBOX_QUERY, &res, &error) != 0 || PQstatus(conn) == CONNECTION_BAD)
+		{
+			publish(0, error ? error : PQerrorMessage(conn), NULL, NULL);
+			PQclear(res);
+			return -1;
+		}
+		read_inbox(res, &inbox);
 		PQclear(res);
-	return ok ? 0 : -1;
+	}
+
+	publish(1, NULL, has_extension ? extversion : NULL, &inbox);
+	return 0;
 }
 
 /* Thread body: probe, sleep about a second, repeat until health_stop(). */
@@ -294,6 +372,7 @@ health_snapshot(health_status *out)
 	if (out->reachable && now.tv_sec - prober.last_ok.tv_sec > PROBE_STALE_SECS)
 	{
 		out->reachable = 0;
+		out->inbox_known = 0;
 		snprintf(out->error, sizeof(out->error),
 				 "health probe has not completed for over %d seconds", PROBE_STALE_SECS);
 	}

@@ -6,6 +6,10 @@
  * once per second (reconnecting when the connection breaks) and publishes
  * the outcome under a mutex.  HTTP handlers only ever read the published
  * snapshot, so the event loop never waits for the database.
+ *
+ * When the vapi_pool extension is installed, each probe also reads the
+ * inbox figures for /metrics from vapi_pool.inbox_stats(); while that
+ * function is missing (an older extension) they are simply unknown.
  */
 #ifndef VAPI_SHIM_HEALTH_H
 #define VAPI_SHIM_HEALTH_H
@@ -19,6 +23,9 @@ typedef struct health_status
 	char		error[HEALTH_ERROR_MAX];	/* why not, when !reachable */
 	int			has_extension;	/* vapi_pool is installed */
 	char		extension[HEALTH_EXTVERSION_MAX];	/* its extversion */
+	int			inbox_known;	/* the inbox figures below are current */
+	long long	inbox_events;	/* events in the inbox */
+	long long	inbox_failed;	/* of which failed: the dead-letter queue */
 } health_status;
 
 extern int	health_start(const char *conninfo);

@@ -2,8 +2,10 @@
  * http_server.c
  *	  The h2o HTTP/1.1 server of vapi-shim: listener, routing, JSON answers.
  *
- * One handler on "/" routes every request by exact path.  Every answer,
- * including errors produced by h2o itself (such as 413), is JSON.
+ * One handler on "/" routes every request by exact path: /healthz, /metrics
+ * and the webhook endpoints.  Every answer but /metrics, including errors
+ * produced by h2o itself (such as 413), is JSON.  The access logger also
+ * feeds the request counters and the duration histogram of /metrics.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -21,14 +23,22 @@
 #include "health.h"
 #include "http_server.h"
 #include "log.h"
+#include "metrics.h"
 #include "webhooks.h"
 
 /* the request handler: h2o_handler_t plus what routing needs */
 typedef struct shim_handler
 {
 	h2o_handler_t super;
-	const shim_config *cfg;
+	shim_server *srv;
 } shim_handler;
+
+/* the access logger: h2o_logger_t plus the server, to name routes */
+typedef struct shim_logger
+{
+	h2o_logger_t super;
+	shim_server *srv;
+} shim_logger;
 
 /* turns h2o's own plain-text error answers into JSON */
 typedef struct json_error_filter
@@ -60,34 +70,97 @@ method_bit(h2o_iovec_t method)
 	return 0;
 }
 
+/* The reason phrase of a status code ("" for one this table lacks). */
+const char *
+http_status_reason(int status)
+{
+	switch (status)
+	{
+		case 200:
+			return "OK";
+		case 201:
+			return "Created";
+		case 202:
+			return "Accepted";
+		case 204:
+			return "No Content";
+		case 400:
+			return "Bad Request";
+		case 401:
+			return "Unauthorized";
+		case 403:
+			return "Forbidden";
+		case 404:
+			return "Not Found";
+		case 405:
+			return "Method Not Allowed";
+		case 409:
+			return "Conflict";
+		case 410:
+			return "Gone";
+		case 413:
+			return "Payload Too Large";
+		case 415:
+			return "Unsupported Media Type";
+		case 422:
+			return "Unprocessable Entity";
+		case 429:
+			return "Too Many Requests";
+		case 500:
+			return "Internal Server Error";
+		case 502:
+			return "Bad Gateway";
+		case 503:
+			return "Service Unavailable";
+		case 504:
+			return "Gateway Timeout";
+	}
+	return "";
+}
+
+/* Send text (copied) as the body with the given status and content type. */
+static int
+send_text(h2o_req_t *req, int status, const char *reason, const char *content_type,
+		  const char *text, size_t len)
+{
+	req->res.status = status;
+	req->res.reason = reason;
+	if (status == 204)
+	{
+		/* no body, whatever the text */
+		h2o_send_inline(req, "", 0);
+		return 0;
+	}
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+				   content_type, strlen(content_type));
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+				   H2O_STRLIT("no-store"));
+	req->res.content_length = len;
+	h2o_send_inline(req, text, len);
+	return 0;
+}
+
 /* Send body (which is consumed) as the JSON answer with the given status. */
 int
 http_send_json(h2o_req_t *req, int status, const char *reason, json_t *body)
 {
 	char	   *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	h2o_iovec_t out;
+	int			rc;
 
 	json_decref(body);
 	if (text == NULL)
-	{
-		status = 500;
-		reason = "Internal Server Error";
-		out = h2o_iovec_init(H2O_STRLIT("{\"error\":\"internal error: could not encode the answer\"}"));
-	}
-	else
-	{
-		out = h2o_strdup(&req->pool, text, strlen(text));
-		free(text);
-	}
+		return send_text(req, 500, "Internal Server Error", "application/json",
+						 H2O_STRLIT("{\"error\":\"internal error: could not encode the answer\"}"));
+	rc = send_text(req, status, reason, "application/json", text, strlen(text));
+	free(text);
+	return rc;
+}
 
-	req->res.status = status;
-	req->res.reason = reason;
-	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
-				   H2O_STRLIT("application/json"));
-	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
-				   H2O_STRLIT("no-store"));
-	h2o_send_inline(req, out.base, out.len);
-	return 0;
+/* Send JSON text as it is (copied) with the given status. */
+int
+http_send_json_text(h2o_req_t *req, int status, const char *text, size_t len)
+{
+	return send_text(req, status, http_status_reason(status), "application/json", text, len);
 }
 
 /* Send {"error": message} with the given status. */
@@ -118,6 +191,21 @@ on_healthz(shim_handler *self, h2o_req_t *req)
 	return http_send_json(req, 503, "Service Unavailable", body);
 }
 
+/* GET /metrics: the Prometheus text exposition. */
+static int
+on_metrics(shim_handler *self, h2o_req_t *req)
+{
+	size_t		len = 0;
+	char	   *text = metrics_render(self->srv->pool, &len);
+	int			rc;
+
+	if (text == NULL)
+		return http_send_error(req, 500, "Internal Server Error", "internal error: could not render the metrics");
+	rc = send_text(req, 200, "OK", METRICS_CONTENT_TYPE, text, len);
+	free(text);
+	return rc;
+}
+
 /* Answer 405 with an Allow header listing what the path accepts. */
 static int
 method_not_allowed(h2o_req_t *req, const char *allow)
@@ -145,11 +233,18 @@ on_req(h2o_handler_t *_self, h2o_req_t *req)
 		return on_healthz(self, req);
 	}
 
-	if ((webhook = webhook_lookup(path)) != NULL)
+	if (h2o_memis(path.base, path.len, H2O_STRLIT("/metrics")))
+	{
+		if ((method & (METHOD_GET | METHOD_HEAD)) == 0)
+			return method_not_allowed(req, "GET, HEAD");
+		return on_metrics(self, req);
+	}
+
+	if ((webhook = webhook_lookup(self->srv->webhooks, path)) != NULL)
 	{
 		if (method != METHOD_POST)
 			return method_not_allowed(req, "POST");
-		return webhook_handle(webhook, self->cfg, req);
+		return webhook_handle(self->srv->webhooks, webhook, req);
 	}
 
 	return http_send_error(req, 404, "Not Found", "not found");
@@ -209,13 +304,34 @@ json_error_on_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **
 	h2o_setup_next_ostream(req, slot);
 }
 
+/* The metrics route of a request, by its path without the query. */
+static metrics_route
+route_of(shim_server *srv, h2o_req_t *req)
+{
+	h2o_iovec_t path = req->path_normalized;
+	const webhook_route *webhook;
+
+	if (path.base == NULL)
+		path = h2o_iovec_init(req->input.path.base,
+							  req->input.query_at != SIZE_MAX ? req->input.query_at : req->input.path.len);
+	if (h2o_memis(path.base, path.len, H2O_STRLIT("/healthz")))
+		return METRICS_ROUTE_HEALTHZ;
+	if (h2o_memis(path.base, path.len, H2O_STRLIT("/metrics")))
+		return METRICS_ROUTE_METRICS;
+	if ((webhook = webhook_lookup(srv->webhooks, path)) != NULL)
+		return webhook_route_metrics(webhook);
+	return METRICS_ROUTE_OTHER;
+}
+
 /*
  * Access log: one line per request (method, path without query, status and
- * microseconds from reading the request to now, when the answer is done).
+ * microseconds from reading the request to now, when the answer is done),
+ * counted in the request metrics too.
  */
 static void
-log_access(h2o_logger_t *self, h2o_req_t *req)
+log_access(h2o_logger_t *_self, h2o_req_t *req)
 {
+	shim_logger *self = (shim_logger *) _self;
 	char		path[256];
 	char		peer[NI_MAXHOST] = "-";
 	struct sockaddr_storage ss;
@@ -246,17 +362,19 @@ log_access(h2o_logger_t *self, h2o_req_t *req)
 	shim_log(SHIM_LOG_INFO, "access: %.*s %s %d %lldus from %s",
 			 (int) (req->input.method.len > 16 ? 16 : req->input.method.len), req->input.method.base,
 			 path, req->res.status, usec, peer);
+	metrics_count_request(route_of(self->srv, req), req->res.status, usec > 0 ? usec / 1e6 : 0.0);
 }
 
 /* Register the access logger and the JSON error filter on a path. */
 static void
-setup_pathconf(h2o_pathconf_t *pathconf)
+setup_pathconf(shim_server *srv, h2o_pathconf_t *pathconf)
 {
 	json_error_filter *filter = (json_error_filter *) h2o_create_filter(pathconf, sizeof(*filter));
-	h2o_logger_t *logger = h2o_create_logger(pathconf, sizeof(*logger));
+	shim_logger *logger = (shim_logger *) h2o_create_logger(pathconf, sizeof(*logger));
 
 	filter->super.on_setup_ostream = json_error_on_setup_ostream;
-	logger->log_access = log_access;
+	logger->super.log_access = log_access;
+	logger->srv = srv;
 }
 
 /* Accept a new connection on the listener and hand it to h2o. */
@@ -315,10 +433,11 @@ open_listener(const shim_config *cfg)
 
 /*
  * Configure h2o (one host, HTTP/1.1 only, --max-body), open the listener and
- * start accepting on loop.  Returns -1 (logged) on failure.
+ * start accepting on loop; webhooks go to pool.  Returns -1 (logged) on
+ * failure.
  */
 int
-http_server_start(shim_server *srv, const shim_config *cfg, h2o_evloop_t *loop)
+http_server_start(shim_server *srv, const shim_config *cfg, h2o_evloop_t *loop, db_pool *pool)
 {
 	h2o_hostconf_t *hostconf;
 	h2o_pathconf_t *pathconf;
@@ -326,6 +445,13 @@ http_server_start(shim_server *srv, const shim_config *cfg, h2o_evloop_t *loop)
 	int			fd;
 
 	memset(srv, 0, sizeof(*srv));
+	srv->cfg = cfg;
+	srv->pool = pool;
+	if ((srv->webhooks = webhooks_create(cfg, loop, pool)) == NULL)
+	{
+		shim_log(SHIM_LOG_ERROR, "out of memory");
+		return -1;
+	}
 
 	h2o_config_init(&srv->globalconf);
 	srv->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("vapi-shim/" SHIM_VERSION));
@@ -336,10 +462,10 @@ http_server_start(shim_server *srv, const shim_config *cfg, h2o_evloop_t *loop)
 	pathconf = h2o_config_register_path(hostconf, "/", 0);
 	handler = (shim_handler *) h2o_create_handler(pathconf, sizeof(*handler));
 	handler->super.on_req = on_req;
-	handler->cfg = cfg;
-	setup_pathconf(pathconf);
+	handler->srv = srv;
+	setup_pathconf(srv, pathconf);
 	/* errors h2o raises before routing (e.g. 413) use the fallback path */
-	setup_pathconf(&hostconf->fallback_path);
+	setup_pathconf(srv, &hostconf->fallback_path);
 
 	h2o_context_init(&srv->ctx, loop, &srv->globalconf);
 	srv->accept_ctx.ctx = &srv->ctx;
@@ -352,6 +478,13 @@ http_server_start(shim_server *srv, const shim_config *cfg, h2o_evloop_t *loop)
 	h2o_socket_read_start(srv->listener, on_accept);
 	shim_log(SHIM_LOG_INFO, "listening on %s (HTTP/1.1)", cfg->listen);
 	return 0;
+}
+
+/* How many webhooks still wait for their answer. */
+size_t
+http_server_pending(const shim_server *srv)
+{
+	return srv->webhooks != NULL ? webhooks_pending(srv->webhooks) : 0;
 }
 
 /* Stop accepting new connections. */

@@ -4,7 +4,13 @@
  *
  * vapi-shim receives Vapi, Instantly and Cal.com webhooks over HTTP/1.1 for
  * the vapi_pool PostgreSQL extension.  This file wires the pieces together:
- * configuration, the health prober thread and the h2o event loop.
+ * configuration, the database worker pool, the health prober thread and the
+ * h2o event loop.
+ *
+ * Shutdown (SIGTERM or SIGINT): stop accepting connections, keep running the
+ * loop until every webhook in flight has its answer (each has a deadline of
+ * db_timeout_ms, so this ends), stop the database workers (a running
+ * statement is finished, connections closed), stop the prober, exit 0.
  */
 #define _GNU_SOURCE				/* pipe2() */
 #include <errno.h>
@@ -18,6 +24,7 @@
 #include <h2o.h>
 
 #include "config.h"
+#include "db_pool.h"
 #include "health.h"
 #include "http_server.h"
 #include "log.h"
@@ -69,13 +76,35 @@ setup_signals(h2o_evloop_t *loop)
 	return 0;
 }
 
-/* Parse options, start the prober and the server, run until signalled. */
+/*
+ * After the listener closed: run the loop until no webhook waits for its
+ * answer, bounded by one deadline plus a second for the answers to go out.
+ */
+static void
+drain(shim_server *server, h2o_evloop_t *loop, int timeout_ms)
+{
+	uint64_t	until = h2o_now(loop) + (uint64_t) timeout_ms + 1000;
+	size_t		pending = http_server_pending(server);
+
+	if (pending > 0)
+		shim_log(SHIM_LOG_INFO, "waiting for %zu webhook answers", pending);
+	while (http_server_pending(server) > 0 && h2o_now(loop) < until)
+	{
+		if (h2o_evloop_run(loop, (int32_t) (until - h2o_now(loop))) != 0 && errno != EINTR)
+			break;
+	}
+	/* let the last answers be written */
+	h2o_evloop_run(loop, 0);
+}
+
+/* Parse options, start the pool, the prober and the server, run until signalled. */
 int
 main(int argc, char **argv)
 {
 	shim_config cfg;
 	shim_server server;
 	h2o_evloop_t *loop;
+	db_pool    *pool;
 	int			status = EXIT_SUCCESS;
 
 	switch (config_load(&cfg, argc, argv))
@@ -93,7 +122,8 @@ main(int argc, char **argv)
 
 	loop = h2o_evloop_create();
 	if (setup_signals(loop) != 0 ||
-		http_server_start(&server, &cfg, loop) != 0 ||
+		(pool = db_pool_start(&cfg, loop)) == NULL ||
+		http_server_start(&server, &cfg, loop, pool) != 0 ||
 		health_start(cfg.database_url) != 0)
 		return EXIT_FAILURE;
 
@@ -110,6 +140,10 @@ main(int argc, char **argv)
 	if (stop_signal)
 		shim_log(SHIM_LOG_INFO, "shutting down (%s)", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
 	http_server_stop_listening(&server);
+	drain(&server, loop, cfg.db_timeout_ms);
+	db_pool_stop(pool);
+	/* receive the jobs the pool gave back while stopping */
+	h2o_evloop_run(loop, 0);
 	health_stop();
 	shim_log(SHIM_LOG_INFO, "stopped");
 	return status;

@@ -2,9 +2,12 @@
  * webhooks.h
  *	  The webhook endpoints vapi-shim answers (Vapi, Instantly, Cal.com).
  *
- * In this release every endpoint is a placeholder that answers 501: none of
- * them pretends to accept an event.  An endpoint whose secret is not
- * configured refuses every request with 401 instead.
+ * The database decides everything about an event.  The shim only refuses
+ * what must never reach it (wrong content type, failed authentication,
+ * malformed JSON), then hands the raw body to vapi_pool.receive_webhook on
+ * a pooled connection and sends back the status and JSON answer it returns.
+ * When the database cannot answer in time, Vapi messages that a caller is
+ * waiting on get their built-in fallback answer and everything else 503.
  */
 #ifndef VAPI_SHIM_WEBHOOKS_H
 #define VAPI_SHIM_WEBHOOKS_H
@@ -12,10 +15,16 @@
 #include <h2o.h>
 
 #include "config.h"
+#include "db_pool.h"
+#include "metrics.h"
 
 typedef struct webhook_route webhook_route;
+typedef struct webhooks webhooks;
 
-extern const webhook_route *webhook_lookup(h2o_iovec_t path);
-extern int	webhook_handle(const webhook_route *route, const shim_config *cfg, h2o_req_t *req);
+extern webhooks *webhooks_create(const shim_config *cfg, h2o_evloop_t *loop, db_pool *pool);
+extern const webhook_route *webhook_lookup(const webhooks *wh, h2o_iovec_t path);
+extern metrics_route webhook_route_metrics(const webhook_route *route);
+extern int	webhook_handle(webhooks *wh, const webhook_route *route, h2o_req_t *req);
+extern size_t webhooks_pending(const webhooks *wh);
 
 #endif							/* VAPI_SHIM_WEBHOOKS_H */

@@ -26,8 +26,9 @@ WHERE schemaname = 'vapi_pool'
 
 -- The Citus rule: every primary key, unique and exclusion constraint and every
 -- foreign key between tenant tables starts with org_id (except the documented
--- global uniqueness of a pool number, and unmatched_call_reports: reports no
--- organisation claims, kept for the operator, with no tenant to shard by).
+-- global uniqueness of a pool number, unmatched_call_reports: reports no
+-- organisation claims, kept for the operator, with no tenant to shard by, and
+-- webhook_inbox: an event is stored before anyone knows whose it is).
 SELECT conrelid::regclass AS tbl, conname, contype
 FROM pg_constraint
 WHERE connamespace = 'vapi_pool'::regnamespace AND contype IN ('p', 'u', 'x', 'f')

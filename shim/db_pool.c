@@ -1,0 +1,848 @@
+/*
+ * db_pool.c
+ *	  Database worker threads: one blocking libpq connection each, fed from a
+ *	  bounded job queue, answering the event loop through h2o_multithread.
+ *
+ * Threads and what they share:
+ *
+ *	- The loop thread appends jobs (db_pool_submit) and receives finished ones
+ *	  (on_results, through the h2o_multithread queue registered on the loop).
+ *	- Each worker thread owns one PGconn and never gives it to anybody.
+ *	- pool->lock protects the queue, the worker states and "stopping";
+ *	  pool->nonempty wakes idle workers.  A worker holds the lock only to
+ *	  take a job or change its state, never while talking to the server.
+ *
+ * A worker takes its share of the queue at once (up to DB_BATCH_MAX jobs)
+ * and pipelines them: all statements go out together, each with its own
+ * Sync, so each still runs in its own transaction and fails alone, but the
+ * worker and its backend trade one wake-up per batch instead of one per job.
+ *
+ * Time is bounded everywhere: connecting and the session set-up give up after
+ * connect_timeout_ms, a statement ends by statement_timeout on the server and
+ * a server that goes silent is given up DB_RESULT_GRACE_MS after that.  A
+ * worker that fails to connect waits (backoff, doubling up to a cap) before
+ * the next attempt, so an unreachable database never makes a worker spin.
+ * When no worker has or is getting a connection, queued jobs are failed at
+ * once rather than left to wait for their deadline.
+ */
+#define _GNU_SOURCE				/* pipe2() */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "db_pool.h"
+#include "log.h"
+
+#define DB_QUEUE_PER_WORKER 64	/* queue bound = this times the pool size */
+#define DB_BACKOFF_MIN_MS 100	/* first wait after a failed connect */
+#define DB_BACKOFF_MAX_MS 5000	/* longest wait between connect attempts */
+#define DB_CONNECT_TIMEOUT_MIN_MS 2000	/* connect + set-up, at least */
+#define DB_RESULT_GRACE_MS 2000 /* past statement_timeout: the server is gone */
+#define DB_BATCH_MAX 16			/* most jobs one worker pipelines at once */
+#define DB_BATCH_BYTES 65536	/* ... and their payloads, unless one is larger */
+#define DB_STATEMENT_NAME "vapi_shim_receive_webhook"
+
+#define DB_SESSION_SQL \
+	"SELECT set_config('vapi_pool.intake_assistant_id', $1, false), " \
+	"set_config('vapi_pool.connector_assistant_id', $2, false), " \
+	"set_config('vapi_pool.known_caller_answer', $3, false)"
+
+/* what a worker is doing; pool->lock protects it */
+typedef enum worker_state
+{
+	WORKER_CONNECTING,			/* connecting and setting the session up */
+	WORKER_IDLE,				/* connected, waiting for a job */
+	WORKER_BUSY,				/* running a job */
+	WORKER_BACKOFF,				/* not connected, waiting to retry */
+	WORKER_NSTATES
+} worker_state;
+
+/* how waiting for the server ended */
+typedef enum wait_status
+{
+	WAIT_READY,					/* a result (or the connection) is ready */
+	WAIT_BROKEN,				/* the connection failed */
+	WAIT_TIMEOUT,				/* the deadline passed */
+	WAIT_STOP					/* the pool is stopping */
+} wait_status;
+
+typedef struct db_worker
+{
+	db_pool    *pool;
+	int			id;				/* 1-based, for log lines */
+	pthread_t	thread;
+	int			started;
+	PGconn	   *conn;			/* worker thread only */
+	int			failing;		/* worker thread only: failure already logged */
+	unsigned int seed;			/* worker thread only: backoff jitter */
+	worker_state state;			/* protected by pool->lock */
+} db_worker;
+
+struct db_pool
+{
+	const shim_config *cfg;
+	int			connect_timeout_ms;
+
+	pthread_mutex_t lock;
+	pthread_cond_t nonempty;
+	db_job	   *head;			/* protected by lock: the job queue */
+	db_job	   *tail;
+	int			depth;
+	int			capacity;
+	int			stopping;
+	int			nstate[WORKER_NSTATES]; /* workers in each state */
+
+	int			stop_pipe[2];	/* readable once the pool is stopping */
+
+	h2o_multithread_queue_t *queue; /* finished jobs go back through this */
+	h2o_multithread_receiver_t receiver;
+
+	int			nworkers;
+	db_worker  *workers;
+};
+
+/* Milliseconds on the monotonic clock. */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A libpq message as one printable line (spaces collapsed), at most dstlen - 1 bytes. */
+static const char *
+one_line(char *dst, size_t dstlen, const char *src)
+{
+	size_t		len = 0;
+
+	for (; src && *src && len + 1 < dstlen; src++)
+	{
+		unsigned char c = (unsigned char) *src;
+
+		if (c == '\n' || c == '\r' || c == '\t')
+			c = ' ';
+		if (c == ' ' && (len == 0 || dst[len - 1] == ' '))
+			continue;
+		dst[len++] = (c >= 0x20 && c < 0x7f) ? (char) c : '?';
+	}
+	while (len > 0 && dst[len - 1] == ' ')
+		len--;
+	dst[len] = '\0';
+	return dst;
+}
+
+/* Post a finished job back to the loop; the worker must not touch it after. */
+static void
+post_job(db_pool *pool, db_job *job, db_outcome outcome)
+{
+	job->outcome = outcome;
+	h2o_multithread_send_message(&pool->receiver, &job->message);
+}
+
+/* Detach the whole queue; the caller holds pool->lock. */
+static db_job *
+take_queue_locked(db_pool *pool)
+{
+	db_job	   *jobs = pool->head;
+
+	pool->head = pool->tail = NULL;
+	pool->depth = 0;
+	return jobs;
+}
+
+/* Post every job of a detached queue back with the given outcome. */
+static void
+post_all(db_pool *pool, db_job *jobs, db_outcome outcome)
+{
+	while (jobs != NULL)
+	{
+		db_job	   *next = jobs->next;
+
+		post_job(pool, jobs, outcome);
+		jobs = next;
+	}
+}
+
+/* Is any worker connected or about to be?  The caller holds pool->lock. */
+static int
+pool_usable_locked(db_pool *pool)
+{
+	return pool->nstate[WORKER_IDLE] + pool->nstate[WORKER_BUSY] +
+		pool->nstate[WORKER_CONNECTING] > 0;
+}
+
+/*
+ * Change a worker's state.  When that leaves no worker connected or
+ * connecting, fail the queued jobs now: nobody would run them.
+ */
+static void
+set_state(db_worker *w, worker_state state)
+{
+	db_pool    *pool = w->pool;
+	db_job	   *orphans = NULL;
+
+	pthread_mutex_lock(&pool->lock);
+	pool->nstate[w->state]--;
+	w->state = state;
+	pool->nstate[state]++;
+	if (!pool_usable_locked(pool))
+		orphans = take_queue_locked(pool);
+	pthread_mutex_unlock(&pool->lock);
+
+	post_all(pool, orphans, DB_UNAVAILABLE);
+}
+
+/*
+ * Wait until the socket is ready for events, the deadline passes or (when
+ * watch_stop) the pool stops.
+ */
+static wait_status
+wait_socket(db_worker *w, short events, long long deadline, int watch_stop)
+{
+	struct pollfd pfd[2] = {
+		{.fd = PQsocket(w->conn), .events = events},
+		{.fd = w->pool->stop_pipe[0], .events = POLLIN},
+	};
+
+	if (pfd[0].fd < 0)
+		return WAIT_BROKEN;
+	for (;;)
+	{
+		long long	left = deadline - now_ms();
+		int			rc;
+
+		if (left <= 0)
+			return WAIT_TIMEOUT;
+		rc = poll(pfd, watch_stop ? 2 : 1, (int) (left > 60000 ? 60000 : left));
+		if (rc < 0 && errno != EINTR)
+			return WAIT_BROKEN;
+		if (rc <= 0)
+			continue;
+		if (watch_stop && pfd[1].revents != 0)
+			return WAIT_STOP;
+		if (pfd[0].revents != 0)
+			return WAIT_READY;
+	}
+}
+
+/* Read from the server until a result can be taken without blocking. */
+static wait_status
+wait_ready(db_worker *w, long long deadline, int watch_stop)
+{
+	while (PQisBusy(w->conn))
+	{
+		wait_status wr = wait_socket(w, POLLIN, deadline, watch_stop);
+
+		if (wr != WAIT_READY)
+			return wr;
+		if (!PQconsumeInput(w->conn))
+			return WAIT_BROKEN;
+	}
+	return WAIT_READY;
+}
+
+/*
+ * Wait for the results of the command just sent; on WAIT_READY *res is its
+ * first result, or its first error when a multi-statement string failed.
+ */
+static wait_status
+get_result(db_worker *w, long long deadline, int watch_stop, PGresult **res)
+{
+	wait_status wr;
+	PGresult   *r;
+
+	*res = NULL;
+	while ((wr = wait_ready(w, deadline, watch_stop)) == WAIT_READY &&
+		   (r = PQgetResult(w->conn)) != NULL)
+	{
+		if (*res == NULL ||
+			(PQresultStatus(r) == PGRES_FATAL_ERROR && PQresultStatus(*res) != PGRES_FATAL_ERROR))
+		{
+			PQclear(*res);
+			*res = r;
+		}
+		else
+			PQclear(r);
+	}
+	if (wr != WAIT_READY)
+	{
+		PQclear(*res);
+		*res = NULL;
+		return wr;
+	}
+	return *res != NULL ? WAIT_READY : WAIT_BROKEN;
+}
+
+/*
+ * Close the connection after a failure.  The first failure of an outage is
+ * logged, later ones stay quiet; so does giving up because the pool stops
+ * (detail NULL).
+ */
+static void
+connect_failed(db_worker *w, const char *what, const char *detail)
+{
+	char		msg[256];
+
+	if (detail != NULL && !w->failing)
+		shim_log(SHIM_LOG_WARNING, "database worker %d: %s: %s (retrying with backoff)",
+				 w->id, what, one_line(msg, sizeof(msg), detail));
+	if (detail != NULL)
+		w->failing = 1;
+	if (w->conn != NULL)
+	{
+		PQfinish(w->conn);
+		w->conn = NULL;
+	}
+}
+
+/*
+ * Finish one set-up command (sent is what PQsend* returned); 0 if it gave
+ * the wanted status, else the connection is closed and the failure logged.
+ */
+static int
+setup_step(db_worker *w, int sent, long long deadline, const char *what, ExecStatusType want)
+{
+	PGresult   *res = NULL;
+	wait_status wr;
+	int			ok;
+
+	if (!sent)
+	{
+		connect_failed(w, what, PQerrorMessage(w->conn));
+		return -1;
+	}
+	wr = get_result(w, deadline, 1, &res);
+	ok = wr == WAIT_READY && PQresultStatus(res) == want;
+	if (!ok)
+		connect_failed(w, what,
+					   wr == WAIT_TIMEOUT ? "timed out" :
+					   wr == WAIT_STOP ? NULL :
+					   res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(w->conn));
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Connect without blocking past the deadline (or the pool stopping), set the
+ * session up and prepare the statement.  0 on success; else the connection
+ * is closed and the failure logged (once per outage).
+ */
+static int
+worker_connect(db_worker *w)
+{
+	const shim_config *cfg = w->pool->cfg;
+	const char *const keys[] = {"dbname", "application_name", NULL};
+	const char *const vals[] = {cfg->database_url, "vapi-shim", NULL};
+	long long	deadline = now_ms() + w->pool->connect_timeout_ms;
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	char		session_sql[96];
+	const char *params[3];
+
+	w->conn = PQconnectStartParams(keys, vals, 1);
+	if (w->conn == NULL)
+	{
+		connect_failed(w, "could not connect", "out of memory");
+		return -1;
+	}
+	if (PQstatus(w->conn) == CONNECTION_BAD)
+	{
+		connect_failed(w, "could not connect", PQerrorMessage(w->conn));
+		return -1;
+	}
+	while (st != PGRES_POLLING_OK)
+	{
+		wait_status wr;
+
+		if (st == PGRES_POLLING_FAILED)
+		{
+			connect_failed(w, "could not connect", PQerrorMessage(w->conn));
+			return -1;
+		}
+		wr = wait_socket(w, st == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline, 1);
+		if (wr == WAIT_TIMEOUT || wr == WAIT_STOP)
+		{
+			connect_failed(w, "could not connect", wr == WAIT_TIMEOUT ? "timed out" : NULL);
+			return -1;
+		}
+		st = PQconnectPoll(w->conn);
+	}
+
+	snprintf(session_sql, sizeof(session_sql),
+			 "SET application_name = 'vapi-shim'; SET statement_timeout = %d", cfg->db_timeout_ms);
+	if (setup_step(w, PQsendQuery(w->conn, session_sql), deadline,
+				   "could not set up the session", PGRES_COMMAND_OK) != 0)
+		return -1;
+
+	params[0] = cfg->intake_assistant_id ? cfg->intake_assistant_id : "";
+	params[1] = cfg->connector_assistant_id ? cfg->connector_assistant_id : "";
+	params[2] = cfg->known_caller == KNOWN_CALLER_FORWARD ? "forward" : "assistant";
+	if (setup_step(w, PQsendQueryParams(w->conn, DB_SESSION_SQL, 3, NULL, params, NULL, NULL, 0),
+				   deadline, "could not set the vapi_pool.* settings", PGRES_TUPLES_OK) != 0)
+		return -1;
+
+	if (setup_step(w, PQsendPrepare(w->conn, DB_STATEMENT_NAME, DB_RECEIVE_QUERY, 0, NULL), deadline,
+				   "could not prepare vapi_pool.receive_webhook (is the vapi_pool extension installed and current?)",
+				   PGRES_COMMAND_OK) != 0)
+		return -1;
+
+	if (!PQenterPipelineMode(w->conn))
+	{
+		connect_failed(w, "could not enter pipeline mode", PQerrorMessage(w->conn));
+		return -1;
+	}
+
+	if (w->failing)
+		shim_log(SHIM_LOG_INFO, "database worker %d: connected again", w->id);
+	w->failing = 0;
+	return 0;
+}
+
+/* Is this SQLSTATE a lost or unusable connection (class 08, 57P01..57P03)? */
+static int
+sqlstate_is_connection(const char *sqlstate)
+{
+	return sqlstate == NULL ||
+		strncmp(sqlstate, "08", 2) == 0 ||
+		strcmp(sqlstate, "57P01") == 0 ||	/* admin_shutdown */
+		strcmp(sqlstate, "57P02") == 0 ||	/* crash_shutdown */
+		strcmp(sqlstate, "57P03") == 0; /* cannot_connect_now */
+}
+
+/*
+ * Turn a failed statement into an outcome; 1 if the connection must go.
+ * Only the SQLSTATE and the primary message are logged: the detail and
+ * context of an error may quote the payload.
+ */
+static int
+classify_error(db_worker *w, db_job *job, PGresult *res, db_outcome *outcome)
+{
+	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	char		msg[200];
+
+	snprintf(job->sqlstate, sizeof(job->sqlstate), "%s", sqlstate ? sqlstate : "");
+	if (PQstatus(w->conn) == CONNECTION_BAD || sqlstate_is_connection(sqlstate))
+	{
+		*outcome = DB_UNAVAILABLE;
+		shim_log(SHIM_LOG_WARNING, "database worker %d: connection lost during a webhook (SQLSTATE %s): %s",
+				 w->id, sqlstate ? sqlstate : "none",
+				 one_line(msg, sizeof(msg), primary ? primary : PQerrorMessage(w->conn)));
+		w->failing = 1;
+		return 1;
+	}
+	if (strcmp(sqlstate, "57014") == 0)
+		*outcome = DB_TIMEOUT;
+	else if (strncmp(sqlstate, "53", 2) == 0 || strncmp(sqlstate, "40", 2) == 0)
+	{
+		/* out of resources, deadlock, serialization: nothing stored, a retry may work */
+		*outcome = DB_UNAVAILABLE;
+		shim_log(SHIM_LOG_WARNING, "vapi_pool.receive_webhook could not finish a %s webhook (SQLSTATE %s): %s",
+				 job->source, sqlstate, one_line(msg, sizeof(msg), primary ? primary : ""));
+	}
+	else if (strncmp(sqlstate, "22", 2) == 0)
+		*outcome = DB_BAD_INPUT;
+	else
+	{
+		*outcome = DB_FAILED;
+		shim_log(SHIM_LOG_ERROR, "vapi_pool.receive_webhook failed for a %s webhook (SQLSTATE %s): %s",
+				 job->source, sqlstate, one_line(msg, sizeof(msg), primary ? primary : ""));
+	}
+	return 0;
+}
+
+/*
+ * Fill the job from the statement's result; 1 if the connection must go
+ * (the caller closes it).
+ */
+static int
+take_result(db_worker *w, db_job *job, PGresult *res, db_outcome *outcome)
+{
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return classify_error(w, job, res, outcome);
+
+	if (PQntuples(res) != 1 || PQnfields(res) != 2 ||
+		PQgetisnull(res, 0, 0) || PQgetisnull(res, 0, 1))
+	{
+		*outcome = DB_FAILED;
+		shim_log(SHIM_LOG_ERROR,
+				 "vapi_pool.receive_webhook gave %d rows of %d columns for a %s webhook: want one row with a non-null http_status and answer",
+				 PQntuples(res), PQnfields(res), job->source);
+		return 0;
+	}
+	job->http_status = atoi(PQgetvalue(res, 0, 0));
+	job->answer_len = (size_t) PQgetlength(res, 0, 1);
+	job->answer = malloc(job->answer_len + 1);
+	if (job->answer == NULL)
+	{
+		*outcome = DB_FAILED;
+		return 0;
+	}
+	memcpy(job->answer, PQgetvalue(res, 0, 1), job->answer_len + 1);
+	*outcome = DB_DONE;
+	return 0;
+}
+
+/*
+ * Read the results of the next statement in the pipeline (its result, the
+ * end of its results, its Sync) and fill its job.  A broken or stuck
+ * connection is closed: w->conn is NULL afterwards.
+ */
+static db_outcome
+read_job_result(db_worker *w, db_job *job)
+{
+	/* the statement ends by statement_timeout: past that, the server is gone */
+	long long	deadline = now_ms() + w->pool->cfg->db_timeout_ms + DB_RESULT_GRACE_MS;
+	db_outcome	outcome = DB_UNAVAILABLE;
+	PGresult   *res = NULL;
+	PGresult   *r;
+	wait_status wr;
+	int			broken;
+
+	/* the running statement is finished even when the pool stops */
+	while ((wr = wait_ready(w, deadline, 0)) == WAIT_READY && (r = PQgetResult(w->conn)) != NULL)
+	{
+		if (res == NULL)
+			res = r;
+		else
+			PQclear(r);
+	}
+	if (wr == WAIT_TIMEOUT)
+	{
+		PQclear(res);
+		connect_failed(w, "the server did not answer", "no result long after statement_timeout");
+		return DB_TIMEOUT;
+	}
+	if (wr != WAIT_READY || res == NULL)
+	{
+		PQclear(res);
+		connect_failed(w, "connection lost during a webhook", PQerrorMessage(w->conn));
+		return DB_UNAVAILABLE;
+	}
+
+	broken = take_result(w, job, res, &outcome);
+	PQclear(res);
+
+	/* the statement's own Sync ends its transaction */
+	if (!broken)
+	{
+		r = NULL;
+		if (wait_ready(w, deadline, 0) != WAIT_READY ||
+			(r = PQgetResult(w->conn)) == NULL || PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+			broken = 1;
+		PQclear(r);
+	}
+	if (broken)
+	{
+		PQfinish(w->conn);
+		w->conn = NULL;
+	}
+	return outcome;
+}
+
+/*
+ * Run a batch of jobs on the worker's connection, pipelined: every
+ * statement is sent at once, each followed by its own Sync (so each runs in
+ * its own transaction and fails alone), then the results are read in order
+ * and each job goes back to the loop as soon as its result is in.  A job the
+ * loop abandoned meanwhile is not run.  When the connection breaks, the jobs
+ * still without a result go back unavailable.
+ */
+static void
+worker_run_batch(db_worker *w, db_job **batch, int n)
+{
+	db_pool    *pool = w->pool;
+	db_job	   *sent[DB_BATCH_MAX];
+	int			nsent = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		db_job	   *job = batch[i];
+		const char *params[2] = {job->source, job->payload};
+
+		if (atomic_load(&job->abandoned))
+			post_job(pool, job, DB_SKIPPED);
+		else if (w->conn == NULL)
+			post_job(pool, job, DB_UNAVAILABLE);
+		else if (PQsendQueryPrepared(w->conn, DB_STATEMENT_NAME, 2, params, NULL, NULL, 0) &&
+				 PQpipelineSync(w->conn))
+			sent[nsent++] = job;
+		else
+		{
+			connect_failed(w, "could not send a webhook", PQerrorMessage(w->conn));
+			post_job(pool, job, DB_UNAVAILABLE);
+		}
+	}
+
+	for (int i = 0; i < nsent; i++)
+		post_job(pool, sent[i], w->conn != NULL ? read_job_result(w, sent[i]) : DB_UNAVAILABLE);
+}
+
+/*
+ * Take the next jobs, waiting while idle; 0 when the pool stops.  A worker
+ * takes its share of the queue (so that idle workers get the rest), at most
+ * DB_BATCH_MAX jobs and about DB_BATCH_BYTES of payload.
+ */
+static int
+take_jobs(db_worker *w, db_job **batch)
+{
+	db_pool    *pool = w->pool;
+	int			n = 0;
+	int			share;
+	size_t		bytes = 0;
+
+	pthread_mutex_lock(&pool->lock);
+	pool->nstate[w->state]--;
+	w->state = WORKER_IDLE;
+	pool->nstate[WORKER_IDLE]++;
+	while (!pool->stopping && pool->head == NULL)
+		pthread_cond_wait(&pool->nonempty, &pool->lock);
+	if (!pool->stopping)
+	{
+		share = (pool->depth + pool->nworkers - 1) / pool->nworkers;
+		if (share > DB_BATCH_MAX)
+			share = DB_BATCH_MAX;
+		while (pool->head != NULL && n < share &&
+			   (n == 0 || bytes + pool->head->payload_len <= DB_BATCH_BYTES))
+		{
+			db_job	   *job = pool->head;
+
+			pool->head = job->next;
+			if (pool->head == NULL)
+				pool->tail = NULL;
+			pool->depth--;
+			job->next = NULL;
+			bytes += job->payload_len;
+			batch[n++] = job;
+		}
+		pool->nstate[WORKER_IDLE]--;
+		w->state = WORKER_BUSY;
+		pool->nstate[WORKER_BUSY]++;
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return n;
+}
+
+/* Sleep for ms unless the pool stops first; 1 if it is stopping. */
+static int
+sleep_or_stop(db_pool *pool, int ms)
+{
+	struct pollfd pfd = {.fd = pool->stop_pipe[0], .events = POLLIN};
+	long long	deadline = now_ms() + ms;
+	long long	left;
+
+	while ((left = deadline - now_ms()) > 0)
+	{
+		if (poll(&pfd, 1, (int) left) > 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Thread body: connect (with backoff), then run jobs until the pool stops. */
+static void *
+worker_main(void *arg)
+{
+	db_worker  *w = arg;
+	db_pool    *pool = w->pool;
+	int			backoff = DB_BACKOFF_MIN_MS;
+
+	for (;;)
+	{
+		db_job	   *batch[DB_BATCH_MAX];
+		int			n;
+
+		if (w->conn == NULL)
+		{
+			set_state(w, WORKER_CONNECTING);
+			if (worker_connect(w) != 0)
+			{
+				/* wait between half and all of the backoff, then double it */
+				int			wait_ms = backoff / 2 + (int) (rand_r(&w->seed) % (unsigned) (backoff / 2 + 1));
+
+				set_state(w, WORKER_BACKOFF);
+				if (sleep_or_stop(pool, wait_ms))
+					break;
+				backoff = backoff * 2 > DB_BACKOFF_MAX_MS ? DB_BACKOFF_MAX_MS : backoff * 2;
+				continue;
+			}
+			backoff = DB_BACKOFF_MIN_MS;
+		}
+
+		if ((n = take_jobs(w, batch)) == 0)
+			break;
+		worker_run_batch(w, batch, n);	/* closes a broken connection */
+		/* a lost connection is replaced at once; only failed attempts back off */
+	}
+
+	if (w->conn != NULL)
+	{
+		PQfinish(w->conn);
+		w->conn = NULL;
+	}
+	return NULL;
+}
+
+/* Loop thread: hand each finished job to its callback. */
+static void
+on_results(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+	while (!h2o_linklist_is_empty(messages))
+	{
+		h2o_multithread_message_t *m =
+			H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+		db_job	   *job = H2O_STRUCT_FROM_MEMBER(db_job, message, m);
+
+		h2o_linklist_unlink(&m->link);
+		job->on_done(job);
+	}
+}
+
+/*
+ * Start cfg->db_pool_size workers that connect in the background.  Returns
+ * NULL (logged) if the threads cannot be created.
+ */
+db_pool *
+db_pool_start(const shim_config *cfg, h2o_evloop_t *loop)
+{
+	db_pool    *pool = calloc(1, sizeof(*pool));
+	sigset_t	all,
+				old;
+
+	if (pool == NULL)
+		return NULL;
+	pool->cfg = cfg;
+	pool->nworkers = cfg->db_pool_size > 0 ? cfg->db_pool_size : 1;
+	pool->capacity = pool->nworkers * DB_QUEUE_PER_WORKER;
+	pool->connect_timeout_ms = cfg->db_timeout_ms > DB_CONNECT_TIMEOUT_MIN_MS ?
+		cfg->db_timeout_ms : DB_CONNECT_TIMEOUT_MIN_MS;
+	pthread_mutex_init(&pool->lock, NULL);
+	pthread_cond_init(&pool->nonempty, NULL);
+	if (pipe2(pool->stop_pipe, O_CLOEXEC) != 0)
+	{
+		shim_log(SHIM_LOG_ERROR, "could not create the database pool's pipe: %s", strerror(errno));
+		return NULL;
+	}
+	pool->queue = h2o_multithread_create_queue(loop);
+	h2o_multithread_register_receiver(pool->queue, &pool->receiver, on_results);
+
+	pool->workers = calloc(pool->nworkers, sizeof(db_worker));
+	if (pool->workers == NULL)
+		return NULL;
+	/* every worker counts as connecting until it says otherwise */
+	pool->nstate[WORKER_CONNECTING] = pool->nworkers;
+
+	/* signals stay with the main thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (int i = 0; i < pool->nworkers; i++)
+	{
+		db_worker  *w = &pool->workers[i];
+		int			rc;
+
+		w->pool = pool;
+		w->id = i + 1;
+		w->state = WORKER_CONNECTING;
+		w->seed = (unsigned) time(NULL) ^ (unsigned) (i * 7919);
+		if ((rc = pthread_create(&w->thread, NULL, worker_main, w)) != 0)
+		{
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+			shim_log(SHIM_LOG_ERROR, "could not start database worker %d: %s", w->id, strerror(rc));
+			return NULL;
+		}
+		w->started = 1;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	shim_log(SHIM_LOG_INFO, "database pool: %d connections, queue bound %d, deadline %d ms",
+			 pool->nworkers, pool->capacity, cfg->db_timeout_ms);
+	return pool;
+}
+
+/*
+ * Queue a job for a worker (loop thread).  Refuses at once when the queue is
+ * full or no worker has or is getting a connection.
+ */
+db_submit_result
+db_pool_submit(db_pool *pool, db_job *job)
+{
+	db_submit_result result = DB_SUBMIT_QUEUED;
+
+	job->next = NULL;
+	job->answer = NULL;
+	job->answer_len = 0;
+	job->http_status = 0;
+	job->sqlstate[0] = '\0';
+	atomic_store(&job->abandoned, 0);
+
+	pthread_mutex_lock(&pool->lock);
+	if (pool->stopping || !pool_usable_locked(pool))
+		result = DB_SUBMIT_NO_CONNECTION;
+	else if (pool->depth >= pool->capacity)
+		result = DB_SUBMIT_FULL;
+	else
+	{
+		if (pool->tail != NULL)
+			pool->tail->next = job;
+		else
+			pool->head = job;
+		pool->tail = job;
+		pool->depth++;
+		pthread_cond_signal(&pool->nonempty);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return result;
+}
+
+/* Snapshot the connection states and the queue depth (any thread). */
+void
+db_pool_get_stats(db_pool *pool, db_pool_stats *out)
+{
+	pthread_mutex_lock(&pool->lock);
+	out->idle = pool->nstate[WORKER_IDLE];
+	out->busy = pool->nstate[WORKER_BUSY];
+	out->broken = pool->nstate[WORKER_CONNECTING] + pool->nstate[WORKER_BACKOFF];
+	out->queue_depth = pool->depth;
+	out->queue_capacity = pool->capacity;
+	pthread_mutex_unlock(&pool->lock);
+}
+
+/*
+ * Stop the workers (loop thread, after the server stopped listening): a
+ * worker running a statement finishes it (statement_timeout bounds that), a
+ * connecting or waiting one gives up at once; connections are closed.  Jobs
+ * still queued are posted back as skipped; run the loop once more to see
+ * them.
+ */
+void
+db_pool_stop(db_pool *pool)
+{
+	db_job	   *orphans;
+
+	if (pool == NULL)
+		return;
+	pthread_mutex_lock(&pool->lock);
+	pool->stopping = 1;
+	pthread_cond_broadcast(&pool->nonempty);
+	pthread_mutex_unlock(&pool->lock);
+	(void) !write(pool->stop_pipe[1], "", 1);
+
+	for (int i = 0; i < pool->nworkers; i++)
+		if (pool->workers[i].started)
+			pthread_join(pool->workers[i].thread, NULL);
+
+	pthread_mutex_lock(&pool->lock);
+	orphans = take_queue_locked(pool);
+	pthread_mutex_unlock(&pool->lock);
+	post_all(pool, orphans, DB_SKIPPED);
+	shim_log(SHIM_LOG_INFO, "database pool stopped");
+}

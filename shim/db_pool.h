@@ -1,0 +1,103 @@
+/*
+ * db_pool.h
+ *	  Database worker threads: one blocking libpq connection each, fed from a
+ *	  bounded job queue, answering the event loop through h2o_multithread.
+ *
+ * The event loop never waits for the database.  It fills a db_job (whose
+ * memory it owns) and calls db_pool_submit(), which only appends the job to
+ * the queue under a mutex.  A worker thread takes the job (with a few more
+ * when the queue is long: they are pipelined), runs
+ *
+ *	   SELECT http_status, answer::text FROM vapi_pool.receive_webhook($1, $2)
+ *
+ * on its own connection, each job in its own transaction, fills the job's
+ * result fields and posts the job back to the loop, where job->on_done runs.  Every job that was accepted by
+ * db_pool_submit() comes back exactly once, whatever happened to it (done,
+ * failed, skipped because the loop abandoned it); after on_done the worker
+ * never touches it again.  Only job->abandoned is shared while the job is
+ * queued or running.
+ *
+ * Each worker connects on start and again, with exponential backoff, after
+ * its connection breaks.  At connect it runs the session set-up (application
+ * name, statement_timeout, the vapi_pool.* answer settings) and prepares the
+ * statement once.
+ */
+#ifndef VAPI_SHIM_DB_POOL_H
+#define VAPI_SHIM_DB_POOL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include <h2o.h>
+#include <h2o/multithread.h>
+
+#include "config.h"
+
+/* the statement every webhook runs */
+#define DB_RECEIVE_QUERY \
+	"SELECT http_status, answer::text FROM vapi_pool.receive_webhook($1::text, $2::jsonb)"
+
+/* how a job ended */
+typedef enum db_outcome
+{
+	DB_DONE,					/* http_status and answer are set */
+	DB_UNAVAILABLE,				/* no connection, a lost one, or a transient error
+								 * (classes 40, 53): nothing stored, retry may work */
+	DB_TIMEOUT,					/* statement_timeout cancelled the query */
+	DB_BAD_INPUT,				/* SQLSTATE class 22: the payload did not cast */
+	DB_FAILED,					/* any other error (logged by the worker) */
+	DB_SKIPPED					/* abandoned by the loop before it started */
+} db_outcome;
+
+typedef struct db_job db_job;
+typedef void (*db_job_cb) (db_job *job);
+
+struct db_job
+{
+	h2o_multithread_message_t message;	/* how the job travels back */
+	db_job_cb	on_done;		/* runs on the loop thread */
+
+	/* input, set by the loop before db_pool_submit() */
+	const char *source;			/* receive_webhook's $1 (static string) */
+	const char *payload;		/* $2: NUL-terminated JSON text */
+	size_t		payload_len;
+
+	/* set by the loop when nobody waits for the result any more */
+	atomic_int	abandoned;
+
+	/* output, set by the worker before posting the job back */
+	db_outcome	outcome;
+	int			http_status;
+	char	   *answer;			/* malloc'd answer text; free with free() */
+	size_t		answer_len;
+	char		sqlstate[6];	/* of the error, "" if none */
+
+	db_job	   *next;			/* queue link, pool use only */
+};
+
+/* what db_pool_submit() did with a job */
+typedef enum db_submit_result
+{
+	DB_SUBMIT_QUEUED,			/* it will come back through on_done */
+	DB_SUBMIT_FULL,				/* the queue is at its bound: not queued */
+	DB_SUBMIT_NO_CONNECTION		/* no connection and none coming: not queued */
+} db_submit_result;
+
+/* a consistent snapshot of the pool for /metrics */
+typedef struct db_pool_stats
+{
+	int			idle;			/* connected, waiting for a job */
+	int			busy;			/* running a job */
+	int			broken;			/* not connected: connecting or in backoff */
+	int			queue_depth;	/* jobs waiting for a worker */
+	int			queue_capacity;
+} db_pool_stats;
+
+typedef struct db_pool db_pool;
+
+extern db_pool *db_pool_start(const shim_config *cfg, h2o_evloop_t *loop);
+extern db_submit_result db_pool_submit(db_pool *pool, db_job *job);
+extern void db_pool_get_stats(db_pool *pool, db_pool_stats *out);
+extern void db_pool_stop(db_pool *pool);
+
+#endif							/* VAPI_SHIM_DB_POOL_H */

@@ -32,23 +32,49 @@ trap cleanup EXIT
 export PGHOST=$work PGPORT=$port PGUSER=postgres PGDATABASE=postgres
 psql -X -q -c 'CREATE EXTENSION vapi_pool CASCADE'
 
-echo "######## e164: parse throughput vs libphonenumber (bench/e164_bench.sh)"
-bash bench/e164_bench.sh
+# BENCH_ONLY="shim pool" runs only those benchmarks (names as in bench/NAME_bench.sh).
+wanted() { [ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]; }
 
-echo "######## row level security: tenant select vs service_role (bench/rls_bench.sh)"
-bash bench/rls_bench.sh
+if wanted e164; then
+	echo "######## e164: parse throughput vs libphonenumber (bench/e164_bench.sh)"
+	bash bench/e164_bench.sh
+fi
 
-echo "######## redact_pii: throughput and exactness vs a regexp_replace redactor (bench/redact_bench.sh)"
-bash bench/redact_bench.sh
+if wanted rls; then
+	echo "######## row level security: tenant select vs service_role (bench/rls_bench.sh)"
+	bash bench/rls_bench.sh
+fi
 
-echo "######## pool engine: assignment cycle, routing, release of 1,000,000 vs a PL/pgSQL baseline (bench/pool_bench.sh)"
-bash bench/pool_bench.sh
+if wanted redact; then
+	echo "######## redact_pii: throughput and exactness vs a regexp_replace redactor (bench/redact_bench.sh)"
+	bash bench/redact_bench.sh
+fi
 
-echo "######## slot claims: claim_slot_atomic under contention vs the seed's PL/pgSQL claim (bench/slot_bench.sh)"
-bash bench/slot_bench.sh
+if wanted pool; then
+	echo "######## pool engine: assignment cycle, routing, release of 1,000,000 vs a PL/pgSQL baseline (bench/pool_bench.sh)"
+	bash bench/pool_bench.sh
+fi
 
-echo "######## clinic: drop-off detection and medical-history redaction vs keyword regex (bench/clinic_bench.sh)"
-bash bench/clinic_bench.sh
+if wanted slot; then
+	echo "######## slot claims: claim_slot_atomic under contention vs the seed's PL/pgSQL claim (bench/slot_bench.sh)"
+	bash bench/slot_bench.sh
+fi
 
-echo "######## Instantly replies: classify_reply throughput vs a PL/pgSQL regexp classifier (bench/reply_bench.sh)"
-bash bench/reply_bench.sh
+if wanted clinic; then
+	echo "######## clinic: drop-off detection and medical-history redaction vs keyword regex (bench/clinic_bench.sh)"
+	bash bench/clinic_bench.sh
+fi
+
+if wanted reply; then
+	echo "######## Instantly replies: classify_reply throughput vs a PL/pgSQL regexp classifier (bench/reply_bench.sh)"
+	bash bench/reply_bench.sh
+fi
+if wanted shim; then
+	echo "######## vapi-shim: assistant-request and end-of-call-report under wrk vs h2o's ceiling and pgbench (bench/shim_bench.sh)"
+	bash bench/shim_bench.sh
+fi
+
+if wanted fuzz; then
+	echo "######## vapi-shim: libFuzzer on the auth and JSON layers for FUZZ_SECONDS (600) (make fuzz)"
+	make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-600}" 2>&1 | grep -E '^(Done|stat::|#[0-9]+ +DONE)|ERROR|SUMMARY' || true
+fi

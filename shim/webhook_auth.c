@@ -49,14 +49,6 @@
 /* longest timestamp we parse: 18 digits cannot overflow int64 */
 #define TIMESTAMP_MAX_DIGITS 18
 
-/* what find_header() found */
-typedef enum header_lookup
-{
-	HEADER_ABSENT,				/* not there, or there with an empty value */
-	HEADER_FOUND,
-	HEADER_DUPLICATE			/* there more than once */
-} header_lookup;
-
 /* how one HMAC credential is checked */
 typedef struct hmac_check
 {
@@ -98,10 +90,11 @@ is_ows(char c)
 }
 
 /*
- * Find the header called name (any case); on HEADER_FOUND, *value and *len are
- * its value without surrounding white space, never empty.
+ * Find the header called name (any case): AUTH_OK with *value and *len its
+ * value without surrounding white space (never empty), AUTH_MISSING when it
+ * is absent or empty, AUTH_INVALID when it is there more than once.
  */
-static header_lookup
+static auth_result
 find_header(const auth_header *headers, size_t nheaders, const char *name,
 			const char **value, size_t *len)
 {
@@ -115,7 +108,7 @@ find_header(const auth_header *headers, size_t nheaders, const char *name,
 		if (headers[i].name == NULL || !equal_ignore_case(headers[i].name, headers[i].name_len, name))
 			continue;
 		if (++count > 1)
-			return HEADER_DUPLICATE;
+			return AUTH_INVALID;
 		if (v == NULL)
 			n = 0;
 		while (n > 0 && is_ows(v[0]))
@@ -125,7 +118,7 @@ find_header(const auth_header *headers, size_t nheaders, const char *name,
 		*value = v;
 		*len = n;
 	}
-	return (count == 1 && *len > 0) ? HEADER_FOUND : HEADER_ABSENT;
+	return (count == 1 && *len > 0) ? AUTH_OK : AUTH_MISSING;
 }
 
 /* Is a secret configured (set and not empty)? */
@@ -176,20 +169,14 @@ static auth_result
 check_secret_header(const auth_header *headers, size_t nheaders, const char *name,
 					const char *secret, const char *secret_previous)
 {
+	auth_result found;
 	const char *value = NULL;
 	size_t		len = 0;
 
 	if (!secret_set(secret))
 		return AUTH_NOT_CONFIGURED;
-	switch (find_header(headers, nheaders, name, &value, &len))
-	{
-		case HEADER_ABSENT:
-			return AUTH_MISSING;
-		case HEADER_DUPLICATE:
-			return AUTH_INVALID;
-		case HEADER_FOUND:
-			break;
-	}
+	if ((found = find_header(headers, nheaders, name, &value, &len)) != AUTH_OK)
+		return found;
 	return secret_matches(value, len, secret, secret_previous) ? AUTH_OK : AUTH_INVALID;
 }
 
@@ -201,6 +188,7 @@ check_secret_header(const auth_header *headers, size_t nheaders, const char *nam
 static auth_result
 check_bearer(const shim_config *cfg, const auth_header *headers, size_t nheaders)
 {
+	auth_result found;
 	const char *name = cfg->vapi_auth_header ? cfg->vapi_auth_header : DEFAULT_AUTH_HEADER;
 	const char *prefix = cfg->vapi_auth_prefix ? cfg->vapi_auth_prefix : "";
 	size_t		prefix_len = strlen(prefix);
@@ -209,15 +197,8 @@ check_bearer(const shim_config *cfg, const auth_header *headers, size_t nheaders
 
 	if (!secret_set(cfg->vapi_secret))
 		return AUTH_NOT_CONFIGURED;
-	switch (find_header(headers, nheaders, name, &value, &len))
-	{
-		case HEADER_ABSENT:
-			return AUTH_MISSING;
-		case HEADER_DUPLICATE:
-			return AUTH_INVALID;
-		case HEADER_FOUND:
-			break;
-	}
+	if ((found = find_header(headers, nheaders, name, &value, &len)) != AUTH_OK)
+		return found;
 	if (len < prefix_len || !equal_ignore_case(value, prefix_len, prefix))
 		return AUTH_INVALID;
 	value += prefix_len;
@@ -430,6 +411,7 @@ static auth_result
 check_hmac(const hmac_check *c, const auth_header *headers, size_t nheaders,
 		   const char *body, size_t body_len, int64_t now_ms)
 {
+	auth_result found;
 	unsigned char presented[EVP_MAX_MD_SIZE];
 	unsigned char expected[EVP_MAX_MD_SIZE];
 	const char *sig = NULL;
@@ -450,26 +432,12 @@ check_hmac(const hmac_check *c, const auth_header *headers, size_t nheaders,
 	if (digest == NULL)
 		return AUTH_INVALID;
 
-	switch (find_header(headers, nheaders, c->signature_header, &sig, &sig_len))
-	{
-		case HEADER_ABSENT:
-			return AUTH_MISSING;
-		case HEADER_DUPLICATE:
-			return AUTH_INVALID;
-		case HEADER_FOUND:
-			break;
-	}
+	if ((found = find_header(headers, nheaders, c->signature_header, &sig, &sig_len)) != AUTH_OK)
+		return found;
 	if (signed_time)
 	{
-		switch (find_header(headers, nheaders, c->timestamp_header, &ts, &ts_len))
-		{
-			case HEADER_ABSENT:
-				return AUTH_MISSING;
-			case HEADER_DUPLICATE:
-				return AUTH_INVALID;
-			case HEADER_FOUND:
-				break;
-		}
+		if ((found = find_header(headers, nheaders, c->timestamp_header, &ts, &ts_len)) != AUTH_OK)
+			return found;
 		if (parse_timestamp(ts, ts_len, &ts_ms) != 0)
 			return AUTH_INVALID;
 	}

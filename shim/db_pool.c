@@ -334,6 +334,22 @@ setup_step(db_worker *w, int sent, long long deadline, const char *what, ExecSta
 }
 
 /*
+ * Server notices (receive_webhook warns when it stores an event as failed)
+ * become one log line: severity and primary message, without the detail,
+ * which may quote the payload.
+ */
+static void
+log_notice(void *arg, const PGresult *res)
+{
+	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	shim_log(SHIM_LOG_WARNING, "database %s (%s): %s", severity ? severity : "NOTICE",
+			 sqlstate ? sqlstate : "-----", message ? message : "");
+}
+
+/*
  * Connect without blocking past the deadline (or the pool stopping), set the
  * session up and prepare the statement.  0 on success; else the connection
  * is closed and the failure logged (once per outage).
@@ -360,6 +376,7 @@ worker_connect(db_worker *w)
 		connect_failed(w, "could not connect", PQerrorMessage(w->conn));
 		return -1;
 	}
+	PQsetNoticeReceiver(w->conn, log_notice, NULL);
 	while (st != PGRES_POLLING_OK)
 	{
 		wait_status wr;

@@ -314,6 +314,9 @@ is(inbox_count(), $before, '... nothing stored for any of them');
 is($st, 200, 'secret mode, the previous secret during rotation: 200');
 stop_shim();
 unlike($shim_out, qr/\Q$_\E/, 'the shim log never shows a secret') for values %secret;
+like($shim_out, qr/^\S+ \[\d+\] WARNING: database WARNING \(01000\): webhook vapi end-of-call-report stored as failed/m,
+	'an event stored as failed is one line of the shim log');
+unlike($shim_out, qr/^(DETAIL|HINT):/m, '... without the detail, which may quote the payload');
 
 # ---------------------------------------------------------------- bearer mode
 

@@ -81,6 +81,20 @@ eocr_db=$(run_pgbench "pgbench receive_webhook(end-of-call-report)" "$here/shim/
 eocr=$(SHIM_BENCH_RUN=eocr$$ SHIM_BENCH_SECRET=$secret run_wrk "POST end-of-call-report through the shim" \
 	-s "$here/shim/end_of_call_report.lua" "http://127.0.0.1:$port/webhook/vapi")
 
+# Duplicate storm: every delivery beyond the first of an event must change nothing.
+storm=$$
+deliveries=$(pgbench -n -M prepared -c 32 -j 2 -T 5 -D storm="$storm" -f "$here/shim/duplicate_storm.pgbench" 2>&1 |
+	awk '/number of transactions actually processed/ {print $NF}')
+read -r events runs dups reports failed <<<"$(psql -X -At -F ' ' -c "
+	SELECT count(*), sum(attempts), sum(duplicates),
+		(SELECT count(*) FROM vapi_pool.unmatched_call_reports WHERE vapi_call_id LIKE 'storm-$storm-%'),
+		count(*) FILTER (WHERE state <> 'processed')
+	FROM vapi_pool.webhook_inbox WHERE dedupe_key LIKE 'end-of-call-report:storm-$storm-%'")"
+verdict=FAILED
+if [ "$runs" = "$events" ] && [ "$reports" = "$events" ] && [ "$failed" = 0 ] &&
+	[ $((events + dups)) = "$deliveries" ]; then verdict=ok; fi
+echo "duplicate storm (32 clients, 200 events): $deliveries deliveries, $events events stored, $runs runs, $reports reports, $dups duplicates, $failed failed: $verdict"
+
 echo "assistant-request: shim/pgbench $(ratio "$ar" "$ar_db"), shim/ceiling $(ratio "$ar" "$ceiling")"
 echo "end-of-call-report: shim/pgbench $(ratio "$eocr" "$eocr_db"), shim/ceiling $(ratio "$eocr" "$ceiling")"
 echo "inbox: $(psql -X -At -c "SELECT count(*) || ' events, ' || count(*) FILTER (WHERE state = 'failed') || ' failed' FROM vapi_pool.webhook_inbox")"

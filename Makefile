@@ -216,6 +216,8 @@ installcheck: shim-unit-tests
 FUZZ_CC ?= clang-14
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 60
+# CI runs with a fixed seed, so that a red run can be repeated; make fuzz explores with random ones.
+FUZZ_SMOKE_SEED ?= 1
 FUZZ_OUT = tmp_check_fuzz
 FUZZ_BIN = $(FUZZ_OUT)/fuzz_webhook
 FUZZ_SEEDS = $(wildcard shim/fuzz/corpus/*) $(wildcard t/fixtures/*.json t/fixtures/reference/*.json)
@@ -234,7 +236,7 @@ fuzz_seed = mkdir -p $(1) && for f in $(FUZZ_SEEDS); do cp "$$f" "$(1)/seed-$$(e
 fuzz-smoke: $(FUZZ_BIN)
 	@rm -rf $(FUZZ_OUT)/smoke && $(call fuzz_seed,$(FUZZ_OUT)/smoke)
 	@echo "# fuzz_webhook for $(FUZZ_SMOKE_SECONDS) s (log: $(FUZZ_OUT)/smoke.log)"
-	@if ./$(FUZZ_BIN) $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SMOKE_SECONDS) \
+	@if ./$(FUZZ_BIN) $(FUZZ_FLAGS) -seed=$(FUZZ_SMOKE_SEED) -max_total_time=$(FUZZ_SMOKE_SECONDS) \
 			-artifact_prefix=$(FUZZ_OUT)/ $(FUZZ_OUT)/smoke >$(FUZZ_OUT)/smoke.log 2>&1; then \
 		grep -E '^(Done|stat::(number_of_executed_units|new_units_added|peak_rss_mb))' $(FUZZ_OUT)/smoke.log; \
 		echo "ok 1 - fuzz_webhook: $(FUZZ_SMOKE_SECONDS) s without a finding"; \

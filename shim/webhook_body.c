@@ -5,8 +5,9 @@
  *
  * A body the shim accepts must be one PostgreSQL's jsonb accepts too, or the
  * event would fail later in the database: jansson already refuses invalid
- * UTF-8, lone surrogates and any NUL (a raw byte or \u0000, which jsonb
- * cannot store), and integers are decoded as reals so that a number too
+ * UTF-8, lone surrogates and \u0000 (which jsonb cannot store); a raw NUL
+ * byte is refused before parsing, since jansson lets one through after a
+ * number (found by the fuzz target: {"a":1e40<NUL>}), and integers are decoded as reals so that a number too
  * large for a 64-bit integer is not refused.  One difference remains: a
  * number beyond the range of a double (1e400) is refused here although
  * jsonb's numeric would take it; no sender of ours writes such numbers.
@@ -69,6 +70,12 @@ webhook_body_parse(webhook_body *b, webhook_source source, const char *body, siz
 		return BODY_MALFORMED;
 	}
 
+	if (memchr(body, '\0', len) != NULL)
+	{
+		snprintf(b->error, sizeof(b->error), "malformed JSON at byte %td: a NUL byte",
+				 (const char *) memchr(body, '\0', len) - body);
+		return BODY_MALFORMED;
+	}
 	root = json_loadb(body, len, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, &err);
 	if (root == NULL)
 	{

@@ -55,6 +55,8 @@ test_parse(void)
 	webhook_body b;
 	static const char nul_raw[] = "{\"a\":\"x\0y\"}";
 	static const char nul_after[] = "{\"a\":1}\0";
+	/* found by the fuzz target: jansson accepted a NUL right after a number */
+	static const char nul_after_number[] = "{\"a\":1e40\0}";
 
 	check_malformed("", 0, "empty body");
 	check_malformed("   ", 3, "white space only");
@@ -68,6 +70,7 @@ test_parse(void)
 	check_malformed("{\"\\u0000\":1}", 12, "\\u0000 in a key");
 	check_malformed(nul_raw, sizeof(nul_raw) - 1, "a raw NUL byte in a string");
 	check_malformed(nul_after, sizeof(nul_after) - 1, "a NUL byte after the object");
+	check_malformed(nul_after_number, sizeof(nul_after_number) - 1, "a NUL byte right after a number");
 	check_malformed("{\"a\":\"\xff\"}", 9, "invalid UTF-8 byte");
 	check_malformed("{\"a\":\"\xc0\xaf\"}", 10, "overlong UTF-8");
 	check_malformed("{\"a\":\"\xed\xa0\x80\"}", 11, "UTF-8 encoded surrogate");

@@ -66,8 +66,9 @@ psql_run -d "$dbname" -c "SET client_min_messages = warning" -c "CREATE EXTENSIO
 	-c "CREATE EXTENSION IF NOT EXISTS btree_gist" -c "ALTER EXTENSION vapi_pool UPDATE"
 # The nightly housekeeping (release of numbers held past their time) as a pg_cron job.
 psql_run -d "$dbname" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS pg_cron" \
-	-c "SELECT job_name, job_schedule FROM vapi_pool.schedule_maintenance()" >/dev/null
-echo "== pg_cron job vapi_pool.release_expired registered (daily at 03:00)"
+	-c "SELECT job_name, job_schedule FROM vapi_pool.schedule_maintenance()" \
+	-c "SELECT job_name, job_schedule FROM vapi_pool.schedule_inbox_purge()" >/dev/null
+echo "== pg_cron jobs vapi_pool.release_expired (daily at 03:00) and vapi_pool.purge_inbox (03:30, keeps 30 days) registered"
 echo "== extension vapi_pool $(psql_run -d "$dbname" -tAc "SELECT extversion FROM pg_extension WHERE extname = 'vapi_pool'") in database $dbname"
 echo "   psql: psql -h $rundir -p $pgport -U postgres $dbname"
 

@@ -188,6 +188,24 @@ SELECT answer FROM receive_webhook('cal', '{"triggerEvent": "BOOKING_CANCELLED",
 SELECT answer FROM receive_webhook('cal', '{"triggerEvent": "BOOKING_CREATED", "payload": {"uid": "calUid9"}}');
 SELECT org_id, event_type, dedupe_key FROM webhook_inbox WHERE source = 'cal' ORDER BY id;
 
+-- ---------------------------------------------------------------- retention
+
+-- processed events older than the window go, newest and failed ones stay
+UPDATE webhook_inbox SET received_at = now() - interval '40 days'
+WHERE dedupe_key IN ('assistant-request:call-1', 'assistant-request:call-2', 'end-of-call-report:call-9');
+SELECT count(*) FILTER (WHERE state = 'processed') AS processed, count(*) FILTER (WHERE state = 'failed') AS failed
+FROM webhook_inbox;
+SELECT purge_inbox('30 days', 1) AS first_batch, purge_inbox('30 days') AS second_batch, purge_inbox() AS nothing_left;
+SELECT count(*) FILTER (WHERE state = 'processed') AS processed, count(*) FILTER (WHERE state = 'failed') AS failed,
+	count(*) FILTER (WHERE dedupe_key = 'end-of-call-report:call-9') AS old_failure_kept
+FROM webhook_inbox;
+-- a purged event delivered again runs again (that is why the window is long)
+SELECT duplicate FROM receive_webhook('vapi', :'ar');
+SELECT purge_inbox('1 hour');
+SELECT purge_inbox('30 days', 0);
+CALL purge_inbox_in_batches();
+SELECT schedule_inbox_purge();
+
 -- ---------------------------------------------------------------- bad calls
 
 SELECT receive_webhook('stripe', '{}');

@@ -96,6 +96,21 @@ is($node->safe_psql('postgres', $jobs_query),
 	"1|$job_id|30 4 * * *|CALL vapi_pool.release_expired_in_batches()|maint|postgres|true",
 	'still one job, its schedule updated');
 
+# the webhook inbox's purge job (release 0.4.0), registered the same way
+my $purge = $node->safe_psql('postgres',
+	q{SELECT job_name || '|' || job_schedule || '|' || command FROM vapi_pool.schedule_inbox_purge()});
+is($purge, "vapi_pool.purge_inbox|30 3 * * *|CALL vapi_pool.purge_inbox_in_batches('30 days')",
+	'schedule_inbox_purge() registers the inbox purge job');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM cron.job WHERE jobname = 'vapi_pool.purge_inbox'}),
+	'1', '... once');
+$node->safe_psql('postgres', q{
+	INSERT INTO vapi_pool.webhook_inbox (source, event_type, dedupe_key, received_at, state, http_status, answer, payload)
+	VALUES ('vapi', 'hang', 'hang:old', now() - interval '31 days', 'processed', 200, '{}', '{}'),
+		   ('vapi', 'hang', 'hang:new', now(), 'processed', 200, '{}', '{}')});
+$node->safe_psql('postgres', q{CALL vapi_pool.purge_inbox_in_batches('30 days')});
+is($node->safe_psql('postgres', q{SELECT string_agg(dedupe_key, ',') FROM vapi_pool.webhook_inbox WHERE event_type = 'hang'}),
+	'hang:new', 'its command purges the events older than 30 days');
+
 # ---------------------------------------------------------------- without pg_cron
 
 # A second database with vapi_pool but without the pg_cron extension.

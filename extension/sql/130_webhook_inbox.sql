@@ -104,3 +104,80 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_inbox TO service_role;
 
 REVOKE EXECUTE ON FUNCTION receive_webhook(text, jsonb), replay_event(bigint), inbox_stats() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION receive_webhook(text, jsonb), replay_event(bigint), inbox_stats() TO service_role;
+
+-- ---------------------------------------------------------------- retention
+
+-- Deletes processed events received before now() - keep, oldest first, at
+-- most batch_size of them; returns how many.  Failed events (the dead-letter
+-- queue) stay until they are replayed.  A delivery of a purged event would
+-- run again, so keep is at least a day: far longer than any sender retries.
+CREATE FUNCTION purge_inbox(keep interval DEFAULT '30 days', batch_size integer DEFAULT 10000) RETURNS bigint
+	LANGUAGE plpgsql
+	SET search_path = vapi_pool, pg_catalog, pg_temp
+	AS $$
+DECLARE
+	purged bigint;
+BEGIN
+	IF keep IS NULL OR keep < interval '1 day' THEN
+		RAISE EXCEPTION 'inbox events must be kept at least one day, not %', coalesce(keep::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The inbox row is what makes a repeated delivery change nothing.';
+	END IF;
+	IF batch_size IS NULL OR batch_size < 1 THEN
+		RAISE EXCEPTION 'batch_size must be at least 1'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- ids grow with time: the oldest rows come first in the primary key
+	WITH doomed AS (
+		SELECT i.id FROM vapi_pool.webhook_inbox i
+		WHERE i.state = 'processed' AND i.received_at < pg_catalog.now() - keep
+		ORDER BY i.id LIMIT batch_size
+		FOR UPDATE SKIP LOCKED),
+	gone AS (DELETE FROM vapi_pool.webhook_inbox i USING doomed d WHERE i.id = d.id RETURNING 1)
+	SELECT count(*) INTO purged FROM gone;
+	RETURN purged;
+END
+$$;
+COMMENT ON FUNCTION purge_inbox(interval, integer) IS
+	'deletes processed inbox events older than keep (at least a day), at most batch_size; failed events stay';
+
+-- All of purge_inbox's batches, each committed: what the pg_cron job runs.
+CREATE PROCEDURE purge_inbox_in_batches(keep interval DEFAULT '30 days', batch_size integer DEFAULT 10000)
+	LANGUAGE plpgsql
+	AS $$
+BEGIN
+	WHILE vapi_pool.purge_inbox(keep, batch_size) >= batch_size LOOP
+		COMMIT;
+	END LOOP;
+END
+$$;
+
+-- Registers (or updates) the pg_cron job that purges the inbox.
+CREATE FUNCTION schedule_inbox_purge(schedule text DEFAULT '30 3 * * *', keep interval DEFAULT '30 days')
+	RETURNS TABLE (job_name text, job_id bigint, job_schedule text, command text)
+	LANGUAGE plpgsql
+	SET search_path = vapi_pool, pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+		RAISE EXCEPTION 'pg_cron is not installed in this database'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'The inbox is purged by a pg_cron job.',
+				  HINT = 'Run CALL vapi_pool.purge_inbox_in_batches() from your own scheduler instead.';
+	END IF;
+	IF keep IS NULL OR keep < interval '1 day' THEN
+		RAISE EXCEPTION 'inbox events must be kept at least one day, not %', coalesce(keep::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	job_name := 'vapi_pool.purge_inbox';
+	job_schedule := schedule;
+	command := pg_catalog.format('CALL vapi_pool.purge_inbox_in_batches(%L)', keep);
+	EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job_id USING job_name, job_schedule, command;
+	RETURN NEXT;
+END
+$$;
+
+REVOKE EXECUTE ON FUNCTION purge_inbox(interval, integer), schedule_inbox_purge(text, interval) FROM PUBLIC;
+REVOKE EXECUTE ON PROCEDURE purge_inbox_in_batches(interval, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION purge_inbox(interval, integer) TO service_role;
+GRANT EXECUTE ON PROCEDURE purge_inbox_in_batches(interval, integer) TO service_role;

@@ -81,6 +81,13 @@ eocr_db=$(run_pgbench "pgbench receive_webhook(end-of-call-report)" "$here/shim/
 eocr=$(SHIM_BENCH_RUN=eocr$$ SHIM_BENCH_SECRET=$secret run_wrk "POST end-of-call-report through the shim" \
 	-s "$here/shim/end_of_call_report.lua" "http://127.0.0.1:$port/webhook/vapi")
 
+# The realistic write: reports that end the calls the assistant-request run opened.
+matched=$(SHIM_BENCH_RUN=ar$$ SHIM_BENCH_CALL_PREFIX= SHIM_BENCH_SECRET=$secret run_wrk \
+	"POST end-of-call-report ending logged calls" \
+	-s "$here/shim/end_of_call_report.lua" "http://127.0.0.1:$port/webhook/vapi")
+echo "  of which ended a logged call: $(psql -X -At -c "SELECT count(*) FROM vapi_pool.vapi_call_logs
+	WHERE vapi_call_id LIKE 'ar$$-%' AND status = 'ended'") (the rest: past the calls that run opened)" >&2
+
 # Duplicate storm: every delivery beyond the first of an event must change nothing.
 storm=$$
 deliveries=$(pgbench -n -M prepared -c 32 -j 2 -T 5 -D storm="$storm" -f "$here/shim/duplicate_storm.pgbench" 2>&1 |
@@ -96,6 +103,6 @@ if [ "$runs" = "$events" ] && [ "$reports" = "$events" ] && [ "$failed" = 0 ] &&
 echo "duplicate storm (32 clients, 200 events): $deliveries deliveries, $events events stored, $runs runs, $reports reports, $dups duplicates, $failed failed: $verdict"
 
 echo "assistant-request: shim/pgbench $(ratio "$ar" "$ar_db"), shim/ceiling $(ratio "$ar" "$ceiling")"
-echo "end-of-call-report: shim/pgbench $(ratio "$eocr" "$eocr_db"), shim/ceiling $(ratio "$eocr" "$ceiling")"
+echo "end-of-call-report: shim/pgbench $(ratio "$eocr" "$eocr_db"), shim/ceiling $(ratio "$eocr" "$ceiling"); ending logged calls $(ratio "$matched" "$eocr_db") of pgbench's unmatched"
 echo "inbox: $(psql -X -At -c "SELECT count(*) || ' events, ' || count(*) FILTER (WHERE state = 'failed') || ' failed' FROM vapi_pool.webhook_inbox")"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

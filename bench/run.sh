@@ -35,44 +35,24 @@ psql -X -q -c 'CREATE EXTENSION vapi_pool CASCADE'
 # BENCH_ONLY="shim pool" runs only those benchmarks (names as in bench/NAME_bench.sh).
 wanted() { [ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]; }
 
-if wanted e164; then
-	echo "######## e164: parse throughput vs libphonenumber (bench/e164_bench.sh)"
-	bash bench/e164_bench.sh
-fi
-
-if wanted rls; then
-	echo "######## row level security: tenant select vs service_role (bench/rls_bench.sh)"
-	bash bench/rls_bench.sh
-fi
-
-if wanted redact; then
-	echo "######## redact_pii: throughput and exactness vs a regexp_replace redactor (bench/redact_bench.sh)"
-	bash bench/redact_bench.sh
-fi
-
-if wanted pool; then
-	echo "######## pool engine: assignment cycle, routing, release of 1,000,000 vs a PL/pgSQL baseline (bench/pool_bench.sh)"
-	bash bench/pool_bench.sh
-fi
-
-if wanted slot; then
-	echo "######## slot claims: claim_slot_atomic under contention vs the seed's PL/pgSQL claim (bench/slot_bench.sh)"
-	bash bench/slot_bench.sh
-fi
-
-if wanted clinic; then
-	echo "######## clinic: drop-off detection and medical-history redaction vs keyword regex (bench/clinic_bench.sh)"
-	bash bench/clinic_bench.sh
-fi
-
-if wanted reply; then
-	echo "######## Instantly replies: classify_reply throughput vs a PL/pgSQL regexp classifier (bench/reply_bench.sh)"
-	bash bench/reply_bench.sh
-fi
-if wanted shim; then
-	echo "######## vapi-shim: assistant-request and end-of-call-report under wrk vs h2o's ceiling and pgbench (bench/shim_bench.sh)"
-	bash bench/shim_bench.sh
-fi
+# Each benchmark: its name (bench/NAME_bench.sh) and what it measures.
+benchmarks=(
+	"e164|e164: parse throughput vs libphonenumber"
+	"rls|row level security: tenant select vs service_role"
+	"redact|redact_pii: throughput and exactness vs a regexp_replace redactor"
+	"pool|pool engine: assignment cycle, routing, release of 1,000,000 vs a PL/pgSQL baseline"
+	"slot|slot claims: claim_slot_atomic under contention vs the seed's PL/pgSQL claim"
+	"clinic|clinic: drop-off detection and medical-history redaction vs keyword regex"
+	"reply|Instantly replies: classify_reply throughput vs a PL/pgSQL regexp classifier"
+	"shim|vapi-shim: assistant-request and end-of-call-report under wrk vs h2o's ceiling and pgbench"
+)
+for entry in "${benchmarks[@]}"; do
+	name=${entry%%|*}
+	if wanted "$name"; then
+		echo "######## ${entry#*|} (bench/${name}_bench.sh)"
+		bash "bench/${name}_bench.sh"
+	fi
+done
 
 if wanted fuzz; then
 	echo "######## vapi-shim: libFuzzer on the auth and JSON layers for FUZZ_SECONDS (600) (make fuzz)"

@@ -68,7 +68,8 @@ run_pgbench()
 	echo "$tps"
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+# shellcheck source=bench_server.sh
+source "$here/bench_server.sh"	# ratio
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; wrk -c$conns, pgbench -c$clients, shim pool $pool"
 ceiling=$(run_wrk "GET /healthz (h2o ceiling, no database)" "http://127.0.0.1:$port/healthz")

@@ -77,65 +77,10 @@ psql=$bindir/psql
 
 # ---------------------------------------------------------------- the server
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/vapi_pool-slotbench.XXXXXX")
-chmod 755 "$work"
-pg=()
-private=0
-if [ -z "${PGHOST:-}" ] || [ "${SLOT_PRIVATE_CLUSTER:-0}" = 1 ]; then
-	private=1
-	# shellcheck source=../scripts/common.sh
-	source "$top/scripts/common.sh"
-	if [ "$(id -u)" -eq 0 ]; then
-		id vapitest >/dev/null 2>&1 || useradd --create-home --shell /bin/bash vapitest
-		chown vapitest "$work"
-		pg=(runuser -u vapitest --)
-	fi
-	port=${SLOT_PGPORT:-54343}
-	init_private_cluster "$work/data" "$work" "$port" postgres \
-		"max_connections = 100" "shared_buffers = '1GB'" "max_wal_size = '8GB'" \
-		"checkpoint_timeout = '30min'"
-	"${pg[@]}" "$bindir/pg_ctl" -D "$work/data" -l "$work/postgresql.log" -w start >/dev/null
-	export PGHOST=$work PGPORT=$port PGUSER=postgres PGDATABASE=postgres
-fi
-logs=$work/logs
-mkdir -p "$logs"
-databases=()
-cleanup()
-{
-	local rc=$?
-	for db in "${databases[@]}"; do
-		[ "$keep" = 1 ] || "$psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
-	done
-	if [ "$private" = 1 ]; then
-		"${pg[@]}" "$bindir/pg_ctl" -D "$work/data" -m fast -w stop >/dev/null 2>&1 || true
-	fi
-	if [ "$keep" = 1 ]; then
-		echo "(kept $work)"
-	else
-		rm -rf "$work"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
+# shellcheck source=bench_server.sh
+source "$here/bench_server.sh"
+bench_server slotbench "${SLOT_PRIVATE_CLUSTER:-0}" "${SLOT_PGPORT:-54343}"
 
-errors=0
-error()
-{
-	echo "ERROR: $*" >&2
-	errors=$((errors + 1))
-}
-
-# psql on database $1, quiet, unaligned, tuples only, stopping on errors.
-q()
-{
-	local db=$1
-	shift
-	PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" "$psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$db" "$@"
-}
-
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR ? v[int((NR + 1) / 2)] : 0)}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}'; }
-order() { if (( $1 % 2 )); then echo "$2"; else echo "$3"; fi; }
 
 library=$("$PG_CONFIG" --pkglibdir)/vapi_pool.so
 fingerprint() { echo "$(md5sum <"$library" | cut -c1-12) $(date -r "$library" '+%F %T')"; }

@@ -392,81 +392,88 @@ reply_scan_spelled(ReplyWork *w, int32_t pos, int32_t end, int32_t *next)
 	return add_phone(w, d, nd, false, pos, last);
 }
 
+/* What the words on one side of a number are worth when choosing it. */
+typedef struct SideWeights
+{
+	int			limit;			/* words looked at, in the number's clause */
+	int			call_word;		/* the first call/ring/phone word */
+	int			mobile;			/* cell, mobile */
+	int			prefer;			/* best, better, prefer */
+	uint32_t	doubt_classes;	/* old, no longer, not ... */
+	int			doubt;
+	int			other_person;	/* my wife's, his */
+	int			phone_bad;
+} SideWeights;
+
+static const SideWeights before_number = {6, 3, 2, 2, WC_OLD | WC_NEGATOR, -8, -6, -2};
+static const SideWeights after_number = {5, 2, 0, 2, WC_OLD, -8, -3, 0};
+
+/*
+ * What the words on one side of token tok add to its number's score (step
+ * -1: the words before it, +1: after it), in its clause; *fax when one of
+ * them says it is a fax.
+ */
+static int
+side_score(const ReplyWork *w, int tok, int step, const SideWeights *sw, bool *fax)
+{
+	int			score = 0;
+	int			seen = 0;
+	bool		call_word = false;
+
+	*fax = false;
+	for (int i = tok + step; i >= 0 && i < w->ntoks && seen < sw->limit; i += step)
+	{
+		const RTok *t = &w->toks[i];
+		uint32_t	wc;
+
+		if (t->kind == TK_SOFT)
+			continue;
+		if (t->kind != TK_WORD)
+			break;
+		wc = reply_vocab_class(t->id);
+		if (wc & WC_CONTRAST)
+			break;
+		seen++;
+		if ((wc & WC_CALL_WORD) && !call_word)
+		{
+			score += sw->call_word;
+			call_word = true;
+		}
+		if (wc & WC_MOBILE)
+			score += sw->mobile;
+		if (wc & WC_PREFER)
+			score += sw->prefer;
+		if (wc & sw->doubt_classes)
+			score += sw->doubt;
+		if (wc & WC_OTHER_PERSON)
+			score += sw->other_person;
+		if (wc & WC_PHONE_BAD)
+			score += sw->phone_bad;
+		if (wc & WC_FAX)
+		{
+			*fax = true;
+			return 0;
+		}
+	}
+	return score;
+}
+
 /* Score of one phone number from its zone and the words around it. */
 static int
 score_phone(const ReplyWork *w, const RPhone *ph)
 {
 	int			score;
-	bool		call_word = false;
-	int			seen;
+	bool		fax;
 
 	if (ph->zone == ZONE_OTHER_SIG)
 		return -100;
 	score = ph->zone == ZONE_BODY ? 10 : 5;
-
-	/* the words before it, in its clause */
-	seen = 0;
-	for (int i = ph->tok - 1; i >= 0 && seen < 6; i--)
-	{
-		const RTok *tok = &w->toks[i];
-		uint32_t	wc;
-
-		if (tok->kind == TK_SOFT)
-			continue;
-		if (tok->kind != TK_WORD)
-			break;
-		wc = reply_vocab_class(tok->id);
-		if (wc & WC_CONTRAST)
-			break;
-		seen++;
-		if ((wc & WC_CALL_WORD) && !call_word)
-		{
-			score += 3;
-			call_word = true;
-		}
-		if (wc & WC_MOBILE)
-			score += 2;
-		if (wc & WC_PREFER)
-			score += 2;
-		if (wc & (WC_OLD | WC_NEGATOR))
-			score -= 8;
-		if (wc & WC_OTHER_PERSON)
-			score -= 6;
-		if (wc & WC_PHONE_BAD)
-			score -= 2;
-		if (wc & WC_FAX)
-			return -100;
-	}
-	/* and after it */
-	seen = 0;
-	call_word = false;
-	for (int i = ph->tok + 1; i < w->ntoks && seen < 5; i++)
-	{
-		const RTok *tok = &w->toks[i];
-		uint32_t	wc;
-
-		if (tok->kind == TK_SOFT)
-			continue;
-		if (tok->kind != TK_WORD)
-			break;
-		wc = reply_vocab_class(tok->id);
-		if (wc & WC_CONTRAST)
-			break;
-		seen++;
-		if ((wc & WC_CALL_WORD) && !call_word)
-		{
-			score += 2;
-			call_word = true;
-		}
-		if (wc & WC_PREFER)
-			score += 2;
-		if (wc & WC_OLD)
-			score -= 8;
-		if (wc & WC_OTHER_PERSON)
-			score -= 3;
-		if (wc & WC_FAX)
-			return -100;
-	}
+	score += side_score(w, ph->tok, -1, &before_number, &fax);
+	if (fax)
+		return -100;
+	score += side_score(w, ph->tok, +1, &after_number, &fax);
+	if (fax)
+		return -100;
 	/* a signature's number counts only with a label */
 	if (ph->zone == ZONE_SIG && score <= 5)
 		return -1;

@@ -35,7 +35,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use VapiPoolTest qw(new_vapi_node source_dir);
+use VapiPoolTest qw(tsv_lines new_vapi_node source_dir);
 
 my $corpus_path = $ENV{REDACT_CORPUS} // source_dir() . '/t/redact/corpus.tsv';
 
@@ -54,14 +54,10 @@ my $PLACEHOLDER = qr/\[(EMAIL|PHONE|SSN|CARD|DOB)\]/;
 
 my (@rows, @malformed);
 {
-	open my $fh, '<:raw', $corpus_path or BAIL_OUT("open $corpus_path: $!");
-	my $lineno = 0;
-	while (my $line = <$fh>)
+	my @lines = eval { tsv_lines($corpus_path) } or BAIL_OUT($@ || "no rows in $corpus_path");
+	for my $l (@lines)
 	{
-		$lineno++;
-		$line =~ s/\r?\n\z//;
-		next if $line =~ /^#/ || $line =~ /^\s*$/;
-		my @f = split /\t/, $line, -1;
+		my ($lineno, @f) = @$l;
 		if (@f != 2 || $f[0] eq '' || $f[1] eq '')
 		{
 			push @malformed, "line $lineno: expected 2 non-empty tab-separated fields";
@@ -69,7 +65,6 @@ my (@rows, @malformed);
 		}
 		push @rows, { line => $lineno, input => $f[0], expected => $f[1] };
 	}
-	close $fh;
 }
 
 sub type_counts

@@ -30,7 +30,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use VapiPoolTest qw(new_vapi_node source_dir);
+use VapiPoolTest qw(tsv_lines new_vapi_node source_dir);
 
 my $dir = $ENV{REPLY_CORPUS_DIR} // source_dir() . '/t/fixtures/replies';
 my @FILES = qw(replies-dev.tsv replies-extra.tsv replies-blind-1.tsv replies-blind-2.tsv
@@ -54,15 +54,10 @@ my $MIN_PHONE     = 0.95;
 my (@rows, @malformed, %seen);
 for my $file (@FILES)
 {
-	my $path = "$dir/$file";
-	open my $fh, '<:raw', $path or BAIL_OUT("open $path: $!");
-	my $lineno = 0;
-	while (my $line = <$fh>)
+	my @lines = eval { tsv_lines("$dir/$file") } or BAIL_OUT($@ || "no rows in $dir/$file");
+	for my $l (@lines)
 	{
-		$lineno++;
-		$line =~ s/\r?\n\z//;
-		next if $line =~ /^#/ || $line =~ /^\s*$/;
-		my @f = split /\t/, $line, -1;
+		my ($lineno, @f) = @$l;
 		my $where = "$file line $lineno";
 		if (@f != 5)
 		{
@@ -88,7 +83,6 @@ for my $file (@FILES)
 			n      => scalar(@rows) + 1
 		  };
 	}
-	close $fh;
 }
 
 my $n_dev = grep { $_->{file} eq 'replies-dev.tsv' } @rows;

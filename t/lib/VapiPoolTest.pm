@@ -11,7 +11,7 @@ use Cwd qw(abs_path);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 
-our @EXPORT_OK = qw(new_vapi_node source_dir shim_binary);
+our @EXPORT_OK = qw(new_vapi_node source_dir shim_binary tsv_lines);
 
 # PostgreSQL::Test::Cluster runs $PG_REGRESS --config-auth when it creates a
 # node; `make installcheck` sets it, a bare `prove` does not.
@@ -54,6 +54,25 @@ CONF
 	$node->safe_psql('postgres', 'CREATE EXTENSION vapi_pool CASCADE')
 	  unless defined $opts{create} && !$opts{create};
 	return $node;
+}
+
+# The data lines of a tab-separated corpus file, read as raw bytes: a list of
+# [line number, fields...], skipping comments (#) and blank lines.
+sub tsv_lines
+{
+	my ($path) = @_;
+	my @lines;
+	open my $fh, '<:raw', $path or die "open $path: $!";
+	my $lineno = 0;
+	while (my $line = <$fh>)
+	{
+		$lineno++;
+		$line =~ s/\r?\n\z//;
+		next if $line =~ /^#/ || $line =~ /^\s*$/;
+		push @lines, [ $lineno, split(/\t/, $line, -1) ];
+	}
+	close $fh;
+	return @lines;
 }
 
 1;

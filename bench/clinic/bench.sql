@@ -28,25 +28,7 @@ $$;
 CREATE TEMP TABLE load AS SELECT c.* FROM corpus c, generate_series(1, :repeat);
 ANALYZE load;
 
--- Seconds to run statement sql, median of :rounds; before runs first each
--- round, untimed.
-CREATE FUNCTION pg_temp.time_sql(sql text, rounds int, before text DEFAULT NULL) RETURNS double precision
-LANGUAGE plpgsql AS $$
-DECLARE
-	times double precision[] := '{}';
-	t0 timestamptz;
-BEGIN
-	FOR i IN 1 .. rounds LOOP
-		IF before IS NOT NULL THEN
-			EXECUTE before;
-		END IF;
-		t0 := clock_timestamp();
-		EXECUTE sql;
-		times := times || extract(epoch FROM clock_timestamp() - t0)::double precision;
-	END LOOP;
-	RETURN (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(times) x);
-END
-$$;
+\ir ../time_sql.sql
 
 -- One pass of a verdict over the load.
 CREATE FUNCTION pg_temp.pass(expr text) RETURNS text

@@ -20,27 +20,17 @@ FROM (SELECT (row_number() OVER () - 1) / 50 AS n, input
 GROUP BY n;
 ANALYZE transcripts;
 
--- Seconds to redact every transcript with the given function, median of :rounds.
-CREATE FUNCTION pg_temp.time_redactor(fn text, rounds int) RETURNS double precision
-LANGUAGE plpgsql AS $$
-DECLARE
-	times double precision[] := '{}';
-	t0 timestamptz;
-BEGIN
-	FOR i IN 1 .. rounds LOOP
-		t0 := clock_timestamp();
-		EXECUTE format('SELECT sum(octet_length(%s(t))) FROM transcripts', fn);
-		times := times || extract(epoch FROM clock_timestamp() - t0)::double precision;
-	END LOOP;
-	RETURN (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(times) x);
-END
-$$;
+\ir ../time_sql.sql
+
+-- Redacting every transcript with function fn.
+CREATE FUNCTION pg_temp.redact_all(fn text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT format('SELECT sum(octet_length(%s(t))) FROM transcripts', fn) $$;
 
 SELECT round(sum(octet_length(t)) / 1e6, 1) AS megabytes, count(*) AS transcripts FROM transcripts \gset
 \echo '== ' :megabytes 'MB in' :transcripts 'transcripts of 50 corpus lines; median of' :rounds 'rounds'
 
-SELECT pg_temp.time_redactor('vapi_pool.redact_pii', :rounds) AS ours_s,
-       pg_temp.time_redactor('pg_temp.regex_redact', :rounds) AS regex_s \gset
+SELECT pg_temp.time_sql(pg_temp.redact_all('vapi_pool.redact_pii'), :rounds) AS ours_s,
+       pg_temp.time_sql(pg_temp.redact_all('pg_temp.regex_redact'), :rounds) AS regex_s \gset
 SELECT round(100.0 * count(*) FILTER (WHERE redact_pii(input) = expected) / count(*), 1) AS ours_exact,
        round(100.0 * count(*) FILTER (WHERE pg_temp.regex_redact(input) = expected) / count(*), 1) AS regex_exact,
        count(*) AS lines

@@ -23,24 +23,12 @@ ORDER BY md5(g::text || id)
 LIMIT :rows;
 ANALYZE replies;
 
--- Seconds to classify every reply with the given function, median of :rounds
--- (after one warm-up round); one backend, so one core.
-CREATE FUNCTION pg_temp.time_classifier(fn text, rounds int) RETURNS double precision
-LANGUAGE plpgsql AS $$
-DECLARE
-	times double precision[] := '{}';
-	q text := format('SELECT count((%s(text, region)).intent) FROM replies', fn);
-	t0 timestamptz;
-BEGIN
-	EXECUTE q;
-	FOR i IN 1 .. rounds LOOP
-		t0 := clock_timestamp();
-		EXECUTE q;
-		times := times || extract(epoch FROM clock_timestamp() - t0)::double precision;
-	END LOOP;
-	RETURN (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(times) x);
-END
-$$;
+\ir ../time_sql.sql
+
+-- Classifying every reply with function fn (timed after one warm-up round;
+-- one backend, so one core).
+CREATE FUNCTION pg_temp.classify_all(fn text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT format('SELECT count((%s(text, region)).intent) FROM replies', fn) $$;
 
 -- The quality of a classifier on the labelled corpus.
 CREATE FUNCTION pg_temp.quality(fn text) RETURNS text
@@ -65,8 +53,8 @@ SELECT count(*) AS replies, round(avg(octet_length(text))) AS avg_bytes FROM rep
 SELECT count(*) AS lines FROM corpus \gset
 \echo '== ' :replies 'replies of' :avg_bytes 'bytes on average (the' :lines 'corpus lines, repeated and shuffled, each with the quoted e-mail it answers); median of' :rounds 'rounds, one backend'
 
-SELECT pg_temp.time_classifier('vapi_pool.classify_reply', :rounds) AS ours_s,
-	   pg_temp.time_classifier('pg_temp.regex_classify', :rounds) AS regex_s \gset
+SELECT pg_temp.time_sql(pg_temp.classify_all('vapi_pool.classify_reply'), :rounds, warmup => true) AS ours_s,
+	   pg_temp.time_sql(pg_temp.classify_all('pg_temp.regex_classify'), :rounds, warmup => true) AS regex_s \gset
 SELECT pg_temp.quality('vapi_pool.classify_reply') AS ours_q, pg_temp.quality('pg_temp.regex_classify') AS regex_q \gset
 
 \pset tuples_only on

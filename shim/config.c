@@ -61,6 +61,7 @@ typedef enum option_id
 	OPT_VAPI_BASE_URL,
 	OPT_CAL_API_KEY,
 	OPT_CAL_BASE_URL,
+	OPT_PUBLIC_URL,
 	OPT_MAX_BODY,
 	NUM_OPTIONS
 } option_id;
@@ -134,6 +135,8 @@ static const shim_option options[NUM_OPTIONS] = {
 	"Cal.com API key"},
 	[OPT_CAL_BASE_URL] = {"cal-base-url", "VAPI_POOL_CAL_BASE_URL", "URL", "https://api.cal.com/v2", 0,
 	"base URL of the Cal.com API"},
+	[OPT_PUBLIC_URL] = {"public-url", "VAPI_POOL_PUBLIC_URL", "URL", NULL, 0,
+	"base URL at which Vapi reaches this shim (https://voice.example.com): the server and tool URLs given to Vapi numbers and assistants are built from it"},
 	[OPT_MAX_BODY] = {"max-body", "VAPI_POOL_MAX_BODY", "BYTES", "1048576", 0,
 	"largest accepted request body in bytes; larger requests get 413"},
 };
@@ -406,6 +409,16 @@ check_webhook_prefix(const char *prefix)
 config_result
 config_load(shim_config *cfg, int argc, char **argv)
 {
+	return config_load_for(cfg, SHIM_SERVE, argc, argv);
+}
+
+/*
+ * config_load() for one command: only the server (SHIM_SERVE) needs the
+ * webhook secret; the dispatcher and the tools share every other option.
+ */
+config_result
+config_load_for(shim_config *cfg, shim_command command, int argc, char **argv)
+{
 	const char *values[NUM_OPTIONS] = {0};
 	const char *v;
 
@@ -477,6 +490,8 @@ config_load(shim_config *cfg, int argc, char **argv)
 	cfg->vapi_base_url = values[OPT_VAPI_BASE_URL];
 	cfg->cal_api_key = values[OPT_CAL_API_KEY];
 	cfg->cal_base_url = values[OPT_CAL_BASE_URL];
+	cfg->public_url = values[OPT_PUBLIC_URL];
+	cfg->command = command;
 
 	/* validate; messages name the variable and never echo secrets */
 	if (check_conninfo(cfg->database_url) != 0)
@@ -563,11 +578,11 @@ config_load(shim_config *cfg, int argc, char **argv)
 		return usage_error("VAPI_POOL_INSTANTLY_HEADER (--instantly-header) is not a valid header name: \"%s\"",
 						   cfg->instantly_header);
 
-	if (cfg->vapi_secret == NULL)
+	if (cfg->vapi_secret == NULL && command == SHIM_SERVE)
 		return usage_error("VAPI_POOL_VAPI_SECRET is not set (or --vapi-secret): refusing to start without the Vapi webhook secret");
 
 	/* a secret sent as a header value must be one that can be sent that way */
-	if (cfg->vapi_auth != VAPI_AUTH_HMAC &&
+	if (cfg->vapi_auth != VAPI_AUTH_HMAC && cfg->vapi_secret &&
 		(!is_header_secret(cfg->vapi_secret) ||
 		 (cfg->vapi_secret_previous && !is_header_secret(cfg->vapi_secret_previous))))
 		return usage_error("VAPI_POOL_VAPI_SECRET and VAPI_POOL_VAPI_SECRET_PREVIOUS must not start or end with a space or contain control characters: a header value cannot carry them");

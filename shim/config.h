@@ -48,8 +48,17 @@ typedef enum known_caller_answer
 	KNOWN_CALLER_FORWARD		/* a direct destination forward, no AI */
 } known_caller_answer;
 
+/* what this run of vapi-shim does */
+typedef enum shim_command
+{
+	SHIM_SERVE,					/* the webhook server (no subcommand) */
+	SHIM_DISPATCH,				/* vapi-shim dispatch: deliver outbox jobs */
+	SHIM_TOOL					/* vapi-shim pool ... / assistants ...: one-shot commands */
+} shim_command;
+
 typedef struct shim_config
 {
+	shim_command command;
 	const char *database_url;	/* libpq conninfo string or URI */
 	const char *listen;			/* host:port as given */
 	char	   *listen_host;	/* parsed host ("" = all interfaces) */
@@ -81,6 +90,7 @@ typedef struct shim_config
 	const char *vapi_base_url;
 	const char *cal_api_key;
 	const char *cal_base_url;
+	const char *public_url;	/* where Vapi reaches this shim; NULL = not set */
 	size_t		max_body;		/* largest accepted request body, bytes */
 } shim_config;
 
@@ -95,6 +105,7 @@ typedef enum config_result
 #define SHIM_EXIT_USAGE 2
 
 extern config_result config_load(shim_config *cfg, int argc, char **argv);
+extern config_result config_load_for(shim_config *cfg, shim_command command, int argc, char **argv);
 extern const char *config_vapi_auth_name(vapi_auth_mode mode);
 extern void config_log_summary(const shim_config *cfg);
 

@@ -25,9 +25,11 @@
 
 #include "config.h"
 #include "db_pool.h"
+#include "dispatcher.h"
 #include "health.h"
 #include "http_server.h"
 #include "log.h"
+#include "provision.h"
 
 static volatile sig_atomic_t stop_signal;	/* set by SIGINT/SIGTERM */
 static int	signal_pipe[2] = {-1, -1};	/* wakes the event loop on a signal */
@@ -97,7 +99,10 @@ drain(shim_server *server, h2o_evloop_t *loop, int timeout_ms)
 	h2o_evloop_run(loop, 0);
 }
 
-/* Parse options, start the pool, the prober and the server, run until signalled. */
+/*
+ * Run a subcommand (dispatch, pool, assistants), or parse options, start the
+ * pool, the prober and the server, and run until signalled.
+ */
 int
 main(int argc, char **argv)
 {
@@ -106,6 +111,12 @@ main(int argc, char **argv)
 	h2o_evloop_t *loop;
 	db_pool    *pool;
 	int			status = EXIT_SUCCESS;
+
+	/* subcommands: the dispatcher and the one-shot provisioning tools */
+	if (argc > 1 && strcmp(argv[1], "dispatch") == 0)
+		return dispatcher_main(argc - 1, argv + 1);
+	if (argc > 1 && (strcmp(argv[1], "pool") == 0 || strcmp(argv[1], "assistants") == 0))
+		return provision_main(argc - 1, argv + 1);
 
 	switch (config_load(&cfg, argc, argv))
 	{

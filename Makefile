@@ -47,7 +47,10 @@ OBJS = \
 	extension/slot_claim_util.o \
 	extension/webhook_receive.o \
 	extension/webhook_vapi.o \
-	extension/webhook_cal.o
+	extension/webhook_cal.o \
+	extension/outbound_settings.o \
+	extension/outbox_claim.o \
+	extension/outbox_report.o
 
 # The install script is assembled from extension/sql/*.sql; upgrade scripts
 # (vapi_pool--A--B.sql) and the frozen install scripts of earlier releases

@@ -41,4 +41,31 @@
 #define MarkGUCPrefixReserved_compat(prefix) EmitWarningsOnPlaceholders(prefix)
 #endif
 
+/*
+ * A set-returning function's tuplestore: InitMaterializedSRF arrived in
+ * PostgreSQL 15; before it the caller sets up ReturnSetInfo itself.
+ */
+#if PG_VERSION_NUM >= 150000
+#include "funcapi.h"
+#define vp_init_materialized_srf(fcinfo) InitMaterializedSRF((fcinfo), 0)
+#else
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/tuplestore.h"
+static inline void
+vp_init_materialized_srf(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	TupleDesc	tupdesc;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
+	MemoryContextSwitchTo(old);
+}
+#endif
+
 #endif							/* VAPI_POOL_COMPAT_H */

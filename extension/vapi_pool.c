@@ -4,6 +4,7 @@
  */
 #include "compat.h"
 #include "pool_engine.h"
+#include "outbox.h"
 #include "webhook.h"
 
 #include "fmgr.h"
@@ -18,6 +19,7 @@ void
 _PG_init(void)
 {
 	vp_define_webhook_settings();
+	vp_define_outbound_settings();
 	vp_define_settings();
 }
 

@@ -1,0 +1,724 @@
+/*
+ * outbox_report.c
+ *	  outbox_report(results): what a vendor's answer means for each job.
+ *
+ * Every answer is applied in its own subtransaction, so one job's trouble
+ * never loses another's answer.  An answer for an attempt that is no longer
+ * the job's (its lease ran out and another dispatcher took it) is stale and
+ * changes nothing.  Otherwise the job becomes:
+ *
+ *	 done	 2xx: its effect is recorded in the same transaction (the call id
+ *			 on the call log, the booking confirmed, the number in the pool);
+ *			 a reconcile GET that finds the earlier attempt's call or number
+ *			 adopts it the same way
+ *	 pending no answer, 5xx, 429 (Retry-After honoured), 408, 425, 401/403 (a
+ *			 key being fixed), Vapi's concurrency limit: retried after
+ *			 exponential backoff with jitter; a call or purchase that may
+ *			 have reached Vapi is reconciled before it is sent again
+ *	 dead	 any other 4xx (a bad number, ...), with the vendor's reason; a
+ *			 job out of attempts; Cal.com's "not available" (the hold is
+ *			 released)
+ */
+#include "outbox.h"
+#include "webhook.h"
+
+#include <stdlib.h>
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/uuid.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+PG_FUNCTION_INFO_V1(vapi_pool_outbox_report);
+
+/* one reported answer */
+typedef struct OutboxAnswer
+{
+	Datum		org_id;
+	int64		job_id;
+	int32		attempt;
+	int			status;			/* 0: no HTTP answer */
+	char	   *body;
+	char	   *retry_after;
+	char	   *error;
+	bool		unsent;
+	bool		valid;
+} OutboxAnswer;
+
+/* the job as it stands */
+typedef struct OutboxJob
+{
+	char	   *kind;
+	Datum		payload;		/* jsonb */
+	int32		attempts;
+	int32		max_attempts;
+	bool		reconcile;
+	Datum		first_sent_at;
+	char	   *key;
+} OutboxJob;
+
+/* what becomes of the job */
+typedef struct Verdict
+{
+	const char *state;			/* done, pending, dead */
+	char	   *error;			/* last_error, NULL when none */
+	char	   *note;
+	Datum		result;			/* jsonb, valid when has_result */
+	bool		has_result;
+	bool		reconcile;
+	int64		delay_ms;		/* pending: how long from now */
+	bool		uncount;		/* unsent: the claim's attempt did not happen */
+} Verdict;
+
+static VpPlan read_answers = {
+	.sql = "SELECT r.org_id, r.job_id, r.attempt, coalesce(r.status, 0), r.body, r.retry_after, r.error,"
+	"   coalesce(r.unsent, false)"
+	" FROM pg_catalog.jsonb_to_recordset(CASE WHEN pg_catalog.jsonb_typeof($1) = 'array' THEN $1 END)"
+	"   AS r(org_id uuid, job_id bigint, attempt integer, status integer, body text, retry_after text,"
+	"        error text, unsent boolean)",
+	.nargs = 1, .argtypes = {JSONBOID}
+};
+
+static VpPlan lock_job = {
+	.sql = "SELECT kind, payload, attempts, max_attempts, reconcile, first_sent_at, idempotency_key,"
+	"   state = 'in_flight' AND attempts = $3"
+	" FROM vapi_pool.outbox WHERE org_id = $1 AND id = $2 FOR UPDATE",
+	.nargs = 3, .argtypes = {UUIDOID, INT8OID, INT4OID}
+};
+
+static VpPlan settle_job = {
+	.sql = "UPDATE vapi_pool.outbox SET state = $3,"
+	"   run_at = CASE WHEN $3 = 'pending' THEN pg_catalog.now() + $4 * interval '1 millisecond' ELSE run_at END,"
+	"   lease_expires_at = NULL, attempts = attempts - $5, last_http_status = $6, last_error = $7,"
+	"   reconcile = $8, result = coalesce($9, result),"
+	"   finished_at = CASE WHEN $3 IN ('done', 'dead') THEN pg_catalog.now() END"
+	" WHERE org_id = $1 AND id = $2 RETURNING run_at",
+	.nargs = 9, .argtypes = {UUIDOID, INT8OID, TEXTOID, INT8OID, INT4OID, INT4OID, TEXTOID, BOOLOID, JSONBOID}
+};
+
+/* The vendor's reason (Vapi: message or messages; Cal.com: error.message) and Vapi's concurrency flag. */
+static VpPlan vendor_reason = {
+	.sql = "SELECT coalesce(CASE pg_catalog.jsonb_typeof($1 -> 'message')"
+	"     WHEN 'array' THEN (SELECT pg_catalog.string_agg(m, '; ') FROM pg_catalog.jsonb_array_elements_text($1 -> 'message') m)"
+	"     WHEN 'string' THEN $1 ->> 'message' END,"
+	"   $1 -> 'error' ->> 'message', CASE pg_catalog.jsonb_typeof($1 -> 'error') WHEN 'string' THEN $1 ->> 'error' END),"
+	"   coalesce($1 -> 'subscriptionLimits' ->> 'concurrencyBlocked', '') = 'true'",
+	.nargs = 1, .argtypes = {JSONBOID}
+};
+
+/* A reconcile: the call an earlier attempt placed, if Vapi lists it. */
+static VpPlan find_call = {
+	.sql = "SELECT c FROM pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof($1) = 'array' THEN $1 ELSE '[]' END) c"
+	" WHERE c ->> 'phoneNumberId' = $2 ->> 'phone_number_id'"
+	"   AND c -> 'customer' ->> 'number' = $2 ->> 'customer_number'"
+	"   AND (c ->> 'createdAt')::timestamptz >= $3 - interval '2 minutes'"
+	" ORDER BY c ->> 'createdAt' LIMIT 1",
+	.nargs = 3, .argtypes = {JSONBOID, JSONBOID, TIMESTAMPTZOID}
+};
+
+/* A reconcile: the number an earlier attempt bought (named after the job). */
+static VpPlan find_number = {
+	.sql = "SELECT c FROM pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof($1) = 'array' THEN $1 ELSE '[]' END) c"
+	" WHERE c ->> 'name' = 'vapi_pool job ' || $2 LIMIT 1",
+	.nargs = 2, .argtypes = {JSONBOID, TEXTOID}
+};
+
+static VpPlan log_call = {
+	.sql = "SELECT id FROM vapi_pool.record_call_placed(($1 ->> 'assignment_id')::uuid, $2,"
+	"   coalesce(($1 ->> 'attempt')::integer, 1))",
+	.nargs = 2, .argtypes = {JSONBOID, TEXTOID}
+};
+
+static VpPlan add_number = {
+	.sql = "SELECT id FROM vapi_pool.add_pool_number(($1 ->> 'broker_id')::uuid,"
+	"   vapi_pool.e164_parse($2 ->> 'number'), $2 ->> 'id')",
+	.nargs = 2, .argtypes = {JSONBOID, JSONBOID}
+};
+
+static VpPlan confirm_booking = {
+	.sql = "SELECT id FROM vapi_pool.confirm_slot(($1 ->> 'hold_id')::uuid, $2)",
+	.nargs = 2, .argtypes = {JSONBOID, TEXTOID}
+};
+
+static VpPlan release_hold = {
+	.sql = "SELECT id FROM vapi_pool.release_slot(($1 ->> 'hold_id')::uuid, 'taken in Cal.com')",
+	.nargs = 1, .argtypes = {JSONBOID}
+};
+
+/* A booking made for a hold that is gone is cancelled in Cal.com. */
+static VpPlan queue_cancel = {
+	.sql = "INSERT INTO vapi_pool.outbox (org_id, kind, payload, idempotency_key)"
+	" VALUES ($1, 'cal.cancel_booking', pg_catalog.jsonb_build_object('booking_uid', $2::text,"
+	"   'hold_id', $3 -> 'hold_id', 'reason', 'The time is no longer held for this booking.'),"
+	"   'cancel-orphan:' || $2)"
+	" ON CONFLICT (org_id, idempotency_key) DO NOTHING",
+	.nargs = 3, .argtypes = {UUIDOID, TEXTOID, JSONBOID}
+};
+
+/* Runs plan in a subtransaction; on error returns the message instead of throwing. */
+static char *
+try_execute(VpPlan *plan, Datum *values, const char *nulls)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	char	   *volatile failure = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		vp_execute(plan, values, nulls, 0);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		failure = edata->message;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return failure;
+}
+
+/* The body as jsonb, or (Datum) 0 when it is not JSON. */
+static Datum
+parse_body(const char *body)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile Datum result = (Datum) 0;
+
+	if (body == NULL || body[0] == '\0')
+		return (Datum) 0;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		result = DirectFunctionCall1(jsonb_in, CStringGetDatum(body));
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		result = (Datum) 0;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return result;
+}
+
+/* A Retry-After value (delta-seconds, or an HTTP date) in milliseconds from now; -1 if unusable. */
+static int64
+retry_after_ms(const char *value)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile int64 ms = -1;
+	char	   *end;
+	long		seconds;
+
+	if (value == NULL || value[0] == '\0')
+		return -1;
+	seconds = strtol(value, &end, 10);
+	if (end != value && *end == '\0')
+		return seconds < 0 ? -1 : (int64) Min(seconds, 24 * 3600) * 1000;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		TimestampTz at = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in, CStringGetDatum(value),
+																 ObjectIdGetDatum(InvalidOid),
+																 Int32GetDatum(-1)));
+
+		ms = Max(0, (at - GetCurrentTransactionStartTimestamp()) / 1000);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return ms;
+}
+
+/* The retry delay after attempt n: base * 2^(n-1), capped, with 25% jitter either way. */
+static int64
+backoff_ms(int attempts)
+{
+	double		delay = vp_outbox_backoff_base_ms;
+
+	for (int i = 1; i < attempts && delay < vp_outbox_backoff_max_ms; i++)
+		delay *= 2;
+	delay = Min(delay, (double) vp_outbox_backoff_max_ms);
+	return (int64) (delay * (0.75 + 0.5 * ((double) random() / (double) RAND_MAX)));
+}
+
+/* A string member of a jsonb object, or NULL. */
+static char *
+member_text(Datum obj, const char *key1, const char *key2)
+{
+	const char *path[3] = {key1, key2, NULL};
+
+	if (obj == (Datum) 0)
+		return NULL;
+	return vp_json_text(DatumGetJsonbP(obj), path);
+}
+
+/* Appends one line of "why": the vendor's reason, else the start of the body, else the transport error. */
+static char *
+failure_text(const OutboxAnswer *a, Datum body, bool *concurrency_blocked)
+{
+	StringInfoData s;
+	char	   *reason = NULL;
+
+	*concurrency_blocked = false;
+	if (body != (Datum) 0)
+	{
+		bool		isnull;
+
+		vp_execute(&vendor_reason, &body, NULL, 0);
+		if (SPI_processed == 1)
+		{
+			Datum		r = vp_getdatum(0, 1, &isnull);
+
+			if (!isnull)
+				reason = TextDatumGetCString(r);
+			*concurrency_blocked = DatumGetBool(vp_getdatum(0, 2, &isnull));
+		}
+	}
+	initStringInfo(&s);
+	if (a->status == 0)
+		appendStringInfo(&s, "no answer: %s", a->error && a->error[0] ? a->error : "connection failed");
+	else if (reason != NULL)
+		appendStringInfo(&s, "HTTP %d: %s", a->status, reason);
+	else if (a->body != NULL && a->body[0] != '\0')
+		appendStringInfo(&s, "HTTP %d: %.200s", a->status, a->body);
+	else
+		appendStringInfo(&s, "HTTP %d", a->status);
+	return s.data;
+}
+
+/* Sets the verdict to a retry after the backoff (or Retry-After), or dead when out of attempts. */
+static void
+retry_or_bury(Verdict *v, const OutboxJob *job, const OutboxAnswer *a, char *why)
+{
+	int64		floor_ms = a->status == 429 ? retry_after_ms(a->retry_after) : -1;
+
+	v->error = why;
+	if (job->attempts >= job->max_attempts)
+	{
+		v->state = "dead";
+		v->note = psprintf("gave up after %d attempts", job->attempts);
+		return;
+	}
+	v->state = "pending";
+	v->delay_ms = Max(backoff_ms(job->attempts), floor_ms);
+	v->note = psprintf("retry in %lld ms", (long long) v->delay_ms);
+}
+
+/* Sets the result to a one-key JSON object {key: value}. */
+static void
+set_result(Verdict *v, const char *key, const char *value)
+{
+	StringInfoData s;
+
+	if (value == NULL)
+		return;
+	initStringInfo(&s);
+	appendStringInfoChar(&s, '{');
+	vp_json_string(&s, key);
+	appendStringInfoString(&s, ": ");
+	vp_json_string(&s, value);
+	appendStringInfoChar(&s, '}');
+	v->result = vp_jsonb_from_text(s.data);
+	v->has_result = true;
+}
+
+/*
+ * The vendor did it (or a reconcile found that it had): records the effect.
+ * obj is the call, chat, booking answer or number object.
+ */
+static void
+record_success(Verdict *v, Datum org_id, const OutboxJob *job, Datum obj)
+{
+	v->state = "done";
+	if (strcmp(job->kind, "vapi.create_call") == 0)
+	{
+		char	   *call_id = member_text(obj, "id", NULL);
+		char	   *failed;
+		Datum		args[2];
+
+		if (call_id == NULL)
+		{
+			v->error = pstrdup("Vapi's answer has no call id: the call may exist but is not logged");
+			return;
+		}
+		set_result(v, "call_id", call_id);
+		args[0] = job->payload;
+		args[1] = CStringGetTextDatum(call_id);
+		failed = try_execute(&log_call, args, NULL);
+		if (failed != NULL)
+			v->error = psprintf("call %s placed but not logged: %s", call_id, failed);
+	}
+	else if (strcmp(job->kind, "vapi.sms") == 0)
+		set_result(v, "chat_id", member_text(obj, "id", NULL));
+	else if (strcmp(job->kind, "vapi.buy_number") == 0)
+	{
+		Datum		args[2] = {job->payload, obj};
+		char	   *failed;
+
+		set_result(v, "phone_number_id", member_text(obj, "id", NULL));
+		failed = try_execute(&add_number, args, NULL);
+		if (failed != NULL)
+			v->error = psprintf("number bought but not added to the pool: %s", failed);
+	}
+	else if (strcmp(job->kind, "cal.create_booking") == 0)
+	{
+		char	   *uid = member_text(obj, "data", "uid");
+		char	   *failed;
+		Datum		args[3];
+
+		if (uid == NULL)
+		{
+			v->error = pstrdup("Cal.com's answer has no booking uid");
+			return;
+		}
+		set_result(v, "booking_uid", uid);
+		args[0] = job->payload;
+		args[1] = CStringGetTextDatum(uid);
+		failed = try_execute(&confirm_booking, args, NULL);
+		if (failed != NULL)
+		{
+			args[0] = org_id;
+			args[2] = job->payload;
+			vp_execute(&queue_cancel, args, NULL, 0);
+			v->error = psprintf("booked in Cal.com but the hold is gone (%s): the booking is being cancelled", failed);
+		}
+	}
+}
+
+/* A reconcile's answer: adopt what the earlier attempt did, or send again. */
+static void
+judge_reconcile(Verdict *v, Datum org_id, const OutboxJob *job, Datum body)
+{
+	Datum		found = (Datum) 0;
+	bool		isnull;
+
+	if (strcmp(job->kind, "vapi.create_call") == 0)
+	{
+		Datum		args[3] = {body, job->payload, job->first_sent_at};
+
+		vp_execute(&find_call, args, NULL, 0);
+	}
+	else
+	{
+		Datum		args[2] = {body, CStringGetTextDatum(job->key)};
+
+		vp_execute(&find_number, args, NULL, 0);
+	}
+	if (SPI_processed == 1)
+		found = vp_getdatum(0, 1, &isnull);
+
+	if (found != (Datum) 0)
+	{
+		record_success(v, org_id, job, found);
+		v->note = pstrdup("adopted what an earlier attempt did");
+		return;
+	}
+	v->state = "pending";
+	v->reconcile = false;
+	v->delay_ms = 0;
+	v->note = pstrdup("an earlier attempt did not reach the vendor: sending again");
+}
+
+/* What the answer means for the job (it is locked, in flight, and this is its attempt). */
+static void
+judge(Verdict *v, Datum org_id, const OutboxJob *job, const OutboxAnswer *a)
+{
+	Datum		body = parse_body(a->body);
+	bool		reconcilable = strcmp(job->kind, "vapi.create_call") == 0 ||
+		strcmp(job->kind, "vapi.buy_number") == 0;
+	bool		blocked;
+	char	   *why;
+
+	v->reconcile = job->reconcile;
+	if (a->status >= 200 && a->status < 300)
+	{
+		if (job->reconcile && reconcilable)
+			judge_reconcile(v, org_id, job, body);
+		else
+			record_success(v, org_id, job, body);
+		return;
+	}
+
+	why = failure_text(a, body, &blocked);
+	if (a->status == 0 || a->status >= 500)
+	{
+		/* it may have been done before the answer was lost */
+		v->reconcile = job->reconcile || reconcilable;
+		retry_or_bury(v, job, a, why);
+	}
+	else if (a->status == 429 || a->status == 408 || a->status == 425 ||
+			 a->status == 401 || a->status == 403)
+		retry_or_bury(v, job, a, why);
+	else if (a->status == 400 && strcmp(job->kind, "vapi.create_call") == 0 && blocked)
+		retry_or_bury(v, job, a, why);
+	else if (a->status == 400 && strcmp(job->kind, "cal.create_booking") == 0 &&
+			 (strstr(why, "not available") != NULL || strstr(why, "already has booking") != NULL))
+	{
+		v->state = "dead";
+		v->error = why;
+		if (job->reconcile)
+			v->note = pstrdup("Cal.com says the time is taken and an earlier attempt may have booked it: "
+							  "check Cal.com, then confirm_slot or release_slot the hold");
+		else
+		{
+			Datum		payload = job->payload;
+
+			vp_execute(&release_hold, &payload, NULL, 0);
+			v->note = pstrdup("the time is taken in Cal.com: the hold was released");
+		}
+	}
+	else
+	{
+		v->state = "dead";
+		v->error = why;
+		v->note = pstrdup("refused by the vendor");
+	}
+}
+
+/* Applies one answer; returns the job's new state ("stale" when the answer is not the job's). */
+static const char *
+apply_answer(const OutboxAnswer *a, TimestampTz *run_at, bool *has_run_at, char **note)
+{
+	Datum		args[9];
+	char		nulls[9];
+	OutboxJob	job;
+	Verdict		v = {0};
+	bool		isnull;
+
+	args[0] = a->org_id;
+	args[1] = Int64GetDatum(a->job_id);
+	args[2] = Int32GetDatum(a->attempt);
+	vp_execute(&lock_job, args, NULL, 0);
+	if (SPI_processed == 0)
+	{
+		*note = pstrdup("no such job");
+		return "stale";
+	}
+	if (!DatumGetBool(vp_getdatum(0, 8, &isnull)))
+	{
+		*note = pstrdup("the job is no longer in flight with this attempt: its lease was taken over");
+		return "stale";
+	}
+	job.kind = TextDatumGetCString(vp_getdatum(0, 1, &isnull));
+	job.payload = vp_getdatum(0, 2, &isnull);
+	job.attempts = DatumGetInt32(vp_getdatum(0, 3, &isnull));
+	job.max_attempts = DatumGetInt32(vp_getdatum(0, 4, &isnull));
+	job.reconcile = DatumGetBool(vp_getdatum(0, 5, &isnull));
+	job.first_sent_at = vp_getdatum(0, 6, &isnull);
+	if (isnull)
+		job.first_sent_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	job.key = TextDatumGetCString(vp_getdatum(0, 7, &isnull));
+	/* the job's row must outlive the statements judge runs */
+	job.payload = PointerGetDatum(DatumGetJsonbPCopy(job.payload));
+
+	if (a->unsent)
+	{
+		v.state = "pending";
+		v.reconcile = job.reconcile;
+		v.uncount = true;
+		v.note = pstrdup("not sent: back in the queue");
+	}
+	else
+		judge(&v, a->org_id, &job, a);
+
+	memset(nulls, ' ', sizeof(nulls));
+	args[2] = CStringGetTextDatum(v.state);
+	args[3] = Int64GetDatum(v.delay_ms);
+	args[4] = Int32GetDatum(v.uncount ? 1 : 0);
+	args[5] = Int32GetDatum(a->status);
+	nulls[5] = a->unsent || a->status == 0 ? 'n' : ' ';
+	args[6] = vp_text_arg(v.error, &nulls[6]);
+	args[7] = BoolGetDatum(v.reconcile);
+	args[8] = v.result;
+	nulls[8] = v.has_result ? ' ' : 'n';
+	if (a->unsent)
+		nulls[6] = 'n';
+	vp_execute(&settle_job, args, nulls, 0);
+	*run_at = DatumGetTimestampTz(vp_getdatum(0, 1, &isnull));
+	*has_run_at = strcmp(v.state, "pending") == 0;
+	if (*has_run_at && v.delay_ms == 0)
+		vp_outbox_notify();
+	*note = v.note;
+	return v.state;
+}
+
+/* A job whose answer could not be applied is dead: sending it again could act twice. */
+static void
+bury_unapplied(const OutboxAnswer *a, const char *message)
+{
+	static VpPlan bury = {
+		.sql = "UPDATE vapi_pool.outbox SET state = 'dead', lease_expires_at = NULL, last_http_status = $3,"
+		"   last_error = 'the answer could not be applied: ' || $4, finished_at = pg_catalog.now()"
+		" WHERE org_id = $1 AND id = $2 AND state = 'in_flight' AND attempts = $5",
+		.nargs = 5, .argtypes = {UUIDOID, INT8OID, INT4OID, TEXTOID, INT4OID}
+	};
+	Datum		args[5] = {a->org_id, Int64GetDatum(a->job_id), Int32GetDatum(a->status),
+	CStringGetTextDatum(message), Int32GetDatum(a->attempt)};
+	char		nulls[5] = {' ', ' ', a->status == 0 ? 'n' : ' ', ' ', ' '};
+
+	vp_execute(&bury, args, nulls, 0);
+}
+
+/* Reads the results array into answers (in the caller's memory). */
+static OutboxAnswer *
+read_results(Datum results, int *count)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	OutboxAnswer *answers;
+
+	vp_execute(&read_answers, &results, NULL, 0);
+	if (SPI_processed == 0)
+	{
+		*count = 0;
+		return NULL;
+	}
+	*count = (int) SPI_processed;
+	answers = MemoryContextAllocZero(cxt, sizeof(OutboxAnswer) * SPI_processed);
+	for (int i = 0; i < *count; i++)
+	{
+		OutboxAnswer *a = &answers[i];
+		bool		n_org,
+					n_job,
+					n_attempt,
+					isnull;
+		Datum		d;
+
+		a->org_id = vp_getdatum(i, 1, &n_org);
+		d = vp_getdatum(i, 2, &n_job);
+		a->job_id = n_job ? 0 : DatumGetInt64(d);
+		d = vp_getdatum(i, 3, &n_attempt);
+		a->attempt = n_attempt ? 0 : DatumGetInt32(d);
+		a->valid = !n_org && !n_job && !n_attempt;
+		a->status = DatumGetInt32(vp_getdatum(i, 4, &isnull));
+		d = vp_getdatum(i, 5, &isnull);
+		a->body = isnull ? NULL : TextDatumGetCString(d);
+		d = vp_getdatum(i, 6, &isnull);
+		a->retry_after = isnull ? NULL : TextDatumGetCString(d);
+		d = vp_getdatum(i, 7, &isnull);
+		a->error = isnull ? NULL : TextDatumGetCString(d);
+		a->unsent = DatumGetBool(vp_getdatum(i, 8, &isnull));
+		if (a->valid)
+			a->org_id = datumCopy(a->org_id, false, UUID_LEN);
+	}
+	return answers;
+}
+
+/*
+ * outbox_report(results jsonb): applies each answer in a subtransaction and
+ * returns (org_id, job_id, state, run_at, note) for each.
+ */
+Datum
+vapi_pool_outbox_report(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum		results = PG_GETARG_DATUM(0);
+	MemoryContext cxt;
+	OutboxAnswer *volatile answers;
+	volatile int count;
+	Jsonb	   *jb = PG_GETARG_JSONB_P(0);
+
+	if (!JB_ROOT_IS_ARRAY(jb) || JB_ROOT_IS_SCALAR(jb))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("results must be a JSON array"),
+				 errdetail("outbox_report takes an array of answers, one object per claimed job.")));
+	vp_init_materialized_srf(fcinfo);
+	vp_spi_connect();
+	cxt = CurrentMemoryContext;
+	{
+		int			n;
+
+		answers = read_results(results, &n);
+		count = n;
+	}
+	for (int i = 0; i < count; i++)
+	{
+		OutboxAnswer *a = &answers[i];
+		ResourceOwner owner = CurrentResourceOwner;
+		const char *volatile state = NULL;
+		char	   *volatile note = NULL;
+		TimestampTz run_at = 0;
+		bool		has_run_at = false;
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, true, false};
+
+		if (!a->valid)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("result %d has no org_id, job_id or attempt", i + 1),
+					 errdetail("Each result must carry the org_id, job_id and attempt outbox_claim returned."),
+					 errhint("No answer of this call was applied.")));
+
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(cxt);
+		PG_TRY();
+		{
+			char	   *n = NULL;
+
+			state = apply_answer(a, &run_at, &has_run_at, &n);
+			note = n;
+			ReleaseCurrentSubTransaction();
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
+				ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INSUFFICIENT_RESOURCES)
+				PG_RE_THROW();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+			bury_unapplied(a, edata->message);
+			state = "dead";
+			note = psprintf("the answer could not be applied: %s", edata->message);
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+
+		values[0] = a->org_id;
+		values[1] = Int64GetDatum(a->job_id);
+		values[2] = CStringGetTextDatum(state);
+		values[3] = TimestampTzGetDatum(run_at);
+		nulls[3] = !has_run_at;
+		values[4] = note ? CStringGetTextDatum(note) : (Datum) 0;
+		nulls[4] = note == NULL;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}

@@ -1,0 +1,194 @@
+-- The dispatcher's SQL API (issue 7): outbox_claim builds each job's exact
+-- vendor request, outbox_report judges the vendor's answer (done with its
+-- effect, retried with backoff, dead), reconcile instead of a second POST,
+-- replay, stats, NOTIFY, provisioning.  The HTTP itself is tested with the
+-- shim and the vendor stand-ins in t/090_dispatcher.pl.
+SET client_min_messages = warning;
+CREATE EXTENSION vapi_pool CASCADE;
+RESET client_min_messages;
+SET search_path = vapi_pool, public;
+SET TimeZone = 'UTC';
+\set VERBOSITY default
+
+INSERT INTO orgs (org_id, name, voicemail_message) VALUES
+	('aaaaaaaa-0000-4000-8000-000000000000', 'Acme Mortgages', 'Hi, this is Barbara from Acme returning your email.');
+INSERT INTO brokers (org_id, id, name, timezone, primary_phone_e164, number_pool_active, number_pool_size) VALUES
+	('aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000001', 'Dana Lee', 'America/Los_Angeles', '+14155550101', true, 3);
+SELECT count(*) FROM (SELECT add_pool_number('a1000000-0000-4000-8000-000000000001', ('+1310555018' || n)::e164, 'pn_' || n)
+	FROM generate_series(0, 1) n) s;
+INSERT INTO leads (org_id, id, broker_id, first_name, last_name, primary_phone_e164) VALUES
+	('aaaaaaaa-0000-4000-8000-000000000000', 'c0000000-0000-4000-8000-000000000001', 'a1000000-0000-4000-8000-000000000001', 'Pat', 'Quinn', '+14155550123'),
+	('aaaaaaaa-0000-4000-8000-000000000000', 'c0000000-0000-4000-8000-000000000002', 'a1000000-0000-4000-8000-000000000001', 'Sam', 'Roe', '+14155550124');
+SELECT count(*) FROM (SELECT assign_number(id) FROM leads) s;
+
+-- A create-call job as the engine writes it (pool_engine.h's shape).
+CREATE FUNCTION pg_temp.queue_call(lead uuid, key text, attempt integer DEFAULT 1) RETURNS bigint
+LANGUAGE sql AS $$
+	INSERT INTO vapi_pool.outbox (org_id, kind, payload, idempotency_key)
+	SELECT a.org_id, 'vapi.create_call', jsonb_build_object('lead_id', a.lead_id, 'assignment_id', a.id,
+		'phone_number_id', p.vapi_phone_number_id, 'from_number', p.number, 'customer_number', l.primary_phone_e164,
+		'customer_name', l.name, 'attempt', attempt, 'voicemail_message', o.voicemail_message), key
+	FROM vapi_pool.vapi_number_assignments a
+	JOIN vapi_pool.vapi_number_pool p ON p.id = a.pool_number_id
+	JOIN vapi_pool.leads l ON l.id = a.lead_id JOIN vapi_pool.orgs o ON o.org_id = a.org_id
+	WHERE a.lead_id = lead
+	RETURNING id $$;
+-- An answer object as the dispatcher reports it.
+CREATE FUNCTION pg_temp.answer(job bigint, status integer, body text DEFAULT NULL, retry_after text DEFAULT NULL,
+	error text DEFAULT NULL, attempt integer DEFAULT NULL) RETURNS jsonb
+LANGUAGE sql AS $$
+	SELECT jsonb_build_object('org_id', o.org_id, 'job_id', o.id, 'attempt', coalesce(attempt, o.attempts),
+		'status', status, 'body', body, 'retry_after', retry_after, 'error', error)
+	FROM vapi_pool.outbox o WHERE o.id = job $$;
+CREATE FUNCTION pg_temp.job(job bigint) RETURNS TABLE (state text, attempts integer, reconcile boolean,
+	last_http_status integer, last_error text, result jsonb, due_in_s integer)
+LANGUAGE sql AS $$
+	SELECT state, attempts, reconcile, last_http_status, last_error, result,
+		round(extract(epoch FROM run_at - now()))::integer FROM vapi_pool.outbox WHERE id = job $$;
+-- Jobs a test does not look at are out of the way.
+CREATE FUNCTION pg_temp.park() RETURNS void
+LANGUAGE sql AS $$ UPDATE vapi_pool.outbox SET run_at = now() + interval '1 day' WHERE state = 'pending' $$;
+
+-- ---------------------------------------------------------------- no assistant: dead at claim
+SELECT pg_temp.queue_call('c0000000-0000-4000-8000-000000000001', 'call-1') AS call1 \gset
+SELECT count(*) AS claimed FROM outbox_claim('d1');
+SELECT state, attempts, last_error FROM pg_temp.job(:call1);
+SELECT (outbox_replay(:call1)).state;
+
+-- ---------------------------------------------------------------- the request, exactly
+SET vapi_pool.intake_assistant_id = 'asst_barbara';
+SELECT org_id IS NOT NULL AS has_org, job_id = :call1 AS same_job, attempt, kind, service, method, path, headers,
+	body::jsonb, timeout_ms
+FROM outbox_claim('d1', 10, '30 seconds');
+SELECT state, claimed_by, lease_expires_at > now() AS leased, first_sent_at IS NOT NULL AS sent
+FROM outbox WHERE id = :call1;
+-- claimed once: a second claim gets nothing
+SELECT count(*) FROM outbox_claim('d2');
+
+-- 201: done, the call id on the call log in the same transaction
+SELECT state, note FROM outbox_report(jsonb_build_array(pg_temp.answer(:call1, 201,
+	'{"id": "call_0001", "status": "queued", "phoneNumberId": "pn_0", "customer": {"number": "+14155550123"}}')));
+SELECT * FROM pg_temp.job(:call1);
+SELECT vapi_call_id, direction, status, attempt FROM vapi_call_logs WHERE vapi_call_id = 'call_0001';
+-- the same answer again is stale and changes nothing
+SELECT state, note FROM outbox_report(jsonb_build_array(pg_temp.answer(:call1, 201, '{"id": "call_9999"}', attempt => 1)));
+SELECT count(*) FROM vapi_call_logs WHERE vapi_call_id = 'call_9999';
+
+-- a retry call carries the organisation's voicemail message
+SELECT pg_temp.queue_call('c0000000-0000-4000-8000-000000000002', 'call-2', 2) AS call2 \gset
+SELECT body::jsonb -> 'assistantOverrides' FROM outbox_claim('d1');
+
+-- ---------------------------------------------------------------- failures
+SET vapi_pool.outbox_backoff_base_ms = 10000;
+SET vapi_pool.outbox_backoff_max_ms = 60000;
+-- 500: retried after the backoff (10 s +-25%), and reconciled first, since
+-- the call may exist
+SELECT state, note LIKE 'retry in %' AS retry FROM outbox_report(jsonb_build_array(pg_temp.answer(:call2, 500,
+	'{"message": "Internal server error", "statusCode": 500}')));
+SELECT state, attempts, reconcile, last_http_status, last_error, due_in_s BETWEEN 7 AND 13 AS backoff FROM pg_temp.job(:call2);
+-- the next claim asks Vapi first: GET /call for the number since the first attempt
+UPDATE outbox SET run_at = now() WHERE id = :call2;
+SELECT method, path ~ '^/call\?phoneNumberId=pn_1&createdAtGe=\d{4}-\d\d-\d\dT\d\d%3A\d\d%3A\d\d\.\d{3}Z&limit=100$' AS reconcile_get, body
+FROM outbox_claim('d1');
+-- nothing there: sent again at once, as a POST
+SELECT state, note FROM outbox_report(jsonb_build_array(pg_temp.answer(:call2, 200, '[]')));
+SELECT state, reconcile, due_in_s FROM pg_temp.job(:call2);
+SELECT method, path FROM outbox_claim('d1');
+-- no answer at all (timeout): reconcile again; this time Vapi lists the call: adopted, never sent twice
+SELECT state FROM outbox_report(jsonb_build_array(pg_temp.answer(:call2, 0, error => 'Operation timed out after 10000 milliseconds')));
+SELECT state, attempts, reconcile, last_http_status, last_error FROM pg_temp.job(:call2);
+UPDATE outbox SET run_at = now() WHERE id = :call2;
+SELECT method FROM outbox_claim('d1');
+SELECT state, note FROM outbox_report(jsonb_build_array(pg_temp.answer(:call2, 200, format(
+	'[{"id": "call_other", "phoneNumberId": "pn_1", "customer": {"number": "+14155550199"}, "createdAt": "%s"},
+	  {"id": "call_0002", "phoneNumberId": "pn_1", "customer": {"number": "+14155550124"}, "createdAt": "%s"}]',
+	to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))));
+SELECT state, result, last_error FROM pg_temp.job(:call2);
+SELECT vapi_call_id, attempt FROM vapi_call_logs WHERE vapi_call_id = 'call_0002';
+
+-- 429: Retry-After wins over a shorter backoff
+SELECT pg_temp.queue_call('c0000000-0000-4000-8000-000000000002', 'call-3') AS call3 \gset
+SELECT count(*) FROM outbox_claim('d1');
+SELECT state FROM outbox_report(jsonb_build_array(pg_temp.answer(:call3, 429, '{"message": "Too Many Requests"}', '120')));
+SELECT state, reconcile, last_error, due_in_s BETWEEN 119 AND 121 AS retry_after FROM pg_temp.job(:call3);
+-- Vapi's concurrency limit is a 400 that is retried, not dead
+UPDATE outbox SET run_at = now() WHERE id = :call3;
+SELECT count(*) FROM outbox_claim('d1');
+SELECT state FROM outbox_report(jsonb_build_array(pg_temp.answer(:call3, 400,
+	'{"message": "Over concurrency limit", "error": "Bad Request", "statusCode": 400, "subscriptionLimits": {"concurrencyBlocked": true, "concurrencyLimit": 10}}')));
+SELECT state, last_error FROM pg_temp.job(:call3);
+-- a 400 for a bad number is dead at once, with Vapi's reason
+UPDATE outbox SET run_at = now() WHERE id = :call3;
+SELECT count(*) FROM outbox_claim('d1');
+SELECT state, note FROM outbox_report(jsonb_build_array(pg_temp.answer(:call3, 400,
+	'{"message": ["customer.number must be a valid phone number in the E.164 format"], "error": "Bad Request", "statusCode": 400}')));
+SELECT state, attempts, last_http_status, last_error FROM pg_temp.job(:call3);
+-- replay: pending again, due now, attempts from zero; only a dead job
+SELECT state, attempts, run_at <= now() AS due FROM outbox_replay(:call3);
+SELECT outbox_replay(:call3);
+SELECT outbox_replay(-1);
+-- out of attempts: dead with the last error
+UPDATE outbox SET max_attempts = 2 WHERE id = :call3;
+SELECT count(*) FROM outbox_claim('d1');
+SELECT state FROM outbox_report(jsonb_build_array(pg_temp.answer(:call3, 503, 'Service Unavailable')));
+UPDATE outbox SET run_at = now() WHERE id = :call3;
+SELECT count(*) FROM outbox_claim('d1');
+SELECT state, note FROM outbox_report(jsonb_build_array(pg_temp.answer(:call3, 0, error => 'Connection reset by peer')));
+SELECT state, attempts, last_http_status, last_error FROM pg_temp.job(:call3);
+
+-- ---------------------------------------------------------------- leases
+-- a dispatcher that died mid-request: its lease runs out, the job comes back
+-- as a reconcile, and the dead dispatcher's late answer is stale
+SELECT (outbox_replay(:call3)).state;
+SELECT count(*) FROM outbox_claim('d1', 1, '1 second');
+SELECT attempts AS first_attempt FROM outbox WHERE id = :call3 \gset
+UPDATE outbox SET lease_expires_at = now() - interval '1 second' WHERE id = :call3;
+SELECT claimed_by IS NOT NULL, method FROM outbox_claim('d2') JOIN outbox o ON o.id = job_id;
+SELECT state, note FROM outbox_report(jsonb_build_array(pg_temp.answer(:call3, 201, '{"id": "call_late"}', attempt => :first_attempt)));
+SELECT state, claimed_by, reconcile FROM outbox WHERE id = :call3;
+-- a stopping dispatcher gives back what it never sent: not counted
+SELECT attempts AS before FROM outbox WHERE id = :call3 \gset
+SELECT state, note FROM outbox_report(jsonb_build_array(pg_temp.answer(:call3, 0) || '{"unsent": true}'));
+SELECT state, attempts = :before - 1 AS uncounted, reconcile, run_at <= now() AS due FROM outbox WHERE id = :call3;
+SELECT pg_temp.park();
+
+-- bad input
+SELECT * FROM outbox_claim('d1', 0);
+SELECT * FROM outbox_claim('d1', 10, '0 seconds');
+SELECT * FROM outbox_report('{"a": 1}');
+SELECT * FROM outbox_report('[{"job_id": 1}]');
+SELECT count(*) FROM outbox_report('[]');
+
+-- ---------------------------------------------------------------- SMS
+SELECT pg_temp.park();
+INSERT INTO outbox (org_id, kind, payload, idempotency_key)
+SELECT org_id, 'vapi.sms', jsonb_build_object('lead_id', id, 'customer_number', primary_phone_e164,
+	'phone_number_id', 'pn_0', 'text', 'Hi Pat, sorry we missed you.'), 'sms-1'
+FROM leads WHERE first_name = 'Pat' RETURNING id AS sms1 \gset
+SELECT method, path, body::jsonb FROM outbox_claim('d1');
+SELECT state FROM outbox_report(jsonb_build_array(pg_temp.answer(:sms1, 201, '{"id": "chat_1"}')));
+SELECT state, result FROM pg_temp.job(:sms1);
+-- an SMS whose dispatcher died mid-request is not sent twice: dead, replayable
+INSERT INTO outbox (org_id, kind, payload, idempotency_key)
+SELECT org_id, 'vapi.sms', jsonb_build_object('customer_number', primary_phone_e164,
+	'phone_number_id', 'pn_0', 'text', 'Hi again.'), 'sms-2'
+FROM leads WHERE first_name = 'Pat' RETURNING id AS sms2 \gset
+SELECT count(*) FROM outbox_claim('d1');
+UPDATE outbox SET lease_expires_at = now() - interval '1 second' WHERE id = :sms2;
+SELECT count(*) FROM outbox_claim('d2');
+SELECT state, last_error FROM pg_temp.job(:sms2);
+
+-- ---------------------------------------------------------------- stats, next due, NOTIFY
+SELECT pending > 0 AS pending, due, in_flight, dead > 0 AS dead FROM outbox_stats();
+SELECT outbox_next_due() > now() AS next_due_later;
+-- (that a new job wakes a LISTENing dispatcher at once is shown by t/090_dispatcher.pl)
+
+-- ---------------------------------------------------------------- row level security
+-- a member sees the organisation's jobs and calls none of the API
+SET ROLE authenticated;
+SELECT count(*) FROM outbox_claim('intruder');
+RESET ROLE;
+
+SELECT url_encode('a b+c/ä?&=~._-');
+
+DROP EXTENSION vapi_pool;

@@ -183,6 +183,43 @@ SELECT pending > 0 AS pending, due, in_flight, dead > 0 AS dead FROM outbox_stat
 SELECT outbox_next_due() > now() AS next_due_later;
 -- (that a new job wakes a LISTENing dispatcher at once is shown by t/090_dispatcher.pl)
 
+-- ---------------------------------------------------------------- provisioning
+-- pool_fill: the broker's pool has 2 of 3 numbers: one purchase is queued,
+-- named after its job; a second fill while it is under way queues nothing
+SELECT pool_size, in_pool, pending, queued, job_ids FROM pool_fill('a1000000-0000-4000-8000-000000000001', '415', dry_run => true);
+SELECT pool_size, in_pool, pending, queued, cardinality(job_ids) FROM pool_fill('a1000000-0000-4000-8000-000000000001', '415', 'https://voice.example.com/webhook/vapi');
+SELECT pool_size, in_pool, pending, queued, cardinality(job_ids) FROM pool_fill('a1000000-0000-4000-8000-000000000001');
+SELECT id AS buy1, idempotency_key AS buy1_key FROM outbox WHERE kind = 'vapi.buy_number' \gset
+SELECT pg_temp.park();
+UPDATE outbox SET run_at = now() WHERE id = :buy1;
+SELECT method, path, body::jsonb - 'name' AS body, body::jsonb ->> 'name' = 'vapi_pool job ' || :'buy1_key' AS named FROM outbox_claim('d1');
+SELECT state FROM outbox_report(jsonb_build_array(pg_temp.answer(:buy1, 201,
+	'{"id": "pn_new", "number": "+14155550177", "provider": "vapi", "server": {"url": "https://voice.example.com/webhook/vapi"}}')));
+SELECT number, vapi_phone_number_id, status FROM vapi_number_pool WHERE vapi_phone_number_id = 'pn_new';
+SELECT pool_size, in_pool, pending, queued FROM pool_fill('a1000000-0000-4000-8000-000000000001');
+SELECT pool_fill('a1000000-0000-4000-8000-000000000001', '015');
+SELECT pool_fill('a1000000-0000-4000-8000-000000000001', server_url => 'ftp://x');
+SELECT pool_fill('00000000-0000-4000-8000-000000000000');
+-- pool_sync: link, know, import, skip; server URLs to point here
+SELECT * FROM pool_sync(NULL, '[
+	{"id": "pn_0", "number": "+13105550180", "server": {"url": "https://voice.example.com/webhook/vapi"}},
+	{"id": "pn_x", "number": "+13105550181"},
+	{"id": "pn_unknown", "number": "+12125550100"},
+	{"id": "pn_bad", "number": "12"}]', 'https://voice.example.com/webhook/vapi');
+UPDATE vapi_number_pool SET vapi_phone_number_id = NULL WHERE vapi_phone_number_id = 'pn_1';
+SELECT * FROM pool_sync('a1000000-0000-4000-8000-000000000001', '[
+	{"id": "pn_1", "number": "+13105550181"},
+	{"id": "pn_unknown", "number": "+12125550100", "server": {"url": "https://voice.example.com/webhook/vapi"}}]',
+	'https://voice.example.com/webhook/vapi');
+SELECT number, vapi_phone_number_id FROM vapi_number_pool ORDER BY number;
+SELECT * FROM pool_sync(NULL, '{}');
+-- assistants pushed by vapi-shim: the fallback for outbound calls
+SELECT role, vapi_assistant_id FROM record_assistant('intake', 'asst_pushed', repeat('a', 64));
+SELECT role, vapi_assistant_id FROM record_assistant('intake', 'asst_pushed2');
+RESET vapi_pool.intake_assistant_id;
+SELECT outbound_assistant_id('aaaaaaaa-0000-4000-8000-000000000000', '{}');
+SELECT record_assistant('Bad Role', 'x');
+
 -- ---------------------------------------------------------------- row level security
 -- a member sees the organisation's jobs and calls none of the API
 SET ROLE authenticated;

@@ -255,13 +255,131 @@ CREATE FUNCTION record_assistant(role text, vapi_assistant_id text, definition_s
 	RETURNING a.*
 	$$;
 
+-- Queues the purchases that bring a broker's pool up to number_pool_size:
+-- numbers in the pool (not retired) plus purchases under way.  The
+-- dispatcher buys each (POST /phone-number, server.url set) and its report
+-- adds the number to the pool.  dry_run says what would be queued.
+CREATE FUNCTION pool_fill(broker uuid, area_code text DEFAULT NULL, server_url text DEFAULT NULL,
+		dry_run boolean DEFAULT false)
+	RETURNS TABLE (org_id uuid, broker_id uuid, pool_size integer, in_pool integer, pending integer,
+		queued integer, job_ids bigint[])
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = vapi_pool, pg_catalog, pg_temp
+	AS $$
+DECLARE
+	b brokers;
+BEGIN
+	IF area_code IS NOT NULL AND area_code !~ '^[2-9][0-9]{2}$' THEN
+		RAISE EXCEPTION 'area code must be three digits, not starting with 0 or 1'
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('The area code was "%s".', area_code);
+	END IF;
+	IF server_url IS NOT NULL AND server_url !~ '^https?://[^/\s]+' THEN
+		RAISE EXCEPTION 'server URL must be an http or https URL'
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('The server URL was "%s".', server_url);
+	END IF;
+	SELECT * INTO b FROM brokers WHERE id = pool_fill.broker;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'broker % does not exist', pool_fill.broker USING ERRCODE = 'no_data_found';
+	END IF;
+	-- one fill of a broker at a time, so two never buy the same gap twice
+	PERFORM pg_advisory_xact_lock(hashtextextended('vapi_pool.pool_fill:' || b.id::text, 0));
+
+	org_id := b.org_id;
+	broker_id := b.id;
+	pool_size := b.number_pool_size;
+	SELECT count(*) INTO in_pool FROM vapi_number_pool p
+	WHERE p.org_id = b.org_id AND p.broker_id = b.id AND p.status <> 'retired';
+	SELECT count(*) INTO pending FROM outbox o
+	WHERE o.org_id = b.org_id AND o.kind = 'vapi.buy_number' AND o.state IN ('pending', 'in_flight')
+	  AND o.payload ->> 'broker_id' = b.id::text;
+	queued := greatest(0, pool_size - in_pool - pending);
+	job_ids := '{}';
+	IF NOT dry_run AND queued > 0 THEN
+		WITH jobs AS (
+			INSERT INTO outbox (org_id, kind, payload, idempotency_key)
+			SELECT b.org_id, 'vapi.buy_number',
+				jsonb_strip_nulls(jsonb_build_object('broker_id', b.id, 'area_code', pool_fill.area_code,
+					'server_url', pool_fill.server_url)),
+				'buy-number:' || b.id || ':' || gen_random_uuid()
+			FROM generate_series(1, queued)
+			RETURNING id)
+		SELECT array_agg(id ORDER BY id) INTO job_ids FROM jobs;
+	ELSIF dry_run THEN
+		job_ids := NULL;
+	END IF;
+	RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION pool_fill(uuid, text, text, boolean) IS
+	'queue the vapi.buy_number jobs that bring the broker''s pool up to number_pool_size (dry_run: only count)';
+
+-- Imports the numbers of the Vapi account (GET /phone-number's answer):
+-- a number the pool has gets its Vapi id, an unknown one joins the broker's
+-- pool when a broker is given.  needs_server_url: the caller should point
+-- the number's server URL here.
+CREATE FUNCTION pool_sync(broker_id uuid, numbers jsonb, server_url text DEFAULT NULL)
+	RETURNS TABLE (vapi_phone_number_id text, number text, action text, needs_server_url boolean)
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = vapi_pool, pg_catalog, pg_temp
+	AS $$
+DECLARE
+	n jsonb;
+	e e164;
+	p vapi_number_pool;
+BEGIN
+	IF jsonb_typeof(numbers) IS DISTINCT FROM 'array' THEN
+		RAISE EXCEPTION 'numbers must be a JSON array'
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = 'Pass the answer of Vapi''s GET /phone-number.';
+	END IF;
+	IF pool_sync.broker_id IS NOT NULL AND NOT EXISTS (SELECT FROM brokers b WHERE b.id = pool_sync.broker_id) THEN
+		RAISE EXCEPTION 'broker % does not exist', pool_sync.broker_id USING ERRCODE = 'no_data_found';
+	END IF;
+	FOR n IN SELECT x FROM jsonb_array_elements(numbers) x LOOP
+		vapi_phone_number_id := n ->> 'id';
+		number := n ->> 'number';
+		needs_server_url := false;
+		e := e164_try_parse(number, 'US');
+		IF vapi_phone_number_id IS NULL OR e IS NULL THEN
+			action := 'skipped: not a phone number with an id and an E.164 number';
+			RETURN NEXT;
+			CONTINUE;
+		END IF;
+		number := e::text;
+		SELECT * INTO p FROM vapi_number_pool v WHERE v.number = e;
+		IF FOUND THEN
+			IF p.vapi_phone_number_id IS NULL THEN
+				UPDATE vapi_number_pool v SET vapi_phone_number_id = pool_sync.vapi_phone_number_id
+				WHERE v.org_id = p.org_id AND v.id = p.id;
+				action := 'linked';
+			ELSIF p.vapi_phone_number_id = pool_sync.vapi_phone_number_id THEN
+				action := 'known';
+			ELSE
+				action := 'skipped: the pool has it with Vapi id ' || p.vapi_phone_number_id;
+			END IF;
+		ELSIF pool_sync.broker_id IS NULL THEN
+			action := 'skipped: not in any pool (give a broker to import it)';
+		ELSE
+			PERFORM add_pool_number(pool_sync.broker_id, e, pool_sync.vapi_phone_number_id);
+			action := 'imported';
+		END IF;
+		needs_server_url := action IN ('linked', 'known', 'imported') AND server_url IS NOT NULL
+			AND (n -> 'server' ->> 'url') IS DISTINCT FROM server_url;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION pool_sync(uuid, jsonb, text) IS
+	'import the Vapi account''s numbers: link known pool numbers to their Vapi id, add unknown ones to the broker''s pool';
+
 -- ---------------------------------------------------------------- privileges
 
 REVOKE EXECUTE ON FUNCTION outbox_claim(text, integer, interval), outbox_report(jsonb), outbox_next_due(),
 	outbox_replay(bigint), outbox_stats(), outbox_request(outbox), outbox_problem(outbox),
-	outbound_assistant_id(uuid, jsonb), record_assistant(text, text, text), notify_outbox()
+	outbound_assistant_id(uuid, jsonb), record_assistant(text, text, text), notify_outbox(),
+	pool_fill(uuid, text, text, boolean), pool_sync(uuid, jsonb, text)
 	FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION outbox_claim(text, integer, interval), outbox_report(jsonb), outbox_next_due(),
 	outbox_replay(bigint), outbox_stats(), outbox_request(outbox), outbox_problem(outbox),
-	outbound_assistant_id(uuid, jsonb), record_assistant(text, text, text)
+	outbound_assistant_id(uuid, jsonb), record_assistant(text, text, text),
+	pool_fill(uuid, text, text, boolean), pool_sync(uuid, jsonb, text)
 	TO service_role;

@@ -50,7 +50,8 @@ OBJS = \
 	extension/webhook_cal.o \
 	extension/outbound_settings.o \
 	extension/outbox_claim.o \
-	extension/outbox_report.o
+	extension/outbox_report.o \
+	extension/tool_booking.o
 
 # The install script is assembled from extension/sql/*.sql; upgrade scripts
 # (vapi_pool--A--B.sql) and the frozen install scripts of earlier releases

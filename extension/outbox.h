@@ -21,6 +21,13 @@ extern char *vp_cal_api_version_bookings;
 
 extern void vp_define_outbound_settings(void);
 
+/* The text as jsonb, or (Datum) 0 when it is not JSON (outbox_report.c). */
+extern Datum vp_json_parse_or_null(const char *text);
+/* Executes a plan in a subtransaction; returns the error message, or NULL when it succeeded. */
+extern char *vp_try_execute(VpPlan *plan, Datum *values, const char *nulls);
+/* Queues the cancellation of a Cal.com booking whose hold is gone (payload has hold_id). */
+extern void vp_outbox_queue_cancel(Datum org_id, const char *booking_uid, Datum payload);
+
 /* Wakes the dispatchers when the current transaction commits. */
 extern void vp_outbox_notify(void);
 

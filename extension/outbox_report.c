@@ -161,9 +161,18 @@ static VpPlan queue_cancel = {
 	.nargs = 3, .argtypes = {UUIDOID, TEXTOID, JSONBOID}
 };
 
+/* Queues the cancellation of a Cal.com booking whose hold is gone (payload: has hold_id). */
+void
+vp_outbox_queue_cancel(Datum org_id, const char *booking_uid, Datum payload)
+{
+	Datum		args[3] = {org_id, CStringGetTextDatum(booking_uid), payload};
+
+	vp_execute(&queue_cancel, args, NULL, 0);
+}
+
 /* Runs plan in a subtransaction; on error returns the message instead of throwing. */
-static char *
-try_execute(VpPlan *plan, Datum *values, const char *nulls)
+char *
+vp_try_execute(VpPlan *plan, Datum *values, const char *nulls)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -192,9 +201,9 @@ try_execute(VpPlan *plan, Datum *values, const char *nulls)
 	return failure;
 }
 
-/* The body as jsonb, or (Datum) 0 when it is not JSON. */
-static Datum
-parse_body(const char *body)
+/* The text as jsonb, or (Datum) 0 when it is not JSON. */
+Datum
+vp_json_parse_or_null(const char *body)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -374,7 +383,7 @@ record_success(Verdict *v, Datum org_id, const OutboxJob *job, Datum obj)
 		set_result(v, "call_id", call_id);
 		args[0] = job->payload;
 		args[1] = CStringGetTextDatum(call_id);
-		failed = try_execute(&log_call, args, NULL);
+		failed = vp_try_execute(&log_call, args, NULL);
 		if (failed != NULL)
 			v->error = psprintf("call %s placed but not logged: %s", call_id, failed);
 	}
@@ -386,7 +395,7 @@ record_success(Verdict *v, Datum org_id, const OutboxJob *job, Datum obj)
 		char	   *failed;
 
 		set_result(v, "phone_number_id", member_text(obj, "id", NULL));
-		failed = try_execute(&add_number, args, NULL);
+		failed = vp_try_execute(&add_number, args, NULL);
 		if (failed != NULL)
 			v->error = psprintf("number bought but not added to the pool: %s", failed);
 	}
@@ -404,12 +413,10 @@ record_success(Verdict *v, Datum org_id, const OutboxJob *job, Datum obj)
 		set_result(v, "booking_uid", uid);
 		args[0] = job->payload;
 		args[1] = CStringGetTextDatum(uid);
-		failed = try_execute(&confirm_booking, args, NULL);
+		failed = vp_try_execute(&confirm_booking, args, NULL);
 		if (failed != NULL)
 		{
-			args[0] = org_id;
-			args[2] = job->payload;
-			vp_execute(&queue_cancel, args, NULL, 0);
+			vp_outbox_queue_cancel(org_id, uid, job->payload);
 			v->error = psprintf("booked in Cal.com but the hold is gone (%s): the booking is being cancelled", failed);
 		}
 	}
@@ -453,7 +460,7 @@ judge_reconcile(Verdict *v, Datum org_id, const OutboxJob *job, Datum body)
 static void
 judge(Verdict *v, Datum org_id, const OutboxJob *job, const OutboxAnswer *a)
 {
-	Datum		body = parse_body(a->body);
+	Datum		body = vp_json_parse_or_null(a->body);
 	bool		reconcilable = strcmp(job->kind, "vapi.create_call") == 0 ||
 		strcmp(job->kind, "vapi.buy_number") == 0;
 	bool		blocked;

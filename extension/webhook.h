@@ -21,6 +21,7 @@ typedef struct WebhookAnswer
 	Datum		answer;			/* jsonb */
 	Datum		org_id;			/* uuid; valid when has_org */
 	bool		has_org;
+	bool		waiting;		/* a tool call waits for HTTP the shim makes (tool_booking.c) */
 } WebhookAnswer;
 
 /* ---- reading the body (webhook_receive.c) ---- */
@@ -68,6 +69,10 @@ extern void vp_vapi_handle(Jsonb *payload, Jsonb *message, const char *type, Mem
 /* The answer a Vapi message gets when handling it failed (the caller must not hang). */
 extern void vp_vapi_failure_answer(Jsonb *message, const char *type, MemoryContext cxt,
 								   const char *error, WebhookAnswer *a);
+/* Starts check_availability_and_book; returns its answer item (JSON text), pending when *waiting. */
+extern char *vp_booking_begin(const char *name, const char *tool_call_id, Datum args, Datum org,
+							  Datum broker, bool has_broker, Datum contact, bool has_contact, bool *waiting);
+
 /* Handles a Cal.com booking event. */
 extern void vp_cal_handle(Jsonb *payload, const char *trigger, MemoryContext cxt, WebhookAnswer *a);
 

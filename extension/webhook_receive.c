@@ -426,9 +426,22 @@ run_event(EventKey *k, Jsonb *payload, MemoryContext cxt, WebhookAnswer *a, char
 	return ok;
 }
 
+/* What the shim fetches for a waiting event. */
+static VpPlan waiting_requests = {
+	.sql = "SELECT vapi_pool.waiting_requests($1)",
+	.nargs = 1, .argtypes = {JSONBOID}
+};
+
+/* The answer a repeated delivery gets while the first still waits for Cal.com. */
+static VpPlan interim_answer = {
+	.sql = "SELECT vapi_pool.waiting_interim_answer($1)",
+	.nargs = 1, .argtypes = {JSONBOID}
+};
+
 /* The receipt as the function's result. */
 static Datum
-receipt(FunctionCallInfo fcinfo, MemoryContext cxt, int64 id, int status, Datum answer, bool ok, bool duplicate)
+receipt(FunctionCallInfo fcinfo, MemoryContext cxt, int64 id, int status, Datum answer, const char *state,
+		bool duplicate)
 {
 	Datum		values[RECEIPT_NATTS];
 	bool		nulls[RECEIPT_NATTS] = {false};
@@ -436,7 +449,7 @@ receipt(FunctionCallInfo fcinfo, MemoryContext cxt, int64 id, int status, Datum 
 	values[RECEIPT_INBOX_ID] = Int64GetDatum(id);
 	values[RECEIPT_HTTP_STATUS] = Int32GetDatum(status);
 	values[RECEIPT_ANSWER] = answer;
-	values[RECEIPT_STATE] = CStringGetTextDatum(ok ? "processed" : "failed");
+	values[RECEIPT_STATE] = CStringGetTextDatum(state);
 	values[RECEIPT_DUPLICATE] = BoolGetDatum(duplicate);
 	return vp_result_values(fcinfo, cxt, values, nulls);
 }
@@ -457,7 +470,7 @@ run_and_store(FunctionCallInfo fcinfo, MemoryContext cxt, EventKey *k, Jsonb *pa
 	const char *state;
 
 	ok = run_event(k, payload, cxt, &a, &error, &sqlstate);
-	state = ok ? "processed" : "failed";
+	state = !ok ? "failed" : a.waiting ? "waiting" : "processed";
 	if (existing == 0)
 	{
 		Datum		v[10] = {a.org_id, CStringGetTextDatum(k->source), CStringGetTextDatum(k->event_type),
@@ -490,7 +503,17 @@ run_and_store(FunctionCallInfo fcinfo, MemoryContext cxt, EventKey *k, Jsonb *pa
 						k->event_type[0] ? k->event_type : "without a type", id),
 				 errdetail("%s", error),
 				 errhint("Fix the cause, then run SELECT vapi_pool.replay_event(" INT64_FORMAT ").", id)));
-	return receipt(fcinfo, cxt, id, a.http_status, a.answer, ok, false);
+	if (ok && a.waiting)
+	{
+		/* the shim fetches what the waiting tool calls asked for, then calls continue_webhook */
+		MemoryContext old;
+
+		vp_execute(&waiting_requests, &a.answer, NULL, 1);
+		old = MemoryContextSwitchTo(cxt);
+		a.answer = PointerGetDatum(PG_DETOAST_DATUM_COPY(vp_getdatum(0, 1, &isnull)));
+		MemoryContextSwitchTo(old);
+	}
+	return receipt(fcinfo, cxt, id, a.http_status, a.answer, state, false);
 }
 
 /*
@@ -551,7 +574,22 @@ vapi_pool_receive_webhook(PG_FUNCTION_ARGS)
 			MemoryContextSwitchTo(old);
 			args[0] = Int64GetDatum(id);
 			vp_execute(&count_duplicate, args, NULL, 0);
-			result = receipt(fcinfo, cxt, id, status, answer, true, true);
+			result = receipt(fcinfo, cxt, id, status, answer, "processed", true);
+		}
+		else if (strcmp(state, "waiting") == 0)
+		{
+			/* the first delivery is still fetching from Cal.com: never twice */
+			Datum		answer;
+			MemoryContext old;
+
+			args[0] = vp_getdatum(0, 4, &isnull);
+			vp_execute(&interim_answer, args, NULL, 1);
+			old = MemoryContextSwitchTo(cxt);
+			answer = PointerGetDatum(PG_DETOAST_DATUM_COPY(vp_getdatum(0, 1, &isnull)));
+			MemoryContextSwitchTo(old);
+			args[0] = Int64GetDatum(id);
+			vp_execute(&count_duplicate, args, NULL, 0);
+			result = receipt(fcinfo, cxt, id, 200, answer, "processed", true);
 		}
 		else
 			result = run_and_store(fcinfo, cxt, &k, payload, id);

@@ -414,6 +414,7 @@ typedef struct ToolContext
 	bool		has_lead;
 	Datum		broker;
 	bool		has_broker;
+	bool		waiting;		/* an answer item waits for Cal.com */
 } ToolContext;
 
 /* Errors out when the call's organisation is unknown. */
@@ -427,9 +428,36 @@ require_org(const ToolContext *t, const char *tool)
 				 errdetail("The call is not logged and its phone number is not in any pool.")));
 }
 
-/* Runs one tool call; returns its result text (single-line JSON) or errors. */
+/* The call's lead, or the caller found or created as a contact; false when the caller's number is unknown. */
+static bool
+caller_as_contact(ToolContext *t)
+{
+	char		cn[3];
+	Datum		cv[3];
+	bool		isnull;
+
+	if (t->has_lead)
+		return true;
+	cv[0] = t->org;
+	cn[0] = ' ';
+	cv[1] = vp_text_arg(text_or(t->message, CALLER, CALL_CALLER), &cn[1]);
+	cv[2] = t->broker;
+	cn[2] = t->has_broker ? ' ' : 'n';
+	vp_execute(&caller_contact, cv, cn, 1);
+	if (SPI_processed == 0)
+		return false;
+	t->lead = vp_getdatum(0, 1, &isnull);
+	t->has_lead = true;
+	return true;
+}
+
+/*
+ * Runs one tool call; returns its result text (single-line JSON) or errors.
+ * check_availability_and_book returns its whole answer item in *item
+ * instead (pending while it waits for Cal.com: *waiting).
+ */
 static char *
-run_tool(const ToolCall *c, ToolContext *t)
+run_tool(const ToolCall *c, ToolContext *t, char **item, bool *waiting)
 {
 	Datum		args;
 	bool		isnull;
@@ -452,24 +480,10 @@ run_tool(const ToolCall *c, ToolContext *t)
 
 		require_org(t, c->name);
 		args = call_arguments(c);
-		if (!t->has_lead)
-		{
-			char		cn[3];
-			Datum		cv[3];
-
-			cv[0] = t->org;
-			cn[0] = ' ';
-			cv[1] = vp_text_arg(text_or(t->message, CALLER, CALL_CALLER), &cn[1]);
-			cv[2] = t->broker;
-			cn[2] = t->has_broker ? ' ' : 'n';
-			vp_execute(&caller_contact, cv, cn, 1);
-			if (SPI_processed == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_NO_DATA_FOUND),
-						 errmsg("the caller's number is unknown, so the slot cannot be held for them")));
-			t->lead = vp_getdatum(0, 1, &isnull);
-			t->has_lead = true;
-		}
+		if (!caller_as_contact(t))
+			ereport(ERROR,
+					(errcode(ERRCODE_NO_DATA_FOUND),
+					 errmsg("the caller's number is unknown, so the slot cannot be held for them")));
 		if (vp_json_text(DatumGetJsonbP(args), (const char *[]) {"slot_time", NULL}) == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -487,10 +501,16 @@ run_tool(const ToolCall *c, ToolContext *t)
 		return TextDatumGetCString(vp_getdatum(0, 1, &isnull));
 	}
 	if (strcmp(c->name, "check_availability_and_book") == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("check_availability_and_book is not available yet"),
-				 errdetail("Booking through Cal.com comes with the outbound dispatcher; use claim_slot_atomic to hold a slot.")));
+	{
+		bool		contact;
+
+		require_org(t, c->name);
+		args = call_arguments(c);
+		contact = caller_as_contact(t);
+		*item = vp_booking_begin(c->name, c->id ? c->id : "", args, t->org, t->broker, t->has_broker,
+								 t->lead, contact, waiting);
+		return NULL;
+	}
 	ereport(ERROR,
 			(errcode(ERRCODE_UNDEFINED_FUNCTION),
 			 errmsg("unknown tool \"%s\"", c->name),
@@ -511,10 +531,16 @@ answer_tool_call(StringInfo buf, const ToolCall *c, ToolContext *t)
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
-		char	   *result = run_tool(c, t);
+		char	   *item = NULL;
+		bool		waiting = false;
+		char	   *result = run_tool(c, t, &item, &waiting);
 		MemoryContext sub = MemoryContextSwitchTo(cxt);
 
-		append_result(buf, c, "result", result);
+		if (item != NULL)
+			appendStringInfoString(buf, item);
+		else
+			append_result(buf, c, "result", result);
+		t->waiting |= waiting;
 		if (t->has_lead)
 			t->lead = datumCopy(t->lead, false, UUID_LEN);
 		MemoryContextSwitchTo(sub);
@@ -575,6 +601,7 @@ handle_tool_calls(Jsonb *m, MemoryContext cxt, WebhookAnswer *a)
 	}
 	appendStringInfoString(&buf, "]}");
 	vp_answer_text(a, cxt, 200, buf.data);
+	a->waiting = t.waiting;
 }
 
 /* Sets the answer's organisation from the message's call, when known. */

@@ -183,6 +183,83 @@ SELECT pending > 0 AS pending, due, in_flight, dead > 0 AS dead FROM outbox_stat
 SELECT outbox_next_due() > now() AS next_due_later;
 -- (that a new job wakes a LISTENing dispatcher at once is shown by t/090_dispatcher.pl)
 
+-- ---------------------------------------------------------------- live booking (tool calls)
+-- check_availability_and_book waits for Cal.com: receive_webhook stores the
+-- event as waiting and returns the requests; continue_webhook finishes it
+UPDATE brokers SET cal_event_type_id = 123456 WHERE name = 'Dana Lee';
+SET vapi_pool.intake_assistant_id = 'asst_barbara';
+CREATE FUNCTION pg_temp.tool_call(id text, args jsonb) RETURNS jsonb
+LANGUAGE sql AS $$
+	SELECT jsonb_build_object('message', jsonb_build_object('type', 'tool-calls', 'timestamp', 1795000000000,
+		'call', jsonb_build_object('id', 'call_live_' || id, 'phoneNumberId', 'pn_0'),
+		'phoneNumber', jsonb_build_object('number', '+13105550180'), 'customer', jsonb_build_object('number', '+14155550123'),
+		'toolCallList', jsonb_build_array(
+			jsonb_build_object('id', 'tc_' || id, 'type', 'function', 'function', jsonb_build_object('name', 'check_availability_and_book', 'arguments', args)),
+			jsonb_build_object('id', 'tc_q_' || id, 'type', 'function', 'function', jsonb_build_object('name', 'supabase_query',
+				'arguments', '{"query_type": "get_lead_details", "identifier": "+14155550123"}'::jsonb))))) $$;
+CREATE FUNCTION pg_temp.slots_answer() RETURNS text
+LANGUAGE sql AS $$ SELECT '{"status": "success", "data": {"2030-03-05": [{"start": "2030-03-05T09:00:00.000-08:00"}, {"start": "2030-03-05T09:30:00.000-08:00"}], "2030-03-06": [{"start": "2030-03-06T14:00:00.000-08:00"}]}}' $$;
+-- check: one GET /slots for the broker's event type, in the broker's zone
+SELECT inbox_id AS check_inbox, http_status, state, duplicate, jsonb_array_length(answer -> 'requests') AS requests,
+	answer -> 'budget_ms' AS budget FROM receive_webhook('vapi', pg_temp.tool_call('c1', '{"action": "check"}')) \gset
+SELECT :http_status, :'state', :requests, :budget;
+SELECT r ->> 'id' AS id, r ->> 'service' AS service, r ->> 'method' AS method,
+	r ->> 'path' ~ '^/slots\?eventTypeId=123456&start=\d{4}-\d\d-\d\d&end=\d{4}-\d\d-\d\d&timeZone=America%2FLos_Angeles$' AS path,
+	r -> 'headers' AS headers, r -> 'body' AS body
+FROM webhook_inbox i, jsonb_array_elements(waiting_requests(i.answer) -> 'requests') r WHERE i.id = :check_inbox;
+-- a repeated delivery while it waits sends nothing and gets a sentence
+SELECT http_status, state, duplicate, answer FROM receive_webhook('vapi', pg_temp.tool_call('c1', '{"action": "check"}'));
+-- Cal.com's answer: the free times as one line, local, with the zone; a held slot is left out
+SELECT claim_slot_atomic('2030-03-05T17:30:00Z', 'c0000000-0000-4000-8000-000000000002', 'aaaaaaaa-0000-4000-8000-000000000000',
+	'a1000000-0000-4000-8000-000000000001') IS NOT NULL AS other_hold;
+SELECT http_status, state, answer FROM continue_webhook(:check_inbox, jsonb_build_array(jsonb_build_object(
+	'id', 'tc_c1:check', 'status', 200, 'body', pg_temp.slots_answer())));
+SELECT state FROM webhook_inbox WHERE id = :check_inbox;
+SELECT continue_webhook(:check_inbox, '[]');
+-- Cal.com down: an honest error item
+SELECT inbox_id AS check2 FROM receive_webhook('vapi', pg_temp.tool_call('c2', '{"action": "check"}')) \gset
+SELECT answer -> 'results' -> 0 FROM continue_webhook(:check2, '[{"id": "tc_c2:check", "status": 0, "error": "budget exhausted"}]');
+
+-- book: the hold first, then POST /bookings with the request's exact shape
+SELECT inbox_id AS book1, state FROM receive_webhook('vapi', pg_temp.tool_call('b1',
+	'{"action": "book", "start": "2030-03-05T17:00:00Z", "name": "Pat Quinn", "email": "pat.quinn@example.com"}')) \gset
+SELECT :'state';
+SELECT r ->> 'method' AS method, r ->> 'path' AS path, r -> 'headers' AS headers,
+	(r ->> 'body')::jsonb #- '{metadata,hold_id}' AS body, (r ->> 'body')::jsonb #>> '{metadata,hold_id}' = a.hold_id::text AS holds
+FROM webhook_inbox i, jsonb_array_elements(waiting_requests(i.answer) -> 'requests') r, appointments a
+WHERE i.id = :book1 AND a.scheduled_at = '2030-03-05T17:00:00Z' AND a.status = 'held';
+SELECT answer -> 'results' -> 0 AS result FROM continue_webhook(:book1, '[{"id": "tc_b1:book", "status": 201,
+	"body": "{\"status\": \"success\", \"data\": {\"id\": 123, \"uid\": \"mg3EVprisqeBSLKZey4rKf\", \"status\": \"accepted\"}}"}]');
+SELECT status, cal_booking_uid FROM appointments WHERE scheduled_at = '2030-03-05T17:00:00Z';
+-- taken in Cal.com: the hold is released and other times are offered (a second round)
+SELECT inbox_id AS book2 FROM receive_webhook('vapi', pg_temp.tool_call('b2', '{"action": "book", "start": "2030-03-06T22:00:00Z", "email": "pat@example.com"}')) \gset
+SELECT state, answer -> 'requests' -> 0 ->> 'id' AS next FROM continue_webhook(:book2, jsonb_build_array(jsonb_build_object('id', 'tc_b2:book', 'status', 400,
+	'body', '{"status": "error", "error": {"code": "BadRequestException", "message": "User either already has booking at this time or is not available"}}')));
+SELECT status, cancel_reason FROM appointments WHERE scheduled_at = '2030-03-06T22:00:00Z';
+SELECT state, answer -> 'results' -> 0 ->> 'result' AS result FROM continue_webhook(:book2, jsonb_build_array(jsonb_build_object(
+	'id', 'tc_b2:alternatives', 'status', 200, 'body', pg_temp.slots_answer())));
+-- a slot already held here never reaches Cal.com: other times at once
+SELECT state, answer -> 'requests' -> 0 ->> 'id' AS next FROM receive_webhook('vapi', pg_temp.tool_call('b3', '{"action": "book", "start": "2030-03-05T17:30:00Z"}'));
+-- Cal.com times out: the hold stays, the booking goes on in the outbox
+SELECT inbox_id AS book4 FROM receive_webhook('vapi', pg_temp.tool_call('b4', '{"action": "book", "start": "2030-03-06T17:00:00Z", "email": "pat@example.com"}')) \gset
+SELECT answer -> 'results' -> 0 ->> 'result' AS result FROM continue_webhook(:book4, '[{"id": "tc_b4:book", "status": 0, "error": "Operation timed out"}]');
+SELECT a.status, o.kind, o.state, o.payload -> 'request' ->> 'start' AS start, o.payload ->> 'hold_id' = a.hold_id::text AS same_hold
+FROM appointments a JOIN outbox o ON o.kind = 'cal.create_booking' WHERE a.scheduled_at = '2030-03-06T17:00:00Z';
+-- ... and the dispatcher's later 201 confirms the hold
+SELECT id AS booking_job FROM outbox WHERE kind = 'cal.create_booking' \gset
+SELECT pg_temp.park();
+UPDATE outbox SET run_at = now() WHERE id = :booking_job;
+SELECT method, path, headers FROM outbox_claim('d1');
+SELECT r.state, o.result FROM outbox_report(jsonb_build_array(pg_temp.answer(:booking_job, 201,
+	'{"status": "success", "data": {"id": 124, "uid": "retryUid0000000000000a", "status": "accepted"}}'))) r
+JOIN outbox o ON o.id = r.job_id;
+SELECT status, cal_booking_uid FROM appointments WHERE scheduled_at = '2030-03-06T17:00:00Z';
+-- bad calls
+SELECT answer -> 'results' -> 0 ->> 'error' FROM receive_webhook('vapi', pg_temp.tool_call('x1', '{"action": "cancel"}'));
+SELECT answer -> 'results' -> 0 ->> 'error' FROM receive_webhook('vapi', pg_temp.tool_call('x2', '{"action": "book"}'));
+SELECT continue_webhook(:book1, '[]');
+SELECT continue_webhook(:book1, '{}');
+
 -- ---------------------------------------------------------------- provisioning
 -- pool_fill: the broker's pool has 2 of 3 numbers: one purchase is queued,
 -- named after its job; a second fill while it is under way queues nothing

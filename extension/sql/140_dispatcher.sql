@@ -239,6 +239,103 @@ CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
 	REFERENCING NEW TABLE AS new_jobs
 	FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox();
 
+-- ---------------------------------------------------------------- live tool calls
+
+-- A tool call that waits for Cal.com: receive_webhook stores the event as
+-- waiting, with the answer so far (a pending item per waiting call), and
+-- hands the shim the requests to make; continue_webhook takes the answers.
+ALTER TABLE webhook_inbox DROP CONSTRAINT webhook_inbox_state_known,
+	ADD CONSTRAINT webhook_inbox_state_known CHECK (state IN ('processed', 'failed', 'waiting'));
+COMMENT ON COLUMN webhook_inbox.state IS
+	'processed, failed (the dead-letter queue) or waiting (a tool call waits for the Cal.com answers the shim is fetching)';
+
+-- Cal.com's free slots of an event type for the next 7 days, written in the zone.
+CREATE FUNCTION cal_slots_request(event_type_id bigint, timezone text) RETURNS http_request
+	LANGUAGE sql STABLE
+	SET search_path = vapi_pool, pg_catalog, pg_temp
+	RETURN ROW('cal', 'GET',
+		'/slots?eventTypeId=' || event_type_id
+		|| '&start=' || to_char(now() AT TIME ZONE timezone, 'YYYY-MM-DD')
+		|| '&end=' || to_char((now() + interval '7 days') AT TIME ZONE timezone, 'YYYY-MM-DD')
+		|| '&timeZone=' || url_encode(timezone),
+		jsonb_build_object('cal-api-version', current_setting('vapi_pool.cal_api_version_slots')),
+		NULL::text,
+		least(current_setting('vapi_pool.http_timeout_ms')::integer, current_setting('vapi_pool.tool_budget_ms')::integer))::http_request;
+
+-- The body of Cal.com's POST /bookings for a held slot (calcom-booking.request.json's shape).
+CREATE FUNCTION cal_booking_body(event_type_id bigint, start timestamptz, name text, timezone text,
+		email text, phone text, lead_id uuid, hold_id uuid) RETURNS jsonb
+	LANGUAGE sql STABLE
+	SET search_path = vapi_pool, pg_catalog, pg_temp
+	RETURN jsonb_build_object(
+		'start', to_char(start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+		'eventTypeId', event_type_id,
+		'attendee', jsonb_strip_nulls(jsonb_build_object('name', coalesce(name, 'Caller'), 'timeZone', timezone,
+			'email', email, 'phoneNumber', phone, 'language', 'en')),
+		'metadata', jsonb_build_object('lead_id', lead_id::text, 'hold_id', hold_id::text));
+
+-- The tool-calls answer item of a call that waits for a request.
+CREATE FUNCTION tool_pending(name text, tool_call_id text, step text, context jsonb, request http_request)
+	RETURNS jsonb
+	LANGUAGE sql IMMUTABLE
+	SET search_path = vapi_pool, pg_catalog, pg_temp
+	RETURN jsonb_build_object('name', name, 'toolCallId', tool_call_id,
+		'pending', jsonb_build_object('step', step, 'context', context,
+			'request', to_jsonb(request) || jsonb_build_object('id', tool_call_id || ':' || step)));
+
+-- What the shim is to fetch for a waiting event (docs/dispatcher.md).
+CREATE FUNCTION waiting_requests(answer jsonb) RETURNS jsonb
+	LANGUAGE sql STABLE
+	SET search_path = vapi_pool, pg_catalog, pg_temp
+	RETURN jsonb_build_object(
+		'requests', coalesce((SELECT jsonb_agg(r -> 'pending' -> 'request')
+			FROM jsonb_array_elements(answer -> 'results') r WHERE r ? 'pending'), '[]'),
+		'budget_ms', current_setting('vapi_pool.tool_budget_ms')::integer);
+
+-- The answer a repeated delivery of a waiting event gets: its finished
+-- items, and for each waiting one a sentence (never a second request).
+CREATE FUNCTION waiting_interim_answer(answer jsonb) RETURNS jsonb
+	LANGUAGE sql STABLE
+	SET search_path = vapi_pool, pg_catalog, pg_temp
+	RETURN jsonb_build_object('results', coalesce((
+		SELECT jsonb_agg(CASE WHEN e.r ? 'pending'
+			THEN jsonb_build_object('name', e.r -> 'name', 'toolCallId', e.r -> 'toolCallId',
+				'error', 'Still working with the calendar; please wait a moment and ask again.')
+			ELSE e.r END ORDER BY e.i)
+		FROM jsonb_array_elements(answer -> 'results') WITH ORDINALITY AS e(r, i)), '[]'));
+
+-- A time as the assistant reads it out: "Tuesday, November 24 at 9:00 AM".
+CREATE FUNCTION spoken_time(t timestamptz, timezone text) RETURNS text
+	LANGUAGE sql STABLE
+	SET search_path = vapi_pool, pg_catalog, pg_temp
+	RETURN to_char(t AT TIME ZONE timezone, 'FMDay, FMMonth FMDD "at" FMHH12:MI AM');
+
+-- Cal.com's free slots (GET /slots's answer) that no booking or live hold
+-- of the calendar blocks, as one line the assistant can read out.
+CREATE FUNCTION readable_slots(broker_id uuid, org_id uuid, timezone text, slots jsonb, how_many integer DEFAULT 6)
+	RETURNS text
+	LANGUAGE sql STABLE
+	SET search_path = vapi_pool, pg_catalog, pg_temp
+	AS $$
+	SELECT CASE WHEN count(*) = 0 THEN 'No free times in the next 7 days.'
+		ELSE 'Free times (' || timezone || '): ' || string_agg(spoken_time(f.t, timezone), '; ' ORDER BY f.t) || '.' END
+	FROM (SELECT t FROM unnest(free_slots(broker_id,
+			ARRAY(SELECT (s ->> 'start')::timestamptz
+				  FROM jsonb_each(CASE WHEN jsonb_typeof(slots -> 'data') = 'object' THEN slots -> 'data' ELSE '{}' END) d,
+					   jsonb_array_elements(CASE WHEN jsonb_typeof(d.value) = 'array' THEN d.value ELSE '[]' END) s
+				  WHERE s ->> 'start' IS NOT NULL ORDER BY 1),
+			interval '30 minutes', org_id)) AS t ORDER BY t LIMIT how_many) f
+	$$;
+
+-- Goes on with a waiting event: responses are the answers to its requests
+-- (a JSON array of {id, status, body, retry_after, error}).
+CREATE FUNCTION continue_webhook(inbox_id bigint, responses jsonb) RETURNS webhook_receipt
+	AS 'MODULE_PATHNAME', 'vapi_pool_continue_webhook'
+	LANGUAGE C VOLATILE STRICT
+	SET search_path = vapi_pool, pg_catalog, pg_temp;
+COMMENT ON FUNCTION continue_webhook(bigint, jsonb) IS
+	'give a waiting tool call the answers of the Cal.com requests it asked for; returns the final answer, or more requests (state waiting)';
+
 -- ---------------------------------------------------------------- provisioning
 
 -- Records an assistant vapi-shim pushed (creates or replaces its row).
@@ -376,10 +473,10 @@ COMMENT ON FUNCTION pool_sync(uuid, jsonb, text) IS
 REVOKE EXECUTE ON FUNCTION outbox_claim(text, integer, interval), outbox_report(jsonb), outbox_next_due(),
 	outbox_replay(bigint), outbox_stats(), outbox_request(outbox), outbox_problem(outbox),
 	outbound_assistant_id(uuid, jsonb), record_assistant(text, text, text), notify_outbox(),
-	pool_fill(uuid, text, text, boolean), pool_sync(uuid, jsonb, text)
+	pool_fill(uuid, text, text, boolean), pool_sync(uuid, jsonb, text), continue_webhook(bigint, jsonb)
 	FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION outbox_claim(text, integer, interval), outbox_report(jsonb), outbox_next_due(),
 	outbox_replay(bigint), outbox_stats(), outbox_request(outbox), outbox_problem(outbox),
 	outbound_assistant_id(uuid, jsonb), record_assistant(text, text, text),
-	pool_fill(uuid, text, text, boolean), pool_sync(uuid, jsonb, text)
+	pool_fill(uuid, text, text, boolean), pool_sync(uuid, jsonb, text), continue_webhook(bigint, jsonb)
 	TO service_role;

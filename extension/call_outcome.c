@@ -173,6 +173,27 @@ static VpPlan queue_call = {
 	.nargs = 6, .argtypes = {UUIDOID, UUIDOID, INT4OID, TEXTOID, TIMESTAMPTZOID, INT4OID}
 };
 
+/*
+ * WF6: a lead who stays unreachable after the last attempt gets the
+ * organisation's SMS (when it sends them), from the number that called.
+ */
+static VpPlan queue_unreachable_sms = {
+	.sql = "INSERT INTO vapi_pool.outbox (org_id, kind, payload, idempotency_key)"
+	" SELECT a.org_id, 'vapi.sms',"
+	"   pg_catalog.jsonb_build_object('lead_id', a.lead_id, 'assignment_id', a.id, 'purpose', 'unreachable',"
+	"     'customer_number', l.primary_phone_e164, 'customer_name', l.name,"
+	"     'phone_number_id', p.vapi_phone_number_id, 'from_number', p.number, 'text', o.unreachable_sms_text),"
+	"   'unreachable-sms:' || a.id"
+	" FROM vapi_pool.vapi_number_assignments a"
+	" JOIN vapi_pool.vapi_number_pool p ON p.org_id = a.org_id AND p.id = a.pool_number_id"
+	" JOIN vapi_pool.leads l ON l.org_id = a.org_id AND l.id = a.lead_id"
+	" JOIN vapi_pool.orgs o ON o.org_id = a.org_id"
+	" WHERE a.org_id = $1 AND a.id = $2 AND o.sms_when_unreachable AND o.unreachable_sms_text IS NOT NULL"
+	"   AND l.primary_phone_e164 IS NOT NULL"
+	" ON CONFLICT (org_id, idempotency_key) DO NOTHING",
+	.nargs = 2, .argtypes = {UUIDOID, UUIDOID}
+};
+
 static VpPlan set_lead_status = {
 	.sql = "UPDATE vapi_pool.leads SET status = $3"
 	" WHERE org_id = $1 AND id = $2 AND status = ANY ($4::text[])"
@@ -492,7 +513,15 @@ vapi_pool_record_call_ended(PG_FUNCTION_ARGS)
 			move_lead(org_id, lead_id, "connected", "{new,call_requested,calling,unreachable}", &e);
 		else if (strcmp(e.outcome, "no_answer") == 0 && strcmp(direction, "outbound_to_lead") == 0 &&
 				 lead_may_be_called)
+		{
 			move_lead(org_id, lead_id, "unreachable", LEAD_CALLABLE, &e);
+			if (!assignment_null && e.lead_status != NULL && strcmp(e.lead_status, "unreachable") == 0)
+			{
+				Datum		v[2] = {org_id, assignment_id};
+
+				vp_execute(&queue_unreachable_sms, v, NULL, 0);
+			}
+		}
 	}
 	if (e.review_reason != NULL)
 	{

@@ -295,7 +295,9 @@ SELECT role, vapi_assistant_id FROM record_assistant('intake', 'asst_pushed', re
 SELECT role, vapi_assistant_id FROM record_assistant('intake', 'asst_pushed2');
 RESET vapi_pool.intake_assistant_id;
 SELECT outbound_assistant_id('aaaaaaaa-0000-4000-8000-000000000000', '{}');
+\set VERBOSITY terse
 SELECT record_assistant('Bad Role', 'x');
+\set VERBOSITY default
 
 -- ---------------------------------------------------------------- row level security
 -- a member sees the organisation's jobs and calls none of the API

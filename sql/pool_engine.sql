@@ -181,8 +181,10 @@ SELECT vapi_call_id FROM record_call_placed(:'sam_assignment', 'out-sam-3', 3);
 SELECT outcome, next_attempt, next_attempt_at, lead_status
 FROM record_call_ended('out-sam-3', 'call.in-progress.error-providerfault-outbound-sip-480-temporarily-unavailable',
 	'2026-11-22 13:00:00Z', '2026-11-22 13:00:40Z', NULL, NULL, NULL, NULL, NULL, NULL);
-SELECT kind, idempotency_key, run_at, state,
-	   payload - 'assignment_id' - 'lead_id' AS payload
+-- The last attempt failed too: Sam is texted (WF6), at once, from the number that called.
+SELECT kind, replace(idempotency_key, :'sam_assignment', '<assignment>') AS idempotency_key,
+	   CASE WHEN kind = 'vapi.sms' THEN run_at <= now() END AS sms_due_now, CASE WHEN kind <> 'vapi.sms' THEN run_at END AS run_at,
+	   state, payload - 'assignment_id' - 'lead_id' AS payload
 FROM outbox ORDER BY id;
 SELECT status, release_at FROM vapi_number_assignments WHERE id = :'sam_assignment';
 

@@ -85,17 +85,17 @@ vp_vapi_before(const char *type)
 static VpPlan assistant_request = {
 	.sql = "SELECT r.org_id, CASE"
 	" WHEN r.action <> 'assistant' AND r.destinations[1] IS NOT NULL"
-	"  AND ($4 = 1 OR coalesce(o.connector_assistant_id, $6) IS NULL) THEN"
+	"  AND ($4 = 1 OR coalesce(o.connector_assistant_id, g.connector) IS NULL) THEN"
 	"  pg_catalog.jsonb_build_object('destination', pg_catalog.jsonb_build_object('type', 'number',"
 	"   'number', r.destinations[1]::text, 'message', ''))"
 	" WHEN r.action <> 'assistant' AND r.destinations[1] IS NOT NULL THEN"
-	"  pg_catalog.jsonb_build_object('assistantId', coalesce(o.connector_assistant_id, $6),"
+	"  pg_catalog.jsonb_build_object('assistantId', coalesce(o.connector_assistant_id, g.connector),"
 	"   'assistantOverrides', pg_catalog.jsonb_build_object('variableValues', pg_catalog.jsonb_strip_nulls("
 	"    pg_catalog.jsonb_build_object('lead_id', r.lead_id, 'broker_id', r.broker_id,"
 	"     'forward_to_number', r.destinations[1]::text, 'secondary_number', r.destinations[2]::text,"
 	"     'lead_name', l.name, 'broker_name', b.name, 'direction', r.direction))))"
-	" WHEN coalesce(o.intake_assistant_id, $5) IS NOT NULL THEN"
-	"  pg_catalog.jsonb_build_object('assistantId', coalesce(o.intake_assistant_id, $5),"
+	" WHEN coalesce(o.intake_assistant_id, g.intake) IS NOT NULL THEN"
+	"  pg_catalog.jsonb_build_object('assistantId', coalesce(o.intake_assistant_id, g.intake),"
 	"   'assistantOverrides', pg_catalog.jsonb_build_object('variableValues', pg_catalog.jsonb_strip_nulls("
 	"    pg_catalog.jsonb_build_object('called_number', vapi_pool.e164_try_parse($1)::text,"
 	"     'caller_number', vapi_pool.e164_try_parse($2)::text))))"
@@ -103,7 +103,11 @@ static VpPlan assistant_request = {
 	" FROM vapi_pool.route_inbound(vapi_pool.e164_try_parse($1), vapi_pool.e164_try_parse($2), $3) r"
 	" LEFT JOIN vapi_pool.orgs o ON o.org_id = r.org_id"
 	" LEFT JOIN vapi_pool.leads l ON l.org_id = r.org_id AND l.id = r.lead_id"
-	" LEFT JOIN vapi_pool.brokers b ON b.org_id = r.org_id AND b.id = r.broker_id",
+	" LEFT JOIN vapi_pool.brokers b ON b.org_id = r.org_id AND b.id = r.broker_id"
+	/* the configured assistants, else the ones vapi-shim assistants push created */
+	" CROSS JOIN LATERAL (SELECT"
+	"  coalesce($5, (SELECT a.vapi_assistant_id FROM vapi_pool.vapi_assistants a WHERE a.role = 'intake')) AS intake,"
+	"  coalesce($6, (SELECT a.vapi_assistant_id FROM vapi_pool.vapi_assistants a WHERE a.role = 'connector')) AS connector) g",
 	.nargs = 6, .argtypes = {TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID}
 };
 

@@ -295,6 +295,10 @@ SELECT role, vapi_assistant_id FROM record_assistant('intake', 'asst_pushed', re
 SELECT role, vapi_assistant_id FROM record_assistant('intake', 'asst_pushed2');
 RESET vapi_pool.intake_assistant_id;
 SELECT outbound_assistant_id('aaaaaaaa-0000-4000-8000-000000000000', '{}');
+-- ... and for routing an unknown caller when nothing else names the intake assistant
+SELECT answer ->> 'assistantId' AS intake FROM receive_webhook('vapi', '{"message": {"type": "assistant-request",
+	"call": {"id": "call_pushed_1", "phoneNumberId": "pn_0"}, "phoneNumber": {"number": "+13105550180"},
+	"customer": {"number": "+12025550111"}}}');
 \set VERBOSITY terse
 SELECT record_assistant('Bad Role', 'x');
 \set VERBOSITY default

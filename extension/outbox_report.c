@@ -456,6 +456,16 @@ judge_reconcile(Verdict *v, Datum org_id, const OutboxJob *job, Datum body)
 	v->note = pstrdup("an earlier attempt did not reach the vendor: sending again");
 }
 
+/* Whether a transport error says the request never left (no connection was made). */
+static bool
+never_sent(const char *error)
+{
+	return error != NULL &&
+		(strstr(error, "Could not resolve") != NULL || strstr(error, "Couldn't connect") != NULL ||
+		 strstr(error, "Failed to connect") != NULL || strstr(error, "Connection refused") != NULL ||
+		 strstr(error, "not sent") != NULL);
+}
+
 /* What the answer means for the job (it is locked, in flight, and this is its attempt). */
 static void
 judge(Verdict *v, Datum org_id, const OutboxJob *job, const OutboxAnswer *a)
@@ -477,7 +487,14 @@ judge(Verdict *v, Datum org_id, const OutboxJob *job, const OutboxAnswer *a)
 	}
 
 	why = failure_text(a, body, &blocked);
-	if (a->status == 0 || a->status >= 500)
+	if (a->status == 0 && strcmp(job->kind, "vapi.sms") == 0 && !never_sent(a->error))
+	{
+		/* a text cannot be looked up: at most once */
+		v->state = "dead";
+		v->error = why;
+		v->note = pstrdup("the text may have been sent and Vapi cannot be asked: not sent again (outbox_replay sends it)");
+	}
+	else if (a->status == 0 || a->status >= 500)
 	{
 		/* it may have been done before the answer was lost */
 		v->reconcile = job->reconcile || reconcilable;

@@ -168,6 +168,14 @@ FROM leads WHERE first_name = 'Pat' RETURNING id AS sms1 \gset
 SELECT method, path, body::jsonb FROM outbox_claim('d1');
 SELECT state FROM outbox_report(jsonb_build_array(pg_temp.answer(:sms1, 201, '{"id": "chat_1"}')));
 SELECT state, result FROM pg_temp.job(:sms1);
+-- no answer to a text (a timeout): it may have gone out, so it is not sent
+-- again; a connection that was never made is retried
+UPDATE outbox SET state = 'pending', run_at = now(), attempts = 0, finished_at = NULL WHERE id = :sms1;
+SELECT count(*) FROM outbox_claim('d1');
+SELECT state FROM outbox_report(jsonb_build_array(pg_temp.answer(:sms1, 0, error => 'Failed to connect to api.vapi.ai port 443: Connection refused')));
+UPDATE outbox SET run_at = now() WHERE id = :sms1;
+SELECT count(*) FROM outbox_claim('d1');
+SELECT state, note FROM outbox_report(jsonb_build_array(pg_temp.answer(:sms1, 0, error => 'Operation timed out after 10000 milliseconds with 0 bytes received')));
 -- an SMS whose dispatcher died mid-request is not sent twice: dead, replayable
 INSERT INTO outbox (org_id, kind, payload, idempotency_key)
 SELECT org_id, 'vapi.sms', jsonb_build_object('customer_number', primary_phone_e164,

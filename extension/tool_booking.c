@@ -22,6 +22,8 @@
 #include "outbox.h"
 #include "webhook.h"
 
+#include <ctype.h>
+
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
@@ -38,7 +40,7 @@ PG_FUNCTION_INFO_V1(vapi_pool_continue_webhook);
 /* the broker whose calendar the tool books: the argument's, else the call's */
 static VpPlan booking_broker = {
 	.sql = "SELECT pg_catalog.jsonb_build_object('org_id', b.org_id, 'broker_id', b.id, 'timezone', b.timezone,"
-	"   'event_type_id', b.cal_event_type_id), b.cal_event_type_id IS NOT NULL"
+	"   'event_type_id', b.cal_event_type_id, 'date', (nullif($2 ->> 'date', ''))::date), b.cal_event_type_id IS NOT NULL"
 	" FROM vapi_pool.brokers b"
 	" WHERE b.org_id = $1 AND b.id = coalesce(nullif($2 ->> 'broker_id', '')::uuid, $3)",
 	.nargs = 3, .argtypes = {UUIDOID, JSONBOID, UUIDOID}
@@ -46,7 +48,7 @@ static VpPlan booking_broker = {
 
 static VpPlan pending_check = {
 	.sql = "SELECT vapi_pool.tool_pending($1, $2, $3, $4,"
-	"   vapi_pool.cal_slots_request(($4 ->> 'event_type_id')::bigint, $4 ->> 'timezone'))::text",
+	"   vapi_pool.cal_slots_request(($4 ->> 'event_type_id')::bigint, $4 ->> 'timezone', ($4 ->> 'date')::date))::text",
 	.nargs = 4, .argtypes = {TEXTOID, TEXTOID, TEXTOID, JSONBOID}
 };
 
@@ -179,6 +181,30 @@ final_item(const char *name, const char *tool_call_id, const char *key, const ch
 	return s.data;
 }
 
+/* Whether s is written like a UUID (8-4-4-4-12 hex digits). */
+static bool
+looks_like_uuid(const char *s)
+{
+	for (int i = 0; i < 36; i++)
+	{
+		bool		dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (s[i] == '\0' || (dash ? s[i] != '-' : !isxdigit((unsigned char) s[i])))
+			return false;
+	}
+	return s[36] == '\0';
+}
+
+/* Whether s is written YYYY-MM-DD. */
+static bool
+looks_like_date(const char *s)
+{
+	for (int i = 0; i < 10; i++)
+		if (s[i] == '\0' || ((i == 4 || i == 7) ? s[i] != '-' : !isdigit((unsigned char) s[i])))
+			return false;
+	return s[10] == '\0';
+}
+
 /* The pending item that asks Cal.com for free slots (step check or alternatives). */
 static char *
 ask_for_slots(const char *name, const char *tool_call_id, const char *step, Datum context)
@@ -202,6 +228,8 @@ vp_booking_begin(const char *name, const char *tool_call_id, Datum args, Datum o
 	Jsonb	   *a = DatumGetJsonbP(args);
 	char	   *action = vp_json_text(a, (const char *[]) {"action", NULL});
 	char	   *start = vp_json_text(a, (const char *[]) {"start", NULL});
+	char	   *broker_text = vp_json_text(a, (const char *[]) {"broker_id", NULL});
+	char	   *day = vp_json_text(a, (const char *[]) {"date", NULL});
 	Datum		v[7];
 	char		n[7] = "       ";
 	Datum		context;
@@ -212,6 +240,15 @@ vp_booking_begin(const char *name, const char *tool_call_id, Datum args, Datum o
 	Datum		hold = (Datum) 0;
 
 	*waiting = false;
+	if (broker_text != NULL && broker_text[0] != '\0' && !looks_like_uuid(broker_text))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("broker_id must be a broker's id (a UUID), not \"%s\"", broker_text),
+				 errhint("Leave it out to use the broker of the call.")));
+	if (day != NULL && day[0] != '\0' && !looks_like_date(day))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
+				 errmsg("date must be written YYYY-MM-DD, not \"%s\"", day)));
 	if (action == NULL)
 		action = start ? "book" : "check";
 	if (strcmp(action, "check") != 0 && strcmp(action, "book") != 0)

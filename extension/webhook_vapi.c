@@ -125,7 +125,12 @@ static VpPlan call_context = {
 static VpPlan transfer_destination = {
 	.sql = "SELECT CASE WHEN d IS NULL THEN pg_catalog.jsonb_build_object('error', $4)"
 	" ELSE pg_catalog.jsonb_build_object('destination', pg_catalog.jsonb_build_object('type', 'number',"
-	"  'number', d::text, 'message', ''), 'message', pg_catalog.jsonb_build_object('type', 'request-start',"
+	"  'number', d::text, 'message', '',"
+	/* a transfer nobody answers returns to the assistant, which asks for the next number */
+	"  'transferPlan', pg_catalog.jsonb_build_object('mode', 'blind-transfer', 'fallbackPlan',"
+	"   pg_catalog.jsonb_build_object('message', 'They did not pick up. Let me try another number.',"
+	"    'endCallEnabled', false))),"
+	"  'message', pg_catalog.jsonb_build_object('type', 'request-start',"
 	"  'content', 'Connecting you now.')) END"
 	" FROM vapi_pool.next_transfer_destination($1, vapi_pool.e164_try_parse($2), vapi_pool.e164_try_parse($3)) d",
 	.nargs = 4, .argtypes = {TEXTOID, TEXTOID, TEXTOID, TEXTOID}

@@ -46,6 +46,7 @@ stop_all()
 	[ -n "$stopped" ] && return 0
 	stopped=1
 	[ -n "${shim_pid:-}" ] && kill -TERM "$shim_pid" 2>/dev/null && wait "$shim_pid" 2>/dev/null || true
+	[ -n "${dispatch_pid:-}" ] && kill -TERM "$dispatch_pid" 2>/dev/null && wait "$dispatch_pid" 2>/dev/null || true
 	echo "== stopping PostgreSQL"
 	"${pg[@]}" "$bindir/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null 2>&1 || true
 }
@@ -89,6 +90,16 @@ while IFS='=' read -r key value; do
 done <"$secrets"
 
 export VAPI_POOL_DATABASE_URL=${VAPI_POOL_DATABASE_URL:-"host=$rundir port=$pgport dbname=$dbname user=postgres application_name=vapi-shim"}
+# The dispatcher delivers the outbox (calls, texts, bookings, purchases); it
+# needs the Vapi API key, so without one the jobs stay queued.
+if [ -n "${VAPI_POOL_VAPI_API_KEY:-}" ]; then
+	echo "== starting vapi-shim dispatch (Vapi at ${VAPI_POOL_VAPI_BASE_URL:-https://api.vapi.ai})"
+	VAPI_POOL_DATABASE_URL="${VAPI_POOL_DATABASE_URL/application_name=vapi-shim/application_name=vapi-shim-dispatch}" \
+		"$top/shim/vapi-shim" dispatch &
+	dispatch_pid=$!
+else
+	echo "== outbound jobs stay queued: set VAPI_POOL_VAPI_API_KEY (and VAPI_POOL_CAL_API_KEY) to run vapi-shim dispatch too"
+fi
 echo "== starting vapi-shim on ${VAPI_POOL_LISTEN:-127.0.0.1:8080} (Ctrl-C stops it and PostgreSQL)"
 "$top/shim/vapi-shim" &
 shim_pid=$!

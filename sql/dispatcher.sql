@@ -265,6 +265,12 @@ SELECT status, cal_booking_uid FROM appointments WHERE scheduled_at = '2030-03-0
 -- bad calls
 SELECT answer -> 'results' -> 0 ->> 'error' FROM receive_webhook('vapi', pg_temp.tool_call('x1', '{"action": "cancel"}'));
 SELECT answer -> 'results' -> 0 ->> 'error' FROM receive_webhook('vapi', pg_temp.tool_call('x2', '{"action": "book"}'));
+SELECT answer -> 'results' -> 0 ->> 'error' FROM receive_webhook('vapi', pg_temp.tool_call('x3', '{"action": "check", "broker_id": "b1"}'));
+SELECT answer -> 'results' -> 0 ->> 'error' FROM receive_webhook('vapi', pg_temp.tool_call('x4', '{"action": "check", "date": "24/11/2026"}'));
+-- the example's "date": the slots of that day only
+SELECT r ->> 'path' ~ '^/slots\?eventTypeId=123456&start=2030-03-05&end=2030-03-05&timeZone=America%2FLos_Angeles$' AS one_day
+FROM receive_webhook('vapi', pg_temp.tool_call('d1', '{"action": "check", "date": "2030-03-05"}')) w,
+	jsonb_array_elements(w.answer -> 'requests') r;
 SELECT continue_webhook(:book1, '[]');
 SELECT continue_webhook(:book1, '{}');
 
@@ -282,6 +288,17 @@ SELECT state FROM outbox_report(jsonb_build_array(pg_temp.answer(:buy1, 201,
 	'{"id": "pn_new", "number": "+14155550177", "provider": "vapi", "server": {"url": "https://voice.example.com/webhook/vapi"}}')));
 SELECT number, vapi_phone_number_id, status FROM vapi_number_pool WHERE vapi_phone_number_id = 'pn_new';
 SELECT pool_size, in_pool, pending, queued FROM pool_fill('a1000000-0000-4000-8000-000000000001');
+-- a purchase whose dispatcher died is looked up by its name before buying again
+UPDATE brokers SET number_pool_size = 4 WHERE id = 'a1000000-0000-4000-8000-000000000001';
+SELECT queued FROM pool_fill('a1000000-0000-4000-8000-000000000001', '415');
+SELECT id AS buy2, idempotency_key AS buy2_key FROM outbox WHERE kind = 'vapi.buy_number' AND state = 'pending' \gset
+SELECT count(*) FROM outbox_claim('d1');
+UPDATE outbox SET lease_expires_at = now() - interval '1 second' WHERE id = :buy2;
+SELECT method, path ~ '^/phone-number\?createdAtGe=\d{4}-\d\d-\d\dT\d\d%3A\d\d%3A\d\d\.\d{3}Z&limit=100$' AS lookup FROM outbox_claim('d2');
+SELECT state, note FROM outbox_report(jsonb_build_array(pg_temp.answer(:buy2, 200, jsonb_build_array(
+	jsonb_build_object('id', 'pn_other', 'number', '+14155550170', 'name', 'someone else'),
+	jsonb_build_object('id', 'pn_bought', 'number', '+14155550178', 'name', 'vapi_pool job ' || :'buy2_key'))::text)));
+SELECT number, status FROM vapi_number_pool WHERE vapi_phone_number_id = 'pn_bought';
 SELECT pool_fill('a1000000-0000-4000-8000-000000000001', '015');
 SELECT pool_fill('a1000000-0000-4000-8000-000000000001', server_url => 'ftp://x');
 SELECT pool_fill('00000000-0000-4000-8000-000000000000');
@@ -297,6 +314,11 @@ SELECT * FROM pool_sync('a1000000-0000-4000-8000-000000000001', '[
 	{"id": "pn_unknown", "number": "+12125550100", "server": {"url": "https://voice.example.com/webhook/vapi"}}]',
 	'https://voice.example.com/webhook/vapi');
 SELECT number, vapi_phone_number_id FROM vapi_number_pool ORDER BY number;
+-- a number being bought right now belongs to its purchase job
+UPDATE brokers SET number_pool_size = 6 WHERE id = 'a1000000-0000-4000-8000-000000000001';
+SELECT queued FROM pool_fill('a1000000-0000-4000-8000-000000000001');
+SELECT a.action FROM (SELECT idempotency_key FROM outbox WHERE kind = 'vapi.buy_number' AND state = 'pending' LIMIT 1) o, pool_sync('a1000000-0000-4000-8000-000000000001', jsonb_build_array(jsonb_build_object(
+	'id', 'pn_buying', 'number', '+14155550179', 'name', 'vapi_pool job ' || o.idempotency_key))) a;
 SELECT * FROM pool_sync(NULL, '{}');
 -- assistants pushed by vapi-shim: the fallback for outbound calls
 SELECT role, vapi_assistant_id FROM record_assistant('intake', 'asst_pushed', repeat('a', 64));

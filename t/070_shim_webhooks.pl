@@ -183,7 +183,8 @@ is_deeply([ map { $_->{name} } @{ $ans->{results} } ], [ 'supabase_query', 'chec
 my $q1 = $json->decode($ans->{results}[0]{result});
 ok($q1->{served} && $q1->{broker}{name} eq 'Dana Lee', 'supabase_query answers from the database (ZIP 90210 served)');
 unlike($ans->{results}[0]{result}, qr/\n/, 'results are single-line strings');
-like($ans->{results}[1]{error} // '', qr/not available yet/, 'the Cal.com half is an honest error, not a fake success');
+like($ans->{results}[1]{error} // '', qr/broker_id must be a broker's id/,
+	'check_availability_and_book: the example\'s placeholder broker id is refused with a clear error (live booking: t/091)');
 ($st, $ans) = post_vapi(example('tool-calls.flattened.json'));
 is($st, 200, 'the flattened form: 200');
 is($ans->{results}[0]{toolCallId}, 'call_f1', '... its id echoed');

@@ -157,7 +157,9 @@ CREATE FUNCTION outbox_request(job outbox) RETURNS http_request
 				jsonb_build_object('cancellationReason', coalesce(job.payload ->> 'reason', 'Cancelled'))::text,
 				t.ms)::http_request
 		WHEN job.kind = 'vapi.buy_number' AND job.reconcile THEN
-			ROW('vapi', 'GET', '/phone-number?limit=1000', '{}'::jsonb, NULL::text, t.ms)::http_request
+			ROW('vapi', 'GET', '/phone-number?createdAtGe='
+				|| url_encode(to_char((job.first_sent_at - interval '2 minutes') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+				|| '&limit=100', '{}'::jsonb, NULL::text, t.ms)::http_request
 		WHEN job.kind = 'vapi.buy_number' THEN
 			ROW('vapi', 'POST', '/phone-number', '{}'::jsonb,
 				jsonb_strip_nulls(jsonb_build_object(
@@ -249,14 +251,15 @@ ALTER TABLE webhook_inbox DROP CONSTRAINT webhook_inbox_state_known,
 COMMENT ON COLUMN webhook_inbox.state IS
 	'processed, failed (the dead-letter queue) or waiting (a tool call waits for the Cal.com answers the shim is fetching)';
 
--- Cal.com's free slots of an event type for the next 7 days, written in the zone.
-CREATE FUNCTION cal_slots_request(event_type_id bigint, timezone text) RETURNS http_request
+-- Cal.com's free slots of an event type, written in the zone: of one day
+-- when a day is given, else of the next 7 days.
+CREATE FUNCTION cal_slots_request(event_type_id bigint, timezone text, day date DEFAULT NULL) RETURNS http_request
 	LANGUAGE sql STABLE
 	SET search_path = vapi_pool, pg_catalog, pg_temp
 	RETURN ROW('cal', 'GET',
 		'/slots?eventTypeId=' || event_type_id
-		|| '&start=' || to_char(now() AT TIME ZONE timezone, 'YYYY-MM-DD')
-		|| '&end=' || to_char((now() + interval '7 days') AT TIME ZONE timezone, 'YYYY-MM-DD')
+		|| '&start=' || coalesce(to_char(day, 'YYYY-MM-DD'), to_char(now() AT TIME ZONE timezone, 'YYYY-MM-DD'))
+		|| '&end=' || coalesce(to_char(day, 'YYYY-MM-DD'), to_char((now() + interval '7 days') AT TIME ZONE timezone, 'YYYY-MM-DD'))
 		|| '&timeZone=' || url_encode(timezone),
 		jsonb_build_object('cal-api-version', current_setting('vapi_pool.cal_api_version_slots')),
 		NULL::text,
@@ -442,6 +445,14 @@ BEGIN
 			CONTINUE;
 		END IF;
 		number := e::text;
+		-- a number a purchase job is buying right now is that job's to add
+		IF n ->> 'name' LIKE 'vapi_pool job %' AND EXISTS (SELECT FROM outbox o
+				WHERE o.kind = 'vapi.buy_number' AND o.state IN ('pending', 'in_flight')
+				  AND 'vapi_pool job ' || o.idempotency_key = n ->> 'name') THEN
+			action := 'skipped: being bought by a pool_fill job';
+			RETURN NEXT;
+			CONTINUE;
+		END IF;
 		SELECT * INTO p FROM vapi_number_pool v WHERE v.number = e;
 		IF FOUND THEN
 			IF p.vapi_phone_number_id IS NULL THEN

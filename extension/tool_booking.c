@@ -77,7 +77,8 @@ static VpPlan pending_book = {
 };
 
 static VpPlan slots_line = {
-	.sql = "SELECT vapi_pool.readable_slots(($1 ->> 'broker_id')::uuid, ($1 ->> 'org_id')::uuid, $1 ->> 'timezone', $2)",
+	.sql = "SELECT vapi_pool.readable_slots(($1 ->> 'broker_id')::uuid, ($1 ->> 'org_id')::uuid, $1 ->> 'timezone', $2,"
+	"   6, ($1 ->> 'start')::timestamptz)",
 	.nargs = 2, .argtypes = {JSONBOID, JSONBOID}
 };
 

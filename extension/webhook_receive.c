@@ -57,8 +57,10 @@ enum
 };
 
 static VpPlan find_event = {
-	.sql = "SELECT id, state, http_status, answer FROM vapi_pool.webhook_inbox"
-	" WHERE source = $1 AND dedupe_key = $2",
+	.sql = "SELECT id, state, http_status, answer,"
+	"   processed_at < pg_catalog.now() - (pg_catalog.current_setting('vapi_pool.tool_budget_ms')::integer + 10000)"
+	"     * interval '1 millisecond'"
+	" FROM vapi_pool.webhook_inbox WHERE source = $1 AND dedupe_key = $2",
 	.nargs = 2, .argtypes = {TEXTOID, TEXTOID}
 };
 
@@ -434,8 +436,15 @@ static VpPlan waiting_requests = {
 
 /* The answer a repeated delivery gets while the first still waits for Cal.com. */
 static VpPlan interim_answer = {
-	.sql = "SELECT vapi_pool.waiting_interim_answer($1)",
-	.nargs = 1, .argtypes = {JSONBOID}
+	.sql = "SELECT vapi_pool.waiting_interim_answer($1, $2)",
+	.nargs = 2, .argtypes = {JSONBOID, BOOLOID}
+};
+
+/* A waiting event whose shim is gone, closed with its interim answer. */
+static VpPlan close_abandoned = {
+	.sql = "UPDATE vapi_pool.webhook_inbox SET state = 'processed', answer = $2, http_status = 200,"
+	"   duplicates = duplicates + 1, processed_at = pg_catalog.now() WHERE id = $1",
+	.nargs = 2, .argtypes = {INT8OID, JSONBOID}
 };
 
 /* The receipt as the function's result. */
@@ -578,17 +587,24 @@ vapi_pool_receive_webhook(PG_FUNCTION_ARGS)
 		}
 		else if (strcmp(state, "waiting") == 0)
 		{
-			/* the first delivery is still fetching from Cal.com: never twice */
+			/*
+			 * The first delivery is still fetching from Cal.com: never twice.
+			 * One waiting past its budget lost its shim: it is closed with
+			 * the waiting items as errors (sending again could book twice).
+			 */
+			bool		abandoned = DatumGetBool(vp_getdatum(0, 5, &isnull));
 			Datum		answer;
 			MemoryContext old;
 
 			args[0] = vp_getdatum(0, 4, &isnull);
+			args[1] = BoolGetDatum(abandoned);
 			vp_execute(&interim_answer, args, NULL, 1);
 			old = MemoryContextSwitchTo(cxt);
 			answer = PointerGetDatum(PG_DETOAST_DATUM_COPY(vp_getdatum(0, 1, &isnull)));
 			MemoryContextSwitchTo(old);
 			args[0] = Int64GetDatum(id);
-			vp_execute(&count_duplicate, args, NULL, 0);
+			args[1] = answer;
+			vp_execute(abandoned ? &close_abandoned : &count_duplicate, args, NULL, 0);
 			result = receipt(fcinfo, cxt, id, 200, answer, "processed", true);
 		}
 		else

@@ -217,6 +217,11 @@ SELECT r ->> 'id' AS id, r ->> 'service' AS service, r ->> 'method' AS method,
 FROM webhook_inbox i, jsonb_array_elements(waiting_requests(i.answer) -> 'requests') r WHERE i.id = :check_inbox;
 -- a repeated delivery while it waits sends nothing and gets a sentence
 SELECT http_status, state, duplicate, answer FROM receive_webhook('vapi', pg_temp.tool_call('c1', '{"action": "check"}'));
+-- a waiting event whose shim died (waiting past its budget) is closed, not sent again
+SELECT inbox_id AS lost FROM receive_webhook('vapi', pg_temp.tool_call('lost', '{"action": "check"}')) \gset
+UPDATE webhook_inbox SET processed_at = now() - interval '1 minute' WHERE id = :lost;
+SELECT state, duplicate, answer -> 'results' -> 0 ->> 'error' AS error FROM receive_webhook('vapi', pg_temp.tool_call('lost', '{"action": "check"}'));
+SELECT state FROM webhook_inbox WHERE id = :lost;
 -- Cal.com's answer: the free times as one line, local, with the zone; a held slot is left out
 SELECT claim_slot_atomic('2030-03-05T17:30:00Z', 'c0000000-0000-4000-8000-000000000002', 'aaaaaaaa-0000-4000-8000-000000000000',
 	'a1000000-0000-4000-8000-000000000001') IS NOT NULL AS other_hold;
@@ -244,8 +249,10 @@ SELECT inbox_id AS book2 FROM receive_webhook('vapi', pg_temp.tool_call('b2', '{
 SELECT state, answer -> 'requests' -> 0 ->> 'id' AS next FROM continue_webhook(:book2, jsonb_build_array(jsonb_build_object('id', 'tc_b2:book', 'status', 400,
 	'body', '{"status": "error", "error": {"code": "BadRequestException", "message": "User either already has booking at this time or is not available"}}')));
 SELECT status, cancel_reason FROM appointments WHERE scheduled_at = '2030-03-06T22:00:00Z';
+-- (Cal.com still lists the refused time: it is not offered again)
 SELECT state, answer -> 'results' -> 0 ->> 'result' AS result FROM continue_webhook(:book2, jsonb_build_array(jsonb_build_object(
-	'id', 'tc_b2:alternatives', 'status', 200, 'body', pg_temp.slots_answer())));
+	'id', 'tc_b2:alternatives', 'status', 200, 'body',
+	'{"status": "success", "data": {"2030-03-06": [{"start": "2030-03-06T14:00:00.000-08:00"}, {"start": "2030-03-06T15:30:00.000-08:00"}]}}')));
 -- a slot already held here never reaches Cal.com: other times at once
 SELECT state, answer -> 'requests' -> 0 ->> 'id' AS next FROM receive_webhook('vapi', pg_temp.tool_call('b3', '{"action": "book", "start": "2030-03-05T17:30:00Z"}'));
 -- Cal.com times out: the hold stays, the booking goes on in the outbox

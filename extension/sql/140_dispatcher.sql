@@ -297,13 +297,15 @@ CREATE FUNCTION waiting_requests(answer jsonb) RETURNS jsonb
 
 -- The answer a repeated delivery of a waiting event gets: its finished
 -- items, and for each waiting one a sentence (never a second request).
-CREATE FUNCTION waiting_interim_answer(answer jsonb) RETURNS jsonb
+-- abandoned: the first delivery's shim is gone (waiting past its budget).
+CREATE FUNCTION waiting_interim_answer(answer jsonb, abandoned boolean DEFAULT false) RETURNS jsonb
 	LANGUAGE sql STABLE
 	SET search_path = vapi_pool, pg_catalog, pg_temp
 	RETURN jsonb_build_object('results', coalesce((
 		SELECT jsonb_agg(CASE WHEN e.r ? 'pending'
 			THEN jsonb_build_object('name', e.r -> 'name', 'toolCallId', e.r -> 'toolCallId',
-				'error', 'Still working with the calendar; please wait a moment and ask again.')
+				'error', CASE WHEN abandoned THEN 'The calendar step was interrupted; please ask again.'
+					ELSE 'Still working with the calendar; please wait a moment and ask again.' END)
 			ELSE e.r END ORDER BY e.i)
 		FROM jsonb_array_elements(answer -> 'results') WITH ORDINALITY AS e(r, i)), '[]'));
 
@@ -314,8 +316,10 @@ CREATE FUNCTION spoken_time(t timestamptz, timezone text) RETURNS text
 	RETURN to_char(t AT TIME ZONE timezone, 'FMDay, FMMonth FMDD "at" FMHH12:MI AM');
 
 -- Cal.com's free slots (GET /slots's answer) that no booking or live hold
--- of the calendar blocks, as one line the assistant can read out.
-CREATE FUNCTION readable_slots(broker_id uuid, org_id uuid, timezone text, slots jsonb, how_many integer DEFAULT 6)
+-- of the calendar blocks, as one line the assistant can read out; refused
+-- is a time Cal.com just refused to book.
+CREATE FUNCTION readable_slots(broker_id uuid, org_id uuid, timezone text, slots jsonb, how_many integer DEFAULT 6,
+		refused timestamptz DEFAULT NULL)
 	RETURNS text
 	LANGUAGE sql STABLE
 	SET search_path = vapi_pool, pg_catalog, pg_temp
@@ -327,7 +331,9 @@ CREATE FUNCTION readable_slots(broker_id uuid, org_id uuid, timezone text, slots
 				  FROM jsonb_each(CASE WHEN jsonb_typeof(slots -> 'data') = 'object' THEN slots -> 'data' ELSE '{}' END) d,
 					   jsonb_array_elements(CASE WHEN jsonb_typeof(d.value) = 'array' THEN d.value ELSE '[]' END) s
 				  WHERE s ->> 'start' IS NOT NULL ORDER BY 1),
-			interval '30 minutes', org_id)) AS t ORDER BY t LIMIT how_many) f
+			interval '30 minutes', org_id)) AS t
+		  WHERE t IS DISTINCT FROM refused	-- Cal.com may still list the time it just refused
+		  ORDER BY t LIMIT how_many) f
 	$$;
 
 -- Goes on with a waiting event: responses are the answers to its requests

@@ -24,6 +24,15 @@
  * the next attempt, so an unreachable database never makes a worker spin.
  * When no worker has or is getting a connection, queued jobs are failed at
  * once rather than left to wait for their deadline.
+ *
+ * Live tool calls (the end of this file): a receipt in state "waiting" keeps
+ * its job in the worker after the batch's other results went back.  The
+ * worker sends the requests the receipt names over HTTP and hands their
+ * answers to vapi_pool.continue_webhook, round after round, until the
+ * database gives the final answer.  Events of one batch that wait run their
+ * rounds together, so one slow Cal.com never serialises them.  The worker's
+ * connection is idle meanwhile (no transaction is open); the other workers
+ * take the queue.
  */
 #define _GNU_SOURCE				/* pipe2() */
 #include <errno.h>
@@ -37,9 +46,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #include "db_pool.h"
+#include "http_client.h"
 #include "log.h"
 
 #define DB_QUEUE_PER_WORKER 64	/* queue bound = this times the pool size */
@@ -50,6 +61,15 @@
 #define DB_BATCH_MAX 16			/* most jobs one worker pipelines at once */
 #define DB_BATCH_BYTES 65536	/* ... and their payloads, unless one is larger */
 #define DB_STATEMENT_NAME "vapi_shim_receive_webhook"
+#define DB_CONTINUE_STATEMENT "vapi_shim_continue_webhook"
+#define DB_RECEIVE_FN "vapi_pool.receive_webhook"
+#define DB_CONTINUE_FN "vapi_pool.continue_webhook"
+#define DB_LIVE_RESERVE_MS 2000 /* kept before the loop's deadline for the last
+								 * continue_webhook and the answer */
+#define DB_LIVE_MIN_REQUEST_MS 50	/* less budget left than this counts as none */
+#define DB_LIVE_ROUNDS_MAX 8	/* past this many rounds, nothing more is sent */
+#define DB_LIVE_REQUESTS_MAX 32 /* requests one event sends in one round */
+#define DB_LIVE_HEADERS_MAX 16	/* headers of one request, our own included */
 
 #define DB_SESSION_SQL \
 	"SELECT set_config('vapi_pool.intake_assistant_id', $1, false), " \
@@ -413,6 +433,11 @@ worker_connect(db_worker *w)
 				   PGRES_COMMAND_OK) != 0)
 		return -1;
 
+	if (setup_step(w, PQsendPrepare(w->conn, DB_CONTINUE_STATEMENT, DB_CONTINUE_QUERY, 0, NULL), deadline,
+				   "could not prepare vapi_pool.continue_webhook (is the vapi_pool extension installed and current?)",
+				   PGRES_COMMAND_OK) != 0)
+		return -1;
+
 	if (!PQenterPipelineMode(w->conn))
 	{
 		connect_failed(w, "could not enter pipeline mode", PQerrorMessage(w->conn));
@@ -442,7 +467,7 @@ sqlstate_is_connection(const char *sqlstate)
  * context of an error may quote the payload.
  */
 static int
-classify_error(db_worker *w, db_job *job, PGresult *res, db_outcome *outcome)
+classify_error(db_worker *w, db_job *job, const char *fn, PGresult *res, db_outcome *outcome)
 {
 	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
@@ -464,40 +489,47 @@ classify_error(db_worker *w, db_job *job, PGresult *res, db_outcome *outcome)
 	{
 		/* out of resources, deadlock, serialization: nothing stored, a retry may work */
 		*outcome = DB_UNAVAILABLE;
-		shim_log(SHIM_LOG_WARNING, "vapi_pool.receive_webhook could not finish a %s webhook (SQLSTATE %s): %s",
-				 job->source, sqlstate, one_line(msg, sizeof(msg), primary ? primary : ""));
+		shim_log(SHIM_LOG_WARNING, "%s could not finish a %s webhook (SQLSTATE %s): %s",
+				 fn, job->source, sqlstate, one_line(msg, sizeof(msg), primary ? primary : ""));
 	}
 	else if (strncmp(sqlstate, "22", 2) == 0)
 		*outcome = DB_BAD_INPUT;
 	else
 	{
 		*outcome = DB_FAILED;
-		shim_log(SHIM_LOG_ERROR, "vapi_pool.receive_webhook failed for a %s webhook (SQLSTATE %s): %s",
-				 job->source, sqlstate, one_line(msg, sizeof(msg), primary ? primary : ""));
+		shim_log(SHIM_LOG_ERROR, "%s failed for a %s webhook (SQLSTATE %s): %s",
+				 fn, job->source, sqlstate, one_line(msg, sizeof(msg), primary ? primary : ""));
 	}
 	return 0;
 }
 
 /*
- * Fill the job from the statement's result; 1 if the connection must go
- * (the caller closes it).
+ * Fill the job from a receipt (http_status, answer, inbox_id, state; fn
+ * made it); 1 if the connection must go (the caller closes it).  An earlier
+ * answer of the job (a waiting receipt's requests) is replaced.
  */
 static int
-take_result(db_worker *w, db_job *job, PGresult *res, db_outcome *outcome)
+take_result(db_worker *w, db_job *job, const char *fn, PGresult *res, db_outcome *outcome)
 {
+	free(job->answer);
+	job->answer = NULL;
+	job->answer_len = 0;
+	job->waiting = 0;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		return classify_error(w, job, res, outcome);
+		return classify_error(w, job, fn, res, outcome);
 
-	if (PQntuples(res) != 1 || PQnfields(res) != 2 ||
+	if (PQntuples(res) != 1 || PQnfields(res) != 4 ||
 		PQgetisnull(res, 0, 0) || PQgetisnull(res, 0, 1))
 	{
 		*outcome = DB_FAILED;
 		shim_log(SHIM_LOG_ERROR,
-				 "vapi_pool.receive_webhook gave %d rows of %d columns for a %s webhook: want one row with a non-null http_status and answer",
-				 PQntuples(res), PQnfields(res), job->source);
+				 "%s gave %d rows of %d columns for a %s webhook: want one row with a non-null http_status and answer",
+				 fn, PQntuples(res), PQnfields(res), job->source);
 		return 0;
 	}
 	job->http_status = atoi(PQgetvalue(res, 0, 0));
+	job->inbox_id = PQgetisnull(res, 0, 2) ? 0 : atoll(PQgetvalue(res, 0, 2));
+	job->waiting = !PQgetisnull(res, 0, 3) && strcmp(PQgetvalue(res, 0, 3), "waiting") == 0;
 	job->answer_len = (size_t) PQgetlength(res, 0, 1);
 	job->answer = malloc(job->answer_len + 1);
 	if (job->answer == NULL)
@@ -512,11 +544,12 @@ take_result(db_worker *w, db_job *job, PGresult *res, db_outcome *outcome)
 
 /*
  * Read the results of the next statement in the pipeline (its result, the
- * end of its results, its Sync) and fill its job.  A broken or stuck
- * connection is closed: w->conn is NULL afterwards.
+ * end of its results, its Sync) and fill its job; fn names the function the
+ * statement called.  A broken or stuck connection is closed: w->conn is NULL
+ * afterwards.
  */
 static db_outcome
-read_job_result(db_worker *w, db_job *job)
+read_job_result(db_worker *w, db_job *job, const char *fn)
 {
 	/* the statement ends by statement_timeout: past that, the server is gone */
 	long long	deadline = now_ms() + w->pool->cfg->db_timeout_ms + DB_RESULT_GRACE_MS;
@@ -547,7 +580,7 @@ read_job_result(db_worker *w, db_job *job)
 		return DB_UNAVAILABLE;
 	}
 
-	broken = take_result(w, job, res, &outcome);
+	broken = take_result(w, job, fn, res, &outcome);
 	PQclear(res);
 
 	/* the statement's own Sync ends its transaction */
@@ -567,20 +600,541 @@ read_job_result(db_worker *w, db_job *job)
 	return outcome;
 }
 
+/* ---------------------------------------------------------------- live tool calls */
+
+/* one event waiting for HTTP answers between its statements */
+typedef struct live_event
+{
+	db_job	   *job;
+	json_t	   *requests;		/* this round's requests (a JSON array), owned */
+	json_t	   *responses;		/* this round's answers (a JSON array), owned */
+	long long	budget_end;		/* monotonic ms: nothing is sent past it */
+	int			budget_ms;		/* what the database asked for, for the log */
+	int			round;			/* 1-based */
+	int			exhausted;		/* this round sent nothing: no budget was left */
+	char		summary[512];	/* "id=status, ..." of this round, for the log */
+} live_event;
+
+/* one request of a round, as handed to http_perform_all */
+typedef struct live_request
+{
+	live_event *ev;
+	const char *id;				/* points into ev->requests */
+	char	   *url;
+	char	   *headers[DB_LIVE_HEADERS_MAX + 1];	/* "Name: value", NULL-terminated */
+} live_request;
+
+/* Is s a UTF-8 sequence starting a valid code point?  Its length, else 0. */
+static size_t
+utf8_char_len(const unsigned char *s, size_t left)
+{
+	size_t		len;
+	unsigned int cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	len = (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+	if (len == 0 || len > left)
+		return 0;
+	cp = s[0] & (0x7f >> len);
+	for (size_t i = 1; i < len; i++)
+	{
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+		cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/*
+ * A vendor's answer text as a JSON string jsonb accepts: NUL bytes and
+ * invalid UTF-8 (an answer cut at HTTP_BODY_MAX may end inside a character)
+ * become '?'.
+ */
+static json_t *
+jsonb_safe_string(const char *text, size_t len)
+{
+	char	   *copy = malloc(len + 1);
+	size_t		i = 0;
+	json_t	   *str;
+
+	if (copy == NULL)
+		return json_null();
+	while (i < len)
+	{
+		size_t		n = text[i] == '\0' ? 0 : utf8_char_len((const unsigned char *) text + i, len - i);
+
+		if (n == 0)
+		{
+			copy[i++] = '?';
+			continue;
+		}
+		memcpy(copy + i, text + i, n);
+		i += n;
+	}
+	str = json_stringn(copy, len);
+	free(copy);
+	return str != NULL ? str : json_null();
+}
+
+/* A string of the request object, or NULL when absent or not a string. */
+static const char *
+request_string(json_t *request, const char *key)
+{
+	return json_string_value(json_object_get(request, key));
+}
+
+/* Append "id=what" to the event's log summary (ids printable, cut short). */
+static void
+summarize(live_event *ev, const char *id, const char *what)
+{
+	size_t		used = strlen(ev->summary);
+	char		clean_id[64];
+	char		clean_what[96];
+
+	if (used + 4 >= sizeof(ev->summary))
+		return;
+	snprintf(ev->summary + used, sizeof(ev->summary) - used, "%s%s=%s", used > 0 ? ", " : "",
+			 one_line(clean_id, sizeof(clean_id), id), one_line(clean_what, sizeof(clean_what), what));
+}
+
+/* Answer a request that was not sent: status 0 and why. */
+static void
+answer_unsent(live_event *ev, const char *id, const char *error)
+{
+	char		what[96];
+
+	json_array_append_new(ev->responses,
+						  json_pack("{s:s, s:i, s:n, s:n, s:s}", "id", id, "status", 0,
+									"body", "retry_after", "error", error));
+	snprintf(what, sizeof(what), "0 (not sent: %s)", error);
+	summarize(ev, id, what);
+}
+
+/* Answer a request with what came back over HTTP. */
+static void
+answer_sent(live_event *ev, const char *id, const http_response *resp)
+{
+	char		what[96];
+	json_t	   *answer = json_pack("{s:s, s:I}", "id", id, "status", (json_int_t) resp->status);
+
+	json_object_set_new(answer, "body", resp->status > 0 ? jsonb_safe_string(resp->body, resp->body_len) : json_null());
+	json_object_set_new(answer, "retry_after",
+						resp->retry_after ? jsonb_safe_string(resp->retry_after, strlen(resp->retry_after)) : json_null());
+	json_object_set_new(answer, "error",
+						resp->status > 0 ? json_null() :
+						jsonb_safe_string(resp->error[0] ? resp->error : "no answer",
+										  strlen(resp->error[0] ? resp->error : "no answer")));
+	json_array_append_new(ev->responses, answer);
+	if (resp->status > 0)
+		snprintf(what, sizeof(what), "%ld", resp->status);
+	else
+		snprintf(what, sizeof(what), "0 (%s)", resp->error[0] ? resp->error : "no answer");
+	summarize(ev, id, what);
+}
+
+/* Is s a token (an HTTP method or header name)? */
+static int
+is_token(const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (!(*s >= 'A' && *s <= 'Z') && !(*s >= 'a' && *s <= 'z') && !(*s >= '0' && *s <= '9') &&
+			strchr("!#$%&'*+-.^_`|~", *s) == NULL)
+			return 0;
+	return 1;
+}
+
+/* Is s printable ASCII without spaces (a path), or with spaces (a header value)? */
+static int
+is_printable(const char *s, int spaces)
+{
+	if (s == NULL)
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char) *s < (spaces ? 0x20 : 0x21) || (unsigned char) *s > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* Free what prepare_request allocated for one request. */
+static void
+free_request(live_request *lr)
+{
+	free(lr->url);
+	for (int i = 0; lr->headers[i] != NULL; i++)
+		free(lr->headers[i]);
+}
+
+/* Add one "Name: value" line to a request's headers; 0, or -1 when full. */
+static int
+add_header(live_request *lr, const char *name, const char *prefix, const char *value)
+{
+	int			i = 0;
+
+	while (lr->headers[i] != NULL)
+		i++;
+	if (i >= DB_LIVE_HEADERS_MAX)
+		return -1;
+	if (asprintf(&lr->headers[i], "%s: %s%s", name, prefix, value) < 0)
+	{
+		lr->headers[i] = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Turn one request object of a waiting receipt into an HTTP request (base
+ * URL and key by service, Content-Type with a body, the extra headers).
+ * NULL when it is ready to send, else why it cannot be sent (lr freed).
+ */
+static const char *
+prepare_request(const shim_config *cfg, json_t *item, long timeout_ms, live_request *lr, http_request *req)
+{
+	const char *service = request_string(item, "service");
+	const char *method = request_string(item, "method");
+	const char *path = request_string(item, "path");
+	json_t	   *body = json_object_get(item, "body");
+	json_t	   *headers = json_object_get(item, "headers");
+	const char *base = NULL;
+	const char *key = NULL;
+	const char *name;
+	json_t	   *value;
+	size_t		base_len;
+
+	if (service != NULL && strcmp(service, "cal") == 0)
+		base = cfg->cal_base_url, key = cfg->cal_api_key;
+	else if (service != NULL && strcmp(service, "vapi") == 0)
+		base = cfg->vapi_base_url, key = cfg->vapi_api_key;
+	else
+		return "unknown service";
+	if (base == NULL || key == NULL)
+		return "no API key configured for this service";
+	if (!is_token(method) || path == NULL || path[0] != '/' || !is_printable(path, 0) ||
+		(body != NULL && !json_is_null(body) && !json_is_string(body)) ||
+		(headers != NULL && !json_is_null(headers) && !json_is_object(headers)))
+		return "malformed request";
+
+	base_len = strlen(base);
+	while (base_len > 0 && base[base_len - 1] == '/')
+		base_len--;
+	if (asprintf(&lr->url, "%.*s%s", (int) base_len, base, path) < 0)
+	{
+		lr->url = NULL;
+		return "out of memory";
+	}
+	if (add_header(lr, "Authorization", "Bearer ", key) != 0 ||
+		(json_is_string(body) && add_header(lr, "Content-Type", "", "application/json") != 0))
+	{
+		free_request(lr);
+		return "out of memory";
+	}
+	json_object_foreach(headers, name, value)
+	{
+		if (!is_token(name) || !is_printable(json_string_value(value), 1) ||
+			add_header(lr, name, "", json_string_value(value)) != 0)
+		{
+			free_request(lr);
+			return "malformed request header";
+		}
+	}
+	req->method = method;
+	req->url = lr->url;
+	req->headers = (const char *const *) lr->headers;
+	req->body = json_string_value(body);
+	req->body_len = json_string_length(body);
+	req->timeout_ms = timeout_ms;
+	req->user = lr;
+	return NULL;
+}
+
+/* How many requests of a round's events may go out at most. */
+static size_t
+round_capacity(live_event *events, int n)
+{
+	size_t		total = 0;
+
+	for (int i = 0; i < n; i++)
+		if (events[i].job != NULL)
+		{
+			size_t		k = json_array_size(events[i].requests);
+
+			total += k < DB_LIVE_REQUESTS_MAX ? k : DB_LIVE_REQUESTS_MAX;
+		}
+	return total;
+}
+
+/*
+ * Queue one event's requests for this round: each goes out with
+ * min(timeout_ms, what is left of the budget); with no budget left (or past
+ * DB_LIVE_ROUNDS_MAX rounds, or no room: reqs NULL) every request is
+ * answered "budget exhausted" without being sent.  Returns how many were
+ * queued in reqs/lrs.
+ */
+static size_t
+queue_event_requests(const shim_config *cfg, live_event *ev, http_request *reqs, live_request *lrs)
+{
+	long long	left = ev->budget_end - now_ms();
+	size_t		queued = 0;
+	size_t		i;
+	json_t	   *item;
+
+	ev->exhausted = left < DB_LIVE_MIN_REQUEST_MS || ev->round > DB_LIVE_ROUNDS_MAX || reqs == NULL;
+	json_array_foreach(ev->requests, i, item)
+	{
+		const char *id = request_string(item, "id");
+		json_int_t	timeout = json_integer_value(json_object_get(item, "timeout_ms"));
+		const char *why;
+
+		if (id == NULL)
+			continue;			/* nothing to answer it by: the database sees no answer */
+		if (ev->exhausted)
+		{
+			answer_unsent(ev, id, "budget exhausted");
+			continue;
+		}
+		if (queued >= DB_LIVE_REQUESTS_MAX)
+		{
+			answer_unsent(ev, id, "too many requests in one round");
+			continue;
+		}
+		memset(&lrs[queued], 0, sizeof(lrs[queued]));
+		lrs[queued].ev = ev;
+		lrs[queued].id = id;
+		why = prepare_request(cfg, item, (long) (timeout > 0 && timeout < left ? timeout : left),
+							  &lrs[queued], &reqs[queued]);
+		if (why != NULL)
+			answer_unsent(ev, id, why);
+		else
+			queued++;
+	}
+	return queued;
+}
+
+/*
+ * One round's HTTP: every live event's requests go out at once and each
+ * answer lands in its event's responses.  Returns the round's HTTP time.
+ */
+static long long
+send_round(const shim_config *cfg, live_event *events, int n)
+{
+	size_t		cap = round_capacity(events, n);
+	http_request *reqs = calloc(cap ? cap : 1, sizeof(*reqs));
+	live_request *lrs = calloc(cap ? cap : 1, sizeof(*lrs));
+	http_response *out = calloc(cap ? cap : 1, sizeof(*out));
+	int			room = reqs != NULL && lrs != NULL && out != NULL;
+	size_t		total = 0;
+	long		longest = 0;
+	long long	started = now_ms();
+
+	for (int i = 0; i < n; i++)
+	{
+		live_event *ev = &events[i];
+
+		if (ev->job == NULL)
+			continue;
+		json_decref(ev->responses);
+		ev->responses = json_array();
+		ev->summary[0] = '\0';
+		total += queue_event_requests(cfg, ev, room ? reqs + total : NULL, room ? lrs + total : NULL);
+	}
+	for (size_t i = 0; i < total; i++)
+		longest = reqs[i].timeout_ms > longest ? reqs[i].timeout_ms : longest;
+	if (total > 0)
+		http_perform_all(reqs, out, total, longest + 100);
+	for (size_t i = 0; i < total; i++)
+	{
+		answer_sent(lrs[i].ev, lrs[i].id, &out[i]);
+		http_response_free(&out[i]);
+		free_request(&lrs[i]);
+	}
+	free(reqs);
+	free(lrs);
+	free(out);
+	return now_ms() - started;
+}
+
+/*
+ * Read a waiting receipt's answer: {"requests": [...], "budget_ms": N}.  The
+ * first round fixes the budget, counted from the job's submission and cut
+ * to end DB_LIVE_RESERVE_MS before the loop's deadline.  0, or -1 (logged)
+ * when the answer is not of that shape.
+ */
+static int
+read_requests(const shim_config *cfg, live_event *ev)
+{
+	db_job	   *job = ev->job;
+	json_t	   *answer = json_loadb(job->answer, job->answer_len, 0, NULL);
+	json_t	   *requests = json_object_get(answer, "requests");
+	int			timeout_ms = job->timeout_ms > 0 ? job->timeout_ms : cfg->db_timeout_ms;
+
+	if (!json_is_array(requests))
+	{
+		shim_log(SHIM_LOG_ERROR, "inbox event %lld is waiting, but its answer names no requests", job->inbox_id);
+		json_decref(answer);
+		return -1;
+	}
+	json_decref(ev->requests);
+	ev->requests = json_incref(requests);
+	if (ev->round == 1)
+	{
+		json_int_t	budget = json_integer_value(json_object_get(answer, "budget_ms"));
+		long long	most = timeout_ms - DB_LIVE_RESERVE_MS;
+
+		ev->budget_ms = (int) budget;
+		ev->budget_end = job->submitted_at + (budget > 0 && budget < most ? budget : most);
+	}
+	json_decref(answer);
+	return 0;
+}
+
+/*
+ * Hand the round's answers to continue_webhook and read the receipt into
+ * the job.  A connection lost since the requests went out is replaced once:
+ * what Cal.com answered must reach the database.  A refusal of the answers
+ * (class 22) is a failure here, not the sender's bad input.
+ */
+static db_outcome
+continue_event(db_worker *w, live_event *ev)
+{
+	char		inbox_id[24];
+	char	   *responses = json_dumps(ev->responses, JSON_COMPACT);
+	const char *params[2] = {inbox_id, responses};
+	db_outcome	outcome;
+
+	snprintf(inbox_id, sizeof(inbox_id), "%lld", ev->job->inbox_id);
+	if (responses == NULL)
+		return DB_FAILED;
+	if (w->conn == NULL && worker_connect(w) != 0)
+		outcome = DB_UNAVAILABLE;
+	else if (!PQsendQueryPrepared(w->conn, DB_CONTINUE_STATEMENT, 2, params, NULL, NULL, 0) ||
+			 !PQpipelineSync(w->conn))
+	{
+		connect_failed(w, "could not send the answers of a tool call", PQerrorMessage(w->conn));
+		outcome = DB_UNAVAILABLE;
+	}
+	else
+		outcome = read_job_result(w, ev->job, DB_CONTINUE_FN);
+	free(responses);
+	if (outcome == DB_BAD_INPUT)
+	{
+		/* the answers are the shim's own JSON: not the sender's fault */
+		shim_log(SHIM_LOG_ERROR, "%s refused the answers for inbox event %lld (SQLSTATE %s)",
+				 DB_CONTINUE_FN, ev->job->inbox_id, ev->job->sqlstate);
+		outcome = DB_FAILED;
+	}
+	return outcome;
+}
+
+/* The log line of one round: inbox id, requests and statuses, times, what followed. */
+static void
+log_round(live_event *ev, long long http_ms, db_outcome outcome)
+{
+	db_job	   *job = ev->job;
+	long long	elapsed = now_ms() - job->submitted_at;
+	long long	budget = ev->budget_end - job->submitted_at;
+	char		result[48];
+	char		asked[40] = "";
+
+	if (outcome != DB_DONE)
+		snprintf(result, sizeof(result), "continue_webhook failed");
+	else if (job->waiting)
+		snprintf(result, sizeof(result), "more requests");
+	else
+		snprintf(result, sizeof(result), "answered %d", job->http_status);
+	if (budget != ev->budget_ms)
+		snprintf(asked, sizeof(asked), ", the database asked %d", ev->budget_ms);
+	shim_log(outcome == DB_DONE ? SHIM_LOG_INFO : SHIM_LOG_WARNING,
+			 "live tool call: inbox %lld round %d: %zu request%s [%s] in %lld ms%s, %lld ms since arrival (budget %lld ms%s): %s",
+			 job->inbox_id, ev->round, json_array_size(ev->requests),
+			 json_array_size(ev->requests) == 1 ? "" : "s", ev->summary, http_ms,
+			 ev->exhausted ? " (budget exhausted, none sent)" : "", elapsed, budget, asked, result);
+}
+
+/* The event is over: post its job with this outcome and free the rest. */
+static void
+finish_event(db_pool *pool, live_event *ev, db_outcome outcome)
+{
+	json_decref(ev->requests);
+	json_decref(ev->responses);
+	ev->requests = ev->responses = NULL;
+	post_job(pool, ev->job, outcome);
+	ev->job = NULL;
+}
+
+/*
+ * Run waiting events to their final answers, their rounds together: send
+ * every live event's requests, then give each event its answers
+ * (continue_webhook), until none waits.  An event still waiting after a
+ * round that had no budget breaks the contract and fails.
+ */
+static void
+run_live_events(db_worker *w, db_job **jobs, int n)
+{
+	const shim_config *cfg = w->pool->cfg;
+	live_event	events[DB_BATCH_MAX];
+	int			live = 0;
+
+	memset(events, 0, sizeof(events));
+	for (int i = 0; i < n; i++)
+	{
+		events[i].job = jobs[i];
+		events[i].round = 1;
+		if (read_requests(cfg, &events[i]) == 0)
+			live++;
+		else
+			finish_event(w->pool, &events[i], DB_FAILED);
+	}
+	while (live > 0)
+	{
+		long long	http_ms = send_round(cfg, events, n);
+
+		for (int i = 0; i < n; i++)
+		{
+			live_event *ev = &events[i];
+			db_outcome	outcome;
+
+			if (ev->job == NULL)
+				continue;
+			outcome = continue_event(w, ev);
+			log_round(ev, http_ms, outcome);
+			if (outcome == DB_DONE && ev->job->waiting && ev->exhausted)
+			{
+				shim_log(SHIM_LOG_ERROR, "%s kept inbox event %lld waiting after every request was answered \"budget exhausted\"",
+						 DB_CONTINUE_FN, ev->job->inbox_id);
+				outcome = DB_FAILED;
+			}
+			ev->round++;
+			if (outcome == DB_DONE && ev->job->waiting && read_requests(cfg, ev) == 0)
+				continue;
+			finish_event(w->pool, ev, outcome == DB_DONE && ev->job->waiting ? DB_FAILED : outcome);
+			live--;
+		}
+	}
+}
+
 /*
  * Run a batch of jobs on the worker's connection, pipelined: every
  * statement is sent at once, each followed by its own Sync (so each runs in
  * its own transaction and fails alone), then the results are read in order
  * and each job goes back to the loop as soon as its result is in.  A job the
  * loop abandoned meanwhile is not run.  When the connection breaks, the jobs
- * still without a result go back unavailable.
+ * still without a result go back unavailable.  Jobs whose receipt is
+ * "waiting" go on afterwards, with the pipeline empty (run_live_events).
  */
 static void
 worker_run_batch(db_worker *w, db_job **batch, int n)
 {
 	db_pool    *pool = w->pool;
 	db_job	   *sent[DB_BATCH_MAX];
+	db_job	   *waiting[DB_BATCH_MAX];
 	int			nsent = 0;
+	int			nwaiting = 0;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -602,7 +1156,16 @@ worker_run_batch(db_worker *w, db_job **batch, int n)
 	}
 
 	for (int i = 0; i < nsent; i++)
-		post_job(pool, sent[i], w->conn != NULL ? read_job_result(w, sent[i]) : DB_UNAVAILABLE);
+	{
+		db_outcome	outcome = w->conn != NULL ? read_job_result(w, sent[i], DB_RECEIVE_FN) : DB_UNAVAILABLE;
+
+		if (outcome == DB_DONE && sent[i]->waiting)
+			waiting[nwaiting++] = sent[i];
+		else
+			post_job(pool, sent[i], outcome);
+	}
+	if (nwaiting > 0)
+		run_live_events(w, waiting, nwaiting);
 }
 
 /*
@@ -799,6 +1362,9 @@ db_pool_submit(db_pool *pool, db_job *job)
 	job->answer_len = 0;
 	job->http_status = 0;
 	job->sqlstate[0] = '\0';
+	job->submitted_at = now_ms();
+	job->inbox_id = 0;
+	job->waiting = 0;
 	atomic_store(&job->abandoned, 0);
 
 	pthread_mutex_lock(&pool->lock);
@@ -835,8 +1401,9 @@ db_pool_get_stats(db_pool *pool, db_pool_stats *out)
 
 /*
  * Stop the workers (loop thread, after the server stopped listening): a
- * worker running a statement finishes it (statement_timeout bounds that), a
- * connecting or waiting one gives up at once; connections are closed.  Jobs
+ * worker running a statement finishes it (statement_timeout bounds that),
+ * one carrying a live tool call finishes its rounds (its budget bounds
+ * that), a connecting or waiting one gives up at once; connections are closed.  Jobs
  * still queued are posted back as skipped; run the loop once more to see
  * them.
  */

@@ -8,19 +8,32 @@
  * the queue under a mutex.  A worker thread takes the job (with a few more
  * when the queue is long: they are pipelined), runs
  *
- *	   SELECT http_status, answer::text FROM vapi_pool.receive_webhook($1, $2)
+ *	   SELECT http_status, answer::text, inbox_id, state
+ *	   FROM vapi_pool.receive_webhook($1, $2)
  *
  * on its own connection, each job in its own transaction, fills the job's
- * result fields and posts the job back to the loop, where job->on_done runs.  Every job that was accepted by
- * db_pool_submit() comes back exactly once, whatever happened to it (done,
- * failed, skipped because the loop abandoned it); after on_done the worker
- * never touches it again.  Only job->abandoned is shared while the job is
- * queued or running.
+ * result fields and posts the job back to the loop, where job->on_done runs.
+ *
+ * Live tool calls (docs/dispatcher.md): when the receipt's state is
+ * "waiting", its answer is not for the sender but the HTTP requests the
+ * database needs answered (Cal.com while Vapi waits).  The same worker, with
+ * no transaction open, sends them at once (http_perform_all), hands the
+ * answers to vapi_pool.continue_webhook and repeats while the state is
+ * "waiting", all within the budget the database gives, counted from the
+ * job's submission and cut to leave time before job->timeout_ms.  Only the
+ * final answer comes back to the loop.  A job that started waiting is
+ * carried to its end even when the loop abandons it: the database must learn
+ * what Cal.com answered.
+ *
+ * Every job that was accepted by db_pool_submit() comes back exactly once,
+ * whatever happened to it (done, failed, skipped because the loop abandoned
+ * it); after on_done the worker never touches it again.  Only job->abandoned
+ * is shared while the job is queued or running.
  *
  * Each worker connects on start and again, with exponential backoff, after
  * its connection breaks.  At connect it runs the session set-up (application
  * name, statement_timeout, the vapi_pool.* answer settings) and prepares the
- * statement once.
+ * two statements once.
  */
 #ifndef VAPI_SHIM_DB_POOL_H
 #define VAPI_SHIM_DB_POOL_H
@@ -35,7 +48,11 @@
 
 /* the statement every webhook runs */
 #define DB_RECEIVE_QUERY \
-	"SELECT http_status, answer::text FROM vapi_pool.receive_webhook($1::text, $2::jsonb)"
+	"SELECT http_status, answer::text, inbox_id, state FROM vapi_pool.receive_webhook($1::text, $2::jsonb)"
+
+/* the statement a waiting webhook runs with the answers to its requests */
+#define DB_CONTINUE_QUERY \
+	"SELECT http_status, answer::text, inbox_id, state FROM vapi_pool.continue_webhook($1::bigint, $2::jsonb)"
 
 /* how a job ended */
 typedef enum db_outcome
@@ -61,6 +78,8 @@ struct db_job
 	const char *source;			/* receive_webhook's $1 (static string) */
 	const char *payload;		/* $2: NUL-terminated JSON text */
 	size_t		payload_len;
+	int			timeout_ms;		/* how long the loop waits for the answer after
+								 * db_pool_submit(); 0 = cfg->db_timeout_ms */
 
 	/* set by the loop when nobody waits for the result any more */
 	atomic_int	abandoned;
@@ -72,7 +91,11 @@ struct db_job
 	size_t		answer_len;
 	char		sqlstate[6];	/* of the error, "" if none */
 
-	db_job	   *next;			/* queue link, pool use only */
+	/* pool use only */
+	long long	submitted_at;	/* monotonic ms of db_pool_submit() */
+	long long	inbox_id;		/* the event's inbox row, from the receipt */
+	int			waiting;		/* the last receipt's state was "waiting" */
+	db_job	   *next;			/* queue link */
 };
 
 /* what db_pool_submit() did with a job */

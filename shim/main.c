@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <h2o.h>
 
 #include "config.h"
@@ -30,6 +31,7 @@
 #include "http_server.h"
 #include "log.h"
 #include "provision.h"
+#include "webhooks.h"
 
 static volatile sig_atomic_t stop_signal;	/* set by SIGINT/SIGTERM */
 static int	signal_pipe[2] = {-1, -1};	/* wakes the event loop on a signal */
@@ -112,6 +114,9 @@ main(int argc, char **argv)
 	db_pool    *pool;
 	int			status = EXIT_SUCCESS;
 
+	/* libcurl's global state, once, before any thread uses it */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+
 	/* subcommands: the dispatcher and the one-shot provisioning tools */
 	if (argc > 1 && strcmp(argv[1], "dispatch") == 0)
 		return dispatcher_main(argc - 1, argv + 1);
@@ -151,7 +156,7 @@ main(int argc, char **argv)
 	if (stop_signal)
 		shim_log(SHIM_LOG_INFO, "shutting down (%s)", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
 	http_server_stop_listening(&server);
-	drain(&server, loop, cfg.db_timeout_ms);
+	drain(&server, loop, WEBHOOK_TOOL_TIMEOUT_MS);
 	db_pool_stop(pool);
 	/* receive the jobs the pool gave back while stopping */
 	h2o_evloop_run(loop, 0);

@@ -10,9 +10,12 @@
  * The database part is asynchronous.  A webhook_job is malloc'd, queued on
  * the pool and linked to the request two ways: job->req, and a shared chunk
  * of the request's memory pool whose dispose callback clears job->req when
- * h2o frees the request (the client may go away first).  A deadline timer of
- * db_timeout_ms answers without the database if the result is late; a late
- * result is then dropped.  Everything here runs on the loop thread, so the
+ * h2o frees the request (the client may go away first).  A deadline timer
+ * answers without the database if the result is late; a late result is then
+ * dropped.  The deadline is db_timeout_ms, or WEBHOOK_TOOL_TIMEOUT_MS for a
+ * Vapi tool-calls message, which may wait for Cal.com: the job carries its
+ * deadline (db_job.timeout_ms), and the worker keeps its HTTP within it.
+ * Everything here runs on the loop thread, so the
  * job's two owners (the request and the pool) need no locking: the job is
  * freed once the request is gone and the pool has given the job back.
  */
@@ -55,7 +58,8 @@ struct webhooks
 	const shim_config *cfg;
 	h2o_evloop_t *loop;
 	db_pool    *pool;
-	h2o_timeout_t deadline;		/* db_timeout_ms, one for every job */
+	h2o_timeout_t deadline;		/* db_timeout_ms: most jobs */
+	h2o_timeout_t tool_deadline;	/* WEBHOOK_TOOL_TIMEOUT_MS: Vapi tool-calls */
 	size_t		pending;		/* requests still waiting for an answer */
 	webhook_route routes[NROUTES];
 };
@@ -105,6 +109,7 @@ webhooks_create(const shim_config *cfg, h2o_evloop_t *loop, db_pool *pool)
 		wh->routes[i].path = h2o_iovec_init(path, len);
 	}
 	h2o_timeout_init(loop, &wh->deadline, (uint64_t) cfg->db_timeout_ms);
+	h2o_timeout_init(loop, &wh->tool_deadline, (uint64_t) WEBHOOK_TOOL_TIMEOUT_MS);
 	return wh;
 }
 
@@ -229,6 +234,23 @@ answer_without_database(webhooks *wh, h2o_req_t *req, const webhook_body *body,
 	return http_send_error(req, 503, "Service Unavailable", "database unavailable");
 }
 
+/* Does the message have a fallback answer (a caller waits on it)? */
+static int
+webhook_has_fallback(const webhook_body *body, const shim_config *cfg)
+{
+	json_t	   *fallback = webhook_fallback_answer(body, cfg);
+
+	json_decref(fallback);
+	return fallback != NULL;
+}
+
+/* Is the message a Vapi tool-calls, which may wait for Cal.com? */
+static int
+is_tool_calls(const webhook_body *body)
+{
+	return body->vapi_type != NULL && strcmp(body->vapi_type, "tool-calls") == 0;
+}
+
 /* Free a job whose request is gone and which the pool gave back. */
 static void
 job_free(webhook_job *job)
@@ -323,7 +345,11 @@ on_db_done(db_job *db)
 			http_send_error(req, 400, "Bad Request", "malformed JSON");
 			break;
 		case DB_FAILED:
-			http_send_error(req, 500, "Internal Server Error", "internal error");
+			/* logged by the worker; a caller waiting on Vapi still gets an answer */
+			if (webhook_has_fallback(&job->body, job->wh->cfg))
+				answer_without_database(job->wh, req, &job->body, FALLBACK_UNAVAILABLE);
+			else
+				http_send_error(req, 500, "Internal Server Error", "internal error");
 			break;
 	}
 }
@@ -353,6 +379,7 @@ submit(webhooks *wh, const webhook_route *route, h2o_req_t *req, webhook_body *b
 	job->db.source = webhook_source_name(route->source);
 	job->db.payload = job->payload;
 	job->db.payload_len = req->entity.len;
+	job->db.timeout_ms = is_tool_calls(&job->body) ? WEBHOOK_TOOL_TIMEOUT_MS : wh->cfg->db_timeout_ms;
 
 	queued = db_pool_submit(wh->pool, &job->db);
 	if (queued != DB_SUBMIT_QUEUED)
@@ -368,7 +395,7 @@ submit(webhooks *wh, const webhook_route *route, h2o_req_t *req, webhook_body *b
 	link = h2o_mem_alloc_shared(&req->pool, sizeof(*link), on_req_dispose);
 	*link = job;
 	job->deadline.cb = on_deadline;
-	h2o_timeout_link(wh->loop, &wh->deadline, &job->deadline);
+	h2o_timeout_link(wh->loop, is_tool_calls(&job->body) ? &wh->tool_deadline : &wh->deadline, &job->deadline);
 	wh->pending++;
 	return 0;
 }

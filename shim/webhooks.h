@@ -8,6 +8,11 @@
  * a pooled connection and sends back the status and JSON answer it returns.
  * When the database cannot answer in time, Vapi messages that a caller is
  * waiting on get their built-in fallback answer and everything else 503.
+ *
+ * In time means within --db-timeout-ms, except for a Vapi tool-calls message:
+ * it may wait for Cal.com (a live tool call, db_pool.h), so it is given
+ * WEBHOOK_TOOL_TIMEOUT_MS, above the database's budget for those requests
+ * (vapi_pool.tool_budget_ms, 15 s by default) and below Vapi's own 20 s.
  */
 #ifndef VAPI_SHIM_WEBHOOKS_H
 #define VAPI_SHIM_WEBHOOKS_H
@@ -17,6 +22,9 @@
 #include "config.h"
 #include "db_pool.h"
 #include "metrics.h"
+
+/* how long a Vapi tool-calls message may take, from its arrival to its answer */
+#define WEBHOOK_TOOL_TIMEOUT_MS 18000
 
 typedef struct webhook_route webhook_route;
 typedef struct webhooks webhooks;

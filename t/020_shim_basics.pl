@@ -194,7 +194,7 @@ sub webhook_statements
 {
 	my ($from) = @_;
 	my $log = slurp_file($node->logfile, $from);
-	return scalar(() = $log =~ /execute \S+: SELECT http_status, answer::text FROM vapi_pool\.receive_webhook/g);
+	return scalar(() = $log =~ /execute \S+: SELECT http_status, answer::text, inbox_id, state FROM vapi_pool\.receive_webhook/g);
 }
 
 # Poll /healthz until it answers $want (bounded); return the last answer.

@@ -118,9 +118,12 @@ SHIM = shim/vapi-shim
 SHIM_SRCS = $(sort $(wildcard shim/*.c))
 SHIM_PKGS = libh2o-evloop jansson libcurl libpq openssl
 SHIM_CFLAGS = -std=gnu99 -O2 -g -Wall -Wextra -Wno-unused-parameter $(SHIM_WERROR) \
-	-DH2O_USE_LIBUV=0 -DEXTVERSION='"$(EXTVERSION)"' $(shell pkg-config --cflags $(SHIM_PKGS))
+	-DH2O_USE_LIBUV=0 -DEXTVERSION='"$(EXTVERSION)"' -DSHIM_ASSISTANTS_DIR='"$(SHIM_ASSISTANTS_DIR)"' \
+	$(shell pkg-config --cflags $(SHIM_PKGS))
 SHIM_LIBS = $(shell pkg-config --libs $(SHIM_PKGS)) -lpthread -lz
 SHIM_BINDIR ?= /usr/local/bin
+# where `make install` puts assistants/*.json; vapi-shim assistants push falls back to it
+SHIM_ASSISTANTS_DIR ?= /usr/local/share/vapi-shim/assistants
 
 all: $(SHIM)
 
@@ -130,6 +133,8 @@ $(SHIM): $(SHIM_SRCS) $(wildcard shim/*.h) $(EXTENSION).control
 install: install-shim
 install-shim: $(SHIM)
 	$(INSTALL_PROGRAM) $(SHIM) '$(DESTDIR)$(SHIM_BINDIR)/vapi-shim'
+	$(MKDIR_P) '$(DESTDIR)$(SHIM_ASSISTANTS_DIR)'
+	$(INSTALL_DATA) $(wildcard assistants/*.json) '$(DESTDIR)$(SHIM_ASSISTANTS_DIR)/'
 
 # ---------------------------------------------------------------- test programs
 

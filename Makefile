@@ -22,6 +22,7 @@ OBJS = \
 	extension/timezone.o \
 	extension/redact_pii.o \
 	extension/saved_plans.o \
+	extension/subtransaction.o \
 	extension/pool_settings.o \
 	extension/pool_assign.o \
 	extension/pool_release.o \

@@ -33,7 +33,6 @@
 #include "utils/uuid.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 
 PG_FUNCTION_INFO_V1(vapi_pool_outbox_report);
 
@@ -170,73 +169,79 @@ vp_outbox_queue_cancel(Datum org_id, const char *booking_uid, Datum payload)
 	vp_execute(&queue_cancel, args, NULL, 0);
 }
 
+/* A plan with its arguments, run as a subtransaction's step. */
+typedef struct PlanStep
+{
+	VpPlan	   *plan;
+	Datum	   *values;
+	const char *nulls;
+} PlanStep;
+
+static void
+run_plan_step(void *arg)
+{
+	PlanStep   *p = arg;
+
+	vp_execute(p->plan, p->values, p->nulls, 0);
+}
+
 /* Runs plan in a subtransaction; on error returns the message instead of throwing. */
 char *
 vp_try_execute(VpPlan *plan, Datum *values, const char *nulls)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	char	   *volatile failure = NULL;
+	PlanStep	step = {plan, values, nulls};
+	ErrorData  *failure = vp_in_subtransaction(run_plan_step, &step);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		vp_execute(plan, values, nulls, 0);
-		ReleaseCurrentSubTransaction();
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
+	return failure ? failure->message : NULL;
+}
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		failure = edata->message;
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
-	return failure;
+/* Text to parse, and the jsonb it became. */
+typedef struct ParseStep
+{
+	const char *text;
+	Datum		jsonb;
+} ParseStep;
+
+static void
+parse_json_step(void *arg)
+{
+	ParseStep  *p = arg;
+
+	p->jsonb = DirectFunctionCall1(jsonb_in, CStringGetDatum(p->text));
 }
 
 /* The text as jsonb, or (Datum) 0 when it is not JSON. */
 Datum
 vp_json_parse_or_null(const char *body)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	volatile Datum result = (Datum) 0;
+	ParseStep	step = {body, (Datum) 0};
 
-	if (body == NULL || body[0] == '\0')
+	if (body == NULL || body[0] == '\0' || vp_in_subtransaction(parse_json_step, &step) != NULL)
 		return (Datum) 0;
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		result = DirectFunctionCall1(jsonb_in, CStringGetDatum(body));
-		ReleaseCurrentSubTransaction();
-	}
-	PG_CATCH();
-	{
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		result = (Datum) 0;
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
-	return result;
+	return step.jsonb;
+}
+
+/* An HTTP date to read, and the time it names. */
+typedef struct DateStep
+{
+	const char *text;
+	TimestampTz at;
+} DateStep;
+
+static void
+parse_date_step(void *arg)
+{
+	DateStep   *d = arg;
+
+	d->at = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in, CStringGetDatum(d->text),
+													ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
 }
 
 /* A Retry-After value (delta-seconds, or an HTTP date) in milliseconds from now; -1 if unusable. */
 static int64
 retry_after_ms(const char *value)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	volatile int64 ms = -1;
+	DateStep	date = {value, 0};
 	char	   *end;
 	long		seconds;
 
@@ -245,27 +250,9 @@ retry_after_ms(const char *value)
 	seconds = strtol(value, &end, 10);
 	if (end != value && *end == '\0')
 		return seconds < 0 ? -1 : (int64) Min(seconds, 24 * 3600) * 1000;
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		TimestampTz at = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in, CStringGetDatum(value),
-																 ObjectIdGetDatum(InvalidOid),
-																 Int32GetDatum(-1)));
-
-		ms = Max(0, (at - GetCurrentTransactionStartTimestamp()) / 1000);
-		ReleaseCurrentSubTransaction();
-	}
-	PG_CATCH();
-	{
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
-	return ms;
+	if (vp_in_subtransaction(parse_date_step, &date) != NULL)
+		return -1;
+	return Max(0, (date.at - GetCurrentTransactionStartTimestamp()) / 1000);
 }
 
 /* The retry delay after attempt n: base * 2^(n-1), capped, with 25% jitter either way. */
@@ -596,6 +583,24 @@ apply_answer(const OutboxAnswer *a, TimestampTz *run_at, bool *has_run_at, char 
 	return v.state;
 }
 
+/* One answer to apply, and what became of its job. */
+typedef struct AnswerStep
+{
+	const OutboxAnswer *answer;
+	const char *state;
+	char	   *note;
+	TimestampTz run_at;
+	bool		has_run_at;
+} AnswerStep;
+
+static void
+apply_answer_step(void *arg)
+{
+	AnswerStep *step = arg;
+
+	step->state = apply_answer(step->answer, &step->run_at, &step->has_run_at, &step->note);
+}
+
 /* A job whose answer could not be applied is dead: sending it again could act twice. */
 static void
 bury_unapplied(const OutboxAnswer *a, const char *message)
@@ -666,9 +671,8 @@ vapi_pool_outbox_report(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Datum		results = PG_GETARG_DATUM(0);
-	MemoryContext cxt;
-	OutboxAnswer *volatile answers;
-	volatile int count;
+	OutboxAnswer *answers;
+	int			count;
 	Jsonb	   *jb = PG_GETARG_JSONB_P(0);
 
 	if (!JB_ROOT_IS_ARRAY(jb) || JB_ROOT_IS_SCALAR(jb))
@@ -678,19 +682,14 @@ vapi_pool_outbox_report(PG_FUNCTION_ARGS)
 				 errdetail("outbox_report takes an array of answers, one object per claimed job.")));
 	vp_init_materialized_srf(fcinfo);
 	vp_spi_connect();
-	cxt = CurrentMemoryContext;
-	{
-		int			n;
-
-		answers = read_results(results, &n);
-		count = n;
-	}
+	answers = read_results(results, &count);
 	for (int i = 0; i < count; i++)
 	{
 		OutboxAnswer *a = &answers[i];
-		ResourceOwner owner = CurrentResourceOwner;
-		const char *volatile state = NULL;
-		char	   *volatile note = NULL;
+		AnswerStep	step;
+		ErrorData  *failure;
+		const char *state;
+		char	   *note;
 		TimestampTz run_at = 0;
 		bool		has_run_at = false;
 		Datum		values[5];
@@ -703,36 +702,22 @@ vapi_pool_outbox_report(PG_FUNCTION_ARGS)
 					 errdetail("Each result must carry the org_id, job_id and attempt outbox_claim returned."),
 					 errhint("No answer of this call was applied.")));
 
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(cxt);
-		PG_TRY();
+		step.answer = a;
+		step.has_run_at = false;
+		failure = vp_in_subtransaction(apply_answer_step, &step);
+		if (failure == NULL)
 		{
-			char	   *n = NULL;
-
-			state = apply_answer(a, &run_at, &has_run_at, &n);
-			note = n;
-			ReleaseCurrentSubTransaction();
+			state = step.state;
+			note = step.note;
+			run_at = step.run_at;
+			has_run_at = step.has_run_at;
 		}
-		PG_CATCH();
+		else
 		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(cxt);
-			edata = CopyErrorData();
-			if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
-				ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INSUFFICIENT_RESOURCES)
-				PG_RE_THROW();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt);
-			CurrentResourceOwner = owner;
-			bury_unapplied(a, edata->message);
+			bury_unapplied(a, failure->message);
 			state = "dead";
-			note = psprintf("the answer could not be applied: %s", edata->message);
+			note = psprintf("the answer could not be applied: %s", failure->message);
 		}
-		PG_END_TRY();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
 
 		values[0] = a->org_id;
 		values[1] = Int64GetDatum(a->job_id);

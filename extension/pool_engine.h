@@ -53,6 +53,11 @@ extern Datum vp_getdatum(int row, int col, bool *isnull);
 extern Datum vp_result_row(FunctionCallInfo fcinfo, MemoryContext cxt, int row);
 extern Datum vp_result_values(FunctionCallInfo fcinfo, MemoryContext cxt, Datum *values, bool *nulls);
 
+/* ---- steps in subtransactions (subtransaction.c) ---- */
+
+extern bool vp_error_must_propagate(int sqlerrcode);
+extern ErrorData *vp_in_subtransaction(void (*step) (void *arg), void *arg);
+
 /* ---- the create-call job ---- */
 
 /*

@@ -24,7 +24,6 @@
 
 #include <ctype.h>
 
-#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -217,6 +216,23 @@ ask_for_slots(const char *name, const char *tool_call_id, const char *step, Datu
 	return first_text();
 }
 
+/* The hold's arguments (the call's arguments, the contact, the calendar) and the hold id. */
+typedef struct HoldStep
+{
+	Datum		values[3];
+	Datum		hold;
+} HoldStep;
+
+static void
+hold_slot_step(void *arg)
+{
+	HoldStep   *h = arg;
+	bool		isnull;
+
+	vp_execute(&hold_slot, h->values, NULL, 1);
+	h->hold = datumCopy(vp_getdatum(0, 1, &isnull), false, UUID_LEN);
+}
+
 /*
  * Starts check_availability_and_book: returns the answer item as JSON text,
  * pending (*waiting set) or final.  args is the call's jsonb arguments; the
@@ -235,10 +251,9 @@ vp_booking_begin(const char *name, const char *tool_call_id, Datum args, Datum o
 	char		n[7] = "       ";
 	Datum		context;
 	bool		isnull;
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	volatile bool taken = false;
-	Datum		hold = (Datum) 0;
+	HoldStep	hold_step;
+	ErrorData  *failure;
+	bool		taken;
 
 	*waiting = false;
 	if (broker_text != NULL && broker_text[0] != '\0' && !looks_like_uuid(broker_text))
@@ -288,32 +303,13 @@ vp_booking_begin(const char *name, const char *tool_call_id, Datum args, Datum o
 				 errmsg("the caller's number is unknown, so the slot cannot be held for them")));
 
 	/* the hold first: a slot taken here never reaches Cal.com */
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		v[0] = args;
-		v[1] = contact;
-		v[2] = context;
-		vp_execute(&hold_slot, v, NULL, 1);
-		hold = datumCopy(vp_getdatum(0, 1, &isnull), false, UUID_LEN);
-		ReleaseCurrentSubTransaction();
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		if (edata->sqlerrcode != ERRCODE_EXCLUSION_VIOLATION)
-			PG_RE_THROW();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		taken = true;
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
+	hold_step.values[0] = args;
+	hold_step.values[1] = contact;
+	hold_step.values[2] = context;
+	failure = vp_in_subtransaction(hold_slot_step, &hold_step);
+	if (failure != NULL && failure->sqlerrcode != ERRCODE_EXCLUSION_VIOLATION)
+		ReThrowError(failure);
+	taken = failure != NULL;
 	if (taken)
 		return ask_for_slots(name, tool_call_id, "alternatives", context);
 
@@ -321,7 +317,7 @@ vp_booking_begin(const char *name, const char *tool_call_id, Datum args, Datum o
 	v[1] = CStringGetTextDatum(tool_call_id);
 	v[2] = CStringGetTextDatum("book");
 	v[3] = context;
-	v[4] = hold;
+	v[4] = hold_step.hold;
 	v[5] = contact;
 	v[6] = args;
 	vp_execute(&pending_book, v, NULL, 1);
@@ -419,45 +415,38 @@ finish_step(const char *name, const char *id, const char *step, Datum context, i
 												 cal_trouble(status, error)));
 }
 
+/* One pending item's step: its name, id, step, context and response, and the next item. */
+typedef struct FinishStep
+{
+	const char *name;
+	const char *id;
+	const char *step;
+	Datum		context;
+	int			status;
+	const char *body;
+	const char *error;
+	char	   *item;
+	bool		waiting;
+} FinishStep;
+
+static void
+finish_step_step(void *arg)
+{
+	FinishStep *f = arg;
+
+	f->item = finish_step(f->name, f->id, f->step, f->context, f->status, f->body, f->error, &f->waiting);
+}
+
 /* finish_step in a subtransaction: an error becomes the item's error. */
 static char *
 finish_step_safely(const char *name, const char *id, const char *step, Datum context, int status,
 				   const char *body, const char *error, bool *waiting)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	char	   *volatile item = NULL;
-	volatile bool w = false;
+	FinishStep	f = {name, id, step, context, status, body, error, NULL, false};
+	ErrorData  *failure = vp_in_subtransaction(finish_step_step, &f);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		bool		still;
-
-		item = finish_step(name, id, step, context, status, body, error, &still);
-		w = still;
-		ReleaseCurrentSubTransaction();
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
-			ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
-			PG_RE_THROW();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		item = final_item(name, id, "error", edata->message);
-		w = false;
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
-	*waiting = w;
-	return item;
+	*waiting = failure == NULL && f.waiting;
+	return failure == NULL ? f.item : final_item(name, id, "error", failure->message);
 }
 
 /*

@@ -298,17 +298,6 @@ event_key(const char *source, Jsonb *payload, EventKey *k)
 
 /* ---------------------------------------------------------------- handling */
 
-/* Whether an error must abort the transaction instead of being kept with the event. */
-static bool
-must_rethrow(int sqlerrcode)
-{
-	return sqlerrcode == ERRCODE_QUERY_CANCELED ||
-		ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION ||
-		ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_INSUFFICIENT_RESOURCES ||
-		ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_SYSTEM_ERROR ||
-		ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_INTERNAL_ERROR;
-}
-
 /* The HTTP status of an event whose handling failed with sqlerrcode. */
 static int
 failure_status(int sqlerrcode)
@@ -393,7 +382,7 @@ run_event(EventKey *k, Jsonb *payload, MemoryContext cxt, WebhookAnswer *a, char
 
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
-		if (must_rethrow(edata->sqlerrcode))
+		if (vp_error_must_propagate(edata->sqlerrcode))
 			PG_RE_THROW();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();

@@ -527,56 +527,49 @@ run_tool(const ToolCall *c, ToolContext *t, char **item, bool *waiting)
 	return NULL;				/* keep the compiler quiet */
 }
 
+/* One tool call to run, and what it answered. */
+typedef struct ToolStep
+{
+	const ToolCall *call;
+	ToolContext *context;
+	char	   *result;			/* a result text, or */
+	char	   *item;			/* a whole answer item (check_availability_and_book) */
+	bool		waiting;
+} ToolStep;
+
+static void
+run_tool_step(void *arg)
+{
+	ToolStep   *t = arg;
+
+	t->result = run_tool(t->call, t->context, &t->item, &t->waiting);
+	if (t->context->has_lead)
+		t->context->lead = datumCopy(t->context->lead, false, UUID_LEN);
+}
+
 /* Runs one tool call in a subtransaction and appends its result or error. */
 static void
 answer_tool_call(StringInfo buf, const ToolCall *c, ToolContext *t)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
 	bool		had_lead = t->has_lead;
 	Datum		lead = t->lead;
+	ToolStep	step = {c, t, NULL, NULL, false};
+	ErrorData  *failure = vp_in_subtransaction(run_tool_step, &step);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
+	if (failure == NULL)
 	{
-		char	   *item = NULL;
-		bool		waiting = false;
-		char	   *result = run_tool(c, t, &item, &waiting);
-		MemoryContext sub = MemoryContextSwitchTo(cxt);
-
-		if (item != NULL)
-			appendStringInfoString(buf, item);
+		if (step.item != NULL)
+			appendStringInfoString(buf, step.item);
 		else
-			append_result(buf, c, "result", result);
-		t->waiting |= waiting;
-		if (t->has_lead)
-			t->lead = datumCopy(t->lead, false, UUID_LEN);
-		MemoryContextSwitchTo(sub);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
+			append_result(buf, c, "result", step.result);
+		t->waiting |= step.waiting;
+		return;
 	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
-			ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
-			PG_RE_THROW();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		/* a contact created by the failed call is gone with it */
-		t->has_lead = had_lead;
-		t->lead = lead;
-		append_result(buf, c, "error", edata->detail ? psprintf("%s: %s", edata->message, edata->detail)
-					  : edata->message);
-	}
-	PG_END_TRY();
+	/* a contact created by the failed call is gone with it */
+	t->has_lead = had_lead;
+	t->lead = lead;
+	append_result(buf, c, "error", failure->detail ? psprintf("%s: %s", failure->message, failure->detail)
+				  : failure->message);
 }
 
 /* tool-calls: one answer item per call, in order. */

@@ -44,6 +44,17 @@ static VpPlan cancel = {
 	.nargs = 3, .argtypes = {UUIDOID, UUIDOID, TEXTOID}
 };
 
+/*
+ * A booking cancelled here is cancelled at Cal.com too, by the dispatcher
+ * (not when Cal.com itself told us: the Cal.com webhook's reason).
+ */
+static VpPlan queue_cal_cancel = {
+	.sql = "SELECT vapi_pool.queue_cal_cancel($1, $2, $3, $4)",
+	.nargs = 4, .argtypes = {UUIDOID, TEXTOID, UUIDOID, TEXTOID}
+};
+
+#define CANCELLED_IN_CAL "cancelled in Cal.com"
+
 /* Column name of the locked appointment. */
 static Datum
 column(const char *name, bool *isnull)
@@ -201,12 +212,25 @@ vapi_pool_release_slot(PG_FUNCTION_ARGS)
 	lock(hold_id);
 	if (strcmp(column_text("status"), "cancelled") != 0)
 	{
-		Datum		values[3] = {column("org_id", &isnull), column("id", &isnull), reason};
+		Datum		org_id = column("org_id", &isnull);
+		Datum		values[4] = {org_id, column("id", &isnull), reason};
+		Datum		uid = column("cal_booking_uid", &isnull);
+		bool		at_cal = strcmp(column_text("status"), "booked") == 0 && !isnull &&
+			strcmp(TextDatumGetCString(reason), CANCELLED_IN_CAL) != 0;
 
 		vp_execute(&cancel, values, NULL, 0);
 		Assert(SPI_processed == 1);
+		result = vp_result_row(fcinfo, cxt, 0);
+		if (at_cal)
+		{
+			values[1] = uid;
+			values[2] = hold_id;
+			values[3] = reason;
+			vp_execute(&queue_cal_cancel, values, NULL, 0);
+		}
 	}
-	result = vp_result_row(fcinfo, cxt, 0);
+	else
+		result = vp_result_row(fcinfo, cxt, 0);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }

@@ -244,6 +244,13 @@ WHERE i.id = :book1 AND a.scheduled_at = '2030-03-05T17:00:00Z' AND a.status = '
 SELECT answer -> 'results' -> 0 AS result FROM continue_webhook(:book1, '[{"id": "tc_b1:book", "status": 201,
 	"body": "{\"status\": \"success\", \"data\": {\"id\": 123, \"uid\": \"mg3EVprisqeBSLKZey4rKf\", \"status\": \"accepted\"}}"}]');
 SELECT status, cal_booking_uid FROM appointments WHERE scheduled_at = '2030-03-05T17:00:00Z';
+-- the caller cancels later: the booking is cancelled at Cal.com too (not when Cal.com told us)
+SELECT status, cancel_reason FROM release_slot((SELECT hold_id FROM appointments WHERE cal_booking_uid = 'mg3EVprisqeBSLKZey4rKf'),
+	'caller cancelled');
+SELECT kind, state, idempotency_key, payload ->> 'reason' AS reason FROM outbox WHERE kind = 'cal.cancel_booking';
+SELECT pg_temp.park();
+UPDATE outbox SET run_at = now() WHERE kind = 'cal.cancel_booking';
+SELECT method, path, headers, body::jsonb FROM outbox_claim('d1');
 -- taken in Cal.com: the hold is released and other times are offered (a second round)
 SELECT inbox_id AS book2 FROM receive_webhook('vapi', pg_temp.tool_call('b2', '{"action": "book", "start": "2030-03-06T22:00:00Z", "email": "pat@example.com"}')) \gset
 SELECT state, answer -> 'requests' -> 0 ->> 'id' AS next FROM continue_webhook(:book2, jsonb_build_array(jsonb_build_object('id', 'tc_b2:book', 'status', 400,

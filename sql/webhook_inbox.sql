@@ -184,6 +184,8 @@ SELECT answer FROM receive_webhook('cal', :'moved');
 SELECT status, scheduled_at, duration, cal_booking_uid FROM appointments WHERE contact_id = 'b2000000-0000-4000-8000-000000000001';
 SELECT answer FROM receive_webhook('cal', '{"triggerEvent": "BOOKING_CANCELLED", "payload": {"uid": "calUid2"}}');
 SELECT status, cancel_reason FROM appointments WHERE contact_id = 'b2000000-0000-4000-8000-000000000001';
+-- Cal.com told us: nothing to cancel there
+SELECT count(*) AS cal_cancel_jobs FROM outbox WHERE kind = 'cal.cancel_booking';
 SELECT answer FROM receive_webhook('cal', '{"triggerEvent": "BOOKING_CANCELLED", "payload": {"uid": "someone-elses"}}');
 SELECT answer FROM receive_webhook('cal', '{"triggerEvent": "BOOKING_CREATED", "payload": {"uid": "calUid9"}}');
 SELECT org_id, event_type, dedupe_key FROM webhook_inbox WHERE source = 'cal' ORDER BY id;

@@ -345,6 +345,31 @@ CREATE FUNCTION continue_webhook(inbox_id bigint, responses jsonb) RETURNS webho
 COMMENT ON FUNCTION continue_webhook(bigint, jsonb) IS
 	'give a waiting tool call the answers of the Cal.com requests it asked for; returns the final answer, or more requests (state waiting)';
 
+-- ---------------------------------------------------------------- cancelling at Cal.com
+
+-- release_slot of a booked appointment cancels the booking at Cal.com too.
+-- release_slot runs with its caller's rights (a member cancels their own
+-- organisation's appointment), and members may not write the outbox, so the
+-- job is queued here, with the extension owner's rights, and only for a
+-- booking that really is cancelled.
+CREATE FUNCTION queue_cal_cancel(org_id uuid, booking_uid text, hold_id uuid, reason text) RETURNS void
+	LANGUAGE sql VOLATILE SECURITY DEFINER
+	SET search_path = vapi_pool, pg_catalog, pg_temp
+	AS $$
+	INSERT INTO outbox (org_id, kind, payload, idempotency_key)
+	SELECT a.org_id, 'cal.cancel_booking',
+		jsonb_build_object('booking_uid', a.cal_booking_uid, 'hold_id', a.hold_id, 'reason', queue_cal_cancel.reason),
+		'cancel:' || a.cal_booking_uid
+	FROM appointments a
+	WHERE a.org_id = queue_cal_cancel.org_id AND a.hold_id = queue_cal_cancel.hold_id
+	  AND a.cal_booking_uid = queue_cal_cancel.booking_uid AND a.status = 'cancelled'
+	ON CONFLICT (org_id, idempotency_key) DO NOTHING
+	$$;
+REVOKE EXECUTE ON FUNCTION queue_cal_cancel(uuid, text, uuid, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION queue_cal_cancel(uuid, text, uuid, text) TO authenticated, service_role;
+COMMENT ON FUNCTION queue_cal_cancel(uuid, text, uuid, text) IS
+	'queue the cancellation at Cal.com of a booking release_slot cancelled (only a cancelled appointment''s own uid)';
+
 -- ---------------------------------------------------------------- provisioning
 
 -- Records an assistant vapi-shim pushed (creates or replaces its row).

@@ -197,8 +197,8 @@ bench:
 # config.c): C programs under shim/tests printing TAP, built with ASan and
 # UBSan into tmp_check_shim/.  `make shim-unit-tests` builds and runs them.
 SHIM_TEST_OUT = tmp_check_shim
-SHIM_UNIT_TESTS = $(addprefix $(SHIM_TEST_OUT)/,test_webhook_auth test_webhook_body test_config)
-SHIM_UNIT_PKGS = jansson libcrypto libpq
+SHIM_UNIT_TESTS = $(addprefix $(SHIM_TEST_OUT)/,test_webhook_auth test_webhook_body test_config test_http_client)
+SHIM_UNIT_PKGS = jansson libcrypto libpq libcurl
 SHIM_UNIT_CFLAGS = -std=gnu99 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
 	-DEXTVERSION='"$(EXTVERSION)"' -Ishim $(shell pkg-config --cflags $(SHIM_UNIT_PKGS))
@@ -207,6 +207,7 @@ SHIM_UNIT_LIBS = $(shell pkg-config --libs $(SHIM_UNIT_PKGS))
 $(SHIM_TEST_OUT)/test_webhook_auth: shim/tests/test_webhook_auth.c shim/webhook_auth.c
 $(SHIM_TEST_OUT)/test_webhook_body: shim/tests/test_webhook_body.c shim/webhook_body.c shim/webhook_auth.c
 $(SHIM_TEST_OUT)/test_config: shim/tests/test_config.c shim/config.c shim/log.c
+$(SHIM_TEST_OUT)/test_http_client: shim/tests/test_http_client.c shim/http_client.c
 
 $(SHIM_UNIT_TESTS): shim/tests/tap.h $(wildcard shim/*.h) $(EXTENSION).control
 	@mkdir -p $(SHIM_TEST_OUT)

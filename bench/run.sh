@@ -45,6 +45,7 @@ benchmarks=(
 	"clinic|clinic: drop-off detection and medical-history redaction vs keyword regex"
 	"reply|Instantly replies: classify_reply throughput vs a PL/pgSQL regexp classifier"
 	"shim|vapi-shim: assistant-request and end-of-call-report under wrk vs h2o's ceiling and pgbench"
+	"dispatch|vapi-shim dispatch: outbox jobs per second to the Vapi stand-in vs its ceiling and the bare claim/report SQL; commit-to-request delay"
 )
 for entry in "${benchmarks[@]}"; do
 	name=${entry%%|*}

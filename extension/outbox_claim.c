@@ -40,14 +40,17 @@ static VpPlan claim_jobs = {
 	"  SELECT org_id, id FROM vapi_pool.outbox"
 	"  WHERE state = 'pending' AND run_at <= pg_catalog.now()"
 	"  ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED),"
-	" due AS (SELECT * FROM expired UNION ALL SELECT * FROM fresh LIMIT $2)"
-	" UPDATE vapi_pool.outbox o SET state = 'in_flight', attempts = o.attempts + 1,"
+	" due AS (SELECT * FROM expired UNION ALL SELECT * FROM fresh LIMIT $2),"
+	" claimed AS (UPDATE vapi_pool.outbox o SET state = 'in_flight', attempts = o.attempts + 1,"
 	"   lease_expires_at = pg_catalog.now() + $3, claimed_by = $1,"
 	"   reconcile = o.reconcile OR o.state = 'in_flight',"
 	"   first_sent_at = coalesce(o.first_sent_at, pg_catalog.now())"
-	" FROM due WHERE o.org_id = due.org_id AND o.id = due.id"
-	" RETURNING o.org_id, o.id, o.attempts, o.kind, (vapi_pool.outbox_request(o.*)).*,"
-	"   vapi_pool.outbox_problem(o.*)",
+	"  FROM due WHERE o.org_id = due.org_id AND o.id = due.id"
+	"  RETURNING o AS job)"
+	/* the request once per job (a (f(x)).* would call f once per column) */
+	" SELECT (c.job).org_id, (c.job).id, (c.job).attempts, (c.job).kind, r.service, r.method, r.path,"
+	"   r.headers, r.body, r.timeout_ms, vapi_pool.outbox_problem(c.job)"
+	" FROM claimed c CROSS JOIN LATERAL vapi_pool.outbox_request(c.job) r",
 	.nargs = 3, .argtypes = {TEXTOID, INT4OID, INTERVALOID}
 };
 

@@ -47,6 +47,7 @@ typedef struct OutboxAnswer
 	char	   *retry_after;
 	char	   *error;
 	bool		unsent;
+	bool		sent;			/* false: answered without HTTP, cannot have reached the vendor */
 	bool		valid;
 } OutboxAnswer;
 
@@ -77,10 +78,10 @@ typedef struct Verdict
 
 static VpPlan read_answers = {
 	.sql = "SELECT r.org_id, r.job_id, r.attempt, coalesce(r.status, 0), r.body, r.retry_after, r.error,"
-	"   coalesce(r.unsent, false)"
+	"   coalesce(r.unsent, false), coalesce(r.sent, true)"
 	" FROM pg_catalog.jsonb_to_recordset(CASE WHEN pg_catalog.jsonb_typeof($1) = 'array' THEN $1 END)"
 	"   AS r(org_id uuid, job_id bigint, attempt integer, status integer, body text, retry_after text,"
-	"        error text, unsent boolean)",
+	"        error text, unsent boolean, sent boolean)",
 	.nargs = 1, .argtypes = {JSONBOID}
 };
 
@@ -474,7 +475,7 @@ judge(Verdict *v, Datum org_id, const OutboxJob *job, const OutboxAnswer *a)
 	}
 
 	why = failure_text(a, body, &blocked);
-	if (a->status == 0 && strcmp(job->kind, "vapi.sms") == 0 && !never_sent(a->error))
+	if (a->status == 0 && strcmp(job->kind, "vapi.sms") == 0 && a->sent && !never_sent(a->error))
 	{
 		/* a text cannot be looked up: at most once */
 		v->state = "dead";
@@ -484,7 +485,7 @@ judge(Verdict *v, Datum org_id, const OutboxJob *job, const OutboxAnswer *a)
 	else if (a->status == 0 || a->status >= 500)
 	{
 		/* it may have been done before the answer was lost */
-		v->reconcile = job->reconcile || reconcilable;
+		v->reconcile = job->reconcile || (reconcilable && (a->status != 0 || (a->sent && !never_sent(a->error))));
 		retry_or_bury(v, job, a, why);
 	}
 	else if (a->status == 429 || a->status == 408 || a->status == 425 ||
@@ -656,6 +657,7 @@ read_results(Datum results, int *count)
 		d = vp_getdatum(i, 7, &isnull);
 		a->error = isnull ? NULL : TextDatumGetCString(d);
 		a->unsent = DatumGetBool(vp_getdatum(i, 8, &isnull));
+		a->sent = DatumGetBool(vp_getdatum(i, 9, &isnull));
 		if (a->valid)
 			a->org_id = datumCopy(a->org_id, false, UUID_LEN);
 	}

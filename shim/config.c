@@ -6,11 +6,13 @@
  * summary are all driven from it, so they cannot drift apart.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -26,6 +28,12 @@
 /* Vapi drops an assistant-request answer after 7.5 s end to end: leave room */
 #define DB_TIMEOUT_MS_MAX 7000
 #define HMAC_TOLERANCE_MAX 86400
+#define DISPATCH_CONCURRENCY_MAX 4096
+#define DISPATCH_BATCH_MAX 1000
+#define DISPATCH_LEASE_MAX 3600	/* an hour: outbox_claim refuses longer leases */
+#define DISPATCH_POLL_MS_MIN 10
+#define DISPATCH_POLL_MS_MAX 3600000	/* an hour */
+#define DISPATCHER_NAME_MAX 200
 
 /* the value of a prefix option that means "no prefix" (empty means not set) */
 #define NO_PREFIX "none"
@@ -63,6 +71,11 @@ typedef enum option_id
 	OPT_CAL_BASE_URL,
 	OPT_PUBLIC_URL,
 	OPT_MAX_BODY,
+	OPT_DISPATCHER_NAME,
+	OPT_DISPATCH_CONCURRENCY,
+	OPT_DISPATCH_BATCH,
+	OPT_DISPATCH_LEASE,
+	OPT_DISPATCH_POLL_MS,
 	NUM_OPTIONS
 } option_id;
 
@@ -74,6 +87,7 @@ typedef struct shim_option
 	const char *def;			/* default, or NULL for none */
 	int			secret;			/* never print the value */
 	const char *help;			/* one line of meaning */
+	const char *computed;		/* --help shows this when the default is computed at start-up */
 } shim_option;
 
 static const shim_option options[NUM_OPTIONS] = {
@@ -128,17 +142,27 @@ static const shim_option options[NUM_OPTIONS] = {
 	[OPT_DB_TIMEOUT_MS] = {"db-timeout-ms", "VAPI_POOL_DB_TIMEOUT_MS", "MS", "5000", 0,
 	"deadline for one event's database work before the fallback answer (100-7000: Vapi waits at most 7.5 s)"},
 	[OPT_VAPI_API_KEY] = {"vapi-api-key", "VAPI_POOL_VAPI_API_KEY", "KEY", NULL, 1,
-	"Vapi API key for outbound calls; if not set outbound calls are held (jobs stay queued)"},
+	"Vapi API key for outbound calls (required by vapi-shim dispatch); if not set outbound calls are held (jobs stay queued)"},
 	[OPT_VAPI_BASE_URL] = {"vapi-base-url", "VAPI_POOL_VAPI_BASE_URL", "URL", "https://api.vapi.ai", 0,
 	"base URL of the Vapi API"},
 	[OPT_CAL_API_KEY] = {"cal-api-key", "VAPI_POOL_CAL_API_KEY", "KEY", NULL, 1,
-	"Cal.com API key"},
+	"Cal.com API key; if not set vapi-shim dispatch answers Cal.com jobs with an error instead of sending them"},
 	[OPT_CAL_BASE_URL] = {"cal-base-url", "VAPI_POOL_CAL_BASE_URL", "URL", "https://api.cal.com/v2", 0,
 	"base URL of the Cal.com API"},
 	[OPT_PUBLIC_URL] = {"public-url", "VAPI_POOL_PUBLIC_URL", "URL", NULL, 0,
 	"base URL at which Vapi reaches this shim (https://voice.example.com): the server and tool URLs given to Vapi numbers and assistants are built from it"},
 	[OPT_MAX_BODY] = {"max-body", "VAPI_POOL_MAX_BODY", "BYTES", "1048576", 0,
 	"largest accepted request body in bytes; larger requests get 413"},
+	[OPT_DISPATCHER_NAME] = {"dispatcher-name", "VAPI_POOL_DISPATCHER_NAME", "NAME", NULL, 0,
+	"dispatch: the name this dispatcher claims jobs under (outbox.claimed_by)", "HOST:PID"},
+	[OPT_DISPATCH_CONCURRENCY] = {"dispatch-concurrency", "VAPI_POOL_DISPATCH_CONCURRENCY", "N", "64", 0,
+	"dispatch: HTTP requests in flight at most, and connections kept per vendor host (1-4096)"},
+	[OPT_DISPATCH_BATCH] = {"dispatch-batch", "VAPI_POOL_DISPATCH_BATCH", "N", "32", 0,
+	"dispatch: jobs claimed by one vapi_pool.outbox_claim call at most (1-1000)"},
+	[OPT_DISPATCH_LEASE] = {"dispatch-lease", "VAPI_POOL_DISPATCH_LEASE", "SECONDS", "120", 0,
+	"dispatch: lease of a claimed job; past it another dispatcher may take the job over, so keep it above the longest request timeout (vapi_pool.http_timeout_ms) (1-3600)"},
+	[OPT_DISPATCH_POLL_MS] = {"dispatch-poll-ms", "VAPI_POOL_DISPATCH_POLL_MS", "MS", "1000", 0,
+	"dispatch: look for due jobs at least this often even without a NOTIFY on vapi_pool_outbox (10-3600000)"},
 };
 
 /* Print --help: every option with its flag, variable, default and meaning. */
@@ -148,7 +172,8 @@ print_help(FILE *out)
 	fprintf(out,
 			"vapi-shim %s - webhook receiver (Vapi, Instantly, Cal.com) for the vapi_pool extension\n"
 			"\n"
-			"Usage: vapi-shim [OPTION]...\n"
+			"Usage: vapi-shim [OPTION]...           the webhook server\n"
+			"       vapi-shim dispatch [OPTION]...  deliver the outbox's jobs (Vapi, Cal.com)\n"
 			"\n"
 			"Every option is also read from its VAPI_POOL_* environment variable; a flag\n"
 			"given on the command line wins over the variable. An empty value counts as\n"
@@ -164,7 +189,7 @@ print_help(FILE *out)
 
 		fprintf(out, "  --%s=%s\n", o->flag, o->metavar);
 		fprintf(out, "      env %s, default: %s%s%s%s\n", o->env, quote,
-				o->def ? o->def : "(none)", quote, o->secret ? " [secret]" : "");
+				o->def ? o->def : o->computed ? o->computed : "(none)", quote, o->secret ? " [secret]" : "");
 		fprintf(out, "      %s\n", o->help);
 	}
 	fprintf(out,
@@ -402,6 +427,60 @@ check_webhook_prefix(const char *prefix)
 	}
 }
 
+/* Is url an absolute http:// or https:// URL without control characters or spaces? */
+static int
+is_http_url(const char *url)
+{
+	const char *rest;
+
+	if (strncmp(url, "http://", 7) == 0)
+		rest = url + 7;
+	else if (strncmp(url, "https://", 8) == 0)
+		rest = url + 8;
+	else
+		return 0;
+	return rest[0] != '\0' && rest[0] != '/' && !has_control_char(url) && strchr(url, ' ') == NULL;
+}
+
+/* The default dispatcher name: HOST:PID (kept in a static buffer). */
+static const char *
+default_dispatcher_name(void)
+{
+	static char name[DISPATCHER_NAME_MAX + 1];
+	char		host[128];
+
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(name, sizeof(name), "%s:%d", host, (int) getpid());
+	return name;
+}
+
+/* Validate the dispatcher's options (only vapi-shim dispatch uses them). */
+static config_result
+load_dispatch_options(shim_config *cfg, const char *const *values)
+{
+	cfg->dispatcher_name = values[OPT_DISPATCHER_NAME] ? values[OPT_DISPATCHER_NAME] : default_dispatcher_name();
+	if (strlen(cfg->dispatcher_name) > DISPATCHER_NAME_MAX || has_control_char(cfg->dispatcher_name))
+		return usage_error("VAPI_POOL_DISPATCHER_NAME (--dispatcher-name) must be at most %d characters without control characters",
+						   DISPATCHER_NAME_MAX);
+	if (parse_int_range(values[OPT_DISPATCH_CONCURRENCY], 1, DISPATCH_CONCURRENCY_MAX, &cfg->dispatch_concurrency) != 0)
+		return usage_error("VAPI_POOL_DISPATCH_CONCURRENCY (--dispatch-concurrency) must be a number of requests from 1 to %d, got \"%s\"",
+						   DISPATCH_CONCURRENCY_MAX, values[OPT_DISPATCH_CONCURRENCY]);
+	if (parse_int_range(values[OPT_DISPATCH_BATCH], 1, DISPATCH_BATCH_MAX, &cfg->dispatch_batch) != 0)
+		return usage_error("VAPI_POOL_DISPATCH_BATCH (--dispatch-batch) must be a number of jobs from 1 to %d, got \"%s\"",
+						   DISPATCH_BATCH_MAX, values[OPT_DISPATCH_BATCH]);
+	if (parse_int_range(values[OPT_DISPATCH_LEASE], 1, DISPATCH_LEASE_MAX, &cfg->dispatch_lease_s) != 0)
+		return usage_error("VAPI_POOL_DISPATCH_LEASE (--dispatch-lease) must be seconds from 1 to %d, got \"%s\"",
+						   DISPATCH_LEASE_MAX, values[OPT_DISPATCH_LEASE]);
+	if (parse_int_range(values[OPT_DISPATCH_POLL_MS], DISPATCH_POLL_MS_MIN, DISPATCH_POLL_MS_MAX, &cfg->dispatch_poll_ms) != 0)
+		return usage_error("VAPI_POOL_DISPATCH_POLL_MS (--dispatch-poll-ms) must be milliseconds from %d to %d, got \"%s\"",
+						   DISPATCH_POLL_MS_MIN, DISPATCH_POLL_MS_MAX, values[OPT_DISPATCH_POLL_MS]);
+	if (cfg->command == SHIM_DISPATCH && cfg->vapi_api_key == NULL)
+		return usage_error("VAPI_POOL_VAPI_API_KEY is not set (or --vapi-api-key): vapi-shim dispatch cannot send Vapi jobs without it");
+	return CONFIG_OK;
+}
+
 /*
  * Fill *cfg from flags, then environment, then defaults, and validate it.
  * Prints --help/--version or a one-line error itself.
@@ -421,6 +500,7 @@ config_load_for(shim_config *cfg, shim_command command, int argc, char **argv)
 {
 	const char *values[NUM_OPTIONS] = {0};
 	const char *v;
+	config_result r;
 
 	/* command line first: it wins */
 	for (int i = 1; i < argc; i++)
@@ -578,6 +658,19 @@ config_load_for(shim_config *cfg, shim_command command, int argc, char **argv)
 		return usage_error("VAPI_POOL_INSTANTLY_HEADER (--instantly-header) is not a valid header name: \"%s\"",
 						   cfg->instantly_header);
 
+	if (!is_http_url(cfg->vapi_base_url))
+		return usage_error("VAPI_POOL_VAPI_BASE_URL (--vapi-base-url) must be an http:// or https:// URL, got \"%s\"",
+						   cfg->vapi_base_url);
+	if (!is_http_url(cfg->cal_base_url))
+		return usage_error("VAPI_POOL_CAL_BASE_URL (--cal-base-url) must be an http:// or https:// URL, got \"%s\"",
+						   cfg->cal_base_url);
+	/* the API keys go out as "Authorization: Bearer KEY" */
+	if ((cfg->vapi_api_key && !is_header_secret(cfg->vapi_api_key)) ||
+		(cfg->cal_api_key && !is_header_secret(cfg->cal_api_key)))
+		return usage_error("VAPI_POOL_VAPI_API_KEY and VAPI_POOL_CAL_API_KEY must not start or end with a space or contain control characters: a header value cannot carry them");
+	if ((r = load_dispatch_options(cfg, values)) != CONFIG_OK)
+		return r;
+
 	if (cfg->vapi_secret == NULL && command == SHIM_SERVE)
 		return usage_error("VAPI_POOL_VAPI_SECRET is not set (or --vapi-secret): refusing to start without the Vapi webhook secret");
 
@@ -679,6 +772,24 @@ describe_prefix(const char *prefix, char *buf, size_t buflen)
 	return buf;
 }
 
+/* The start-up summary of vapi-shim dispatch, keys masked. */
+static void
+log_dispatch_summary(const shim_config *cfg, const char *db)
+{
+	shim_log(SHIM_LOG_INFO, "config: database %s, dispatcher %s", db[0] ? db : "(libpq defaults)",
+			 cfg->dispatcher_name);
+	shim_log(SHIM_LOG_INFO, "config: %d requests in flight, claims of %d jobs, lease %d s, poll every %d ms",
+			 cfg->dispatch_concurrency, cfg->dispatch_batch, cfg->dispatch_lease_s, cfg->dispatch_poll_ms);
+	shim_log(SHIM_LOG_INFO, "config: vapi api %s key %s, cal api %s key %s",
+			 cfg->vapi_base_url, secret_state(cfg->vapi_api_key),
+			 cfg->cal_base_url, secret_state(cfg->cal_api_key));
+	shim_log(SHIM_LOG_INFO, "config: intake assistant %s, connector assistant %s",
+			 cfg->intake_assistant_id ? cfg->intake_assistant_id : "(not set)",
+			 cfg->connector_assistant_id ? cfg->connector_assistant_id : "(not set)");
+	if (cfg->cal_api_key == NULL)
+		shim_log(SHIM_LOG_WARNING, "VAPI_POOL_CAL_API_KEY is not set: Cal.com jobs are answered \"cal.com API key not configured\" without being sent");
+}
+
 /* Log the effective configuration once at start-up, secrets masked. */
 void
 config_log_summary(const shim_config *cfg)
@@ -687,6 +798,11 @@ config_log_summary(const shim_config *cfg)
 	char		prefix[128];
 
 	describe_conninfo(cfg->database_url, db, sizeof(db));
+	if (cfg->command == SHIM_DISPATCH)
+	{
+		log_dispatch_summary(cfg, db);
+		return;
+	}
 	shim_log(SHIM_LOG_INFO, "config: database %s, pool %d connections, deadline %d ms per event",
 			 db[0] ? db : "(libpq defaults)", cfg->db_pool_size, cfg->db_timeout_ms);
 	shim_log(SHIM_LOG_INFO, "config: listen %s, webhooks under %s, max body %zu bytes",

@@ -92,6 +92,11 @@ typedef struct shim_config
 	const char *cal_base_url;
 	const char *public_url;	/* where Vapi reaches this shim; NULL = not set */
 	size_t		max_body;		/* largest accepted request body, bytes */
+	const char *dispatcher_name;	/* dispatch: who claims jobs (default host:pid) */
+	int			dispatch_concurrency;	/* dispatch: requests in flight at most */
+	int			dispatch_batch; /* dispatch: jobs claimed at once at most */
+	int			dispatch_lease_s;	/* dispatch: lease of a claimed job, seconds */
+	int			dispatch_poll_ms;	/* dispatch: safety-net poll when no NOTIFY came */
 } shim_config;
 
 /* what config_load() decided */

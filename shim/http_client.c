@@ -169,11 +169,17 @@ transfer_free(http_transfer *t)
 	free(t);
 }
 
-/* Set the method and body of a request on its easy handle. */
+/*
+ * Set the method and body of a request on its easy handle: a body (or a
+ * POST, whose empty body is sent as such) goes as libcurl's POST fields, any
+ * other method name replaces the one libcurl would send.
+ */
 static void
 set_method(CURL *easy, const http_request *req)
 {
-	if (req->body != NULL || strcmp(req->method, "POST") == 0)
+	int			with_body = req->body != NULL || strcmp(req->method, "POST") == 0;
+
+	if (with_body)
 	{
 		/* POSTFIELDS does not copy: the caller keeps req->body alive */
 		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) (req->body ? req->body_len : 0));
@@ -181,7 +187,7 @@ set_method(CURL *easy, const http_request *req)
 	}
 	else
 		curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
-	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0)
+	if (strcmp(req->method, with_body ? "POST" : "GET") != 0)
 		curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req->method);
 }
 

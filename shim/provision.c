@@ -1680,6 +1680,7 @@ provision_main(int argc, char **argv)
 			break;
 	}
 	curl_global_cleanup();
+	free(cfg.listen_host);		/* config_load_for's */
 	free(rest);
 	return status;
 }

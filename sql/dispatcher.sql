@@ -176,6 +176,12 @@ SELECT state FROM outbox_report(jsonb_build_array(pg_temp.answer(:sms1, 0, error
 UPDATE outbox SET run_at = now() WHERE id = :sms1;
 SELECT count(*) FROM outbox_claim('d1');
 SELECT state, note FROM outbox_report(jsonb_build_array(pg_temp.answer(:sms1, 0, error => 'Operation timed out after 10000 milliseconds with 0 bytes received')));
+-- the dispatcher could not even send it (no key for the service): retried, and no reconcile
+UPDATE outbox SET state = 'pending', run_at = now(), attempts = 0, finished_at = NULL WHERE id = :sms1;
+SELECT count(*) FROM outbox_claim('d1');
+SELECT state FROM outbox_report(jsonb_build_array(pg_temp.answer(:sms1, 0, error => 'vapi API key not configured') || '{"sent": false}'));
+SELECT state, reconcile FROM pg_temp.job(:sms1);
+SELECT pg_temp.park();
 -- an SMS whose dispatcher died mid-request is not sent twice: dead, replayable
 INSERT INTO outbox (org_id, kind, payload, idempotency_key)
 SELECT org_id, 'vapi.sms', jsonb_build_object('customer_number', primary_phone_e164,

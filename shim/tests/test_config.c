@@ -1,7 +1,8 @@
 /*
  * test_config.c
  *	  Unit tests of config_load(): the webhook options' defaults, flags and
- *	  variables, "none" for no prefix, and every value that must be refused.
+ *	  variables, "none" for no prefix, and every value that must be refused;
+ *	  the dispatcher's options and what vapi-shim dispatch requires.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -39,9 +40,9 @@ clear_environment(void)
 	}
 }
 
-/* config_load() with its stderr kept in last_error instead of printed. */
+/* config_load_for() with its stderr kept in last_error instead of printed. */
 static config_result
-config_load_captured(shim_config *cfg, int argc, char **argv)
+config_load_captured(shim_config *cfg, shim_command command, int argc, char **argv)
 {
 	char		path[] = "/tmp/vapi-shim-test.XXXXXX";
 	int			fd = mkstemp(path);
@@ -54,7 +55,7 @@ config_load_captured(shim_config *cfg, int argc, char **argv)
 	unlink(path);
 	fflush(stderr);
 	dup2(fd, STDERR_FILENO);
-	r = config_load(cfg, argc, argv);
+	r = config_load_for(cfg, command, argc, argv);
 	fflush(stderr);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
@@ -89,7 +90,7 @@ load(shim_config *cfg, const char *first,...)
 	}
 	va_end(ap);
 	argv[argc] = NULL;
-	r = config_load_captured(cfg, argc, argv);
+	r = config_load_captured(cfg, SHIM_SERVE, argc, argv);
 	free(cfg->listen_host);
 	cfg->listen_host = NULL;
 	return r;
@@ -257,6 +258,106 @@ test_refused(void)
 	}
 }
 
+/*
+ * config_load_for(SHIM_DISPATCH) with the given flags (NULL-terminated) and
+ * no webhook secret; stderr kept in last_error.
+ */
+static config_result
+load_dispatch(shim_config *cfg, const char *first,...)
+{
+	char	   *argv[MAX_ARGS];
+	int			argc = 0;
+	const char *arg;
+	va_list		ap;
+	config_result r;
+
+	argv[argc++] = (char *) "dispatch";
+	va_start(ap, first);
+	for (arg = first; arg != NULL; arg = va_arg(ap, const char *))
+	{
+		if (argc == MAX_ARGS - 1)
+			abort();
+		argv[argc++] = (char *) arg;
+	}
+	va_end(ap);
+	argv[argc] = NULL;
+	r = config_load_captured(cfg, SHIM_DISPATCH, argc, argv);
+	free(cfg->listen_host);
+	cfg->listen_host = NULL;
+	return r;
+}
+
+/* The dispatcher's options: defaults, flags, variables, refusals, and the Vapi key dispatch needs. */
+static void
+test_dispatch(void)
+{
+	shim_config cfg;
+	char		suffix[32];
+
+	is_int(load(&cfg, NULL), CONFIG_OK, "dispatch defaults: the server still needs no API key");
+	is_int(cfg.dispatch_concurrency, 64, "default dispatch concurrency 64");
+	is_int(cfg.dispatch_batch, 32, "default dispatch batch 32");
+	is_int(cfg.dispatch_lease_s, 120, "default dispatch lease 120 s");
+	is_int(cfg.dispatch_poll_ms, 1000, "default dispatch poll 1000 ms");
+	snprintf(suffix, sizeof(suffix), ":%d", (int) getpid());
+	ok(cfg.dispatcher_name != NULL && strlen(cfg.dispatcher_name) > strlen(suffix) &&
+	   strcmp(cfg.dispatcher_name + strlen(cfg.dispatcher_name) - strlen(suffix), suffix) == 0,
+	   "default dispatcher name is HOST:PID (%s)", cfg.dispatcher_name ? cfg.dispatcher_name : "(null)");
+
+	is_int(load_dispatch(&cfg, "--database-url=dbname=x", NULL), CONFIG_EXIT_USAGE,
+		   "dispatch without a Vapi API key: usage error");
+	ok(strstr(last_error, "VAPI_POOL_VAPI_API_KEY") != NULL && strstr(last_error, "dispatch") != NULL,
+	   "... naming VAPI_POOL_VAPI_API_KEY");
+	is_int(load_dispatch(&cfg, "--vapi-api-key=k-1", NULL), CONFIG_OK,
+		   "dispatch with a Vapi API key and no webhook secret: accepted");
+	is_int(cfg.command, SHIM_DISPATCH, "... as the dispatch command");
+	ok(cfg.cal_api_key == NULL, "... the Cal.com key stays optional");
+
+	is_int(load_dispatch(&cfg, "--vapi-api-key=k-1", "--dispatcher-name=east-1",
+						 "--dispatch-concurrency=4096", "--dispatch-batch=1000", "--dispatch-lease=3600",
+						 "--dispatch-poll-ms=60000", "--cal-api-key=c-1",
+						 "--vapi-base-url=http://127.0.0.1:9/", "--cal-base-url=https://cal.example/v2", NULL),
+		   CONFIG_OK, "dispatch flags: every option accepted at its upper bound");
+	is_str(cfg.dispatcher_name, "east-1", "--dispatcher-name");
+	is_int(cfg.dispatch_concurrency, 4096, "--dispatch-concurrency=4096");
+	is_int(cfg.dispatch_batch, 1000, "--dispatch-batch=1000");
+	is_int(cfg.dispatch_lease_s, 3600, "--dispatch-lease=3600");
+	is_int(cfg.dispatch_poll_ms, 60000, "--dispatch-poll-ms=60000");
+	is_str(cfg.vapi_base_url, "http://127.0.0.1:9/", "--vapi-base-url");
+
+	setenv("VAPI_POOL_VAPI_API_KEY", "env-key", 1);
+	setenv("VAPI_POOL_DISPATCHER_NAME", "west-2", 1);
+	setenv("VAPI_POOL_DISPATCH_CONCURRENCY", "1", 1);
+	setenv("VAPI_POOL_DISPATCH_BATCH", "1", 1);
+	setenv("VAPI_POOL_DISPATCH_LEASE", "1", 1);
+	setenv("VAPI_POOL_DISPATCH_POLL_MS", "10", 1);
+	is_int(load_dispatch(&cfg, "--dispatch-batch=7", NULL), CONFIG_OK, "dispatch env: every variable accepted");
+	is_str(cfg.vapi_api_key, "env-key", "VAPI_POOL_VAPI_API_KEY");
+	is_str(cfg.dispatcher_name, "west-2", "VAPI_POOL_DISPATCHER_NAME");
+	is_int(cfg.dispatch_concurrency, 1, "VAPI_POOL_DISPATCH_CONCURRENCY at its lower bound");
+	is_int(cfg.dispatch_batch, 7, "the flag wins over VAPI_POOL_DISPATCH_BATCH");
+	is_int(cfg.dispatch_lease_s, 1, "VAPI_POOL_DISPATCH_LEASE at its lower bound");
+	is_int(cfg.dispatch_poll_ms, 10, "VAPI_POOL_DISPATCH_POLL_MS at its lower bound");
+	clear_environment();
+
+	refused("--dispatch-concurrency=0", "VAPI_POOL_DISPATCH_CONCURRENCY", "no request in flight");
+	refused("--dispatch-concurrency=4097", "VAPI_POOL_DISPATCH_CONCURRENCY", "concurrency above 4096");
+	refused("--dispatch-batch=0", "VAPI_POOL_DISPATCH_BATCH", "batch of nothing");
+	refused("--dispatch-batch=1001", "VAPI_POOL_DISPATCH_BATCH", "batch above outbox_claim's 1000");
+	refused("--dispatch-batch=32jobs", "VAPI_POOL_DISPATCH_BATCH", "batch with a unit");
+	refused("--dispatch-lease=0", "VAPI_POOL_DISPATCH_LEASE", "lease below a second");
+	refused("--dispatch-lease=3601", "VAPI_POOL_DISPATCH_LEASE", "lease above outbox_claim's hour");
+	refused("--dispatch-poll-ms=9", "VAPI_POOL_DISPATCH_POLL_MS", "poll below 10 ms");
+	refused("--dispatch-poll-ms=3600001", "VAPI_POOL_DISPATCH_POLL_MS", "poll above an hour");
+	refused("--dispatcher-name=a\tb", "VAPI_POOL_DISPATCHER_NAME", "control character in the name");
+	refused("--vapi-base-url=ftp://api.vapi.ai", "VAPI_POOL_VAPI_BASE_URL", "not http(s)");
+	refused("--cal-base-url=api.cal.com/v2", "VAPI_POOL_CAL_BASE_URL", "no scheme");
+	refused("--vapi-base-url=https://", "VAPI_POOL_VAPI_BASE_URL", "no host");
+	refused("--vapi-api-key=key ", "VAPI_POOL_VAPI_API_KEY", "an API key ending in a space");
+	refused("--cal-api-key=a\x01", "VAPI_POOL_CAL_API_KEY", "an API key with a control character");
+	ok(strstr(last_error, "a\x01") == NULL, "refused: the message does not echo the key");
+}
+
 /* --help documents every new option and no secret value. */
 static void
 test_help(void)
@@ -277,6 +378,12 @@ test_help(void)
 		"--webhook-prefix", "VAPI_POOL_WEBHOOK_PREFIX",
 		"--db-pool-size", "VAPI_POOL_DB_POOL_SIZE",
 		"--db-timeout-ms", "VAPI_POOL_DB_TIMEOUT_MS",
+		"--dispatcher-name", "VAPI_POOL_DISPATCHER_NAME",
+		"--dispatch-concurrency", "VAPI_POOL_DISPATCH_CONCURRENCY",
+		"--dispatch-batch", "VAPI_POOL_DISPATCH_BATCH",
+		"--dispatch-lease", "VAPI_POOL_DISPATCH_LEASE",
+		"--dispatch-poll-ms", "VAPI_POOL_DISPATCH_POLL_MS",
+		"vapi-shim dispatch [OPTION]...",
 		"default: \"Bearer \"", "the value none means \"no prefix\"",
 	};
 	char		path[] = "/tmp/vapi-shim-help.XXXXXX";
@@ -291,6 +398,7 @@ test_help(void)
 	if (fd < 0 || saved < 0)
 		abort();
 	setenv("VAPI_POOL_INSTANTLY_SECRET_PREVIOUS", "leak-me-7Qx", 1);
+	setenv("VAPI_POOL_VAPI_API_KEY", "leak-me-too-3Fz", 1);
 	fflush(stdout);
 	dup2(fd, STDOUT_FILENO);
 	r = config_load(&cfg, 2, argv);
@@ -306,7 +414,8 @@ test_help(void)
 	is_int(r, CONFIG_EXIT_SUCCESS, "--help exits successfully");
 	for (size_t i = 0; i < sizeof(documented) / sizeof(documented[0]); i++)
 		ok(strstr(text, documented[i]) != NULL, "--help shows %s", documented[i]);
-	ok(strstr(text, "leak-me-7Qx") == NULL, "--help shows no secret value");
+	ok(strstr(text, "leak-me-7Qx") == NULL && strstr(text, "leak-me-too-3Fz") == NULL,
+	   "--help shows no secret value");
 }
 
 int
@@ -316,6 +425,7 @@ main(void)
 	test_defaults();
 	test_values();
 	test_refused();
+	test_dispatch();
 	test_help();
 	return done_testing();
 }

@@ -47,10 +47,10 @@ static VpPlan claim_jobs = {
 	"   first_sent_at = coalesce(o.first_sent_at, pg_catalog.now())"
 	"  FROM due WHERE o.org_id = due.org_id AND o.id = due.id"
 	"  RETURNING o AS job)"
-	/* the request once per job (a (f(x)).* would call f once per column) */
-	" SELECT (c.job).org_id, (c.job).id, (c.job).attempts, (c.job).kind, r.service, r.method, r.path,"
-	"   r.headers, r.body, r.timeout_ms, vapi_pool.outbox_problem(c.job)"
-	" FROM claimed c CROSS JOIN LATERAL vapi_pool.outbox_request(c.job) r",
+	/* the request once per job (OFFSET 0: not once per column it has) */
+	" SELECT (x.job).org_id, (x.job).id, (x.job).attempts, (x.job).kind, (x.r).service, (x.r).method,"
+	"   (x.r).path, (x.r).headers, (x.r).body, (x.r).timeout_ms, vapi_pool.outbox_problem(x.job)"
+	" FROM (SELECT c.job, vapi_pool.outbox_request(c.job) AS r FROM claimed c OFFSET 0) x",
 	.nargs = 3, .argtypes = {TEXTOID, INT4OID, INTERVALOID}
 };
 

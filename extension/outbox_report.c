@@ -46,6 +46,7 @@ typedef struct OutboxAnswer
 	char	   *body;
 	char	   *retry_after;
 	char	   *error;
+	Datum		json;			/* the answer body as the sender parsed it, or (Datum) 0 */
 	bool		unsent;
 	bool		sent;			/* false: answered without HTTP, cannot have reached the vendor */
 	bool		valid;
@@ -61,6 +62,7 @@ typedef struct OutboxJob
 	bool		reconcile;
 	Datum		first_sent_at;
 	char	   *key;
+	bool		strict;			/* an effect that fails throws (the batch is then redone job by job) */
 } OutboxJob;
 
 /* what becomes of the job */
@@ -78,10 +80,10 @@ typedef struct Verdict
 
 static VpPlan read_answers = {
 	.sql = "SELECT r.org_id, r.job_id, r.attempt, coalesce(r.status, 0), r.body, r.retry_after, r.error,"
-	"   coalesce(r.unsent, false), coalesce(r.sent, true)"
+	"   coalesce(r.unsent, false), coalesce(r.sent, true), r.json"
 	" FROM pg_catalog.jsonb_to_recordset(CASE WHEN pg_catalog.jsonb_typeof($1) = 'array' THEN $1 END)"
 	"   AS r(org_id uuid, job_id bigint, attempt integer, status integer, body text, retry_after text,"
-	"        error text, unsent boolean, sent boolean)",
+	"        error text, unsent boolean, sent boolean, json jsonb)",
 	.nargs = 1, .argtypes = {JSONBOID}
 };
 
@@ -160,6 +162,14 @@ static VpPlan queue_cancel = {
 	" ON CONFLICT (org_id, idempotency_key) DO NOTHING",
 	.nargs = 3, .argtypes = {UUIDOID, TEXTOID, JSONBOID}
 };
+
+/* Runs plan; an error is thrown (the strict pass of a report). */
+static char *
+execute_or_throw(VpPlan *plan, Datum *values, const char *nulls)
+{
+	vp_execute(plan, values, nulls, 0);
+	return NULL;
+}
 
 /* Queues the cancellation of a Cal.com booking whose hold is gone (payload: has hold_id). */
 void
@@ -308,6 +318,9 @@ failure_text(const OutboxAnswer *a, Datum body, bool *concurrency_blocked)
 		appendStringInfo(&s, "HTTP %d: %s", a->status, reason);
 	else if (a->body != NULL && a->body[0] != '\0')
 		appendStringInfo(&s, "HTTP %d: %.200s", a->status, a->body);
+	else if (body != (Datum) 0)
+		appendStringInfo(&s, "HTTP %d: %.200s", a->status,
+						 JsonbToCString(NULL, &DatumGetJsonbP(body)->root, VARSIZE(DatumGetJsonbP(body))));
 	else
 		appendStringInfo(&s, "HTTP %d", a->status);
 	return s.data;
@@ -356,6 +369,9 @@ set_result(Verdict *v, const char *key, const char *value)
 static void
 record_success(Verdict *v, Datum org_id, const OutboxJob *job, Datum obj)
 {
+	char	   *(*run) (VpPlan *plan, Datum *values, const char *nulls) =
+		job->strict ? execute_or_throw : vp_try_execute;
+
 	v->state = "done";
 	if (strcmp(job->kind, "vapi.create_call") == 0)
 	{
@@ -371,7 +387,7 @@ record_success(Verdict *v, Datum org_id, const OutboxJob *job, Datum obj)
 		set_result(v, "call_id", call_id);
 		args[0] = job->payload;
 		args[1] = CStringGetTextDatum(call_id);
-		failed = vp_try_execute(&log_call, args, NULL);
+		failed = run(&log_call, args, NULL);
 		if (failed != NULL)
 			v->error = psprintf("call %s placed but not logged: %s", call_id, failed);
 	}
@@ -383,7 +399,7 @@ record_success(Verdict *v, Datum org_id, const OutboxJob *job, Datum obj)
 		char	   *failed;
 
 		set_result(v, "phone_number_id", member_text(obj, "id", NULL));
-		failed = vp_try_execute(&add_number, args, NULL);
+		failed = run(&add_number, args, NULL);
 		if (failed != NULL)
 			v->error = psprintf("number bought but not added to the pool: %s", failed);
 	}
@@ -401,7 +417,7 @@ record_success(Verdict *v, Datum org_id, const OutboxJob *job, Datum obj)
 		set_result(v, "booking_uid", uid);
 		args[0] = job->payload;
 		args[1] = CStringGetTextDatum(uid);
-		failed = vp_try_execute(&confirm_booking, args, NULL);
+		failed = run(&confirm_booking, args, NULL);
 		if (failed != NULL)
 		{
 			vp_outbox_queue_cancel(org_id, uid, job->payload);
@@ -458,7 +474,7 @@ never_sent(const char *error)
 static void
 judge(Verdict *v, Datum org_id, const OutboxJob *job, const OutboxAnswer *a)
 {
-	Datum		body = vp_json_parse_or_null(a->body);
+	Datum		body = a->json ? a->json : vp_json_parse_or_null(a->body);
 	bool		reconcilable = strcmp(job->kind, "vapi.create_call") == 0 ||
 		strcmp(job->kind, "vapi.buy_number") == 0;
 	bool		blocked;
@@ -519,7 +535,7 @@ judge(Verdict *v, Datum org_id, const OutboxJob *job, const OutboxAnswer *a)
 
 /* Applies one answer; returns the job's new state ("stale" when the answer is not the job's). */
 static const char *
-apply_answer(const OutboxAnswer *a, TimestampTz *run_at, bool *has_run_at, char **note)
+apply_answer(const OutboxAnswer *a, bool strict, TimestampTz *run_at, bool *has_run_at, char **note)
 {
 	Datum		args[9];
 	char		nulls[9];
@@ -550,6 +566,7 @@ apply_answer(const OutboxAnswer *a, TimestampTz *run_at, bool *has_run_at, char 
 	if (isnull)
 		job.first_sent_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 	job.key = TextDatumGetCString(vp_getdatum(0, 7, &isnull));
+	job.strict = strict;
 	/* the job's row must outlive the statements judge runs */
 	job.payload = PointerGetDatum(DatumGetJsonbPCopy(job.payload));
 
@@ -588,6 +605,7 @@ apply_answer(const OutboxAnswer *a, TimestampTz *run_at, bool *has_run_at, char 
 typedef struct AnswerStep
 {
 	const OutboxAnswer *answer;
+	bool		strict;
 	const char *state;
 	char	   *note;
 	TimestampTz run_at;
@@ -599,7 +617,23 @@ apply_answer_step(void *arg)
 {
 	AnswerStep *step = arg;
 
-	step->state = apply_answer(step->answer, &step->run_at, &step->has_run_at, &step->note);
+	step->state = apply_answer(step->answer, step->strict, &step->run_at, &step->has_run_at, &step->note);
+}
+
+/* All the answers of a report, applied strictly in one go. */
+typedef struct BatchStep
+{
+	AnswerStep *steps;
+	int			count;
+} BatchStep;
+
+static void
+apply_batch_step(void *arg)
+{
+	BatchStep  *batch = arg;
+
+	for (int i = 0; i < batch->count; i++)
+		apply_answer_step(&batch->steps[i]);
 }
 
 /* A job whose answer could not be applied is dead: sending it again could act twice. */
@@ -658,6 +692,8 @@ read_results(Datum results, int *count)
 		a->error = isnull ? NULL : TextDatumGetCString(d);
 		a->unsent = DatumGetBool(vp_getdatum(i, 8, &isnull));
 		a->sent = DatumGetBool(vp_getdatum(i, 9, &isnull));
+		d = vp_getdatum(i, 10, &isnull);
+		a->json = isnull ? (Datum) 0 : PointerGetDatum(DatumGetJsonbPCopy(d));
 		if (a->valid)
 			a->org_id = datumCopy(a->org_id, false, UUID_LEN);
 	}
@@ -675,6 +711,7 @@ vapi_pool_outbox_report(PG_FUNCTION_ARGS)
 	Datum		results = PG_GETARG_DATUM(0);
 	OutboxAnswer *answers;
 	int			count;
+	BatchStep	batch;
 	Jsonb	   *jb = PG_GETARG_JSONB_P(0);
 
 	if (!JB_ROOT_IS_ARRAY(jb) || JB_ROOT_IS_SCALAR(jb))
@@ -686,48 +723,56 @@ vapi_pool_outbox_report(PG_FUNCTION_ARGS)
 	vp_spi_connect();
 	answers = read_results(results, &count);
 	for (int i = 0; i < count; i++)
-	{
-		OutboxAnswer *a = &answers[i];
-		AnswerStep	step;
-		ErrorData  *failure;
-		const char *state;
-		char	   *note;
-		TimestampTz run_at = 0;
-		bool		has_run_at = false;
-		Datum		values[5];
-		bool		nulls[5] = {false, false, false, true, false};
-
-		if (!a->valid)
+		if (!answers[i].valid)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("result %d has no org_id, job_id or attempt", i + 1),
 					 errdetail("Each result must carry the org_id, job_id and attempt outbox_claim returned."),
 					 errhint("No answer of this call was applied.")));
 
-		step.answer = a;
-		step.has_run_at = false;
-		failure = vp_in_subtransaction(apply_answer_step, &step);
-		if (failure == NULL)
+	/*
+	 * The common case in one subtransaction (one subtransaction id per
+	 * report, not two or three per answer); if anything in it fails, it is
+	 * rolled back and the answers are applied one by one, each alone.
+	 */
+	batch.steps = palloc0(sizeof(AnswerStep) * Max(count, 1));
+	batch.count = count;
+	for (int i = 0; i < count; i++)
+	{
+		batch.steps[i].answer = &answers[i];
+		batch.steps[i].strict = true;
+	}
+	if (count > 0 && vp_in_subtransaction(apply_batch_step, &batch) != NULL)
+	{
+		for (int i = 0; i < count; i++)
 		{
-			state = step.state;
-			note = step.note;
-			run_at = step.run_at;
-			has_run_at = step.has_run_at;
-		}
-		else
-		{
-			bury_unapplied(a, failure->message);
-			state = "dead";
-			note = psprintf("the answer could not be applied: %s", failure->message);
-		}
+			AnswerStep *step = &batch.steps[i];
+			ErrorData  *failure;
 
-		values[0] = a->org_id;
-		values[1] = Int64GetDatum(a->job_id);
-		values[2] = CStringGetTextDatum(state);
-		values[3] = TimestampTzGetDatum(run_at);
-		nulls[3] = !has_run_at;
-		values[4] = note ? CStringGetTextDatum(note) : (Datum) 0;
-		nulls[4] = note == NULL;
+			memset(step, 0, sizeof(*step));
+			step->answer = &answers[i];
+			failure = vp_in_subtransaction(apply_answer_step, step);
+			if (failure != NULL)
+			{
+				bury_unapplied(&answers[i], failure->message);
+				step->state = "dead";
+				step->note = psprintf("the answer could not be applied: %s", failure->message);
+				step->has_run_at = false;
+			}
+		}
+	}
+
+	for (int i = 0; i < count; i++)
+	{
+		AnswerStep *step = &batch.steps[i];
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, !step->has_run_at, step->note == NULL};
+
+		values[0] = answers[i].org_id;
+		values[1] = Int64GetDatum(answers[i].job_id);
+		values[2] = CStringGetTextDatum(step->state);
+		values[3] = TimestampTzGetDatum(step->run_at);
+		values[4] = step->note ? CStringGetTextDatum(step->note) : (Datum) 0;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	SPI_finish();

@@ -1093,6 +1093,7 @@ static json_t *
 answer_json(const dispatch_job *job)
 {
 	json_t	   *o = json_object();
+	json_t	   *parsed;
 
 	json_object_set_new(o, "org_id", json_string(job->org_id));
 	json_object_set_new(o, "job_id", json_integer(job->job_id));
@@ -1102,7 +1103,11 @@ answer_json(const dispatch_job *job)
 	if (job->never_sent)
 		json_object_set_new(o, "sent", json_false());
 	json_object_set_new(o, "status", json_integer(job->status));
-	json_object_set_new(o, "body", job->answer ? json_string_nocheck(job->answer) : json_null());
+	/* an answer that is JSON goes as JSON: the database need not parse it again */
+	if (job->answer != NULL && (parsed = json_loads(job->answer, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL)) != NULL)
+		json_object_set_new(o, "json", parsed);
+	else
+		json_object_set_new(o, "body", job->answer ? json_string_nocheck(job->answer) : json_null());
 	json_object_set_new(o, "retry_after", job->retry_after ? json_string_nocheck(job->retry_after) : json_null());
 	json_object_set_new(o, "error", job->error ? json_string_nocheck(job->error) :
 						job->unsent ? json_string("not sent: the dispatcher is stopping") : json_null());

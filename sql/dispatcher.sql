@@ -136,6 +136,23 @@ SELECT count(*) FROM outbox_claim('d1');
 SELECT state, note FROM outbox_report(jsonb_build_array(pg_temp.answer(:call3, 0, error => 'Connection reset by peer')));
 SELECT state, attempts, last_http_status, last_error FROM pg_temp.job(:call3);
 
+-- ---------------------------------------------------------------- one report, many answers
+-- Answers arrive parsed ("json") or as text ("body"). When one answer's
+-- effect fails (here: the call's assignment is gone, so the call cannot be
+-- logged), the others still apply and that job is done with the reason:
+-- the call exists at Vapi, so it is never sent again.
+SELECT pg_temp.park();
+SELECT pg_temp.queue_call('c0000000-0000-4000-8000-000000000001', 'batch-1') AS batch1 \gset
+INSERT INTO outbox (org_id, kind, payload, idempotency_key)
+SELECT org_id, kind, payload || '{"assignment_id": "00000000-0000-4000-8000-00000000dead"}', 'batch-2'
+FROM outbox WHERE id = :batch1 RETURNING id AS batch2 \gset
+SELECT count(*) FROM outbox_claim('d1');
+SELECT r.job_id = :batch1 AS first, r.state, r.note FROM outbox_report(jsonb_build_array(
+	pg_temp.answer(:batch1, 201) || '{"json": {"id": "call_batch_1", "status": "queued"}}',
+	pg_temp.answer(:batch2, 201, '{"id": "call_batch_2", "status": "queued"}'))) r ORDER BY r.job_id;
+SELECT idempotency_key, state, result, last_error FROM outbox WHERE id IN (:batch1, :batch2) ORDER BY id;
+SELECT vapi_call_id FROM vapi_call_logs WHERE vapi_call_id LIKE 'call_batch_%';
+
 -- ---------------------------------------------------------------- leases
 -- a dispatcher that died mid-request: its lease runs out, the job comes back
 -- as a reconcile, and the dead dispatcher's late answer is stale

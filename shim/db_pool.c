@@ -52,6 +52,7 @@
 #include "db_pool.h"
 #include "http_client.h"
 #include "log.h"
+#include "text.h"
 
 #define DB_QUEUE_PER_WORKER 64	/* queue bound = this times the pool size */
 #define DB_BACKOFF_MIN_MS 100	/* first wait after a failed connect */
@@ -130,38 +131,6 @@ struct db_pool
 	db_worker  *workers;
 };
 
-/* Milliseconds on the monotonic clock. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* A libpq message as one printable line (spaces collapsed), at most dstlen - 1 bytes. */
-static const char *
-one_line(char *dst, size_t dstlen, const char *src)
-{
-	size_t		len = 0;
-
-	for (; src && *src && len + 1 < dstlen; src++)
-	{
-		unsigned char c = (unsigned char) *src;
-
-		if (c == '\n' || c == '\r' || c == '\t')
-			c = ' ';
-		if (c == ' ' && (len == 0 || dst[len - 1] == ' '))
-			continue;
-		dst[len++] = (c >= 0x20 && c < 0x7f) ? (char) c : '?';
-	}
-	while (len > 0 && dst[len - 1] == ' ')
-		len--;
-	dst[len] = '\0';
-	return dst;
-}
-
 /* Post a finished job back to the loop; the worker must not touch it after. */
 static void
 post_job(db_pool *pool, db_job *job, db_outcome outcome)
@@ -239,7 +208,7 @@ wait_socket(db_worker *w, short events, long long deadline, int watch_stop)
 		return WAIT_BROKEN;
 	for (;;)
 	{
-		long long	left = deadline - now_ms();
+		long long	left = deadline - shim_now_ms();
 		int			rc;
 
 		if (left <= 0)
@@ -316,7 +285,7 @@ connect_failed(db_worker *w, const char *what, const char *detail)
 
 	if (detail != NULL && !w->failing)
 		shim_log(SHIM_LOG_WARNING, "database worker %d: %s: %s (retrying with backoff)",
-				 w->id, what, one_line(msg, sizeof(msg), detail));
+				 w->id, what, shim_one_line(msg, sizeof(msg), detail));
 	if (detail != NULL)
 		w->failing = 1;
 	if (w->conn != NULL)
@@ -380,7 +349,7 @@ worker_connect(db_worker *w)
 	const shim_config *cfg = w->pool->cfg;
 	const char *const keys[] = {"dbname", "application_name", NULL};
 	const char *const vals[] = {cfg->database_url, "vapi-shim", NULL};
-	long long	deadline = now_ms() + w->pool->connect_timeout_ms;
+	long long	deadline = shim_now_ms() + w->pool->connect_timeout_ms;
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 	char		session_sql[96];
 	const char *params[3];
@@ -479,7 +448,7 @@ classify_error(db_worker *w, db_job *job, const char *fn, PGresult *res, db_outc
 		*outcome = DB_UNAVAILABLE;
 		shim_log(SHIM_LOG_WARNING, "database worker %d: connection lost during a webhook (SQLSTATE %s): %s",
 				 w->id, sqlstate ? sqlstate : "none",
-				 one_line(msg, sizeof(msg), primary ? primary : PQerrorMessage(w->conn)));
+				 shim_one_line(msg, sizeof(msg), primary ? primary : PQerrorMessage(w->conn)));
 		w->failing = 1;
 		return 1;
 	}
@@ -490,7 +459,7 @@ classify_error(db_worker *w, db_job *job, const char *fn, PGresult *res, db_outc
 		/* out of resources, deadlock, serialization: nothing stored, a retry may work */
 		*outcome = DB_UNAVAILABLE;
 		shim_log(SHIM_LOG_WARNING, "%s could not finish a %s webhook (SQLSTATE %s): %s",
-				 fn, job->source, sqlstate, one_line(msg, sizeof(msg), primary ? primary : ""));
+				 fn, job->source, sqlstate, shim_one_line(msg, sizeof(msg), primary ? primary : ""));
 	}
 	else if (strncmp(sqlstate, "22", 2) == 0)
 		*outcome = DB_BAD_INPUT;
@@ -498,7 +467,7 @@ classify_error(db_worker *w, db_job *job, const char *fn, PGresult *res, db_outc
 	{
 		*outcome = DB_FAILED;
 		shim_log(SHIM_LOG_ERROR, "%s failed for a %s webhook (SQLSTATE %s): %s",
-				 fn, job->source, sqlstate, one_line(msg, sizeof(msg), primary ? primary : ""));
+				 fn, job->source, sqlstate, shim_one_line(msg, sizeof(msg), primary ? primary : ""));
 	}
 	return 0;
 }
@@ -552,7 +521,7 @@ static db_outcome
 read_job_result(db_worker *w, db_job *job, const char *fn)
 {
 	/* the statement ends by statement_timeout: past that, the server is gone */
-	long long	deadline = now_ms() + w->pool->cfg->db_timeout_ms + DB_RESULT_GRACE_MS;
+	long long	deadline = shim_now_ms() + w->pool->cfg->db_timeout_ms + DB_RESULT_GRACE_MS;
 	db_outcome	outcome = DB_UNAVAILABLE;
 	PGresult   *res = NULL;
 	PGresult   *r;
@@ -624,58 +593,13 @@ typedef struct live_request
 	char	   *headers[DB_LIVE_HEADERS_MAX + 1];	/* "Name: value", NULL-terminated */
 } live_request;
 
-/* Is s a UTF-8 sequence starting a valid code point?  Its length, else 0. */
-static size_t
-utf8_char_len(const unsigned char *s, size_t left)
-{
-	size_t		len;
-	unsigned int cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	len = (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-	if (len == 0 || len > left)
-		return 0;
-	cp = s[0] & (0x7f >> len);
-	for (size_t i = 1; i < len; i++)
-	{
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-		cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-/*
- * A vendor's answer text as a JSON string jsonb accepts: NUL bytes and
- * invalid UTF-8 (an answer cut at HTTP_BODY_MAX may end inside a character)
- * become '?'.
- */
+/* A vendor's answer text as a JSON string jsonb accepts (see shim_clean_utf8). */
 static json_t *
 jsonb_safe_string(const char *text, size_t len)
 {
-	char	   *copy = malloc(len + 1);
-	size_t		i = 0;
-	json_t	   *str;
+	char	   *copy = shim_clean_utf8(text, len);
+	json_t	   *str = copy ? json_string(copy) : NULL;
 
-	if (copy == NULL)
-		return json_null();
-	while (i < len)
-	{
-		size_t		n = text[i] == '\0' ? 0 : utf8_char_len((const unsigned char *) text + i, len - i);
-
-		if (n == 0)
-		{
-			copy[i++] = '?';
-			continue;
-		}
-		memcpy(copy + i, text + i, n);
-		i += n;
-	}
-	str = json_stringn(copy, len);
 	free(copy);
 	return str != NULL ? str : json_null();
 }
@@ -698,7 +622,7 @@ summarize(live_event *ev, const char *id, const char *what)
 	if (used + 4 >= sizeof(ev->summary))
 		return;
 	snprintf(ev->summary + used, sizeof(ev->summary) - used, "%s%s=%s", used > 0 ? ", " : "",
-			 one_line(clean_id, sizeof(clean_id), id), one_line(clean_what, sizeof(clean_what), what));
+			 shim_one_line(clean_id, sizeof(clean_id), id), shim_one_line(clean_what, sizeof(clean_what), what));
 }
 
 /* Answer a request that was not sent: status 0 and why. */
@@ -879,7 +803,7 @@ round_capacity(live_event *events, int n)
 static size_t
 queue_event_requests(const shim_config *cfg, live_event *ev, http_request *reqs, live_request *lrs)
 {
-	long long	left = ev->budget_end - now_ms();
+	long long	left = ev->budget_end - shim_now_ms();
 	size_t		queued = 0;
 	size_t		i;
 	json_t	   *item;
@@ -930,7 +854,7 @@ send_round(const shim_config *cfg, live_event *events, int n)
 	int			room = reqs != NULL && lrs != NULL && out != NULL;
 	size_t		total = 0;
 	long		longest = 0;
-	long long	started = now_ms();
+	long long	started = shim_now_ms();
 
 	for (int i = 0; i < n; i++)
 	{
@@ -956,7 +880,7 @@ send_round(const shim_config *cfg, live_event *events, int n)
 	free(reqs);
 	free(lrs);
 	free(out);
-	return now_ms() - started;
+	return shim_now_ms() - started;
 }
 
 /*
@@ -1036,7 +960,7 @@ static void
 log_round(live_event *ev, long long http_ms, db_outcome outcome)
 {
 	db_job	   *job = ev->job;
-	long long	elapsed = now_ms() - job->submitted_at;
+	long long	elapsed = shim_now_ms() - job->submitted_at;
 	long long	budget = ev->budget_end - job->submitted_at;
 	char		result[48];
 	char		asked[40] = "";
@@ -1218,10 +1142,10 @@ static int
 sleep_or_stop(db_pool *pool, int ms)
 {
 	struct pollfd pfd = {.fd = pool->stop_pipe[0], .events = POLLIN};
-	long long	deadline = now_ms() + ms;
+	long long	deadline = shim_now_ms() + ms;
 	long long	left;
 
-	while ((left = deadline - now_ms()) > 0)
+	while ((left = deadline - shim_now_ms()) > 0)
 	{
 		if (poll(&pfd, 1, (int) left) > 0)
 			return 1;
@@ -1362,7 +1286,7 @@ db_pool_submit(db_pool *pool, db_job *job)
 	job->answer_len = 0;
 	job->http_status = 0;
 	job->sqlstate[0] = '\0';
-	job->submitted_at = now_ms();
+	job->submitted_at = shim_now_ms();
 	job->inbox_id = 0;
 	job->waiting = 0;
 	atomic_store(&job->abandoned, 0);

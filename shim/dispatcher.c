@@ -53,6 +53,7 @@
 #include "dispatcher.h"
 #include "http_client.h"
 #include "log.h"
+#include "text.h"
 
 #define DB_BACKOFF_MIN_MS 100	/* first wait after a failed connect */
 #define DB_BACKOFF_MAX_MS 5000	/* longest wait between connect attempts */
@@ -151,16 +152,6 @@ static volatile sig_atomic_t stop_signals;	/* SIGINT/SIGTERM received */
 static volatile sig_atomic_t last_signal;
 static int	signal_pipe[2] = {-1, -1};	/* wakes the poll on a signal */
 
-/* Milliseconds on the monotonic clock. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* SIGINT/SIGTERM: count the signal and wake the poll. */
 static void
 on_stop_signal(int signo)
@@ -204,100 +195,6 @@ drain_signal_pipe(void)
 		;
 }
 
-/* A message as one printable line (spaces collapsed), at most dstlen - 1 bytes. */
-static const char *
-one_line(char *dst, size_t dstlen, const char *src)
-{
-	size_t		len = 0;
-
-	for (; src && *src && len + 1 < dstlen; src++)
-	{
-		unsigned char c = (unsigned char) *src;
-
-		if (c == '\n' || c == '\r' || c == '\t')
-			c = ' ';
-		if (c == ' ' && (len == 0 || dst[len - 1] == ' '))
-			continue;
-		dst[len++] = (c >= 0x20 && c < 0x7f) ? (char) c : '?';
-	}
-	while (len > 0 && dst[len - 1] == ' ')
-		len--;
-	dst[len] = '\0';
-	return dst;
-}
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t
-utf8_sequence(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t		len;
-	unsigned char lo = 0x80,
-				hi = 0xBF;
-
-	if (c >= 0x01 && c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-	{
-		len = 3;
-		if (c == 0xE0)
-			lo = 0xA0;
-		else if (c == 0xED)
-			hi = 0x9F;			/* no UTF-16 surrogates */
-	}
-	else if (c >= 0xF0 && c <= 0xF4)
-	{
-		len = 4;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F;
-	}
-	else
-		return 0;				/* NUL, a continuation byte, or never valid */
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return len;
-}
-
-/*
- * A copy of text that jsonb accepts: invalid UTF-8 and NUL bytes become
- * U+FFFD, and a body cut at HTTP_BODY_MAX does not end inside a character.
- */
-static char *
-clean_utf8(const char *text, size_t len)
-{
-	static const char replacement[] = "\xEF\xBF\xBD";
-	char	   *out = malloc(len * 3 + 1);
-	size_t		o = 0;
-
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < len;)
-	{
-		size_t		seq = utf8_sequence((const unsigned char *) text + i, len - i);
-
-		if (seq == 0)
-		{
-			memcpy(out + o, replacement, 3);
-			o += 3;
-			i++;
-		}
-		else
-		{
-			memcpy(out + o, text + i, seq);
-			o += seq;
-			i += seq;
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
 
 /* ---------------------------------------------------------------- jobs */
 
@@ -360,11 +257,11 @@ on_request_done(const http_request *req, const http_response *resp)
 	job->status = resp->status;
 	job->seconds = resp->total_s;
 	if (resp->status > 0)
-		job->answer = clean_utf8(resp->body, resp->body_len);
+		job->answer = shim_clean_utf8(resp->body, resp->body_len);
 	if (resp->retry_after)
-		job->retry_after = clean_utf8(resp->retry_after, strlen(resp->retry_after));
+		job->retry_after = shim_clean_utf8(resp->retry_after, strlen(resp->retry_after));
 	if (resp->error[0])
-		job->error = clean_utf8(resp->error, strlen(resp->error));
+		job->error = shim_clean_utf8(resp->error, strlen(resp->error));
 	list_append(&job->d->answered, job);
 }
 
@@ -584,7 +481,7 @@ log_notice(void *arg, const PGresult *res)
 	char		msg[300];
 
 	shim_log(SHIM_LOG_WARNING, "database %s (%s): %s", severity ? severity : "NOTICE",
-			 sqlstate ? sqlstate : "-----", one_line(msg, sizeof(msg), message));
+			 sqlstate ? sqlstate : "-----", shim_one_line(msg, sizeof(msg), message));
 }
 
 /* Put a batch that could not be reported back in front of the answers that came since. */
@@ -629,7 +526,7 @@ db_close(dispatcher *d, dbconn *c, const char *what, const char *detail, int bac
 
 	if (!c->failing)
 		shim_log(SHIM_LOG_WARNING, "database (%s): %s: %s (reconnecting%s)", c->role, what,
-				 one_line(msg, sizeof(msg), detail), backoff ? " with backoff" : "");
+				 shim_one_line(msg, sizeof(msg), detail), backoff ? " with backoff" : "");
 	c->failing = 1;
 	if (c->conn)
 		PQfinish(c->conn);
@@ -641,11 +538,11 @@ db_close(dispatcher *d, dbconn *c, const char *what, const char *detail, int bac
 		/* wait between half and all of the backoff, then double it */
 		int			wait = c->backoff_ms / 2 + (int) (rand_r(&d->seed) % (unsigned) (c->backoff_ms / 2 + 1));
 
-		c->next_connect_at = now_ms() + wait;
+		c->next_connect_at = shim_now_ms() + wait;
 		c->backoff_ms = c->backoff_ms * 2 > DB_BACKOFF_MAX_MS ? DB_BACKOFF_MAX_MS : c->backoff_ms * 2;
 	}
 	else
-		c->next_connect_at = now_ms();
+		c->next_connect_at = shim_now_ms();
 }
 
 /* Take the notifications that arrived: each means a job became due. */
@@ -692,7 +589,7 @@ wait_db(dispatcher *d, dbconn *c, short events, long long deadline)
 			{.fd = signal_pipe[0], .events = CURL_WAIT_POLLIN},
 		};
 		unsigned	nfds = 2;
-		long long	left = deadline - now_ms();
+		long long	left = deadline - shim_now_ms();
 
 		if (fds[0].fd < 0)
 			return -1;
@@ -719,7 +616,7 @@ wait_db(dispatcher *d, dbconn *c, short events, long long deadline)
 static PGresult *
 db_result(dispatcher *d, dbconn *c, const char *what)
 {
-	long long	deadline = now_ms() + DB_CALL_TIMEOUT_MS;
+	long long	deadline = shim_now_ms() + DB_CALL_TIMEOUT_MS;
 	PGresult   *res = NULL;
 	PGresult   *r;
 	int			rc;
@@ -809,7 +706,7 @@ db_check(dispatcher *d, dbconn *c, PGresult *res, ExecStatusType want, const cha
 	if (PQresultStatus(res) == want)
 		return 0;
 	sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	one_line(msg, sizeof(msg), PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+	shim_one_line(msg, sizeof(msg), PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
 	if (PQstatus(c->conn) == CONNECTION_BAD || sqlstate_is_connection(sqlstate))
 		db_close(d, c, what, msg[0] ? msg : PQerrorMessage(c->conn), 0);
 	else
@@ -831,7 +728,7 @@ setup_step(dispatcher *d, dbconn *c, int sent, ExecStatusType want, const char *
 	}
 	if ((res = db_result(d, c, what)) == NULL)
 	{
-		c->next_connect_at = now_ms() + c->backoff_ms;
+		c->next_connect_at = shim_now_ms() + c->backoff_ms;
 		return -1;
 	}
 	ok = PQresultStatus(res) == want;
@@ -847,7 +744,7 @@ db_open(dispatcher *d, dbconn *c)
 {
 	const char *const keys[] = {"dbname", "application_name", NULL};
 	const char *const vals[] = {d->cfg->database_url, "vapi-shim dispatch", NULL};
-	long long	deadline = now_ms() + DB_CONNECT_TIMEOUT_MS;
+	long long	deadline = shim_now_ms() + DB_CONNECT_TIMEOUT_MS;
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 
 	c->conn = PQconnectStartParams(keys, vals, 1);
@@ -991,7 +888,7 @@ job_from_row(dispatcher *d, PGresult *res, int row)
 static void
 plan_next_claim(dispatcher *d, int claimed)
 {
-	long long	now = now_ms();
+	long long	now = shim_now_ms();
 	long long	in_ms = d->cfg->dispatch_poll_ms;
 	PGresult   *res;
 
@@ -1069,7 +966,7 @@ claim(dispatcher *d)
 	snprintf(batch, sizeof(batch), "%d", want);
 	snprintf(lease, sizeof(lease), "%d", cfg->dispatch_lease_s);
 	d->maybe_due = 0;			/* notifications from now on set it again */
-	d->next_claim_at = now_ms() + cfg->dispatch_poll_ms;
+	d->next_claim_at = shim_now_ms() + cfg->dispatch_poll_ms;
 	if ((res = db_exec(d, &d->claimer, CLAIM_STMT, 3, params, "claiming jobs")) == NULL)
 		return;
 	if (db_check(d, &d->claimer, res, PGRES_TUPLES_OK, "vapi_pool.outbox_claim") != 0)
@@ -1140,13 +1037,13 @@ log_verdict(const dispatch_job *job, const char *state, const char *note, const 
 				 job->seconds * 1000);
 	else if (job->method)
 		snprintf(what, sizeof(what), "%s %s: no answer (%s)", job->method, job->path,
-				 one_line(buf, 150, job->error));
+				 shim_one_line(buf, 150, job->error));
 	else
-		snprintf(what, sizeof(what), "not sent (%s)", one_line(buf, 150, job->error));
+		snprintf(what, sizeof(what), "not sent (%s)", shim_one_line(buf, 150, job->error));
 	if (strcmp(state, "pending") == 0 && due_in && due_in[0])
 		snprintf(when, sizeof(when), ", again in %.1f s", atof(due_in) > 0 ? atof(due_in) : 0.0);
 	if (note && note[0])
-		snprintf(why, sizeof(why), " (%s)", one_line(buf, sizeof(buf), note));
+		snprintf(why, sizeof(why), " (%s)", shim_one_line(buf, sizeof(buf), note));
 	shim_log(SHIM_LOG_INFO, "job %lld %s attempt %d: %s -> %s%s%s", job->job_id, job->kind,
 			 job->attempt, what, state, when, why);
 }
@@ -1172,7 +1069,7 @@ apply_verdicts(dispatcher *d, PGresult *res, dispatch_job **jobs, int n)
 		log_verdict(*found, state, PQgetvalue(res, row, 2), PQgetvalue(res, row, 3));
 		if (strcmp(state, "pending") == 0 && !PQgetisnull(res, row, 3))
 		{
-			long long	at = now_ms() + (long long) (atof(PQgetvalue(res, row, 3)) * 1000) + 1;
+			long long	at = shim_now_ms() + (long long) (atof(PQgetvalue(res, row, 3)) * 1000) + 1;
 
 			if (at < d->next_claim_at)
 				d->next_claim_at = at;
@@ -1211,7 +1108,7 @@ report_start(dispatcher *d)
 		json_decref(array);
 		free(jobs);
 		shim_log(SHIM_LOG_ERROR, "out of memory building a report of %d answers (trying again)", n);
-		d->report_at = now_ms() + REPORT_RETRY_MS;
+		d->report_at = shim_now_ms() + REPORT_RETRY_MS;
 		return;
 	}
 	json_decref(array);
@@ -1228,7 +1125,7 @@ report_start(dispatcher *d)
 	}
 	free(text);
 	d->report_flushing = rc == 1;
-	d->report_deadline = now_ms() + DB_CALL_TIMEOUT_MS;
+	d->report_deadline = shim_now_ms() + DB_CALL_TIMEOUT_MS;
 }
 
 /* Free a reported batch; its jobs no longer count as held. */
@@ -1262,7 +1159,7 @@ report_finish(dispatcher *d, PGresult *res)
 		if (keep)
 		{
 			report_abort(d);
-			d->report_at = now_ms() + REPORT_RETRY_MS;
+			d->report_at = shim_now_ms() + REPORT_RETRY_MS;
 			return;
 		}
 		shim_log(SHIM_LOG_ERROR, "%d answers dropped: their leases run out and the database reconciles those jobs",
@@ -1310,7 +1207,7 @@ reporter_progress(dispatcher *d)
 				report_finish(d, res);
 			PQclear(res);
 			/* what came in meanwhile goes out at once */
-			if (c->conn && d->answered.n > 0 && now_ms() >= d->report_at)
+			if (c->conn && d->answered.n > 0 && shim_now_ms() >= d->report_at)
 				report_start(d);
 			return;
 		}
@@ -1323,7 +1220,7 @@ reporter_progress(dispatcher *d)
 		else
 			PQclear(r);
 	}
-	if (d->reporting && now_ms() > d->report_deadline)
+	if (d->reporting && shim_now_ms() > d->report_deadline)
 		db_close(d, c, "reporting answers", "the server did not answer in time", 0);
 }
 
@@ -1345,7 +1242,7 @@ wake_by(long long *until, long long at)
 static void
 wait_turn(dispatcher *d)
 {
-	long long	now = now_ms();
+	long long	now = shim_now_ms();
 	long long	until = now + d->cfg->dispatch_poll_ms;
 	struct curl_waitfd fds[3] = {{.fd = signal_pipe[0], .events = CURL_WAIT_POLLIN}};
 	unsigned	nfds = 1;
@@ -1438,8 +1335,8 @@ stopped(dispatcher *d, long long *give_up_at, int *status)
 		return 1;
 	}
 	if (*give_up_at == 0)
-		*give_up_at = now_ms() + STOP_REPORT_MS;
-	else if (now_ms() >= *give_up_at)
+		*give_up_at = shim_now_ms() + STOP_REPORT_MS;
+	else if (shim_now_ms() >= *give_up_at)
 	{
 		shim_log(SHIM_LOG_ERROR, "%d answers could not be reported (no database): their leases run out and the database reconciles those jobs",
 				 left);
@@ -1462,11 +1359,11 @@ run(dispatcher *d)
 			begin_stop(d);
 		if (stop_signals > 1 && http_client_running(d->http) > 0)
 			abandon_in_flight(d);
-		if (d->reporter.conn == NULL && now_ms() >= d->reporter.next_connect_at)
+		if (d->reporter.conn == NULL && shim_now_ms() >= d->reporter.next_connect_at)
 			db_connect(d, &d->reporter);
-		if (d->claimer.conn == NULL && !d->stopping && now_ms() >= d->claimer.next_connect_at)
+		if (d->claimer.conn == NULL && !d->stopping && shim_now_ms() >= d->claimer.next_connect_at)
 			db_connect(d, &d->claimer);
-		if (d->reporter.conn && !d->reporting && d->answered.n > 0 && now_ms() >= d->report_at)
+		if (d->reporter.conn && !d->reporting && d->answered.n > 0 && shim_now_ms() >= d->report_at)
 			report_start(d);
 
 		if (d->stopping)
@@ -1476,7 +1373,7 @@ run(dispatcher *d)
 		}
 		else
 		{
-			if (d->claimer.conn && now_ms() >= d->next_claim_at)
+			if (d->claimer.conn && shim_now_ms() >= d->next_claim_at)
 				d->maybe_due = 1;
 			while (d->claimer.conn && d->maybe_due && !stop_signals && room_to_claim(d))
 				claim(d);
@@ -1492,9 +1389,9 @@ dispatcher_init(dispatcher *d, const shim_config *cfg)
 	memset(d, 0, sizeof(*d));
 	d->cfg = cfg;
 	d->seed = (unsigned) time(NULL) ^ (unsigned) getpid();
-	d->claimer = (dbconn) {.role = "claims", .backoff_ms = DB_BACKOFF_MIN_MS, .next_connect_at = now_ms()};
-	d->reporter = (dbconn) {.role = "reports", .backoff_ms = DB_BACKOFF_MIN_MS, .next_connect_at = now_ms()};
-	d->next_claim_at = now_ms();
+	d->claimer = (dbconn) {.role = "claims", .backoff_ms = DB_BACKOFF_MIN_MS, .next_connect_at = shim_now_ms()};
+	d->reporter = (dbconn) {.role = "reports", .backoff_ms = DB_BACKOFF_MIN_MS, .next_connect_at = shim_now_ms()};
+	d->next_claim_at = shim_now_ms();
 	snprintf(d->user_agent, sizeof(d->user_agent), "User-Agent: vapi-shim/%s", SHIM_VERSION);
 	if (asprintf(&d->vapi_auth, "Authorization: Bearer %s", cfg->vapi_api_key) < 0 ||
 		(cfg->cal_api_key && asprintf(&d->cal_auth, "Authorization: Bearer %s", cfg->cal_api_key) < 0) ||

@@ -15,6 +15,7 @@
 
 #include "health.h"
 #include "log.h"
+#include "text.h"
 
 #define PROBE_INTERVAL_MS 1000	/* time between probes */
 #define PROBE_CONNECT_TIMEOUT "2"	/* libpq connect_timeout, seconds */
@@ -51,39 +52,6 @@ static struct
 	.status = {.reachable = 0, .error = "not checked yet"},
 };
 
-/* Milliseconds on the monotonic clock. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Copy a libpq message as one printable ASCII line (JSON- and log-safe). */
-static void
-copy_error(char *dst, size_t dstlen, const char *src)
-{
-	size_t		len = 0;
-	int			space = 0;
-
-	for (; *src && len + 1 < dstlen; src++)
-	{
-		unsigned char c = (unsigned char) *src;
-
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
-		{
-			space = len > 0;
-			continue;
-		}
-		if (space && len + 2 < dstlen)
-			dst[len++] = ' ';
-		space = 0;
-		dst[len++] = (c >= 0x20 && c < 0x7f) ? (char) c : '?';
-	}
-	dst[len] = '\0';
-}
 
 /* Publish a probe outcome; log only when reachability changes. */
 static void
@@ -94,7 +62,7 @@ publish(int reachable, const char *error, const char *extversion, const inbox_fi
 	int			changed;
 
 	if (!reachable)
-		copy_error(msg, sizeof(msg), error ? error : "unknown error");
+		shim_one_line(msg, sizeof(msg), error ? error : "unknown error");
 
 	pthread_mutex_lock(&prober.lock);
 	changed = !prober.checked || st->reachable != reachable;
@@ -143,12 +111,12 @@ probe_connect(void)
 static int
 wait_for_result(PGconn *conn, const char **error)
 {
-	long long	deadline = now_ms() + PROBE_QUERY_TIMEOUT_MS;
+	long long	deadline = shim_now_ms() + PROBE_QUERY_TIMEOUT_MS;
 
 	while (PQisBusy(conn))
 	{
 		struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
-		long long	left = deadline - now_ms();
+		long long	left = deadline - shim_now_ms();
 		int			rc;
 
 		if (left <= 0)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "http_client.h"
+#include "text.h"
 #include "tap.h"
 
 #define BIG_BODY (100 * 1024)	/* larger than HTTP_BODY_MAX */
@@ -30,15 +31,6 @@ static atomic_int accepted;		/* connections the server accepted */
 static char last_request[8192];	/* the last request the server read (headers and body) */
 static pthread_mutex_t last_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Milliseconds on the monotonic clock. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Write all of buf (the test server's answers are small). */
 static void
@@ -228,13 +220,13 @@ run_one(http_client *client, const char *method, const char *path, const char *b
 	char		url[128];
 	http_request req = {.method = method, .url = url, .headers = headers, .body = body,
 	.body_len = body ? strlen(body) : 0, .timeout_ms = timeout_ms, .user = out};
-	long long	end = now_ms() + 10000;
+	long long	end = shim_now_ms() + 10000;
 
 	memset(out, 0, sizeof(*out));
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
 	if (http_client_start(client, &req, on_done) != 0)
 		return;
-	while (!out->done && now_ms() < end)
+	while (!out->done && shim_now_ms() < end)
 		http_client_poll(client, NULL, 0, 200);
 }
 
@@ -328,12 +320,12 @@ test_failures(void)
 	seen		s;
 	char		url[64];
 	http_request req = {.method = "GET", .url = url, .timeout_ms = 5000, .user = &s};
-	long long	start = now_ms();
+	long long	start = shim_now_ms();
 
 	run_one(client, "GET", "/slow", NULL, NULL, 300, &s);
 	is_int(s.status, 0, "past its timeout: status 0");
 	ok(strstr(s.error, "imed out") != NULL, "... the reason says it timed out (%s)", s.error);
-	ok(now_ms() - start < 1400, "... given up at the timeout, not the answer");
+	ok(shim_now_ms() - start < 1400, "... given up at the timeout, not the answer");
 
 	memset(&s, 0, sizeof(s));
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/x", closed_port());
@@ -372,15 +364,15 @@ test_poll(void)
 		abort();
 	extra.fd = p[0];
 	(void) !write(p[1], "x", 1);
-	start = now_ms();
+	start = shim_now_ms();
 	http_client_poll(client, &extra, 1, 5000);
-	ok(now_ms() - start < 1000 && (extra.revents & CURL_WAIT_POLLIN), "a readable extra fd ends the poll, revents set");
+	ok(shim_now_ms() - start < 1000 && (extra.revents & CURL_WAIT_POLLIN), "a readable extra fd ends the poll, revents set");
 
-	start = now_ms();
+	start = shim_now_ms();
 	pthread_create(&t, NULL, wake_later, client);
 	http_client_poll(client, NULL, 0, 5000);
 	pthread_join(t, NULL);
-	ok(now_ms() - start < 2000, "http_client_wakeup from another thread ends the poll");
+	ok(shim_now_ms() - start < 2000, "http_client_wakeup from another thread ends the poll");
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/ok", port);
 	memset(s, 0, sizeof(s));
@@ -390,8 +382,8 @@ test_poll(void)
 		http_client_start(client, &reqs[i], on_done);
 	}
 	is_int(http_client_running(client), 20, "twenty requests running at once");
-	start = now_ms();
-	while (http_client_running(client) > 0 && now_ms() - start < 10000)
+	start = shim_now_ms();
+	while (http_client_running(client) > 0 && shim_now_ms() - start < 10000)
 		http_client_poll(client, NULL, 0, 200);
 	for (int i = 0; i < 20; i++)
 		all &= s[i].done == 1 && s[i].status == 200;
@@ -421,13 +413,13 @@ test_perform_all(void)
 		{.method = "POST", .url = retry_url, .body = "{}", .body_len = 2, .timeout_ms = 5000},
 	};
 	http_response out[3];
-	long long	start = now_ms();
+	long long	start = shim_now_ms();
 
 	snprintf(ok_url, sizeof(ok_url), "http://127.0.0.1:%d/ok", port);
 	snprintf(slow_url, sizeof(slow_url), "http://127.0.0.1:%d/slow", port);
 	snprintf(retry_url, sizeof(retry_url), "http://127.0.0.1:%d/retry", port);
 	http_perform_all(reqs, out, 3, 600);
-	ok(now_ms() - start < 1400, "http_perform_all returns at its deadline");
+	ok(shim_now_ms() - start < 1400, "http_perform_all returns at its deadline");
 	is_int(out[0].status, 200, "... the quick one: 200");
 	is_str(out[0].body, "hello", "... with its body");
 	is_int(out[1].status, 0, "... the slow one: status 0");

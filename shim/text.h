@@ -1,0 +1,32 @@
+/*
+ * text.h
+ *	  Text made safe for where it goes: one printable log line, or UTF-8
+ *	  that PostgreSQL's jsonb accepts; and the monotonic clock in ms.
+ */
+#ifndef VAPI_SHIM_TEXT_H
+#define VAPI_SHIM_TEXT_H
+
+#include <stddef.h>
+#include <time.h>
+
+/* src as one printable ASCII line (whitespace runs become one space), at most dstlen - 1 bytes. */
+extern const char *shim_one_line(char *dst, size_t dstlen, const char *src);
+
+/*
+ * A malloc'd, NUL-terminated copy of text (len bytes) that jsonb accepts:
+ * invalid UTF-8 and NUL bytes become U+FFFD, so a body cut at a byte limit
+ * does not end inside a character.  NULL when out of memory.
+ */
+extern char *shim_clean_utf8(const char *text, size_t len);
+
+/* Milliseconds on the monotonic clock. */
+static inline long long
+shim_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#endif							/* VAPI_SHIM_TEXT_H */

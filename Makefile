@@ -206,7 +206,7 @@ SHIM_UNIT_LIBS = $(shell pkg-config --libs $(SHIM_UNIT_PKGS))
 
 $(SHIM_TEST_OUT)/test_webhook_auth: shim/tests/test_webhook_auth.c shim/webhook_auth.c
 $(SHIM_TEST_OUT)/test_webhook_body: shim/tests/test_webhook_body.c shim/webhook_body.c shim/webhook_auth.c
-$(SHIM_TEST_OUT)/test_config: shim/tests/test_config.c shim/config.c shim/log.c
+$(SHIM_TEST_OUT)/test_config: shim/tests/test_config.c shim/config.c shim/log.c shim/text.c
 $(SHIM_TEST_OUT)/test_http_client: shim/tests/test_http_client.c shim/http_client.c
 
 $(SHIM_UNIT_TESTS): shim/tests/tap.h $(wildcard shim/*.h) $(EXTENSION).control

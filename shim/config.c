@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "text.h"
 
 /* largest --max-body we accept (h2o's own default ceiling) */
 #define MAX_BODY_LIMIT ((size_t) 1024 * 1024 * 1024)
@@ -336,16 +337,6 @@ is_header_name(const char *name)
 	return 1;
 }
 
-/* Does text contain a control character (it could never be in a header)? */
-static int
-has_control_char(const char *text)
-{
-	for (const unsigned char *p = (const unsigned char *) text; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return 1;
-	return 0;
-}
-
 /*
  * Can a secret be presented verbatim in a header?  Header values lose their
  * leading and trailing white space in transit and cannot hold control
@@ -356,7 +347,7 @@ is_header_secret(const char *secret)
 {
 	size_t		len = strlen(secret);
 
-	return !has_control_char(secret) &&
+	return !shim_has_control_char(secret) &&
 		secret[0] != ' ' && secret[len - 1] != ' ';
 }
 
@@ -376,7 +367,7 @@ check_payload_format(const char *format)
 {
 	int			has_body = 0;
 
-	if (has_control_char(format))
+	if (shim_has_control_char(format))
 		return -1;
 	for (const char *p = format; (p = strchr(p, '{')) != NULL;)
 	{
@@ -439,7 +430,7 @@ is_http_url(const char *url)
 		rest = url + 8;
 	else
 		return 0;
-	return rest[0] != '\0' && rest[0] != '/' && !has_control_char(url) && strchr(url, ' ') == NULL;
+	return rest[0] != '\0' && rest[0] != '/' && !shim_has_control_char(url) && strchr(url, ' ') == NULL;
 }
 
 /* The default dispatcher name: HOST:PID (kept in a static buffer). */
@@ -461,7 +452,7 @@ static config_result
 load_dispatch_options(shim_config *cfg, const char *const *values)
 {
 	cfg->dispatcher_name = values[OPT_DISPATCHER_NAME] ? values[OPT_DISPATCHER_NAME] : default_dispatcher_name();
-	if (strlen(cfg->dispatcher_name) > DISPATCHER_NAME_MAX || has_control_char(cfg->dispatcher_name))
+	if (strlen(cfg->dispatcher_name) > DISPATCHER_NAME_MAX || shim_has_control_char(cfg->dispatcher_name))
 		return usage_error("VAPI_POOL_DISPATCHER_NAME (--dispatcher-name) must be at most %d characters without control characters",
 						   DISPATCHER_NAME_MAX);
 	if (parse_int_range(values[OPT_DISPATCH_CONCURRENCY], 1, DISPATCH_CONCURRENCY_MAX, &cfg->dispatch_concurrency) != 0)
@@ -599,7 +590,7 @@ config_load_for(shim_config *cfg, shim_command command, int argc, char **argv)
 	if (!is_header_name(cfg->vapi_auth_header))
 		return usage_error("VAPI_POOL_VAPI_AUTH_HEADER (--vapi-auth-header) is not a valid header name: \"%s\"",
 						   cfg->vapi_auth_header);
-	if (has_control_char(cfg->vapi_auth_prefix))
+	if (shim_has_control_char(cfg->vapi_auth_prefix))
 		return usage_error("VAPI_POOL_VAPI_AUTH_PREFIX (--vapi-auth-prefix) must not contain control characters");
 	if (!is_header_name(cfg->hmac_signature_header))
 		return usage_error("VAPI_POOL_VAPI_HMAC_SIGNATURE_HEADER (--vapi-hmac-signature-header) is not a valid header name: \"%s\"",
@@ -626,7 +617,7 @@ config_load_for(shim_config *cfg, shim_command command, int argc, char **argv)
 	else
 		return usage_error("VAPI_POOL_VAPI_HMAC_ENCODING (--vapi-hmac-encoding) must be hex or base64, got \"%s\"", v);
 
-	if (has_control_char(cfg->hmac_prefix))
+	if (shim_has_control_char(cfg->hmac_prefix))
 		return usage_error("VAPI_POOL_VAPI_HMAC_PREFIX (--vapi-hmac-prefix) must not contain control characters");
 	if (check_payload_format(cfg->hmac_payload_format) != 0)
 		return usage_error("VAPI_POOL_VAPI_HMAC_PAYLOAD_FORMAT (--vapi-hmac-payload-format) must contain {body}, and no placeholder but {body} and {timestamp}, got \"%s\"",

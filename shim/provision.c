@@ -29,6 +29,7 @@
 #include <openssl/evp.h>
 
 #include "config.h"
+#include "text.h"
 #include "http_client.h"
 #include "provision.h"
 
@@ -253,16 +254,6 @@ is_path_id(const char *id)
 	return 1;
 }
 
-/* Does text contain a control character (no header or URL may)? */
-static int
-has_control_char(const char *text)
-{
-	for (const unsigned char *p = (const unsigned char *) text; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return 1;
-	return 0;
-}
-
 /* ---------------------------------------------------------------- parsing the command line */
 
 /* Which command "pool fill", "pool sync" or "assistants push" is; 0 if none. */
@@ -408,7 +399,7 @@ is_base_url(const char *url)
 		host = url + 7;
 	else
 		return 0;
-	if (host[0] == '\0' || host[0] == '/' || has_control_char(url))
+	if (host[0] == '\0' || host[0] == '/' || shim_has_control_char(url))
 		return 0;
 	return strpbrk(url, " ?#\"\\<>") == NULL;
 }
@@ -519,7 +510,7 @@ vapi_api_init(vapi_api *api, const shim_config *cfg, const char *group)
 	memset(api, 0, sizeof(*api));
 	if (cfg->vapi_api_key == NULL)
 		return usage_error(group, "VAPI_POOL_VAPI_API_KEY (--vapi-api-key) is not set: it is needed to talk to Vapi");
-	if (has_control_char(cfg->vapi_api_key))
+	if (shim_has_control_char(cfg->vapi_api_key))
 		return usage_error(group, "VAPI_POOL_VAPI_API_KEY (--vapi-api-key) must not contain control characters");
 	if (!is_base_url(cfg->vapi_base_url))
 		return usage_error(group, "VAPI_POOL_VAPI_BASE_URL (--vapi-base-url) must be an http(s) URL without query, got \"%s\"",

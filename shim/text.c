@@ -102,3 +102,13 @@ shim_clean_utf8(const char *text, size_t len)
 	out[o] = '\0';
 	return out;
 }
+
+/* Whether text holds a control character (no header value or URL may). */
+int
+shim_has_control_char(const char *text)
+{
+	for (const unsigned char *p = (const unsigned char *) text; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 1;
+	return 0;
+}

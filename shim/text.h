@@ -19,6 +19,9 @@ extern const char *shim_one_line(char *dst, size_t dstlen, const char *src);
  */
 extern char *shim_clean_utf8(const char *text, size_t len);
 
+/* Whether text holds a control character (no header value or URL may). */
+extern int	shim_has_control_char(const char *text);
+
 /* Milliseconds on the monotonic clock. */
 static inline long long
 shim_now_ms(void)

@@ -19,7 +19,7 @@ use IPC::Run ();
 use POSIX ();
 use JSON::PP ();
 use Time::HiRes qw(usleep time);
-use VapiPoolTest qw(new_vapi_node shim_binary source_dir);
+use VapiPoolTest qw(new_vapi_node shim_binary source_dir wait_shim_healthy);
 
 my $shim_bin = shim_binary();
 BAIL_OUT("vapi-shim is not built at $shim_bin (run make first)") unless -x $shim_bin;
@@ -91,13 +91,7 @@ sub start_shim
 	local $ENV{VAPI_POOL_INSTANTLY_SECRET} = $secret{instantly};
 	local $ENV{VAPI_POOL_CAL_WEBHOOK_SECRET} = $secret{cal};
 	$shim = IPC::Run::start(\@cmd, '<', \undef, '>&', \$shim_out);
-	for (1 .. 100)
-	{
-		my $r = $http->get("http://127.0.0.1:$port/healthz");
-		return if $r->{status} == 200;
-		usleep(100_000);
-	}
-	die "vapi-shim did not become healthy:\n$shim_out";
+	wait_shim_healthy($port, \$shim_out);
 }
 
 sub stop_shim

@@ -20,7 +20,7 @@ use IPC::Run ();
 use JSON::PP ();
 use POSIX qw(strftime);
 use Time::HiRes qw(usleep time);
-use VapiPoolTest qw(new_vapi_node shim_binary source_dir);
+use VapiPoolTest qw(new_vapi_node shim_binary source_dir wait_shim_healthy);
 use VendorStandin;
 
 my $shim_bin = shim_binary();
@@ -104,13 +104,7 @@ sub start_shim
 	local $ENV{VAPI_POOL_CAL_API_KEY} = $cal_key unless $opts{no_cal_key};
 	local $ENV{VAPI_POOL_VAPI_API_KEY} = $vapi_key;
 	$shim = IPC::Run::start(\@cmd, '<', \undef, '>&', \$shim_out);
-	for (1 .. 100)
-	{
-		my $r = $http->get("http://127.0.0.1:$port/healthz");
-		return if $r->{status} == 200;
-		usleep(100_000);
-	}
-	die "vapi-shim did not become healthy:\n$shim_out";
+	wait_shim_healthy($port, \$shim_out);
 }
 
 sub stop_shim

@@ -10,8 +10,10 @@ use File::Basename qw(dirname);
 use Cwd qw(abs_path);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use HTTP::Tiny;
+use Time::HiRes qw(usleep);
 
-our @EXPORT_OK = qw(new_vapi_node source_dir shim_binary tsv_lines);
+our @EXPORT_OK = qw(new_vapi_node source_dir shim_binary tsv_lines wait_shim_healthy);
 
 # PostgreSQL::Test::Cluster runs $PG_REGRESS --config-auth when it creates a
 # node; `make installcheck` sets it, a bare `prove` does not.
@@ -33,6 +35,21 @@ sub source_dir
 sub shim_binary
 {
 	return $ENV{VAPI_SHIM} // source_dir() . '/shim/vapi-shim';
+}
+
+# Wait (up to 10 s) until the shim on $port answers GET /healthz with 200;
+# die with its output so far ($$out_ref) otherwise.
+sub wait_shim_healthy
+{
+	my ($port, $out_ref) = @_;
+	my $http = HTTP::Tiny->new(timeout => 5);
+
+	for (1 .. 100)
+	{
+		return if $http->get("http://127.0.0.1:$port/healthz")->{status} == 200;
+		usleep(100_000);
+	}
+	die "vapi-shim did not become healthy:\n" . ($$out_ref // '');
 }
 
 # Start a node named $name with pg_cron preloaded and CREATE EXTENSION

@@ -24,14 +24,18 @@
 
 #define PROBE_QUERY \
 	"SELECT 1, (SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'vapi_pool')"
-#define INBOX_QUERY "SELECT events, failed FROM vapi_pool.inbox_stats()"
+#define INBOX_QUERY \
+	"SELECT i.events, i.failed, o.pending, o.due, o.in_flight, o.dead," \
+	" coalesce(extract(epoch FROM now() - o.oldest_due_at), 0)::bigint" \
+	" FROM vapi_pool.inbox_stats() i, vapi_pool.outbox_stats() o"
 
-/* the inbox figures one probe read */
+/* the inbox and outbox figures one probe read */
 typedef struct inbox_figures
 {
 	int			known;
 	long long	events;
 	long long	failed;
+	long long	outbox[HEALTH_OUTBOX_FIGURES];	/* pending, due, in flight, dead, oldest due (s) */
 } inbox_figures;
 
 static struct
@@ -76,6 +80,8 @@ publish(int reachable, const char *error, const char *extversion, const inbox_fi
 	st->inbox_known = reachable && inbox != NULL && inbox->known;
 	st->inbox_events = st->inbox_known ? inbox->events : 0;
 	st->inbox_failed = st->inbox_known ? inbox->failed : 0;
+	for (int i = 0; i < HEALTH_OUTBOX_FIGURES; i++)
+		st->outbox[i] = st->inbox_known ? inbox->outbox[i] : 0;
 	pthread_mutex_unlock(&prober.lock);
 
 	if (changed && reachable)
@@ -177,20 +183,24 @@ static void
 read_inbox(PGresult *res, inbox_figures *inbox)
 {
 	inbox->known = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-		PQnfields(res) >= 2 && !PQgetisnull(res, 0, 0) && !PQgetisnull(res, 0, 1);
+		PQnfields(res) >= 2 + HEALTH_OUTBOX_FIGURES;
+	for (int i = 0; inbox->known && i < 2 + HEALTH_OUTBOX_FIGURES; i++)
+		inbox->known = !PQgetisnull(res, 0, i);
 	if (inbox->known)
 	{
 		inbox->events = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		inbox->failed = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		for (int i = 0; i < HEALTH_OUTBOX_FIGURES; i++)
+			inbox->outbox[i] = strtoll(PQgetvalue(res, 0, 2 + i), NULL, 10);
 	}
 
 	if (inbox->known && prober.inbox_logged != 1)
-		shim_log(SHIM_LOG_INFO, "inbox metrics available from vapi_pool.inbox_stats()");
+		shim_log(SHIM_LOG_INFO, "inbox and outbox metrics available from vapi_pool.inbox_stats() and outbox_stats()");
 	else if (!inbox->known && prober.inbox_logged != 0)
 	{
 		const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
-		shim_log(SHIM_LOG_INFO, "vapi_pool.inbox_stats() is not available (SQLSTATE %s): the inbox metrics read NaN",
+		shim_log(SHIM_LOG_INFO, "vapi_pool.inbox_stats() or outbox_stats() is not available (SQLSTATE %s): the inbox and outbox metrics read NaN",
 				 sqlstate ? sqlstate : "none");
 	}
 	prober.inbox_logged = inbox->known;

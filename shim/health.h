@@ -17,6 +17,14 @@
 #define HEALTH_ERROR_MAX 256
 #define HEALTH_EXTVERSION_MAX 64
 
+/* outbox_stats(): pending, due, in flight, dead, seconds the oldest due job has waited */
+#define HEALTH_OUTBOX_FIGURES 5
+#define HEALTH_OUTBOX_PENDING 0
+#define HEALTH_OUTBOX_DUE 1
+#define HEALTH_OUTBOX_IN_FLIGHT 2
+#define HEALTH_OUTBOX_DEAD 3
+#define HEALTH_OUTBOX_OLDEST_DUE_S 4
+
 typedef struct health_status
 {
 	int			reachable;		/* last probe succeeded (and is recent) */
@@ -26,6 +34,7 @@ typedef struct health_status
 	int			inbox_known;	/* the inbox figures below are current */
 	long long	inbox_events;	/* events in the inbox */
 	long long	inbox_failed;	/* of which failed: the dead-letter queue */
+	long long	outbox[HEALTH_OUTBOX_FIGURES];	/* outbox_stats(), current with the inbox figures */
 } health_status;
 
 extern int	health_start(const char *conninfo);

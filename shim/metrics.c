@@ -217,7 +217,17 @@ render_webhooks(FILE *f)
 				fallback_names[r], (unsigned long long) counters.fallbacks[r]);
 }
 
-/* Database pool gauges and the inbox figures of the health prober. */
+/* One state's line of vapi_shim_outbox_jobs. */
+static void
+outbox_gauge(FILE *f, const char *state, const health_status *hs, int figure)
+{
+	if (hs->inbox_known)
+		fprintf(f, "vapi_shim_outbox_jobs{state=\"%s\"} %lld\n", state, hs->outbox[figure]);
+	else
+		fprintf(f, "vapi_shim_outbox_jobs{state=\"%s\"} NaN\n", state);
+}
+
+/* Database pool gauges and the inbox and outbox figures of the health prober. */
 static void
 render_database(FILE *f, db_pool *pool)
 {
@@ -243,6 +253,16 @@ render_database(FILE *f, db_pool *pool)
 	header(f, "vapi_shim_inbox_failed", "gauge",
 		   "Inbox events that failed processing: the dead-letter queue (NaN when unknown).");
 	gauge_or_nan(f, "vapi_shim_inbox_failed", hs.inbox_known, hs.inbox_failed);
+
+	header(f, "vapi_shim_outbox_jobs", "gauge",
+		   "Outbound jobs by state (vapi_pool.outbox_stats(); due: pending and due now; NaN when unknown).");
+	outbox_gauge(f, "pending", &hs, HEALTH_OUTBOX_PENDING);
+	outbox_gauge(f, "due", &hs, HEALTH_OUTBOX_DUE);
+	outbox_gauge(f, "in_flight", &hs, HEALTH_OUTBOX_IN_FLIGHT);
+	outbox_gauge(f, "dead", &hs, HEALTH_OUTBOX_DEAD);
+	header(f, "vapi_shim_outbox_oldest_due_seconds", "gauge",
+		   "How long the oldest due outbox job has waited for a dispatcher (0 when none; NaN when unknown).");
+	gauge_or_nan(f, "vapi_shim_outbox_oldest_due_seconds", hs.inbox_known, hs.outbox[HEALTH_OUTBOX_OLDEST_DUE_S]);
 }
 
 /*

@@ -370,6 +370,15 @@ SELECT answer ->> 'assistantId' AS intake FROM receive_webhook('vapi', '{"messag
 SELECT record_assistant('Bad Role', 'x');
 \set VERBOSITY default
 
+-- ---------------------------------------------------------------- retention
+-- done jobs older than the window go; dead ones and recent ones stay
+UPDATE outbox SET finished_at = now() - interval '40 days' WHERE state IN ('done', 'dead');
+SELECT state, count(*) FROM outbox GROUP BY state ORDER BY state;
+SELECT purge_outbox(batch_size => 2);
+SELECT purge_outbox();
+SELECT state, count(*) FROM outbox GROUP BY state ORDER BY state;
+SELECT purge_outbox('1 hour');
+
 -- ---------------------------------------------------------------- row level security
 -- a member sees the organisation's jobs and calls none of the API
 SET ROLE authenticated;

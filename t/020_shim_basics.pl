@@ -474,6 +474,26 @@ like($log, qr/VAPI_POOL_CAL_WEBHOOK_SECRET is not set: \/webhook\/cal will refus
 	'missing Cal.com secret is logged as a refusal');
 unlike($log, qr/outbound calls are held/, 'no "held" line when the API key is set');
 
+# The outbox as the prober reads it (vapi_pool.outbox_stats(), once a second).
+$node->safe_psql('postgres', q{
+	INSERT INTO vapi_pool.orgs (org_id, name) VALUES ('0b000000-0000-4000-8000-000000000000', 'Metrics');
+	INSERT INTO vapi_pool.outbox (org_id, kind, payload, idempotency_key, state, run_at) VALUES
+		('0b000000-0000-4000-8000-000000000000', 'vapi.sms', '{}', 'metrics-1', 'pending', now() - interval '30 seconds'),
+		('0b000000-0000-4000-8000-000000000000', 'vapi.sms', '{}', 'metrics-2', 'pending', now() + interval '1 hour'),
+		('0b000000-0000-4000-8000-000000000000', 'vapi.sms', '{}', 'metrics-3', 'dead', now())});
+my $seen = 0;
+for (1 .. 50)
+{
+	($mres, $m1) = metrics($s2);
+	last if ($seen = ($m1->{'vapi_shim_outbox_jobs{state="pending"}'} // '') eq '2');
+	usleep(100_000);
+}
+ok($seen, '/metrics: outbox jobs pending (2)');
+is($m1->{'vapi_shim_outbox_jobs{state="due"}'}, 1, '/metrics: outbox jobs due now (1)');
+is($m1->{'vapi_shim_outbox_jobs{state="dead"}'}, 1, '/metrics: outbox dead letters (1)');
+is($m1->{'vapi_shim_outbox_jobs{state="in_flight"}'}, 0, '/metrics: outbox jobs in flight (0)');
+cmp_ok($m1->{vapi_shim_outbox_oldest_due_seconds} // 0, '>=', 29, '/metrics: the oldest due job has waited 30 s');
+
 $s2->{h}->signal('INT');
 $finished = eval { $s2->{h}->finish; 1 };
 ok($finished, 'the shim exits after SIGINT') or $s2->{h}->kill_kill;

@@ -141,12 +141,17 @@ $$;
 COMMENT ON FUNCTION purge_inbox(interval, integer) IS
 	'deletes processed inbox events older than keep (at least a day), at most batch_size; failed events stay';
 
--- All of purge_inbox's batches, each committed: what the pg_cron job runs.
+-- All of purge_inbox's batches, each committed, then those of purge_outbox
+-- (140_dispatcher.sql: the outbox's done jobs): what the pg_cron job runs.
 CREATE PROCEDURE purge_inbox_in_batches(keep interval DEFAULT '30 days', batch_size integer DEFAULT 10000)
 	LANGUAGE plpgsql
 	AS $$
 BEGIN
 	WHILE vapi_pool.purge_inbox(keep, batch_size) >= batch_size LOOP
+		COMMIT;
+	END LOOP;
+	COMMIT;
+	WHILE vapi_pool.purge_outbox(keep, batch_size) >= batch_size LOOP
 		COMMIT;
 	END LOOP;
 END

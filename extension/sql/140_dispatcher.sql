@@ -210,19 +210,57 @@ CREATE FUNCTION outbox_replay(id bigint) RETURNS outbox
 COMMENT ON FUNCTION outbox_replay(bigint) IS
 	'put a dead job back (pending, due now, attempts reset); 55000 unless it is dead';
 
--- How the outbox stands, for /metrics and operators.
+-- How the outbox stands, for /metrics and operators: each count reads its
+-- own partial index, so done jobs (most of the table) are never scanned.
 CREATE FUNCTION outbox_stats(OUT pending bigint, OUT due bigint, OUT in_flight bigint, OUT dead bigint,
 		OUT oldest_due_at timestamptz)
 	LANGUAGE sql STABLE
 	SET search_path = vapi_pool, pg_catalog, pg_temp
 	AS $$
-	SELECT count(*) FILTER (WHERE o.state = 'pending'),
-		   count(*) FILTER (WHERE o.state = 'pending' AND o.run_at <= now()),
-		   count(*) FILTER (WHERE o.state = 'in_flight'),
-		   count(*) FILTER (WHERE o.state = 'dead'),
-		   min(o.run_at) FILTER (WHERE o.state = 'pending' AND o.run_at <= now())
-	FROM outbox o WHERE o.state IN ('pending', 'in_flight', 'dead')
+	SELECT (SELECT count(*) FROM outbox o WHERE o.state = 'pending'),
+		   (SELECT count(*) FROM outbox o WHERE o.state = 'pending' AND o.run_at <= now()),
+		   (SELECT count(*) FROM outbox o WHERE o.state = 'in_flight'),
+		   (SELECT count(*) FROM outbox o WHERE o.state = 'dead'),
+		   (SELECT min(o.run_at) FROM outbox o WHERE o.state = 'pending' AND o.run_at <= now())
 	$$;
+
+-- Finished jobs older than keep (at least a day), at most batch_size, are
+-- deleted; dead jobs stay for an operator.  A reply's event keeps its row
+-- with outbox_id NULL.
+CREATE INDEX outbox_done_idx ON outbox (finished_at) WHERE state = 'done';
+CREATE FUNCTION purge_outbox(keep interval DEFAULT '30 days', batch_size integer DEFAULT 10000) RETURNS bigint
+	LANGUAGE plpgsql
+	SET search_path = vapi_pool, pg_catalog, pg_temp
+	AS $$
+DECLARE
+	doomed bigint[];
+	purged bigint;
+BEGIN
+	IF keep IS NULL OR keep < interval '1 day' THEN
+		RAISE EXCEPTION 'finished outbox jobs must be kept at least one day, not %', coalesce(keep::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A job''s idempotency key is what keeps a decision from being sent twice.';
+	END IF;
+	IF batch_size IS NULL OR batch_size < 1 THEN
+		RAISE EXCEPTION 'batch_size must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT array_agg(o.id) INTO doomed FROM (
+		SELECT o.id FROM outbox o
+		WHERE o.state = 'done' AND o.finished_at < now() - keep
+		ORDER BY o.finished_at LIMIT batch_size
+		FOR UPDATE SKIP LOCKED) o;
+	IF doomed IS NULL THEN
+		RETURN 0;
+	END IF;
+	-- PostgreSQL 14 has no ON DELETE SET NULL (column) for this key
+	UPDATE instantly_events e SET outbox_id = NULL WHERE e.outbox_id = ANY (doomed);
+	DELETE FROM outbox o WHERE o.id = ANY (doomed) AND o.state = 'done';
+	GET DIAGNOSTICS purged = ROW_COUNT;
+	RETURN purged;
+END
+$$;
+COMMENT ON FUNCTION purge_outbox(interval, integer) IS
+	'deletes done outbox jobs finished longer than keep ago (at least a day), at most batch_size; dead jobs stay';
 
 -- New due jobs wake the dispatchers at once (they LISTEN on vapi_pool_outbox).
 CREATE FUNCTION notify_outbox() RETURNS trigger
@@ -514,10 +552,12 @@ COMMENT ON FUNCTION pool_sync(uuid, jsonb, text) IS
 REVOKE EXECUTE ON FUNCTION outbox_claim(text, integer, interval), outbox_report(jsonb), outbox_next_due(),
 	outbox_replay(bigint), outbox_stats(), outbox_request(outbox), outbox_problem(outbox),
 	outbound_assistant_id(uuid, jsonb), record_assistant(text, text, text), notify_outbox(),
-	pool_fill(uuid, text, text, boolean), pool_sync(uuid, jsonb, text), continue_webhook(bigint, jsonb)
+	pool_fill(uuid, text, text, boolean), pool_sync(uuid, jsonb, text), continue_webhook(bigint, jsonb),
+	purge_outbox(interval, integer)
 	FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION outbox_claim(text, integer, interval), outbox_report(jsonb), outbox_next_due(),
 	outbox_replay(bigint), outbox_stats(), outbox_request(outbox), outbox_problem(outbox),
 	outbound_assistant_id(uuid, jsonb), record_assistant(text, text, text),
-	pool_fill(uuid, text, text, boolean), pool_sync(uuid, jsonb, text), continue_webhook(bigint, jsonb)
+	pool_fill(uuid, text, text, boolean), pool_sync(uuid, jsonb, text), continue_webhook(bigint, jsonb),
+	purge_outbox(interval, integer)
 	TO service_role;

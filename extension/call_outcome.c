@@ -17,26 +17,72 @@
 #include "pool_engine.h"
 
 #include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
+#include "utils/uuid.h"
 
 PG_FUNCTION_INFO_V1(vapi_pool_record_call_placed);
 PG_FUNCTION_INFO_V1(vapi_pool_record_call_ended);
 
-static VpPlan place_call = {
-	.sql = "INSERT INTO vapi_pool.vapi_call_logs"
-	" (org_id, lead_id, broker_id, assignment_id, vapi_call_id, direction, status, from_e164, to_e164, attempt)"
-	" SELECT a.org_id, a.lead_id, a.broker_id, a.id, $2, 'outbound_to_lead', 'queued', p.number,"
-	"        l.primary_phone_e164, $3"
-	" FROM vapi_pool.vapi_number_assignments a"
-	" JOIN vapi_pool.vapi_number_pool p ON p.org_id = a.org_id AND p.id = a.pool_number_id"
-	" JOIN vapi_pool.leads l ON l.org_id = a.org_id AND l.id = a.lead_id"
-	" WHERE a.id = $1"
+/*
+ * The call log of calls Vapi placed: rows c(assignment_id, call_id, attempt)
+ * of the statement's FROM, one shape for one call and for a batch.
+ */
+#define PLACE_CALLS(calls) \
+	"INSERT INTO vapi_pool.vapi_call_logs" \
+	" (org_id, lead_id, broker_id, assignment_id, vapi_call_id, direction, status, from_e164, to_e164, attempt)" \
+	" SELECT a.org_id, a.lead_id, a.broker_id, a.id, c.call_id, 'outbound_to_lead', 'queued', p.number," \
+	"        l.primary_phone_e164, c.attempt" \
+	" FROM " calls \
+	" JOIN vapi_pool.vapi_number_assignments a ON a.id = c.assignment_id" \
+	" JOIN vapi_pool.vapi_number_pool p ON p.org_id = a.org_id AND p.id = a.pool_number_id" \
+	" JOIN vapi_pool.leads l ON l.org_id = a.org_id AND l.id = a.lead_id" \
 	" ON CONFLICT (org_id, vapi_call_id) DO NOTHING"
+
+static VpPlan place_call = {
+	.sql = PLACE_CALLS("(SELECT $1::uuid, $2::text, $3::integer) AS c(assignment_id, call_id, attempt)")
 	" RETURNING *",
 	.nargs = 3, .argtypes = {UUIDOID, TEXTOID, INT4OID}
 };
+
+/* Many placed calls at once; counts the calls neither logged now nor before for their assignment. */
+static VpPlan place_calls = {
+	.sql = "WITH c AS (SELECT * FROM pg_catalog.unnest($1::uuid[], $2::text[], $3::integer[])"
+	"   AS c(assignment_id, call_id, attempt)),"
+	" logged AS (" PLACE_CALLS("c") " RETURNING vapi_call_id)"
+	" SELECT pg_catalog.count(*) FROM c"
+	" WHERE NOT EXISTS (SELECT FROM logged g WHERE g.vapi_call_id = c.call_id)"
+	"   AND NOT EXISTS (SELECT FROM vapi_pool.vapi_call_logs l"
+	"                   WHERE l.vapi_call_id = c.call_id AND l.assignment_id = c.assignment_id)",
+	.nargs = 3, .argtypes = {UUIDARRAYOID, TEXTARRAYOID, INT4ARRAYOID}
+};
+
+/*
+ * Logs many calls Vapi placed in one statement (what record_call_placed does
+ * for one): arrays of n assignment ids, call ids and attempts.  Errors when
+ * a call cannot be logged (its assignment is gone, or its id is logged for
+ * another assignment), so the caller can fall back to one at a time.
+ */
+void
+vp_record_calls_placed(Datum *assignment_ids, Datum *call_ids, Datum *attempts, int n)
+{
+	Datum		args[3];
+	bool		isnull;
+
+	if (n == 0)
+		return;
+	args[0] = PointerGetDatum(construct_array(assignment_ids, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+	args[1] = PointerGetDatum(construct_array(call_ids, n, TEXTOID, -1, false, TYPALIGN_INT));
+	args[2] = PointerGetDatum(construct_array(attempts, n, INT4OID, sizeof(int32), true, TYPALIGN_INT));
+	vp_execute(&place_calls, args, NULL, 0);
+	if (DatumGetInt64(vp_getdatum(0, 1, &isnull)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("%lld of %d placed calls could not be logged", (long long) DatumGetInt64(vp_getdatum(0, 1, &isnull)), n),
+				 errdetail("Their assignment does not exist, or their call id is logged for another assignment.")));
+}
 
 static VpPlan placed_call = {
 	.sql = "SELECT * FROM vapi_pool.vapi_call_logs WHERE vapi_call_id = $2 AND assignment_id = $1",

@@ -42,6 +42,14 @@
 #endif
 
 /*
+ * Growing a palloc'd array from NULL: repalloc_array arrived in PostgreSQL
+ * 16, and repalloc never took NULL.
+ */
+#define repalloc_array_compat(pointer, count) \
+	((pointer) == NULL ? palloc_array_compat(pointer, count) : repalloc((pointer), sizeof(*(pointer)) * (count)))
+#define palloc_array_compat(pointer, count) palloc(sizeof(*(pointer)) * (count))
+
+/*
  * A set-returning function's tuplestore: InitMaterializedSRF arrived in
  * PostgreSQL 15; before it the caller sets up ReturnSetInfo itself.
  */

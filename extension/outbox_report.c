@@ -52,6 +52,16 @@ typedef struct OutboxAnswer
 	bool		valid;
 } OutboxAnswer;
 
+/* calls Vapi placed, logged together at the end of a report's strict pass */
+typedef struct PlacedCalls
+{
+	int			n;
+	int			cap;
+	Datum	   *assignment_ids;
+	Datum	   *call_ids;
+	Datum	   *attempts;
+} PlacedCalls;
+
 /* the job as it stands */
 typedef struct OutboxJob
 {
@@ -63,6 +73,7 @@ typedef struct OutboxJob
 	Datum		first_sent_at;
 	char	   *key;
 	bool		strict;			/* an effect that fails throws (the batch is then redone job by job) */
+	PlacedCalls *placed;		/* strict: placed calls are logged in one go at the end */
 } OutboxJob;
 
 /* what becomes of the job */
@@ -363,6 +374,33 @@ set_result(Verdict *v, const char *key, const char *value)
 }
 
 /*
+ * Keeps a placed call for the report's one call-log statement; a payload
+ * without an assignment throws (the report then goes job by job).
+ */
+static void
+queue_placed_call(PlacedCalls *placed, Datum payload, const char *call_id)
+{
+	char	   *assignment = vp_json_text(DatumGetJsonbP(payload), (const char *[]) {"assignment_id", NULL});
+	char	   *attempt = vp_json_text(DatumGetJsonbP(payload), (const char *[]) {"attempt", NULL});
+
+	if (assignment == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the create-call job has no assignment_id")));
+	if (placed->n == placed->cap)
+	{
+		placed->cap = placed->cap ? placed->cap * 2 : 32;
+		placed->assignment_ids = repalloc_array_compat(placed->assignment_ids, placed->cap);
+		placed->call_ids = repalloc_array_compat(placed->call_ids, placed->cap);
+		placed->attempts = repalloc_array_compat(placed->attempts, placed->cap);
+	}
+	placed->assignment_ids[placed->n] = DirectFunctionCall1(uuid_in, CStringGetDatum(assignment));
+	placed->call_ids[placed->n] = CStringGetTextDatum(call_id);
+	placed->attempts[placed->n] = Int32GetDatum(attempt ? pg_strtoint32(attempt) : 1);
+	placed->n++;
+}
+
+/*
  * The vendor did it (or a reconcile found that it had): records the effect.
  * obj is the call, chat, booking answer or number object.
  */
@@ -385,6 +423,11 @@ record_success(Verdict *v, Datum org_id, const OutboxJob *job, Datum obj)
 			return;
 		}
 		set_result(v, "call_id", call_id);
+		if (job->placed != NULL)
+		{
+			queue_placed_call(job->placed, job->payload, call_id);
+			return;
+		}
 		args[0] = job->payload;
 		args[1] = CStringGetTextDatum(call_id);
 		failed = run(&log_call, args, NULL);
@@ -535,7 +578,7 @@ judge(Verdict *v, Datum org_id, const OutboxJob *job, const OutboxAnswer *a)
 
 /* Applies one answer; returns the job's new state ("stale" when the answer is not the job's). */
 static const char *
-apply_answer(const OutboxAnswer *a, bool strict, TimestampTz *run_at, bool *has_run_at, char **note)
+apply_answer(const OutboxAnswer *a, PlacedCalls *placed, TimestampTz *run_at, bool *has_run_at, char **note)
 {
 	Datum		args[9];
 	char		nulls[9];
@@ -566,7 +609,8 @@ apply_answer(const OutboxAnswer *a, bool strict, TimestampTz *run_at, bool *has_
 	if (isnull)
 		job.first_sent_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 	job.key = TextDatumGetCString(vp_getdatum(0, 7, &isnull));
-	job.strict = strict;
+	job.strict = placed != NULL;
+	job.placed = placed;
 	/* the job's row must outlive the statements judge runs */
 	job.payload = PointerGetDatum(DatumGetJsonbPCopy(job.payload));
 
@@ -605,7 +649,7 @@ apply_answer(const OutboxAnswer *a, bool strict, TimestampTz *run_at, bool *has_
 typedef struct AnswerStep
 {
 	const OutboxAnswer *answer;
-	bool		strict;
+	PlacedCalls *placed;		/* the strict pass's, NULL one job at a time */
 	const char *state;
 	char	   *note;
 	TimestampTz run_at;
@@ -617,7 +661,7 @@ apply_answer_step(void *arg)
 {
 	AnswerStep *step = arg;
 
-	step->state = apply_answer(step->answer, step->strict, &step->run_at, &step->has_run_at, &step->note);
+	step->state = apply_answer(step->answer, step->placed, &step->run_at, &step->has_run_at, &step->note);
 }
 
 /* All the answers of a report, applied strictly in one go. */
@@ -625,6 +669,7 @@ typedef struct BatchStep
 {
 	AnswerStep *steps;
 	int			count;
+	PlacedCalls placed;
 } BatchStep;
 
 static void
@@ -634,6 +679,9 @@ apply_batch_step(void *arg)
 
 	for (int i = 0; i < batch->count; i++)
 		apply_answer_step(&batch->steps[i]);
+	/* the calls' logs in one statement: a fourth of the time of one each */
+	vp_record_calls_placed(batch->placed.assignment_ids, batch->placed.call_ids, batch->placed.attempts,
+						   batch->placed.n);
 }
 
 /* A job whose answer could not be applied is dead: sending it again could act twice. */
@@ -737,10 +785,11 @@ vapi_pool_outbox_report(PG_FUNCTION_ARGS)
 	 */
 	batch.steps = palloc0(sizeof(AnswerStep) * Max(count, 1));
 	batch.count = count;
+	memset(&batch.placed, 0, sizeof(batch.placed));
 	for (int i = 0; i < count; i++)
 	{
 		batch.steps[i].answer = &answers[i];
-		batch.steps[i].strict = true;
+		batch.steps[i].placed = &batch.placed;
 	}
 	if (count > 0 && vp_in_subtransaction(apply_batch_step, &batch) != NULL)
 	{

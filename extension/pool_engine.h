@@ -89,6 +89,9 @@ extern ErrorData *vp_in_subtransaction(void (*step) (void *arg), void *arg);
 
 /* ---- shared engine steps ---- */
 
+/* record_call_placed for n calls in one statement; errors if any cannot be logged (call_outcome.c). */
+extern void vp_record_calls_placed(Datum *assignment_ids, Datum *call_ids, Datum *attempts, int n);
+
 extern bool vp_release_assignment(Datum assignment_id);
 extern uint64 vp_release_batch(TimestampTz now, int batch_size, TimestampTz *from, Datum org_id,
 							   Datum broker_id, bool one_broker);

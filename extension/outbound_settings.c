@@ -12,10 +12,11 @@
 
 int			vp_outbox_backoff_base_ms = 5000;
 int			vp_outbox_backoff_max_ms = 15 * 60 * 1000;
-int			vp_http_timeout_ms = 10000;
-int			vp_tool_budget_ms = 15000;
-char	   *vp_cal_api_version_slots = NULL;
-char	   *vp_cal_api_version_bookings = NULL;
+/* read by SQL (current_setting) in 140_dispatcher.sql, not by C */
+static int	vp_http_timeout_ms = 10000;
+static int	vp_tool_budget_ms = 15000;
+static char *vp_cal_api_version_slots = NULL;
+static char *vp_cal_api_version_bookings = NULL;
 
 /* Defines the outbound settings (called from _PG_init). */
 void

@@ -11,13 +11,6 @@
 /* vapi_pool.outbox_backoff_base_ms, _max_ms: a failed job's retry delay */
 extern int	vp_outbox_backoff_base_ms;
 extern int	vp_outbox_backoff_max_ms;
-/* vapi_pool.http_timeout_ms: one outbound request */
-extern int	vp_http_timeout_ms;
-/* vapi_pool.tool_budget_ms: the HTTP a tool call may wait for while Vapi waits */
-extern int	vp_tool_budget_ms;
-/* vapi_pool.cal_api_version_slots, _bookings: Cal.com's cal-api-version per endpoint */
-extern char *vp_cal_api_version_slots;
-extern char *vp_cal_api_version_bookings;
 
 extern void vp_define_outbound_settings(void);
 

@@ -67,10 +67,8 @@ static VpPlan pending_book = {
 	"     coalesce(vapi_pool.e164_try_parse(nullif($7 ->> 'phone', ''))::text, l.primary_phone_e164::text),"
 	"     $6, $5)) AS ctx"
 	"   FROM vapi_pool.leads l WHERE l.id = $6)"
-	" SELECT vapi_pool.tool_pending($1, $2, $3, c.ctx, ROW('cal', 'POST', '/bookings',"
-	"   pg_catalog.jsonb_build_object('cal-api-version', pg_catalog.current_setting('vapi_pool.cal_api_version_bookings')),"
-	"   (c.ctx -> 'body')::text, LEAST(pg_catalog.current_setting('vapi_pool.http_timeout_ms')::integer,"
-	"     pg_catalog.current_setting('vapi_pool.tool_budget_ms')::integer))::vapi_pool.http_request)::text"
+	" SELECT vapi_pool.tool_pending($1, $2, $3, c.ctx, vapi_pool.cal_bookings_request('/bookings',"
+	"   (c.ctx -> 'body')::text, vapi_pool.tool_request_timeout_ms()))::text"
 	" FROM c",
 	.nargs = 7, .argtypes = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, UUIDOID, UUIDOID, JSONBOID}
 };
@@ -139,12 +137,6 @@ static VpPlan store_final = {
 	.sql = "UPDATE vapi_pool.webhook_inbox SET answer = $2, state = 'processed', http_status = 200,"
 	"   processed_at = pg_catalog.now() WHERE id = $1 RETURNING answer",
 	.nargs = 2, .argtypes = {INT8OID, JSONBOID}
-};
-
-static VpPlan claims_for_org = {
-	.sql = "SELECT pg_catalog.set_config('request.jwt.claims',"
-	" pg_catalog.jsonb_build_object('role', 'service_role', 'org_id', $1)::text, true)",
-	.nargs = 1, .argtypes = {UUIDOID}
 };
 
 /* The text of the first column of the last result's first row. */
@@ -493,7 +485,7 @@ vapi_pool_continue_webhook(PG_FUNCTION_ARGS)
 	v[1] = JsonbPGetDatum(responses);
 	org = vp_getdatum(0, 1, &isnull);
 	if (!isnull)
-		vp_execute(&claims_for_org, &org, NULL, 1);
+		vp_vapi_set_org_claims(org);
 	vp_execute(&pending_items, v, NULL, 0);
 	items = SPI_tuptable;
 	n = SPI_processed;

@@ -69,6 +69,9 @@ extern void vp_vapi_handle(Jsonb *payload, Jsonb *message, const char *type, Mem
 /* The answer a Vapi message gets when handling it failed (the caller must not hang). */
 extern void vp_vapi_failure_answer(Jsonb *message, const char *type, MemoryContext cxt,
 								   const char *error, WebhookAnswer *a);
+/* Runs the rest of the transaction as the organisation's service (request.jwt.claims). */
+extern void vp_vapi_set_org_claims(Datum org_id);
+
 /* Starts check_availability_and_book; returns its answer item (JSON text), pending when *waiting. */
 extern char *vp_booking_begin(const char *name, const char *tool_call_id, Datum args, Datum org,
 							  Datum broker, bool has_broker, Datum contact, bool has_contact, bool *waiting);

@@ -590,7 +590,7 @@ handle_tool_calls(Jsonb *m, MemoryContext cxt, WebhookAnswer *a)
 		t.lead = t.has_lead ? datumCopy(t.lead, false, UUID_LEN) : 0;
 		t.broker = t.has_broker ? datumCopy(t.broker, false, UUID_LEN) : 0;
 		MemoryContextSwitchTo(old);
-		vp_execute(&set_claims, &t.org, NULL, 1);
+		vp_vapi_set_org_claims(t.org);
 		vp_answer_org(a, cxt, t.org, false);
 	}
 	initStringInfo(&buf);
@@ -604,6 +604,13 @@ handle_tool_calls(Jsonb *m, MemoryContext cxt, WebhookAnswer *a)
 	appendStringInfoString(&buf, "]}");
 	vp_answer_text(a, cxt, 200, buf.data);
 	a->waiting = t.waiting;
+}
+
+/* Runs the rest of the transaction as the organisation's service (request.jwt.claims). */
+void
+vp_vapi_set_org_claims(Datum org_id)
+{
+	vp_execute(&set_claims, &org_id, NULL, 1);
 }
 
 /* Sets the answer's organisation from the message's call, when known. */

@@ -109,6 +109,19 @@ CREATE FUNCTION outbox_problem(job outbox) RETURNS text
 			'the broker is missing'
 	END;
 
+-- A POST to one of Cal.com's /bookings endpoints, with their cal-api-version.
+CREATE FUNCTION cal_bookings_request(path text, body text, timeout_ms integer) RETURNS http_request
+	LANGUAGE sql STABLE
+	RETURN ROW('cal', 'POST', path,
+		jsonb_build_object('cal-api-version', current_setting('vapi_pool.cal_api_version_bookings')),
+		body, timeout_ms)::http_request;
+
+-- The timeout of a request a tool call waits for: never past its budget.
+CREATE FUNCTION tool_request_timeout_ms() RETURNS integer
+	LANGUAGE sql STABLE
+	RETURN least(current_setting('vapi_pool.http_timeout_ms')::integer,
+				 current_setting('vapi_pool.tool_budget_ms')::integer);
+
 -- (The three functions below have SQL-standard bodies, bound when they are
 -- created, so they need no search_path of their own; outbox_request is one
 -- expression, so the claim's query inlines it: as a called function it cost
@@ -149,14 +162,12 @@ CREATE FUNCTION outbox_request(job outbox) RETURNS http_request
 						'customer', jsonb_build_object('number', job.payload ->> 'customer_number')))::text,
 				current_setting('vapi_pool.http_timeout_ms')::integer)::http_request
 		WHEN job.kind = 'cal.create_booking' THEN
-			ROW('cal', 'POST', '/bookings',
-				jsonb_build_object('cal-api-version', current_setting('vapi_pool.cal_api_version_bookings')),
-				(job.payload -> 'request')::text, current_setting('vapi_pool.http_timeout_ms')::integer)::http_request
+			cal_bookings_request('/bookings', (job.payload -> 'request')::text,
+				current_setting('vapi_pool.http_timeout_ms')::integer)
 		WHEN job.kind = 'cal.cancel_booking' THEN
-			ROW('cal', 'POST', '/bookings/' || url_encode(job.payload ->> 'booking_uid') || '/cancel',
-				jsonb_build_object('cal-api-version', current_setting('vapi_pool.cal_api_version_bookings')),
+			cal_bookings_request('/bookings/' || url_encode(job.payload ->> 'booking_uid') || '/cancel',
 				jsonb_build_object('cancellationReason', coalesce(job.payload ->> 'reason', 'Cancelled'))::text,
-				current_setting('vapi_pool.http_timeout_ms')::integer)::http_request
+				current_setting('vapi_pool.http_timeout_ms')::integer)
 		WHEN job.kind = 'vapi.buy_number' AND job.reconcile THEN
 			ROW('vapi', 'GET', '/phone-number?createdAtGe='
 				|| url_encode(to_char((job.first_sent_at - interval '2 minutes') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
@@ -299,8 +310,7 @@ CREATE FUNCTION cal_slots_request(event_type_id bigint, timezone text, day date 
 		|| '&end=' || coalesce(to_char(day, 'YYYY-MM-DD'), to_char((now() + interval '7 days') AT TIME ZONE timezone, 'YYYY-MM-DD'))
 		|| '&timeZone=' || url_encode(timezone),
 		jsonb_build_object('cal-api-version', current_setting('vapi_pool.cal_api_version_slots')),
-		NULL::text,
-		least(current_setting('vapi_pool.http_timeout_ms')::integer, current_setting('vapi_pool.tool_budget_ms')::integer))::http_request;
+		NULL::text, tool_request_timeout_ms())::http_request;
 
 -- The body of Cal.com's POST /bookings for a held slot (calcom-booking.request.json's shape).
 CREATE FUNCTION cal_booking_body(event_type_id bigint, start timestamptz, name text, timezone text,
@@ -553,11 +563,11 @@ REVOKE EXECUTE ON FUNCTION outbox_claim(text, integer, interval), outbox_report(
 	outbox_replay(bigint), outbox_stats(), outbox_request(outbox), outbox_problem(outbox),
 	outbound_assistant_id(uuid, jsonb), record_assistant(text, text, text), notify_outbox(),
 	pool_fill(uuid, text, text, boolean), pool_sync(uuid, jsonb, text), continue_webhook(bigint, jsonb),
-	purge_outbox(interval, integer)
+	purge_outbox(interval, integer), cal_bookings_request(text, text, integer), tool_request_timeout_ms()
 	FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION outbox_claim(text, integer, interval), outbox_report(jsonb), outbox_next_due(),
 	outbox_replay(bigint), outbox_stats(), outbox_request(outbox), outbox_problem(outbox),
 	outbound_assistant_id(uuid, jsonb), record_assistant(text, text, text),
 	pool_fill(uuid, text, text, boolean), pool_sync(uuid, jsonb, text), continue_webhook(bigint, jsonb),
-	purge_outbox(interval, integer)
+	purge_outbox(interval, integer), cal_bookings_request(text, text, integer), tool_request_timeout_ms()
 	TO service_role;

@@ -10,6 +10,14 @@
  * is read with a direct index scan of org_members, which bypasses that
  * table's own row level security the way a SECURITY DEFINER function would,
  * without the cost of one.
+ *
+ * On Supabase the user comes from auth.uid().  A schema "auth" can be made
+ * by any role with CREATE on the database, so auth.uid() is trusted only
+ * when both the schema and the function belong to a superuser or to a role
+ * named in vapi_pool.auth_uid_owners (a superuser-only setting; by default
+ * supabase_auth_admin, which owns auth.uid() on Supabase).  An auth.uid()
+ * owned by anyone else is ignored, with one warning per session, and the
+ * user is read from request.jwt.claims, as auth.uid() itself would.
  */
 #include "postgres.h"
 
@@ -18,6 +26,8 @@
 #include "access/skey.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -33,7 +43,11 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/uuid.h"
+#include "utils/varlena.h"
+
+#include "pool_engine.h"
 
 /* What one claims document says; cached for the last document seen. */
 typedef struct Claims
@@ -46,6 +60,94 @@ typedef struct Claims
 
 static char *cached_claims_text = NULL;
 static Claims cached_claims;
+
+/* vapi_pool.auth_uid_owners: the roles, besides superusers, trusted to own auth.uid() */
+static char *auth_uid_owners = NULL;
+
+/* whether this session has warned about an untrusted auth.uid() */
+static bool warned_untrusted_auth_uid = false;
+
+/* Defines the authentication settings (called from _PG_init). */
+void
+vp_define_auth_settings(void)
+{
+	DefineCustomStringVariable("vapi_pool.auth_uid_owners",
+							   "Roles, besides superusers, trusted to own schema auth and auth.uid().",
+							   "A comma-separated list of role names.  vapi_pool reads the requesting user "
+							   "from auth.uid() only when the schema and the function belong to a superuser "
+							   "or to one of these roles; otherwise from request.jwt.claims.",
+							   &auth_uid_owners, "supabase_auth_admin", PGC_SUSET, GUC_LIST_INPUT,
+							   NULL, NULL, NULL);
+}
+
+/* Whether role may own the auth.uid() vapi_pool trusts: a superuser or a named role. */
+static bool
+trusted_auth_owner(Oid role)
+{
+	char	   *list;
+	List	   *names;
+	ListCell   *lc;
+	bool		trusted = false;
+
+	if (superuser_arg(role))
+		return true;
+	if (auth_uid_owners == NULL || auth_uid_owners[0] == '\0')
+		return false;
+	list = pstrdup(auth_uid_owners);
+	if (!SplitIdentifierString(list, ',', &names))
+		return false;			/* the check hook of a list setting keeps this from happening */
+	foreach(lc, names)
+	{
+		Oid			named = get_role_oid((const char *) lfirst(lc), true);
+
+		if (OidIsValid(named) && named == role)
+			trusted = true;
+	}
+	list_free(names);
+	pfree(list);
+	return trusted;
+}
+
+/*
+ * auth.uid() when it exists and is trusted (see the file header), else
+ * InvalidOid.  Warns once per session about one that exists but is not.
+ */
+static Oid
+trusted_auth_uid_function(void)
+{
+	Oid			fn = LookupFuncName(list_make2(makeString("auth"), makeString("uid")), 0, NULL, true);
+	HeapTuple	tup;
+	Oid			fn_owner;
+	Oid			nsp_owner;
+
+	if (!OidIsValid(fn))
+		return InvalidOid;
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+	if (!HeapTupleIsValid(tup))
+		return InvalidOid;
+	fn_owner = ((Form_pg_proc) GETSTRUCT(tup))->proowner;
+	ReleaseSysCache(tup);
+	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(get_func_namespace(fn)));
+	if (!HeapTupleIsValid(tup))
+		return InvalidOid;
+	nsp_owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+	ReleaseSysCache(tup);
+	if (trusted_auth_owner(fn_owner) && trusted_auth_owner(nsp_owner))
+		return fn;
+	if (!warned_untrusted_auth_uid)
+	{
+		warned_untrusted_auth_uid = true;
+		ereport(WARNING,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("vapi_pool ignores auth.uid(): it or its schema is not owned by a trusted role"),
+				 errdetail("The function is owned by %s and schema auth by %s.",
+						   GetUserNameFromId(fn_owner, true) ? GetUserNameFromId(fn_owner, true) : "an unknown role",
+						   GetUserNameFromId(nsp_owner, true) ? GetUserNameFromId(nsp_owner, true) : "an unknown role"),
+				 errhint("The requesting user is read from request.jwt.claims instead.  A superuser can trust "
+						 "the owner with ALTER SYSTEM SET vapi_pool.auth_uid_owners.")));
+	}
+	return InvalidOid;
+}
 
 /* The value of a hexadecimal digit, or -1. */
 static int
@@ -165,9 +267,9 @@ current_claims(void)
 }
 
 /*
- * The requesting user: auth.uid() where a Supabase auth schema provides it,
- * else the sub claim exactly as Supabase's auth.uid() reads it (the legacy
- * request.jwt.claim.sub setting first, then request.jwt.claims).
+ * The requesting user: auth.uid() where a trusted Supabase auth schema
+ * provides it, else the sub claim exactly as Supabase's auth.uid() reads it
+ * (the legacy request.jwt.claim.sub setting first, then request.jwt.claims).
  */
 static bool
 request_user(pg_uuid_t *uid)
@@ -176,7 +278,7 @@ request_user(pg_uuid_t *uid)
 	const char *legacy;
 	const Claims *claims;
 
-	auth_uid_fn = LookupFuncName(list_make2(makeString("auth"), makeString("uid")), 0, NULL, true);
+	auth_uid_fn = trusted_auth_uid_function();
 	if (OidIsValid(auth_uid_fn))
 	{
 		FmgrInfo	flinfo;

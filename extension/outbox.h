@@ -14,6 +14,10 @@ extern int	vp_outbox_backoff_max_ms;
 
 extern void vp_define_outbound_settings(void);
 
+/* secret_scrub.c: vendor error text without credentials, at most this long */
+#define VP_SCRUB_MAX_LEN 500
+extern char *vp_scrub_secret(const char *text);
+
 /* The text as jsonb, or (Datum) 0 when it is not JSON (outbox_report.c). */
 extern Datum vp_json_parse_or_null(const char *text);
 /* Executes a plan in a subtransaction; returns the error message, or NULL when it succeeded. */

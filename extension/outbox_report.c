@@ -334,7 +334,8 @@ failure_text(const OutboxAnswer *a, Datum body, bool *concurrency_blocked)
 						 JsonbToCString(NULL, &DatumGetJsonbP(body)->root, VARSIZE(DatumGetJsonbP(body))));
 	else
 		appendStringInfo(&s, "HTTP %d", a->status);
-	return s.data;
+	/* members read last_error: the vendor's text may echo a credential */
+	return vp_scrub_secret(s.data);
 }
 
 /* Sets the verdict to a retry after the backoff (or Retry-After), or dead when out of attempts. */

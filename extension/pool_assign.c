@@ -204,6 +204,22 @@ static VpPlan existing_number = {
 };
 
 /*
+ * A number in another organisation's pool: say only that, whoever asks (a
+ * member, who cannot see the row, or the service, who can).
+ */
+static void number_of_another_account(void) pg_attribute_noreturn();
+
+static void
+number_of_another_account(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNIQUE_VIOLATION),
+			 errmsg("this number belongs to another account"),
+			 errdetail("A phone number can be in one organisation's pool only."),
+			 errhint("Use another number, or ask the operator of this deployment to move it.")));
+}
+
+/*
  * SQL: add_pool_number(broker_id, number, vapi_phone_number_id) ->
  * vapi_number_pool.  Idempotent for the same broker; a number retired from
  * the same broker's pool is brought back.
@@ -263,20 +279,17 @@ vapi_pool_add_pool_number(PG_FUNCTION_ARGS)
 							   vp_uuid_string(owner_broker)),
 					 errhint("Add it back to broker %s, or use another number.",
 							 vp_uuid_string(owner_broker))));
+		if (!DatumGetBool(DirectFunctionCall2(uuid_eq, owner_org, values[0])))
+			number_of_another_account();
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
 				 errmsg("number %s is already in a pool", number),
-				 errdetail("A phone number can be in one pool only; it belongs to %s.",
-						   DatumGetBool(DirectFunctionCall2(uuid_eq, owner_org, values[0]))
-						   ? "another broker of this organisation, or has another Vapi id"
-						   : "another organisation"),
+				 errdetail("A phone number can be in one pool only; it belongs to another broker of this "
+						   "organisation, or has another Vapi id."),
 				 errhint("Retire it from its pool first with vapi_pool.retire_pool_number().")));
 	}
 	/* not inserted, not found: a row we cannot see (row level security) */
-	ereport(ERROR,
-			(errcode(ERRCODE_UNIQUE_VIOLATION),
-			 errmsg("number is already in a pool"),
-			 errdetail("A phone number can be in one pool only.")));
+	number_of_another_account();
 
 done:
 	result = vp_result_row(fcinfo, cxt, 0);

@@ -22,6 +22,7 @@ extern int	vp_provider_retry_delay_s;	/* vapi_pool.provider_retry_delay */
 extern int	vp_provider_retry_limit;	/* vapi_pool.provider_retry_limit */
 
 extern void vp_define_settings(void);
+extern void vp_define_auth_settings(void);
 extern int	vp_backoff_seconds(int attempt);
 extern void vp_calling_window(int *start_minute, int *end_minute);
 

@@ -7,6 +7,14 @@
  * plan cache re-plans it when a table it reads changes.  Plans whose argument
  * types name vapi_pool.e164 are made again when that type's OID changes (the
  * extension was dropped and created again in this backend).
+ *
+ * Every statement runs with search_path vapi_pool, pg_catalog, pg_temp, what
+ * the extension's functions declare (SET search_path), so a name or an
+ * operator can never resolve to an object another role planted in a schema
+ * of the caller's path.  Functions without that clause (triggers, which run
+ * under whoever writes, and the procedures pg_cron calls) get it here, for
+ * the statement only; under the clause the path already matches and nothing
+ * is set.
  */
 #include "pool_engine.h"
 
@@ -15,8 +23,12 @@
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
+
+/* the search_path of every statement: the one the extension's functions SET */
+#define VP_SEARCH_PATH "vapi_pool, pg_catalog, pg_temp"
 
 static Oid	e164_typid = InvalidOid;
 static uint64 plan_generation = 1;
@@ -76,6 +88,15 @@ int
 vp_execute(VpPlan *p, Datum *values, const char *nulls, long limit)
 {
 	int			rc;
+	int			guc_level = -1;
+
+	/* an error unwinds the nest level with its (sub)transaction, as for SET clauses */
+	if (namespace_search_path == NULL || strcmp(namespace_search_path, VP_SEARCH_PATH) != 0)
+	{
+		guc_level = NewGUCNestLevel();
+		(void) set_config_option("search_path", VP_SEARCH_PATH, PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
 
 	if (p->plan == NULL || p->generation != plan_generation)
 	{
@@ -98,6 +119,8 @@ vp_execute(VpPlan *p, Datum *values, const char *nulls, long limit)
 	rc = SPI_execute_plan(p->plan, values, nulls, false, limit);
 	if (rc < 0)
 		elog(ERROR, "could not execute \"%s\": %s", p->sql, SPI_result_code_string(rc));
+	if (guc_level >= 0)
+		AtEOXact_GUC(true, guc_level);
 	return rc;
 }
 

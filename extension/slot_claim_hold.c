@@ -12,11 +12,15 @@
  */
 #include "slot_claim.h"
 
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/syscache.h"
 
 PG_FUNCTION_INFO_V1(vapi_pool_confirm_slot);
 PG_FUNCTION_INFO_V1(vapi_pool_release_slot);
+PG_FUNCTION_INFO_V1(vapi_pool_queue_cal_cancel);
 
 /* The appointment, then whether a hold is live and the calendar's zone. */
 static VpPlan lock_hold = {
@@ -54,6 +58,22 @@ static VpPlan queue_cal_cancel = {
 };
 
 #define CANCELLED_IN_CAL "cancelled in Cal.com"
+
+/* The cancelled appointment, as the caller's row level security lets them see it. */
+static VpPlan visible_cancelled = {
+	.sql = "SELECT 1 FROM vapi_pool.appointments a"
+	" WHERE a.org_id = $1 AND a.cal_booking_uid = $2 AND a.hold_id = $3 AND a.status = 'cancelled'",
+	.nargs = 3, .argtypes = {UUIDOID, TEXTOID, UUIDOID}
+};
+
+static VpPlan insert_cancel_job = {
+	.sql = "INSERT INTO vapi_pool.outbox (org_id, kind, payload, idempotency_key)"
+	" VALUES ($1, 'cal.cancel_booking',"
+	"   pg_catalog.jsonb_build_object('booking_uid', $2::text, 'hold_id', $3::uuid, 'reason', $4::text),"
+	"   'cancel:' || $2::text)"
+	" ON CONFLICT (org_id, idempotency_key) DO NOTHING",
+	.nargs = 4, .argtypes = {UUIDOID, TEXTOID, UUIDOID, TEXTOID}
+};
 
 /* Column name of the locked appointment. */
 static Datum
@@ -233,4 +253,48 @@ vapi_pool_release_slot(PG_FUNCTION_ARGS)
 		result = vp_result_row(fcinfo, cxt, 0);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
+}
+
+/*
+ * SQL: queue_cal_cancel(org_id, booking_uid, hold_id, reason).  Queues the
+ * cancellation at Cal.com of a booking release_slot cancelled.  Members may
+ * not write the outbox, so the job is inserted with the rights of the
+ * function's owner; but only for an appointment the caller can see under
+ * their own row level security, that is cancelled and has that booking uid.
+ * Anything else (another organisation's booking, a live one) queues nothing
+ * and says nothing, so the function reveals no other tenant's rows.
+ */
+Datum
+vapi_pool_queue_cal_cancel(PG_FUNCTION_ARGS)
+{
+	Datum		values[4] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2), PG_GETARG_DATUM(3)};
+	HeapTuple	proc;
+	Oid			owner;
+	Oid			save_user;
+	int			save_sec;
+
+	proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
+	if (!HeapTupleIsValid(proc))
+		elog(ERROR, "cache lookup failed for function %u", fcinfo->flinfo->fn_oid);
+	owner = ((Form_pg_proc) GETSTRUCT(proc))->proowner;
+	ReleaseSysCache(proc);
+
+	vp_spi_connect();
+	vp_execute(&visible_cancelled, values, NULL, 1);
+	if (SPI_processed == 1)
+	{
+		GetUserIdAndSecContext(&save_user, &save_sec);
+		SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+		PG_TRY();
+		{
+			vp_execute(&insert_cancel_job, values, NULL, 0);
+		}
+		PG_FINALLY();
+		{
+			SetUserIdAndSecContext(save_user, save_sec);
+		}
+		PG_END_TRY();
+	}
+	SPI_finish();
+	PG_RETURN_VOID();
 }

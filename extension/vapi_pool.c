@@ -14,10 +14,11 @@ PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
-/* Loads the settings (vapi_pool.hold_after_call, vapi_pool.intake_assistant_id and the others). */
+/* Loads the settings (vapi_pool.auth_uid_owners, vapi_pool.hold_after_call, vapi_pool.intake_assistant_id and the others). */
 void
 _PG_init(void)
 {
+	vp_define_auth_settings();
 	vp_define_webhook_settings();
 	vp_define_outbound_settings();
 	vp_define_settings();

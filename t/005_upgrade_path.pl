@@ -80,5 +80,32 @@ foreach my $v (@versions)
 		"$v updated to $default has the objects of a fresh $default install");
 }
 
+# 0.5.0 makes the ids of the shared vendor accounts unique across
+# organisations: an installation where two organisations share one is not
+# updated until the operator decides whose it is, and nothing is changed.
+if (grep { $_ eq '0.4.0' } @versions)
+{
+	$node->safe_psql('postgres', 'CREATE DATABASE shared_ids');
+	$node->safe_psql('shared_ids', q{
+		CREATE EXTENSION vapi_pool VERSION '0.4.0' CASCADE;
+		INSERT INTO vapi_pool.orgs (org_id, name) VALUES
+			('aaaaaaaa-0000-4000-8000-000000000000', 'A'), ('bbbbbbbb-0000-4000-8000-000000000000', 'B');
+		INSERT INTO vapi_pool.brokers (org_id, id, name, cal_event_type_id) VALUES
+			('aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000001', 'Dana', 77),
+			('bbbbbbbb-0000-4000-8000-000000000000', 'b1000000-0000-4000-8000-000000000001', 'Kim', 77);
+	});
+	my ($rc, $out, $err) = $node->psql('shared_ids', 'ALTER EXTENSION vapi_pool UPDATE');
+	isnt($rc, 0, 'an event type id two organisations share stops the update');
+	like($err, qr/vendor ids registered more than once: Cal\.com event type id 77/, '... naming the id');
+	like($err, qr/HINT:  Set the wrong copies to NULL/, '... and saying what to do');
+	is($node->safe_psql('shared_ids', "SELECT extversion FROM pg_extension WHERE extname = 'vapi_pool'"),
+		'0.4.0', '... and leaving 0.4.0 as it was');
+	$node->safe_psql('shared_ids', q{UPDATE vapi_pool.brokers SET cal_event_type_id = NULL
+		WHERE org_id = 'bbbbbbbb-0000-4000-8000-000000000000'});
+	$node->safe_psql('shared_ids', 'ALTER EXTENSION vapi_pool UPDATE');
+	is($node->safe_psql('shared_ids', "SELECT extversion || ' ' || count(*) FROM pg_extension, vapi_pool.brokers WHERE extname = 'vapi_pool' GROUP BY extversion"),
+		"$default 2", 'once the operator decided, it updates with every row');
+}
+
 $node->stop;
 done_testing();

@@ -197,10 +197,11 @@ bench:
 # ---------------------------------------------------------------- shim unit tests and fuzzing
 
 # Unit tests of the shim's request checks (webhook_auth.c, webhook_body.c,
-# config.c): C programs under shim/tests printing TAP, built with ASan and
-# UBSan into tmp_check_shim/.  `make shim-unit-tests` builds and runs them.
+# config.c) and of its allocator for jansson (json_alloc.c): C programs under
+# shim/tests printing TAP, built with ASan and UBSan into tmp_check_shim/.
+# `make shim-unit-tests` builds and runs them.
 SHIM_TEST_OUT = tmp_check_shim
-SHIM_UNIT_TESTS = $(addprefix $(SHIM_TEST_OUT)/,test_webhook_auth test_webhook_body test_config test_http_client)
+SHIM_UNIT_TESTS = $(addprefix $(SHIM_TEST_OUT)/,test_webhook_auth test_webhook_body test_config test_http_client test_json_alloc)
 SHIM_UNIT_PKGS = jansson libcrypto libpq libcurl
 SHIM_UNIT_CFLAGS = -std=gnu99 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
@@ -211,6 +212,7 @@ $(SHIM_TEST_OUT)/test_webhook_auth: shim/tests/test_webhook_auth.c shim/webhook_
 $(SHIM_TEST_OUT)/test_webhook_body: shim/tests/test_webhook_body.c shim/webhook_body.c shim/webhook_auth.c
 $(SHIM_TEST_OUT)/test_config: shim/tests/test_config.c shim/config.c shim/log.c shim/text.c
 $(SHIM_TEST_OUT)/test_http_client: shim/tests/test_http_client.c shim/http_client.c
+$(SHIM_TEST_OUT)/test_json_alloc: shim/tests/test_json_alloc.c shim/json_alloc.c shim/log.c
 
 $(SHIM_UNIT_TESTS): shim/tests/tap.h $(wildcard shim/*.h) $(EXTENSION).control
 	@mkdir -p $(SHIM_TEST_OUT)
@@ -221,23 +223,45 @@ shim-unit-tests: $(SHIM_UNIT_TESTS)
 
 installcheck: shim-unit-tests
 
-# libFuzzer target shim/fuzz/fuzz_webhook.c (clang-14 and libclang-rt-14-dev).
-#   make fuzz-smoke   FUZZ_SMOKE_SECONDS (60) from the seeds only: for CI
-#   make fuzz         FUZZ_SECONDS (600), the corpus kept in tmp_check_fuzz/corpus
-# Seeds: shim/fuzz/corpus and t/fixtures/**.json (t/fixtures/reference holds
-# the vendors' example payloads).  A crash leaves its input in
-# tmp_check_fuzz/; replay it with: tmp_check_fuzz/fuzz_webhook FILE
+# libFuzzer target shim/fuzz/fuzz_webhook.c (clang-14 and libclang-rt-14-dev);
+# docs/fuzzing.md tells more.
+#   make fuzz-smoke         FUZZ_SMOKE_RUNS (300000) inputs, -seed=FUZZ_SMOKE_SEED (1),
+#                           from the seeds: for CI (make test); 43 s on one core of
+#                           a 2-core machine
+#   make fuzz               FUZZ_SECONDS (600) with a random seed, the corpus kept
+#                           in tmp_check_fuzz/corpus: to explore (bench/run.sh)
+#   make jansson-oom-repro  the jansson 2.14 bug the fuzz target found, shown by
+#                           a standalone program (shim/fuzz/jansson_oom_repro.c)
+# Seeds: shim/fuzz/corpus (regress-* are inputs that once failed) and
+# t/fixtures/**.json (t/fixtures/reference holds the vendors' example payloads).
+#
+# The smoke run is deterministic, so that a red run can be repeated exactly:
+# it stops after a number of runs, not a time; the seeds go in by name in a
+# fixed order (-seed_inputs: libFuzzer sorts them by size alone, so a
+# directory's listing order would decide between seeds of equal size); the
+# target reads no clock and no random source; and what would let ASLR in is
+# left out of this build: UBSan's pointer-overflow check (its comparisons of
+# raw addresses feed libFuzzer's mutations) and the stack-depth coverage that
+# -fsanitize=fuzzer adds on Linux (the depth in bytes moves with the random
+# stack start, and with it a coverage feature).
+# The same binary, seeds, FUZZ_SMOKE_SEED and FUZZ_SMOKE_RUNS give the same
+# inputs, the same stat::number_of_executed_units and new_units_added, and
+# the same corpus (its digest is printed).  On a finding, it prints the
+# command that repeats the run and the one that replays the input it left in
+# tmp_check_fuzz/.
 FUZZ_CC ?= clang-14
 FUZZ_SECONDS ?= 600
-FUZZ_SMOKE_SECONDS ?= 60
-# CI runs with a fixed seed, so that a red run can be repeated; make fuzz explores with random ones.
+FUZZ_SMOKE_RUNS ?= 300000
 FUZZ_SMOKE_SEED ?= 1
 FUZZ_OUT = tmp_check_fuzz
 FUZZ_BIN = $(FUZZ_OUT)/fuzz_webhook
-FUZZ_SEEDS = $(wildcard shim/fuzz/corpus/*) $(wildcard t/fixtures/*.json t/fixtures/reference/*.json)
+FUZZ_SEEDS = $(sort $(wildcard shim/fuzz/corpus/*) $(wildcard t/fixtures/*.json t/fixtures/reference/*.json))
 FUZZ_FLAGS = -dict=shim/fuzz/fuzz_webhook.dict -timeout=10 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1
+FUZZ_SMOKE_FLAGS = -seed=$(FUZZ_SMOKE_SEED) -runs=$(FUZZ_SMOKE_RUNS) -reload=0 \
+	-seed_inputs=@$(FUZZ_OUT)/smoke.seeds -artifact_prefix=$(FUZZ_OUT)/
 FUZZ_CFLAGS = -std=gnu99 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize=pointer-overflow \
+	-fno-sanitize-coverage=stack-depth -fno-sanitize-recover=all -fno-omit-frame-pointer \
 	-DEXTVERSION='"$(EXTVERSION)"' -Ishim $(shell pkg-config --cflags jansson libcrypto)
 
 $(FUZZ_BIN): shim/fuzz/fuzz_webhook.c shim/webhook_auth.c shim/webhook_body.c $(wildcard shim/*.h)
@@ -248,21 +272,33 @@ $(FUZZ_BIN): shim/fuzz/fuzz_webhook.c shim/webhook_auth.c shim/webhook_body.c $(
 fuzz_seed = mkdir -p $(1) && for f in $(FUZZ_SEEDS); do cp "$$f" "$(1)/seed-$$(echo "$$f" | tr / _)"; done
 
 fuzz-smoke: $(FUZZ_BIN)
-	@rm -rf $(FUZZ_OUT)/smoke && $(call fuzz_seed,$(FUZZ_OUT)/smoke)
-	@echo "# fuzz_webhook for $(FUZZ_SMOKE_SECONDS) s (log: $(FUZZ_OUT)/smoke.log)"
-	@if ./$(FUZZ_BIN) $(FUZZ_FLAGS) -seed=$(FUZZ_SMOKE_SEED) -max_total_time=$(FUZZ_SMOKE_SECONDS) \
-			-artifact_prefix=$(FUZZ_OUT)/ $(FUZZ_OUT)/smoke >$(FUZZ_OUT)/smoke.log 2>&1; then \
+	@rm -rf $(FUZZ_OUT)/smoke && mkdir -p $(FUZZ_OUT)/smoke
+	@printf '%s' "$$(echo $(FUZZ_SEEDS) | tr ' ' ,)" >$(FUZZ_OUT)/smoke.seeds
+	@echo "# fuzz_webhook: $(FUZZ_SMOKE_RUNS) runs, -seed=$(FUZZ_SMOKE_SEED) (log: $(FUZZ_OUT)/smoke.log)"
+	@if ./$(FUZZ_BIN) $(FUZZ_FLAGS) $(FUZZ_SMOKE_FLAGS) $(FUZZ_OUT)/smoke >$(FUZZ_OUT)/smoke.log 2>&1; then \
 		grep -E '^(Done|stat::(number_of_executed_units|new_units_added|peak_rss_mb))' $(FUZZ_OUT)/smoke.log; \
-		echo "ok 1 - fuzz_webhook: $(FUZZ_SMOKE_SECONDS) s without a finding"; \
+		echo "# corpus: $$(ls $(FUZZ_OUT)/smoke | wc -l) new units, digest $$(ls $(FUZZ_OUT)/smoke | sha1sum | cut -c1-16)"; \
+		echo "ok 1 - fuzz_webhook: $(FUZZ_SMOKE_RUNS) runs without a finding"; \
 	else \
 		tail -n 80 $(FUZZ_OUT)/smoke.log; \
-		echo "not ok 1 - fuzz_webhook found a problem: input in $(FUZZ_OUT)/"; exit 1; \
+		input=$$(sed -n 's/.*Test unit written to //p' $(FUZZ_OUT)/smoke.log | tail -n 1); \
+		echo "# repeat the run: make fuzz-smoke FUZZ_SMOKE_SEED=$(FUZZ_SMOKE_SEED) FUZZ_SMOKE_RUNS=$(FUZZ_SMOKE_RUNS)"; \
+		if [ -n "$$input" ]; then echo "# replay the input: $(FUZZ_BIN) $$input"; fi; \
+		echo "not ok 1 - fuzz_webhook found a problem: $${input:-see $(FUZZ_OUT)/smoke.log}"; exit 1; \
 	fi
 
 fuzz: $(FUZZ_BIN)
 	@$(call fuzz_seed,$(FUZZ_OUT)/corpus)
 	./$(FUZZ_BIN) $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ_OUT)/ $(FUZZ_OUT)/corpus
 
+$(FUZZ_OUT)/jansson_oom_repro: shim/fuzz/jansson_oom_repro.c
+	@mkdir -p $(FUZZ_OUT)
+	$(CC) -std=gnu99 -O2 -g -Wall -Wextra -Werror $(shell pkg-config --cflags jansson) -o $@ $< \
+		$(shell pkg-config --libs jansson)
+
+jansson-oom-repro: $(FUZZ_OUT)/jansson_oom_repro
+	./$<
+
 EXTRA_CLEAN += $(SHIM_TEST_OUT) $(FUZZ_OUT)
 
-.PHONY: shim-unit-tests fuzz-smoke fuzz
+.PHONY: shim-unit-tests fuzz-smoke fuzz jansson-oom-repro

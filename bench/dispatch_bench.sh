@@ -20,6 +20,10 @@
 # DISPATCH_BENCH_RATE (100 jobs/s), DISPATCH_BENCH_LATENCY_SECONDS (20).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# vapi-shim refuses root: as root it runs as postgres (scripts/common.sh)
+# shellcheck source=../scripts/common.sh
+source "$here/../scripts/common.sh"
+mapfile -t shim_as < <(shim_user_prefix "$(id -u)" postgres)
 shim=${VAPI_SHIM:-$here/../shim/vapi-shim}
 standin=$here/../t/standin/vendor_standin.py
 jobs=${DISPATCH_BENCH_JOBS:-20000}
@@ -64,7 +68,7 @@ start_dispatcher()
 {
 	local name=$1
 	shift
-	VAPI_POOL_VAPI_API_KEY=$key "$shim" dispatch --database-url="$dburl" --vapi-base-url="$vapi" \
+	VAPI_POOL_VAPI_API_KEY=$key "${shim_as[@]}" "$shim" dispatch --database-url="$dburl" --vapi-base-url="$vapi" \
 		--intake-assistant-id=bench-intake --dispatcher-name="$name" \
 		--dispatch-concurrency="$concurrency" --dispatch-batch="$batch" "$@" 2> "$work/$name.log" &
 	dispatcher_pid=$!

@@ -14,6 +14,10 @@
 # SHIM_BENCH_POOL (the shim's --db-pool-size, 8).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# vapi-shim refuses root: as root it runs as postgres (scripts/common.sh)
+# shellcheck source=../scripts/common.sh
+source "$here/../scripts/common.sh"
+mapfile -t shim_as < <(shim_user_prefix "$(id -u)" postgres)
 shim=${VAPI_SHIM:-$here/../shim/vapi-shim}
 seconds=${SHIM_BENCH_SECONDS:-15}
 conns=${SHIM_BENCH_CONNECTIONS:-64}
@@ -29,7 +33,7 @@ VAPI_POOL_DATABASE_URL="host=${PGHOST:-/tmp} port=${PGPORT:-5432} user=${PGUSER:
 VAPI_POOL_VAPI_SECRET=$secret VAPI_POOL_LISTEN=127.0.0.1:$port \
 VAPI_POOL_INTAKE_ASSISTANT_ID=bench-intake VAPI_POOL_CONNECTOR_ASSISTANT_ID=bench-connector \
 VAPI_POOL_DB_POOL_SIZE=$pool \
-	"$shim" > "$work/shim.log" 2>&1 &
+	"${shim_as[@]}" "$shim" > "$work/shim.log" 2>&1 &
 shim_pid=$!
 cleanup()
 {

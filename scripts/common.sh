@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Shared by scripts/test.sh, scripts/run.sh and bench/run.sh: installing the
-# Debian packages vapi_pool needs, and creating a private cluster.
+# Debian packages vapi_pool needs, creating a private cluster, and running
+# vapi-shim as an unprivileged user.
 # Sourced: sets no shell options of its own.
 
 VAPI_POOL_PACKAGES=(
@@ -56,4 +57,20 @@ init_private_cluster()
 		echo "max_worker_processes = 20"
 		printf '%s\n' "$@"
 	} | "${pg[@]}" tee -a "$datadir/postgresql.conf" >/dev/null
+}
+
+# vapi-shim refuses to run as root (effective user id 0) unless
+# VAPI_POOL_ALLOW_ROOT allows it.  For effective user id UID (default: ours),
+# print the command prefix that runs it as USER (default postgres) instead,
+# one word a line: nothing when UID is not 0 or root is allowed.  setpriv
+# execs, so a signal sent to the PID of "prefix vapi-shim &" reaches
+# vapi-shim itself, and no-new-privs keeps it from regaining root.
+shim_user_prefix()
+{
+	local uid=${1:-$(id -u)} user=${2:-postgres} allow=${VAPI_POOL_ALLOW_ROOT:-}
+	[ "$uid" -eq 0 ] || return 0
+	case "${allow,,}" in
+	1 | true | yes | on) return 0 ;;
+	esac
+	printf '%s\n' setpriv "--reuid=$user" "--regid=$user" --init-groups --no-new-privs --
 }

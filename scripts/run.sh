@@ -4,7 +4,9 @@
 # (pg_cron preloaded, reachable only through a Unix socket in .run/), create or
 # update the extension, and run vapi-shim in the foreground on
 # VAPI_POOL_LISTEN (default 127.0.0.1:8080).  Ctrl-C stops both.  Running it
-# again reuses the cluster.
+# again reuses the cluster.  Run as root, the cluster belongs to postgres and
+# vapi-shim (and its dispatcher) run as postgres too: vapi-shim refuses root
+# unless VAPI_POOL_ALLOW_ROOT=1, which this script then passes on.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -90,18 +92,29 @@ while IFS='=' read -r key value; do
 done <"$secrets"
 
 export VAPI_POOL_DATABASE_URL=${VAPI_POOL_DATABASE_URL:-"host=$rundir port=$pgport dbname=$dbname user=postgres application_name=vapi-shim"}
+# As root: vapi-shim runs as postgres, the cluster's owner, whose socket in
+# .run/ it connects to (as database user postgres anyway), unless
+# VAPI_POOL_ALLOW_ROOT=1 keeps it root.
+mapfile -t shim_as < <(shim_user_prefix "$(id -u)" postgres)
+if [ "$(id -u)" -eq 0 ]; then
+	if [ "${#shim_as[@]}" -gt 0 ]; then
+		echo "== vapi-shim runs as user postgres (VAPI_POOL_ALLOW_ROOT=1 would keep it root)"
+	else
+		echo "== VAPI_POOL_ALLOW_ROOT is set: vapi-shim runs as root"
+	fi
+fi
 # The dispatcher delivers the outbox (calls, texts, bookings, purchases); it
 # needs the Vapi API key, so without one the jobs stay queued.
 if [ -n "${VAPI_POOL_VAPI_API_KEY:-}" ]; then
 	echo "== starting vapi-shim dispatch (Vapi at ${VAPI_POOL_VAPI_BASE_URL:-https://api.vapi.ai})"
 	VAPI_POOL_DATABASE_URL="${VAPI_POOL_DATABASE_URL/application_name=vapi-shim/application_name=vapi-shim-dispatch}" \
-		"$top/shim/vapi-shim" dispatch &
+		"${shim_as[@]}" "$top/shim/vapi-shim" dispatch &
 	dispatch_pid=$!
 else
 	echo "== outbound jobs stay queued: set VAPI_POOL_VAPI_API_KEY (and VAPI_POOL_CAL_API_KEY) to run vapi-shim dispatch too"
 fi
 echo "== starting vapi-shim on ${VAPI_POOL_LISTEN:-127.0.0.1:8080} (Ctrl-C stops it and PostgreSQL)"
-"$top/shim/vapi-shim" &
+"${shim_as[@]}" "$top/shim/vapi-shim" &
 shim_pid=$!
 set +e
 wait "$shim_pid"

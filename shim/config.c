@@ -4,6 +4,12 @@
  *
  * One table describes each option once; parsing, --help and the start-up
  * summary are all driven from it, so they cannot drift apart.
+ *
+ * vapi-shim refuses to run as root (effective user id 0), whatever the
+ * command: it parses what the network sends and holds the API keys and the
+ * database URL, so a flaw in it must not come with root's rights.  The flag
+ * --allow-root (no value) or VAPI_POOL_ALLOW_ROOT=1 overrides that, for
+ * containers whose only user is root.
  */
 #include <errno.h>
 #include <limits.h>
@@ -12,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
@@ -194,6 +201,9 @@ print_help(FILE *out)
 		fprintf(out, "      %s\n", o->help);
 	}
 	fprintf(out,
+			"  --allow-root\n"
+			"      env VAPI_POOL_ALLOW_ROOT=1: run even as root (effective user id 0), which\n"
+			"      vapi-shim otherwise refuses\n"
 			"  --help\n"
 			"      show this help and exit\n"
 			"  --version\n"
@@ -217,6 +227,27 @@ usage_error(const char *fmt,...)
 	va_end(ap);
 	fputs("\nTry \"vapi-shim --help\" for more information.\n", stderr);
 	return CONFIG_EXIT_USAGE;
+}
+
+/*
+ * VAPI_POOL_ALLOW_ROOT's value: 1 for 1/true/yes/on, 0 for unset, empty or
+ * 0/false/no/off, -1 for anything else.
+ */
+static int
+parse_allow_root(const char *value)
+{
+	static const char *const yes[] = {"1", "true", "yes", "on"};
+	static const char *const no[] = {"0", "false", "no", "off"};
+
+	if (value == NULL || value[0] == '\0')
+		return 0;
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (strcasecmp(value, yes[i]) == 0)
+			return 1;
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (strcasecmp(value, no[i]) == 0)
+			return 0;
+	return -1;
 }
 
 /* Find an option by its flag name (exact match, length-limited). */
@@ -492,6 +523,7 @@ config_load_for(shim_config *cfg, shim_command command, int argc, char **argv)
 	const char *values[NUM_OPTIONS] = {0};
 	const char *v;
 	config_result r;
+	int			allow_root = 0;
 
 	/* command line first: it wins */
 	for (int i = 1; i < argc; i++)
@@ -510,6 +542,11 @@ config_load_for(shim_config *cfg, shim_command command, int argc, char **argv)
 		{
 			printf("vapi-shim %s\n", SHIM_VERSION);
 			return CONFIG_EXIT_SUCCESS;
+		}
+		if (strcmp(arg, "--allow-root") == 0)
+		{
+			allow_root = 1;
+			continue;
 		}
 		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
 			return usage_error("unexpected argument \"%s\"", arg);
@@ -537,6 +574,13 @@ config_load_for(shim_config *cfg, shim_command command, int argc, char **argv)
 		if (values[id] == NULL)
 			values[id] = options[id].def;
 	}
+
+	/* before anything else is looked at: no root unless told */
+	if (!allow_root && (allow_root = parse_allow_root(getenv("VAPI_POOL_ALLOW_ROOT"))) < 0)
+		return usage_error("VAPI_POOL_ALLOW_ROOT must be 1 (run even as root) or 0, got \"%s\"",
+						   getenv("VAPI_POOL_ALLOW_ROOT"));
+	if (geteuid() == 0 && !allow_root)
+		return usage_error("refusing to run as root (effective user id 0): run vapi-shim as an unprivileged user, or set VAPI_POOL_ALLOW_ROOT=1 (or --allow-root) to run it as root anyway");
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->database_url = values[OPT_DATABASE_URL];
@@ -789,6 +833,8 @@ config_log_summary(const shim_config *cfg)
 	char		prefix[128];
 
 	describe_conninfo(cfg->database_url, db, sizeof(db));
+	if (geteuid() == 0)
+		shim_log(SHIM_LOG_WARNING, "running as root (VAPI_POOL_ALLOW_ROOT / --allow-root): prefer an unprivileged user");
 	if (cfg->command == SHIM_DISPATCH)
 	{
 		log_dispatch_summary(cfg, db);

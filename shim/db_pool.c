@@ -8,9 +8,14 @@
  *	- The loop thread appends jobs (db_pool_submit) and receives finished ones
  *	  (on_results, through the h2o_multithread queue registered on the loop).
  *	- Each worker thread owns one PGconn and never gives it to anybody.
- *	- pool->lock protects the queue, the worker states and "stopping";
- *	  pool->nonempty wakes idle workers.  A worker holds the lock only to
- *	  take a job or change its state, never while talking to the server.
+ *	- pool->lock protects the queue, the worker states, "stopping" and the
+ *	  last connection failure.  A worker holds the lock only to take a job
+ *	  or change its state, never while talking to the server.
+ *	- An idle worker sleeps in poll() on its eventfd (db_pool_submit writes
+ *	  to one sleeping worker's), the stop pipe and its connection's socket,
+ *	  so a connection the server closes (a restart, a terminated backend) is
+ *	  noticed and replaced at once, not by the next webhook, which would
+ *	  otherwise meet the dead connection and be answered 503.
  *
  * A worker takes its share of the queue at once (up to DB_BATCH_MAX jobs)
  * and pipelines them: all statements go out together, each with its own
@@ -24,6 +29,10 @@
  * the next attempt, so an unreachable database never makes a worker spin.
  * When no worker has or is getting a connection, queued jobs are failed at
  * once rather than left to wait for their deadline.
+ *
+ * /healthz asks db_pool_serving(): the pool serves while at least one
+ * worker is connected (idle or busy); otherwise it says why, with the last
+ * connection failure.
  *
  * Live tool calls (the end of this file): a receipt in state "waiting" keeps
  * its job in the worker after the batch's other results went back.  The
@@ -40,15 +49,18 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "db_conn.h"
 #include "db_pool.h"
 #include "http_client.h"
 #include "log.h"
@@ -73,9 +85,9 @@
 #define DB_LIVE_HEADERS_MAX 16	/* headers of one request, our own included */
 
 #define DB_SESSION_SQL \
-	"SELECT set_config('vapi_pool.intake_assistant_id', $1, false), " \
-	"set_config('vapi_pool.connector_assistant_id', $2, false), " \
-	"set_config('vapi_pool.known_caller_answer', $3, false)"
+	"SELECT pg_catalog.set_config('vapi_pool.intake_assistant_id', $1::text, false), " \
+	"pg_catalog.set_config('vapi_pool.connector_assistant_id', $2::text, false), " \
+	"pg_catalog.set_config('vapi_pool.known_caller_answer', $3::text, false)"
 
 /* what a worker is doing; pool->lock protects it */
 typedef enum worker_state
@@ -105,7 +117,9 @@ typedef struct db_worker
 	PGconn	   *conn;			/* worker thread only */
 	int			failing;		/* worker thread only: failure already logged */
 	unsigned int seed;			/* worker thread only: backoff jitter */
+	int			wake_fd;		/* eventfd: a job was queued for this idle worker */
 	worker_state state;			/* protected by pool->lock */
+	int			sleeping;		/* protected by pool->lock: idle in poll(), not yet woken */
 } db_worker;
 
 struct db_pool
@@ -114,13 +128,13 @@ struct db_pool
 	int			connect_timeout_ms;
 
 	pthread_mutex_t lock;
-	pthread_cond_t nonempty;
 	db_job	   *head;			/* protected by lock: the job queue */
 	db_job	   *tail;
 	int			depth;
 	int			capacity;
 	int			stopping;
 	int			nstate[WORKER_NSTATES]; /* workers in each state */
+	char		last_error[DB_POOL_ERROR_MAX];	/* protected by lock: the last connection failure */
 
 	int			stop_pipe[2];	/* readable once the pool is stopping */
 
@@ -148,6 +162,29 @@ take_queue_locked(db_pool *pool)
 	pool->head = pool->tail = NULL;
 	pool->depth = 0;
 	return jobs;
+}
+
+/*
+ * Wake one worker sleeping idle (the caller holds pool->lock, and a job
+ * waits in the queue); a worker once woken no longer counts as sleeping, so
+ * the next job wakes another.
+ */
+static void
+wake_one_locked(db_pool *pool)
+{
+	static const uint64_t one = 1;
+
+	for (int i = 0; i < pool->nworkers; i++)
+	{
+		db_worker  *w = &pool->workers[i];
+
+		if (w->sleeping)
+		{
+			w->sleeping = 0;
+			(void) !write(w->wake_fd, &one, sizeof(one));
+			return;
+		}
+	}
 }
 
 /* Post every job of a detached queue back with the given outcome. */
@@ -276,18 +313,24 @@ get_result(db_worker *w, long long deadline, int watch_stop, PGresult **res)
 /*
  * Close the connection after a failure.  The first failure of an outage is
  * logged, later ones stay quiet; so does giving up because the pool stops
- * (detail NULL).
+ * (detail NULL).  The failure is kept for /healthz (db_pool_serving).
  */
 static void
 connect_failed(db_worker *w, const char *what, const char *detail)
 {
 	char		msg[256];
 
-	if (detail != NULL && !w->failing)
-		shim_log(SHIM_LOG_WARNING, "database worker %d: %s: %s (retrying with backoff)",
-				 w->id, what, shim_one_line(msg, sizeof(msg), detail));
 	if (detail != NULL)
+	{
+		shim_one_line(msg, sizeof(msg), detail);
+		if (!w->failing)
+			shim_log(SHIM_LOG_WARNING, "database worker %d: %s: %s (retrying with backoff)",
+					 w->id, what, msg);
 		w->failing = 1;
+		pthread_mutex_lock(&w->pool->lock);
+		snprintf(w->pool->last_error, sizeof(w->pool->last_error), "%s: %s", what, msg);
+		pthread_mutex_unlock(&w->pool->lock);
+	}
 	if (w->conn != NULL)
 	{
 		PQfinish(w->conn);
@@ -347,14 +390,19 @@ static int
 worker_connect(db_worker *w)
 {
 	const shim_config *cfg = w->pool->cfg;
-	const char *const keys[] = {"dbname", "application_name", NULL};
-	const char *const vals[] = {cfg->database_url, "vapi-shim", NULL};
+	db_conn_params cp;
 	long long	deadline = shim_now_ms() + w->pool->connect_timeout_ms;
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
-	char		session_sql[96];
+	char		session_sql[160];
 	const char *params[3];
 
-	w->conn = PQconnectStartParams(keys, vals, 1);
+	if (db_conn_params_init(&cp, cfg->database_url, "vapi-shim", NULL) != 0)
+	{
+		connect_failed(w, "could not connect", "out of memory");
+		return -1;
+	}
+	w->conn = PQconnectStartParams(cp.keys, cp.vals, 1);
+	db_conn_params_free(&cp);
 	if (w->conn == NULL)
 	{
 		connect_failed(w, "could not connect", "out of memory");
@@ -384,8 +432,10 @@ worker_connect(db_worker *w)
 		st = PQconnectPoll(w->conn);
 	}
 
+	/* the search_path first: it is in the startup packet too (db_conn.h) */
 	snprintf(session_sql, sizeof(session_sql),
-			 "SET application_name = 'vapi-shim'; SET statement_timeout = %d", cfg->db_timeout_ms);
+			 DB_CONN_PIN_SQL "; SET application_name = 'vapi-shim'; SET statement_timeout = %d",
+			 cfg->db_timeout_ms);
 	if (setup_step(w, PQsendQuery(w->conn, session_sql), deadline,
 				   "could not set up the session", PGRES_COMMAND_OK) != 0)
 		return -1;
@@ -1093,9 +1143,37 @@ worker_run_batch(db_worker *w, db_job **batch, int n)
 }
 
 /*
- * Take the next jobs, waiting while idle; 0 when the pool stops.  A worker
- * takes its share of the queue (so that idle workers get the rest), at most
- * DB_BATCH_MAX jobs and about DB_BATCH_BYTES of payload.
+ * Sleep while idle (pool->lock not held) until db_pool_submit wakes this
+ * worker, the pool stops, or the server sends something or goes away on the
+ * connection: a notice or a parameter change is read and the sleep goes
+ * on; a closed connection returns 1 (the caller closes it), else 0.
+ */
+static int
+idle_wait(db_worker *w)
+{
+	struct pollfd pfd[3] = {
+		{.fd = w->wake_fd, .events = POLLIN},
+		{.fd = w->pool->stop_pipe[0], .events = POLLIN},
+		{.fd = PQsocket(w->conn), .events = POLLIN},
+	};
+	uint64_t	count;
+
+	if (pfd[2].fd < 0)
+		return 1;
+	if (poll(pfd, 3, -1) < 0)
+		return 0;				/* EINTR: the caller looks again */
+	if (pfd[0].revents != 0)
+		(void) !read(w->wake_fd, &count, sizeof(count));
+	if (pfd[2].revents != 0 && (!PQconsumeInput(w->conn) || PQstatus(w->conn) == CONNECTION_BAD))
+		return 1;
+	return 0;
+}
+
+/*
+ * Take the next jobs, waiting while idle; 0 when the pool stops, -1 when the
+ * connection closed while idle (the caller closes it and reconnects).  A
+ * worker takes its share of the queue (so that idle workers get the rest),
+ * at most DB_BATCH_MAX jobs and about DB_BATCH_BYTES of payload.
  */
 static int
 take_jobs(db_worker *w, db_job **batch)
@@ -1110,7 +1188,26 @@ take_jobs(db_worker *w, db_job **batch)
 	w->state = WORKER_IDLE;
 	pool->nstate[WORKER_IDLE]++;
 	while (!pool->stopping && pool->head == NULL)
-		pthread_cond_wait(&pool->nonempty, &pool->lock);
+	{
+		int			lost;
+
+		w->sleeping = 1;
+		pthread_mutex_unlock(&pool->lock);
+		lost = idle_wait(w);
+		pthread_mutex_lock(&pool->lock);
+		w->sleeping = 0;
+		if (lost)
+		{
+			/* not connected from now on; a job meant for us goes to another worker */
+			pool->nstate[w->state]--;
+			w->state = WORKER_CONNECTING;
+			pool->nstate[WORKER_CONNECTING]++;
+			if (pool->head != NULL)
+				wake_one_locked(pool);
+			pthread_mutex_unlock(&pool->lock);
+			return -1;
+		}
+	}
 	if (!pool->stopping)
 	{
 		share = (pool->depth + pool->nworkers - 1) / pool->nworkers;
@@ -1185,6 +1282,12 @@ worker_main(void *arg)
 
 		if ((n = take_jobs(w, batch)) == 0)
 			break;
+		if (n < 0)
+		{
+			/* noticed while idle: no webhook met the closed connection */
+			connect_failed(w, "connection closed while idle", PQerrorMessage(w->conn));
+			continue;
+		}
 		worker_run_batch(w, batch, n);	/* closes a broken connection */
 		/* a lost connection is replaced at once; only failed attempts back off */
 	}
@@ -1231,7 +1334,7 @@ db_pool_start(const shim_config *cfg, h2o_evloop_t *loop)
 	pool->connect_timeout_ms = cfg->db_timeout_ms > DB_CONNECT_TIMEOUT_MIN_MS ?
 		cfg->db_timeout_ms : DB_CONNECT_TIMEOUT_MIN_MS;
 	pthread_mutex_init(&pool->lock, NULL);
-	pthread_cond_init(&pool->nonempty, NULL);
+	snprintf(pool->last_error, sizeof(pool->last_error), "not connected yet");
 	if (pipe2(pool->stop_pipe, O_CLOEXEC) != 0)
 	{
 		shim_log(SHIM_LOG_ERROR, "could not create the database pool's pipe: %s", strerror(errno));
@@ -1258,6 +1361,12 @@ db_pool_start(const shim_config *cfg, h2o_evloop_t *loop)
 		w->id = i + 1;
 		w->state = WORKER_CONNECTING;
 		w->seed = (unsigned) time(NULL) ^ (unsigned) (i * 7919);
+		if ((w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+		{
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+			shim_log(SHIM_LOG_ERROR, "could not create database worker %d's eventfd: %s", w->id, strerror(errno));
+			return NULL;
+		}
 		if ((rc = pthread_create(&w->thread, NULL, worker_main, w)) != 0)
 		{
 			pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -1304,7 +1413,7 @@ db_pool_submit(db_pool *pool, db_job *job)
 			pool->head = job;
 		pool->tail = job;
 		pool->depth++;
-		pthread_cond_signal(&pool->nonempty);
+		wake_one_locked(pool);
 	}
 	pthread_mutex_unlock(&pool->lock);
 	return result;
@@ -1324,6 +1433,25 @@ db_pool_get_stats(db_pool *pool, db_pool_stats *out)
 }
 
 /*
+ * Can the pool run a webhook now, i.e. is at least one worker connected
+ * (idle or busy)?  1 if so; else 0 with why (the workers' states and the
+ * last connection failure) in why (any thread).
+ */
+int
+db_pool_serving(db_pool *pool, char *why, size_t len)
+{
+	int			connected;
+
+	pthread_mutex_lock(&pool->lock);
+	connected = pool->nstate[WORKER_IDLE] + pool->nstate[WORKER_BUSY];
+	if (connected == 0)
+		snprintf(why, len, "no webhook worker has a database connection (%d connecting, %d waiting to retry): %s",
+				 pool->nstate[WORKER_CONNECTING], pool->nstate[WORKER_BACKOFF], pool->last_error);
+	pthread_mutex_unlock(&pool->lock);
+	return connected > 0;
+}
+
+/*
  * Stop the workers (loop thread, after the server stopped listening): a
  * worker running a statement finishes it (statement_timeout bounds that),
  * one carrying a live tool call finishes its rounds (its budget bounds
@@ -1340,8 +1468,8 @@ db_pool_stop(db_pool *pool)
 		return;
 	pthread_mutex_lock(&pool->lock);
 	pool->stopping = 1;
-	pthread_cond_broadcast(&pool->nonempty);
 	pthread_mutex_unlock(&pool->lock);
+	/* wakes every worker: the idle ones sleep on it too */
 	(void) !write(pool->stop_pipe[1], "", 1);
 
 	for (int i = 0; i < pool->nworkers; i++)

@@ -31,9 +31,9 @@
  * is shared while the job is queued or running.
  *
  * Each worker connects on start and again, with exponential backoff, after
- * its connection breaks.  At connect it runs the session set-up (application
- * name, statement_timeout, the vapi_pool.* answer settings) and prepares the
- * two statements once.
+ * its connection breaks.  At connect it runs the session set-up (search_path
+ * pinned as db_conn.h says, application name, statement_timeout, the
+ * vapi_pool.* answer settings) and prepares the two statements once.
  */
 #ifndef VAPI_SHIM_DB_POOL_H
 #define VAPI_SHIM_DB_POOL_H
@@ -118,9 +118,13 @@ typedef struct db_pool_stats
 
 typedef struct db_pool db_pool;
 
+/* room for db_pool_serving()'s reason */
+#define DB_POOL_ERROR_MAX 512
+
 extern db_pool *db_pool_start(const shim_config *cfg, h2o_evloop_t *loop);
 extern db_submit_result db_pool_submit(db_pool *pool, db_job *job);
 extern void db_pool_get_stats(db_pool *pool, db_pool_stats *out);
+extern int	db_pool_serving(db_pool *pool, char *why, size_t len);
 extern void db_pool_stop(db_pool *pool);
 
 #endif							/* VAPI_SHIM_DB_POOL_H */

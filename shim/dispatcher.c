@@ -50,6 +50,7 @@
 #include <libpq-fe.h>
 
 #include "config.h"
+#include "db_conn.h"
 #include "dispatcher.h"
 #include "http_client.h"
 #include "log.h"
@@ -66,18 +67,20 @@
 #define REPORT_RETRY_MS 1000	/* a report that failed (and may pass) is tried again after this */
 
 #define CLAIM_STMT "vapi_shim_outbox_claim"
-#define CLAIM_SQL "SELECT * FROM vapi_pool.outbox_claim($1, $2, make_interval(secs => $3))"
+#define CLAIM_SQL \
+	"SELECT * FROM vapi_pool.outbox_claim($1::text, $2::integer, pg_catalog.make_interval(secs => $3::double precision))"
 #define REPORT_STMT "vapi_shim_outbox_report"
 #define REPORT_SQL \
-	"SELECT r.job_id, r.state, r.note, extract(epoch FROM r.run_at - clock_timestamp()) " \
+	"SELECT r.job_id, r.state, r.note, extract(epoch FROM r.run_at - pg_catalog.clock_timestamp()) " \
 	"FROM vapi_pool.outbox_report($1::jsonb) r"
 #define NEXT_DUE_STMT "vapi_shim_outbox_next_due"
-#define NEXT_DUE_SQL "SELECT extract(epoch FROM vapi_pool.outbox_next_due() - clock_timestamp())"
+#define NEXT_DUE_SQL "SELECT extract(epoch FROM vapi_pool.outbox_next_due() - pg_catalog.clock_timestamp())"
+/* the search_path first: it is in the startup packet too (db_conn.h) */
 #define SESSION_SQL \
-	"SET application_name = 'vapi-shim dispatch'; SET statement_timeout = %d"
+	DB_CONN_PIN_SQL "; SET application_name = 'vapi-shim dispatch'; SET statement_timeout = %d"
 #define SETTINGS_SQL \
-	"SELECT set_config('vapi_pool.intake_assistant_id', $1, false), " \
-	"set_config('vapi_pool.connector_assistant_id', $2, false)"
+	"SELECT pg_catalog.set_config('vapi_pool.intake_assistant_id', $1::text, false), " \
+	"pg_catalog.set_config('vapi_pool.connector_assistant_id', $2::text, false)"
 
 typedef struct dispatcher dispatcher;
 
@@ -742,12 +745,17 @@ setup_step(dispatcher *d, dbconn *c, int sent, ExecStatusType want, const char *
 static int
 db_open(dispatcher *d, dbconn *c)
 {
-	const char *const keys[] = {"dbname", "application_name", NULL};
-	const char *const vals[] = {d->cfg->database_url, "vapi-shim dispatch", NULL};
+	db_conn_params cp;
 	long long	deadline = shim_now_ms() + DB_CONNECT_TIMEOUT_MS;
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 
-	c->conn = PQconnectStartParams(keys, vals, 1);
+	if (db_conn_params_init(&cp, d->cfg->database_url, "vapi-shim dispatch", NULL) != 0)
+	{
+		db_close(d, c, "could not connect", "out of memory", 1);
+		return -1;
+	}
+	c->conn = PQconnectStartParams(cp.keys, cp.vals, 1);
+	db_conn_params_free(&cp);
 	if (c->conn == NULL || PQstatus(c->conn) == CONNECTION_BAD)
 	{
 		db_close(d, c, "could not connect", c->conn ? PQerrorMessage(c->conn) : "out of memory", 1);
@@ -780,17 +788,18 @@ db_open(dispatcher *d, dbconn *c)
 }
 
 /*
- * Connect c, set its session up (application name, statement timeout, the
- * assistant settings the requests are built with; the claimer LISTENs) and
- * prepare its statements.  0 on success; else the connection is closed, the
- * failure logged once per outage and the next attempt planned with backoff.
+ * Connect c, set its session up (search_path, application name, statement
+ * timeout, the assistant settings the requests are built with; the claimer
+ * LISTENs) and prepare its statements.  0 on success; else the connection
+ * is closed, the failure logged once per outage and the next attempt
+ * planned with backoff.
  */
 static int
 db_connect(dispatcher *d, dbconn *c)
 {
 	const shim_config *cfg = d->cfg;
 	const char *params[2];
-	char		session_sql[160];
+	char		session_sql[200];
 	int			claimer = c == &d->claimer;
 
 	if (db_open(d, c) != 0)

@@ -13,6 +13,7 @@
 
 #include <libpq-fe.h>
 
+#include "db_conn.h"
 #include "health.h"
 #include "log.h"
 #include "text.h"
@@ -26,7 +27,7 @@
 	"SELECT 1, (SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'vapi_pool')"
 #define INBOX_QUERY \
 	"SELECT i.events, i.failed, o.pending, o.due, o.in_flight, o.dead," \
-	" coalesce(extract(epoch FROM now() - o.oldest_due_at), 0)::bigint" \
+	" coalesce(extract(epoch FROM pg_catalog.now() - o.oldest_due_at), 0)::bigint" \
 	" FROM vapi_pool.inbox_stats() i, vapi_pool.outbox_stats() o"
 
 /* the inbox and outbox figures one probe read */
@@ -91,28 +92,6 @@ publish(int reachable, const char *error, const char *extversion, const inbox_fi
 		shim_log(SHIM_LOG_WARNING, "database unreachable: %s", msg);
 }
 
-/* Open the probe connection; on failure publish why and return NULL. */
-static PGconn *
-probe_connect(void)
-{
-	const char *const keys[] = {"dbname", "connect_timeout", "application_name", NULL};
-	const char *const vals[] = {prober.conninfo, PROBE_CONNECT_TIMEOUT, "vapi-shim health", NULL};
-	PGconn	   *conn = PQconnectdbParams(keys, vals, 1);
-
-	if (conn == NULL)
-	{
-		publish(0, "out of memory", NULL, NULL);
-		return NULL;
-	}
-	if (PQstatus(conn) != CONNECTION_OK)
-	{
-		publish(0, PQerrorMessage(conn), NULL, NULL);
-		PQfinish(conn);
-		return NULL;
-	}
-	return conn;
-}
-
 /* Wait until the query result is ready, at most PROBE_QUERY_TIMEOUT_MS. */
 static int
 wait_for_result(PGconn *conn, const char **error)
@@ -173,6 +152,43 @@ run_query(PGconn *conn, const char *sql, PGresult **res, const char **error)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Open the probe connection and pin its search_path (db_conn.h); on failure
+ * publish why and return NULL.
+ */
+static PGconn *
+probe_connect(void)
+{
+	db_conn_params cp;
+	PGconn	   *conn = NULL;
+	PGresult   *res = NULL;
+	const char *error = NULL;
+
+	if (db_conn_params_init(&cp, prober.conninfo, "vapi-shim health", PROBE_CONNECT_TIMEOUT) == 0)
+		conn = PQconnectdbParams(cp.keys, cp.vals, 1);
+	db_conn_params_free(&cp);
+	if (conn == NULL)
+	{
+		publish(0, "out of memory", NULL, NULL);
+		return NULL;
+	}
+	if (PQstatus(conn) != CONNECTION_OK)
+	{
+		publish(0, PQerrorMessage(conn), NULL, NULL);
+		PQfinish(conn);
+		return NULL;
+	}
+	if (run_query(conn, DB_CONN_PIN_SQL, &res, &error) != 0 || PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		publish(0, error ? error : PQresultErrorMessage(res), NULL, NULL);
+		PQclear(res);
+		PQfinish(conn);
+		return NULL;
+	}
+	PQclear(res);
+	return conn;
 }
 
 /*

@@ -2,10 +2,13 @@
  * health.h
  *	  Database reachability, probed off the event loop by a small thread.
  *
- * The prober thread keeps one libpq connection, runs a trivial query about
- * once per second (reconnecting when the connection breaks) and publishes
- * the outcome under a mutex.  HTTP handlers only ever read the published
- * snapshot, so the event loop never waits for the database.
+ * The prober thread keeps one libpq connection (its search_path pinned as
+ * db_conn.h says), runs a trivial query about once per second (reconnecting
+ * when the connection breaks) and publishes the outcome under a mutex.
+ * HTTP handlers only ever read the published snapshot, so the event loop
+ * never waits for the database.  /healthz is ok only when this snapshot is
+ * and the webhook workers hold a connection too (db_pool_serving): the
+ * prober's own connection says nothing about theirs.
  *
  * When the vapi_pool extension is installed, each probe also reads the
  * inbox figures for /metrics from vapi_pool.inbox_stats(); while that

@@ -6,6 +6,23 @@
  * and the webhook endpoints.  Every answer but /metrics, including errors
  * produced by h2o itself (such as 413), is JSON.  The access logger also
  * feeds the request counters and the duration histogram of /metrics.
+ *
+ * Request framing: h2o 2.2.5 delimits a body by the first of several
+ * Content-Length headers, prefers Transfer-Encoding: chunked over a
+ * Content-Length, and keeps the connection open afterwards.  A proxy in
+ * front that delimits the same bytes otherwise would see another request
+ * boundary, and a request hidden in a body would be answered (request
+ * smuggling).  So before routing, a request with more than one
+ * Content-Length, more than one Transfer-Encoding, or both is refused with
+ * 400 and its connection closed: nothing after it is read as a request.
+ * h2o keeps neither header in req->headers; the check reads the request
+ * head where h2o parsed it, at the start of the connection's input buffer
+ * (h2o consumes a request's bytes only once its answer is sent).  A head
+ * that cannot be found there is refused the same way.
+ *
+ * /healthz is ok only when the database answers the prober and at least
+ * one webhook worker holds a connection (db_pool_serving): a webhook sent
+ * right after an ok does not meet a pool that is still reconnecting.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -13,6 +30,7 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -170,23 +188,119 @@ http_send_error(h2o_req_t *req, int status, const char *reason, const char *mess
 	return http_send_json(req, status, reason, json_pack("{s:s}", "error", message));
 }
 
-/* GET /healthz: 200 when the database answers the prober, 503 when not. */
+/* Is the header line's name (up to its colon, trailing blanks cut) name? */
+static int
+header_line_is(const char *line, size_t len, const char *name)
+{
+	const char *colon = memchr(line, ':', len);
+	size_t		n;
+
+	if (colon == NULL)
+		return 0;
+	n = (size_t) (colon - line);
+	while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+		n--;
+	return n == strlen(name) && strncasecmp(line, name, n) == 0;
+}
+
+/*
+ * Why the request's framing is ambiguous (a message for the 400), or NULL
+ * when it is not: counts the Content-Length and Transfer-Encoding lines of
+ * the raw request head (see the file header).
+ */
+static const char *
+ambiguous_framing(h2o_req_t *req)
+{
+	h2o_socket_t *sock = req->conn->callbacks->get_socket != NULL ?
+		req->conn->callbacks->get_socket(req->conn) : NULL;
+	const char *p,
+			   *end;
+	int			content_length = 0,
+				transfer_encoding = 0,
+				first = 1;
+
+	if (sock == NULL || sock->input == NULL)
+		return "request framing could not be checked";
+	p = sock->input->bytes;
+	end = p + sock->input->size;
+	/* the request line, after the empty line h2o skips as some clients send one */
+	if (end - p >= 2 && p[0] == '\r' && p[1] == '\n')
+		p += 2;
+	else if (end - p >= 1 && p[0] == '\n')
+		p++;
+	if (req->input.method.len == 0 || (size_t) (end - p) <= req->input.method.len ||
+		memcmp(p, req->input.method.base, req->input.method.len) != 0 || p[req->input.method.len] != ' ')
+		return "request framing could not be checked";
+
+	for (;;)
+	{
+		const char *nl = memchr(p, '\n', (size_t) (end - p));
+		size_t		len;
+
+		if (nl == NULL)
+			return "request framing could not be checked";
+		len = (size_t) (nl - p);
+		if (len > 0 && p[len - 1] == '\r')
+			len--;
+		if (len == 0)
+			break;				/* the end of the head */
+		/* the request line, and continuation lines, name no header */
+		if (!first && p[0] != ' ' && p[0] != '\t')
+		{
+			content_length += header_line_is(p, len, "content-length");
+			transfer_encoding += header_line_is(p, len, "transfer-encoding");
+		}
+		first = 0;
+		p = nl + 1;
+	}
+	if (content_length > 1)
+		return "ambiguous request framing: more than one Content-Length";
+	if (transfer_encoding > 1)
+		return "ambiguous request framing: more than one Transfer-Encoding";
+	if (content_length > 0 && transfer_encoding > 0)
+		return "ambiguous request framing: both Content-Length and Transfer-Encoding";
+	return NULL;
+}
+
+/* Refuse a request whose framing is ambiguous: 400, and close the connection. */
+static int
+refuse_framing(h2o_req_t *req, const char *why)
+{
+	shim_log(SHIM_LOG_WARNING, "refused a request and closed its connection: %s", why);
+	req->http1_is_persistent = 0;
+	return http_send_error(req, 400, "Bad Request", why);
+}
+
+/*
+ * GET /healthz: 200 when the database answers the prober and a webhook
+ * worker holds a connection; 503 saying why when not.
+ */
 static int
 on_healthz(shim_handler *self, h2o_req_t *req)
 {
 	health_status st;
+	db_pool_stats stats;
+	char		why[HEALTH_ERROR_MAX + DB_POOL_ERROR_MAX];
+	int			serving;
+	int			ok;
 	json_t	   *body;
 
 	health_snapshot(&st);
-	body = json_pack("{s:s, s:s, s:s, s:s?}",
-					 "status", st.reachable ? "ok" : "degraded",
+	serving = db_pool_serving(self->srv->pool, why, sizeof(why));
+	db_pool_get_stats(self->srv->pool, &stats);
+	ok = st.reachable && serving;
+	body = json_pack("{s:s, s:s, s:s, s:s?, s:{s:i, s:i}}",
+					 "status", ok ? "ok" : "degraded",
 					 "version", SHIM_VERSION,
 					 "database", st.reachable ? "reachable" : "unreachable",
-					 "extension", st.has_extension ? st.extension : NULL);
-	if (body != NULL && !st.reachable)
-		json_object_set_new(body, "error", json_string(st.error));
+					 "extension", st.has_extension ? st.extension : NULL,
+					 "workers", "connected", stats.idle + stats.busy,
+					 "total", stats.idle + stats.busy + stats.broken);
+	/* the prober's error first: an unreachable database explains the workers too */
+	if (body != NULL && !ok)
+		json_object_set_new(body, "error", json_string(!st.reachable ? st.error : why));
 
-	if (st.reachable)
+	if (ok)
 		return http_send_json(req, 200, "OK", body);
 	return http_send_json(req, 503, "Service Unavailable", body);
 }
@@ -217,7 +331,7 @@ method_not_allowed(h2o_req_t *req, const char *allow)
 	return http_send_error(req, 405, "Method Not Allowed", msg);
 }
 
-/* Route a request by exact path, then check its method. */
+/* Check the request's framing, route it by exact path, then check its method. */
 static int
 on_req(h2o_handler_t *_self, h2o_req_t *req)
 {
@@ -225,6 +339,10 @@ on_req(h2o_handler_t *_self, h2o_req_t *req)
 	h2o_iovec_t path = req->path_normalized;
 	int			method = method_bit(req->method);
 	const webhook_route *webhook;
+	const char *ambiguous;
+
+	if ((ambiguous = ambiguous_framing(req)) != NULL)
+		return refuse_framing(req, ambiguous);
 
 	if (h2o_memis(path.base, path.len, H2O_STRLIT("/healthz")))
 	{

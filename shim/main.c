@@ -29,6 +29,7 @@
 #include "dispatcher.h"
 #include "health.h"
 #include "http_server.h"
+#include "json_alloc.h"
 #include "log.h"
 #include "provision.h"
 #include "webhooks.h"
@@ -113,6 +114,9 @@ main(int argc, char **argv)
 	h2o_evloop_t *loop;
 	db_pool    *pool;
 	int			status = EXIT_SUCCESS;
+
+	/* jansson must never see a failed allocation (json_alloc.c); before any use of it */
+	shim_json_alloc_install();
 
 	/* libcurl's global state, once, before any thread uses it */
 	curl_global_init(CURL_GLOBAL_DEFAULT);

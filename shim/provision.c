@@ -29,6 +29,7 @@
 #include <openssl/evp.h>
 
 #include "config.h"
+#include "db_conn.h"
 #include "text.h"
 #include "http_client.h"
 #include "provision.h"
@@ -340,6 +341,12 @@ parse_tool_args(int argc, char **argv, tool_command command, tool_options *o,
 			print_usage(stdout, group);
 			return EXIT_SUCCESS;
 		}
+		if (strcmp(arg, "--allow-root") == 0)
+		{
+			/* a shared flag without a value: config_load_for reads it */
+			rest[(*nrest)++] = argv[i];
+			continue;
+		}
 		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
 			return usage_error(group, "unexpected argument \"%s\"", arg);
 		eq = strchr(arg + 2, '=');
@@ -434,27 +441,39 @@ vapi_server_url(const shim_config *cfg, int *bad)
 
 /* ---------------------------------------------------------------- the database */
 
-/* Connect to --database-url; NULL (error printed) on failure. */
+/*
+ * Connect to --database-url with the search_path pinned (db_conn.h); NULL
+ * (error printed) on failure.
+ */
 static PGconn *
 db_connect(const shim_config *cfg)
 {
-	const char *const keys[] = {"dbname", "application_name", NULL};
-	const char *const vals[] = {cfg->database_url, "vapi-shim provisioning", NULL};
-	PGconn	   *conn = PQconnectdbParams(keys, vals, 1);
+	db_conn_params cp;
+	PGconn	   *conn = NULL;
+	PGresult   *res = NULL;
+	char	   *msg;
+	size_t		len;
 
-	if (PQstatus(conn) != CONNECTION_OK)
+	if (db_conn_params_init(&cp, cfg->database_url, "vapi-shim provisioning", NULL) == 0)
+		conn = PQconnectdbParams(cp.keys, cp.vals, 1);
+	db_conn_params_free(&cp);
+	if (PQstatus(conn) == CONNECTION_OK)
+		res = PQexec(conn, DB_CONN_PIN_SQL);
+	if (PQresultStatus(res) == PGRES_COMMAND_OK)
 	{
-		char	   *msg = strdup(PQerrorMessage(conn));
-		size_t		len = strlen(msg);
-
-		while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-			msg[--len] = '\0';
-		tool_error("could not connect to the database: %s", msg);
-		free(msg);
-		PQfinish(conn);
-		return NULL;
+		PQclear(res);
+		return conn;
 	}
-	return conn;
+
+	msg = strdup(res != NULL ? PQresultErrorMessage(res) : conn != NULL ? PQerrorMessage(conn) : "out of memory");
+	len = msg != NULL ? strlen(msg) : 0;
+	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+		msg[--len] = '\0';
+	tool_error("could not connect to the database: %s", msg != NULL ? msg : "out of memory");
+	free(msg);
+	PQclear(res);
+	PQfinish(conn);
+	return NULL;
 }
 
 /*
@@ -923,7 +942,7 @@ pool_fill(const shim_config *cfg, const tool_options *o)
 	params[3] = o->dry_run ? "true" : "false";
 	res = db_query(conn,
 				   "SELECT broker_id, pool_size, in_pool, pending, queued, job_ids::text"
-				   "  FROM vapi_pool.pool_fill($1::uuid, $2, $3, $4::boolean)", 4, params);
+				   "  FROM vapi_pool.pool_fill($1::uuid, $2::text, $3::text, $4::boolean)", 4, params);
 	if (res == NULL)
 		status = EXIT_RUNTIME;
 	else
@@ -1207,7 +1226,7 @@ pool_sync(const shim_config *cfg, const tool_options *o)
 	params[2] = server_url;
 	res = db_query(conn,
 				   "SELECT vapi_phone_number_id, number::text, action, needs_server_url"
-				   "  FROM vapi_pool.pool_sync($1::uuid, $2::jsonb, $3)", 3, params);
+				   "  FROM vapi_pool.pool_sync($1::uuid, $2::jsonb, $3::text)", 3, params);
 	if (res == NULL)
 		failed = 1;
 	else
@@ -1495,7 +1514,7 @@ static int
 record_assistant(PGconn *conn, const assistant_def *def, const char *id)
 {
 	const char *params[] = {def->role, id, def->sha256};
-	PGresult   *res = db_query(conn, "SELECT vapi_pool.record_assistant($1, $2, $3)", 3, params);
+	PGresult   *res = db_query(conn, "SELECT vapi_pool.record_assistant($1::text, $2::text, $3::text)", 3, params);
 
 	if (res == NULL)
 		return -1;
@@ -1535,7 +1554,7 @@ push_assistant(PGconn *conn, const vapi_api *api, const assistant_def *def, int 
 {
 	const char *params[] = {def->role};
 	PGresult   *res = db_query(conn,
-							   "SELECT vapi_assistant_id, definition_sha256 FROM vapi_pool.vapi_assistants WHERE role = $1",
+							   "SELECT vapi_assistant_id, definition_sha256 FROM vapi_pool.vapi_assistants WHERE role = $1::text",
 							   1, params);
 	const char *known_id;
 	const char *known_sha;

@@ -197,15 +197,16 @@ sub webhook_statements
 	return scalar(() = $log =~ /execute \S+: SELECT http_status, answer::text, inbox_id, state FROM vapi_pool\.receive_webhook/g);
 }
 
-# Poll /healthz until it answers $want (bounded); return the last answer.
+# Poll /healthz until it answers $want (bounded), and its body satisfies
+# $cond when given; return the last answer.
 sub wait_for_health
 {
-	my ($s, $want, $seconds) = @_;
+	my ($s, $want, $seconds, $cond) = @_;
 	my ($res, $json);
 	for (my $i = 0; $i < $seconds * 10; $i++)
 	{
 		($res, $json) = request($s, 'GET', '/healthz');
-		last if $res->{status} == $want;
+		last if $res->{status} == $want && (!$cond || $cond->($json // {}));
 		usleep(100_000);
 	}
 	return ($res, $json);
@@ -389,7 +390,8 @@ unlike($log, qr/q7query/, 'query strings are not logged');
 # The database goes away and comes back ----------------------------------------
 
 $node->stop;
-($res, $json) = wait_for_health($s, 503, 15);
+# the workers notice at once, the prober at its next round: wait for both
+($res, $json) = wait_for_health($s, 503, 15, sub { ($_[0]{database} // '') eq 'unreachable' });
 is($res->{status}, 503, '/healthz turns 503 after the node stops');
 is($json->{status}, 'degraded', '/healthz status degraded');
 is($json->{database}, 'unreachable', '/healthz: database unreachable');

@@ -2,7 +2,11 @@
  * test_config.c
  *	  Unit tests of config_load(): the webhook options' defaults, flags and
  *	  variables, "none" for no prefix, and every value that must be refused;
- *	  the dispatcher's options and what vapi-shim dispatch requires.
+ *	  the dispatcher's options and what vapi-shim dispatch requires; the
+ *	  refusal to run as root and what overrides it.
+ *
+ *	  Run as root, every other test allows root (VAPI_POOL_ALLOW_ROOT=1), so
+ *	  that they check what they are about.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -18,6 +22,9 @@ extern char **environ;
 
 /* what the last load() printed on stderr */
 static char last_error[4096];
+
+/* test_root() checks the refusal itself: do not allow root for it */
+static int	keep_root_refusal;
 
 /* Remove every VAPI_POOL_* variable, so that only what a test sets counts. */
 static void
@@ -53,6 +60,8 @@ config_load_captured(shim_config *cfg, shim_command command, int argc, char **ar
 	if (fd < 0 || saved < 0)
 		abort();
 	unlink(path);
+	if (geteuid() == 0 && !keep_root_refusal && getenv("VAPI_POOL_ALLOW_ROOT") == NULL)
+		setenv("VAPI_POOL_ALLOW_ROOT", "1", 1);
 	fflush(stderr);
 	dup2(fd, STDERR_FILENO);
 	r = config_load_for(cfg, command, argc, argv);
@@ -383,6 +392,7 @@ test_help(void)
 		"--dispatch-batch", "VAPI_POOL_DISPATCH_BATCH",
 		"--dispatch-lease", "VAPI_POOL_DISPATCH_LEASE",
 		"--dispatch-poll-ms", "VAPI_POOL_DISPATCH_POLL_MS",
+		"--allow-root", "VAPI_POOL_ALLOW_ROOT",
 		"vapi-shim dispatch [OPTION]...",
 		"default: \"Bearer \"", "the value none means \"no prefix\"",
 	};
@@ -418,6 +428,46 @@ test_help(void)
 	   "--help shows no secret value");
 }
 
+/*
+ * Root: refused unless --allow-root (a flag without a value) or
+ * VAPI_POOL_ALLOW_ROOT=1; a value of VAPI_POOL_ALLOW_ROOT that is neither
+ * yes nor no is a usage error, whoever runs.
+ */
+static void
+test_root(void)
+{
+	shim_config cfg;
+	int			root = geteuid() == 0;
+
+	keep_root_refusal = 1;
+	clear_environment();
+	if (root)
+	{
+		is_int(load(&cfg, NULL), CONFIG_EXIT_USAGE, "as root: refused");
+		ok(strstr(last_error, "refusing to run as root") != NULL &&
+		   strstr(last_error, "VAPI_POOL_ALLOW_ROOT=1") != NULL,
+		   "as root: the message says why and how to override");
+	}
+	else
+	{
+		is_int(load(&cfg, NULL), CONFIG_OK, "not root: no refusal");
+		ok(strstr(last_error, "root") == NULL, "not root: no word about root");
+	}
+	is_int(load(&cfg, "--allow-root", "--db-pool-size=2", NULL), CONFIG_OK,
+		   "--allow-root takes no value: the next flag is read as a flag");
+	is_int(cfg.db_pool_size, 2, "... --db-pool-size=2 after it");
+	setenv("VAPI_POOL_ALLOW_ROOT", "1", 1);
+	is_int(load(&cfg, NULL), CONFIG_OK, "VAPI_POOL_ALLOW_ROOT=1 is accepted");
+	setenv("VAPI_POOL_ALLOW_ROOT", "off", 1);
+	is_int(load(&cfg, NULL), root ? CONFIG_EXIT_USAGE : CONFIG_OK,
+		   "VAPI_POOL_ALLOW_ROOT=off allows nothing (%s)", root ? "refused" : "not root");
+	setenv("VAPI_POOL_ALLOW_ROOT", "perhaps", 1);
+	is_int(load(&cfg, NULL), CONFIG_EXIT_USAGE, "VAPI_POOL_ALLOW_ROOT=perhaps: a usage error");
+	ok(strstr(last_error, "VAPI_POOL_ALLOW_ROOT must be 1") != NULL, "... naming the variable");
+	clear_environment();
+	keep_root_refusal = 0;
+}
+
 int
 main(void)
 {
@@ -427,5 +477,6 @@ main(void)
 	test_refused();
 	test_dispatch();
 	test_help();
+	test_root();
 	return done_testing();
 }

@@ -283,17 +283,11 @@ vapi_pool_queue_cal_cancel(PG_FUNCTION_ARGS)
 	vp_execute(&visible_cancelled, values, NULL, 1);
 	if (SPI_processed == 1)
 	{
+		/* an error restores the user with the (sub)transaction's abort, as for SECURITY DEFINER */
 		GetUserIdAndSecContext(&save_user, &save_sec);
 		SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-		PG_TRY();
-		{
-			vp_execute(&insert_cancel_job, values, NULL, 0);
-		}
-		PG_FINALLY();
-		{
-			SetUserIdAndSecContext(save_user, save_sec);
-		}
-		PG_END_TRY();
+		vp_execute(&insert_cancel_job, values, NULL, 0);
+		SetUserIdAndSecContext(save_user, save_sec);
 	}
 	SPI_finish();
 	PG_RETURN_VOID();

@@ -110,11 +110,12 @@ SELECT a.id, p.number, l.name, a.status FROM vapi_number_assignments a
 JOIN vapi_number_pool p ON p.org_id = a.org_id AND p.id = a.pool_number_id
 JOIN leads l ON l.org_id = a.org_id AND l.id = a.lead_id ORDER BY a.id;
 
--- fk_vapi_assignment: deleting the assignment clears the lead's pointer, and only it.
+-- The lead's pointer to its assignment (since 0.5.0 not a foreign key, so
+-- that a dump can be restored): deleting the assignment clears it, and only it.
 UPDATE leads SET vapi_assignment_id = 'a4000000-0000-4000-8000-000000000003' WHERE id = 'a2000000-0000-4000-8000-000000000001';
-UPDATE leads SET vapi_assignment_id = 'a4000000-0000-4000-8000-0000000000ff' WHERE id = 'a2000000-0000-4000-8000-000000000001';
+UPDATE leads SET vapi_assignment_id = 'a4000000-0000-4000-8000-000000000002' WHERE id = 'a2000000-0000-4000-8000-000000000002';
 DELETE FROM vapi_number_assignments WHERE id = 'a4000000-0000-4000-8000-000000000003';
-SELECT org_id, name, vapi_assignment_id FROM leads WHERE id = 'a2000000-0000-4000-8000-000000000001';
+SELECT org_id, name, vapi_assignment_id FROM leads WHERE id IN ('a2000000-0000-4000-8000-000000000001', 'a2000000-0000-4000-8000-000000000002') ORDER BY id;
 
 -- ---------------------------------------------------------------- call logs
 

@@ -52,7 +52,11 @@ SELECT string_agg(descr, E'\n' ORDER BY descr) FROM (
   SELECT 'function acl ' || oid::regprocedure || ' ' || coalesce(proacl::text, '')
   FROM pg_proc WHERE pronamespace = 'vapi_pool'::regnamespace
   UNION ALL
-  SELECT 'schema acl ' || coalesce(nspacl::text, '') FROM pg_namespace WHERE nspname = 'vapi_pool') s
+  SELECT 'schema acl ' || coalesce(nspacl::text, '') FROM pg_namespace WHERE nspname = 'vapi_pool'
+  -- which tables and sequences pg_dump writes the rows of (0.5.0)
+  UNION ALL
+  SELECT 'dumped ' || coalesce((SELECT string_agg(c::regclass::text, ',' ORDER BY c::regclass::text) FROM unnest(extconfig) c), '')
+  FROM pg_extension WHERE extname = 'vapi_pool') s
 };
 
 my $default = $node->safe_psql('postgres',

@@ -1,0 +1,71 @@
+-- Backups (release 0.5.0, issue 28): pg_dump writes the rows of every table,
+-- and a restore loads them as they were.
+--
+-- Every table is a member of the extension, so pg_dump writes its definition
+-- as CREATE EXTENSION and, unless the table is marked with
+-- pg_extension_config_dump, none of its rows: a dump of a 0.4.0 database
+-- restored no row.  Every table holds user or operational data and is dumped
+-- whole; the sequences behind the bigint ids are marked too, so that ids
+-- issued after a restore do not collide with restored ones.  Nothing is left
+-- out on purpose: the webhook inbox and the outbox carry dedupe keys and
+-- pending work a restored system needs, and their purge jobs keep them small.
+--
+-- A restore loads each table with COPY into tables whose constraints and
+-- triggers already exist (they come with CREATE EXTENSION), in the order of
+-- their foreign keys.  Two things stood in its way:
+-- 1. A cycle: a lead named its current assignment (fk_vapi_assignment) and an
+--    assignment names its lead, so whichever table came first was refused.
+--    leads.vapi_assignment_id stays, as the engine's pointer to the lead's
+--    current assignment, but is no longer a foreign key: the engine writes
+--    it and never reads it to decide anything (it follows assignments by
+--    their lead), and deleting an assignment clears it, as the key's
+--    ON DELETE SET NULL did.
+-- 2. The starter vocabulary a new clinic gets: loading a clinic's row added
+--    the starter terms, and the clinic's own terms then collided with them.
+--    Starter terms are now added to an organisation created now (created_at
+--    is the transaction's time, its default); a row that carries its own past
+--    creation time is an existing organisation being loaded.
+
+DO $mark$
+DECLARE
+	rel regclass;
+BEGIN
+	FOR rel IN
+		SELECT c.oid::regclass FROM pg_catalog.pg_class c
+		JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+			AND d.objid = c.oid AND d.deptype = 'e'
+		JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND e.extname = 'vapi_pool'
+		WHERE c.relkind IN ('r', 'S')
+		ORDER BY c.relname
+	LOOP
+		PERFORM pg_catalog.pg_extension_config_dump(rel, '');
+	END LOOP;
+END
+$mark$;
+
+-- ---------------------------------------------------------------- the lead -> assignment pointer
+
+ALTER TABLE leads DROP CONSTRAINT fk_vapi_assignment;
+COMMENT ON COLUMN leads.vapi_assignment_id IS
+	'the lead''s current assignment, kept by the engine (not a foreign key: a lead and its assignment refer to each other, and a dump must load one first); cleared when the assignment is deleted';
+
+-- Deleting an assignment clears its lead's pointer, as ON DELETE SET NULL did.
+CREATE FUNCTION clear_lead_assignment() RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = vapi_pool, pg_catalog, pg_temp
+	AS $$
+BEGIN
+	UPDATE vapi_pool.leads SET vapi_assignment_id = NULL
+	 WHERE org_id = OLD.org_id AND id = OLD.lead_id AND vapi_assignment_id = OLD.id;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER vapi_number_assignments_clear_lead AFTER DELETE ON vapi_number_assignments
+	FOR EACH ROW EXECUTE FUNCTION clear_lead_assignment();
+
+-- ---------------------------------------------------------------- starter terms
+
+DROP TRIGGER orgs_clinic_starter ON orgs;
+CREATE TRIGGER orgs_clinic_starter AFTER INSERT ON orgs
+	FOR EACH ROW WHEN (NEW.is_clinic AND NEW.created_at = pg_catalog.now())
+	EXECUTE FUNCTION orgs_clinic_starter();

@@ -191,5 +191,20 @@ $node->safe_psql('postgres', q{
 ok($ok, 'pg_restore into a database owned by a non-superuser') or diag($log);
 same_as_source('owned', 'owned by app_owner');
 
+# ---------------------------------------------------------------- --data-only by a role that is not a superuser
+
+# As on Supabase: the platform's superuser created the extension, and the
+# project's own role (here a member of service_role, with BYPASSRLS like
+# Supabase's postgres) loads the data.
+$node->safe_psql('postgres', q{
+	CREATE ROLE project_admin LOGIN BYPASSRLS;
+	GRANT service_role TO project_admin;
+	CREATE DATABASE project OWNER project_admin});
+$node->safe_psql('project', 'CREATE EXTENSION vapi_pool CASCADE');
+($ok, $log) = run_cmd("$bindir/pg_restore", '-d', $node->connstr('project') . ' user=project_admin',
+	'--data-only', '--no-owner', '--exit-on-error', $dump);
+ok($ok, 'pg_restore --data-only by a non-superuser member of service_role') or diag($log);
+same_as_source('project', 'data only, not a superuser');
+
 $node->stop;
 done_testing();

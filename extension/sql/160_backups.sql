@@ -43,6 +43,12 @@ BEGIN
 END
 $mark$;
 
+-- service_role, which has every table, may also set the sequences, as a
+-- --data-only restore by a role that is not a superuser does (Supabase's
+-- own role loads the data of an extension the platform created).
+GRANT USAGE, SELECT, UPDATE ON SEQUENCE outbox_id_seq, unmatched_call_reports_id_seq, webhook_inbox_id_seq
+	TO service_role;
+
 -- ---------------------------------------------------------------- the lead -> assignment pointer
 
 ALTER TABLE leads DROP CONSTRAINT fk_vapi_assignment;

@@ -98,10 +98,11 @@ trusted_auth_owner(Oid role)
 		return false;			/* the check hook of a list setting keeps this from happening */
 	foreach(lc, names)
 	{
-		Oid			named = get_role_oid((const char *) lfirst(lc), true);
-
-		if (OidIsValid(named) && named == role)
+		if (get_role_oid((const char *) lfirst(lc), true) == role)
+		{
 			trusted = true;
+			break;
+		}
 	}
 	list_free(names);
 	pfree(list);
@@ -136,13 +137,16 @@ trusted_auth_uid_function(void)
 		return fn;
 	if (!warned_untrusted_auth_uid)
 	{
+		char	   *fn_owner_name = GetUserNameFromId(fn_owner, true);
+		char	   *nsp_owner_name = GetUserNameFromId(nsp_owner, true);
+
 		warned_untrusted_auth_uid = true;
 		ereport(WARNING,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("vapi_pool ignores auth.uid(): it or its schema is not owned by a trusted role"),
 				 errdetail("The function is owned by %s and schema auth by %s.",
-						   GetUserNameFromId(fn_owner, true) ? GetUserNameFromId(fn_owner, true) : "an unknown role",
-						   GetUserNameFromId(nsp_owner, true) ? GetUserNameFromId(nsp_owner, true) : "an unknown role"),
+						   fn_owner_name ? fn_owner_name : "an unknown role",
+						   nsp_owner_name ? nsp_owner_name : "an unknown role"),
 				 errhint("The requesting user is read from request.jwt.claims instead.  A superuser can trust "
 						 "the owner with ALTER SYSTEM SET vapi_pool.auth_uid_owners.")));
 	}

@@ -19,7 +19,8 @@
 --    current assignment, but is no longer a foreign key: the engine writes
 --    it and never reads it to decide anything (it follows assignments by
 --    their lead), and deleting an assignment clears it, as the key's
---    ON DELETE SET NULL did.
+--    ON DELETE SET NULL did (the trigger that already gave back a deleted
+--    assignment's number).
 -- 2. The starter vocabulary a new clinic gets: loading a clinic's row added
 --    the starter terms, and the clinic's own terms then collided with them.
 --    Starter terms are now added to an organisation created now (created_at
@@ -55,19 +56,29 @@ ALTER TABLE leads DROP CONSTRAINT fk_vapi_assignment;
 COMMENT ON COLUMN leads.vapi_assignment_id IS
 	'the lead''s current assignment, kept by the engine (not a foreign key: a lead and its assignment refer to each other, and a dump must load one first); cleared when the assignment is deleted';
 
--- Deleting an assignment clears its lead's pointer, as ON DELETE SET NULL did.
-CREATE FUNCTION clear_lead_assignment() RETURNS trigger
+-- An assignment whose row goes (its lead was deleted, or the service deleted
+-- it) gives back what it held: its number while unreleased (since 0.3.0),
+-- and now its lead's pointer too, as ON DELETE SET NULL did.  One trigger
+-- for both, so it fires on every deleted assignment (a released one holds
+-- no number, and normally no pointer).
+DROP TRIGGER vapi_number_assignments_free_number ON vapi_number_assignments;
+ALTER FUNCTION free_number_of_deleted_assignment() RENAME TO release_deleted_assignment;
+CREATE OR REPLACE FUNCTION release_deleted_assignment() RETURNS trigger
 	LANGUAGE plpgsql
 	SET search_path = vapi_pool, pg_catalog, pg_temp
 	AS $$
 BEGIN
+	IF OLD.status <> 'released' THEN
+		UPDATE vapi_pool.vapi_number_pool SET status = 'available', last_released_at = pg_catalog.now()
+		 WHERE org_id = OLD.org_id AND id = OLD.pool_number_id AND status = 'assigned';
+	END IF;
 	UPDATE vapi_pool.leads SET vapi_assignment_id = NULL
 	 WHERE org_id = OLD.org_id AND id = OLD.lead_id AND vapi_assignment_id = OLD.id;
 	RETURN NULL;
 END
 $$;
-CREATE TRIGGER vapi_number_assignments_clear_lead AFTER DELETE ON vapi_number_assignments
-	FOR EACH ROW EXECUTE FUNCTION clear_lead_assignment();
+CREATE TRIGGER vapi_number_assignments_deleted AFTER DELETE ON vapi_number_assignments
+	FOR EACH ROW EXECUTE FUNCTION release_deleted_assignment();
 
 -- ---------------------------------------------------------------- starter terms
 

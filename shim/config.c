@@ -2,8 +2,16 @@
  * config.c
  *	  vapi-shim options: every option is a --flag and a VAPI_POOL_* variable.
  *
- * One table describes each option once; parsing, --help and the start-up
- * summary are all driven from it, so they cannot drift apart.
+ * One table describes each option once; parsing, --help, the start-up
+ * summary and the name ("VAPI_POOL_X (--x)") in each error message are all
+ * driven from it, so they cannot drift apart.
+ *
+ * config_load_for runs in phases, each stopping at its first error: the
+ * command line, then the environment and the defaults, the refusal of
+ * root, then each group of options taken into shim_config and checked
+ * (the server's, Vapi authentication, the webhooks', the vendors' APIs, the
+ * dispatcher's, the webhook secrets).  The take_* helpers take one option
+ * of a kind (a choice, a header name or URL, a prefix, a whole number).
  *
  * vapi-shim refuses to run as root (effective user id 0), whatever the
  * command: it parses what the network sends and holds the API keys and the
@@ -13,7 +21,6 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,7 +96,7 @@ typedef enum option_id
 
 typedef struct shim_option
 {
-	const char *flag;			/* long flag without the leading "--" */
+	const char *flag;			/* long flag without the leading "--"; first: see config_find_flag */
 	const char *env;			/* environment variable */
 	const char *metavar;		/* placeholder shown in --help */
 	const char *def;			/* default, or NULL for none */
@@ -98,80 +105,56 @@ typedef struct shim_option
 	const char *computed;		/* --help shows this when the default is computed at start-up */
 } shim_option;
 
+/*
+ * every option, one row each: its flag, variable and placeholder, then
+ * what applies of its default, secrecy, meaning and computed default
+ */
 static const shim_option options[NUM_OPTIONS] = {
-	[OPT_DATABASE_URL] = {"database-url", "VAPI_POOL_DATABASE_URL", "CONNINFO", "dbname=postgres", 0,
-	"libpq connection string or URI of the database holding vapi_pool"},
-	[OPT_LISTEN] = {"listen", "VAPI_POOL_LISTEN", "HOST:PORT", "127.0.0.1:8080", 0,
-	"address and port to serve HTTP/1.1 on ([v6addr]:port for IPv6, :port for all)"},
-	[OPT_WEBHOOK_PREFIX] = {"webhook-prefix", "VAPI_POOL_WEBHOOK_PREFIX", "PATH", "/webhook", 0,
-	"path the webhook routes live under (PATH/vapi, PATH/cal...): starts with /, no trailing /"},
-	[OPT_VAPI_AUTH] = {"vapi-auth", "VAPI_POOL_VAPI_AUTH", "MODE", "secret", 0,
-	"how Vapi webhooks authenticate: secret (x-vapi-secret), bearer or hmac"},
-	[OPT_VAPI_SECRET] = {"vapi-secret", "VAPI_POOL_VAPI_SECRET", "SECRET", NULL, 1,
-	"REQUIRED shared secret (or HMAC key) that Vapi webhooks must present"},
-	[OPT_VAPI_SECRET_PREVIOUS] = {"vapi-secret-previous", "VAPI_POOL_VAPI_SECRET_PREVIOUS", "SECRET", NULL, 1,
-	"previous Vapi secret, still accepted while rotating secrets"},
-	[OPT_VAPI_AUTH_HEADER] = {"vapi-auth-header", "VAPI_POOL_VAPI_AUTH_HEADER", "NAME", "Authorization", 0,
-	"bearer mode: request header that carries the Vapi token"},
-	[OPT_VAPI_AUTH_PREFIX] = {"vapi-auth-prefix", "VAPI_POOL_VAPI_AUTH_PREFIX", "TEXT", "Bearer ", 0,
-	"bearer mode: text before the token (case-insensitive); none for a bare token"},
-	[OPT_VAPI_HMAC_SIGNATURE_HEADER] = {"vapi-hmac-signature-header", "VAPI_POOL_VAPI_HMAC_SIGNATURE_HEADER", "NAME", "x-signature", 0,
-	"hmac mode: request header that carries the signature"},
-	[OPT_VAPI_HMAC_TIMESTAMP_HEADER] = {"vapi-hmac-timestamp-header", "VAPI_POOL_VAPI_HMAC_TIMESTAMP_HEADER", "NAME", "x-timestamp", 0,
-	"hmac mode: request header that carries the signing time (epoch seconds or milliseconds)"},
-	[OPT_VAPI_HMAC_ALGORITHM] = {"vapi-hmac-algorithm", "VAPI_POOL_VAPI_HMAC_ALGORITHM", "ALG", "sha256", 0,
-	"hmac mode: digest of the HMAC: sha256, sha512 or sha1"},
-	[OPT_VAPI_HMAC_ENCODING] = {"vapi-hmac-encoding", "VAPI_POOL_VAPI_HMAC_ENCODING", "ENC", "hex", 0,
-	"hmac mode: how the signature is written: hex (either case) or base64"},
-	[OPT_VAPI_HMAC_PREFIX] = {"vapi-hmac-prefix", "VAPI_POOL_VAPI_HMAC_PREFIX", "TEXT", "none", 0,
-	"hmac mode: text before the signature, such as sha256=; stripped when present; none for no prefix"},
-	[OPT_VAPI_HMAC_PAYLOAD_FORMAT] = {"vapi-hmac-payload-format", "VAPI_POOL_VAPI_HMAC_PAYLOAD_FORMAT", "FORMAT", "{timestamp}.{body}", 0,
-	"hmac mode: what is signed; {body} (required) is the raw body, {timestamp} the timestamp header; without {timestamp} no timestamp is required or checked"},
-	[OPT_VAPI_HMAC_TOLERANCE] = {"vapi-hmac-tolerance", "VAPI_POOL_VAPI_HMAC_TOLERANCE", "SECONDS", "300", 0,
-	"hmac mode: largest accepted difference between the timestamp and the clock, either way (1-86400)"},
-	[OPT_INTAKE_ASSISTANT_ID] = {"intake-assistant-id", "VAPI_POOL_INTAKE_ASSISTANT_ID", "ID", NULL, 0,
-	"Vapi assistant id of the intake assistant (Barbara) for unknown callers"},
-	[OPT_CONNECTOR_ASSISTANT_ID] = {"connector-assistant-id", "VAPI_POOL_CONNECTOR_ASSISTANT_ID", "ID", NULL, 0,
-	"Vapi assistant id of the Call Connector, which forwards known callers (lead <-> broker)"},
-	[OPT_KNOWN_CALLER_ANSWER] = {"known-caller-answer", "VAPI_POOL_KNOWN_CALLER_ANSWER", "HOW", "assistant", 0,
-	"how an assistant-request from a known caller is answered: assistant (the Call Connector) or forward (direct transfer, no AI)"},
-	[OPT_INSTANTLY_HEADER] = {"instantly-header", "VAPI_POOL_INSTANTLY_HEADER", "NAME", "X-Webhook-Secret", 0,
-	"request header that carries the Instantly webhook secret"},
-	[OPT_INSTANTLY_SECRET] = {"instantly-secret", "VAPI_POOL_INSTANTLY_SECRET", "SECRET", NULL, 1,
-	"Instantly webhook secret; if not set /webhook/instantly-reply refuses every request (401)"},
-	[OPT_INSTANTLY_SECRET_PREVIOUS] = {"instantly-secret-previous", "VAPI_POOL_INSTANTLY_SECRET_PREVIOUS", "SECRET", NULL, 1,
-	"previous Instantly webhook secret, still accepted while rotating secrets"},
-	[OPT_CAL_WEBHOOK_SECRET] = {"cal-webhook-secret", "VAPI_POOL_CAL_WEBHOOK_SECRET", "SECRET", NULL, 1,
-	"Cal.com webhook signing secret; if not set /webhook/cal refuses every request (401)"},
-	[OPT_CAL_WEBHOOK_SECRET_PREVIOUS] = {"cal-webhook-secret-previous", "VAPI_POOL_CAL_WEBHOOK_SECRET_PREVIOUS", "SECRET", NULL, 1,
-	"previous Cal.com webhook signing secret, still accepted while rotating secrets"},
-	[OPT_DB_POOL_SIZE] = {"db-pool-size", "VAPI_POOL_DB_POOL_SIZE", "N", "8", 0,
-	"database connections (and worker threads) for webhook events (1-256)"},
-	[OPT_DB_TIMEOUT_MS] = {"db-timeout-ms", "VAPI_POOL_DB_TIMEOUT_MS", "MS", "5000", 0,
-	"deadline for one event's database work before the fallback answer (100-7000: Vapi waits at most 7.5 s)"},
-	[OPT_VAPI_API_KEY] = {"vapi-api-key", "VAPI_POOL_VAPI_API_KEY", "KEY", NULL, 1,
-	"Vapi API key for outbound calls (required by vapi-shim dispatch); if not set outbound calls are held (jobs stay queued)"},
-	[OPT_VAPI_BASE_URL] = {"vapi-base-url", "VAPI_POOL_VAPI_BASE_URL", "URL", "https://api.vapi.ai", 0,
-	"base URL of the Vapi API"},
-	[OPT_CAL_API_KEY] = {"cal-api-key", "VAPI_POOL_CAL_API_KEY", "KEY", NULL, 1,
-	"Cal.com API key; if not set vapi-shim dispatch answers Cal.com jobs with an error instead of sending them"},
-	[OPT_CAL_BASE_URL] = {"cal-base-url", "VAPI_POOL_CAL_BASE_URL", "URL", "https://api.cal.com/v2", 0,
-	"base URL of the Cal.com API"},
-	[OPT_PUBLIC_URL] = {"public-url", "VAPI_POOL_PUBLIC_URL", "URL", NULL, 0,
-	"base URL at which Vapi reaches this shim (https://voice.example.com): the server and tool URLs given to Vapi numbers and assistants are built from it"},
-	[OPT_MAX_BODY] = {"max-body", "VAPI_POOL_MAX_BODY", "BYTES", "1048576", 0,
-	"largest accepted request body in bytes; larger requests get 413"},
-	[OPT_DISPATCHER_NAME] = {"dispatcher-name", "VAPI_POOL_DISPATCHER_NAME", "NAME", NULL, 0,
-	"dispatch: the name this dispatcher claims jobs under (outbox.claimed_by)", "HOST:PID"},
-	[OPT_DISPATCH_CONCURRENCY] = {"dispatch-concurrency", "VAPI_POOL_DISPATCH_CONCURRENCY", "N", "64", 0,
-	"dispatch: HTTP requests in flight at most, and connections kept per vendor host (1-4096)"},
-	[OPT_DISPATCH_BATCH] = {"dispatch-batch", "VAPI_POOL_DISPATCH_BATCH", "N", "32", 0,
-	"dispatch: jobs claimed by one vapi_pool.outbox_claim call at most (1-1000)"},
-	[OPT_DISPATCH_LEASE] = {"dispatch-lease", "VAPI_POOL_DISPATCH_LEASE", "SECONDS", "120", 0,
-	"dispatch: lease of a claimed job; past it another dispatcher may take the job over, so keep it above the longest request timeout (vapi_pool.http_timeout_ms) (1-3600)"},
-	[OPT_DISPATCH_POLL_MS] = {"dispatch-poll-ms", "VAPI_POOL_DISPATCH_POLL_MS", "MS", "1000", 0,
-	"dispatch: look for due jobs at least this often even without a NOTIFY on vapi_pool_outbox (10-3600000)"},
+	[OPT_DATABASE_URL] = {"database-url", "VAPI_POOL_DATABASE_URL", "CONNINFO", .def = "dbname=postgres", .help = "libpq connection string or URI of the database holding vapi_pool"},
+	[OPT_LISTEN] = {"listen", "VAPI_POOL_LISTEN", "HOST:PORT", .def = "127.0.0.1:8080", .help = "address and port to serve HTTP/1.1 on ([v6addr]:port for IPv6, :port for all)"},
+	[OPT_WEBHOOK_PREFIX] = {"webhook-prefix", "VAPI_POOL_WEBHOOK_PREFIX", "PATH", .def = "/webhook", .help = "path the webhook routes live under (PATH/vapi, PATH/cal...): starts with /, no trailing /"},
+	[OPT_VAPI_AUTH] = {"vapi-auth", "VAPI_POOL_VAPI_AUTH", "MODE", .def = "secret", .help = "how Vapi webhooks authenticate: secret (x-vapi-secret), bearer or hmac"},
+	[OPT_VAPI_SECRET] = {"vapi-secret", "VAPI_POOL_VAPI_SECRET", "SECRET", .secret = 1, .help = "REQUIRED shared secret (or HMAC key) that Vapi webhooks must present"},
+	[OPT_VAPI_SECRET_PREVIOUS] = {"vapi-secret-previous", "VAPI_POOL_VAPI_SECRET_PREVIOUS", "SECRET", .secret = 1, .help = "previous Vapi secret, still accepted while rotating secrets"},
+	[OPT_VAPI_AUTH_HEADER] = {"vapi-auth-header", "VAPI_POOL_VAPI_AUTH_HEADER", "NAME", .def = "Authorization", .help = "bearer mode: request header that carries the Vapi token"},
+	[OPT_VAPI_AUTH_PREFIX] = {"vapi-auth-prefix", "VAPI_POOL_VAPI_AUTH_PREFIX", "TEXT", .def = "Bearer ", .help = "bearer mode: text before the token (case-insensitive); none for a bare token"},
+	[OPT_VAPI_HMAC_SIGNATURE_HEADER] = {"vapi-hmac-signature-header", "VAPI_POOL_VAPI_HMAC_SIGNATURE_HEADER", "NAME", .def = "x-signature", .help = "hmac mode: request header that carries the signature"},
+	[OPT_VAPI_HMAC_TIMESTAMP_HEADER] = {"vapi-hmac-timestamp-header", "VAPI_POOL_VAPI_HMAC_TIMESTAMP_HEADER", "NAME", .def = "x-timestamp", .help = "hmac mode: request header that carries the signing time (epoch seconds or milliseconds)"},
+	[OPT_VAPI_HMAC_ALGORITHM] = {"vapi-hmac-algorithm", "VAPI_POOL_VAPI_HMAC_ALGORITHM", "ALG", .def = "sha256", .help = "hmac mode: digest of the HMAC: sha256, sha512 or sha1"},
+	[OPT_VAPI_HMAC_ENCODING] = {"vapi-hmac-encoding", "VAPI_POOL_VAPI_HMAC_ENCODING", "ENC", .def = "hex", .help = "hmac mode: how the signature is written: hex (either case) or base64"},
+	[OPT_VAPI_HMAC_PREFIX] = {"vapi-hmac-prefix", "VAPI_POOL_VAPI_HMAC_PREFIX", "TEXT", .def = "none", .help = "hmac mode: text before the signature, such as sha256=; stripped when present; none for no prefix"},
+	[OPT_VAPI_HMAC_PAYLOAD_FORMAT] = {"vapi-hmac-payload-format", "VAPI_POOL_VAPI_HMAC_PAYLOAD_FORMAT", "FORMAT", .def = "{timestamp}.{body}", .help = "hmac mode: what is signed; {body} (required) is the raw body, {timestamp} the timestamp header; without {timestamp} no timestamp is required or checked"},
+	[OPT_VAPI_HMAC_TOLERANCE] = {"vapi-hmac-tolerance", "VAPI_POOL_VAPI_HMAC_TOLERANCE", "SECONDS", .def = "300", .help = "hmac mode: largest accepted difference between the timestamp and the clock, either way (1-86400)"},
+	[OPT_INTAKE_ASSISTANT_ID] = {"intake-assistant-id", "VAPI_POOL_INTAKE_ASSISTANT_ID", "ID", .help = "Vapi assistant id of the intake assistant (Barbara) for unknown callers"},
+	[OPT_CONNECTOR_ASSISTANT_ID] = {"connector-assistant-id", "VAPI_POOL_CONNECTOR_ASSISTANT_ID", "ID", .help = "Vapi assistant id of the Call Connector, which forwards known callers (lead <-> broker)"},
+	[OPT_KNOWN_CALLER_ANSWER] = {"known-caller-answer", "VAPI_POOL_KNOWN_CALLER_ANSWER", "HOW", .def = "assistant", .help = "how an assistant-request from a known caller is answered: assistant (the Call Connector) or forward (direct transfer, no AI)"},
+	[OPT_INSTANTLY_HEADER] = {"instantly-header", "VAPI_POOL_INSTANTLY_HEADER", "NAME", .def = "X-Webhook-Secret", .help = "request header that carries the Instantly webhook secret"},
+	[OPT_INSTANTLY_SECRET] = {"instantly-secret", "VAPI_POOL_INSTANTLY_SECRET", "SECRET", .secret = 1, .help = "Instantly webhook secret; if not set /webhook/instantly-reply refuses every request (401)"},
+	[OPT_INSTANTLY_SECRET_PREVIOUS] = {"instantly-secret-previous", "VAPI_POOL_INSTANTLY_SECRET_PREVIOUS", "SECRET", .secret = 1, .help = "previous Instantly webhook secret, still accepted while rotating secrets"},
+	[OPT_CAL_WEBHOOK_SECRET] = {"cal-webhook-secret", "VAPI_POOL_CAL_WEBHOOK_SECRET", "SECRET", .secret = 1, .help = "Cal.com webhook signing secret; if not set /webhook/cal refuses every request (401)"},
+	[OPT_CAL_WEBHOOK_SECRET_PREVIOUS] = {"cal-webhook-secret-previous", "VAPI_POOL_CAL_WEBHOOK_SECRET_PREVIOUS", "SECRET", .secret = 1, .help = "previous Cal.com webhook signing secret, still accepted while rotating secrets"},
+	[OPT_DB_POOL_SIZE] = {"db-pool-size", "VAPI_POOL_DB_POOL_SIZE", "N", .def = "8", .help = "database connections (and worker threads) for webhook events (1-256)"},
+	[OPT_DB_TIMEOUT_MS] = {"db-timeout-ms", "VAPI_POOL_DB_TIMEOUT_MS", "MS", .def = "5000", .help = "deadline for one event's database work before the fallback answer (100-7000: Vapi waits at most 7.5 s)"},
+	[OPT_VAPI_API_KEY] = {"vapi-api-key", "VAPI_POOL_VAPI_API_KEY", "KEY", .secret = 1, .help = "Vapi API key for outbound calls (required by vapi-shim dispatch); if not set outbound calls are held (jobs stay queued)"},
+	[OPT_VAPI_BASE_URL] = {"vapi-base-url", "VAPI_POOL_VAPI_BASE_URL", "URL", .def = "https://api.vapi.ai", .help = "base URL of the Vapi API"},
+	[OPT_CAL_API_KEY] = {"cal-api-key", "VAPI_POOL_CAL_API_KEY", "KEY", .secret = 1, .help = "Cal.com API key; if not set vapi-shim dispatch answers Cal.com jobs with an error instead of sending them"},
+	[OPT_CAL_BASE_URL] = {"cal-base-url", "VAPI_POOL_CAL_BASE_URL", "URL", .def = "https://api.cal.com/v2", .help = "base URL of the Cal.com API"},
+	[OPT_PUBLIC_URL] = {"public-url", "VAPI_POOL_PUBLIC_URL", "URL", .help = "base URL at which Vapi reaches this shim (https://voice.example.com): the server and tool URLs given to Vapi numbers and assistants are built from it"},
+	[OPT_MAX_BODY] = {"max-body", "VAPI_POOL_MAX_BODY", "BYTES", .def = "1048576", .help = "largest accepted request body in bytes; larger requests get 413"},
+	[OPT_DISPATCHER_NAME] = {"dispatcher-name", "VAPI_POOL_DISPATCHER_NAME", "NAME", .help = "dispatch: the name this dispatcher claims jobs under (outbox.claimed_by)", "HOST:PID"},
+	[OPT_DISPATCH_CONCURRENCY] = {"dispatch-concurrency", "VAPI_POOL_DISPATCH_CONCURRENCY", "N", .def = "64", .help = "dispatch: HTTP requests in flight at most, and connections kept per vendor host (1-4096)"},
+	[OPT_DISPATCH_BATCH] = {"dispatch-batch", "VAPI_POOL_DISPATCH_BATCH", "N", .def = "32", .help = "dispatch: jobs claimed by one vapi_pool.outbox_claim call at most (1-1000)"},
+	[OPT_DISPATCH_LEASE] = {"dispatch-lease", "VAPI_POOL_DISPATCH_LEASE", "SECONDS", .def = "120", .help = "dispatch: lease of a claimed job; past it another dispatcher may take the job over, so keep it above the longest request timeout (vapi_pool.http_timeout_ms) (1-3600)"},
+	[OPT_DISPATCH_POLL_MS] = {"dispatch-poll-ms", "VAPI_POOL_DISPATCH_POLL_MS", "MS", .def = "1000", .help = "dispatch: look for due jobs at least this often even without a NOTIFY on vapi_pool_outbox (10-3600000)"},
 };
+
+#define lengthof(array) (sizeof(array) / sizeof((array)[0]))
+
+/* the values of the options that name a choice, by the value of its enum */
+static const char *const vapi_auth_names[] = {[VAPI_AUTH_SECRET] = "secret", [VAPI_AUTH_BEARER] = "bearer", [VAPI_AUTH_HMAC] = "hmac"};
+static const char *const hmac_algorithm_names[] = {[HMAC_SHA256] = "sha256", [HMAC_SHA512] = "sha512", [HMAC_SHA1] = "sha1"};
+static const char *const hmac_encoding_names[] = {[HMAC_HEX] = "hex", [HMAC_BASE64] = "base64"};
+static const char *const known_caller_names[] = {[KNOWN_CALLER_ASSISTANT] = "assistant", [KNOWN_CALLER_FORWARD] = "forward"};
 
 /* Print --help: every option with its flag, variable, default and meaning. */
 static void
@@ -213,21 +196,17 @@ print_help(FILE *out)
 			"2 on a usage or configuration error.\n");
 }
 
-/* Report a usage error on stderr (a start-up message, not a log event). */
-static config_result usage_error(const char *fmt,...) __attribute__((format(printf, 1, 2)));
+/* Report a usage error on stderr (a start-up message, not a log event); gives CONFIG_EXIT_USAGE. */
+#define usage_error(...) \
+	(shim_print_error("\nTry \"vapi-shim --help\" for more information.\n", __VA_ARGS__), CONFIG_EXIT_USAGE)
 
-static config_result
-usage_error(const char *fmt,...)
-{
-	va_list		ap;
+/* what take_valid says of a header name or a base URL it refuses, before the value */
+#define NOT_HEADER_NAME "is not a valid header name:"
+#define NOT_HTTP_URL "must be an http:// or https:// URL, got"
 
-	fputs("vapi-shim: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry \"vapi-shim --help\" for more information.\n", stderr);
-	return CONFIG_EXIT_USAGE;
-}
+/* A usage error about option id, named by its variable and flag: "ENV (--flag) <fmt>". */
+#define option_error(id, fmt, ...) \
+	usage_error("%s (--%s) " fmt, options[id].env, options[id].flag, ##__VA_ARGS__)
 
 /*
  * VAPI_POOL_ALLOW_ROOT's value: 1 for 1/true/yes/on, 0 for unset, empty or
@@ -250,13 +229,22 @@ parse_allow_root(const char *value)
 	return -1;
 }
 
-/* Find an option by its flag name (exact match, length-limited). */
-static int
-find_option(const char *name, size_t len)
+/*
+ * The index of the flag called name (len bytes, after the "--") among n
+ * flags of size bytes each, each beginning with its name (a const char *),
+ * as lfind(3) would find it; -1 if none.  The options here and the flags of
+ * the provisioning commands (provision.c) are found with it.
+ */
+int
+config_find_flag(const void *flags, size_t n, size_t size, const char *name, size_t len)
 {
-	for (int i = 0; i < NUM_OPTIONS; i++)
-		if (strlen(options[i].flag) == len && strncmp(options[i].flag, name, len) == 0)
-			return i;
+	for (size_t i = 0; i < n; i++)
+	{
+		const char *flag = *(const char *const *) ((const char *) flags + i * size);
+
+		if (strlen(flag) == len && strncmp(flag, name, len) == 0)
+			return (int) i;
+	}
 	return -1;
 }
 
@@ -349,25 +337,6 @@ parse_int_range(const char *value, int min, int max, int *out)
 	return 0;
 }
 
-/* Is name an HTTP header field name (an RFC 9110 token)? */
-static int
-is_header_name(const char *name)
-{
-	static const char tchar_punct[] = "!#$%&'*+-.^_`|~";
-
-	if (name[0] == '\0')
-		return 0;
-	for (const char *p = name; *p; p++)
-	{
-		unsigned char c = (unsigned char) *p;
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			  strchr(tchar_punct, c) != NULL))
-			return 0;
-	}
-	return 1;
-}
-
 /*
  * Can a secret be presented verbatim in a header?  Header values lose their
  * leading and trailing white space in transit and cannot hold control
@@ -453,15 +422,7 @@ check_webhook_prefix(const char *prefix)
 static int
 is_http_url(const char *url)
 {
-	const char *rest;
-
-	if (strncmp(url, "http://", 7) == 0)
-		rest = url + 7;
-	else if (strncmp(url, "https://", 8) == 0)
-		rest = url + 8;
-	else
-		return 0;
-	return rest[0] != '\0' && rest[0] != '/' && !shim_has_control_char(url) && strchr(url, ' ') == NULL;
+	return shim_is_http_url(url, " ");
 }
 
 /* The default dispatcher name: HOST:PID (kept in a static buffer). */
@@ -478,54 +439,96 @@ default_dispatcher_name(void)
 	return name;
 }
 
-/* Validate the dispatcher's options (only vapi-shim dispatch uses them). */
+/* ---------------------------------------------------------------- taking one option */
+
+/*
+ * Take choice option id: *choice is the enum value of its value among names
+ * (n of them, by enum value); else a usage error that lists them.
+ */
 static config_result
-load_dispatch_options(shim_config *cfg, const char *const *values)
+take_choice(const char *const *values, option_id id, const char *const *names, size_t n, int *choice)
 {
-	cfg->dispatcher_name = values[OPT_DISPATCHER_NAME] ? values[OPT_DISPATCHER_NAME] : default_dispatcher_name();
-	if (strlen(cfg->dispatcher_name) > DISPATCHER_NAME_MAX || shim_has_control_char(cfg->dispatcher_name))
-		return usage_error("VAPI_POOL_DISPATCHER_NAME (--dispatcher-name) must be at most %d characters without control characters",
-						   DISPATCHER_NAME_MAX);
-	if (parse_int_range(values[OPT_DISPATCH_CONCURRENCY], 1, DISPATCH_CONCURRENCY_MAX, &cfg->dispatch_concurrency) != 0)
-		return usage_error("VAPI_POOL_DISPATCH_CONCURRENCY (--dispatch-concurrency) must be a number of requests from 1 to %d, got \"%s\"",
-						   DISPATCH_CONCURRENCY_MAX, values[OPT_DISPATCH_CONCURRENCY]);
-	if (parse_int_range(values[OPT_DISPATCH_BATCH], 1, DISPATCH_BATCH_MAX, &cfg->dispatch_batch) != 0)
-		return usage_error("VAPI_POOL_DISPATCH_BATCH (--dispatch-batch) must be a number of jobs from 1 to %d, got \"%s\"",
-						   DISPATCH_BATCH_MAX, values[OPT_DISPATCH_BATCH]);
-	if (parse_int_range(values[OPT_DISPATCH_LEASE], 1, DISPATCH_LEASE_MAX, &cfg->dispatch_lease_s) != 0)
-		return usage_error("VAPI_POOL_DISPATCH_LEASE (--dispatch-lease) must be seconds from 1 to %d, got \"%s\"",
-						   DISPATCH_LEASE_MAX, values[OPT_DISPATCH_LEASE]);
-	if (parse_int_range(values[OPT_DISPATCH_POLL_MS], DISPATCH_POLL_MS_MIN, DISPATCH_POLL_MS_MAX, &cfg->dispatch_poll_ms) != 0)
-		return usage_error("VAPI_POOL_DISPATCH_POLL_MS (--dispatch-poll-ms) must be milliseconds from %d to %d, got \"%s\"",
-						   DISPATCH_POLL_MS_MIN, DISPATCH_POLL_MS_MAX, values[OPT_DISPATCH_POLL_MS]);
-	if (cfg->command == SHIM_DISPATCH && cfg->vapi_api_key == NULL)
-		return usage_error("VAPI_POOL_VAPI_API_KEY is not set (or --vapi-api-key): vapi-shim dispatch cannot send Vapi jobs without it");
+	char		list[80] = "";
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(values[id], names[i]) == 0)
+		{
+			*choice = (int) i;
+			return CONFIG_OK;
+		}
+	for (size_t i = 0; i < n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 i == 0 ? "" : i + 1 < n ? ", " : " or ", names[i]);
+	return option_error(id, "must be %s, got \"%s\"", list, values[id]);
+}
+
+/*
+ * Take option id into *out if check accepts its value, else a usage error:
+ * the option, complaint and the value quoted.
+ */
+static config_result
+take_valid(const char *const *values, option_id id, int (*check) (const char *), const char *complaint,
+		   const char **out)
+{
+	*out = values[id];
+	if (!check(*out))
+		return option_error(id, "%s \"%s\"", complaint, *out);
+	return CONFIG_OK;
+}
+
+/* Take prefix option id into *out: "none" for no prefix, no control character. */
+static config_result
+take_prefix(const char *const *values, option_id id, const char **out)
+{
+	*out = prefix_value(values[id]);
+	if (shim_has_control_char(*out))
+		return option_error(id, "must not contain control characters");
+	return CONFIG_OK;
+}
+
+/* Take whole-number option id, from min to max of what it counts, into *out. */
+static config_result
+take_int(const char *const *values, option_id id, int min, int max, const char *what, int *out)
+{
+	if (parse_int_range(values[id], min, max, out) != 0)
+		return option_error(id, "must be %s from %d to %d, got \"%s\"", what, min, max, values[id]);
 	return CONFIG_OK;
 }
 
 /*
- * Fill *cfg from flags, then environment, then defaults, and validate it.
- * Prints --help/--version or a one-line error itself.
+ * Check that the two secrets of options first and second (unset ones pass)
+ * can be sent as header values; else a usage error naming both.
  */
-config_result
-config_load(shim_config *cfg, int argc, char **argv)
+static config_result
+check_header_secrets(const char *const *values, option_id first, option_id second)
 {
-	return config_load_for(cfg, SHIM_SERVE, argc, argv);
+	if ((values[first] && !is_header_secret(values[first])) ||
+		(values[second] && !is_header_secret(values[second])))
+		return usage_error("%s and %s must not start or end with a space or contain control characters: a header value cannot carry them",
+						   options[first].env, options[second].env);
+	return CONFIG_OK;
 }
 
-/*
- * config_load() for one command: only the server (SHIM_SERVE) needs the
- * webhook secret; the dispatcher and the tools share every other option.
- */
-config_result
-config_load_for(shim_config *cfg, shim_command command, int argc, char **argv)
+/* A previous secret alone would be a route that refuses everything: refuse it. */
+static config_result
+check_rotation(const char *const *values, option_id current, option_id previous)
 {
-	const char *values[NUM_OPTIONS] = {0};
-	const char *v;
-	config_result r;
-	int			allow_root = 0;
+	if (values[previous] && values[current] == NULL)
+		return usage_error("%s is set but %s is not: set the current secret too",
+						   options[previous].env, options[current].env);
+	return CONFIG_OK;
+}
 
-	/* command line first: it wins */
+/* ---------------------------------------------------------------- the phases of config_load_for */
+
+/*
+ * Take the command line into values (by option id): --flag=value or --flag
+ * value; --allow-root sets *allow_root.  CONFIG_OK to go on; --help and
+ * --version are printed here, a usage error too.
+ */
+static config_result
+read_command_line(int argc, char **argv, const char **values, int *allow_root)
+{
 	for (int i = 1; i < argc; i++)
 	{
 		const char *arg = argv[i];
@@ -545,7 +548,7 @@ config_load_for(shim_config *cfg, shim_command command, int argc, char **argv)
 		}
 		if (strcmp(arg, "--allow-root") == 0)
 		{
-			allow_root = 1;
+			*allow_root = 1;
 			continue;
 		}
 		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
@@ -553,7 +556,7 @@ config_load_for(shim_config *cfg, shim_command command, int argc, char **argv)
 
 		eq = strchr(arg + 2, '=');
 		name_len = eq ? (size_t) (eq - (arg + 2)) : strlen(arg + 2);
-		id = find_option(arg + 2, name_len);
+		id = config_find_flag(options, NUM_OPTIONS, sizeof(options[0]), arg + 2, name_len);
 		if (id < 0)
 			return usage_error("unknown option \"--%.*s\"", (int) name_len, arg + 2);
 		if (eq)
@@ -563,8 +566,15 @@ config_load_for(shim_config *cfg, shim_command command, int argc, char **argv)
 		else
 			return usage_error("option \"--%s\" needs a value", options[id].flag);
 	}
+	return CONFIG_OK;
+}
 
-	/* then the environment, then the default; empty means not set */
+/* Fill what the command line left unset from the environment, then the defaults; empty means not set. */
+static void
+read_environment(const char **values)
+{
+	const char *v;
+
 	for (int id = 0; id < NUM_OPTIONS; id++)
 	{
 		if (values[id] != NULL && values[id][0] == '\0')
@@ -574,173 +584,215 @@ config_load_for(shim_config *cfg, shim_command command, int argc, char **argv)
 		if (values[id] == NULL)
 			values[id] = options[id].def;
 	}
+}
 
-	/* before anything else is looked at: no root unless told */
+/* Refuse to run as root unless --allow-root or VAPI_POOL_ALLOW_ROOT says so. */
+static config_result
+check_root(int allow_root)
+{
 	if (!allow_root && (allow_root = parse_allow_root(getenv("VAPI_POOL_ALLOW_ROOT"))) < 0)
 		return usage_error("VAPI_POOL_ALLOW_ROOT must be 1 (run even as root) or 0, got \"%s\"",
 						   getenv("VAPI_POOL_ALLOW_ROOT"));
 	if (geteuid() == 0 && !allow_root)
 		return usage_error("refusing to run as root (effective user id 0): run vapi-shim as an unprivileged user, or set VAPI_POOL_ALLOW_ROOT=1 (or --allow-root) to run it as root anyway");
+	return CONFIG_OK;
+}
 
-	memset(cfg, 0, sizeof(*cfg));
+/* Take and check where the server listens and which database it uses. */
+static config_result
+load_server_options(shim_config *cfg, const char *const *values)
+{
 	cfg->database_url = values[OPT_DATABASE_URL];
 	cfg->listen = values[OPT_LISTEN];
 	cfg->webhook_prefix = values[OPT_WEBHOOK_PREFIX];
+
+	if (check_conninfo(cfg->database_url) != 0)
+		return option_error(OPT_DATABASE_URL, "is not a valid libpq connection string");
+	if (parse_listen(cfg->listen, &cfg->listen_host, &cfg->listen_port) != 0)
+		return option_error(OPT_LISTEN, "must be HOST:PORT, [IPV6]:PORT or :PORT with port 1-65535, got \"%s\"",
+							cfg->listen);
+	if (check_webhook_prefix(cfg->webhook_prefix) != 0)
+		return option_error(OPT_WEBHOOK_PREFIX, "must be a path such as /webhook: starting with /, not ending with /, no empty, . or .. segment, got \"%s\"",
+							cfg->webhook_prefix);
+	return CONFIG_OK;
+}
+
+/*
+ * Take and check how Vapi webhooks authenticate: every mode's settings are
+ * checked, whichever mode is in use.
+ */
+static config_result
+load_vapi_auth_options(shim_config *cfg, const char *const *values)
+{
+	int			auth;
+	int			algorithm;
+	int			encoding;
+	config_result r;
+
 	cfg->vapi_secret = values[OPT_VAPI_SECRET];
 	cfg->vapi_secret_previous = values[OPT_VAPI_SECRET_PREVIOUS];
-	cfg->vapi_auth_header = values[OPT_VAPI_AUTH_HEADER];
-	cfg->vapi_auth_prefix = prefix_value(values[OPT_VAPI_AUTH_PREFIX]);
-	cfg->hmac_signature_header = values[OPT_VAPI_HMAC_SIGNATURE_HEADER];
-	cfg->hmac_timestamp_header = values[OPT_VAPI_HMAC_TIMESTAMP_HEADER];
-	cfg->hmac_prefix = prefix_value(values[OPT_VAPI_HMAC_PREFIX]);
 	cfg->hmac_payload_format = values[OPT_VAPI_HMAC_PAYLOAD_FORMAT];
+	if ((r = take_choice(values, OPT_VAPI_AUTH, vapi_auth_names, lengthof(vapi_auth_names), &auth)) != CONFIG_OK ||
+		(r = take_valid(values, OPT_VAPI_AUTH_HEADER, shim_is_http_token, NOT_HEADER_NAME, &cfg->vapi_auth_header)) != CONFIG_OK ||
+		(r = take_prefix(values, OPT_VAPI_AUTH_PREFIX, &cfg->vapi_auth_prefix)) != CONFIG_OK ||
+		(r = take_valid(values, OPT_VAPI_HMAC_SIGNATURE_HEADER, shim_is_http_token, NOT_HEADER_NAME,
+						&cfg->hmac_signature_header)) != CONFIG_OK ||
+		(r = take_valid(values, OPT_VAPI_HMAC_TIMESTAMP_HEADER, shim_is_http_token, NOT_HEADER_NAME,
+						&cfg->hmac_timestamp_header)) != CONFIG_OK ||
+		(r = take_choice(values, OPT_VAPI_HMAC_ALGORITHM, hmac_algorithm_names, lengthof(hmac_algorithm_names),
+						 &algorithm)) != CONFIG_OK ||
+		(r = take_choice(values, OPT_VAPI_HMAC_ENCODING, hmac_encoding_names, lengthof(hmac_encoding_names),
+						 &encoding)) != CONFIG_OK ||
+		(r = take_prefix(values, OPT_VAPI_HMAC_PREFIX, &cfg->hmac_prefix)) != CONFIG_OK)
+		return r;
+	cfg->vapi_auth = (vapi_auth_mode) auth;
+	cfg->hmac_algorithm = (hmac_algorithm) algorithm;
+	cfg->hmac_encoding = (hmac_encoding) encoding;
+	if (check_payload_format(cfg->hmac_payload_format) != 0)
+		return option_error(OPT_VAPI_HMAC_PAYLOAD_FORMAT, "must contain {body}, and no placeholder but {body} and {timestamp}, got \"%s\"",
+							cfg->hmac_payload_format);
+	return take_int(values, OPT_VAPI_HMAC_TOLERANCE, 1, HMAC_TOLERANCE_MAX, "seconds", &cfg->hmac_tolerance_s);
+}
+
+/*
+ * Take and check how webhooks are answered: the assistants, known callers,
+ * the database pool and deadline, the largest body, Instantly's header.
+ */
+static config_result
+load_webhook_options(shim_config *cfg, const char *const *values)
+{
+	int			known_caller;
+	config_result r;
+
 	cfg->intake_assistant_id = values[OPT_INTAKE_ASSISTANT_ID];
 	cfg->connector_assistant_id = values[OPT_CONNECTOR_ASSISTANT_ID];
-	cfg->instantly_header = values[OPT_INSTANTLY_HEADER];
+	if ((r = take_choice(values, OPT_KNOWN_CALLER_ANSWER, known_caller_names, lengthof(known_caller_names),
+						 &known_caller)) != CONFIG_OK ||
+		(r = take_int(values, OPT_DB_POOL_SIZE, 1, DB_POOL_SIZE_MAX, "a number of connections",
+					  &cfg->db_pool_size)) != CONFIG_OK)
+		return r;
+	cfg->known_caller = (known_caller_answer) known_caller;
+	if (parse_int_range(values[OPT_DB_TIMEOUT_MS], DB_TIMEOUT_MS_MIN, DB_TIMEOUT_MS_MAX, &cfg->db_timeout_ms) != 0)
+		return option_error(OPT_DB_TIMEOUT_MS, "must be milliseconds from %d to %d (Vapi waits at most 7.5 s for an assistant-request answer), got \"%s\"",
+							DB_TIMEOUT_MS_MIN, DB_TIMEOUT_MS_MAX, values[OPT_DB_TIMEOUT_MS]);
+	if (parse_size(values[OPT_MAX_BODY], &cfg->max_body) != 0)
+		return option_error(OPT_MAX_BODY, "must be a byte count from 1 to %zu, got \"%s\"",
+							MAX_BODY_LIMIT, values[OPT_MAX_BODY]);
+	return take_valid(values, OPT_INSTANTLY_HEADER, shim_is_http_token, NOT_HEADER_NAME, &cfg->instantly_header);
+}
+
+/* Take and check the vendors' APIs (base URLs, keys) and where Vapi reaches this shim. */
+static config_result
+load_vendor_options(shim_config *cfg, const char *const *values)
+{
+	config_result r;
+
+	if ((r = take_valid(values, OPT_VAPI_BASE_URL, is_http_url, NOT_HTTP_URL, &cfg->vapi_base_url)) != CONFIG_OK ||
+		(r = take_valid(values, OPT_CAL_BASE_URL, is_http_url, NOT_HTTP_URL, &cfg->cal_base_url)) != CONFIG_OK)
+		return r;
+	cfg->public_url = values[OPT_PUBLIC_URL];
+	/* the API keys go out as "Authorization: Bearer KEY" */
+	cfg->vapi_api_key = values[OPT_VAPI_API_KEY];
+	cfg->cal_api_key = values[OPT_CAL_API_KEY];
+	return check_header_secrets(values, OPT_VAPI_API_KEY, OPT_CAL_API_KEY);
+}
+
+/* Take and check the dispatcher's options (only vapi-shim dispatch uses them). */
+static config_result
+load_dispatch_options(shim_config *cfg, const char *const *values)
+{
+	config_result r;
+
+	cfg->dispatcher_name = values[OPT_DISPATCHER_NAME] ? values[OPT_DISPATCHER_NAME] : default_dispatcher_name();
+	if (strlen(cfg->dispatcher_name) > DISPATCHER_NAME_MAX || shim_has_control_char(cfg->dispatcher_name))
+		return option_error(OPT_DISPATCHER_NAME, "must be at most %d characters without control characters",
+							DISPATCHER_NAME_MAX);
+	if ((r = take_int(values, OPT_DISPATCH_CONCURRENCY, 1, DISPATCH_CONCURRENCY_MAX, "a number of requests",
+					  &cfg->dispatch_concurrency)) != CONFIG_OK ||
+		(r = take_int(values, OPT_DISPATCH_BATCH, 1, DISPATCH_BATCH_MAX, "a number of jobs", &cfg->dispatch_batch)) != CONFIG_OK ||
+		(r = take_int(values, OPT_DISPATCH_LEASE, 1, DISPATCH_LEASE_MAX, "seconds", &cfg->dispatch_lease_s)) != CONFIG_OK ||
+		(r = take_int(values, OPT_DISPATCH_POLL_MS, DISPATCH_POLL_MS_MIN, DISPATCH_POLL_MS_MAX, "milliseconds",
+					  &cfg->dispatch_poll_ms)) != CONFIG_OK)
+		return r;
+	if (cfg->command == SHIM_DISPATCH && cfg->vapi_api_key == NULL)
+		return usage_error("VAPI_POOL_VAPI_API_KEY is not set (or --vapi-api-key): vapi-shim dispatch cannot send Vapi jobs without it");
+	return CONFIG_OK;
+}
+
+/*
+ * Take and check the webhook secrets: the Vapi secret the server needs,
+ * each secret sent as a header value one that can be sent that way, and no
+ * previous secret without a current one.
+ */
+static config_result
+load_webhook_secrets(shim_config *cfg, const char *const *values)
+{
+	config_result r;
+
 	cfg->instantly_secret = values[OPT_INSTANTLY_SECRET];
 	cfg->instantly_secret_previous = values[OPT_INSTANTLY_SECRET_PREVIOUS];
 	cfg->cal_webhook_secret = values[OPT_CAL_WEBHOOK_SECRET];
 	cfg->cal_webhook_secret_previous = values[OPT_CAL_WEBHOOK_SECRET_PREVIOUS];
-	cfg->vapi_api_key = values[OPT_VAPI_API_KEY];
-	cfg->vapi_base_url = values[OPT_VAPI_BASE_URL];
-	cfg->cal_api_key = values[OPT_CAL_API_KEY];
-	cfg->cal_base_url = values[OPT_CAL_BASE_URL];
-	cfg->public_url = values[OPT_PUBLIC_URL];
-	cfg->command = command;
 
-	/* validate; messages name the variable and never echo secrets */
-	if (check_conninfo(cfg->database_url) != 0)
-		return usage_error("VAPI_POOL_DATABASE_URL (--database-url) is not a valid libpq connection string");
+	if (cfg->vapi_secret == NULL && cfg->command == SHIM_SERVE)
+		return usage_error("VAPI_POOL_VAPI_SECRET is not set (or --vapi-secret): refusing to start without the Vapi webhook secret");
+	/* an HMAC key is never sent: only the other modes' secrets travel as header values */
+	if (cfg->vapi_auth != VAPI_AUTH_HMAC && cfg->vapi_secret &&
+		(r = check_header_secrets(values, OPT_VAPI_SECRET, OPT_VAPI_SECRET_PREVIOUS)) != CONFIG_OK)
+		return r;
+	if ((r = check_header_secrets(values, OPT_INSTANTLY_SECRET, OPT_INSTANTLY_SECRET_PREVIOUS)) != CONFIG_OK ||
+		(r = check_rotation(values, OPT_INSTANTLY_SECRET, OPT_INSTANTLY_SECRET_PREVIOUS)) != CONFIG_OK)
+		return r;
+	return check_rotation(values, OPT_CAL_WEBHOOK_SECRET, OPT_CAL_WEBHOOK_SECRET_PREVIOUS);
+}
 
-	if (parse_listen(cfg->listen, &cfg->listen_host, &cfg->listen_port) != 0)
-		return usage_error("VAPI_POOL_LISTEN (--listen) must be HOST:PORT, [IPV6]:PORT or :PORT with port 1-65535, got \"%s\"",
-						   cfg->listen);
+/*
+ * config_load() for one command: only the server (SHIM_SERVE) needs the
+ * webhook secret; the dispatcher and the tools share every other option.
+ * The phases run in this order, and each stops at its first error: the
+ * command line, the environment and defaults, the refusal of root, then
+ * each group of options taken into *cfg and checked (messages name the
+ * variable and never echo a secret).
+ */
+config_result
+config_load_for(shim_config *cfg, shim_command command, int argc, char **argv)
+{
+	const char *values[NUM_OPTIONS] = {0};
+	int			allow_root = 0;
+	config_result r;
 
-	if (check_webhook_prefix(cfg->webhook_prefix) != 0)
-		return usage_error("VAPI_POOL_WEBHOOK_PREFIX (--webhook-prefix) must be a path such as /webhook: starting with /, not ending with /, no empty, . or .. segment, got \"%s\"",
-						   cfg->webhook_prefix);
-
-	v = values[OPT_VAPI_AUTH];
-	if (strcmp(v, "secret") == 0)
-		cfg->vapi_auth = VAPI_AUTH_SECRET;
-	else if (strcmp(v, "bearer") == 0)
-		cfg->vapi_auth = VAPI_AUTH_BEARER;
-	else if (strcmp(v, "hmac") == 0)
-		cfg->vapi_auth = VAPI_AUTH_HMAC;
-	else
-		return usage_error("VAPI_POOL_VAPI_AUTH (--vapi-auth) must be secret, bearer or hmac, got \"%s\"", v);
-
-	/* every mode's settings are checked, whichever mode is in use */
-	if (!is_header_name(cfg->vapi_auth_header))
-		return usage_error("VAPI_POOL_VAPI_AUTH_HEADER (--vapi-auth-header) is not a valid header name: \"%s\"",
-						   cfg->vapi_auth_header);
-	if (shim_has_control_char(cfg->vapi_auth_prefix))
-		return usage_error("VAPI_POOL_VAPI_AUTH_PREFIX (--vapi-auth-prefix) must not contain control characters");
-	if (!is_header_name(cfg->hmac_signature_header))
-		return usage_error("VAPI_POOL_VAPI_HMAC_SIGNATURE_HEADER (--vapi-hmac-signature-header) is not a valid header name: \"%s\"",
-						   cfg->hmac_signature_header);
-	if (!is_header_name(cfg->hmac_timestamp_header))
-		return usage_error("VAPI_POOL_VAPI_HMAC_TIMESTAMP_HEADER (--vapi-hmac-timestamp-header) is not a valid header name: \"%s\"",
-						   cfg->hmac_timestamp_header);
-
-	v = values[OPT_VAPI_HMAC_ALGORITHM];
-	if (strcmp(v, "sha256") == 0)
-		cfg->hmac_algorithm = HMAC_SHA256;
-	else if (strcmp(v, "sha512") == 0)
-		cfg->hmac_algorithm = HMAC_SHA512;
-	else if (strcmp(v, "sha1") == 0)
-		cfg->hmac_algorithm = HMAC_SHA1;
-	else
-		return usage_error("VAPI_POOL_VAPI_HMAC_ALGORITHM (--vapi-hmac-algorithm) must be sha256, sha512 or sha1, got \"%s\"", v);
-
-	v = values[OPT_VAPI_HMAC_ENCODING];
-	if (strcmp(v, "hex") == 0)
-		cfg->hmac_encoding = HMAC_HEX;
-	else if (strcmp(v, "base64") == 0)
-		cfg->hmac_encoding = HMAC_BASE64;
-	else
-		return usage_error("VAPI_POOL_VAPI_HMAC_ENCODING (--vapi-hmac-encoding) must be hex or base64, got \"%s\"", v);
-
-	if (shim_has_control_char(cfg->hmac_prefix))
-		return usage_error("VAPI_POOL_VAPI_HMAC_PREFIX (--vapi-hmac-prefix) must not contain control characters");
-	if (check_payload_format(cfg->hmac_payload_format) != 0)
-		return usage_error("VAPI_POOL_VAPI_HMAC_PAYLOAD_FORMAT (--vapi-hmac-payload-format) must contain {body}, and no placeholder but {body} and {timestamp}, got \"%s\"",
-						   cfg->hmac_payload_format);
-	if (parse_int_range(values[OPT_VAPI_HMAC_TOLERANCE], 1, HMAC_TOLERANCE_MAX, &cfg->hmac_tolerance_s) != 0)
-		return usage_error("VAPI_POOL_VAPI_HMAC_TOLERANCE (--vapi-hmac-tolerance) must be seconds from 1 to %d, got \"%s\"",
-						   HMAC_TOLERANCE_MAX, values[OPT_VAPI_HMAC_TOLERANCE]);
-
-	v = values[OPT_KNOWN_CALLER_ANSWER];
-	if (strcmp(v, "assistant") == 0)
-		cfg->known_caller = KNOWN_CALLER_ASSISTANT;
-	else if (strcmp(v, "forward") == 0)
-		cfg->known_caller = KNOWN_CALLER_FORWARD;
-	else
-		return usage_error("VAPI_POOL_KNOWN_CALLER_ANSWER (--known-caller-answer) must be assistant or forward, got \"%s\"", v);
-
-	if (parse_int_range(values[OPT_DB_POOL_SIZE], 1, DB_POOL_SIZE_MAX, &cfg->db_pool_size) != 0)
-		return usage_error("VAPI_POOL_DB_POOL_SIZE (--db-pool-size) must be a number of connections from 1 to %d, got \"%s\"",
-						   DB_POOL_SIZE_MAX, values[OPT_DB_POOL_SIZE]);
-	if (parse_int_range(values[OPT_DB_TIMEOUT_MS], DB_TIMEOUT_MS_MIN, DB_TIMEOUT_MS_MAX, &cfg->db_timeout_ms) != 0)
-		return usage_error("VAPI_POOL_DB_TIMEOUT_MS (--db-timeout-ms) must be milliseconds from %d to %d (Vapi waits at most 7.5 s for an assistant-request answer), got \"%s\"",
-						   DB_TIMEOUT_MS_MIN, DB_TIMEOUT_MS_MAX, values[OPT_DB_TIMEOUT_MS]);
-
-	if (parse_size(values[OPT_MAX_BODY], &cfg->max_body) != 0)
-		return usage_error("VAPI_POOL_MAX_BODY (--max-body) must be a byte count from 1 to %zu, got \"%s\"",
-						   MAX_BODY_LIMIT, values[OPT_MAX_BODY]);
-
-	if (!is_header_name(cfg->instantly_header))
-		return usage_error("VAPI_POOL_INSTANTLY_HEADER (--instantly-header) is not a valid header name: \"%s\"",
-						   cfg->instantly_header);
-
-	if (!is_http_url(cfg->vapi_base_url))
-		return usage_error("VAPI_POOL_VAPI_BASE_URL (--vapi-base-url) must be an http:// or https:// URL, got \"%s\"",
-						   cfg->vapi_base_url);
-	if (!is_http_url(cfg->cal_base_url))
-		return usage_error("VAPI_POOL_CAL_BASE_URL (--cal-base-url) must be an http:// or https:// URL, got \"%s\"",
-						   cfg->cal_base_url);
-	/* the API keys go out as "Authorization: Bearer KEY" */
-	if ((cfg->vapi_api_key && !is_header_secret(cfg->vapi_api_key)) ||
-		(cfg->cal_api_key && !is_header_secret(cfg->cal_api_key)))
-		return usage_error("VAPI_POOL_VAPI_API_KEY and VAPI_POOL_CAL_API_KEY must not start or end with a space or contain control characters: a header value cannot carry them");
-	if ((r = load_dispatch_options(cfg, values)) != CONFIG_OK)
+	if ((r = read_command_line(argc, argv, values, &allow_root)) != CONFIG_OK)
+		return r;
+	read_environment(values);
+	if ((r = check_root(allow_root)) != CONFIG_OK)
 		return r;
 
-	if (cfg->vapi_secret == NULL && command == SHIM_SERVE)
-		return usage_error("VAPI_POOL_VAPI_SECRET is not set (or --vapi-secret): refusing to start without the Vapi webhook secret");
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->command = command;
+	if ((r = load_server_options(cfg, values)) != CONFIG_OK ||
+		(r = load_vapi_auth_options(cfg, values)) != CONFIG_OK ||
+		(r = load_webhook_options(cfg, values)) != CONFIG_OK ||
+		(r = load_vendor_options(cfg, values)) != CONFIG_OK ||
+		(r = load_dispatch_options(cfg, values)) != CONFIG_OK)
+		return r;
+	return load_webhook_secrets(cfg, values);
+}
 
-	/* a secret sent as a header value must be one that can be sent that way */
-	if (cfg->vapi_auth != VAPI_AUTH_HMAC && cfg->vapi_secret &&
-		(!is_header_secret(cfg->vapi_secret) ||
-		 (cfg->vapi_secret_previous && !is_header_secret(cfg->vapi_secret_previous))))
-		return usage_error("VAPI_POOL_VAPI_SECRET and VAPI_POOL_VAPI_SECRET_PREVIOUS must not start or end with a space or contain control characters: a header value cannot carry them");
-	if ((cfg->instantly_secret && !is_header_secret(cfg->instantly_secret)) ||
-		(cfg->instantly_secret_previous && !is_header_secret(cfg->instantly_secret_previous)))
-		return usage_error("VAPI_POOL_INSTANTLY_SECRET and VAPI_POOL_INSTANTLY_SECRET_PREVIOUS must not start or end with a space or contain control characters: a header value cannot carry them");
-
-	/* a previous secret alone would be a route that refuses everything */
-	if (cfg->instantly_secret_previous && cfg->instantly_secret == NULL)
-		return usage_error("VAPI_POOL_INSTANTLY_SECRET_PREVIOUS is set but VAPI_POOL_INSTANTLY_SECRET is not: set the current secret too");
-	if (cfg->cal_webhook_secret_previous && cfg->cal_webhook_secret == NULL)
-		return usage_error("VAPI_POOL_CAL_WEBHOOK_SECRET_PREVIOUS is set but VAPI_POOL_CAL_WEBHOOK_SECRET is not: set the current secret too");
-
-	return CONFIG_OK;
+/*
+ * Fill *cfg from flags, then environment, then defaults, and validate it.
+ * Prints --help/--version or a one-line error itself.
+ */
+config_result
+config_load(shim_config *cfg, int argc, char **argv)
+{
+	return config_load_for(cfg, SHIM_SERVE, argc, argv);
 }
 
 /* Name of a Vapi authentication mode, as spelled in the option. */
 const char *
 config_vapi_auth_name(vapi_auth_mode mode)
 {
-	switch (mode)
-	{
-		case VAPI_AUTH_SECRET:
-			return "secret";
-		case VAPI_AUTH_BEARER:
-			return "bearer";
-		case VAPI_AUTH_HMAC:
-			return "hmac";
-	}
-	return "?";
+	return (size_t) mode < lengthof(vapi_auth_names) ? vapi_auth_names[mode] : "?";
 }
 
 /* Describe the database target (host, port, db, user), the password masked. */
@@ -785,16 +837,7 @@ secret_state(const char *value)
 static const char *
 hmac_algorithm_name(hmac_algorithm alg)
 {
-	switch (alg)
-	{
-		case HMAC_SHA256:
-			return "sha256";
-		case HMAC_SHA512:
-			return "sha512";
-		case HMAC_SHA1:
-			return "sha1";
-	}
-	return "?";
+	return (size_t) alg < lengthof(hmac_algorithm_names) ? hmac_algorithm_names[alg] : "?";
 }
 
 /* Show a prefix option's value quoted, or (none) for no prefix. */
@@ -853,7 +896,7 @@ config_log_summary(const shim_config *cfg)
 	else if (cfg->vapi_auth == VAPI_AUTH_HMAC)
 		shim_log(SHIM_LOG_INFO, "config: vapi hmac %s %s, signature header %s, prefix %s, timestamp header %s, payload \"%s\", tolerance %d s",
 				 hmac_algorithm_name(cfg->hmac_algorithm),
-				 cfg->hmac_encoding == HMAC_HEX ? "hex" : "base64", cfg->hmac_signature_header,
+				 hmac_encoding_names[cfg->hmac_encoding], cfg->hmac_signature_header,
 				 describe_prefix(cfg->hmac_prefix, prefix, sizeof(prefix)),
 				 cfg->hmac_timestamp_header, cfg->hmac_payload_format, cfg->hmac_tolerance_s);
 	shim_log(SHIM_LOG_INFO, "config: intake assistant %s, connector assistant %s, known callers get %s",

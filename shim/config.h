@@ -112,6 +112,7 @@ typedef enum config_result
 extern config_result config_load(shim_config *cfg, int argc, char **argv);
 extern config_result config_load_for(shim_config *cfg, shim_command command, int argc, char **argv);
 extern const char *config_vapi_auth_name(vapi_auth_mode mode);
+extern int	config_find_flag(const void *flags, size_t n, size_t size, const char *name, size_t len);
 extern void config_log_summary(const shim_config *cfg);
 
 #endif							/* VAPI_SHIM_CONFIG_H */

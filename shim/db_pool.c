@@ -36,10 +36,11 @@
  *
  * Live tool calls (the end of this file): a receipt in state "waiting" keeps
  * its job in the worker after the batch's other results went back.  The
- * worker sends the requests the receipt names over HTTP and hands their
- * answers to vapi_pool.continue_webhook, round after round, until the
- * database gives the final answer.  Events of one batch that wait run their
- * rounds together, so one slow Cal.com never serialises them.  The worker's
+ * worker sends the requests the receipt names over HTTP (built by
+ * vendor_request.c, as the dispatcher's are) and hands their answers to
+ * vapi_pool.continue_webhook, round after round, until the database gives
+ * the final answer.  Events of one batch that wait run their rounds
+ * together, so one slow Cal.com never serialises them.  The worker's
  * connection is idle meanwhile (no transaction is open); the other workers
  * take the queue.
  */
@@ -64,11 +65,11 @@
 #include "db_pool.h"
 #include "http_client.h"
 #include "log.h"
+#include "pq_util.h"
 #include "text.h"
+#include "vendor_request.h"
 
 #define DB_QUEUE_PER_WORKER 64	/* queue bound = this times the pool size */
-#define DB_BACKOFF_MIN_MS 100	/* first wait after a failed connect */
-#define DB_BACKOFF_MAX_MS 5000	/* longest wait between connect attempts */
 #define DB_CONNECT_TIMEOUT_MIN_MS 2000	/* connect + set-up, at least */
 #define DB_RESULT_GRACE_MS 2000 /* past statement_timeout: the server is gone */
 #define DB_BATCH_MAX 16			/* most jobs one worker pipelines at once */
@@ -82,7 +83,6 @@
 #define DB_LIVE_MIN_REQUEST_MS 50	/* less budget left than this counts as none */
 #define DB_LIVE_ROUNDS_MAX 8	/* past this many rounds, nothing more is sent */
 #define DB_LIVE_REQUESTS_MAX 32 /* requests one event sends in one round */
-#define DB_LIVE_HEADERS_MAX 16	/* headers of one request, our own included */
 
 #define DB_SESSION_SQL \
 	"SELECT pg_catalog.set_config('vapi_pool.intake_assistant_id', $1::text, false), " \
@@ -291,16 +291,7 @@ get_result(db_worker *w, long long deadline, int watch_stop, PGresult **res)
 	*res = NULL;
 	while ((wr = wait_ready(w, deadline, watch_stop)) == WAIT_READY &&
 		   (r = PQgetResult(w->conn)) != NULL)
-	{
-		if (*res == NULL ||
-			(PQresultStatus(r) == PGRES_FATAL_ERROR && PQresultStatus(*res) != PGRES_FATAL_ERROR))
-		{
-			PQclear(*res);
-			*res = r;
-		}
-		else
-			PQclear(r);
-	}
+		pq_keep_result(res, r);
 	if (wr != WAIT_READY)
 	{
 		PQclear(*res);
@@ -366,22 +357,6 @@ setup_step(db_worker *w, int sent, long long deadline, const char *what, ExecSta
 }
 
 /*
- * Server notices (receive_webhook warns when it stores an event as failed)
- * become one log line: severity and primary message, without the detail,
- * which may quote the payload.
- */
-static void
-log_notice(void *arg, const PGresult *res)
-{
-	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
-	const char *message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-	shim_log(SHIM_LOG_WARNING, "database %s (%s): %s", severity ? severity : "NOTICE",
-			 sqlstate ? sqlstate : "-----", message ? message : "");
-}
-
-/*
  * Connect without blocking past the deadline (or the pool stopping), set the
  * session up and prepare the statement.  0 on success; else the connection
  * is closed and the failure logged (once per outage).
@@ -390,30 +365,18 @@ static int
 worker_connect(db_worker *w)
 {
 	const shim_config *cfg = w->pool->cfg;
-	db_conn_params cp;
 	long long	deadline = shim_now_ms() + w->pool->connect_timeout_ms;
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 	char		session_sql[160];
 	const char *params[3];
 
-	if (db_conn_params_init(&cp, cfg->database_url, "vapi-shim", NULL) != 0)
+	/* notices as sent: receive_webhook warns when it stores an event as failed */
+	w->conn = pq_connect_start(cfg->database_url, "vapi-shim", PQ_NOTICE_AS_SENT);
+	if (w->conn == NULL || PQstatus(w->conn) == CONNECTION_BAD)
 	{
-		connect_failed(w, "could not connect", "out of memory");
+		connect_failed(w, "could not connect", w->conn ? PQerrorMessage(w->conn) : "out of memory");
 		return -1;
 	}
-	w->conn = PQconnectStartParams(cp.keys, cp.vals, 1);
-	db_conn_params_free(&cp);
-	if (w->conn == NULL)
-	{
-		connect_failed(w, "could not connect", "out of memory");
-		return -1;
-	}
-	if (PQstatus(w->conn) == CONNECTION_BAD)
-	{
-		connect_failed(w, "could not connect", PQerrorMessage(w->conn));
-		return -1;
-	}
-	PQsetNoticeReceiver(w->conn, log_notice, NULL);
 	while (st != PGRES_POLLING_OK)
 	{
 		wait_status wr;
@@ -469,17 +432,6 @@ worker_connect(db_worker *w)
 	return 0;
 }
 
-/* Is this SQLSTATE a lost or unusable connection (class 08, 57P01..57P03)? */
-static int
-sqlstate_is_connection(const char *sqlstate)
-{
-	return sqlstate == NULL ||
-		strncmp(sqlstate, "08", 2) == 0 ||
-		strcmp(sqlstate, "57P01") == 0 ||	/* admin_shutdown */
-		strcmp(sqlstate, "57P02") == 0 ||	/* crash_shutdown */
-		strcmp(sqlstate, "57P03") == 0; /* cannot_connect_now */
-}
-
 /*
  * Turn a failed statement into an outcome; 1 if the connection must go.
  * Only the SQLSTATE and the primary message are logged: the detail and
@@ -493,7 +445,7 @@ classify_error(db_worker *w, db_job *job, const char *fn, PGresult *res, db_outc
 	char		msg[200];
 
 	snprintf(job->sqlstate, sizeof(job->sqlstate), "%s", sqlstate ? sqlstate : "");
-	if (PQstatus(w->conn) == CONNECTION_BAD || sqlstate_is_connection(sqlstate))
+	if (PQstatus(w->conn) == CONNECTION_BAD || pq_sqlstate_is_connection(sqlstate))
 	{
 		*outcome = DB_UNAVAILABLE;
 		shim_log(SHIM_LOG_WARNING, "database worker %d: connection lost during a webhook (SQLSTATE %s): %s",
@@ -634,13 +586,12 @@ typedef struct live_event
 	char		summary[512];	/* "id=status, ..." of this round, for the log */
 } live_event;
 
-/* one request of a round, as handed to http_perform_all */
+/* one request of a round; its vr.req is handed to http_perform_all */
 typedef struct live_request
 {
 	live_event *ev;
 	const char *id;				/* points into ev->requests */
-	char	   *url;
-	char	   *headers[DB_LIVE_HEADERS_MAX + 1];	/* "Name: value", NULL-terminated */
+	vendor_request vr;
 } live_request;
 
 /* A vendor's answer text as a JSON string jsonb accepts (see shim_clean_utf8). */
@@ -710,121 +661,29 @@ answer_sent(live_event *ev, const char *id, const http_response *resp)
 	summarize(ev, id, what);
 }
 
-/* Is s a token (an HTTP method or header name)? */
-static int
-is_token(const char *s)
-{
-	if (s == NULL || *s == '\0')
-		return 0;
-	for (; *s; s++)
-		if (!(*s >= 'A' && *s <= 'Z') && !(*s >= 'a' && *s <= 'z') && !(*s >= '0' && *s <= '9') &&
-			strchr("!#$%&'*+-.^_`|~", *s) == NULL)
-			return 0;
-	return 1;
-}
-
-/* Is s printable ASCII without spaces (a path), or with spaces (a header value)? */
-static int
-is_printable(const char *s, int spaces)
-{
-	if (s == NULL)
-		return 0;
-	for (; *s; s++)
-		if ((unsigned char) *s < (spaces ? 0x20 : 0x21) || (unsigned char) *s > 0x7e)
-			return 0;
-	return 1;
-}
-
-/* Free what prepare_request allocated for one request. */
-static void
-free_request(live_request *lr)
-{
-	free(lr->url);
-	for (int i = 0; lr->headers[i] != NULL; i++)
-		free(lr->headers[i]);
-}
-
-/* Add one "Name: value" line to a request's headers; 0, or -1 when full. */
-static int
-add_header(live_request *lr, const char *name, const char *prefix, const char *value)
-{
-	int			i = 0;
-
-	while (lr->headers[i] != NULL)
-		i++;
-	if (i >= DB_LIVE_HEADERS_MAX)
-		return -1;
-	if (asprintf(&lr->headers[i], "%s: %s%s", name, prefix, value) < 0)
-	{
-		lr->headers[i] = NULL;
-		return -1;
-	}
-	return 0;
-}
-
 /*
- * Turn one request object of a waiting receipt into an HTTP request (base
- * URL and key by service, Content-Type with a body, the extra headers).
- * NULL when it is ready to send, else why it cannot be sent (lr freed).
+ * Turn one request object of a waiting receipt ({service, method, path,
+ * headers, body}) into an HTTP request in lr->vr.  NULL when it is ready to
+ * send, else why it cannot be sent.
  */
 static const char *
-prepare_request(const shim_config *cfg, json_t *item, long timeout_ms, live_request *lr, http_request *req)
+prepare_request(const shim_config *cfg, json_t *item, long timeout_ms, live_request *lr)
 {
-	const char *service = request_string(item, "service");
-	const char *method = request_string(item, "method");
-	const char *path = request_string(item, "path");
 	json_t	   *body = json_object_get(item, "body");
 	json_t	   *headers = json_object_get(item, "headers");
-	const char *base = NULL;
-	const char *key = NULL;
-	const char *name;
-	json_t	   *value;
-	size_t		base_len;
+	vendor_call call = {
+		.service = request_string(item, "service"),
+		.method = request_string(item, "method"),
+		.path = request_string(item, "path"),
+		.headers = json_is_object(headers) ? headers : NULL,
+		.malformed = (body != NULL && !json_is_null(body) && !json_is_string(body)) ||
+			(headers != NULL && !json_is_null(headers) && !json_is_object(headers)),
+		.body = json_string_value(body),
+		.body_len = json_string_length(body),
+		.timeout_ms = timeout_ms,
+	};
 
-	if (service != NULL && strcmp(service, "cal") == 0)
-		base = cfg->cal_base_url, key = cfg->cal_api_key;
-	else if (service != NULL && strcmp(service, "vapi") == 0)
-		base = cfg->vapi_base_url, key = cfg->vapi_api_key;
-	else
-		return "unknown service";
-	if (base == NULL || key == NULL)
-		return "no API key configured for this service";
-	if (!is_token(method) || path == NULL || path[0] != '/' || !is_printable(path, 0) ||
-		(body != NULL && !json_is_null(body) && !json_is_string(body)) ||
-		(headers != NULL && !json_is_null(headers) && !json_is_object(headers)))
-		return "malformed request";
-
-	base_len = strlen(base);
-	while (base_len > 0 && base[base_len - 1] == '/')
-		base_len--;
-	if (asprintf(&lr->url, "%.*s%s", (int) base_len, base, path) < 0)
-	{
-		lr->url = NULL;
-		return "out of memory";
-	}
-	if (add_header(lr, "Authorization", "Bearer ", key) != 0 ||
-		(json_is_string(body) && add_header(lr, "Content-Type", "", "application/json") != 0))
-	{
-		free_request(lr);
-		return "out of memory";
-	}
-	json_object_foreach(headers, name, value)
-	{
-		if (!is_token(name) || !is_printable(json_string_value(value), 1) ||
-			add_header(lr, name, "", json_string_value(value)) != 0)
-		{
-			free_request(lr);
-			return "malformed request header";
-		}
-	}
-	req->method = method;
-	req->url = lr->url;
-	req->headers = (const char *const *) lr->headers;
-	req->body = json_string_value(body);
-	req->body_len = json_string_length(body);
-	req->timeout_ms = timeout_ms;
-	req->user = lr;
-	return NULL;
+	return vendor_request_build(&lr->vr, VENDOR_LIVE_TOOL_CALL, cfg, &call);
 }
 
 /* How many requests of a round's events may go out at most. */
@@ -877,15 +736,19 @@ queue_event_requests(const shim_config *cfg, live_event *ev, http_request *reqs,
 			answer_unsent(ev, id, "too many requests in one round");
 			continue;
 		}
-		memset(&lrs[queued], 0, sizeof(lrs[queued]));
 		lrs[queued].ev = ev;
 		lrs[queued].id = id;
 		why = prepare_request(cfg, item, (long) (timeout > 0 && timeout < left ? timeout : left),
-							  &lrs[queued], &reqs[queued]);
+							  &lrs[queued]);
 		if (why != NULL)
+		{
 			answer_unsent(ev, id, why);
-		else
-			queued++;
+			vendor_request_free(&lrs[queued].vr);
+			continue;
+		}
+		reqs[queued] = lrs[queued].vr.req;
+		reqs[queued].user = &lrs[queued];
+		queued++;
 	}
 	return queued;
 }
@@ -925,7 +788,7 @@ send_round(const shim_config *cfg, live_event *events, int n)
 	{
 		answer_sent(lrs[i].ev, lrs[i].id, &out[i]);
 		http_response_free(&out[i]);
-		free_request(&lrs[i]);
+		vendor_request_free(&lrs[i].vr);
 	}
 	free(reqs);
 	free(lrs);
@@ -1256,7 +1119,7 @@ worker_main(void *arg)
 {
 	db_worker  *w = arg;
 	db_pool    *pool = w->pool;
-	int			backoff = DB_BACKOFF_MIN_MS;
+	int			backoff = PQ_BACKOFF_MIN_MS;
 
 	for (;;)
 	{
@@ -1268,16 +1131,14 @@ worker_main(void *arg)
 			set_state(w, WORKER_CONNECTING);
 			if (worker_connect(w) != 0)
 			{
-				/* wait between half and all of the backoff, then double it */
-				int			wait_ms = backoff / 2 + (int) (rand_r(&w->seed) % (unsigned) (backoff / 2 + 1));
+				int			wait_ms = pq_backoff_wait(&backoff, &w->seed);
 
 				set_state(w, WORKER_BACKOFF);
 				if (sleep_or_stop(pool, wait_ms))
 					break;
-				backoff = backoff * 2 > DB_BACKOFF_MAX_MS ? DB_BACKOFF_MAX_MS : backoff * 2;
 				continue;
 			}
-			backoff = DB_BACKOFF_MIN_MS;
+			backoff = PQ_BACKOFF_MIN_MS;
 		}
 
 		if ((n = take_jobs(w, batch)) == 0)

@@ -11,7 +11,8 @@
  *	   requests in flight only once half a batch fits (a claim costs the
  *	   database nearly as much for one job as for a batch)
  *	   (vapi_pool.outbox_claim: each comes back as an HTTP request with a lease);
- *	2. send each to its vendor (base URL and API key of its service);
+ *	2. send each to its vendor (base URL and API key of its service: the
+ *	   request is built by vendor_request.c);
  *	3. report the answers that came in, all in one vapi_pool.outbox_report
  *	   call (the next report takes what came in meanwhile), which decides
  *	   done, retry later, dead or stale;
@@ -34,14 +35,9 @@
  *
  * Never logged: API keys, request and answer bodies.
  */
-#define _GNU_SOURCE				/* pipe2() */
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,10 +50,11 @@
 #include "dispatcher.h"
 #include "http_client.h"
 #include "log.h"
+#include "pq_util.h"
+#include "signals.h"
 #include "text.h"
+#include "vendor_request.h"
 
-#define DB_BACKOFF_MIN_MS 100	/* first wait after a failed connect */
-#define DB_BACKOFF_MAX_MS 5000	/* longest wait between connect attempts */
 #define DB_CONNECT_TIMEOUT_MS 10000 /* connect and session set-up */
 #define DB_STATEMENT_TIMEOUT_MS 25000	/* the server ends a statement after this */
 #define DB_CALL_TIMEOUT_MS 30000	/* past this the server is gone */
@@ -93,12 +90,9 @@ typedef struct dispatch_job
 	long long	job_id;
 	int			attempt;
 	char	   *kind;
-	char	   *method;
 	char	   *path;			/* for the log: the path without its query */
-	char	   *url;
 	char	   *body;			/* request body, NULL for none */
-	char	  **headers;		/* "Name: value", NULL-terminated */
-	http_request req;
+	vendor_request vr;			/* the request; vr.method set once its method and path passed */
 	/* the answer */
 	int			unsent;			/* claimed but never sent */
 	int			never_sent;		/* answered without HTTP: it cannot have reached the vendor */
@@ -145,71 +139,10 @@ struct dispatcher
 	int			maybe_due;		/* claim at the next chance */
 	long long	next_claim_at;	/* the poll timer: claim at this time anyway */
 	int			stopping;
-	char	   *vapi_auth;		/* "Authorization: Bearer KEY": never logged */
-	char	   *cal_auth;
-	char		user_agent[64];
 	long long	lost;			/* answers given up on (their leases run out) */
 };
 
-static volatile sig_atomic_t stop_signals;	/* SIGINT/SIGTERM received */
-static volatile sig_atomic_t last_signal;
-static int	signal_pipe[2] = {-1, -1};	/* wakes the poll on a signal */
-
-/* SIGINT/SIGTERM: count the signal and wake the poll. */
-static void
-on_stop_signal(int signo)
-{
-	int			saved_errno = errno;
-
-	stop_signals++;
-	last_signal = signo;
-	(void) !write(signal_pipe[1], "", 1);
-	errno = saved_errno;
-}
-
-/* Ignore SIGPIPE; SIGINT/SIGTERM write to a pipe the poll watches. */
-static int
-setup_signals(void)
-{
-	struct sigaction sa;
-
-	signal(SIGPIPE, SIG_IGN);
-	if (pipe2(signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
-	{
-		shim_log(SHIM_LOG_ERROR, "could not create the signal pipe: %s", strerror(errno));
-		return -1;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	return 0;
-}
-
-/* Empty the signal pipe (the counter says what happened). */
-static void
-drain_signal_pipe(void)
-{
-	char		buf[64];
-
-	while (read(signal_pipe[0], buf, sizeof(buf)) > 0)
-		;
-}
-
-
 /* ---------------------------------------------------------------- jobs */
-
-/* Free a NULL-terminated array of strings. */
-static void
-free_lines(char **lines)
-{
-	if (lines)
-		for (char **l = lines; *l; l++)
-			free(*l);
-	free(lines);
-}
 
 /* Free a job and everything it holds. */
 static void
@@ -217,11 +150,9 @@ job_free(dispatch_job *job)
 {
 	free(job->org_id);
 	free(job->kind);
-	free(job->method);
 	free(job->path);
-	free(job->url);
 	free(job->body);
-	free_lines(job->headers);
+	vendor_request_free(&job->vr);
 	free(job->answer);
 	free(job->retry_after);
 	free(job->error);
@@ -268,224 +199,47 @@ on_request_done(const http_request *req, const http_response *resp)
 	list_append(&job->d->answered, job);
 }
 
-/* Is name an HTTP header field name (an RFC 9110 token)? */
-static int
-is_token(const char *name)
-{
-	static const char punct[] = "!#$%&'*+-.^_`|~";
-
-	if (name[0] == '\0')
-		return 0;
-	for (const unsigned char *p = (const unsigned char *) name; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-			  strchr(punct, *p) != NULL))
-			return 0;
-	return 1;
-}
-
-/* Can value be sent as a header value (no control character but tab)? */
-static int
-is_header_value(const char *value)
-{
-	for (const unsigned char *p = (const unsigned char *) value; *p; p++)
-		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
-			return 0;
-	return 1;
-}
-
-/* "Name: value" as a new string. */
-static char *
-header_line(const char *name, const char *value)
-{
-	char	   *line = NULL;
-
-	if (asprintf(&line, "%s: %s", name, value) < 0)
-		return NULL;
-	return line;
-}
-
-/*
- * Parse and check a job's own headers (a JSON object of string values):
- * NULL with *why set when they cannot be sent; an empty object for none.
- * Whether they set Accept or Content-Type is noted.
- */
-static json_t *
-job_headers(const char *headers_json, int *own_accept, int *own_type, const char **why)
-{
-	json_t	   *extra;
-	const char *name;
-	json_t	   *value;
-
-	*own_accept = *own_type = 0;
-	if (headers_json == NULL || headers_json[0] == '\0')
-		return json_object();
-	extra = json_loads(headers_json, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(extra))
-	{
-		json_decref(extra);
-		*why = "the request's headers are not a JSON object";
-		return NULL;
-	}
-	json_object_foreach(extra, name, value)
-	{
-		if (!json_is_string(value) || !is_token(name) || !is_header_value(json_string_value(value)) ||
-			strcasecmp(name, "Authorization") == 0)
-		{
-			json_decref(extra);
-			*why = "the request's headers are not all sendable (string values, token names, no Authorization)";
-			return NULL;
-		}
-		*own_accept |= strcasecmp(name, "Accept") == 0;
-		*own_type |= strcasecmp(name, "Content-Type") == 0;
-	}
-	return extra;
-}
-
-/*
- * The headers of a job's request: the API key, User-Agent, Accept, a
- * Content-Type when there is a body, then the job's own (which may replace
- * Accept or Content-Type, never Authorization).  NULL with *why set when
- * they cannot be built.
- */
-static char **
-build_headers(dispatcher *d, dispatch_job *job, const char *auth, const char *headers_json,
-			  const char **why)
-{
-	int			own_accept,
-				own_type;
-	json_t	   *extra = job_headers(headers_json, &own_accept, &own_type, why);
-	char	  **lines;
-	size_t		i = 0;
-	int			ok = 1;
-	const char *name;
-	json_t	   *value;
-
-	if (extra == NULL)
-		return NULL;
-	*why = "out of memory";
-	if ((lines = calloc(4 + json_object_size(extra) + 1, sizeof(char *))) == NULL)
-	{
-		json_decref(extra);
-		return NULL;
-	}
-	ok &= (lines[i++] = strdup(auth)) != NULL;
-	ok &= (lines[i++] = strdup(d->user_agent)) != NULL;
-	if (!own_accept)
-		ok &= (lines[i++] = strdup("Accept: application/json")) != NULL;
-	if (job->body && !own_type)
-		ok &= (lines[i++] = strdup("Content-Type: application/json")) != NULL;
-	json_object_foreach(extra, name, value)
-	{
-		ok &= (lines[i++] = header_line(name, json_string_value(value))) != NULL;
-	}
-	json_decref(extra);
-	if (!ok)
-	{
-		/* the array is NULL-terminated at its first failed line: free the rest too */
-		for (size_t k = 0; k < i; k++)
-			free(lines[k]);
-		free(lines);
-		return NULL;
-	}
-	return lines;
-}
-
-/* The base URL of a service without its trailing slashes, and its Authorization line. */
-static int
-service_target(dispatcher *d, const char *service, const char **base, size_t *base_len,
-			   const char **auth)
-{
-	if (strcmp(service, "vapi") == 0)
-	{
-		*base = d->cfg->vapi_base_url;
-		*auth = d->vapi_auth;
-	}
-	else if (strcmp(service, "cal") == 0)
-	{
-		*base = d->cfg->cal_base_url;
-		*auth = d->cal_auth;
-	}
-	else
-		return -1;
-	*base_len = strlen(*base);
-	while (*base_len > 0 && (*base)[*base_len - 1] == '/')
-		(*base_len)--;
-	return 0;
-}
-
 /*
  * Send a claimed job's request; a job that cannot be sent (no API key for
  * its service, a malformed request) is answered at once with status 0 and
- * the reason, for the database to judge.
+ * the reason, for the database to judge.  The job's own headers are a JSON
+ * object in text ("" for none).
  */
 static void
 job_start(dispatcher *d, dispatch_job *job, const char *service, const char *method,
 		  const char *path, const char *headers_json, int timeout_ms)
 {
-	const char *base;
-	const char *auth;
-	const char *why = "out of memory";
-	size_t		base_len;
+	vendor_call call = {
+		.service = service,
+		.method = method,
+		.path = path,
+		.body = job->body,
+		.body_len = job->body ? strlen(job->body) : 0,
+		.timeout_ms = timeout_ms > 0 ? timeout_ms : 30000,
+	};
+	const char *why;
 
-	if (service_target(d, service, &base, &base_len, &auth) != 0)
+	if (headers_json != NULL && headers_json[0] != '\0')
 	{
-		answer_without_http(job, "unknown service: the dispatcher knows vapi and cal");
-		return;
+		call.headers = json_loads(headers_json, JSON_REJECT_DUPLICATES, NULL);
+		call.malformed = !json_is_object(call.headers);
 	}
-	if (auth == NULL)
-	{
-		answer_without_http(job, "cal.com API key not configured");
-		return;
-	}
-	if (path[0] != '/' || !is_header_value(path) || strchr(path, ' ') != NULL)
-	{
-		answer_without_http(job, "the request's path must start with / and hold no space or control character");
-		return;
-	}
-	if (!is_token(method))
-	{
-		answer_without_http(job, "the request's method is not an HTTP method");
-		return;
-	}
-	if ((job->method = strdup(method)) == NULL ||
-		(job->path = strndup(path, strcspn(path, "?"))) == NULL ||
-		asprintf(&job->url, "%.*s%s", (int) base_len, base, path) < 0)
-	{
-		job->url = NULL;
-		answer_without_http(job, "out of memory");
-		return;
-	}
-	if ((job->headers = build_headers(d, job, auth, headers_json, &why)) == NULL)
+	why = vendor_request_build(&job->vr, VENDOR_DISPATCH, d->cfg, &call);
+	json_decref(call.headers);
+	/* the log names the request once its method and path passed their checks */
+	if (job->vr.method != NULL && (job->path = strndup(path, strcspn(path, "?"))) == NULL)
+		why = "out of memory";
+	if (why != NULL)
 	{
 		answer_without_http(job, why);
 		return;
 	}
-
-	job->req.method = job->method;
-	job->req.url = job->url;
-	job->req.headers = (const char *const *) job->headers;
-	job->req.body = job->body;
-	job->req.body_len = job->body ? strlen(job->body) : 0;
-	job->req.timeout_ms = timeout_ms > 0 ? timeout_ms : 30000;
-	job->req.user = job;
-	if (http_client_start(d->http, &job->req, on_request_done) != 0)
+	job->vr.req.user = job;
+	if (http_client_start(d->http, &job->vr.req, on_request_done) != 0)
 		answer_without_http(job, "could not start the request (out of memory)");
 }
 
 /* ---------------------------------------------------------------- database */
-
-/* Server notices become one log line: severity and primary message, no detail. */
-static void
-log_notice(void *arg, const PGresult *res)
-{
-	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
-	const char *message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	char		msg[300];
-
-	shim_log(SHIM_LOG_WARNING, "database %s (%s): %s", severity ? severity : "NOTICE",
-			 sqlstate ? sqlstate : "-----", shim_one_line(msg, sizeof(msg), message));
-}
 
 /* Put a batch that could not be reported back in front of the answers that came since. */
 static void
@@ -537,13 +291,7 @@ db_close(dispatcher *d, dbconn *c, const char *what, const char *detail, int bac
 	if (c == &d->reporter)
 		report_abort(d);
 	if (backoff)
-	{
-		/* wait between half and all of the backoff, then double it */
-		int			wait = c->backoff_ms / 2 + (int) (rand_r(&d->seed) % (unsigned) (c->backoff_ms / 2 + 1));
-
-		c->next_connect_at = shim_now_ms() + wait;
-		c->backoff_ms = c->backoff_ms * 2 > DB_BACKOFF_MAX_MS ? DB_BACKOFF_MAX_MS : c->backoff_ms * 2;
-	}
+		c->next_connect_at = shim_now_ms() + pq_backoff_wait(&c->backoff_ms, &d->seed);
 	else
 		c->next_connect_at = shim_now_ms();
 }
@@ -589,7 +337,7 @@ wait_db(dispatcher *d, dbconn *c, short events, long long deadline)
 	{
 		struct curl_waitfd fds[3] = {
 			{.fd = PQsocket(c->conn), .events = events},
-			{.fd = signal_pipe[0], .events = CURL_WAIT_POLLIN},
+			{.fd = shim_signal_fd(), .events = CURL_WAIT_POLLIN},
 		};
 		unsigned	nfds = 2;
 		long long	left = deadline - shim_now_ms();
@@ -603,7 +351,7 @@ wait_db(dispatcher *d, dbconn *c, short events, long long deadline)
 		if (http_client_poll(d->http, fds, nfds, (int) (left > 1000 ? 1000 : left)) < 0)
 			return -1;
 		if (fds[1].revents)
-			drain_signal_pipe();
+			shim_signal_drain();
 		if (nfds == 3 && fds[2].revents)
 			reporter_progress(d);
 		if (fds[0].revents)
@@ -642,14 +390,7 @@ db_result(dispatcher *d, dbconn *c, const char *what)
 		}
 		if ((r = PQgetResult(c->conn)) == NULL)
 			break;
-		if (res == NULL ||
-			(PQresultStatus(r) == PGRES_FATAL_ERROR && PQresultStatus(res) != PGRES_FATAL_ERROR))
-		{
-			PQclear(res);
-			res = r;
-		}
-		else
-			PQclear(r);
+		pq_keep_result(&res, r);
 	}
 	if (c == &d->claimer)
 		take_notifies(d);
@@ -676,17 +417,6 @@ db_exec(dispatcher *d, dbconn *c, const char *stmt, int nparams, const char *con
 	return db_result(d, c, what);
 }
 
-/* Is this SQLSTATE a lost or unusable connection (class 08, 57P01..57P03)? */
-static int
-sqlstate_is_connection(const char *sqlstate)
-{
-	return sqlstate == NULL ||
-		strncmp(sqlstate, "08", 2) == 0 ||
-		strcmp(sqlstate, "57P01") == 0 ||
-		strcmp(sqlstate, "57P02") == 0 ||
-		strcmp(sqlstate, "57P03") == 0;
-}
-
 /* Is this SQLSTATE a failure worth trying again (resources, serialization, timeout)? */
 static int
 sqlstate_is_transient(const char *sqlstate)
@@ -710,7 +440,7 @@ db_check(dispatcher *d, dbconn *c, PGresult *res, ExecStatusType want, const cha
 		return 0;
 	sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	shim_one_line(msg, sizeof(msg), PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
-	if (PQstatus(c->conn) == CONNECTION_BAD || sqlstate_is_connection(sqlstate))
+	if (PQstatus(c->conn) == CONNECTION_BAD || pq_sqlstate_is_connection(sqlstate))
 		db_close(d, c, what, msg[0] ? msg : PQerrorMessage(c->conn), 0);
 	else
 		shim_log(SHIM_LOG_ERROR, "database (%s): %s failed (SQLSTATE %s): %s", c->role, what, sqlstate, msg);
@@ -745,23 +475,15 @@ setup_step(dispatcher *d, dbconn *c, int sent, ExecStatusType want, const char *
 static int
 db_open(dispatcher *d, dbconn *c)
 {
-	db_conn_params cp;
 	long long	deadline = shim_now_ms() + DB_CONNECT_TIMEOUT_MS;
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 
-	if (db_conn_params_init(&cp, d->cfg->database_url, "vapi-shim dispatch", NULL) != 0)
-	{
-		db_close(d, c, "could not connect", "out of memory", 1);
-		return -1;
-	}
-	c->conn = PQconnectStartParams(cp.keys, cp.vals, 1);
-	db_conn_params_free(&cp);
+	c->conn = pq_connect_start(d->cfg->database_url, "vapi-shim dispatch", PQ_NOTICE_ONE_LINE);
 	if (c->conn == NULL || PQstatus(c->conn) == CONNECTION_BAD)
 	{
 		db_close(d, c, "could not connect", c->conn ? PQerrorMessage(c->conn) : "out of memory", 1);
 		return -1;
 	}
-	PQsetNoticeReceiver(c->conn, log_notice, NULL);
 	while (st != PGRES_POLLING_OK)
 	{
 		int			rc;
@@ -825,7 +547,7 @@ db_connect(dispatcher *d, dbconn *c)
 	shim_log(SHIM_LOG_INFO, "database (%s): %s%s", c->role, c->failing ? "connected again" : "connected",
 			 claimer ? ", listening on vapi_pool_outbox" : "");
 	c->failing = 0;
-	c->backoff_ms = DB_BACKOFF_MIN_MS;
+	c->backoff_ms = PQ_BACKOFF_MIN_MS;
 	if (claimer)
 		d->maybe_due = 1;		/* notifications may have been missed */
 	else
@@ -941,7 +663,7 @@ start_claimed(dispatcher *d, PGresult *res)
 			continue;
 		}
 		d->held++;
-		if (d->stopping || stop_signals)
+		if (d->stopping || shim_stop_signals())
 		{
 			job->unsent = 1;
 			list_append(&d->answered, job);
@@ -1042,10 +764,10 @@ log_verdict(const dispatch_job *job, const char *state, const char *note, const 
 	if (job->unsent)
 		snprintf(what, sizeof(what), "not sent (stopping)");
 	else if (job->status > 0)
-		snprintf(what, sizeof(what), "%s %s: HTTP %ld in %.0f ms", job->method, job->path, job->status,
+		snprintf(what, sizeof(what), "%s %s: HTTP %ld in %.0f ms", job->vr.method, job->path, job->status,
 				 job->seconds * 1000);
-	else if (job->method)
-		snprintf(what, sizeof(what), "%s %s: no answer (%s)", job->method, job->path,
+	else if (job->vr.method)
+		snprintf(what, sizeof(what), "%s %s: no answer (%s)", job->vr.method, job->path,
 				 shim_one_line(buf, 150, job->error));
 	else
 		snprintf(what, sizeof(what), "not sent (%s)", shim_one_line(buf, 150, job->error));
@@ -1162,7 +884,7 @@ report_finish(dispatcher *d, PGresult *res)
 	else
 	{
 		const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-		int			keep = sqlstate_is_connection(sqlstate) || sqlstate_is_transient(sqlstate);
+		int			keep = pq_sqlstate_is_connection(sqlstate) || sqlstate_is_transient(sqlstate);
 
 		db_check(d, &d->reporter, res, PGRES_TUPLES_OK, "vapi_pool.outbox_report");
 		if (keep)
@@ -1220,14 +942,7 @@ reporter_progress(dispatcher *d)
 				report_start(d);
 			return;
 		}
-		if (d->report_res == NULL ||
-			(PQresultStatus(r) == PGRES_FATAL_ERROR && PQresultStatus(d->report_res) != PGRES_FATAL_ERROR))
-		{
-			PQclear(d->report_res);
-			d->report_res = r;
-		}
-		else
-			PQclear(r);
+		pq_keep_result(&d->report_res, r);
 	}
 	if (d->reporting && shim_now_ms() > d->report_deadline)
 		db_close(d, c, "reporting answers", "the server did not answer in time", 0);
@@ -1253,7 +968,7 @@ wait_turn(dispatcher *d)
 {
 	long long	now = shim_now_ms();
 	long long	until = now + d->cfg->dispatch_poll_ms;
-	struct curl_waitfd fds[3] = {{.fd = signal_pipe[0], .events = CURL_WAIT_POLLIN}};
+	struct curl_waitfd fds[3] = {{.fd = shim_signal_fd(), .events = CURL_WAIT_POLLIN}};
 	unsigned	nfds = 1;
 	int			claimer_fd = -1,
 				reporter_fd = -1;
@@ -1283,7 +998,7 @@ wait_turn(dispatcher *d)
 	if (http_client_poll(d->http, fds, nfds, (int) (until > now ? until - now : 0)) < 0)
 		shim_log(SHIM_LOG_ERROR, "libcurl could not poll (retrying)");
 	if (fds[0].revents)
-		drain_signal_pipe();
+		shim_signal_drain();
 	if (claimer_fd > 0 && fds[claimer_fd].revents && d->claimer.conn)
 	{
 		if (!PQconsumeInput(d->claimer.conn) || PQstatus(d->claimer.conn) == CONNECTION_BAD)
@@ -1301,7 +1016,7 @@ begin_stop(dispatcher *d)
 {
 	d->stopping = 1;
 	shim_log(SHIM_LOG_INFO, "stopping (%s): %d requests in flight, %d answers to report",
-			 last_signal == SIGINT ? "SIGINT" : "SIGTERM", http_client_running(d->http),
+			 shim_last_signal_name(), http_client_running(d->http),
 			 d->answered.n + d->n_reporting);
 }
 
@@ -1364,9 +1079,9 @@ run(dispatcher *d)
 
 	for (;;)
 	{
-		if (stop_signals > 0 && !d->stopping)
+		if (shim_stop_signals() > 0 && !d->stopping)
 			begin_stop(d);
-		if (stop_signals > 1 && http_client_running(d->http) > 0)
+		if (shim_stop_signals() > 1 && http_client_running(d->http) > 0)
 			abandon_in_flight(d);
 		if (d->reporter.conn == NULL && shim_now_ms() >= d->reporter.next_connect_at)
 			db_connect(d, &d->reporter);
@@ -1384,27 +1099,24 @@ run(dispatcher *d)
 		{
 			if (d->claimer.conn && shim_now_ms() >= d->next_claim_at)
 				d->maybe_due = 1;
-			while (d->claimer.conn && d->maybe_due && !stop_signals && room_to_claim(d))
+			while (d->claimer.conn && d->maybe_due && !shim_stop_signals() && room_to_claim(d))
 				claim(d);
 		}
 		wait_turn(d);
 	}
 }
 
-/* Set up the dispatcher's state; the API keys become header lines here and nowhere else. */
+/* Set up the dispatcher's state (the API keys become header lines in vendor_request.c). */
 static int
 dispatcher_init(dispatcher *d, const shim_config *cfg)
 {
 	memset(d, 0, sizeof(*d));
 	d->cfg = cfg;
 	d->seed = (unsigned) time(NULL) ^ (unsigned) getpid();
-	d->claimer = (dbconn) {.role = "claims", .backoff_ms = DB_BACKOFF_MIN_MS, .next_connect_at = shim_now_ms()};
-	d->reporter = (dbconn) {.role = "reports", .backoff_ms = DB_BACKOFF_MIN_MS, .next_connect_at = shim_now_ms()};
+	d->claimer = (dbconn) {.role = "claims", .backoff_ms = PQ_BACKOFF_MIN_MS, .next_connect_at = shim_now_ms()};
+	d->reporter = (dbconn) {.role = "reports", .backoff_ms = PQ_BACKOFF_MIN_MS, .next_connect_at = shim_now_ms()};
 	d->next_claim_at = shim_now_ms();
-	snprintf(d->user_agent, sizeof(d->user_agent), "User-Agent: vapi-shim/%s", SHIM_VERSION);
-	if (asprintf(&d->vapi_auth, "Authorization: Bearer %s", cfg->vapi_api_key) < 0 ||
-		(cfg->cal_api_key && asprintf(&d->cal_auth, "Authorization: Bearer %s", cfg->cal_api_key) < 0) ||
-		(d->http = http_client_create(cfg->dispatch_concurrency)) == NULL)
+	if ((d->http = http_client_create(cfg->dispatch_concurrency)) == NULL)
 	{
 		shim_log(SHIM_LOG_ERROR, "out of memory starting the dispatcher");
 		return -1;
@@ -1432,7 +1144,7 @@ dispatcher_main(int argc, char **argv)
 			return SHIM_EXIT_USAGE;
 	}
 	/* main() initialised libcurl before any subcommand */
-	if (setup_signals() != 0)
+	if (shim_signals_setup() != 0)
 		return EXIT_FAILURE;
 	shim_log(SHIM_LOG_INFO, "vapi-shim %s dispatch starting", SHIM_VERSION);
 	config_log_summary(&cfg);
@@ -1446,8 +1158,6 @@ dispatcher_main(int argc, char **argv)
 	if (d.reporter.conn)
 		PQfinish(d.reporter.conn);
 	http_client_destroy(d.http);
-	free(d.vapi_auth);
-	free(d.cal_auth);
 	free(cfg.listen_host);
 	shim_log(SHIM_LOG_INFO, "stopped");
 	return status;

@@ -1,6 +1,7 @@
 /*
  * log.c
- *	  One-line, timestamped log messages on stderr for vapi-shim.
+ *	  One-line, timestamped log messages on stderr for vapi-shim, and the
+ *	  plain "vapi-shim: ..." messages of its command-line errors.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -49,4 +50,17 @@ shim_log(shim_log_level level, const char *fmt,...)
 	line[len++] = '\n';
 
 	(void) !write(STDERR_FILENO, line, len);
+}
+
+/* Print "vapi-shim: <message>" and then tail on stderr (no timestamp: not a log event). */
+void
+shim_print_error(const char *tail, const char *fmt,...)
+{
+	va_list		ap;
+
+	fputs("vapi-shim: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(tail, stderr);
 }

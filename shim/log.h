@@ -1,6 +1,7 @@
 /*
  * log.h
- *	  One-line, timestamped log messages on stderr for vapi-shim.
+ *	  One-line, timestamped log messages on stderr for vapi-shim, and the
+ *	  plain "vapi-shim: ..." messages of its command-line errors.
  *
  * Every event is a single line: "2025-01-31T12:00:00.123Z [pid] LEVEL: text".
  * Lines are written with one write(2) so the event loop and the health
@@ -17,6 +18,14 @@ typedef enum shim_log_level
 } shim_log_level;
 
 extern void shim_log(shim_log_level level, const char *fmt,...)
+			__attribute__((format(printf, 2, 3)));
+
+/*
+ * Print "vapi-shim: <message>" and then tail (such as "\n") on stderr: a
+ * message for whoever ran the command (a usage or configuration error),
+ * not a log event.
+ */
+extern void shim_print_error(const char *tail, const char *fmt,...)
 			__attribute__((format(printf, 2, 3)));
 
 #endif							/* VAPI_SHIM_LOG_H */

@@ -12,10 +12,7 @@
  * db_timeout_ms, so this ends), stop the database workers (a running
  * statement is finished, connections closed), stop the prober, exit 0.
  */
-#define _GNU_SOURCE				/* pipe2() */
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,52 +29,26 @@
 #include "json_alloc.h"
 #include "log.h"
 #include "provision.h"
+#include "signals.h"
 #include "webhooks.h"
 
-static volatile sig_atomic_t stop_signal;	/* set by SIGINT/SIGTERM */
-static int	signal_pipe[2] = {-1, -1};	/* wakes the event loop on a signal */
-
-/* SIGINT/SIGTERM: remember the signal and wake the event loop. */
-static void
-on_stop_signal(int signo)
-{
-	int			saved_errno = errno;
-
-	stop_signal = signo;
-	(void) !write(signal_pipe[1], "", 1);
-	errno = saved_errno;
-}
-
-/* Drain the wake-up pipe; the loop condition then sees stop_signal. */
+/* Drain the wake-up pipe; the loop condition then sees the stop signal. */
 static void
 on_signal_pipe(h2o_socket_t *sock, const char *err)
 {
 	h2o_buffer_consume(&sock->input, sock->input->size);
 }
 
-/* Ignore SIGPIPE; route SIGINT/SIGTERM through a self-pipe into the loop. */
+/* Route SIGINT/SIGTERM through their self-pipe (signals.c) into the loop. */
 static int
 setup_signals(h2o_evloop_t *loop)
 {
-	struct sigaction sa;
 	h2o_socket_t *sock;
 
-	signal(SIGPIPE, SIG_IGN);
-
-	if (pipe2(signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
-	{
-		shim_log(SHIM_LOG_ERROR, "could not create the signal pipe: %s", strerror(errno));
+	if (shim_signals_setup() != 0)
 		return -1;
-	}
-	sock = h2o_evloop_socket_create(loop, signal_pipe[0], H2O_SOCKET_FLAG_DONT_READ);
+	sock = h2o_evloop_socket_create(loop, shim_signal_fd(), H2O_SOCKET_FLAG_DONT_READ);
 	h2o_socket_read_start(sock, on_signal_pipe);
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	return 0;
 }
 
@@ -147,7 +118,7 @@ main(int argc, char **argv)
 		health_start(cfg.database_url) != 0)
 		return EXIT_FAILURE;
 
-	while (!stop_signal)
+	while (shim_stop_signals() == 0)
 	{
 		if (h2o_evloop_run(loop, INT32_MAX) != 0 && errno != EINTR)
 		{
@@ -157,8 +128,8 @@ main(int argc, char **argv)
 		}
 	}
 
-	if (stop_signal)
-		shim_log(SHIM_LOG_INFO, "shutting down (%s)", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+	if (shim_stop_signals() > 0)
+		shim_log(SHIM_LOG_INFO, "shutting down (%s)", shim_last_signal_name());
 	http_server_stop_listening(&server);
 	drain(&server, loop, WEBHOOK_TOOL_TIMEOUT_MS);
 	db_pool_stop(pool);

@@ -1,7 +1,12 @@
 /*
  * text.c
- *	  Text made safe for where it goes: one printable log line, or UTF-8
- *	  that PostgreSQL's jsonb accepts.
+ *	  Text made safe for where it goes: one printable log line, UTF-8 that
+ *	  PostgreSQL's jsonb accepts, or what HTTP lets into a header.
+ *
+ * The HTTP checks follow RFC 9110: a header name or a method is a token
+ * (letters, digits and !#$%&'*+-.^_`|~); a header value is any byte but a
+ * control character, a tab allowed (obs-text, bytes 0x80 and up, included),
+ * or for a strict caller printable ASCII only.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -111,4 +116,52 @@ shim_has_control_char(const char *text)
 		if (*p < 0x20 || *p == 0x7f)
 			return 1;
 	return 0;
+}
+
+/*
+ * Is url an absolute http:// or https:// URL with a host, no control
+ * character and none of the characters in refused?
+ */
+int
+shim_is_http_url(const char *url, const char *refused)
+{
+	const char *host;
+
+	if (strncmp(url, "http://", 7) == 0)
+		host = url + 7;
+	else if (strncmp(url, "https://", 8) == 0)
+		host = url + 8;
+	else
+		return 0;
+	return host[0] != '\0' && host[0] != '/' && !shim_has_control_char(url) && strpbrk(url, refused) == NULL;
+}
+
+/* Is s an RFC 9110 token (a header name or a method): non-empty, tchar only? */
+int
+shim_is_http_token(const char *s)
+{
+	static const char tchar_punct[] = "!#$%&'*+-.^_`|~";
+
+	if (s == NULL || s[0] == '\0')
+		return 0;
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			  strchr(tchar_punct, *p) != NULL))
+			return 0;
+	return 1;
+}
+
+/*
+ * Can s be sent as a header value?  strict: printable ASCII only (spaces
+ * included); else any byte but a control character, a tab allowed.
+ */
+int
+shim_is_http_field_value(const char *s, int strict)
+{
+	if (s == NULL)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+		if (strict ? (*p < 0x20 || *p > 0x7e) : ((*p < 0x20 && *p != '\t') || *p == 0x7f))
+			return 0;
+	return 1;
 }

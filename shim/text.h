@@ -1,7 +1,8 @@
 /*
  * text.h
- *	  Text made safe for where it goes: one printable log line, or UTF-8
- *	  that PostgreSQL's jsonb accepts; and the monotonic clock in ms.
+ *	  Text made safe for where it goes: one printable log line, UTF-8 that
+ *	  PostgreSQL's jsonb accepts, or what HTTP lets into a header; and the
+ *	  monotonic clock in ms.
  */
 #ifndef VAPI_SHIM_TEXT_H
 #define VAPI_SHIM_TEXT_H
@@ -21,6 +22,22 @@ extern char *shim_clean_utf8(const char *text, size_t len);
 
 /* Whether text holds a control character (no header value or URL may). */
 extern int	shim_has_control_char(const char *text);
+
+/*
+ * Is url an absolute http:// or https:// URL with a host, no control
+ * character and none of the characters in refused?
+ */
+extern int	shim_is_http_url(const char *url, const char *refused);
+
+/* Is s an RFC 9110 token (a header name or a method)?  NULL is not. */
+extern int	shim_is_http_token(const char *s);
+
+/*
+ * Can s be sent as a header value?  strict: printable ASCII only (spaces
+ * included); else any byte but a control character, a tab allowed.  NULL
+ * cannot.
+ */
+extern int	shim_is_http_field_value(const char *s, int strict);
 
 /* Milliseconds on the monotonic clock. */
 static inline long long

@@ -20,9 +20,9 @@
 
 #include "webhook_body.h"
 
-/* what the assistant says when a transfer cannot be looked up */
-#define TRANSFER_FALLBACK_ERROR \
-	"I'm sorry, no one is available to take your call right now. We will call you back shortly."
+/* what a caller hears when a transfer cannot be looked up: the shim's one copy of the sentence */
+#define FALLBACK_NO_ONE_AVAILABLE "I'm sorry, no one is available to take your call right now. We will call you back shortly."
+
 /* what a tool call returns when the database cannot answer it */
 #define TOOL_FALLBACK_ERROR \
 	"The system is temporarily unavailable. Please try again in a moment."
@@ -207,7 +207,7 @@ webhook_fallback_answer(const webhook_body *b, const shim_config *cfg)
 		return json_pack("{s:s}", "assistantId", cfg->intake_assistant_id);
 	}
 	if (strcmp(type, "transfer-destination-request") == 0)
-		return json_pack("{s:s}", "error", TRANSFER_FALLBACK_ERROR);
+		return json_pack("{s:s}", "error", FALLBACK_NO_ONE_AVAILABLE);
 	if (strcmp(type, "tool-calls") == 0)
 		return tool_calls_fallback(json_object_get(b->root, "message"));
 	return NULL;

@@ -12,48 +12,11 @@ EXTENSION = vapi_pool
 EXTVERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = vapi_pool
-OBJS = \
-	extension/vapi_pool.o \
-	extension/auth.o \
-	extension/e164.o \
-	extension/e164_parse.o \
-	extension/e164_regex.o \
-	extension/e164_metadata.o \
-	extension/timezone.o \
-	extension/redact_pii.o \
-	extension/saved_plans.o \
-	extension/subtransaction.o \
-	extension/pool_settings.o \
-	extension/pool_assign.o \
-	extension/pool_release.o \
-	extension/route_inbound.o \
-	extension/ended_reason.o \
-	extension/calling_window.o \
-	extension/call_outcome.o \
-	extension/row_triggers.o \
-	extension/reply_quote.o \
-	extension/reply_vocab.o \
-	extension/reply_tokens.o \
-	extension/reply_phone.o \
-	extension/reply_rules.o \
-	extension/reply_intent.o \
-	extension/reply_sql.o \
-	extension/instantly_event.o \
-	extension/transcript_text.o \
-	extension/clinic_dropoff.o \
-	extension/medical_history.o \
-	extension/slot_claim.o \
-	extension/slot_claim_hold.o \
-	extension/slot_claim_free.o \
-	extension/slot_claim_util.o \
-	extension/webhook_receive.o \
-	extension/webhook_vapi.o \
-	extension/webhook_cal.o \
-	extension/outbound_settings.o \
-	extension/outbox_claim.o \
-	extension/outbox_report.o \
-	extension/secret_scrub.o \
-	extension/tool_booking.o
+# The extension's C sources, by concern (docs/architecture.md has the map and
+# the order in which the folders may call each other); every folder's .c
+# files are found by pattern.  Headers live in extension/include/<concern>/.
+EXTENSION_DIRS = core e164 redact outbox pool clinic calls slots replies dispatch webhook
+OBJS = $(patsubst %.c,%.o,$(sort $(foreach d,$(EXTENSION_DIRS),$(wildcard extension/$(d)/*.c))))
 
 # The install script is assembled from extension/sql/*.sql; upgrade scripts
 # (vapi_pool--A--B.sql) and the frozen install scripts of earlier releases
@@ -62,12 +25,12 @@ INSTALL_SQL = $(EXTENSION)--$(EXTVERSION).sql
 # The upgrade from the previous release is assembled too, from the parts that
 # release did not have.  On the next release, freeze both assembled scripts
 # (into extension/released and extension/upgrade) and move these two lines on.
-PREVIOUS_VERSION = 0.4.0
+PREVIOUS_VERSION = 0.5.0
 PREVIOUS_PARTS = $(addprefix extension/sql/,000_header.sql 010_e164.sql 020_tenancy.sql \
 	030_data_model.sql 040_redact_pii.sql 050_transcript_redaction.sql 060_row_level_security.sql \
 	070_seed_views.sql 080_supabase_query.sql 090_pool_engine.sql 095_hot_path.sql \
 	097_release_assignment.sql 100_slot_claims.sql 110_instantly_replies.sql 120_clinic_followups.sql \
-	130_webhook_inbox.sql 140_dispatcher.sql)
+	130_webhook_inbox.sql 140_dispatcher.sql 150_trust.sql 160_backups.sql)
 UPGRADE_SQL = $(EXTENSION)--$(PREVIOUS_VERSION)--$(EXTVERSION).sql
 DATA_built = $(INSTALL_SQL) $(UPGRADE_SQL)
 DATA = $(wildcard extension/upgrade/*.sql) $(wildcard extension/released/*.sql)
@@ -80,9 +43,7 @@ TAP_TESTS = 1
 EXTRA_CLEAN = META.json.tmp tmp_check_regress tmp_check_isolation output_iso \
 	$(SHIM) $(ORACLE) bench/e164_bench
 
-# Test builds: assertions on, warnings are errors (as pgvector's CI does).
-TEST_CFLAGS = -DUSE_ASSERT_CHECKING -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare
-PG_CPPFLAGS = -I$(srcdir)/extension -DEXTVERSION=\"$(EXTVERSION)\"
+PG_CPPFLAGS = -I$(srcdir)/extension/include -DEXTVERSION=\"$(EXTVERSION)\"
 
 # PostgreSQL 15 by default (Debian may put another major version's pg_config on PATH).
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
@@ -98,7 +59,7 @@ all install installcheck:
 endif
 
 # The library reports the version it was built for.
-extension/vapi_pool.o: $(EXTENSION).control
+extension/core/vapi_pool.o: $(EXTENSION).control
 
 # ---------------------------------------------------------------- install script
 
@@ -109,7 +70,7 @@ $(INSTALL_SQL): $(SQL_PARTS)
 
 $(UPGRADE_SQL): $(filter-out $(PREVIOUS_PARTS),$(SQL_PARTS))
 	{ printf '%s\n' '-- vapi_pool $(PREVIOUS_VERSION) -> $(EXTVERSION), assembled by the Makefile: edit the parts.' \
-	  '\echo Use "ALTER EXTENSION vapi_pool UPDATE" to load this file. \quit'; cat $^; } > $@
+	  '\echo Use "ALTER EXTENSION vapi_pool UPDATE" to load this file. \quit'; cat /dev/null $^; } > $@
 
 # META.json is generated from META.json.in so that the version is defined once;
 # `make check-generated` fails if the committed copy is stale.
@@ -142,7 +103,6 @@ install-shim: $(SHIM)
 
 # ---------------------------------------------------------------- test programs
 
-E164_CORE = extension/e164_parse.c extension/e164_regex.c extension/e164_metadata.c
 ORACLE = t/e164/e164-oracle
 
 $(ORACLE): t/e164/oracle.cc
@@ -152,16 +112,47 @@ test-programs: $(SHIM) $(ORACLE)
 
 # Regenerate the committed generated files and fail if anything changed.
 check-generated:
-	/usr/bin/python3 extension/gen_e164_metadata.py > extension/e164_metadata.c.new
-	cmp extension/e164_metadata.c extension/e164_metadata.c.new || \
-		{ echo "extension/e164_metadata.c is stale: run make regenerate"; exit 1; }
-	rm -f extension/e164_metadata.c.new
+	/usr/bin/python3 extension/e164/gen_e164_metadata.py > extension/e164/e164_metadata.c.new
+	cmp extension/e164/e164_metadata.c extension/e164/e164_metadata.c.new || \
+		{ echo "extension/e164/e164_metadata.c is stale: run make regenerate"; exit 1; }
+	rm -f extension/e164/e164_metadata.c.new
 	sed 's/@EXTVERSION@/$(EXTVERSION)/g' META.json.in | cmp META.json - || \
 		{ echo "META.json is stale: run make META.json"; exit 1; }
 
 regenerate:
-	/usr/bin/python3 extension/gen_e164_metadata.py > extension/e164_metadata.c
+	/usr/bin/python3 extension/e164/gen_e164_metadata.py > extension/e164/e164_metadata.c
 	$(MAKE) -B META.json
+
+# Checks of the source tree (scripts/check_source.py): the layering of
+# extension/'s folders (by includes and by the built objects' symbols), no
+# call cycles, one fallback sentence per binary.  Needs the build (nm).
+check-source: all
+	/usr/bin/python3 scripts/check_source.py $(EXTENSION_DIRS)
+
+# The e164 pattern matcher (extension/e164/e164_regex.c) against Python's re,
+# on every pattern of the metadata (975,000 fixed-seed strings) and on
+# constructs the metadata does not use yet (--extra); see
+# extension/e164/tests/e164_regex_check.py.
+E164_RX_OUT = tmp_check_e164_regex
+E164_RX_CFLAGS = -std=c99 -O2 -Wall -Wextra -Werror -Wno-unused-parameter -Iextension/include
+
+e164-regex-check:
+	@mkdir -p $(E164_RX_OUT)/extra
+	@/usr/bin/python3 extension/e164/tests/e164_regex_check.py $(E164_RX_OUT)/cases.txt
+	@$(CC) $(E164_RX_CFLAGS) -o $(E164_RX_OUT)/check extension/e164/tests/e164_regex_check.c \
+		extension/e164/e164_regex.c extension/e164/e164_metadata.c
+	@/usr/bin/python3 extension/e164/tests/e164_regex_check.py --extra $(E164_RX_OUT)/extra
+	@$(CC) $(E164_RX_CFLAGS) -o $(E164_RX_OUT)/check_extra extension/e164/tests/e164_regex_check.c \
+		extension/e164/e164_regex.c $(E164_RX_OUT)/extra/programs.c
+	@rc=0; \
+	if ./$(E164_RX_OUT)/check $(E164_RX_OUT)/cases.txt; then echo "ok 1 - e164_regex matches Python's re on the metadata's patterns"; \
+	else rc=1; echo "not ok 1 - e164_regex differs from Python's re on the metadata's patterns (make e164-regex-check)"; fi; \
+	if ./$(E164_RX_OUT)/check_extra $(E164_RX_OUT)/extra/data.txt; then echo "ok 2 - e164_regex matches Python's re on the extra constructs"; \
+	else rc=1; echo "not ok 2 - e164_regex differs from Python's re on the extra constructs (make e164-regex-check)"; fi; \
+	exit $$rc
+
+.PHONY: check-source e164-regex-check
+EXTRA_CLEAN += $(E164_RX_OUT)
 
 # The TAP tests find the built shim and test programs through these.
 export VAPI_SHIM = $(CURDIR)/$(SHIM)

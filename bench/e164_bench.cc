@@ -1,5 +1,5 @@
 // e164_bench.cc
-//   Parse throughput: vapi_pool's C parser (extension/e164_parse.c) against
+//   Parse throughput: vapi_pool's C parser (extension/e164/e164_parse.c) against
 //   Google's libphonenumber, over the differential-test corpus.
 //
 // Usage: e164-bench CORPUS.tsv [ROUNDS]
@@ -15,7 +15,7 @@
 // memory; the timed loops do no I/O and no allocation on our side.
 //
 // Build (bench/e164_bench.sh does this):
-//   gcc -O2 -Iextension -c extension/e164_{parse,regex,metadata}.c
+//   gcc -O2 -Iextension/include -c extension/e164/e164_{parse,regex,metadata}.c
 //   g++ -O2 -std=c++17 -Iextension bench/e164_bench.cc e164_*.o \
 //       -o e164-bench -lphonenumber
 
@@ -34,7 +34,7 @@
 
 extern "C"
 {
-#include "e164_parse.h"
+#include "e164/e164_parse.h"
 }
 
 using i18n::phonenumbers::NullLogger;

@@ -1,7 +1,7 @@
 #!/bin/bash
 # e164_bench.sh - parse throughput of vapi_pool's e164 parser vs libphonenumber.
 #
-# Builds bench/e164_bench.cc against extension/e164_{parse,regex,metadata}.c
+# Builds bench/e164_bench.cc against extension/e164/e164_{parse,regex,metadata}.c
 # and libphonenumber, generates the differential-test corpus and runs the
 # benchmark.  Then, if a PostgreSQL server is reachable with the usual libpq
 # settings (PGHOST, PGPORT, PGDATABASE, PGUSER, ...) and vapi_pool is
@@ -35,9 +35,9 @@ fi
 
 echo "== build ($BUILD)"
 for f in e164_parse e164_regex e164_metadata; do
-	$CC $CFLAGS -I"$SRC/extension" -c "$SRC/extension/$f.c" -o "$BUILD/$f.o"
+	$CC $CFLAGS -I"$SRC/extension/include" -c "$SRC/extension/e164/$f.c" -o "$BUILD/$f.o"
 done
-$CXX $CXXFLAGS -std=c++17 -I"$SRC/extension" "$SRC/bench/e164_bench.cc" \
+$CXX $CXXFLAGS -std=c++17 -I"$SRC/extension/include" "$SRC/bench/e164_bench.cc" \
 	"$BUILD/e164_parse.o" "$BUILD/e164_regex.o" "$BUILD/e164_metadata.o" \
 	-o "$BUILD/e164-bench" -lphonenumber
 

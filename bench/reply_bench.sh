@@ -26,9 +26,9 @@ corpus=("$src"/t/fixtures/replies/replies-*.tsv)
 
 build=$(mktemp -d "${TMPDIR:-/tmp}/reply-bench.XXXXXX")
 trap 'rm -rf "$build"' EXIT
-$CC $CFLAGS -I"$src/extension" -o "$build/reply-bench" "$here/replies/reply_bench.c" \
-	"$src"/extension/reply_{quote,vocab,tokens,phone,rules,intent}.c \
-	"$src"/extension/e164_{parse,regex,metadata}.c -lm
+$CC $CFLAGS -I"$src/extension/include" -o "$build/reply-bench" "$here/replies/reply_bench.c" \
+	"$src"/extension/replies/reply_{quote,vocab,tokens,phone,rules,intent}.c \
+	"$src"/extension/e164/e164_{parse,regex,metadata}.c "$src"/extension/core/text_distance.c -lm
 "$build/reply-bench" "$rounds" "${corpus[@]}"
 
 grep -hv '^#' "${corpus[@]}" | grep -v '^$' |

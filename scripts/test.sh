@@ -73,6 +73,8 @@ run_suite()
 	fi
 }
 
+run_suite source check-source
+run_suite e164-regex e164-regex-check
 run_suite shim-unit shim-unit-tests
 run_suite fuzz fuzz-smoke
 run_suite regress installcheck-regress

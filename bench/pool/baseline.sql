@@ -3,7 +3,7 @@
 -- The number-pool engine's steps (seed 000 WF1 step 3, WF2, WF4, WF5, WF6)
 -- written the straightforward way in plain PL/pgSQL, in schema
 -- bench_baseline, on the SAME vapi_pool tables, with the same semantics as
--- the C functions of extension/pool_assign.c, pool_release.c,
+-- the C functions of extension/pool/pool_assign.c, pool_release.c,
 -- route_inbound.c and call_outcome.c:
 --   assign_number(lead_id)            lock the lead FOR NO KEY UPDATE; re-book
 --                                     its unreleased assignment if it has one;

@@ -1,6 +1,6 @@
 /*
  * reply_bench.c
- *	  Throughput of the reply classifier's C core (extension/reply_*.c, the
+ *	  Throughput of the reply classifier's C core (extension/replies/reply_*.c, the
  *	  code classify_reply runs), without PostgreSQL: one thread, the corpus
  *	  replies in memory, classified over and over.
  *
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "reply_classify.h"
+#include "replies/reply_classify.h"
 
 #define MAX_REPLIES 10000
 

@@ -13,8 +13,12 @@
  * nothing the second time; a report for a call nobody logged is kept and
  * flagged for review.
  */
-#include "clinic_dropoff.h"
-#include "pool_engine.h"
+#include "calls/call_outcome.h"
+#include "clinic/clinic_dropoff.h"
+#include "core/saved_plans.h"
+#include "core/settings.h"
+#include "outbox/outbox.h"
+#include "pool/pool_engine.h"
 
 #include "catalog/pg_type.h"
 #include "utils/array.h"
@@ -59,6 +63,12 @@ static VpPlan place_calls = {
 	.nargs = 3, .argtypes = {UUIDARRAYOID, TEXTARRAYOID, INT4ARRAYOID}
 };
 
+/* The column of place_calls, counted from 1. */
+enum
+{
+	PLACE_CALLS_COL_UNLOGGED = 1
+};
+
 /*
  * Logs many calls Vapi placed in one statement (what record_call_placed does
  * for one): arrays of n assignment ids, call ids and attempts.  Errors when
@@ -70,6 +80,7 @@ vp_record_calls_placed(Datum *assignment_ids, Datum *call_ids, Datum *attempts, 
 {
 	Datum		args[3];
 	bool		isnull;
+	int64		unlogged;
 
 	if (n == 0)
 		return;
@@ -77,10 +88,11 @@ vp_record_calls_placed(Datum *assignment_ids, Datum *call_ids, Datum *attempts, 
 	args[1] = PointerGetDatum(construct_array(call_ids, n, TEXTOID, -1, false, TYPALIGN_INT));
 	args[2] = PointerGetDatum(construct_array(attempts, n, INT4OID, sizeof(int32), true, TYPALIGN_INT));
 	vp_execute(&place_calls, args, NULL, 0);
-	if (DatumGetInt64(vp_getdatum(0, 1, &isnull)) != 0)
+	unlogged = DatumGetInt64(vp_getdatum(0, PLACE_CALLS_COL_UNLOGGED, &isnull));
+	if (unlogged != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("%lld of %d placed calls could not be logged", (long long) DatumGetInt64(vp_getdatum(0, 1, &isnull)), n),
+				 errmsg("%lld of %d placed calls could not be logged", (long long) unlogged, n),
 				 errdetail("Their assignment does not exist, or their call id is logged for another assignment.")));
 }
 
@@ -132,6 +144,16 @@ vapi_pool_record_call_placed(PG_FUNCTION_ARGS)
 
 /* Lead statuses in which the engine may still call a lead (a text[] literal). */
 #define LEAD_CALLABLE "{new,call_requested,calling}"
+/* Lead statuses a queued retry moves to calling. */
+#define LEAD_NOT_YET_CALLING "{new,call_requested}"
+/* Lead statuses an answered call moves to connected. */
+#define LEAD_NOT_YET_CONNECTED "{new,call_requested,calling,unreachable}"
+
+/*
+ * How long a clinic's call reported without a start is taken to have
+ * lasted, when looking for what was booked during it.
+ */
+#define CALL_LENGTH_IF_UNKNOWN_USECS USECS_PER_HOUR
 
 /* Whether status is one of LEAD_CALLABLE. */
 static bool
@@ -142,16 +164,47 @@ lead_callable(const char *status)
 		 strcmp(status, "calling") == 0);
 }
 
+/* The arguments of record_call_ended, counted from 0. */
 enum
 {
-	A_CALL_ID, A_REASON, A_STARTED, A_ENDED, A_DURATION, A_RECORDING, A_TRANSCRIPT,
-	A_SUMMARY, A_COST, A_RAW
+	ENDED_ARG_CALL_ID,
+	ENDED_ARG_REASON,
+	ENDED_ARG_STARTED,
+	ENDED_ARG_ENDED,
+	ENDED_ARG_DURATION,
+	ENDED_ARG_RECORDING,
+	ENDED_ARG_TRANSCRIPT,
+	ENDED_ARG_SUMMARY,
+	ENDED_ARG_COST,
+	ENDED_ARG_RAW
 };
 
 /* The types of report_args()' parameters, $3 to $12. */
 #define REPORT_ARG_TYPES \
 	TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, NUMERICOID, TEXTOID, TEXTOID, TEXTOID, NUMERICOID, \
 	TEXTOID, JSONBOID
+
+/*
+ * The parameters of end_call and insert_unknown_call, as indexes of their
+ * argument arrays: the organisation and the call ($2: end_call's call log
+ * id, insert_unknown_call's Vapi call id), then the report (report_args()).
+ */
+enum
+{
+	REPORT_PARAM_ORG_ID,
+	REPORT_PARAM_CALL,
+	REPORT_PARAM_REASON,
+	REPORT_PARAM_STARTED,
+	REPORT_PARAM_ENDED,
+	REPORT_PARAM_DURATION,
+	REPORT_PARAM_RECORDING,
+	REPORT_PARAM_TRANSCRIPT,
+	REPORT_PARAM_SUMMARY,
+	REPORT_PARAM_COST,
+	REPORT_PARAM_OUTCOME,
+	REPORT_PARAM_RAW,
+	REPORT_NPARAMS
+};
 
 static VpPlan find_call = {
 	.sql = "SELECT c.org_id, c.id, c.status, c.direction, c.assignment_id, c.lead_id, c.attempt,"
@@ -163,6 +216,24 @@ static VpPlan find_call = {
 	" WHERE c.vapi_call_id = $1"
 	" FOR NO KEY UPDATE OF c",
 	.nargs = 1, .argtypes = {TEXTOID}
+};
+
+/* The columns of find_call, counted from 1. */
+enum
+{
+	FIND_CALL_COL_ORG_ID = 1,
+	FIND_CALL_COL_LOG_ID,
+	FIND_CALL_COL_STATUS,
+	FIND_CALL_COL_DIRECTION,
+	FIND_CALL_COL_ASSIGNMENT_ID,
+	FIND_CALL_COL_LEAD_ID,
+	FIND_CALL_COL_ATTEMPT,
+	FIND_CALL_COL_LEAD_STATUS,
+	FIND_CALL_COL_BROKER_TIMEZONE,
+	FIND_CALL_COL_OUTCOME,
+	FIND_CALL_COL_REVIEW_REASON,
+	FIND_CALL_COL_IS_CLINIC,
+	FIND_CALL_COL_ORG_TIMEZONE
 };
 
 /* A report for a call already ended only fills in what was missing. */
@@ -186,7 +257,7 @@ static VpPlan end_call = {
 	"  recording_url = $7, transcript = $8, summary = $9, cost = $10, outcome = $11,"
 	"  ended_report = vapi_pool.strip_call_report($12)"
 	" WHERE org_id = $1 AND id = $2",
-	.nargs = 12, .argtypes = {UUIDOID, UUIDOID, REPORT_ARG_TYPES}
+	.nargs = REPORT_NPARAMS, .argtypes = {UUIDOID, UUIDOID, REPORT_ARG_TYPES}
 };
 
 /*
@@ -208,6 +279,12 @@ static VpPlan provider_failures = {
 	" WHERE org_id = $1 AND lead_id = $2 AND assignment_id = $3 AND attempt = $4"
 	"   AND outcome = 'provider_error'",
 	.nargs = 4, .argtypes = {UUIDOID, UUIDOID, UUIDOID, INT4OID}
+};
+
+/* The column of provider_failures, counted from 1. */
+enum
+{
+	PROVIDER_FAILURES_COL_COUNT = 1
 };
 
 static VpPlan queue_call = {
@@ -260,6 +337,12 @@ static VpPlan find_org_of_report = {
 	.nargs = 1, .argtypes = {JSONBOID}
 };
 
+/* The column of find_org_of_report, counted from 1. */
+enum
+{
+	FIND_ORG_OF_REPORT_COL_ORG_ID = 1
+};
+
 static VpPlan insert_unknown_call = {
 	.sql = "INSERT INTO vapi_pool.vapi_call_logs (org_id, vapi_call_id, direction, status, ended_reason,"
 	"  started_at, ended_at, duration_seconds, recording_url, transcript, summary, cost, outcome,"
@@ -272,7 +355,13 @@ static VpPlan insert_unknown_call = {
 	" FROM (SELECT CASE WHEN $12 ? 'message' THEN $12 -> 'message' ELSE $12 END AS m) r"
 	" ON CONFLICT (org_id, vapi_call_id) DO NOTHING"
 	" RETURNING id",
-	.nargs = 12, .argtypes = {UUIDOID, TEXTOID, REPORT_ARG_TYPES}
+	.nargs = REPORT_NPARAMS, .argtypes = {UUIDOID, TEXTOID, REPORT_ARG_TYPES}
+};
+
+/* The column of insert_unknown_call, counted from 1. */
+enum
+{
+	INSERT_UNKNOWN_CALL_COL_ID = 1
 };
 
 static VpPlan insert_unmatched = {
@@ -280,6 +369,21 @@ static VpPlan insert_unmatched = {
 	" VALUES ($1, $2, $3, $4, vapi_pool.strip_call_report($5))"
 	" ON CONFLICT (vapi_call_id) DO NOTHING",
 	.nargs = 5, .argtypes = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID}
+};
+
+/* The columns of record_call_ended's result (type call_ended), counted from 0. */
+enum
+{
+	CALL_ENDED_CALL_LOG_ID,
+	CALL_ENDED_ORG_ID,
+	CALL_ENDED_OUTCOME,
+	CALL_ENDED_NEXT_ATTEMPT_AT,
+	CALL_ENDED_NEXT_ATTEMPT,
+	CALL_ENDED_LEAD_STATUS,
+	CALL_ENDED_REVIEW_REASON,
+	CALL_ENDED_DUPLICATE,
+	CALL_ENDED_FOLLOWUP_ID,
+	CALL_ENDED_NCOLUMNS
 };
 
 /* The result row of record_call_ended, filled in as the report is handled. */
@@ -298,6 +402,25 @@ typedef struct Ended
 	bool		has_followup;
 	Datum		followup_id;	/* a clinic's drop-off follow-up (clinic_dropoff.c) */
 } Ended;
+
+/* The logged call a report is for: row 0 of find_call. */
+typedef struct LoggedCall
+{
+	Datum		org_id;
+	Datum		log_id;
+	Datum		call_id;		/* text: Vapi's id of the call */
+	bool		ended;			/* the call was reported before */
+	bool		outbound;		/* direction outbound_to_lead */
+	Datum		assignment_id;
+	bool		has_assignment;
+	Datum		lead_id;
+	bool		has_lead;
+	int32		attempt;
+	bool		lead_callable;	/* the lead's status allowed calls before the report */
+	char	   *broker_timezone;
+	bool		is_clinic;
+	char	   *org_timezone;
+} LoggedCall;
 
 /* A numeric argument must not be negative. */
 static void
@@ -328,298 +451,399 @@ arg(FunctionCallInfo fcinfo, int n, char *null)
 static void
 report_args(FunctionCallInfo fcinfo, TimestampTz ended_at, const char *outcome, Datum *v, char *n)
 {
-	v[2] = arg(fcinfo, A_REASON, &n[2]);
-	v[3] = arg(fcinfo, A_STARTED, &n[3]);
-	v[4] = TimestampTzGetDatum(ended_at);
-	n[4] = ' ';
-	v[5] = arg(fcinfo, A_DURATION, &n[5]);
-	v[6] = arg(fcinfo, A_RECORDING, &n[6]);
-	v[7] = arg(fcinfo, A_TRANSCRIPT, &n[7]);
-	v[8] = arg(fcinfo, A_SUMMARY, &n[8]);
-	v[9] = arg(fcinfo, A_COST, &n[9]);
-	v[10] = outcome ? CStringGetTextDatum(outcome) : (Datum) 0;
-	n[10] = outcome ? ' ' : 'n';
-	v[11] = arg(fcinfo, A_RAW, &n[11]);
-}
-
-/* Stores a report whose call id no organisation logged. */
-static void
-record_unknown_call(FunctionCallInfo fcinfo, TimestampTz ended_at, const char *outcome, Ended *e)
-{
-	Datum		raw;
-	char		raw_null;
-	Datum		v[12];
-	char		n[12];
-
-	e->review_reason = "unknown call id";
-	raw = arg(fcinfo, A_RAW, &raw_null);
-	if (raw_null != 'n')
-	{
-		vp_execute(&find_org_of_report, &raw, NULL, 2);
-		if (SPI_processed == 1)
-		{
-			bool		isnull;
-
-			e->org_id = vp_getdatum(0, 1, &isnull);
-			v[0] = e->org_id;
-			n[0] = ' ';
-			v[1] = arg(fcinfo, A_CALL_ID, &n[1]);
-			report_args(fcinfo, ended_at, outcome, v, n);
-			vp_execute(&insert_unknown_call, v, n, 0);
-			if (SPI_processed == 1)
-			{
-				e->call_log_id = vp_getdatum(0, 1, &isnull);
-				e->logged = true;
-			}
-			return;
-		}
-	}
-	v[0] = arg(fcinfo, A_CALL_ID, &n[0]);
-	v[1] = arg(fcinfo, A_REASON, &n[1]);
-	v[2] = arg(fcinfo, A_TRANSCRIPT, &n[2]);
-	v[3] = arg(fcinfo, A_SUMMARY, &n[3]);
-	v[4] = raw;
-	n[4] = raw_null;
-	vp_execute(&insert_unmatched, v, n, 0);
-}
-
-/* Sets the lead's status to status if it is one of from (a text[] literal). */
-static void
-move_lead(Datum org_id, Datum lead_id, const char *status, const char *from, Ended *e)
-{
-	Datum		v[4] = {org_id, lead_id, CStringGetTextDatum(status), CStringGetTextDatum(from)};
-
-	vp_execute(&set_lead_status, v, NULL, 0);
-	if (SPI_processed == 1)
-		e->lead_status = pstrdup(status);
+	v[REPORT_PARAM_REASON] = arg(fcinfo, ENDED_ARG_REASON, &n[REPORT_PARAM_REASON]);
+	v[REPORT_PARAM_STARTED] = arg(fcinfo, ENDED_ARG_STARTED, &n[REPORT_PARAM_STARTED]);
+	v[REPORT_PARAM_ENDED] = TimestampTzGetDatum(ended_at);
+	n[REPORT_PARAM_ENDED] = ' ';
+	v[REPORT_PARAM_DURATION] = arg(fcinfo, ENDED_ARG_DURATION, &n[REPORT_PARAM_DURATION]);
+	v[REPORT_PARAM_RECORDING] = arg(fcinfo, ENDED_ARG_RECORDING, &n[REPORT_PARAM_RECORDING]);
+	v[REPORT_PARAM_TRANSCRIPT] = arg(fcinfo, ENDED_ARG_TRANSCRIPT, &n[REPORT_PARAM_TRANSCRIPT]);
+	v[REPORT_PARAM_SUMMARY] = arg(fcinfo, ENDED_ARG_SUMMARY, &n[REPORT_PARAM_SUMMARY]);
+	v[REPORT_PARAM_COST] = arg(fcinfo, ENDED_ARG_COST, &n[REPORT_PARAM_COST]);
+	v[REPORT_PARAM_OUTCOME] = outcome ? CStringGetTextDatum(outcome) : (Datum) 0;
+	n[REPORT_PARAM_OUTCOME] = outcome ? ' ' : 'n';
+	v[REPORT_PARAM_RAW] = arg(fcinfo, ENDED_ARG_RAW, &n[REPORT_PARAM_RAW]);
 }
 
 /*
- * SQL: record_call_ended(vapi_call_id, ended_reason, started_at, ended_at,
- * duration_seconds, recording_url, transcript, summary, cost, raw) ->
- * call_ended.
+ * Phase 1: checks the report's arguments; returns when the call ended (the
+ * transaction's start when the report does not say).
  */
-Datum
-vapi_pool_record_call_ended(PG_FUNCTION_ARGS)
+static TimestampTz
+check_report(FunctionCallInfo fcinfo)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	Ended		e = {0};
 	TimestampTz ended_at;
-	Datum		call_id;
-	Datum		org_id,
-				log_id,
-				assignment_id,
-				lead_id;
-	bool		assignment_null,
-				lead_null,
-				isnull;
-	char	   *status,
-			   *direction,
-			   *timezone;
-	int32		attempt;
-	bool		lead_may_be_called;
-	bool		is_clinic;
-	char	   *org_timezone;
-	Datum		values[9];
-	bool		nulls[9];
-	Datum		result;
 
-	if (PG_ARGISNULL(A_CALL_ID) || VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(A_CALL_ID)) == 0)
+	if (PG_ARGISNULL(ENDED_ARG_CALL_ID) || VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(ENDED_ARG_CALL_ID)) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("vapi_call_id must not be empty")));
-	call_id = PG_GETARG_DATUM(A_CALL_ID);
-	ended_at = PG_ARGISNULL(A_ENDED) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(A_ENDED);
-	if (!PG_ARGISNULL(A_STARTED) && PG_GETARG_TIMESTAMPTZ(A_STARTED) > ended_at)
+	ended_at = PG_ARGISNULL(ENDED_ARG_ENDED) ? GetCurrentTransactionStartTimestamp() :
+		PG_GETARG_TIMESTAMPTZ(ENDED_ARG_ENDED);
+	if (!PG_ARGISNULL(ENDED_ARG_STARTED) && PG_GETARG_TIMESTAMPTZ(ENDED_ARG_STARTED) > ended_at)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("call %s ended before it started", TextDatumGetCString(call_id)),
+				 errmsg("call %s ended before it started", TextDatumGetCString(PG_GETARG_DATUM(ENDED_ARG_CALL_ID))),
 				 errdetail("started_at is %s and ended_at is %s.",
-						   pstrdup(timestamptz_to_str(PG_GETARG_TIMESTAMPTZ(A_STARTED))),
+						   pstrdup(timestamptz_to_str(PG_GETARG_TIMESTAMPTZ(ENDED_ARG_STARTED))),
 						   pstrdup(timestamptz_to_str(ended_at)))));
-	check_not_negative(fcinfo, A_DURATION, "duration_seconds");
-	check_not_negative(fcinfo, A_COST, "cost");
-	if (!PG_ARGISNULL(A_REASON))
-		e.outcome = vp_classify_ended_reason(TextDatumGetCString(PG_GETARG_DATUM(A_REASON)));
+	check_not_negative(fcinfo, ENDED_ARG_DURATION, "duration_seconds");
+	check_not_negative(fcinfo, ENDED_ARG_COST, "cost");
+	return ended_at;
+}
 
-	vp_spi_connect();
+/*
+ * Phase 2: locks the call's log and reads it into *call; false when no
+ * organisation logged the call.  A call logged before starts the result:
+ * its organisation, log and lead status (and, when it had ended already,
+ * the outcome and review reason it ended with).
+ */
+static bool
+find_logged_call(Datum call_id, LoggedCall *call, Ended *e)
+{
+	HeapTuple	row;
+	TupleDesc	desc;
+	bool		isnull;
+
 	vp_execute(&find_call, &call_id, NULL, 0);
 	if (SPI_processed > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_CARDINALITY_VIOLATION),
 				 errmsg("call id %s is logged by more than one organisation", TextDatumGetCString(call_id))));
 	if (SPI_processed == 0)
+		return false;
+
+	row = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	call->org_id = vp_getdatum(0, FIND_CALL_COL_ORG_ID, &isnull);
+	call->log_id = vp_getdatum(0, FIND_CALL_COL_LOG_ID, &isnull);
+	call->call_id = call_id;
+	call->ended = strcmp(SPI_getvalue(row, desc, FIND_CALL_COL_STATUS), "ended") == 0;
+	call->outbound = strcmp(SPI_getvalue(row, desc, FIND_CALL_COL_DIRECTION), "outbound_to_lead") == 0;
+	call->assignment_id = vp_getdatum(0, FIND_CALL_COL_ASSIGNMENT_ID, &isnull);
+	call->has_assignment = !isnull;
+	call->lead_id = vp_getdatum(0, FIND_CALL_COL_LEAD_ID, &isnull);
+	call->has_lead = !isnull;
+	call->attempt = DatumGetInt32(vp_getdatum(0, FIND_CALL_COL_ATTEMPT, &isnull));
+	call->broker_timezone = SPI_getvalue(row, desc, FIND_CALL_COL_BROKER_TIMEZONE);
+	call->is_clinic = DatumGetBool(vp_getdatum(0, FIND_CALL_COL_IS_CLINIC, &isnull));
+	call->org_timezone = SPI_getvalue(row, desc, FIND_CALL_COL_ORG_TIMEZONE);
+
+	e->org_id = call->org_id;
+	e->call_log_id = call->log_id;
+	e->logged = true;
+	e->lead_status = SPI_getvalue(row, desc, FIND_CALL_COL_LEAD_STATUS);
+	call->lead_callable = lead_callable(e->lead_status);
+	if (call->ended)
 	{
-		record_unknown_call(fcinfo, ended_at, e.outcome, &e);
-		goto done;
+		e->outcome = SPI_getvalue(row, desc, FIND_CALL_COL_OUTCOME);
+		e->review_reason = SPI_getvalue(row, desc, FIND_CALL_COL_REVIEW_REASON);
+		e->duplicate = true;
 	}
+	return true;
+}
 
-	org_id = vp_getdatum(0, 1, &isnull);
-	log_id = vp_getdatum(0, 2, &isnull);
-	status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
-	direction = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
-	assignment_id = vp_getdatum(0, 5, &assignment_null);
-	lead_id = vp_getdatum(0, 6, &lead_null);
-	attempt = DatumGetInt32(vp_getdatum(0, 7, &isnull));
-	e.lead_status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 8);
-	timezone = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 9);
-	is_clinic = DatumGetBool(vp_getdatum(0, 12, &isnull));
-	org_timezone = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 13);
-	e.org_id = org_id;
-	e.call_log_id = log_id;
-	e.logged = true;
+/* Phase 2, a call nobody logged: stores the report, and flags it for review. */
+static void
+record_unknown_call(FunctionCallInfo fcinfo, TimestampTz ended_at, Ended *e)
+{
+	Datum		raw;
+	char		raw_null;
+	Datum		v[REPORT_NPARAMS];
+	char		n[REPORT_NPARAMS];
 
-	if (strcmp(status, "ended") == 0)
+	e->review_reason = "unknown call id";
+	raw = arg(fcinfo, ENDED_ARG_RAW, &raw_null);
+	if (raw_null != 'n')
 	{
-		/* the same call reported again: fill gaps, decide nothing */
-		char	   *outcome = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 10);
-		Datum		v[8];
-		char		n[8] = {' ', ' '};
-
-		e.outcome = outcome;
-		e.review_reason = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 11);
-		e.duplicate = true;
-		v[0] = org_id;
-		v[1] = log_id;
-		v[2] = arg(fcinfo, A_STARTED, &n[2]);
-		v[3] = arg(fcinfo, A_RECORDING, &n[3]);
-		v[4] = arg(fcinfo, A_TRANSCRIPT, &n[4]);
-		v[5] = arg(fcinfo, A_SUMMARY, &n[5]);
-		v[6] = arg(fcinfo, A_COST, &n[6]);
-		v[7] = arg(fcinfo, A_DURATION, &n[7]);
-		vp_execute(&fill_gaps, v, n, 0);
-		goto done;
-	}
-
-	/* the log */
-	{
-		Datum		v[12];
-		char		n[12] = {' ', ' '};
-
-		v[0] = org_id;
-		v[1] = log_id;
-		report_args(fcinfo, ended_at, e.outcome, v, n);
-		vp_execute(&end_call, v, n, 0);
-	}
-
-	/* the next attempt, for an outbound call to a lead who may still be called */
-	lead_may_be_called = lead_callable(e.lead_status);
-	if (strcmp(direction, "outbound_to_lead") == 0 && !assignment_null && !lead_null &&
-		lead_may_be_called && e.outcome != NULL)
-	{
-		if (strcmp(e.outcome, "no_answer") == 0 && attempt < vp_max_call_attempts)
+		/* two rows are enough to tell one organisation from several */
+		vp_execute(&find_org_of_report, &raw, NULL, 2);
+		if (SPI_processed == 1)
 		{
-			e.has_next = true;
-			e.next_attempt = attempt + 1;
-			e.next_at = ended_at + (TimestampTz) vp_backoff_seconds(attempt + 1) * USECS_PER_SEC;
-		}
-		else if (strcmp(e.outcome, "provider_error") == 0)
-		{
-			Datum		v[4] = {org_id, lead_id, assignment_id, Int32GetDatum(attempt)};
+			bool		isnull;
 
-			vp_execute(&provider_failures, v, NULL, 0);
-			if (DatumGetInt64(vp_getdatum(0, 1, &isnull)) <= vp_provider_retry_limit)
+			e->org_id = vp_getdatum(0, FIND_ORG_OF_REPORT_COL_ORG_ID, &isnull);
+			v[REPORT_PARAM_ORG_ID] = e->org_id;
+			n[REPORT_PARAM_ORG_ID] = ' ';
+			v[REPORT_PARAM_CALL] = arg(fcinfo, ENDED_ARG_CALL_ID, &n[REPORT_PARAM_CALL]);
+			report_args(fcinfo, ended_at, e->outcome, v, n);
+			vp_execute(&insert_unknown_call, v, n, 0);
+			if (SPI_processed == 1)
 			{
-				e.has_next = true;
-				e.next_attempt = attempt;
-				e.next_at = ended_at + (TimestampTz) vp_provider_retry_delay_s * USECS_PER_SEC;
+				e->call_log_id = vp_getdatum(0, INSERT_UNKNOWN_CALL_COL_ID, &isnull);
+				e->logged = true;
 			}
-			else
-				e.review_reason = "provider failures exhausted the retries";
+			return;
 		}
-		if (e.has_next)
-			e.next_at = vp_next_attempt_time(e.next_at, timezone ? timezone : "UTC");
 	}
+	/* no organisation to log it under: insert_unmatched's $1 to $5 */
+	v[0] = arg(fcinfo, ENDED_ARG_CALL_ID, &n[0]);
+	v[1] = arg(fcinfo, ENDED_ARG_REASON, &n[1]);
+	v[2] = arg(fcinfo, ENDED_ARG_TRANSCRIPT, &n[2]);
+	v[3] = arg(fcinfo, ENDED_ARG_SUMMARY, &n[3]);
+	v[4] = raw;
+	n[4] = raw_null;
+	vp_execute(&insert_unmatched, v, n, 0);
+}
 
-	/* hold the number for hold_after_call after this call, or after the next one starts */
-	if (!assignment_null)
+/* Phase 3, the same call reported again: fills the log's gaps, decides nothing. */
+static void
+fill_report_gaps(FunctionCallInfo fcinfo, const LoggedCall *call)
+{
+	Datum		v[8];
+	char		n[8] = {' ', ' '};
+
+	/* fill_gaps' $1 to $8 */
+	v[0] = call->org_id;
+	v[1] = call->log_id;
+	v[2] = arg(fcinfo, ENDED_ARG_STARTED, &n[2]);
+	v[3] = arg(fcinfo, ENDED_ARG_RECORDING, &n[3]);
+	v[4] = arg(fcinfo, ENDED_ARG_TRANSCRIPT, &n[4]);
+	v[5] = arg(fcinfo, ENDED_ARG_SUMMARY, &n[5]);
+	v[6] = arg(fcinfo, ENDED_ARG_COST, &n[6]);
+	v[7] = arg(fcinfo, ENDED_ARG_DURATION, &n[7]);
+	vp_execute(&fill_gaps, v, n, 0);
+}
+
+/* Phase 3: the report on the call's log, which becomes ended. */
+static void
+log_call_end(FunctionCallInfo fcinfo, const LoggedCall *call, TimestampTz ended_at, const Ended *e)
+{
+	Datum		v[REPORT_NPARAMS];
+	char		n[REPORT_NPARAMS];
+
+	v[REPORT_PARAM_ORG_ID] = call->org_id;
+	n[REPORT_PARAM_ORG_ID] = ' ';
+	v[REPORT_PARAM_CALL] = call->log_id;
+	n[REPORT_PARAM_CALL] = ' ';
+	report_args(fcinfo, ended_at, e->outcome, v, n);
+	vp_execute(&end_call, v, n, 0);
+}
+
+/*
+ * Phase 4: whether there is a next attempt, when, and which.  Only an
+ * outbound call to a lead who may still be called has one: after the backoff
+ * when the lead did not answer and attempts are left, after the provider
+ * retry delay (the same attempt again) when the provider failed and retries
+ * are left; always inside the calling window of the broker's zone.
+ */
+static void
+plan_next_attempt(const LoggedCall *call, TimestampTz ended_at, Ended *e)
+{
+	if (!call->outbound || !call->has_assignment || !call->has_lead || !call->lead_callable ||
+		e->outcome == NULL)
+		return;
+	if (strcmp(e->outcome, "no_answer") == 0 && call->attempt < vp_max_call_attempts)
 	{
-		TimestampTz hold_from = e.has_next && e.next_at > ended_at ? e.next_at : ended_at;
-		Datum		v[4] = {org_id, assignment_id, TimestampTzGetDatum(ended_at),
+		e->has_next = true;
+		e->next_attempt = call->attempt + 1;
+		e->next_at = ended_at + (TimestampTz) vp_backoff_seconds(call->attempt + 1) * USECS_PER_SEC;
+	}
+	else if (strcmp(e->outcome, "provider_error") == 0)
+	{
+		Datum		v[4] = {call->org_id, call->lead_id, call->assignment_id, Int32GetDatum(call->attempt)};
+		bool		isnull;
+
+		vp_execute(&provider_failures, v, NULL, 0);
+		if (DatumGetInt64(vp_getdatum(0, PROVIDER_FAILURES_COL_COUNT, &isnull)) <= vp_provider_retry_limit)
+		{
+			e->has_next = true;
+			e->next_attempt = call->attempt;
+			e->next_at = ended_at + (TimestampTz) vp_provider_retry_delay_s * USECS_PER_SEC;
+		}
+		else
+			e->review_reason = "provider failures exhausted the retries";
+	}
+	if (e->has_next)
+		e->next_at = vp_next_attempt_time(e->next_at, call->broker_timezone ? call->broker_timezone : "UTC");
+}
+
+/*
+ * Phase 5: holds the number for hold_after_call after this call, or after
+ * the next attempt starts.  An assignment released already has no number to
+ * call from: then there is no next attempt.
+ */
+static void
+hold_number(const LoggedCall *call, TimestampTz ended_at, Ended *e)
+{
+	TimestampTz hold_from;
+
+	if (!call->has_assignment)
+		return;
+	hold_from = e->has_next && e->next_at > ended_at ? e->next_at : ended_at;
+	{
+		Datum		v[4] = {call->org_id, call->assignment_id, TimestampTzGetDatum(ended_at),
 		TimestampTzGetDatum(hold_from + (TimestampTz) vp_hold_after_call_s * USECS_PER_SEC)};
 
 		vp_execute(&hold_assignment, v, NULL, 0);
-		if (SPI_processed == 0)
-			e.has_next = false; /* released already: no number to call from */
 	}
+	if (SPI_processed == 0)
+		e->has_next = false;
+}
 
-	if (e.has_next)
-	{
-		Datum		v[6] = {org_id, assignment_id, Int32GetDatum(e.next_attempt), call_id,
-		TimestampTzGetDatum(e.next_at), Int32GetDatum(vp_max_call_attempts)};
+/* Sets the lead's status to status if it is one of from (a text[] literal). */
+static void
+move_lead(const LoggedCall *call, const char *status, const char *from, Ended *e)
+{
+	Datum		v[4] = {call->org_id, call->lead_id, CStringGetTextDatum(status), CStringGetTextDatum(from)};
 
-		vp_execute(&queue_call, v, NULL, 0);
-		e.has_next = SPI_processed == 1;
-		if (e.has_next)
-			move_lead(org_id, lead_id, "calling", "{new,call_requested}", &e);
-	}
-	if (!lead_null && e.outcome != NULL && !e.has_next)
+	vp_execute(&set_lead_status, v, NULL, 0);
+	if (SPI_processed == 1)
+		e->lead_status = pstrdup(status);
+}
+
+/* Phase 6: queues the next attempt's call in the outbox; the lead is being called. */
+static void
+queue_next_attempt(const LoggedCall *call, Ended *e)
+{
+	Datum		v[6];
+
+	if (!e->has_next)
+		return;
+	/* queue_call's $1 to $6 */
+	v[0] = call->org_id;
+	v[1] = call->assignment_id;
+	v[2] = Int32GetDatum(e->next_attempt);
+	v[3] = call->call_id;
+	v[4] = TimestampTzGetDatum(e->next_at);
+	v[5] = Int32GetDatum(vp_max_call_attempts);
+	vp_execute(&queue_call, v, NULL, 0);
+	e->has_next = SPI_processed == 1;
+	if (e->has_next)
+		move_lead(call, "calling", LEAD_NOT_YET_CALLING, e);
+}
+
+/*
+ * Phase 7, when no attempt follows: a lead who answered is connected; a
+ * callable lead who did not answer an outbound call is unreachable, and gets
+ * the organisation's SMS.
+ */
+static void
+settle_lead(const LoggedCall *call, Ended *e)
+{
+	if (!call->has_lead || e->outcome == NULL || e->has_next)
+		return;
+	if (strcmp(e->outcome, "answered") == 0)
+		move_lead(call, "connected", LEAD_NOT_YET_CONNECTED, e);
+	else if (strcmp(e->outcome, "no_answer") == 0 && call->outbound && call->lead_callable)
 	{
-		if (strcmp(e.outcome, "answered") == 0)
-			move_lead(org_id, lead_id, "connected", "{new,call_requested,calling,unreachable}", &e);
-		else if (strcmp(e.outcome, "no_answer") == 0 && strcmp(direction, "outbound_to_lead") == 0 &&
-				 lead_may_be_called)
+		move_lead(call, "unreachable", LEAD_CALLABLE, e);
+		if (call->has_assignment && e->lead_status != NULL && strcmp(e->lead_status, "unreachable") == 0)
 		{
-			move_lead(org_id, lead_id, "unreachable", LEAD_CALLABLE, &e);
-			if (!assignment_null && e.lead_status != NULL && strcmp(e.lead_status, "unreachable") == 0)
-			{
-				Datum		v[2] = {org_id, assignment_id};
+			Datum		v[2] = {call->org_id, call->assignment_id};
 
-				vp_execute(&queue_unreachable_sms, v, NULL, 0);
-			}
+			vp_execute(&queue_unreachable_sms, v, NULL, 0);
 		}
 	}
-	if (e.review_reason != NULL)
+}
+
+/* Phase 8: says on the call's log why a person should look at it, if anything. */
+static void
+flag_for_review(const LoggedCall *call, const Ended *e)
+{
+	Datum		v[3];
+
+	if (e->review_reason == NULL)
+		return;
+	v[0] = call->org_id;
+	v[1] = call->log_id;
+	v[2] = CStringGetTextDatum(e->review_reason);
+	vp_execute(&flag_review, v, NULL, 0);
+}
+
+/*
+ * Phase 9, for a clinic's call with a lead: a caller who asked about a
+ * procedure and was lost gets a follow-up (clinic_dropoff.c).
+ */
+static void
+clinic_followup(FunctionCallInfo fcinfo, const LoggedCall *call, TimestampTz ended_at, Ended *e)
+{
+	ClinicCall	c = {
+		.org_id = call->org_id,
+		.lead_id = call->lead_id,
+		.call_log_id = call->log_id,
+		.vapi_call_id = call->call_id,
+		.ended_reason = PG_ARGISNULL(ENDED_ARG_REASON) ? NULL :
+		TextDatumGetCString(PG_GETARG_DATUM(ENDED_ARG_REASON)),
+		.started_at = PG_ARGISNULL(ENDED_ARG_STARTED) ? ended_at - CALL_LENGTH_IF_UNKNOWN_USECS :
+		PG_GETARG_TIMESTAMPTZ(ENDED_ARG_STARTED),
+		.ended_at = ended_at,
+		.timezone = call->org_timezone,
+	};
+
+	if (!PG_ARGISNULL(ENDED_ARG_TRANSCRIPT))
 	{
-		Datum		v[3] = {org_id, log_id, CStringGetTextDatum(e.review_reason)};
+		text	   *t = PG_GETARG_TEXT_PP(ENDED_ARG_TRANSCRIPT);
 
-		vp_execute(&flag_review, v, NULL, 0);
+		c.transcript = VARDATA_ANY(t);
+		c.transcript_len = VARSIZE_ANY_EXHDR(t);
 	}
+	e->has_followup = vp_clinic_after_call(&c, &e->followup_id);
+}
 
-	/* a clinic's caller who asked about a procedure and was lost: a follow-up */
-	if (is_clinic && !lead_null)
+/* The result row (type call_ended), built in cxt. */
+static Datum
+call_ended_result(FunctionCallInfo fcinfo, MemoryContext cxt, const Ended *e)
+{
+	Datum		values[CALL_ENDED_NCOLUMNS];
+	bool		nulls[CALL_ENDED_NCOLUMNS];
+
+	values[CALL_ENDED_CALL_LOG_ID] = e->call_log_id;
+	nulls[CALL_ENDED_CALL_LOG_ID] = !e->logged;
+	values[CALL_ENDED_ORG_ID] = e->org_id;
+	nulls[CALL_ENDED_ORG_ID] = !e->logged && e->org_id == (Datum) 0;
+	nulls[CALL_ENDED_OUTCOME] = e->outcome == NULL;
+	values[CALL_ENDED_OUTCOME] = e->outcome == NULL ? (Datum) 0 : CStringGetTextDatum(e->outcome);
+	values[CALL_ENDED_NEXT_ATTEMPT_AT] = TimestampTzGetDatum(e->next_at);
+	nulls[CALL_ENDED_NEXT_ATTEMPT_AT] = !e->has_next;
+	values[CALL_ENDED_NEXT_ATTEMPT] = Int32GetDatum(e->next_attempt);
+	nulls[CALL_ENDED_NEXT_ATTEMPT] = !e->has_next;
+	nulls[CALL_ENDED_LEAD_STATUS] = e->lead_status == NULL;
+	values[CALL_ENDED_LEAD_STATUS] = e->lead_status == NULL ? (Datum) 0 : CStringGetTextDatum(e->lead_status);
+	nulls[CALL_ENDED_REVIEW_REASON] = e->review_reason == NULL;
+	values[CALL_ENDED_REVIEW_REASON] = e->review_reason == NULL ? (Datum) 0 : CStringGetTextDatum(e->review_reason);
+	values[CALL_ENDED_DUPLICATE] = BoolGetDatum(e->duplicate);
+	nulls[CALL_ENDED_DUPLICATE] = false;
+	values[CALL_ENDED_FOLLOWUP_ID] = e->followup_id;
+	nulls[CALL_ENDED_FOLLOWUP_ID] = !e->has_followup;
+	return vp_result_values(fcinfo, cxt, values, nulls);
+}
+
+/*
+ * SQL: record_call_ended(vapi_call_id, ended_reason, started_at, ended_at,
+ * duration_seconds, recording_url, transcript, summary, cost, raw) ->
+ * call_ended.  The phases above, in order: a report for a call nobody logged
+ * or for one that ended already stops after phase 3.
+ */
+Datum
+vapi_pool_record_call_ended(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Ended		e = {0};
+	LoggedCall	call;
+	TimestampTz ended_at = check_report(fcinfo);
+	Datum		result;
+
+	if (!PG_ARGISNULL(ENDED_ARG_REASON))
+		e.outcome = vp_classify_ended_reason(TextDatumGetCString(PG_GETARG_DATUM(ENDED_ARG_REASON)));
+
+	vp_spi_connect();
+	if (!find_logged_call(PG_GETARG_DATUM(ENDED_ARG_CALL_ID), &call, &e))
+		record_unknown_call(fcinfo, ended_at, &e);
+	else if (call.ended)
+		fill_report_gaps(fcinfo, &call);
+	else
 	{
-		ClinicCall	c = {
-			.org_id = org_id,
-			.lead_id = lead_id,
-			.call_log_id = log_id,
-			.vapi_call_id = call_id,
-			.ended_reason = PG_ARGISNULL(A_REASON) ? NULL : TextDatumGetCString(PG_GETARG_DATUM(A_REASON)),
-			.started_at = PG_ARGISNULL(A_STARTED) ? ended_at - USECS_PER_HOUR : PG_GETARG_TIMESTAMPTZ(A_STARTED),
-			.ended_at = ended_at,
-			.timezone = org_timezone,
-		};
-
-		if (!PG_ARGISNULL(A_TRANSCRIPT))
-		{
-			text	   *t = PG_GETARG_TEXT_PP(A_TRANSCRIPT);
-
-			c.transcript = VARDATA_ANY(t);
-			c.transcript_len = VARSIZE_ANY_EXHDR(t);
-		}
-		e.has_followup = vp_clinic_after_call(&c, &e.followup_id);
+		log_call_end(fcinfo, &call, ended_at, &e);
+		plan_next_attempt(&call, ended_at, &e);
+		hold_number(&call, ended_at, &e);
+		queue_next_attempt(&call, &e);
+		settle_lead(&call, &e);
+		flag_for_review(&call, &e);
+		if (call.is_clinic && call.has_lead)
+			clinic_followup(fcinfo, &call, ended_at, &e);
 	}
-
-done:
-	values[0] = e.call_log_id;
-	nulls[0] = !e.logged;
-	values[1] = e.org_id;
-	nulls[1] = !e.logged && e.org_id == (Datum) 0;
-	nulls[2] = e.outcome == NULL;
-	values[2] = nulls[2] ? (Datum) 0 : CStringGetTextDatum(e.outcome);
-	values[3] = TimestampTzGetDatum(e.next_at);
-	nulls[3] = !e.has_next;
-	values[4] = Int32GetDatum(e.next_attempt);
-	nulls[4] = !e.has_next;
-	nulls[5] = e.lead_status == NULL;
-	values[5] = nulls[5] ? (Datum) 0 : CStringGetTextDatum(e.lead_status);
-	nulls[6] = e.review_reason == NULL;
-	values[6] = nulls[6] ? (Datum) 0 : CStringGetTextDatum(e.review_reason);
-	values[7] = BoolGetDatum(e.duplicate);
-	nulls[7] = false;
-	values[8] = e.followup_id;
-	nulls[8] = !e.has_followup;
-	result = vp_result_values(fcinfo, cxt, values, nulls);
+	result = call_ended_result(fcinfo, cxt, &e);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }

@@ -27,11 +27,32 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "clinic_dropoff.h"
-#include "pool_engine.h"
-#include "transcript_text.h"
+#include "clinic/clinic_dropoff.h"
+#include "core/saved_plans.h"
+#include "pool/pool_engine.h"
+#include "redact/transcript_text.h"
 
 PG_FUNCTION_INFO_V1(vapi_pool_detect_dropoff);
+
+/*
+ * How long before the call's start and after its end a hold or booking of
+ * the caller counts as made during the call (the tool's call and the report
+ * do not share a clock).
+ */
+#define BOOKED_DURING_CALL_MARGIN "5 minutes"
+
+/* A result's procedures grow by this many at a time. */
+#define PROCEDURES_CHUNK 8
+
+/* The verdict on one call. */
+typedef struct Dropoff
+{
+	char	  **procedures;		/* canonical names, in order of first mention */
+	int			nprocedures;
+	bool		is_dropoff;
+	/* hung_up, silence, technical_failure; or no_procedure, booked, declined, ended_normally */
+	const char *reason;
+} Dropoff;
 
 /* What a caller says to decline, after which a silence is not a drop-off. */
 static const char *const declines[] = {
@@ -97,9 +118,9 @@ add_procedure(Dropoff *d, const char *name)
 		if (strcmp(d->procedures[i], name) == 0)
 			return;
 	if (d->nprocedures == 0)
-		d->procedures = palloc(sizeof(char *) * 8);
-	else if (d->nprocedures % 8 == 0)
-		d->procedures = repalloc(d->procedures, sizeof(char *) * (d->nprocedures + 8));
+		d->procedures = palloc(sizeof(char *) * PROCEDURES_CHUNK);
+	else if (d->nprocedures % PROCEDURES_CHUNK == 0)
+		d->procedures = repalloc(d->procedures, sizeof(char *) * (d->nprocedures + PROCEDURES_CHUNK));
 	d->procedures[d->nprocedures++] = (char *) name;
 }
 
@@ -118,9 +139,9 @@ has_procedure(const TermSet *vocab, const Sentence *s)
 }
 
 /* Applies the drop-off rule to a transcript (see the file's comment). */
-void
-vp_detect_dropoff(const char *transcript, int len, const char *ended_reason, bool booked,
-				  const TermSet *vocab, Dropoff *d)
+static void
+detect_dropoff(const char *transcript, int len, const char *ended_reason, bool booked,
+			   const TermSet *vocab, Dropoff *d)
 {
 	int			n = 0;
 	Sentence   *sentences = transcript ? vp_split_transcript(transcript, len, &n) : NULL;
@@ -177,8 +198,8 @@ vp_detect_dropoff(const char *transcript, int len, const char *ended_reason, boo
 }
 
 /* The procedures of a result as a text[] datum. */
-Datum
-vp_dropoff_procedures(const Dropoff *d)
+static Datum
+dropoff_procedures(const Dropoff *d)
 {
 	Datum	   *elems = palloc(sizeof(Datum) * Max(d->nprocedures, 1));
 
@@ -186,6 +207,15 @@ vp_dropoff_procedures(const Dropoff *d)
 		elems[i] = CStringGetTextDatum(d->procedures[i]);
 	return PointerGetDatum(construct_array(elems, d->nprocedures, TEXTOID, -1, false, TYPALIGN_INT));
 }
+
+/* The columns of detect_dropoff's result (type dropoff), counted from 0. */
+enum
+{
+	DROPOFF_PROCEDURES,
+	DROPOFF_IS_DROPOFF,
+	DROPOFF_REASON,
+	DROPOFF_NCOLUMNS
+};
 
 /*
  * SQL: detect_dropoff(transcript, ended_reason, booked, org_id) -> dropoff
@@ -200,8 +230,8 @@ vapi_pool_detect_dropoff(PG_FUNCTION_ARGS)
 	bool		booked = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
 	TermSet		vocab;
 	Dropoff		d;
-	Datum		values[3];
-	bool		nulls[3] = {false, false, false};
+	Datum		values[DROPOFF_NCOLUMNS];
+	bool		nulls[DROPOFF_NCOLUMNS] = {0};
 	Datum		result;
 
 	if (PG_ARGISNULL(3))
@@ -211,11 +241,11 @@ vapi_pool_detect_dropoff(PG_FUNCTION_ARGS)
 				 errdetail("The procedures of interest are the organisation's vocabulary (clinic_terms).")));
 	vp_spi_connect();
 	vp_termset_load(&vocab, PG_GETARG_DATUM(3));
-	vp_detect_dropoff(transcript ? VARDATA_ANY(transcript) : NULL,
-					  transcript ? VARSIZE_ANY_EXHDR(transcript) : 0, reason, booked, &vocab, &d);
-	values[0] = vp_dropoff_procedures(&d);
-	values[1] = BoolGetDatum(d.is_dropoff);
-	values[2] = CStringGetTextDatum(d.reason);
+	detect_dropoff(transcript ? VARDATA_ANY(transcript) : NULL,
+				   transcript ? VARSIZE_ANY_EXHDR(transcript) : 0, reason, booked, &vocab, &d);
+	values[DROPOFF_PROCEDURES] = dropoff_procedures(&d);
+	values[DROPOFF_IS_DROPOFF] = BoolGetDatum(d.is_dropoff);
+	values[DROPOFF_REASON] = CStringGetTextDatum(d.reason);
 	result = vp_result_values(fcinfo, cxt, values, nulls);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
@@ -224,8 +254,15 @@ vapi_pool_detect_dropoff(PG_FUNCTION_ARGS)
 static VpPlan booked_during_call = {
 	.sql = "SELECT EXISTS (SELECT FROM vapi_pool.appointments"
 	"  WHERE org_id = $1 AND contact_id = $2 AND status IN ('held', 'booked')"
-	"    AND created_at >= $3 - interval '5 minutes' AND created_at <= $4 + interval '5 minutes')",
+	"    AND created_at >= $3 - interval '" BOOKED_DURING_CALL_MARGIN "'"
+	"    AND created_at <= $4 + interval '" BOOKED_DURING_CALL_MARGIN "')",
 	.nargs = 4, .argtypes = {UUIDOID, UUIDOID, TIMESTAMPTZOID, TIMESTAMPTZOID}
+};
+
+/* The column of booked_during_call, counted from 1. */
+enum
+{
+	BOOKED_DURING_CALL_COL_BOOKED = 1
 };
 
 /*
@@ -246,12 +283,24 @@ static VpPlan recent_followups = {
 	.nargs = 2, .argtypes = {UUIDOID, UUIDOID}
 };
 
+/* The column of recent_followups, counted from 1. */
+enum
+{
+	RECENT_FOLLOWUPS_COL_PROCEDURE = 1
+};
+
 static VpPlan insert_followup = {
 	.sql = "INSERT INTO vapi_pool.dropoff_followups (org_id, lead_id, call_log_id, vapi_call_id, procedures, ending)"
 	" VALUES ($1, $2, $3, $4, $5, $6)"
 	" ON CONFLICT (org_id, vapi_call_id) DO NOTHING"
 	" RETURNING id",
 	.nargs = 6, .argtypes = {UUIDOID, UUIDOID, UUIDOID, TEXTOID, TEXTARRAYOID, TEXTOID}
+};
+
+/* The column of insert_followup, counted from 1. */
+enum
+{
+	INSERT_FOLLOWUP_COL_ID = 1
 };
 
 /*
@@ -285,6 +334,32 @@ static VpPlan queue_sms = {
 };
 
 /*
+ * The procedures of a drop-off not followed up for the call's lead within
+ * the window, into *fresh.  Locks the lead first (lock_lead).
+ */
+static void
+not_followed_up(const ClinicCall *call, const Dropoff *d, Dropoff *fresh)
+{
+	Datum		v[2] = {call->org_id, call->lead_id};
+	uint64		n;
+
+	vp_execute(&lock_lead, v, NULL, 0);
+	vp_execute(&recent_followups, v, NULL, 0);
+	n = SPI_processed;
+	for (int i = 0; i < d->nprocedures; i++)
+	{
+		bool		seen = false;
+
+		for (uint64 r = 0; r < n && !seen; r++)
+			seen = strcmp(SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc,
+									   RECENT_FOLLOWUPS_COL_PROCEDURE),
+						  d->procedures[i]) == 0;
+		if (!seen)
+			add_procedure(fresh, d->procedures[i]);
+	}
+}
+
+/*
  * What record_call_ended does for a clinic's call (SPI connected): detects
  * a drop-off in the reported transcript and records its follow-up, with the
  * procedures not followed up within the window, and queues the SMS.
@@ -299,44 +374,33 @@ vp_clinic_after_call(const ClinicCall *call, Datum *followup_id)
 	bool		isnull;
 	bool		booked;
 	Dropoff		fresh = {0};
-	uint64		n;
 
+	/* booked_during_call's $1 to $4 */
 	v[0] = call->org_id;
 	v[1] = call->lead_id;
 	v[2] = TimestampTzGetDatum(call->started_at);
 	v[3] = TimestampTzGetDatum(call->ended_at);
 	vp_execute(&booked_during_call, v, NULL, 0);
-	booked = DatumGetBool(vp_getdatum(0, 1, &isnull));
+	booked = DatumGetBool(vp_getdatum(0, BOOKED_DURING_CALL_COL_BOOKED, &isnull));
 
 	vp_termset_load(&vocab, call->org_id);
-	vp_detect_dropoff(call->transcript, call->transcript_len, call->ended_reason, booked, &vocab, &d);
+	detect_dropoff(call->transcript, call->transcript_len, call->ended_reason, booked, &vocab, &d);
 	if (!d.is_dropoff)
 		return false;
 
-	vp_execute(&lock_lead, v, NULL, 0);
-	vp_execute(&recent_followups, v, NULL, 0);
-	n = SPI_processed;
-	for (int i = 0; i < d.nprocedures; i++)
-	{
-		bool		seen = false;
-
-		for (uint64 r = 0; r < n && !seen; r++)
-			seen = strcmp(SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1),
-						  d.procedures[i]) == 0;
-		if (!seen)
-			add_procedure(&fresh, d.procedures[i]);
-	}
+	not_followed_up(call, &d, &fresh);
 	if (fresh.nprocedures == 0)
 		return false;
 
+	/* insert_followup's $1 to $6 */
 	v[2] = call->call_log_id;
 	v[3] = call->vapi_call_id;
-	v[4] = vp_dropoff_procedures(&fresh);
+	v[4] = dropoff_procedures(&fresh);
 	v[5] = CStringGetTextDatum(d.reason);
 	vp_execute(&insert_followup, v, NULL, 0);
 	if (SPI_processed != 1)
 		return false;
-	*followup_id = vp_getdatum(0, 1, &isnull);
+	*followup_id = vp_getdatum(0, INSERT_FOLLOWUP_COL_ID, &isnull);
 
 	{
 		Datum		s[6] = {call->org_id, call->lead_id, *followup_id, v[4],

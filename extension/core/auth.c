@@ -47,7 +47,9 @@
 #include "utils/uuid.h"
 #include "utils/varlena.h"
 
-#include "pool_engine.h"
+#include "core/auth.h"
+#include "core/saved_plans.h"
+#include "core/settings.h"
 
 /* What one claims document says; cached for the last document seen. */
 typedef struct Claims
@@ -61,24 +63,8 @@ typedef struct Claims
 static char *cached_claims_text = NULL;
 static Claims cached_claims;
 
-/* vapi_pool.auth_uid_owners: the roles, besides superusers, trusted to own auth.uid() */
-static char *auth_uid_owners = NULL;
-
 /* whether this session has warned about an untrusted auth.uid() */
 static bool warned_untrusted_auth_uid = false;
-
-/* Defines the authentication settings (called from _PG_init). */
-void
-vp_define_auth_settings(void)
-{
-	DefineCustomStringVariable("vapi_pool.auth_uid_owners",
-							   "Roles, besides superusers, trusted to own schema auth and auth.uid().",
-							   "A comma-separated list of role names.  vapi_pool reads the requesting user "
-							   "from auth.uid() only when the schema and the function belong to a superuser "
-							   "or to one of these roles; otherwise from request.jwt.claims.",
-							   &auth_uid_owners, "supabase_auth_admin", PGC_SUSET, GUC_LIST_INPUT,
-							   NULL, NULL, NULL);
-}
 
 /* Whether role may own the auth.uid() vapi_pool trusts: a superuser or a named role. */
 static bool
@@ -91,9 +77,9 @@ trusted_auth_owner(Oid role)
 
 	if (superuser_arg(role))
 		return true;
-	if (auth_uid_owners == NULL || auth_uid_owners[0] == '\0')
+	if (vp_auth_uid_owners == NULL || vp_auth_uid_owners[0] == '\0')
 		return false;
-	list = pstrdup(auth_uid_owners);
+	list = pstrdup(vp_auth_uid_owners);
 	if (!SplitIdentifierString(list, ',', &names))
 		return false;			/* the check hook of a list setting keeps this from happening */
 	foreach(lc, names)
@@ -449,4 +435,18 @@ vapi_pool_auth_org_role(PG_FUNCTION_ARGS)
 	if (!member_org(&uid, claims->has_org ? &claims->org : NULL, &org, &role) || role == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(role));
+}
+
+/* The claims of an organisation's service, for this transaction. */
+static VpPlan set_claims = {
+	.sql = "SELECT pg_catalog.set_config('request.jwt.claims',"
+	" pg_catalog.jsonb_build_object('role', 'service_role', 'org_id', $1)::text, true)",
+	.nargs = 1, .argtypes = {UUIDOID}
+};
+
+/* Runs the rest of the transaction as the organisation's service (request.jwt.claims). */
+void
+vp_set_org_claims(Datum org_id)
+{
+	vp_execute(&set_claims, &org_id, NULL, 1);
 }

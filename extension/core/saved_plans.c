@@ -16,7 +16,7 @@
  * the statement only; under the clause the path already matches and nothing
  * is set.
  */
-#include "pool_engine.h"
+#include "core/saved_plans.h"
 
 #include "access/htup_details.h"
 #include "catalog/namespace.h"

@@ -18,7 +18,8 @@
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 
-#include "outbox.h"
+#include "core/secret_scrub.h"
+#include "core/chars.h"
 
 /* the words whose next value is a credential, lower case */
 static const char *const credential_words[] = {
@@ -33,24 +34,8 @@ static const char *const credential_words[] = {
 static bool
 token_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		c == '_' || c == '-' || c == '.' || c == '~' || c == '+' || c == '/' || c == '=';
-}
-
-/* Whether s[0..len) is a uuid in the canonical 8-4-4-4-12 form. */
-static bool
-is_uuid(const char *s, int len)
-{
-	if (len != 36)
-		return false;
-	for (int i = 0; i < 36; i++)
-	{
-		bool		dash = (i == 8 || i == 13 || i == 18 || i == 23);
-
-		if (dash ? s[i] != '-' : !isxdigit((unsigned char) s[i]))
-			return false;
-	}
-	return true;
+	return vp_is_alnum((unsigned char) c) || c == '_' || c == '-' || c == '.' || c == '~' || c == '+' ||
+		c == '/' || c == '=';
 }
 
 /* Whether s[0..len) looks like a key: long, with letters and digits, not a uuid. */
@@ -60,12 +45,12 @@ looks_like_key(const char *s, int len)
 	bool		letter = false;
 	bool		digit = false;
 
-	if (len < MIN_KEY_LEN || is_uuid(s, len))
+	if (len < MIN_KEY_LEN || vp_is_uuid_text(s, len))
 		return false;
 	for (int i = 0; i < len; i++)
 	{
-		letter |= isalpha((unsigned char) s[i]) != 0;
-		digit |= isdigit((unsigned char) s[i]) != 0;
+		letter |= vp_is_alpha((unsigned char) s[i]);
+		digit |= vp_is_digit((unsigned char) s[i]);
 	}
 	return letter && digit;
 }

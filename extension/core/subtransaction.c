@@ -4,7 +4,8 @@
  *	  and comes back as a value, so one tool call, one outbox answer or one
  *	  parse attempt cannot lose the work around it.
  */
-#include "pool_engine.h"
+#include "core/subtransaction.h"
+#include "core/saved_plans.h"
 
 #include "access/xact.h"
 #include "utils/memutils.h"
@@ -60,4 +61,64 @@ vp_in_subtransaction(void (*step) (void *arg), void *arg)
 	MemoryContextSwitchTo(cxt);
 	CurrentResourceOwner = owner;
 	return failure;
+}
+
+/* A plan with its arguments, run as a subtransaction's step. */
+typedef struct PlanStep
+{
+	VpPlan	   *plan;
+	Datum	   *values;
+	const char *nulls;
+} PlanStep;
+
+static void
+run_plan_step(void *arg)
+{
+	PlanStep   *p = arg;
+
+	vp_execute(p->plan, p->values, p->nulls, 0);
+}
+
+/* Runs plan in a subtransaction; on error returns the message instead of throwing. */
+char *
+vp_try_execute(VpPlan *plan, Datum *values, const char *nulls)
+{
+	PlanStep	step = {plan, values, nulls};
+	ErrorData  *failure = vp_in_subtransaction(run_plan_step, &step);
+
+	return failure ? failure->message : NULL;
+}
+
+/* A type's input function, the text it reads and the value it made. */
+typedef struct InputStep
+{
+	PGFunction	input;
+	const char *text;
+	Datum		value;
+} InputStep;
+
+static void
+run_input_step(void *arg)
+{
+	InputStep  *i = arg;
+
+	/* as InputFunctionCall calls it: the text, no type parameter, no typmod */
+	i->value = DirectFunctionCall3(i->input, CStringGetDatum(i->text), ObjectIdGetDatum(InvalidOid),
+								   Int32GetDatum(-1));
+}
+
+/*
+ * Reads text with a type's input function (jsonb_in, timestamptz_in, ...) in
+ * a subtransaction; returns false, with nothing changed, when the type
+ * refuses the text.
+ */
+bool
+vp_try_input(PGFunction input, const char *text, Datum *value)
+{
+	InputStep	step = {input, text, (Datum) 0};
+
+	if (vp_in_subtransaction(run_input_step, &step) != NULL)
+		return false;
+	*value = step.value;
+	return true;
 }

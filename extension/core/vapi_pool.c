@@ -2,10 +2,8 @@
  * vapi_pool.c
  *	  Module entry point of the vapi_pool extension.
  */
-#include "compat.h"
-#include "pool_engine.h"
-#include "outbox.h"
-#include "webhook.h"
+#include "core/compat.h"
+#include "core/settings.h"
 
 #include "fmgr.h"
 #include "utils/builtins.h"
@@ -14,13 +12,10 @@ PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
-/* Loads the settings (vapi_pool.auth_uid_owners, vapi_pool.hold_after_call, vapi_pool.intake_assistant_id and the others). */
+/* Loads the settings (core/settings.c registers every one). */
 void
 _PG_init(void)
 {
-	vp_define_auth_settings();
-	vp_define_webhook_settings();
-	vp_define_outbound_settings();
 	vp_define_settings();
 }
 

@@ -12,19 +12,27 @@
  * taken FOR UPDATE SKIP LOCKED, so dispatchers claiming at once get
  * different jobs and never wait for each other.
  */
-#include "outbox.h"
+#include "core/compat.h"
+#include "core/saved_plans.h"
+#include "outbox/outbox.h"
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(vapi_pool_outbox_claim);
 PG_FUNCTION_INFO_V1(vapi_pool_outbox_replay);
 PG_FUNCTION_INFO_V1(vapi_pool_url_encode);
 
+/* The most jobs one claim takes. */
 #define OUTBOX_BATCH_MAX 1000
+
+/* The shortest and the longest lease (the error message says them in words). */
+#define OUTBOX_LEASE_MIN_USECS USECS_PER_SEC
+#define OUTBOX_LEASE_MAX_USECS USECS_PER_HOUR
 
 /*
  * Claims the batch: expired leases first (they are the oldest work), then
@@ -54,6 +62,28 @@ static VpPlan claim_jobs = {
 	.nargs = 3, .argtypes = {TEXTOID, INT4OID, INTERVALOID}
 };
 
+/*
+ * The columns of claim_jobs, counted from 1: those of outbox_claim's result
+ * (type outbox_request), then why the job cannot be sent.
+ */
+enum
+{
+	CLAIM_COL_ORG_ID = 1,
+	CLAIM_COL_JOB_ID,
+	CLAIM_COL_ATTEMPT,
+	CLAIM_COL_KIND,
+	CLAIM_COL_SERVICE,
+	CLAIM_COL_METHOD,
+	CLAIM_COL_PATH,
+	CLAIM_COL_HEADERS,
+	CLAIM_COL_BODY,
+	CLAIM_COL_TIMEOUT_MS,
+	CLAIM_COL_PROBLEM
+};
+
+/* How many columns of claim_jobs are the result's. */
+#define CLAIM_NREQUEST_COLUMNS CLAIM_COL_TIMEOUT_MS
+
 /* A job that cannot be sent is dead at once, with the reason. */
 static VpPlan bury_job = {
 	.sql = "UPDATE vapi_pool.outbox SET state = 'dead', lease_expires_at = NULL, last_error = $3,"
@@ -74,17 +104,11 @@ static VpPlan job_state = {
 	.nargs = 1, .argtypes = {INT8OID}
 };
 
-static VpPlan notify_dispatchers = {
-	.sql = "SELECT pg_catalog.pg_notify('vapi_pool_outbox', '')",
-	.nargs = 0
-};
-
-/* Wakes the dispatchers (LISTEN vapi_pool_outbox) when this transaction commits. */
-void
-vp_outbox_notify(void)
+/* The column of job_state, counted from 1. */
+enum
 {
-	vp_execute(&notify_dispatchers, NULL, NULL, 0);
-}
+	JOB_STATE_COL_STATE = 1
+};
 
 /*
  * outbox_claim(dispatcher, batch_size, lease): the claimed jobs' requests.
@@ -105,7 +129,8 @@ vapi_pool_outbox_claim(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("batch_size must be between 1 and %d", OUTBOX_BATCH_MAX),
 				 errdetail("batch_size was %d.", batch)));
-	if (lease->month != 0 || lease->day != 0 || lease->time < USECS_PER_SEC || lease->time > USECS_PER_HOUR)
+	if (lease->month != 0 || lease->day != 0 ||
+		lease->time < OUTBOX_LEASE_MIN_USECS || lease->time > OUTBOX_LEASE_MAX_USECS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("lease must be between 1 second and 1 hour"),
@@ -121,7 +146,7 @@ vapi_pool_outbox_claim(PG_FUNCTION_ARGS)
 		HeapTuple	row = claimed->vals[i];
 		TupleDesc	desc = claimed->tupdesc;
 		bool		isnull;
-		Datum		problem = SPI_getbinval(row, desc, 11, &isnull);
+		Datum		problem = SPI_getbinval(row, desc, CLAIM_COL_PROBLEM, &isnull);
 
 		if (!isnull)
 		{
@@ -129,17 +154,18 @@ vapi_pool_outbox_claim(PG_FUNCTION_ARGS)
 						n2;
 			Datum		v[3];
 
-			v[0] = SPI_getbinval(row, desc, 1, &n1);
-			v[1] = SPI_getbinval(row, desc, 2, &n2);
+			v[0] = SPI_getbinval(row, desc, CLAIM_COL_ORG_ID, &n1);
+			v[1] = SPI_getbinval(row, desc, CLAIM_COL_JOB_ID, &n2);
 			v[2] = problem;
 			vp_execute(&bury_job, v, NULL, 0);
 			continue;
 		}
 		{
-			Datum		values[10];
-			bool		nulls[10];
+			Datum		values[CLAIM_NREQUEST_COLUMNS];
+			bool		nulls[CLAIM_NREQUEST_COLUMNS];
 
-			for (int c = 0; c < 10; c++)
+			/* the result's columns are claim_jobs' first ones, in order */
+			for (int c = 0; c < CLAIM_NREQUEST_COLUMNS; c++)
 				values[c] = SPI_getbinval(row, desc, c + 1, &nulls[c]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
@@ -172,7 +198,7 @@ vapi_pool_outbox_replay(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("outbox job %lld is not dead", (long long) DatumGetInt64(id)),
-				 errdetail("Its state is %s.", TextDatumGetCString(vp_getdatum(0, 1, &isnull))),
+				 errdetail("Its state is %s.", TextDatumGetCString(vp_getdatum(0, JOB_STATE_COL_STATE, &isnull))),
 				 errhint("Only a dead job can be replayed; a pending or in-flight one will be sent anyway.")));
 	}
 	result = vp_result_row(fcinfo, cxt, 0);

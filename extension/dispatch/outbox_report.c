@@ -19,8 +19,14 @@
  *			 job out of attempts; Cal.com's "not available" (the hold is
  *			 released)
  */
-#include "outbox.h"
-#include "webhook.h"
+#include "calls/call_outcome.h"
+#include "core/compat.h"
+#include "core/json.h"
+#include "core/saved_plans.h"
+#include "core/secret_scrub.h"
+#include "core/settings.h"
+#include "core/subtransaction.h"
+#include "outbox/outbox.h"
 
 #include <stdlib.h>
 
@@ -29,12 +35,46 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 #include "utils/datum.h"
 #include "utils/uuid.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(vapi_pool_outbox_report);
+
+/*
+ * How long before a job's first attempt a reconcile looks for the call or
+ * number that attempt may have made (the vendor's clock and ours differ).
+ * outbox_request in 140_dispatcher.sql asks the vendor for what was created
+ * since first_sent_at - interval '2 minutes': the two must agree.
+ */
+#define RECONCILE_WINDOW "2 minutes"
+
+/* The longest Retry-After honoured. */
+#define RETRY_AFTER_MAX_SECONDS VP_SECONDS_PER_DAY
+
+/* How much of an answer's body a failure quotes. */
+#define FAILURE_BODY_QUOTE_CHARS 200
+
+/* The retry delay's jitter: up to this fraction shorter or longer. */
+#define BACKOFF_JITTER 0.25
+
+/* The first room made for a report's placed calls. */
+#define PLACED_CALLS_FIRST_CAP 32
+
+/* The HTTP statuses the verdict tells apart. */
+#define HTTP_BAD_REQUEST 400
+#define HTTP_UNAUTHORIZED 401
+#define HTTP_FORBIDDEN 403
+#define HTTP_REQUEST_TIMEOUT 408
+#define HTTP_TOO_EARLY 425
+#define HTTP_TOO_MANY_REQUESTS 429
+#define HTTP_SERVER_ERROR 500
+
+/* Units PostgreSQL's headers do not name. */
+#define MS_PER_SEC 1000
+#define USECS_PER_MS 1000
 
 /* one reported answer */
 typedef struct OutboxAnswer
@@ -98,11 +138,39 @@ static VpPlan read_answers = {
 	.nargs = 1, .argtypes = {JSONBOID}
 };
 
+/* The columns of read_answers, counted from 1. */
+enum
+{
+	ANSWER_COL_ORG_ID = 1,
+	ANSWER_COL_JOB_ID,
+	ANSWER_COL_ATTEMPT,
+	ANSWER_COL_STATUS,
+	ANSWER_COL_BODY,
+	ANSWER_COL_RETRY_AFTER,
+	ANSWER_COL_ERROR,
+	ANSWER_COL_UNSENT,
+	ANSWER_COL_SENT,
+	ANSWER_COL_JSON
+};
+
 static VpPlan lock_job = {
 	.sql = "SELECT kind, payload, attempts, max_attempts, reconcile, first_sent_at, idempotency_key,"
 	"   state = 'in_flight' AND attempts = $3"
 	" FROM vapi_pool.outbox WHERE org_id = $1 AND id = $2 FOR UPDATE",
 	.nargs = 3, .argtypes = {UUIDOID, INT8OID, INT4OID}
+};
+
+/* The columns of lock_job, counted from 1. */
+enum
+{
+	LOCK_JOB_COL_KIND = 1,
+	LOCK_JOB_COL_PAYLOAD,
+	LOCK_JOB_COL_ATTEMPTS,
+	LOCK_JOB_COL_MAX_ATTEMPTS,
+	LOCK_JOB_COL_RECONCILE,
+	LOCK_JOB_COL_FIRST_SENT_AT,
+	LOCK_JOB_COL_IDEMPOTENCY_KEY,
+	LOCK_JOB_COL_IN_FLIGHT_WITH_ATTEMPT	/* the answer is for the job's attempt in flight */
 };
 
 static VpPlan settle_job = {
@@ -115,6 +183,27 @@ static VpPlan settle_job = {
 	.nargs = 9, .argtypes = {UUIDOID, INT8OID, TEXTOID, INT8OID, INT4OID, INT4OID, TEXTOID, BOOLOID, JSONBOID}
 };
 
+/* The parameters of settle_job, as indexes of its argument array. */
+enum
+{
+	SETTLE_ARG_ORG_ID,
+	SETTLE_ARG_JOB_ID,
+	SETTLE_ARG_STATE,
+	SETTLE_ARG_DELAY_MS,
+	SETTLE_ARG_UNCOUNT,
+	SETTLE_ARG_HTTP_STATUS,
+	SETTLE_ARG_ERROR,
+	SETTLE_ARG_RECONCILE,
+	SETTLE_ARG_RESULT,
+	SETTLE_NARGS
+};
+
+/* The column of settle_job, counted from 1. */
+enum
+{
+	SETTLE_JOB_COL_RUN_AT = 1
+};
+
 /* The vendor's reason (Vapi: message or messages; Cal.com: error.message) and Vapi's concurrency flag. */
 static VpPlan vendor_reason = {
 	.sql = "SELECT coalesce(CASE pg_catalog.jsonb_typeof($1 -> 'message')"
@@ -125,14 +214,27 @@ static VpPlan vendor_reason = {
 	.nargs = 1, .argtypes = {JSONBOID}
 };
 
+/* The columns of vendor_reason, counted from 1. */
+enum
+{
+	VENDOR_REASON_COL_REASON = 1,
+	VENDOR_REASON_COL_CONCURRENCY_BLOCKED
+};
+
 /* A reconcile: the call an earlier attempt placed, if Vapi lists it. */
 static VpPlan find_call = {
 	.sql = "SELECT c FROM pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof($1) = 'array' THEN $1 ELSE '[]' END) c"
 	" WHERE c ->> 'phoneNumberId' = $2 ->> 'phone_number_id'"
 	"   AND c -> 'customer' ->> 'number' = $2 ->> 'customer_number'"
-	"   AND (c ->> 'createdAt')::timestamptz >= $3 - interval '2 minutes'"
+	"   AND (c ->> 'createdAt')::timestamptz >= $3 - interval '" RECONCILE_WINDOW "'"
 	" ORDER BY c ->> 'createdAt' LIMIT 1",
 	.nargs = 3, .argtypes = {JSONBOID, JSONBOID, TIMESTAMPTZOID}
+};
+
+/* The column of find_call, counted from 1. */
+enum
+{
+	FIND_CALL_COL_CALL = 1
 };
 
 /* A reconcile: the number an earlier attempt bought (named after the job). */
@@ -140,6 +242,12 @@ static VpPlan find_number = {
 	.sql = "SELECT c FROM pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof($1) = 'array' THEN $1 ELSE '[]' END) c"
 	" WHERE c ->> 'name' = 'vapi_pool job ' || $2 LIMIT 1",
 	.nargs = 2, .argtypes = {JSONBOID, TEXTOID}
+};
+
+/* The column of find_number, counted from 1. */
+enum
+{
+	FIND_NUMBER_COL_NUMBER = 1
 };
 
 static VpPlan log_call = {
@@ -164,16 +272,6 @@ static VpPlan release_hold = {
 	.nargs = 1, .argtypes = {JSONBOID}
 };
 
-/* A booking made for a hold that is gone is cancelled in Cal.com. */
-static VpPlan queue_cancel = {
-	.sql = "INSERT INTO vapi_pool.outbox (org_id, kind, payload, idempotency_key)"
-	" VALUES ($1, 'cal.cancel_booking', pg_catalog.jsonb_build_object('booking_uid', $2::text,"
-	"   'hold_id', $3 -> 'hold_id', 'reason', 'The time is no longer held for this booking.'),"
-	"   'cancel-orphan:' || $2)"
-	" ON CONFLICT (org_id, idempotency_key) DO NOTHING",
-	.nargs = 3, .argtypes = {UUIDOID, TEXTOID, JSONBOID}
-};
-
 /* Runs plan; an error is thrown (the strict pass of a report). */
 static char *
 execute_or_throw(VpPlan *plan, Datum *values, const char *nulls)
@@ -182,88 +280,11 @@ execute_or_throw(VpPlan *plan, Datum *values, const char *nulls)
 	return NULL;
 }
 
-/* Queues the cancellation of a Cal.com booking whose hold is gone (payload: has hold_id). */
-void
-vp_outbox_queue_cancel(Datum org_id, const char *booking_uid, Datum payload)
-{
-	Datum		args[3] = {org_id, CStringGetTextDatum(booking_uid), payload};
-
-	vp_execute(&queue_cancel, args, NULL, 0);
-}
-
-/* A plan with its arguments, run as a subtransaction's step. */
-typedef struct PlanStep
-{
-	VpPlan	   *plan;
-	Datum	   *values;
-	const char *nulls;
-} PlanStep;
-
-static void
-run_plan_step(void *arg)
-{
-	PlanStep   *p = arg;
-
-	vp_execute(p->plan, p->values, p->nulls, 0);
-}
-
-/* Runs plan in a subtransaction; on error returns the message instead of throwing. */
-char *
-vp_try_execute(VpPlan *plan, Datum *values, const char *nulls)
-{
-	PlanStep	step = {plan, values, nulls};
-	ErrorData  *failure = vp_in_subtransaction(run_plan_step, &step);
-
-	return failure ? failure->message : NULL;
-}
-
-/* Text to parse, and the jsonb it became. */
-typedef struct ParseStep
-{
-	const char *text;
-	Datum		jsonb;
-} ParseStep;
-
-static void
-parse_json_step(void *arg)
-{
-	ParseStep  *p = arg;
-
-	p->jsonb = DirectFunctionCall1(jsonb_in, CStringGetDatum(p->text));
-}
-
-/* The text as jsonb, or (Datum) 0 when it is not JSON. */
-Datum
-vp_json_parse_or_null(const char *body)
-{
-	ParseStep	step = {body, (Datum) 0};
-
-	if (body == NULL || body[0] == '\0' || vp_in_subtransaction(parse_json_step, &step) != NULL)
-		return (Datum) 0;
-	return step.jsonb;
-}
-
-/* An HTTP date to read, and the time it names. */
-typedef struct DateStep
-{
-	const char *text;
-	TimestampTz at;
-} DateStep;
-
-static void
-parse_date_step(void *arg)
-{
-	DateStep   *d = arg;
-
-	d->at = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in, CStringGetDatum(d->text),
-													ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
-}
-
 /* A Retry-After value (delta-seconds, or an HTTP date) in milliseconds from now; -1 if unusable. */
 static int64
 retry_after_ms(const char *value)
 {
-	DateStep	date = {value, 0};
+	Datum		date;
 	char	   *end;
 	long		seconds;
 
@@ -271,13 +292,13 @@ retry_after_ms(const char *value)
 		return -1;
 	seconds = strtol(value, &end, 10);
 	if (end != value && *end == '\0')
-		return seconds < 0 ? -1 : (int64) Min(seconds, 24 * 3600) * 1000;
-	if (vp_in_subtransaction(parse_date_step, &date) != NULL)
+		return seconds < 0 ? -1 : (int64) Min(seconds, RETRY_AFTER_MAX_SECONDS) * MS_PER_SEC;
+	if (!vp_try_input(timestamptz_in, value, &date))
 		return -1;
-	return Max(0, (date.at - GetCurrentTransactionStartTimestamp()) / 1000);
+	return Max(0, (DatumGetTimestampTz(date) - GetCurrentTransactionStartTimestamp()) / USECS_PER_MS);
 }
 
-/* The retry delay after attempt n: base * 2^(n-1), capped, with 25% jitter either way. */
+/* The retry delay after attempt n: base * 2^(n-1), capped, with BACKOFF_JITTER either way. */
 static int64
 backoff_ms(int attempts)
 {
@@ -286,7 +307,7 @@ backoff_ms(int attempts)
 	for (int i = 1; i < attempts && delay < vp_outbox_backoff_max_ms; i++)
 		delay *= 2;
 	delay = Min(delay, (double) vp_outbox_backoff_max_ms);
-	return (int64) (delay * (0.75 + 0.5 * ((double) random() / (double) RAND_MAX)));
+	return (int64) (delay * ((1 - BACKOFF_JITTER) + 2 * BACKOFF_JITTER * ((double) random() / (double) RAND_MAX)));
 }
 
 /* A string member of a jsonb object, or NULL. */
@@ -315,11 +336,11 @@ failure_text(const OutboxAnswer *a, Datum body, bool *concurrency_blocked)
 		vp_execute(&vendor_reason, &body, NULL, 0);
 		if (SPI_processed == 1)
 		{
-			Datum		r = vp_getdatum(0, 1, &isnull);
+			Datum		r = vp_getdatum(0, VENDOR_REASON_COL_REASON, &isnull);
 
 			if (!isnull)
 				reason = TextDatumGetCString(r);
-			*concurrency_blocked = DatumGetBool(vp_getdatum(0, 2, &isnull));
+			*concurrency_blocked = DatumGetBool(vp_getdatum(0, VENDOR_REASON_COL_CONCURRENCY_BLOCKED, &isnull));
 		}
 	}
 	initStringInfo(&s);
@@ -328,9 +349,9 @@ failure_text(const OutboxAnswer *a, Datum body, bool *concurrency_blocked)
 	else if (reason != NULL)
 		appendStringInfo(&s, "HTTP %d: %s", a->status, reason);
 	else if (a->body != NULL && a->body[0] != '\0')
-		appendStringInfo(&s, "HTTP %d: %.200s", a->status, a->body);
+		appendStringInfo(&s, "HTTP %d: %.*s", a->status, FAILURE_BODY_QUOTE_CHARS, a->body);
 	else if (body != (Datum) 0)
-		appendStringInfo(&s, "HTTP %d: %.200s", a->status,
+		appendStringInfo(&s, "HTTP %d: %.*s", a->status, FAILURE_BODY_QUOTE_CHARS,
 						 JsonbToCString(NULL, &DatumGetJsonbP(body)->root, VARSIZE(DatumGetJsonbP(body))));
 	else
 		appendStringInfo(&s, "HTTP %d", a->status);
@@ -342,7 +363,7 @@ failure_text(const OutboxAnswer *a, Datum body, bool *concurrency_blocked)
 static void
 retry_or_bury(Verdict *v, const OutboxJob *job, const OutboxAnswer *a, char *why)
 {
-	int64		floor_ms = a->status == 429 ? retry_after_ms(a->retry_after) : -1;
+	int64		floor_ms = a->status == HTTP_TOO_MANY_REQUESTS ? retry_after_ms(a->retry_after) : -1;
 
 	v->error = why;
 	if (job->attempts >= job->max_attempts)
@@ -390,7 +411,7 @@ queue_placed_call(PlacedCalls *placed, Datum payload, const char *call_id)
 				 errmsg("the create-call job has no assignment_id")));
 	if (placed->n == placed->cap)
 	{
-		placed->cap = placed->cap ? placed->cap * 2 : 32;
+		placed->cap = placed->cap ? placed->cap * 2 : PLACED_CALLS_FIRST_CAP;
 		placed->assignment_ids = repalloc_array_compat(placed->assignment_ids, placed->cap);
 		placed->call_ids = repalloc_array_compat(placed->call_ids, placed->cap);
 		placed->attempts = repalloc_array_compat(placed->attempts, placed->cap);
@@ -482,15 +503,17 @@ judge_reconcile(Verdict *v, Datum org_id, const OutboxJob *job, Datum body)
 		Datum		args[3] = {body, job->payload, job->first_sent_at};
 
 		vp_execute(&find_call, args, NULL, 0);
+		if (SPI_processed == 1)
+			found = vp_getdatum(0, FIND_CALL_COL_CALL, &isnull);
 	}
 	else
 	{
 		Datum		args[2] = {body, CStringGetTextDatum(job->key)};
 
 		vp_execute(&find_number, args, NULL, 0);
+		if (SPI_processed == 1)
+			found = vp_getdatum(0, FIND_NUMBER_COL_NUMBER, &isnull);
 	}
-	if (SPI_processed == 1)
-		found = vp_getdatum(0, 1, &isnull);
 
 	if (found != (Datum) 0)
 	{
@@ -542,18 +565,18 @@ judge(Verdict *v, Datum org_id, const OutboxJob *job, const OutboxAnswer *a)
 		v->error = why;
 		v->note = pstrdup("the text may have been sent and Vapi cannot be asked: not sent again (outbox_replay sends it)");
 	}
-	else if (a->status == 0 || a->status >= 500)
+	else if (a->status == 0 || a->status >= HTTP_SERVER_ERROR)
 	{
 		/* it may have been done before the answer was lost */
 		v->reconcile = job->reconcile || (reconcilable && (a->status != 0 || (a->sent && !never_sent(a->error))));
 		retry_or_bury(v, job, a, why);
 	}
-	else if (a->status == 429 || a->status == 408 || a->status == 425 ||
-			 a->status == 401 || a->status == 403)
+	else if (a->status == HTTP_TOO_MANY_REQUESTS || a->status == HTTP_REQUEST_TIMEOUT ||
+			 a->status == HTTP_TOO_EARLY || a->status == HTTP_UNAUTHORIZED || a->status == HTTP_FORBIDDEN)
 		retry_or_bury(v, job, a, why);
-	else if (a->status == 400 && strcmp(job->kind, "vapi.create_call") == 0 && blocked)
+	else if (a->status == HTTP_BAD_REQUEST && strcmp(job->kind, "vapi.create_call") == 0 && blocked)
 		retry_or_bury(v, job, a, why);
-	else if (a->status == 400 && strcmp(job->kind, "cal.create_booking") == 0 &&
+	else if (a->status == HTTP_BAD_REQUEST && strcmp(job->kind, "cal.create_booking") == 0 &&
 			 (strstr(why, "not available") != NULL || strstr(why, "already has booking") != NULL))
 	{
 		v->state = "dead";
@@ -577,44 +600,77 @@ judge(Verdict *v, Datum org_id, const OutboxJob *job, const OutboxAnswer *a)
 	}
 }
 
+/*
+ * Locks the answer's job and reads it into *job (strict with placed, the
+ * strict pass's placed calls); returns NULL, or when the answer is stale the
+ * note that says why.
+ */
+static char *
+lock_answered_job(const OutboxAnswer *a, PlacedCalls *placed, OutboxJob *job)
+{
+	Datum		args[3] = {a->org_id, Int64GetDatum(a->job_id), Int32GetDatum(a->attempt)};
+	bool		isnull;
+
+	vp_execute(&lock_job, args, NULL, 0);
+	if (SPI_processed == 0)
+		return pstrdup("no such job");
+	if (!DatumGetBool(vp_getdatum(0, LOCK_JOB_COL_IN_FLIGHT_WITH_ATTEMPT, &isnull)))
+		return pstrdup("the job is no longer in flight with this attempt: its lease was taken over");
+	job->kind = TextDatumGetCString(vp_getdatum(0, LOCK_JOB_COL_KIND, &isnull));
+	job->payload = vp_getdatum(0, LOCK_JOB_COL_PAYLOAD, &isnull);
+	job->attempts = DatumGetInt32(vp_getdatum(0, LOCK_JOB_COL_ATTEMPTS, &isnull));
+	job->max_attempts = DatumGetInt32(vp_getdatum(0, LOCK_JOB_COL_MAX_ATTEMPTS, &isnull));
+	job->reconcile = DatumGetBool(vp_getdatum(0, LOCK_JOB_COL_RECONCILE, &isnull));
+	job->first_sent_at = vp_getdatum(0, LOCK_JOB_COL_FIRST_SENT_AT, &isnull);
+	if (isnull)
+		job->first_sent_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	job->key = TextDatumGetCString(vp_getdatum(0, LOCK_JOB_COL_IDEMPOTENCY_KEY, &isnull));
+	job->strict = placed != NULL;
+	job->placed = placed;
+	/* the job's row must outlive the statements judge runs */
+	job->payload = PointerGetDatum(DatumGetJsonbPCopy(job->payload));
+	return NULL;
+}
+
+/* Writes the verdict on the answer's job; returns the job's run_at. */
+static TimestampTz
+settle(const OutboxAnswer *a, const Verdict *v)
+{
+	Datum		args[SETTLE_NARGS];
+	char		nulls[SETTLE_NARGS];
+	bool		isnull;
+
+	memset(nulls, ' ', sizeof(nulls));
+	args[SETTLE_ARG_ORG_ID] = a->org_id;
+	args[SETTLE_ARG_JOB_ID] = Int64GetDatum(a->job_id);
+	args[SETTLE_ARG_STATE] = CStringGetTextDatum(v->state);
+	args[SETTLE_ARG_DELAY_MS] = Int64GetDatum(v->delay_ms);
+	args[SETTLE_ARG_UNCOUNT] = Int32GetDatum(v->uncount ? 1 : 0);
+	args[SETTLE_ARG_HTTP_STATUS] = Int32GetDatum(a->status);
+	nulls[SETTLE_ARG_HTTP_STATUS] = a->unsent || a->status == 0 ? 'n' : ' ';
+	args[SETTLE_ARG_ERROR] = vp_text_arg(v->error, &nulls[SETTLE_ARG_ERROR]);
+	if (a->unsent)
+		nulls[SETTLE_ARG_ERROR] = 'n';
+	args[SETTLE_ARG_RECONCILE] = BoolGetDatum(v->reconcile);
+	args[SETTLE_ARG_RESULT] = v->result;
+	nulls[SETTLE_ARG_RESULT] = v->has_result ? ' ' : 'n';
+	vp_execute(&settle_job, args, nulls, 0);
+	return DatumGetTimestampTz(vp_getdatum(0, SETTLE_JOB_COL_RUN_AT, &isnull));
+}
+
 /* Applies one answer; returns the job's new state ("stale" when the answer is not the job's). */
 static const char *
 apply_answer(const OutboxAnswer *a, PlacedCalls *placed, TimestampTz *run_at, bool *has_run_at, char **note)
 {
-	Datum		args[9];
-	char		nulls[9];
 	OutboxJob	job;
 	Verdict		v = {0};
-	bool		isnull;
+	char	   *stale = lock_answered_job(a, placed, &job);
 
-	args[0] = a->org_id;
-	args[1] = Int64GetDatum(a->job_id);
-	args[2] = Int32GetDatum(a->attempt);
-	vp_execute(&lock_job, args, NULL, 0);
-	if (SPI_processed == 0)
+	if (stale != NULL)
 	{
-		*note = pstrdup("no such job");
+		*note = stale;
 		return "stale";
 	}
-	if (!DatumGetBool(vp_getdatum(0, 8, &isnull)))
-	{
-		*note = pstrdup("the job is no longer in flight with this attempt: its lease was taken over");
-		return "stale";
-	}
-	job.kind = TextDatumGetCString(vp_getdatum(0, 1, &isnull));
-	job.payload = vp_getdatum(0, 2, &isnull);
-	job.attempts = DatumGetInt32(vp_getdatum(0, 3, &isnull));
-	job.max_attempts = DatumGetInt32(vp_getdatum(0, 4, &isnull));
-	job.reconcile = DatumGetBool(vp_getdatum(0, 5, &isnull));
-	job.first_sent_at = vp_getdatum(0, 6, &isnull);
-	if (isnull)
-		job.first_sent_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-	job.key = TextDatumGetCString(vp_getdatum(0, 7, &isnull));
-	job.strict = placed != NULL;
-	job.placed = placed;
-	/* the job's row must outlive the statements judge runs */
-	job.payload = PointerGetDatum(DatumGetJsonbPCopy(job.payload));
-
 	if (a->unsent)
 	{
 		v.state = "pending";
@@ -625,20 +681,7 @@ apply_answer(const OutboxAnswer *a, PlacedCalls *placed, TimestampTz *run_at, bo
 	else
 		judge(&v, a->org_id, &job, a);
 
-	memset(nulls, ' ', sizeof(nulls));
-	args[2] = CStringGetTextDatum(v.state);
-	args[3] = Int64GetDatum(v.delay_ms);
-	args[4] = Int32GetDatum(v.uncount ? 1 : 0);
-	args[5] = Int32GetDatum(a->status);
-	nulls[5] = a->unsent || a->status == 0 ? 'n' : ' ';
-	args[6] = vp_text_arg(v.error, &nulls[6]);
-	args[7] = BoolGetDatum(v.reconcile);
-	args[8] = v.result;
-	nulls[8] = v.has_result ? ' ' : 'n';
-	if (a->unsent)
-		nulls[6] = 'n';
-	vp_execute(&settle_job, args, nulls, 0);
-	*run_at = DatumGetTimestampTz(vp_getdatum(0, 1, &isnull));
+	*run_at = settle(a, &v);
 	*has_run_at = strcmp(v.state, "pending") == 0;
 	if (*has_run_at && v.delay_ms == 0)
 		vp_outbox_notify();
@@ -726,22 +769,22 @@ read_results(Datum results, int *count)
 					isnull;
 		Datum		d;
 
-		a->org_id = vp_getdatum(i, 1, &n_org);
-		d = vp_getdatum(i, 2, &n_job);
+		a->org_id = vp_getdatum(i, ANSWER_COL_ORG_ID, &n_org);
+		d = vp_getdatum(i, ANSWER_COL_JOB_ID, &n_job);
 		a->job_id = n_job ? 0 : DatumGetInt64(d);
-		d = vp_getdatum(i, 3, &n_attempt);
+		d = vp_getdatum(i, ANSWER_COL_ATTEMPT, &n_attempt);
 		a->attempt = n_attempt ? 0 : DatumGetInt32(d);
 		a->valid = !n_org && !n_job && !n_attempt;
-		a->status = DatumGetInt32(vp_getdatum(i, 4, &isnull));
-		d = vp_getdatum(i, 5, &isnull);
+		a->status = DatumGetInt32(vp_getdatum(i, ANSWER_COL_STATUS, &isnull));
+		d = vp_getdatum(i, ANSWER_COL_BODY, &isnull);
 		a->body = isnull ? NULL : TextDatumGetCString(d);
-		d = vp_getdatum(i, 6, &isnull);
+		d = vp_getdatum(i, ANSWER_COL_RETRY_AFTER, &isnull);
 		a->retry_after = isnull ? NULL : TextDatumGetCString(d);
-		d = vp_getdatum(i, 7, &isnull);
+		d = vp_getdatum(i, ANSWER_COL_ERROR, &isnull);
 		a->error = isnull ? NULL : TextDatumGetCString(d);
-		a->unsent = DatumGetBool(vp_getdatum(i, 8, &isnull));
-		a->sent = DatumGetBool(vp_getdatum(i, 9, &isnull));
-		d = vp_getdatum(i, 10, &isnull);
+		a->unsent = DatumGetBool(vp_getdatum(i, ANSWER_COL_UNSENT, &isnull));
+		a->sent = DatumGetBool(vp_getdatum(i, ANSWER_COL_SENT, &isnull));
+		d = vp_getdatum(i, ANSWER_COL_JSON, &isnull);
 		a->json = isnull ? (Datum) 0 : PointerGetDatum(DatumGetJsonbPCopy(d));
 		if (a->valid)
 			a->org_id = datumCopy(a->org_id, false, UUID_LEN);
@@ -750,40 +793,16 @@ read_results(Datum results, int *count)
 }
 
 /*
- * outbox_report(results jsonb): applies each answer in a subtransaction and
- * returns (org_id, job_id, state, run_at, note) for each.
+ * Applies the answers: the common case in one subtransaction (one
+ * subtransaction id per report, not two or three per answer); if anything in
+ * it fails, it is rolled back and the answers are applied one by one, each
+ * alone.  Returns what became of each answer's job.
  */
-Datum
-vapi_pool_outbox_report(PG_FUNCTION_ARGS)
+static AnswerStep *
+apply_answers(const OutboxAnswer *answers, int count)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Datum		results = PG_GETARG_DATUM(0);
-	OutboxAnswer *answers;
-	int			count;
 	BatchStep	batch;
-	Jsonb	   *jb = PG_GETARG_JSONB_P(0);
 
-	if (!JB_ROOT_IS_ARRAY(jb) || JB_ROOT_IS_SCALAR(jb))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("results must be a JSON array"),
-				 errdetail("outbox_report takes an array of answers, one object per claimed job.")));
-	vp_init_materialized_srf(fcinfo);
-	vp_spi_connect();
-	answers = read_results(results, &count);
-	for (int i = 0; i < count; i++)
-		if (!answers[i].valid)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("result %d has no org_id, job_id or attempt", i + 1),
-					 errdetail("Each result must carry the org_id, job_id and attempt outbox_claim returned."),
-					 errhint("No answer of this call was applied.")));
-
-	/*
-	 * The common case in one subtransaction (one subtransaction id per
-	 * report, not two or three per answer); if anything in it fails, it is
-	 * rolled back and the answers are applied one by one, each alone.
-	 */
 	batch.steps = palloc0(sizeof(AnswerStep) * Max(count, 1));
 	batch.count = count;
 	memset(&batch.placed, 0, sizeof(batch.placed));
@@ -811,18 +830,64 @@ vapi_pool_outbox_report(PG_FUNCTION_ARGS)
 			}
 		}
 	}
+	return batch.steps;
+}
 
+/* The columns of outbox_report's result rows, counted from 0. */
+enum
+{
+	REPORT_ORG_ID,
+	REPORT_JOB_ID,
+	REPORT_STATE,
+	REPORT_RUN_AT,
+	REPORT_NOTE,
+	REPORT_NCOLUMNS
+};
+
+/*
+ * outbox_report(results jsonb): applies each answer in a subtransaction and
+ * returns (org_id, job_id, state, run_at, note) for each.
+ */
+Datum
+vapi_pool_outbox_report(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum		results = PG_GETARG_DATUM(0);
+	OutboxAnswer *answers;
+	AnswerStep *steps;
+	int			count;
+	Jsonb	   *jb = PG_GETARG_JSONB_P(0);
+
+	if (!JB_ROOT_IS_ARRAY(jb) || JB_ROOT_IS_SCALAR(jb))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("results must be a JSON array"),
+				 errdetail("outbox_report takes an array of answers, one object per claimed job.")));
+	vp_init_materialized_srf(fcinfo);
+	vp_spi_connect();
+	answers = read_results(results, &count);
+	for (int i = 0; i < count; i++)
+		if (!answers[i].valid)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("result %d has no org_id, job_id or attempt", i + 1),
+					 errdetail("Each result must carry the org_id, job_id and attempt outbox_claim returned."),
+					 errhint("No answer of this call was applied.")));
+
+	steps = apply_answers(answers, count);
 	for (int i = 0; i < count; i++)
 	{
-		AnswerStep *step = &batch.steps[i];
-		Datum		values[5];
-		bool		nulls[5] = {false, false, false, !step->has_run_at, step->note == NULL};
+		AnswerStep *step = &steps[i];
+		Datum		values[REPORT_NCOLUMNS];
+		bool		nulls[REPORT_NCOLUMNS] = {0};
 
-		values[0] = answers[i].org_id;
-		values[1] = Int64GetDatum(answers[i].job_id);
-		values[2] = CStringGetTextDatum(step->state);
-		values[3] = TimestampTzGetDatum(step->run_at);
-		values[4] = step->note ? CStringGetTextDatum(step->note) : (Datum) 0;
+		values[REPORT_ORG_ID] = answers[i].org_id;
+		values[REPORT_JOB_ID] = Int64GetDatum(answers[i].job_id);
+		values[REPORT_STATE] = CStringGetTextDatum(step->state);
+		values[REPORT_RUN_AT] = TimestampTzGetDatum(step->run_at);
+		nulls[REPORT_RUN_AT] = !step->has_run_at;
+		values[REPORT_NOTE] = step->note ? CStringGetTextDatum(step->note) : (Datum) 0;
+		nulls[REPORT_NOTE] = step->note == NULL;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	SPI_finish();

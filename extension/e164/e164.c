@@ -8,13 +8,14 @@
  * contrib/isn does, so this file holds only what is specific to phone
  * numbers.
  */
-#include "compat.h"
+#include "core/compat.h"
+#include "e164/e164_metadata.h"
+#include "e164/e164_parse.h"
 
 #include "fmgr.h"
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
 
-#include "e164_parse.h"
 
 #define PG_GETARG_E164(n)	PG_GETARG_INT64(n)
 #define PG_RETURN_E164(x)	PG_RETURN_INT64(x)

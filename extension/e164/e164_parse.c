@@ -14,12 +14,13 @@
  * No PostgreSQL dependency: this file links into the extension, the
  * differential test and the benchmark alike.
  */
-#include "e164_parse.h"
+#include "e164/e164_parse.h"
+#include "e164/e164_metadata.h"
+#include "e164/e164_regex.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "e164_regex.h"
 
 #define MIN_LENGTH_FOR_NSN	2
 #define MAX_LENGTH_FOR_NSN	17

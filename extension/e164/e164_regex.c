@@ -20,7 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "e164_regex.h"
+#include "e164/e164_regex.h"
+#include "e164/e164_metadata.h"
 
 /* Visited-state bitmap on the C stack: 32768 states. */
 #define E164RX_MEMO_WORDS 512

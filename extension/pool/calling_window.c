@@ -3,7 +3,8 @@
  *	  When a lead may be called again: not before the backoff has passed, and
  *	  only inside the calling window, in local time of the broker's zone.
  */
-#include "pool_engine.h"
+#include "core/settings.h"
+#include "pool/pool_engine.h"
 
 #include "datatype/timestamp.h"
 #include "utils/builtins.h"

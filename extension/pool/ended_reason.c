@@ -8,7 +8,7 @@
  * of connection failures.  Classification is by those names, SIP codes and
  * prefixes, and the raw value is always kept beside the class.
  */
-#include "pool_engine.h"
+#include "pool/pool_engine.h"
 
 #include "fmgr.h"
 #include "utils/builtins.h"

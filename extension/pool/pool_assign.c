@@ -10,7 +10,8 @@
  * claim, the assignment and the lead's link are one statement.  The partial
  * unique indexes on vapi_number_assignments stay the last line of defence.
  */
-#include "pool_engine.h"
+#include "core/saved_plans.h"
+#include "pool/pool_engine.h"
 
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
@@ -20,12 +21,28 @@ PG_FUNCTION_INFO_V1(vapi_pool_assign_number);
 PG_FUNCTION_INFO_V1(vapi_pool_add_pool_number);
 PG_FUNCTION_INFO_V1(vapi_pool_retire_pool_number);
 
+/*
+ * How many overdue assignments of the broker an assignment that found the
+ * pool empty releases before it tries again.
+ */
+#define RELEASE_BATCH_WHEN_EMPTY 1000
+
 static VpPlan lock_lead = {
 	.sql = "SELECT l.org_id, l.broker_id, b.name, b.number_pool_active, b.number_pool_size"
 	" FROM vapi_pool.leads l"
 	" LEFT JOIN vapi_pool.brokers b ON b.org_id = l.org_id AND b.id = l.broker_id"
 	" WHERE l.id = $1 FOR NO KEY UPDATE OF l",
 	.nargs = 1, .argtypes = {UUIDOID}
+};
+
+/* The columns of lock_lead, counted from 1. */
+enum
+{
+	LOCK_LEAD_COL_ORG_ID = 1,
+	LOCK_LEAD_COL_BROKER_ID,
+	LOCK_LEAD_COL_BROKER_NAME,
+	LOCK_LEAD_COL_POOL_ACTIVE,
+	LOCK_LEAD_COL_POOL_SIZE
 };
 
 /* A new request from a lead who holds a number: the hold starts again. */
@@ -65,6 +82,13 @@ static VpPlan pool_size = {
 	.nargs = 2, .argtypes = {UUIDOID, UUIDOID}
 };
 
+/* The columns of pool_size, counted from 1. */
+enum
+{
+	POOL_SIZE_COL_NUMBERS = 1,
+	POOL_SIZE_COL_AVAILABLE
+};
+
 /* Claims a number for the lead; true if one was free. */
 static bool
 claim(Datum org_id, Datum broker_id, Datum lead_id)
@@ -73,6 +97,39 @@ claim(Datum org_id, Datum broker_id, Datum lead_id)
 
 	vp_execute(&claim_number, values, NULL, 0);
 	return SPI_processed == 1;
+}
+
+/*
+ * The error for a broker's pool with no free number even after its overdue
+ * assignments were released: it has no numbers, or all are held.
+ */
+static void
+pg_attribute_noreturn()
+no_free_number(Datum org_id, Datum broker_id, const char *broker_name, int32 target_size)
+{
+	Datum		values[2] = {org_id, broker_id};
+	int64		size,
+				available;
+	bool		isnull;
+
+	vp_execute(&pool_size, values, NULL, 0);
+	size = DatumGetInt64(vp_getdatum(0, POOL_SIZE_COL_NUMBERS, &isnull));
+	available = DatumGetInt64(vp_getdatum(0, POOL_SIZE_COL_AVAILABLE, &isnull));
+	if (size == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("broker \"%s\" has no numbers in its pool", broker_name),
+				 errdetail("The broker's pool should hold %d numbers.", target_size),
+				 errhint("Add numbers with vapi_pool.add_pool_number().")));
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+			 errmsg("number pool of broker \"%s\" is exhausted", broker_name),
+			 errdetail_plural("The pool's %lld number is held by a lead%s; it is not past its release time.",
+							  "All %lld numbers of the pool are held by leads%s; none is past its release time.",
+							  (unsigned long) size, (long long) size,
+							  available > 0 ? " or being taken by concurrent assignments" : ""),
+			 errhint("Add numbers with vapi_pool.add_pool_number(), or shorten vapi_pool.hold_after_call.")));
+	pg_unreachable();
 }
 
 /*
@@ -106,18 +163,18 @@ vapi_pool_assign_number(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_CARDINALITY_VIOLATION),
 				 errmsg("lead id %s names leads of more than one organisation", vp_uuid_string(lead_id)),
 				 errhint("Assign by a lead id that is unique in the database.")));
-	org_id = vp_getdatum(0, 1, &isnull);
-	broker_id = vp_getdatum(0, 2, &isnull);
+	org_id = vp_getdatum(0, LOCK_LEAD_COL_ORG_ID, &isnull);
+	broker_id = vp_getdatum(0, LOCK_LEAD_COL_BROKER_ID, &isnull);
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("lead %s has no broker", vp_uuid_string(lead_id)),
 				 errdetail("A lead is given a number from its broker's pool."),
 				 errhint("Set the lead's broker_id, for example from the broker of its ZIP code's territory.")));
-	broker_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
-	target_size = DatumGetInt32(vp_getdatum(0, 5, &isnull));
+	broker_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, LOCK_LEAD_COL_BROKER_NAME);
+	target_size = DatumGetInt32(vp_getdatum(0, LOCK_LEAD_COL_POOL_SIZE, &isnull));
 
-	if (!DatumGetBool(vp_getdatum(0, 4, &active_null)) || active_null)
+	if (!DatumGetBool(vp_getdatum(0, LOCK_LEAD_COL_POOL_ACTIVE, &active_null)) || active_null)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("number pool of broker \"%s\" is not active", broker_name),
@@ -142,31 +199,10 @@ vapi_pool_assign_number(PG_FUNCTION_ARGS)
 		/* the pool is empty: free what is overdue, then try again */
 		TimestampTz from = DT_NOBEGIN;
 
-		vp_release_batch(GetCurrentTransactionStartTimestamp(), 1000, &from, org_id, broker_id, true);
+		vp_release_batch(GetCurrentTransactionStartTimestamp(), RELEASE_BATCH_WHEN_EMPTY, &from, org_id, broker_id,
+						 true);
 		if (!claim(org_id, broker_id, lead_id))
-		{
-			Datum		values[2] = {org_id, broker_id};
-			int64		size,
-						available;
-
-			vp_execute(&pool_size, values, NULL, 0);
-			size = DatumGetInt64(vp_getdatum(0, 1, &isnull));
-			available = DatumGetInt64(vp_getdatum(0, 2, &isnull));
-			if (size == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("broker \"%s\" has no numbers in its pool", broker_name),
-						 errdetail("The broker's pool should hold %d numbers.", target_size),
-						 errhint("Add numbers with vapi_pool.add_pool_number().")));
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-					 errmsg("number pool of broker \"%s\" is exhausted", broker_name),
-					 errdetail_plural("The pool's %lld number is held by a lead%s; it is not past its release time.",
-									  "All %lld numbers of the pool are held by leads%s; none is past its release time.",
-									  (unsigned long) size, (long long) size,
-									  available > 0 ? " or being taken by concurrent assignments" : ""),
-					 errhint("Add numbers with vapi_pool.add_pool_number(), or shorten vapi_pool.hold_after_call.")));
-		}
+			no_free_number(org_id, broker_id, broker_name, target_size);
 	}
 	result = vp_result_row(fcinfo, cxt, 0);
 	SPI_finish();
@@ -176,6 +212,12 @@ vapi_pool_assign_number(PG_FUNCTION_ARGS)
 static VpPlan find_broker = {
 	.sql = "SELECT org_id FROM vapi_pool.brokers WHERE id = $1",
 	.nargs = 1, .argtypes = {UUIDOID}
+};
+
+/* The column of find_broker, counted from 1. */
+enum
+{
+	FIND_BROKER_COL_ORG_ID = 1
 };
 
 static VpPlan insert_number = {
@@ -198,9 +240,24 @@ static VpPlan revive_number = {
 	.nargs = 4, .argtypes = {UUIDOID, UUIDOID, VP_E164_ARG, TEXTOID}
 };
 
+/* The whole row: the same number added again returns it. */
 static VpPlan existing_number = {
 	.sql = "SELECT * FROM vapi_pool.vapi_number_pool WHERE number = $1",
 	.nargs = 1, .argtypes = {VP_E164_ARG}
+};
+
+/*
+ * The columns of existing_number read here, counted from 1: the first ones
+ * of vapi_number_pool (030_data_model.sql).
+ */
+enum
+{
+	EXISTING_NUMBER_COL_ORG_ID = 1,
+	EXISTING_NUMBER_COL_ID,
+	EXISTING_NUMBER_COL_BROKER_ID,
+	EXISTING_NUMBER_COL_NUMBER,
+	EXISTING_NUMBER_COL_VAPI_ID,
+	EXISTING_NUMBER_COL_STATUS
 };
 
 /*
@@ -249,7 +306,7 @@ vapi_pool_add_pool_number(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("broker %s does not exist", vp_uuid_string(values[1]))));
-	values[0] = vp_getdatum(0, 1, &isnull);
+	values[0] = vp_getdatum(0, FIND_BROKER_COL_ORG_ID, &isnull);
 
 	vp_execute(&insert_number, values, nulls, 0);
 	if (SPI_processed == 1)
@@ -260,11 +317,13 @@ vapi_pool_add_pool_number(PG_FUNCTION_ARGS)
 	vp_execute(&existing_number, &values[2], NULL, 0);
 	if (SPI_processed == 1)
 	{
-		Datum		owner_org = vp_getdatum(0, 1, &isnull);
-		Datum		owner_broker = vp_getdatum(0, 3, &isnull);
-		char	   *number = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
-		char	   *vapi_id = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
-		char	   *status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6);
+		HeapTuple	row = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		Datum		owner_org = vp_getdatum(0, EXISTING_NUMBER_COL_ORG_ID, &isnull);
+		Datum		owner_broker = vp_getdatum(0, EXISTING_NUMBER_COL_BROKER_ID, &isnull);
+		char	   *number = SPI_getvalue(row, desc, EXISTING_NUMBER_COL_NUMBER);
+		char	   *vapi_id = SPI_getvalue(row, desc, EXISTING_NUMBER_COL_VAPI_ID);
+		char	   *status = SPI_getvalue(row, desc, EXISTING_NUMBER_COL_STATUS);
 
 		if (DatumGetBool(DirectFunctionCall2(uuid_eq, owner_org, values[0])) &&
 			DatumGetBool(DirectFunctionCall2(uuid_eq, owner_broker, values[1])) &&

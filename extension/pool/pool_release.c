@@ -13,7 +13,8 @@
  * takes at most batch_size rows, so a backlog is released in bounded steps
  * (release_expired_in_batches commits after each).
  */
-#include "pool_engine.h"
+#include "core/saved_plans.h"
+#include "pool/pool_engine.h"
 
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
@@ -61,6 +62,13 @@ static VpPlan release_one_broker = {
 	.nargs = 5, .argtypes = {TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, UUIDOID, UUIDOID}
 };
 
+/* The columns of release_all and release_one_broker, counted from 1. */
+enum
+{
+	RELEASE_COL_RELEASED = 1,
+	RELEASE_COL_LAST_RELEASE_AT
+};
+
 /*
  * Releases up to batch_size overdue assignments whose release_at is at or
  * after *from (of one broker when one_broker); returns how many, and moves
@@ -79,9 +87,9 @@ vp_release_batch(TimestampTz now, int batch_size, TimestampTz *from, Datum org_i
 	uint64		released;
 
 	vp_execute(one_broker ? &release_one_broker : &release_all, values, NULL, 0);
-	released = (uint64) DatumGetInt64(vp_getdatum(0, 1, &isnull));
+	released = (uint64) DatumGetInt64(vp_getdatum(0, RELEASE_COL_RELEASED, &isnull));
 	if (released > 0)
-		*from = DatumGetTimestampTz(vp_getdatum(0, 2, &isnull));
+		*from = DatumGetTimestampTz(vp_getdatum(0, RELEASE_COL_LAST_RELEASE_AT, &isnull));
 	return released;
 }
 
@@ -145,6 +153,12 @@ static VpPlan release_one = {
 	.nargs = 1, .argtypes = {UUIDOID}
 };
 
+/* The column of release_one, counted from 1. */
+enum
+{
+	RELEASE_ONE_COL_RELEASED = 1
+};
+
 static VpPlan assignment_row = {
 	.sql = "SELECT * FROM vapi_pool.vapi_number_assignments WHERE id = $1",
 	.nargs = 1, .argtypes = {UUIDOID}
@@ -160,7 +174,7 @@ vp_release_assignment(Datum assignment_id)
 	bool		isnull;
 
 	vp_execute(&release_one, &assignment_id, NULL, 0);
-	return DatumGetInt64(vp_getdatum(0, 1, &isnull)) > 0;
+	return DatumGetInt64(vp_getdatum(0, RELEASE_ONE_COL_RELEASED, &isnull)) > 0;
 }
 
 /*

@@ -11,7 +11,7 @@
  * One indexed query answers the common cases; a second one looks for a known
  * lead or the number's last lead only when the first did not decide.
  */
-#include "pool_engine.h"
+#include "core/saved_plans.h"
 
 #include "catalog/pg_type.h"
 #include "utils/array.h"
@@ -53,11 +53,30 @@ static VpPlan number_state = {
 	.nargs = 1, .argtypes = {VP_E164_ARG}
 };
 
+/* The columns of number_state, counted from 1. */
+enum
+{
+	NUMBER_STATE_COL_ORG_ID = 1,
+	NUMBER_STATE_COL_POOL_NUMBER_ID,
+	NUMBER_STATE_COL_BROKER_ID,
+	NUMBER_STATE_COL_BROKER_PRIMARY_PHONE,
+	NUMBER_STATE_COL_BROKER_SECONDARY_PHONE,
+	NUMBER_STATE_COL_ASSIGNMENT_ID,
+	NUMBER_STATE_COL_LEAD_ID,
+	NUMBER_STATE_COL_LEAD_PHONE
+};
+
 static VpPlan known_lead = {
 	.sql = "SELECT l.id FROM vapi_pool.leads l"
 	" WHERE l.org_id = $1 AND l.primary_phone_e164 = $2 AND l.broker_id = $3"
 	" ORDER BY l.updated_at DESC LIMIT 1",
 	.nargs = 3, .argtypes = {UUIDOID, VP_E164_ARG, UUIDOID}
+};
+
+/* The column of known_lead, counted from 1. */
+enum
+{
+	KNOWN_LEAD_COL_LEAD_ID = 1
 };
 
 static VpPlan last_lead = {
@@ -67,6 +86,14 @@ static VpPlan last_lead = {
 	" WHERE a.org_id = $1 AND a.pool_number_id = $2 AND l.primary_phone_e164 IS NOT NULL"
 	" ORDER BY a.booked_at DESC LIMIT 1",
 	.nargs = 2, .argtypes = {UUIDOID, UUIDOID}
+};
+
+/* The columns of last_lead, counted from 1. */
+enum
+{
+	LAST_LEAD_COL_ASSIGNMENT_ID = 1,
+	LAST_LEAD_COL_LEAD_ID,
+	LAST_LEAD_COL_LEAD_PHONE
 };
 
 static VpPlan log_call = {
@@ -86,6 +113,26 @@ static VpPlan count_transfer = {
 	" SET transfer_attempts = vapi_call_logs.transfer_attempts + 1"
 	" RETURNING transfer_attempts",
 	.nargs = 8, .argtypes = {UUIDOID, TEXTOID, TEXTOID, UUIDOID, UUIDOID, UUIDOID, VP_E164_ARG, VP_E164_ARG}
+};
+
+/* The column of count_transfer, counted from 1. */
+enum
+{
+	COUNT_TRANSFER_COL_ATTEMPTS = 1
+};
+
+/* The parameters of log_call and count_transfer, as indexes of their argument array. */
+enum
+{
+	LOG_ARG_ORG_ID,
+	LOG_ARG_CALL_ID,
+	LOG_ARG_DIRECTION,
+	LOG_ARG_LEAD_ID,
+	LOG_ARG_BROKER_ID,
+	LOG_ARG_ASSIGNMENT_ID,
+	LOG_ARG_FROM,
+	LOG_ARG_TO,
+	LOG_NARGS
 };
 
 /* Equality of two e164 Datums (the type is an int64 passed by value). */
@@ -133,14 +180,14 @@ decide(Route *r)
 	if (SPI_processed == 0)
 		return;					/* not a pool number */
 
-	set_id(r, R_ORG, 0, 1);
-	set_id(r, R_POOL_NUMBER, 0, 2);
-	set_id(r, R_BROKER, 0, 3);
-	set_id(r, R_ASSIGNMENT, 0, 6);
-	set_id(r, R_LEAD, 0, 7);
-	broker1 = vp_getdatum(0, 4, &broker1_null);
-	broker2 = vp_getdatum(0, 5, &broker2_null);
-	lead_phone = vp_getdatum(0, 8, &lead_phone_null);
+	set_id(r, R_ORG, 0, NUMBER_STATE_COL_ORG_ID);
+	set_id(r, R_POOL_NUMBER, 0, NUMBER_STATE_COL_POOL_NUMBER_ID);
+	set_id(r, R_BROKER, 0, NUMBER_STATE_COL_BROKER_ID);
+	set_id(r, R_ASSIGNMENT, 0, NUMBER_STATE_COL_ASSIGNMENT_ID);
+	set_id(r, R_LEAD, 0, NUMBER_STATE_COL_LEAD_ID);
+	broker1 = vp_getdatum(0, NUMBER_STATE_COL_BROKER_PRIMARY_PHONE, &broker1_null);
+	broker2 = vp_getdatum(0, NUMBER_STATE_COL_BROKER_SECONDARY_PHONE, &broker2_null);
+	lead_phone = vp_getdatum(0, NUMBER_STATE_COL_LEAD_PHONE, &lead_phone_null);
 
 	if (same_number(r->caller, r->caller_null, lead_phone, lead_phone_null))
 		goto to_broker;
@@ -157,9 +204,9 @@ decide(Route *r)
 			vp_execute(&last_lead, values, NULL, 0);
 			if (SPI_processed == 0)
 				return;
-			set_id(r, R_ASSIGNMENT, 0, 1);
-			set_id(r, R_LEAD, 0, 2);
-			lead_phone = vp_getdatum(0, 3, &lead_phone_null);
+			set_id(r, R_ASSIGNMENT, 0, LAST_LEAD_COL_ASSIGNMENT_ID);
+			set_id(r, R_LEAD, 0, LAST_LEAD_COL_LEAD_ID);
+			lead_phone = vp_getdatum(0, LAST_LEAD_COL_LEAD_PHONE, &lead_phone_null);
 		}
 		add_dest(r, lead_phone, lead_phone_null);
 		if (r->ndest > 0)
@@ -177,7 +224,7 @@ decide(Route *r)
 		vp_execute(&known_lead, values, NULL, 0);
 		if (SPI_processed == 0)
 			return;
-		set_id(r, R_LEAD, 0, 1);
+		set_id(r, R_LEAD, 0, KNOWN_LEAD_COL_LEAD_ID);
 	}
 
 to_broker:
@@ -188,23 +235,23 @@ to_broker:
 		r->action = "forward_to_broker";
 }
 
-/* The values of the log statements: org, call id, direction, ids, numbers. */
+/* The LOG_NARGS values of the log statements: org, call id, direction, ids, numbers. */
 static void
 log_values(Route *r, text *vapi_call_id, Datum *values, char *nulls)
 {
-	values[0] = r->id[R_ORG];
-	values[1] = PointerGetDatum(vapi_call_id);
-	values[2] = CStringGetTextDatum(r->direction);
-	values[3] = r->id[R_LEAD];
-	values[4] = r->id[R_BROKER];
-	values[5] = r->id[R_ASSIGNMENT];
-	values[6] = r->caller;
-	values[7] = r->called;
-	memset(nulls, ' ', 8);
-	nulls[3] = r->id_null[R_LEAD] ? 'n' : ' ';
-	nulls[4] = r->id_null[R_BROKER] ? 'n' : ' ';
-	nulls[5] = r->id_null[R_ASSIGNMENT] ? 'n' : ' ';
-	nulls[6] = r->caller_null ? 'n' : ' ';
+	values[LOG_ARG_ORG_ID] = r->id[R_ORG];
+	values[LOG_ARG_CALL_ID] = PointerGetDatum(vapi_call_id);
+	values[LOG_ARG_DIRECTION] = CStringGetTextDatum(r->direction);
+	values[LOG_ARG_LEAD_ID] = r->id[R_LEAD];
+	values[LOG_ARG_BROKER_ID] = r->id[R_BROKER];
+	values[LOG_ARG_ASSIGNMENT_ID] = r->id[R_ASSIGNMENT];
+	values[LOG_ARG_FROM] = r->caller;
+	values[LOG_ARG_TO] = r->called;
+	memset(nulls, ' ', LOG_NARGS);
+	nulls[LOG_ARG_LEAD_ID] = r->id_null[R_LEAD] ? 'n' : ' ';
+	nulls[LOG_ARG_BROKER_ID] = r->id_null[R_BROKER] ? 'n' : ' ';
+	nulls[LOG_ARG_ASSIGNMENT_ID] = r->id_null[R_ASSIGNMENT] ? 'n' : ' ';
+	nulls[LOG_ARG_FROM] = r->caller_null ? 'n' : ' ';
 }
 
 /* Reads the called and caller arguments, numbers called_arg and called_arg + 1. */
@@ -236,6 +283,20 @@ call_id_arg(FunctionCallInfo fcinfo, int argno)
 	return id;
 }
 
+/* The columns of route_inbound's result (type inbound_route), counted from 0. */
+enum
+{
+	ROUTE_ACTION,
+	ROUTE_DESTINATIONS,
+	ROUTE_ORG_ID,
+	ROUTE_LEAD_ID,
+	ROUTE_BROKER_ID,
+	ROUTE_ASSIGNMENT_ID,
+	ROUTE_POOL_NUMBER_ID,
+	ROUTE_DIRECTION,
+	ROUTE_NCOLUMNS
+};
+
 /*
  * SQL: route_inbound(called, caller, vapi_call_id) -> inbound_route.  With a
  * call id, the call is logged once in vapi_call_logs (calls to numbers that
@@ -247,8 +308,8 @@ vapi_pool_route_inbound(PG_FUNCTION_ARGS)
 	MemoryContext cxt = CurrentMemoryContext;
 	text	   *vapi_call_id = call_id_arg(fcinfo, 2);
 	Route		r;
-	Datum		values[8];
-	bool		nulls[8];
+	Datum		values[ROUTE_NCOLUMNS];
+	bool		nulls[ROUTE_NCOLUMNS];
 	Datum		result;
 	Oid			e164 = InvalidOid;
 	int16		typlen;
@@ -262,8 +323,8 @@ vapi_pool_route_inbound(PG_FUNCTION_ARGS)
 	decide(&r);
 	if (vapi_call_id != NULL && !r.id_null[R_ORG])
 	{
-		Datum		lv[8];
-		char		ln[8];
+		Datum		lv[LOG_NARGS];
+		char		ln[LOG_NARGS];
 
 		log_values(&r, vapi_call_id, lv, ln);
 		vp_execute(&log_call, lv, ln, 0);
@@ -273,23 +334,24 @@ vapi_pool_route_inbound(PG_FUNCTION_ARGS)
 	{
 		MemoryContext old = MemoryContextSwitchTo(cxt);
 
-		values[0] = CStringGetTextDatum(r.action);
-		values[1] = PointerGetDatum(construct_array(r.dest, r.ndest, e164, typlen, typbyval, typalign));
+		values[ROUTE_ACTION] = CStringGetTextDatum(r.action);
+		values[ROUTE_DESTINATIONS] = PointerGetDatum(construct_array(r.dest, r.ndest, e164, typlen, typbyval,
+																	 typalign));
 		MemoryContextSwitchTo(old);
 	}
-	nulls[0] = nulls[1] = false;
-	values[2] = r.id[R_ORG];
-	values[3] = r.id[R_LEAD];
-	values[4] = r.id[R_BROKER];
-	values[5] = r.id[R_ASSIGNMENT];
-	values[6] = r.id[R_POOL_NUMBER];
-	nulls[2] = r.id_null[R_ORG];
-	nulls[3] = r.id_null[R_LEAD];
-	nulls[4] = r.id_null[R_BROKER];
-	nulls[5] = r.id_null[R_ASSIGNMENT];
-	nulls[6] = r.id_null[R_POOL_NUMBER];
-	values[7] = CStringGetTextDatum(r.direction);
-	nulls[7] = false;
+	nulls[ROUTE_ACTION] = nulls[ROUTE_DESTINATIONS] = false;
+	values[ROUTE_ORG_ID] = r.id[R_ORG];
+	values[ROUTE_LEAD_ID] = r.id[R_LEAD];
+	values[ROUTE_BROKER_ID] = r.id[R_BROKER];
+	values[ROUTE_ASSIGNMENT_ID] = r.id[R_ASSIGNMENT];
+	values[ROUTE_POOL_NUMBER_ID] = r.id[R_POOL_NUMBER];
+	nulls[ROUTE_ORG_ID] = r.id_null[R_ORG];
+	nulls[ROUTE_LEAD_ID] = r.id_null[R_LEAD];
+	nulls[ROUTE_BROKER_ID] = r.id_null[R_BROKER];
+	nulls[ROUTE_ASSIGNMENT_ID] = r.id_null[R_ASSIGNMENT];
+	nulls[ROUTE_POOL_NUMBER_ID] = r.id_null[R_POOL_NUMBER];
+	values[ROUTE_DIRECTION] = CStringGetTextDatum(r.direction);
+	nulls[ROUTE_DIRECTION] = false;
 	result = vp_result_values(fcinfo, cxt, values, nulls);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
@@ -305,8 +367,8 @@ vapi_pool_next_transfer_destination(PG_FUNCTION_ARGS)
 {
 	text	   *vapi_call_id = call_id_arg(fcinfo, 0);
 	Route		r;
-	Datum		lv[8];
-	char		ln[8];
+	Datum		lv[LOG_NARGS];
+	char		ln[LOG_NARGS];
 	bool		isnull;
 	int32		attempt;
 
@@ -325,7 +387,7 @@ vapi_pool_next_transfer_destination(PG_FUNCTION_ARGS)
 	}
 	log_values(&r, vapi_call_id, lv, ln);
 	vp_execute(&count_transfer, lv, ln, 0);
-	attempt = DatumGetInt32(vp_getdatum(0, 1, &isnull));
+	attempt = DatumGetInt32(vp_getdatum(0, COUNT_TRANSFER_COL_ATTEMPTS, &isnull));
 	SPI_finish();
 	if (attempt < 1 || attempt > r.ndest)
 		PG_RETURN_NULL();

@@ -16,7 +16,8 @@
 
 #include "lib/stringinfo.h"
 
-#include "medical_history.h"
+#include "redact/medical_history.h"
+#include "redact/transcript_text.h"
 
 /* Generic words of an operation, read with a personal past. */
 static const char *const operations[] = {"surgery", "surgeries", "operation", "operations"};

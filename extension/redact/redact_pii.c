@@ -23,7 +23,8 @@
  * The rules, what is deliberately left alone and the known limits are in
  * docs/redaction.md.
  */
-#include "compat.h"
+#include "redact/redact_pii.h"
+#include "core/chars.h"
 
 #include "fmgr.h"
 #include "lib/stringinfo.h"
@@ -88,34 +89,6 @@ static const char PH_SSN[] = "[SSN]";
 static const char PH_CARD[] = "[CARD]";
 static const char PH_DOB[] = "[DOB]";
 
-/* ASCII letter. */
-static inline bool
-is_alpha(unsigned char c)
-{
-	return (unsigned char) ((c | 0x20) - 'a') < 26;
-}
-
-/* ASCII digit. */
-static inline bool
-is_digit(unsigned char c)
-{
-	return (unsigned char) (c - '0') < 10;
-}
-
-/* ASCII letter or digit. */
-static inline bool
-is_alnum(unsigned char c)
-{
-	return is_alpha(c) || is_digit(c);
-}
-
-/* ASCII lower case of a letter; other bytes unchanged. */
-static inline unsigned char
-to_lower(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
-
 /* Does s[p..] start with the lower-case ASCII word w, in any case? */
 static bool
 ci_prefix(const char *s, int len, int p, const char *w)
@@ -125,7 +98,7 @@ ci_prefix(const char *s, int len, int p, const char *w)
 	if (p < 0 || n > len - p)
 		return false;
 	for (int i = 0; i < n; i++)
-		if (to_lower((unsigned char) s[p + i]) != (unsigned char) w[i])
+		if (vp_to_lower((unsigned char) s[p + i]) != (unsigned char) w[i])
 			return false;
 	return true;
 }
@@ -136,7 +109,7 @@ alpha_run(const char *s, int len, int p, int max)
 {
 	int			q = p;
 
-	while (q < len && q - p <= max && is_alpha((unsigned char) s[q]))
+	while (q < len && q - p <= max && vp_is_alpha((unsigned char) s[q]))
 		q++;
 	return q - p;
 }
@@ -159,7 +132,7 @@ lower_word(const char *s, int p, int n, char *buf)
 	if (n > MAX_WORD_LENGTH)
 		return false;
 	for (int i = 0; i < n; i++)
-		buf[i] = to_lower((unsigned char) s[p + i]);
+		buf[i] = vp_to_lower((unsigned char) s[p + i]);
 	buf[n] = '\0';
 	return true;
 }
@@ -303,7 +276,7 @@ classify_word(const char *w, int n, int *value, bool *abbrev)
 static inline bool
 starts_keyword(unsigned char c)
 {
-	switch (to_lower(c))
+	switch (vp_to_lower(c))
 	{
 		case 'a':
 		case 'd':
@@ -352,19 +325,19 @@ has_context(const char *s, int pos, bool ssn)
 			chars++;
 	}
 	/* a word that ends inside the window counts */
-	for (int n = 0; w > 0 && n < MAX_WORD_LENGTH && is_alpha((unsigned char) s[w - 1]); n++)
+	for (int n = 0; w > 0 && n < MAX_WORD_LENGTH && vp_is_alpha((unsigned char) s[w - 1]); n++)
 		w--;
 	for (int i = w; i < pos;)
 	{
 		int			j;
 		char		buf[MAX_WORD_LENGTH + 1];
 
-		if (!is_alpha((unsigned char) s[i]) || (i > 0 && is_alpha((unsigned char) s[i - 1])))
+		if (!vp_is_alpha((unsigned char) s[i]) || (i > 0 && vp_is_alpha((unsigned char) s[i - 1])))
 		{
 			i++;
 			continue;
 		}
-		for (j = i; j < pos && is_alpha((unsigned char) s[j]); j++)
+		for (j = i; j < pos && vp_is_alpha((unsigned char) s[j]); j++)
 			;
 		if (ssn)
 		{
@@ -396,10 +369,10 @@ num_start_ok(const char *s, int pos)
 	if (pos == 0)
 		return true;
 	c = (unsigned char) s[pos - 1];
-	if (is_alnum(c) || c == '_' || c == '@' || c == '$' || c == '+')
+	if (vp_is_alnum(c) || c == '_' || c == '@' || c == '$' || c == '+')
 		return false;
 	if ((c == '.' || c == ',' || c == '-' || c == '/' || c == ':') &&
-		pos >= 2 && is_digit((unsigned char) s[pos - 2]))
+		pos >= 2 && vp_is_digit((unsigned char) s[pos - 2]))
 		return false;
 	/* pound, yen (C2 A3, C2 A5) and euro (E2 82 AC) signs */
 	if (pos >= 2 && (unsigned char) s[pos - 2] == 0xC2 && (c == 0xA3 || c == 0xA5))
@@ -422,10 +395,10 @@ num_end_ok(const char *s, int len, int pos)
 	if (pos >= len)
 		return true;
 	c = (unsigned char) s[pos];
-	if (is_alnum(c) || c == '@' || c == '_')
+	if (vp_is_alnum(c) || c == '@' || c == '_')
 		return false;
 	if ((c == '.' || c == ',' || c == '-' || c == '/' || c == ':') &&
-		pos + 1 < len && is_digit((unsigned char) s[pos + 1]))
+		pos + 1 < len && vp_is_digit((unsigned char) s[pos + 1]))
 		return false;
 	return true;
 }
@@ -461,10 +434,10 @@ read_number(const char *s, int len, int pos, NumberRun *run)
 			paren = true;
 			q++;
 		}
-		if (q >= len || !is_digit((unsigned char) s[q]))
+		if (q >= len || !vp_is_digit((unsigned char) s[q]))
 			break;
 		start = q;
-		while (q < len && is_digit((unsigned char) s[q]) && q - start < MAX_GROUP_DIGITS)
+		while (q < len && vp_is_digit((unsigned char) s[q]) && q - start < MAX_GROUP_DIGITS)
 			q++;
 		if (paren && (q >= len || s[q] != ')'))
 			break;
@@ -489,9 +462,9 @@ read_number(const char *s, int len, int pos, NumberRun *run)
 			sep = ')';
 		else
 			break;
-		if (p < len && is_digit((unsigned char) s[p]))
+		if (p < len && vp_is_digit((unsigned char) s[p]))
 			g->sep = sep;
-		else if (p + 1 < len && s[p] == '(' && is_digit((unsigned char) s[p + 1]))
+		else if (p + 1 < len && s[p] == '(' && vp_is_digit((unsigned char) s[p + 1]))
 			g->sep = sep;
 		else
 			break;
@@ -574,7 +547,7 @@ match_numeric_date(const char *s, int len, int pos, const NumberRun *run)
 static int
 ordinal_suffix(const char *s, int len, int p)
 {
-	if (p + 2 > len || (p + 2 < len && is_alnum((unsigned char) s[p + 2])))
+	if (p + 2 > len || (p + 2 < len && vp_is_alnum((unsigned char) s[p + 2])))
 		return 0;
 	if (ci_prefix(s, len, p, "st") || ci_prefix(s, len, p, "nd") ||
 		ci_prefix(s, len, p, "rd") || ci_prefix(s, len, p, "th"))
@@ -603,7 +576,7 @@ year_after(const char *s, int len, int p, bool abbrev)
 	if (q + 4 > len)
 		return -1;
 	for (int i = 0; i < 4; i++)
-		if (!is_digit((unsigned char) s[q + i]))
+		if (!vp_is_digit((unsigned char) s[q + i]))
 			return -1;
 	if (!year_ok(digits_value(s, q, 4)) || !num_end_ok(s, len, q + 4))
 		return -1;
@@ -627,7 +600,7 @@ match_day_month_dashed(const char *s, int len, int p)
 	p += n;
 	if (p >= len || s[p] != '-')
 		return -1;
-	for (q = ++p; q < len && is_digit((unsigned char) s[q]) && q - p <= 4; q++)
+	for (q = ++p; q < len && vp_is_digit((unsigned char) s[q]) && q - p <= 4; q++)
 		;
 	if (!(q - p == 2 || (q - p == 4 && year_ok(digits_value(s, p, 4)))) ||
 		!num_end_ok(s, len, q))
@@ -652,7 +625,7 @@ match_day_month(const char *s, int len, int pos, int lower, int *start)
 	bool		spelled = false;
 	int			end;
 
-	while (p < len && is_digit((unsigned char) s[p]) && p - pos <= 2)
+	while (p < len && vp_is_digit((unsigned char) s[p]) && p - pos <= 2)
 		p++;
 	if (p - pos > 2)
 		return -1;
@@ -672,7 +645,7 @@ match_day_month(const char *s, int len, int pos, int lower, int *start)
 	if (p >= len || s[p] != ' ')
 		return -1;
 	p++;
-	if (ci_prefix(s, len, p, "of ") && p + 3 < len && is_alpha((unsigned char) s[p + 3]))
+	if (ci_prefix(s, len, p, "of ") && p + 3 < len && vp_is_alpha((unsigned char) s[p + 3]))
 	{
 		p += 3;
 		spelled = true;
@@ -681,7 +654,7 @@ match_day_month(const char *s, int len, int pos, int lower, int *start)
 	if (word_at(s, p, n, &month, &abbrev) != WORD_MONTH)
 		return -1;
 	p += n;
-	if (p < len && is_alnum((unsigned char) s[p]))
+	if (p < len && vp_is_alnum((unsigned char) s[p]))
 		return -1;
 	if ((end = year_after(s, len, p, abbrev)) < 0)
 	{
@@ -691,7 +664,7 @@ match_day_month(const char *s, int len, int pos, int lower, int *start)
 	}
 	*start = pos;
 	if (spelled && pos - 4 >= lower && ci_prefix(s, len, pos - 4, "the ") &&
-		(pos - 4 == 0 || !is_alnum((unsigned char) s[pos - 5])))
+		(pos - 4 == 0 || !vp_is_alnum((unsigned char) s[pos - 5])))
 		*start = pos - 4;
 	return end;
 }
@@ -717,7 +690,7 @@ match_month_day(const char *s, int len, int pos, int wordlen, bool abbrev)
 	if (ci_prefix(s, len, p, "the "))
 		p += 4;
 	q = p;
-	while (q < len && is_digit((unsigned char) s[q]) && q - p <= 2)
+	while (q < len && vp_is_digit((unsigned char) s[q]) && q - p <= 2)
 		q++;
 	if (q == p || q - p > 2)
 		return -1;
@@ -725,7 +698,7 @@ match_month_day(const char *s, int len, int pos, int wordlen, bool abbrev)
 	if (day < 1 || day > 31)
 		return -1;
 	q += ordinal_suffix(s, len, q);
-	if (q < len && is_alnum((unsigned char) s[q]))
+	if (q < len && vp_is_alnum((unsigned char) s[q]))
 		return -1;
 	if ((end = year_after(s, len, q, false)) >= 0)
 		return end;
@@ -952,13 +925,13 @@ match_extension(const char *s, int len, int e)
 		p++;
 	else
 		return -1;
-	if (p < len && is_alpha((unsigned char) s[p]))
+	if (p < len && vp_is_alpha((unsigned char) s[p]))
 		return -1;
 	if (p < len && s[p] == ':')
 		p++;
 	if (p < len && s[p] == ' ')
 		p++;
-	for (q = p; q < len && is_digit((unsigned char) s[q]) && q - p <= 6; q++)
+	for (q = p; q < len && vp_is_digit((unsigned char) s[q]) && q - p <= 6; q++)
 		;
 	if (q == p || q - p > 6 || !num_end_ok(s, len, q))
 		return -1;
@@ -1011,7 +984,7 @@ match_spoken_digits(const char *s, int len, int pos)
 	{
 		int			q;
 
-		if (is_alpha((unsigned char) s[p]))
+		if (vp_is_alpha((unsigned char) s[p]))
 		{
 			int			n = alpha_run(s, len, p, 9);
 			int			value;
@@ -1042,11 +1015,11 @@ match_spoken_digits(const char *s, int len, int pos)
 			if (!oh)
 				not_oh++;
 		}
-		else if (is_digit((unsigned char) s[p]))
+		else if (vp_is_digit((unsigned char) s[p]))
 		{
-			for (q = p; q < len && is_digit((unsigned char) s[q]) && q - p <= 4; q++)
+			for (q = p; q < len && vp_is_digit((unsigned char) s[q]) && q - p <= 4; q++)
 				;
-			if (q - p > 4 || (q < len && (is_alpha((unsigned char) s[q]) ||
+			if (q - p > 4 || (q < len && (vp_is_alpha((unsigned char) s[q]) ||
 										  s[q] == '@' || s[q] == '_')))
 				break;
 			if (q - p > 1)
@@ -1099,12 +1072,12 @@ label_end(const char *s, int len, int p)
 {
 	int			q = p;
 
-	if (p >= len || !is_alnum((unsigned char) s[p]))
+	if (p >= len || !vp_is_alnum((unsigned char) s[p]))
 		return p;
 	while (q < len && q - p < MAX_LABEL_LENGTH &&
-		   (is_alnum((unsigned char) s[q]) || s[q] == '-'))
+		   (vp_is_alnum((unsigned char) s[q]) || s[q] == '-'))
 		q++;
-	if (q < len && is_alnum((unsigned char) s[q]))
+	if (q < len && vp_is_alnum((unsigned char) s[q]))
 		return p;				/* longer than a label can be */
 	while (q > p && s[q - 1] == '-')
 		q--;
@@ -1115,7 +1088,7 @@ label_end(const char *s, int len, int p)
 static inline bool
 is_local_char(unsigned char c, bool written)
 {
-	return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' ||
+	return vp_is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' ||
 		c == '-' || (c == '\'' && written);
 }
 
@@ -1129,7 +1102,7 @@ local_token_start(const char *s, int e, int lower, bool written)
 {
 	int			b = e;
 
-	if (e <= lower || !is_alnum((unsigned char) s[e - 1]))
+	if (e <= lower || !vp_is_alnum((unsigned char) s[e - 1]))
 		return -1;
 	while (b > lower && is_local_char((unsigned char) s[b - 1], written))
 	{
@@ -1137,7 +1110,7 @@ local_token_start(const char *s, int e, int lower, bool written)
 			return -1;
 		b--;
 	}
-	while (b < e && !is_alnum((unsigned char) s[b]))
+	while (b < e && !vp_is_alnum((unsigned char) s[b]))
 		b++;
 	return b;
 }
@@ -1165,7 +1138,7 @@ match_email(const char *s, int len, int pos, int lower, int *start)
 		if (q == p)
 			break;
 		for (int i = p; i < q && alpha; i++)
-			alpha = is_alpha((unsigned char) s[i]);
+			alpha = vp_is_alpha((unsigned char) s[i]);
 		if (++labels >= 2 && alpha)
 			end = q;
 		if (q + 1 < len && s[q] == '.' && q - pos < MAX_DOMAIN_LENGTH)
@@ -1247,7 +1220,7 @@ match_spoken_email(const char *s, int len, int pos, int lower, int *start)
 
 		if (we - 1 < lower || s[we] != ' ')
 			break;
-		while (ws > lower && we - ws <= 10 && is_alpha((unsigned char) s[ws - 1]))
+		while (ws > lower && we - ws <= 10 && vp_is_alpha((unsigned char) s[ws - 1]))
 			ws--;
 		if (ws - 1 >= lower && s[ws - 1] == ' ' &&
 			lower_word(s, ws, we - ws, buf) && word_in(buf, we - ws, joiners) &&
@@ -1258,7 +1231,7 @@ match_spoken_email(const char *s, int len, int pos, int lower, int *start)
 			continue;
 		}
 		/* letters spelled one by one: "j o h n" */
-		if (e - b == 1 && we - 1 >= lower && is_alnum((unsigned char) s[we - 1]) &&
+		if (e - b == 1 && we - 1 >= lower && vp_is_alnum((unsigned char) s[we - 1]) &&
 			(we - 1 == 0 || s[we - 2] == ' '))
 		{
 			e = we;
@@ -1399,32 +1372,32 @@ redact(Redaction *r)
 		unsigned char c = (unsigned char) s[i];
 		int			end = -1;
 
-		if (is_alpha(c))
+		if (vp_is_alpha(c))
 		{
 			int			n = 1;
 
-			while (i + n < len && is_alpha((unsigned char) s[i + n]))
+			while (i + n < len && vp_is_alpha((unsigned char) s[i + n]))
 				n++;
 			if (n >= 2 && n <= 9 && starts_keyword(c) &&
-				(i == 0 || !is_digit((unsigned char) s[i - 1])) &&
+				(i == 0 || !vp_is_digit((unsigned char) s[i - 1])) &&
 				(end = redact_at_word(r, i, n)) > 0)
 				i = end;
 			else
 				i += n;
 		}
-		else if (is_digit(c))
+		else if (vp_is_digit(c))
 		{
 			if (num_start_ok(s, i) && (end = redact_at_digit(r, i)) > 0)
 				i = end;
 			else
-				while (i < len && is_digit((unsigned char) s[i]))
+				while (i < len && vp_is_digit((unsigned char) s[i]))
 					i++;
 		}
 		else if (c == '+' || c == '(')
 		{
 			NumberRun	run;
 
-			if (i + 1 < len && (is_digit((unsigned char) s[i + 1]) || s[i + 1] == '(') &&
+			if (i + 1 < len && (vp_is_digit((unsigned char) s[i + 1]) || s[i + 1] == '(') &&
 				num_start_ok(s, i))
 			{
 				read_number(s, len, i, &run);

@@ -24,8 +24,10 @@
 #include "utils/datum.h"
 #include "utils/timestamp.h"
 
-#include "medical_history.h"
-#include "pool_engine.h"
+#include "core/saved_plans.h"
+#include "redact/medical_history.h"
+#include "redact/redact_pii.h"
+#include "redact/transcript_text.h"
 
 PG_FUNCTION_INFO_V1(vapi_pool_touch_updated_at);
 PG_FUNCTION_INFO_V1(vapi_pool_redact_call_log);

@@ -22,8 +22,10 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "pool_engine.h"
-#include "transcript_text.h"
+#include "redact/transcript_text.h"
+#include "core/chars.h"
+#include "core/saved_plans.h"
+#include "core/text_distance.h"
 
 static const char *const caller_prefixes[] = {"user", "customer", "caller", "patient", "human"};
 static const char *const assistant_prefixes[] = {"ai", "assistant", "bot", "agent", "voxanne", "barbara"};
@@ -101,13 +103,6 @@ word_in(const char *w, const char *const *list, int n)
 	return false;
 }
 
-/* True for the bytes of a word: ASCII letters and digits. */
-static inline bool
-word_byte(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
 /* Length of an apostrophe at p inside a word ("'" or U+2019), else 0. */
 static inline int
 apostrophe_at(const char *s, int p, int end)
@@ -130,7 +125,7 @@ line_speaker(const char *s, int start, int end, Speaker *speaker, int *text_star
 
 	while (p < end && (s[p] == ' ' || s[p] == '\t'))
 		p++;
-	while (p < end && n < (int) sizeof(name) - 1 && (word_byte(s[p]) || s[p] == ' '))
+	while (p < end && n < (int) sizeof(name) - 1 && (vp_is_alnum((unsigned char) s[p]) || s[p] == ' '))
 		name[n++] = pg_ascii_tolower((unsigned char) s[p++]);
 	if (p >= end || s[p] != ':')
 		return false;
@@ -159,7 +154,7 @@ split_words(const char *s, int start, int end, Word **out, int cap)
 	{
 		unsigned char c = s[p];
 
-		if (!word_byte(c))
+		if (!vp_is_alnum(c))
 		{
 			if (c == ',' || c == ';' || c == ':' || c == '(' || c == ')' ||
 				(c == '-' && p > start && s[p - 1] == ' '))
@@ -178,13 +173,13 @@ split_words(const char *s, int start, int end, Word **out, int cap)
 		{
 			int			a;
 
-			if (word_byte(s[p]))
+			if (vp_is_alnum((unsigned char) s[p]))
 			{
 				if (words[n].len < VP_MAX_WORD - 1)
 					words[n].text[words[n].len++] = pg_ascii_tolower((unsigned char) s[p]);
 				p++;
 			}
-			else if ((a = apostrophe_at(s, p, end)) > 0 && p + a < end && word_byte(s[p + a]))
+			else if ((a = apostrophe_at(s, p, end)) > 0 && p + a < end && vp_is_alnum((unsigned char) s[p + a]))
 				p += a;
 			else
 				break;
@@ -213,10 +208,10 @@ abbreviation_before(const char *s, int start, int dot)
 	int			b = dot;
 	int			n;
 
-	while (b > start && word_byte(s[b - 1]))
+	while (b > start && vp_is_alnum((unsigned char) s[b - 1]))
 		b--;
 	n = dot - b;
-	if (n == 1 && s[b] >= 'A' && s[b] <= 'Z')
+	if (n == 1 && vp_is_upper((unsigned char) s[b]))
 		return true;			/* an initial: "J. Smith" */
 	if (n == 0 || n >= (int) sizeof(w))
 		return false;
@@ -286,8 +281,8 @@ vp_split_transcript(const char *s, int len, int *nsentences)
 }
 
 /* Prepares an empty vocabulary. */
-void
-vp_termset_init(TermSet *set)
+static void
+termset_init(TermSet *set)
 {
 	memset(set, 0, sizeof(*set));
 	set->cap_terms = 16;
@@ -297,45 +292,9 @@ vp_termset_init(TermSet *set)
 	set->variants = palloc(sizeof(TermVariant) * set->cap_variants);
 }
 
-/* Adds a term (its name is also its first variant); returns its index. */
-int
-vp_termset_add(TermSet *set, const char *name, TermKind kind)
-{
-	if (set->nterms == set->cap_terms)
-	{
-		set->cap_terms *= 2;
-		set->names = repalloc(set->names, sizeof(char *) * set->cap_terms);
-		set->kinds = repalloc(set->kinds, sizeof(TermKind) * set->cap_terms);
-	}
-	set->names[set->nterms] = pstrdup(name);
-	set->kinds[set->nterms] = kind;
-	vp_termset_add_variant(set, set->nterms, name);
-	return set->nterms++;
-}
-
-/* Orders the variants by first byte (a counting sort) and builds the index vp_match_term uses. */
-void
-vp_termset_index(TermSet *set)
-{
-	int			count[257] = {0};
-	TermVariant *sorted = palloc(sizeof(TermVariant) * Max(set->nvariants, 1));
-
-	for (int v = 0; v < set->nvariants; v++)
-		count[(unsigned char) set->variants[v].words[0][0] + 1]++;
-	for (int c = 1; c <= 256; c++)
-		count[c] += count[c - 1];
-	memcpy(set->by_first, count, sizeof(count));
-	for (int v = 0; v < set->nvariants; v++)
-		sorted[count[(unsigned char) set->variants[v].words[0][0]]++] = set->variants[v];
-	pfree(set->variants);
-	set->variants = sorted;
-	set->cap_variants = Max(set->nvariants, 1);
-	set->indexed = true;
-}
-
 /* Adds one way of saying a term; a phrase of more than four words is ignored. */
-void
-vp_termset_add_variant(TermSet *set, int term, const char *phrase)
+static void
+termset_add_variant(TermSet *set, int term, const char *phrase)
 {
 	Word	   *words;
 	int			n = split_words(phrase, 0, strlen(phrase), &words, 4);
@@ -360,9 +319,45 @@ vp_termset_add_variant(TermSet *set, int term, const char *phrase)
 	pfree(words);
 }
 
+/* Adds a term (its name is also its first variant); returns its index. */
+static int
+termset_add(TermSet *set, const char *name, TermKind kind)
+{
+	if (set->nterms == set->cap_terms)
+	{
+		set->cap_terms *= 2;
+		set->names = repalloc(set->names, sizeof(char *) * set->cap_terms);
+		set->kinds = repalloc(set->kinds, sizeof(TermKind) * set->cap_terms);
+	}
+	set->names[set->nterms] = pstrdup(name);
+	set->kinds[set->nterms] = kind;
+	termset_add_variant(set, set->nterms, name);
+	return set->nterms++;
+}
+
+/* Orders the variants by first byte (a counting sort) and builds the index vp_match_term uses. */
+static void
+termset_index(TermSet *set)
+{
+	int			count[257] = {0};
+	TermVariant *sorted = palloc(sizeof(TermVariant) * Max(set->nvariants, 1));
+
+	for (int v = 0; v < set->nvariants; v++)
+		count[(unsigned char) set->variants[v].words[0][0] + 1]++;
+	for (int c = 1; c <= 256; c++)
+		count[c] += count[c - 1];
+	memcpy(set->by_first, count, sizeof(count));
+	for (int v = 0; v < set->nvariants; v++)
+		sorted[count[(unsigned char) set->variants[v].words[0][0]]++] = set->variants[v];
+	pfree(set->variants);
+	set->variants = sorted;
+	set->cap_variants = Max(set->nvariants, 1);
+	set->indexed = true;
+}
+
 /* The kind named by clinic_terms.kind; false for an unknown name. */
-bool
-vp_term_kind_from_name(const char *name, TermKind *kind)
+static bool
+term_kind_from_name(const char *name, TermKind *kind)
 {
 	for (int i = 0; i < lengthof(kind_names); i++)
 		if (strcmp(name, kind_names[i]) == 0)
@@ -378,29 +373,37 @@ static VpPlan org_terms = {
 	.nargs = 1, .argtypes = {UUIDOID}
 };
 
+/* The columns of org_terms, counted from 1. */
+enum
+{
+	TERMS_COL_NAME = 1,
+	TERMS_COL_KIND,
+	TERMS_COL_VARIANTS
+};
+
 /* Loads an organisation's vocabulary (SPI must be connected). */
 void
 vp_termset_load(TermSet *set, Datum org_id)
 {
 	uint64		rows;
 
-	vp_termset_init(set);
+	termset_init(set);
 	vp_execute(&org_terms, &org_id, NULL, 0);
 	rows = SPI_processed;
 	for (uint64 r = 0; r < rows; r++)
 	{
 		HeapTuple	tuple = SPI_tuptable->vals[r];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
-		char	   *name = SPI_getvalue(tuple, desc, 1);
-		char	   *kind_name = SPI_getvalue(tuple, desc, 2);
+		char	   *name = SPI_getvalue(tuple, desc, TERMS_COL_NAME);
+		char	   *kind_name = SPI_getvalue(tuple, desc, TERMS_COL_KIND);
 		bool		isnull;
-		Datum		variants = SPI_getbinval(tuple, desc, 3, &isnull);
+		Datum		variants = SPI_getbinval(tuple, desc, TERMS_COL_VARIANTS, &isnull);
 		TermKind	kind;
 		int			term;
 
-		if (name == NULL || kind_name == NULL || !vp_term_kind_from_name(kind_name, &kind))
+		if (name == NULL || kind_name == NULL || !term_kind_from_name(kind_name, &kind))
 			continue;
-		term = vp_termset_add(set, name, kind);
+		term = termset_add(set, name, kind);
 		if (!isnull)
 		{
 			Datum	   *elems;
@@ -411,10 +414,10 @@ vp_termset_load(TermSet *set, Datum org_id)
 							  &elems, &nulls, &nelems);
 			for (int i = 0; i < nelems; i++)
 				if (!nulls[i])
-					vp_termset_add_variant(set, term, TextDatumGetCString(elems[i]));
+					termset_add_variant(set, term, TextDatumGetCString(elems[i]));
 		}
 	}
-	vp_termset_index(set);
+	termset_index(set);
 }
 
 /*
@@ -431,45 +434,14 @@ vp_builtin_medical_terms(void)
 	{
 		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
-		vp_termset_init(&builtin);
+		termset_init(&builtin);
 		for (int i = 0; i < lengthof(builtin_medical); i++)
-			vp_termset_add(&builtin, builtin_medical[i].phrase, builtin_medical[i].kind);
-		vp_termset_index(&builtin);
+			termset_add(&builtin, builtin_medical[i].phrase, builtin_medical[i].kind);
+		termset_index(&builtin);
 		MemoryContextSwitchTo(old);
 		made = true;
 	}
 	return &builtin;
-}
-
-/* Levenshtein distance of two short words, or limit + 1 when above limit. */
-static int
-edit_distance(const char *a, int la, const char *b, int lb, int limit)
-{
-	int			prev[VP_MAX_WORD + 1],
-				cur[VP_MAX_WORD + 1];
-
-	if (abs(la - lb) > limit)
-		return limit + 1;
-	for (int j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (int i = 1; i <= la; i++)
-	{
-		int			best = cur[0] = i;
-
-		for (int j = 1; j <= lb; j++)
-		{
-			int			d = prev[j - 1] + (a[i - 1] != b[j - 1]);
-
-			d = Min(d, prev[j] + 1);
-			d = Min(d, cur[j - 1] + 1);
-			cur[j] = d;
-			best = Min(best, d);
-		}
-		if (best > limit)
-			return limit + 1;
-		memcpy(prev, cur, sizeof(int) * (lb + 1));
-	}
-	return prev[lb];
 }
 
 /* True if the word w is the term word t, or its plural. */
@@ -485,6 +457,9 @@ same_or_plural(const char *w, int lw, const char *t, int lt)
 	return false;
 }
 
+/* every word fits vp_edit_distance */
+StaticAssertDecl(VP_MAX_WORD <= VP_EDIT_DISTANCE_MAX_LEN, "words too long for vp_edit_distance");
+
 /* True if w is t, its plural, or t misheard by a letter (two for long words). */
 static bool
 word_matches(const char *w, int lw, const char *t, int lt)
@@ -494,7 +469,7 @@ word_matches(const char *w, int lw, const char *t, int lt)
 	if (same_or_plural(w, lw, t, lt))
 		return true;
 	limit = lt >= 10 ? 2 : lt >= 7 ? 1 : 0;
-	return limit > 0 && edit_distance(w, lw, t, lt, limit) <= limit;
+	return limit > 0 && vp_edit_distance(w, lw, t, lt, limit, false) <= limit;
 }
 
 /*
@@ -565,8 +540,8 @@ vp_match_term(const TermSet *set, const Sentence *s, int at, int *term)
 }
 
 /* True if the sentence's words from `at` are the words of the phrase. */
-bool
-vp_words_are(const Sentence *s, int at, const char *phrase)
+static bool
+words_are(const Sentence *s, int at, const char *phrase)
 {
 	const char *p = phrase;
 
@@ -588,7 +563,7 @@ bool
 vp_sentence_has(const Sentence *s, const char *phrase)
 {
 	for (int i = 0; i < s->nwords; i++)
-		if (vp_words_are(s, i, phrase))
+		if (words_are(s, i, phrase))
 			return true;
 	return false;
 }
@@ -615,7 +590,7 @@ vp_mention_negated(const Sentence *s, int at, int nwords)
 		if (s->words[i].clause_start && i > at + nwords)
 			break;
 		for (int t = 0; t < lengthof(negating_tails); t++)
-			if (vp_words_are(s, i, negating_tails[t]))
+			if (words_are(s, i, negating_tails[t]))
 				return true;
 	}
 	return false;
@@ -631,17 +606,17 @@ vp_personal_past(const Sentence *s, int at, int n)
 {
 	for (int i = 0; i < at; i++)
 		for (int k = 0; k < lengthof(past_before); k++)
-			if (vp_words_are(s, i, past_before[k]))
+			if (words_are(s, i, past_before[k]))
 				return true;
 	for (int i = at + n; i < s->nwords; i++)
 	{
 		const char *w = s->words[i].text;
 
 		if (s->words[i].len == 4 && (strncmp(w, "19", 2) == 0 || strncmp(w, "20", 2) == 0) &&
-			isdigit((unsigned char) w[2]) && isdigit((unsigned char) w[3]))
+			vp_is_digit((unsigned char) w[2]) && vp_is_digit((unsigned char) w[3]))
 			return true;		/* a year (not "20th") */
 		for (int k = 0; k < lengthof(past_after); k++)
-			if (vp_words_are(s, i, past_after[k]))
+			if (words_are(s, i, past_after[k]))
 				return true;
 	}
 	return false;

@@ -32,7 +32,15 @@
  * named it (record_call_placed, by the dispatcher); until then the event
  * row and the outbox job are the flow's log.
  */
-#include "pool_engine.h"
+#include "core/json.h"
+#include "core/saved_plans.h"
+#include "core/settings.h"
+#include "e164/e164_parse.h"
+#include "outbox/outbox.h"
+#include "pool/pool_engine.h"
+#include "replies/reply_classify.h"
+#include "replies/reply_sql.h"
+#include "core/chars.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -43,8 +51,6 @@
 #include "utils/resowner.h"
 #include "utils/uuid.h"
 
-#include "reply_classify.h"
-#include "reply_sql.h"
 
 PG_FUNCTION_INFO_V1(vapi_pool_handle_instantly_event);
 
@@ -92,6 +98,27 @@ typedef struct Decision
 	bool		duplicate;
 } Decision;
 
+/* The event as the flow reads it. */
+typedef struct Event
+{
+	EventFields f;
+	Jsonb	   *payload;
+	Datum		campaign;
+	Datum		workspace;
+	bool		is_reply;		/* reply_received: read and acted on */
+	Datum		event_at;		/* the payload's time stamp; once claimed, the stored one */
+	bool		has_event_at;
+} Event;
+
+/* The organisation that registered the event's campaign. */
+typedef struct Org
+{
+	Datum		org_id;
+	Datum		broker_id;		/* the campaign's broker */
+	bool		broker_null;
+	char	   *region;			/* the organisation's default_region */
+} Org;
+
 /* ---------------------------------------------------------------- plans */
 
 static VpPlan find_campaign = {
@@ -100,6 +127,15 @@ static VpPlan find_campaign = {
 	" WHERE c.campaign_id = $1"
 	" ORDER BY c.workspace_id = $2 DESC",
 	.nargs = 2, .argtypes = {UUIDOID, UUIDOID}
+};
+
+/* The columns of find_campaign, counted from 1. */
+enum
+{
+	CAMPAIGN_COL_ORG_ID = 1,
+	CAMPAIGN_COL_BROKER_ID,
+	CAMPAIGN_COL_REGION,
+	CAMPAIGN_COL_THIS_WORKSPACE		/* registered for the event's workspace */
 };
 
 static VpPlan claim_event = {
@@ -113,6 +149,13 @@ static VpPlan claim_event = {
 	TEXTOID, JSONBOID}
 };
 
+/* The columns of claim_event. */
+enum
+{
+	CLAIM_COL_ID = 1,
+	CLAIM_COL_EVENT_AT				/* the payload's time stamp, else when it was received */
+};
+
 static VpPlan stored_event = {
 	.sql = "SELECT e.id, e.lead_id, e.intent, e.confidence, e.evidence, e.decision, e.decision_detail,"
 	"  e.call_number, e.assignment_id, e.outbox_id, e.call_at, l.status"
@@ -122,6 +165,23 @@ static VpPlan stored_event = {
 	.nargs = 4, .argtypes = {UUIDOID, TEXTOID, TEXTOID, JSONBOID}
 };
 
+/* The columns of stored_event. */
+enum
+{
+	STORED_COL_ID = 1,
+	STORED_COL_LEAD_ID,
+	STORED_COL_INTENT,
+	STORED_COL_CONFIDENCE,
+	STORED_COL_EVIDENCE,
+	STORED_COL_DECISION,
+	STORED_COL_DETAIL,
+	STORED_COL_CALL_NUMBER,
+	STORED_COL_ASSIGNMENT_ID,
+	STORED_COL_OUTBOX_ID,
+	STORED_COL_CALL_AT,
+	STORED_COL_LEAD_STATUS
+};
+
 /* Replies of one new lead, handled concurrently, must not create it twice. */
 static VpPlan lock_email = {
 	.sql = "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended("
@@ -129,18 +189,28 @@ static VpPlan lock_email = {
 	.nargs = 2, .argtypes = {UUIDOID, TEXTOID}
 };
 
-static VpPlan find_lead = {
-	.sql = "SELECT l.id, l.status, l.primary_phone_e164 FROM vapi_pool.leads l"
-	" WHERE l.org_id = $1 AND pg_catalog.lower(l.email) = pg_catalog.lower($2)"
+/* The lead of an address ($2, any case): the one of the campaign ($3) first, then the oldest. */
+#define LEAD_BY_EMAIL \
+	" FROM vapi_pool.leads l" \
+	" WHERE l.org_id = $1 AND pg_catalog.lower(l.email) = pg_catalog.lower($2)" \
 	" ORDER BY l.instantly_campaign_id IS NOT DISTINCT FROM $3 DESC, l.created_at, l.id LIMIT 1"
+
+static VpPlan find_lead = {
+	.sql = "SELECT l.id, l.status, l.primary_phone_e164" LEAD_BY_EMAIL
 	" FOR NO KEY UPDATE OF l",
 	.nargs = 3, .argtypes = {UUIDOID, TEXTOID, UUIDOID}
 };
 
+/* The columns of find_lead and create_lead; peek_lead has the first two. */
+enum
+{
+	LEAD_COL_ID = 1,
+	LEAD_COL_STATUS,
+	LEAD_COL_PHONE
+};
+
 static VpPlan peek_lead = {
-	.sql = "SELECT l.id, l.status FROM vapi_pool.leads l"
-	" WHERE l.org_id = $1 AND pg_catalog.lower(l.email) = pg_catalog.lower($2)"
-	" ORDER BY l.instantly_campaign_id IS NOT DISTINCT FROM $3 DESC, l.created_at, l.id LIMIT 1",
+	.sql = "SELECT l.id, l.status" LEAD_BY_EMAIL,
 	.nargs = 3, .argtypes = {UUIDOID, TEXTOID, UUIDOID}
 };
 
@@ -203,6 +273,13 @@ static VpPlan assign = {
 	.sql = "SELECT a.id, b.timezone FROM vapi_pool.assign_number($1) a"
 	" JOIN vapi_pool.brokers b ON b.org_id = a.org_id AND b.id = a.broker_id",
 	.nargs = 1, .argtypes = {UUIDOID}
+};
+
+/* The columns of assign. */
+enum
+{
+	ASSIGN_COL_ID = 1,
+	ASSIGN_COL_TIMEZONE
 };
 
 /* The same job shape as call_outcome.c's retries, attempt 1, with the reply it answers. */
@@ -275,12 +352,10 @@ fold_key(const char *key, int len, char *out, int outlen)
 
 	for (int i = 0; i < len && n < outlen - 1; i++)
 	{
-		char		c = key[i];
+		unsigned char c = (unsigned char) key[i];
 
-		if (c >= 'A' && c <= 'Z')
-			out[n++] = (char) (c + 32);
-		else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-			out[n++] = c;
+		if (vp_is_alnum(c))
+			out[n++] = (char) vp_to_lower(c);
 	}
 	out[n] = '\0';
 }
@@ -378,26 +453,16 @@ read_fields(Jsonb *payload, EventFields *f)
 static bool
 uuid_shaped(const char *s)
 {
-	int			hex = 0;
 	size_t		len = strlen(s);
 
-	if (len != 36 && len != 32)
+	if (len == 36)
+		return vp_is_uuid_text(s, 36);
+	if (len != 32)
 		return false;
 	for (size_t i = 0; i < len; i++)
-	{
-		char		c = s[i];
-
-		if (len == 36 && (i == 8 || i == 13 || i == 18 || i == 23))
-		{
-			if (c != '-')
-				return false;
-			continue;
-		}
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+		if (!vp_is_xdigit((unsigned char) s[i]))
 			return false;
-		hex++;
-	}
-	return hex == 32;
+	return true;
 }
 
 /* A uuid field of the payload, which must be present and well formed. */
@@ -450,7 +515,7 @@ timestamp_shaped(const char *s)
 	{
 		char		c = s[i];
 
-		if (shape[i] == 'd' ? !(c >= '0' && c <= '9') : shape[i] == '?' ? !(c == 'T' || c == ' ') : c != shape[i])
+		if (shape[i] == 'd' ? !vp_is_digit((unsigned char) c) : shape[i] == '?' ? !(c == 'T' || c == ' ') : c != shape[i])
 			return false;
 	}
 	for (const char *p = s + sizeof(shape) - 1; *p; p++)
@@ -466,7 +531,7 @@ five_digit_zip(const char *zip)
 	if (zip == NULL || strlen(zip) < 5)
 		return NULL;
 	for (int i = 0; i < 5; i++)
-		if (zip[i] < '0' || zip[i] > '9')
+		if (!vp_is_digit((unsigned char) zip[i]))
 			return NULL;
 	if (zip[5] != '\0' && !(zip[5] == '-' && strlen(zip) == 10))
 		return NULL;
@@ -477,14 +542,6 @@ five_digit_zip(const char *zip)
 
 /* ---------------------------------------------------------------- steps */
 
-/* A text argument and its SPI null flag. */
-static Datum
-text_arg(const char *s, char *null)
-{
-	*null = s ? ' ' : 'n';
-	return s ? CStringGetTextDatum(s) : (Datum) 0;
-}
-
 /* A copy of a uuid column of the last result, in the current memory context. */
 static Datum
 uuid_col(int col, bool *isnull)
@@ -494,36 +551,78 @@ uuid_col(int col, bool *isnull)
 	return *isnull ? (Datum) 0 : datumCopy(d, false, UUID_LEN);
 }
 
-/* Maps the campaign to its organisation; errors if it is not registered. */
+/*
+ * Reads the payload into e: its fields, the campaign and workspace, and the
+ * time stamp if it has a valid one.  Errors when the event has no type, no
+ * valid campaign or workspace, or, for a reply, no email_id or no valid
+ * lead_email.
+ */
 static void
-find_org(Datum campaign, Datum workspace, const EventFields *f, Datum *org_id, Datum *broker_id,
-		 bool *broker_null, char **region)
+read_event(Jsonb *payload, Event *e)
 {
-	Datum		v[2] = {campaign, workspace};
+	EventFields *f = &e->f;
+
+	read_fields(payload, f);
+	if (f->event_type == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("instantly event has no event_type")));
+	e->payload = payload;
+	e->campaign = uuid_field(f->campaign_id, "campaign_id");
+	e->workspace = uuid_field(f->workspace, "workspace");
+	e->is_reply = strcmp(f->event_type, "reply_received") == 0;
+	if (e->is_reply)
+	{
+		if (f->email_id == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("instantly reply has no email_id"),
+					 errdetail("email_id identifies the reply, so that a delivery repeated by Instantly changes nothing.")));
+		if (f->lead_email == NULL || !email_shaped(f->lead_email))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("instantly reply has no valid lead_email"),
+					 f->lead_email ? errdetail("\"%s\" is not an e-mail address.", f->lead_email) : 0));
+	}
+	e->event_at = (Datum) 0;
+	e->has_event_at = false;
+	if (f->timestamp != NULL && timestamp_shaped(f->timestamp))
+	{
+		e->event_at = DirectFunctionCall3(timestamptz_in, CStringGetDatum(f->timestamp),
+										  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+		e->has_event_at = true;
+	}
+}
+
+/* Step 1: the organisation that registered the event's campaign; errors if there is none. */
+static void
+find_org(const Event *e, Org *org)
+{
+	Datum		v[2] = {e->campaign, e->workspace};
 	bool		isnull;
 
 	vp_execute(&find_campaign, v, NULL, 0);
-	if (SPI_processed == 0 || !DatumGetBool(vp_getdatum(0, 4, &isnull)))
+	if (SPI_processed == 0 || !DatumGetBool(vp_getdatum(0, CAMPAIGN_COL_THIS_WORKSPACE, &isnull)))
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("instantly campaign %s of workspace %s is not registered", f->campaign_id, f->workspace),
+				 errmsg("instantly campaign %s of workspace %s is not registered", e->f.campaign_id, e->f.workspace),
 				 SPI_processed > 0 ? errdetail("The campaign is registered for another workspace.") :
 				 errdetail("No organisation has registered this campaign."),
 				 errhint("Add it to vapi_pool.instantly_campaigns (org_id, campaign_id, workspace_id, broker_id).")));
-	if (SPI_processed > 1 && DatumGetBool(vp_getdatum(1, 4, &isnull)))
+	if (SPI_processed > 1 && DatumGetBool(vp_getdatum(1, CAMPAIGN_COL_THIS_WORKSPACE, &isnull)))
 		ereport(ERROR,
 				(errcode(ERRCODE_CARDINALITY_VIOLATION),
 				 errmsg("instantly campaign %s of workspace %s is registered by more than one organisation",
-						f->campaign_id, f->workspace),
+						e->f.campaign_id, e->f.workspace),
 				 errhint("Keep the campaign in vapi_pool.instantly_campaigns of one organisation only.")));
-	*org_id = uuid_col(1, &isnull);
-	*broker_id = uuid_col(2, broker_null);
-	*region = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	org->org_id = uuid_col(CAMPAIGN_COL_ORG_ID, &isnull);
+	org->broker_id = uuid_col(CAMPAIGN_COL_BROKER_ID, &org->broker_null);
+	org->region = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, CAMPAIGN_COL_REGION);
 }
 
 /* Fills d from the stored row of an event received before. */
 static void
-load_stored(Datum org_id, const char *event_type, const EventFields *f, Datum payload, Decision *d)
+load_stored(const Event *e, Datum org_id, Decision *d)
 {
 	Datum		v[4];
 	char		n[4] = {' ', ' ', ' ', ' '};
@@ -532,32 +631,175 @@ load_stored(Datum org_id, const char *event_type, const EventFields *f, Datum pa
 	TupleDesc	desc;
 
 	v[0] = org_id;
-	v[1] = CStringGetTextDatum(event_type);
-	v[2] = text_arg(f->email_id, &n[2]);
-	v[3] = payload;
+	v[1] = CStringGetTextDatum(e->f.event_type);
+	v[2] = vp_text_arg(e->f.email_id, &n[2]);
+	v[3] = PointerGetDatum(e->payload);
 	vp_execute(&stored_event, v, n, 0);
 	if (SPI_processed != 1)
-		elog(ERROR, "instantly event %s claimed by a concurrent transaction that rolled back", f->email_id);
+		elog(ERROR, "instantly event %s claimed by a concurrent transaction that rolled back", e->f.email_id);
 	row = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
 	d->duplicate = true;
-	d->event_id = uuid_col(1, &isnull);
-	d->lead_id = uuid_col(2, &isnull);
+	d->event_id = uuid_col(STORED_COL_ID, &isnull);
+	d->lead_id = uuid_col(STORED_COL_LEAD_ID, &isnull);
 	d->has_lead = !isnull;
-	d->intent = SPI_getvalue(row, desc, 3);
-	d->confidence = DatumGetFloat4(vp_getdatum(0, 4, &isnull));
-	d->evidence = SPI_getvalue(row, desc, 5);
-	d->decision = SPI_getvalue(row, desc, 6);
-	d->detail = SPI_getvalue(row, desc, 7);
-	d->call_number = vp_getdatum(0, 8, &isnull);
+	d->intent = SPI_getvalue(row, desc, STORED_COL_INTENT);
+	d->confidence = DatumGetFloat4(vp_getdatum(0, STORED_COL_CONFIDENCE, &isnull));
+	d->evidence = SPI_getvalue(row, desc, STORED_COL_EVIDENCE);
+	d->decision = SPI_getvalue(row, desc, STORED_COL_DECISION);
+	d->detail = SPI_getvalue(row, desc, STORED_COL_DETAIL);
+	d->call_number = vp_getdatum(0, STORED_COL_CALL_NUMBER, &isnull);
 	d->has_call_number = !isnull;
-	d->assignment_id = uuid_col(9, &isnull);
+	d->assignment_id = uuid_col(STORED_COL_ASSIGNMENT_ID, &isnull);
 	d->has_assignment = !isnull;
-	d->outbox_id = vp_getdatum(0, 10, &isnull);
+	d->outbox_id = vp_getdatum(0, STORED_COL_OUTBOX_ID, &isnull);
 	d->has_outbox = !isnull;
-	d->call_at = vp_getdatum(0, 11, &isnull);
+	d->call_at = vp_getdatum(0, STORED_COL_CALL_AT, &isnull);
 	d->has_call_at = !isnull;
-	d->lead_status = SPI_getvalue(row, desc, 12);
+	d->lead_status = SPI_getvalue(row, desc, STORED_COL_LEAD_STATUS);
+}
+
+/*
+ * Step 2: claims the event in instantly_events.  False when it was
+ * received before: d then holds what was decided then.
+ */
+static bool
+claim(Event *e, Datum org_id, Decision *d)
+{
+	Datum		v[10];
+	char		n[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	bool		isnull;
+
+	v[0] = org_id;
+	v[1] = CStringGetTextDatum(e->f.event_type);
+	v[2] = vp_text_arg(e->f.email_id, &n[2]);
+	v[3] = e->campaign;
+	v[4] = e->workspace;
+	v[5] = vp_text_arg(e->f.lead_email, &n[5]);
+	v[6] = e->event_at;
+	n[6] = e->has_event_at ? ' ' : 'n';
+	v[7] = vp_text_arg(e->f.reply_subject, &n[7]);
+	v[8] = vp_text_arg(e->f.reply_text, &n[8]);
+	v[9] = PointerGetDatum(e->payload);
+	vp_execute(&claim_event, v, n, 0);
+	if (SPI_processed == 0)
+	{
+		load_stored(e, org_id, d);
+		return false;
+	}
+	d->event_id = uuid_col(CLAIM_COL_ID, &isnull);
+	e->event_at = vp_getdatum(0, CLAIM_COL_EVENT_AT, &isnull);
+	return true;
+}
+
+/* An event other than a reply is only stored, with the lead of its address if there is one. */
+static void
+store_other_event(const Event *e, Datum org_id, Decision *d)
+{
+	bool		isnull;
+
+	d->decision = "stored";
+	if (e->f.lead_email != NULL)
+	{
+		Datum		v[3] = {org_id, CStringGetTextDatum(e->f.lead_email), e->campaign};
+
+		vp_execute(&peek_lead, v, NULL, 0);
+		if (SPI_processed == 1)
+		{
+			d->lead_id = uuid_col(LEAD_COL_ID, &isnull);
+			d->has_lead = true;
+			d->lead_status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, LEAD_COL_STATUS);
+		}
+	}
+}
+
+/*
+ * The lead find_lead found (the last result), into d and *phone; the
+ * payload fills the fields it lacks (zip: the payload's, cut to five digits).
+ */
+static void
+fill_known_lead(const Event *e, const Org *org, const char *zip, Decision *d, Datum *phone, bool *phone_null)
+{
+	const EventFields *f = &e->f;
+	Datum		v[8];
+	char		n[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	bool		isnull;
+
+	d->lead_id = uuid_col(LEAD_COL_ID, &isnull);
+	d->lead_status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, LEAD_COL_STATUS);
+	*phone = vp_getdatum(0, LEAD_COL_PHONE, phone_null);
+	v[0] = org->org_id;
+	v[1] = d->lead_id;
+	v[2] = vp_text_arg(f->first_name, &n[2]);
+	v[3] = vp_text_arg(f->last_name, &n[3]);
+	v[4] = vp_text_arg(f->phone, &n[4]);
+	v[5] = vp_text_arg(zip, &n[5]);
+	v[6] = CStringGetTextDatum(org->region);
+	v[7] = e->campaign;
+	vp_execute(&fill_lead, v, n, 0);
+	if (SPI_processed == 1)
+		*phone = vp_getdatum(0, VP_SOLE_COLUMN, phone_null);
+}
+
+/* A new lead from the payload's fields, into d and *phone; its broker: its ZIP code's, else the campaign's. */
+static void
+create_new_lead(const Event *e, const Org *org, const char *zip, Decision *d, Datum *phone, bool *phone_null)
+{
+	const EventFields *f = &e->f;
+	Datum		v[9];
+	char		n[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	bool		isnull;
+
+	v[0] = org->org_id;
+	v[1] = org->broker_id;
+	n[1] = org->broker_null ? 'n' : ' ';
+	v[2] = vp_text_arg(f->first_name, &n[2]);
+	v[3] = vp_text_arg(f->last_name, &n[3]);
+	v[4] = CStringGetTextDatum(f->lead_email);
+	v[5] = vp_text_arg(f->phone, &n[5]);
+	v[6] = vp_text_arg(zip, &n[6]);
+	v[7] = e->campaign;
+	v[8] = CStringGetTextDatum(org->region);
+	vp_execute(&create_lead, v, n, 0);
+	d->lead_id = uuid_col(LEAD_COL_ID, &isnull);
+	d->lead_status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, LEAD_COL_STATUS);
+	*phone = vp_getdatum(0, LEAD_COL_PHONE, phone_null);
+}
+
+/*
+ * Step 3: the reply's lead, by e-mail address (under a lock on the address,
+ * so that concurrent replies create it once), found or created; into d,
+ * and its number into *phone (*phone_null when it has none).
+ */
+static void
+take_lead(const Event *e, const Org *org, Decision *d, Datum *phone, bool *phone_null)
+{
+	char	   *zip = five_digit_zip(e->f.zip);
+	Datum		lv[2] = {org->org_id, CStringGetTextDatum(e->f.lead_email)};
+	Datum		fv[3] = {org->org_id, CStringGetTextDatum(e->f.lead_email), e->campaign};
+
+	vp_execute(&lock_email, lv, NULL, 0);
+	vp_execute(&find_lead, fv, NULL, 0);
+	if (SPI_processed == 1)
+		fill_known_lead(e, org, zip, d, phone, phone_null);
+	else
+		create_new_lead(e, org, zip, d, phone, phone_null);
+	d->has_lead = true;
+}
+
+/* Step 4: what the reply says (reply_classify) into r, and its intent, confidence and evidence into d. */
+static void
+classify(const Event *e, const char *region, ReplyResult *r, Decision *d)
+{
+	const char *reply = e->f.reply_text != NULL ? e->f.reply_text : e->f.snippet != NULL ? e->f.snippet : "";
+
+	if (!reply_classify(reply, strlen(reply), region, (int) strlen(region), r))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("organisation default_region \"%s\" is not a supported region", region)));
+	d->intent = reply_intent_name(r->intent);
+	d->confidence = (float4) r->confidence;
+	d->evidence = r->evidence[0] ? r->evidence : NULL;
 }
 
 /* Sets the lead's status (if it differs) and remembers it for the result. */
@@ -592,8 +834,8 @@ try_assign(Decision *d, Datum *assignment_id, char **timezone)
 		char	   *tz;
 
 		vp_execute(&assign, &lead, NULL, 0);
-		id = vp_getdatum(0, 1, &isnull);
-		tz = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+		id = vp_getdatum(0, ASSIGN_COL_ID, &isnull);
+		tz = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, ASSIGN_COL_TIMEZONE);
 		MemoryContextSwitchTo(cxt);
 		*assignment_id = datumCopy(id, false, UUID_LEN);
 		*timezone = pstrdup(tz);
@@ -663,7 +905,7 @@ handle_call_request(Datum org_id, const char *email_id, const ReplyResult *r, Da
 		vp_execute(&pending_call, v, NULL, 0);
 		if (SPI_processed == 1)
 		{
-			Datum		job = vp_getdatum(0, 1, &isnull);
+			Datum		job = vp_getdatum(0, VP_SOLE_COLUMN, &isnull);
 			Datum		rv[3] = {org_id, job, number};
 
 			d->outbox_id = job;
@@ -697,7 +939,7 @@ handle_call_request(Datum org_id, const char *email_id, const ReplyResult *r, Da
 		}
 		if (SPI_processed == 1)
 		{
-			d->outbox_id = vp_getdatum(0, 1, &isnull);
+			d->outbox_id = vp_getdatum(0, VP_SOLE_COLUMN, &isnull);
 			d->has_outbox = true;
 		}
 		d->decision = "call_queued";
@@ -725,7 +967,7 @@ handle_opt_out(Datum org_id, const char *email_id, ReplyIntent intent, const cha
 	vp_execute(&cancel_calls, v, NULL, 0);
 	cancelled = SPI_processed;
 	vp_execute(&idle_assignment, v, NULL, 0);
-	released = SPI_processed == 1 && vp_release_assignment(vp_getdatum(0, 1, &isnull));
+	released = SPI_processed == 1 && vp_release_assignment(vp_getdatum(0, VP_SOLE_COLUMN, &isnull));
 	d->decision = "opted_out";
 	d->detail = psprintf("Lead status %s%s%s.", to,
 						 cancelled > 0 ? psprintf("; %llu queued call(s) cancelled",
@@ -741,275 +983,206 @@ opted_out(const char *status)
 }
 
 /*
- * SQL: handle_instantly_event(payload) -> instantly_decision.  See the top of
- * the file for what it does; docs/replies.md for the reasons.
+ * Whether an opted-out lead stays opted out despite a call request: only an
+ * explicit request (reply_classify's explicit_call), sent after the reply
+ * that opted it out, opts it in again.  Sets the decision when it stays.
+ */
+static bool
+opt_out_kept(Datum org_id, const ReplyResult *r, Datum event_at, Decision *d)
+{
+	Datum		v[2] = {org_id, d->lead_id};
+	Datum		opted_at;
+	bool		never;
+
+	if (!opted_out(d->lead_status))
+		return false;
+	vp_execute(&last_opt_out, v, NULL, 0);
+	opted_at = vp_getdatum(0, VP_SOLE_COLUMN, &never);
+	if (!r->explicit_call || never || DatumGetTimestampTz(event_at) <= DatumGetTimestampTz(opted_at))
+	{
+		d->decision = "opt_out_kept";
+		d->detail = never ?
+			psprintf("The lead is %s and did not opt out by reply; a reply does not lift it.", d->lead_status) :
+			!r->explicit_call ?
+			psprintf("The lead is %s; only an explicit request to be called (\"call me\") opts in again.", d->lead_status) :
+			psprintf("The lead is %s by a later reply.", d->lead_status);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Step 4: acts on the reply's intent r (lead_phone: the lead's number, if
+ * not lead_phone_null): a call request, an opt-out, or nothing to do.
+ */
+static void
+act_on_reply(const Event *e, Datum org_id, const ReplyResult *r, Datum lead_phone, bool lead_phone_null,
+			 Decision *d)
+{
+	switch (r->intent)
+	{
+		case REPLY_CALL_REQUESTED:
+			if (!opt_out_kept(org_id, r, e->event_at, d))
+				handle_call_request(org_id, e->f.email_id, r, lead_phone, lead_phone_null, d);
+			break;
+		case REPLY_UNSUBSCRIBE:
+		case REPLY_NOT_INTERESTED:
+		case REPLY_WRONG_PERSON:
+			handle_opt_out(org_id, e->f.email_id, r->intent, d->lead_status, d);
+			break;
+		default:
+			d->decision = "recorded";
+			break;
+	}
+}
+
+/* Steps 3 and 4 for a reply: its lead, what it says (into r), and what is done about it. */
+static void
+handle_reply(const Event *e, const Org *org, ReplyResult *r, Decision *d)
+{
+	Datum		lead_phone;
+	bool		lead_phone_null;
+
+	take_lead(e, org, d, &lead_phone, &lead_phone_null);
+	classify(e, org->region, r, d);
+	act_on_reply(e, org->org_id, r, lead_phone, lead_phone_null, d);
+}
+
+/*
+ * Writes the decision to the event's row (r: the reply's reading, zeroed
+ * for other events), and reads the lead's status if no step did.
+ */
+static void
+save_decision(const Event *e, Datum org_id, const ReplyResult *r, Decision *d)
+{
+	Datum		v[12];
+	char		n[12];
+	bool		isnull;
+
+	memset(n, ' ', sizeof(n));
+	v[0] = org_id;
+	v[1] = d->event_id;
+	v[2] = d->lead_id;
+	n[2] = d->has_lead ? ' ' : 'n';
+	v[3] = vp_text_arg(d->intent, &n[3]);
+	v[4] = Int64GetDatum(e164_pack(&r->phone));
+	n[4] = r->has_phone && e->is_reply ? ' ' : 'n';
+	v[5] = Float4GetDatum(d->confidence);
+	n[5] = d->intent ? ' ' : 'n';
+	v[6] = vp_text_arg(d->evidence, &n[6]);
+	v[7] = CStringGetTextDatum(d->decision);
+	v[8] = vp_text_arg(d->detail, &n[8]);
+	v[9] = d->call_number;
+	n[9] = d->has_call_number ? ' ' : 'n';
+	v[10] = d->assignment_id;
+	n[10] = d->has_assignment ? ' ' : 'n';
+	v[11] = d->outbox_id;
+	n[11] = d->has_outbox ? ' ' : 'n';
+	vp_execute(&record_decision, v, n, 0);
+	d->call_at = vp_getdatum(0, VP_SOLE_COLUMN, &isnull);
+	d->has_call_at = !isnull;
+	if (d->has_lead && d->lead_status == NULL)
+	{
+		Datum		lv[2] = {org_id, d->lead_id};
+
+		vp_execute(&lead_status, lv, NULL, 0);
+		if (SPI_processed == 1)
+			d->lead_status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, VP_SOLE_COLUMN);
+	}
+}
+
+/* The columns of instantly_decision, the function's result, counted from 0. */
+enum
+{
+	RESULT_EVENT_ID,
+	RESULT_ORG_ID,
+	RESULT_LEAD_ID,
+	RESULT_EVENT_TYPE,
+	RESULT_INTENT,
+	RESULT_CONFIDENCE,
+	RESULT_EVIDENCE,
+	RESULT_DECISION,
+	RESULT_DETAIL,
+	RESULT_CALL_NUMBER,
+	RESULT_ASSIGNMENT_ID,
+	RESULT_OUTBOX_ID,
+	RESULT_CALL_AT,
+	RESULT_LEAD_STATUS,
+	RESULT_DUPLICATE,
+	RESULT_NCOLUMNS
+};
+
+/* s as a text column of the result; NULL stays NULL. */
+static Datum
+text_or_null(const char *s, bool *isnull)
+{
+	*isnull = s == NULL;
+	return *isnull ? (Datum) 0 : CStringGetTextDatum(s);
+}
+
+/* d as the function's result (an instantly_decision), built in cxt. */
+static Datum
+decision_result(FunctionCallInfo fcinfo, MemoryContext cxt, const Decision *d)
+{
+	Datum		values[RESULT_NCOLUMNS];
+	bool		nulls[RESULT_NCOLUMNS];
+
+	memset(nulls, 0, sizeof(nulls));
+	values[RESULT_EVENT_ID] = d->event_id;
+	values[RESULT_ORG_ID] = d->org_id;
+	values[RESULT_LEAD_ID] = d->lead_id;
+	nulls[RESULT_LEAD_ID] = !d->has_lead;
+	values[RESULT_EVENT_TYPE] = CStringGetTextDatum(d->event_type);
+	values[RESULT_INTENT] = text_or_null(d->intent, &nulls[RESULT_INTENT]);
+	values[RESULT_CONFIDENCE] = Float4GetDatum(d->confidence);
+	nulls[RESULT_CONFIDENCE] = d->intent == NULL;
+	values[RESULT_EVIDENCE] = text_or_null(d->evidence, &nulls[RESULT_EVIDENCE]);
+	values[RESULT_DECISION] = CStringGetTextDatum(d->decision);
+	values[RESULT_DETAIL] = text_or_null(d->detail, &nulls[RESULT_DETAIL]);
+	values[RESULT_CALL_NUMBER] = d->call_number;
+	nulls[RESULT_CALL_NUMBER] = !d->has_call_number;
+	values[RESULT_ASSIGNMENT_ID] = d->assignment_id;
+	nulls[RESULT_ASSIGNMENT_ID] = !d->has_assignment;
+	values[RESULT_OUTBOX_ID] = d->outbox_id;
+	nulls[RESULT_OUTBOX_ID] = !d->has_outbox;
+	values[RESULT_CALL_AT] = d->call_at;
+	nulls[RESULT_CALL_AT] = !d->has_call_at;
+	values[RESULT_LEAD_STATUS] = text_or_null(d->lead_status, &nulls[RESULT_LEAD_STATUS]);
+	values[RESULT_DUPLICATE] = BoolGetDatum(d->duplicate);
+	return vp_result_values(fcinfo, cxt, values, nulls);
+}
+
+/*
+ * SQL: handle_instantly_event(payload) -> instantly_decision.  The steps of
+ * the top of the file, in order; docs/replies.md has the reasons.
  */
 Datum
 vapi_pool_handle_instantly_event(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	Jsonb	   *payload = PG_GETARG_JSONB_P(0);
-	EventFields f;
+	Event		e;
+	Org			org;
 	Decision	d = {0};
-	Datum		campaign,
-				workspace,
-				org_id,
-				broker_id;
-	bool		broker_null,
-				isnull;
-	char	   *region;
-	bool		is_reply;
-	Datum		event_at = (Datum) 0;
-	bool		has_event_at = false;
 	ReplyResult r = {0};
-	const char *reply = NULL;
-	Datum		values[15];
-	bool		nulls[15];
 	Datum		result;
 
 	vp_reply_check_rules();
-	read_fields(payload, &f);
-	if (f.event_type == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("instantly event has no event_type")));
-	campaign = uuid_field(f.campaign_id, "campaign_id");
-	workspace = uuid_field(f.workspace, "workspace");
-	is_reply = strcmp(f.event_type, "reply_received") == 0;
-	if (is_reply)
-	{
-		if (f.email_id == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("instantly reply has no email_id"),
-					 errdetail("email_id identifies the reply, so that a delivery repeated by Instantly changes nothing.")));
-		if (f.lead_email == NULL || !email_shaped(f.lead_email))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("instantly reply has no valid lead_email"),
-					 f.lead_email ? errdetail("\"%s\" is not an e-mail address.", f.lead_email) : 0));
-	}
-	if (f.timestamp != NULL && timestamp_shaped(f.timestamp))
-	{
-		event_at = DirectFunctionCall3(timestamptz_in, CStringGetDatum(f.timestamp),
-									   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
-		has_event_at = true;
-	}
-	d.event_type = f.event_type;
+	read_event(payload, &e);
+	d.event_type = e.f.event_type;
 
 	vp_spi_connect();
-	find_org(campaign, workspace, &f, &org_id, &broker_id, &broker_null, &region);
-	d.org_id = org_id;
-
-	/* claim the event: a delivery seen before changes nothing */
+	find_org(&e, &org);
+	d.org_id = org.org_id;
+	if (claim(&e, org.org_id, &d))
 	{
-		Datum		v[10];
-		char		n[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
-
-		v[0] = org_id;
-		v[1] = CStringGetTextDatum(f.event_type);
-		v[2] = text_arg(f.email_id, &n[2]);
-		v[3] = campaign;
-		v[4] = workspace;
-		v[5] = text_arg(f.lead_email, &n[5]);
-		v[6] = event_at;
-		n[6] = has_event_at ? ' ' : 'n';
-		v[7] = text_arg(f.reply_subject, &n[7]);
-		v[8] = text_arg(f.reply_text, &n[8]);
-		v[9] = PointerGetDatum(payload);
-		vp_execute(&claim_event, v, n, 0);
-		if (SPI_processed == 0)
-		{
-			load_stored(org_id, f.event_type, &f, PointerGetDatum(payload), &d);
-			goto done;
-		}
-		d.event_id = uuid_col(1, &isnull);
-		event_at = vp_getdatum(0, 2, &isnull);
-	}
-
-	if (!is_reply)
-	{
-		/* other events are stored, with the lead if there is one */
-		d.decision = "stored";
-		if (f.lead_email != NULL)
-		{
-			Datum		v[3] = {org_id, CStringGetTextDatum(f.lead_email), campaign};
-
-			vp_execute(&peek_lead, v, NULL, 0);
-			if (SPI_processed == 1)
-			{
-				d.lead_id = uuid_col(1, &isnull);
-				d.has_lead = true;
-				d.lead_status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-			}
-		}
-		goto record;
-	}
-
-	/* the lead: found by e-mail address, or created from the payload */
-	{
-		Datum		lead_phone = (Datum) 0;
-		bool		lead_phone_null = true;
-		char	   *zip = five_digit_zip(f.zip);
-		Datum		lv[2] = {org_id, CStringGetTextDatum(f.lead_email)};
-		Datum		fv[3] = {org_id, CStringGetTextDatum(f.lead_email), campaign};
-
-		vp_execute(&lock_email, lv, NULL, 0);
-		vp_execute(&find_lead, fv, NULL, 0);
-		if (SPI_processed == 1)
-		{
-			Datum		v[8];
-			char		n[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
-
-			d.lead_id = uuid_col(1, &isnull);
-			d.lead_status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-			lead_phone = vp_getdatum(0, 3, &lead_phone_null);
-			v[0] = org_id;
-			v[1] = d.lead_id;
-			v[2] = text_arg(f.first_name, &n[2]);
-			v[3] = text_arg(f.last_name, &n[3]);
-			v[4] = text_arg(f.phone, &n[4]);
-			v[5] = text_arg(zip, &n[5]);
-			v[6] = CStringGetTextDatum(region);
-			v[7] = campaign;
-			vp_execute(&fill_lead, v, n, 0);
-			if (SPI_processed == 1)
-				lead_phone = vp_getdatum(0, 1, &lead_phone_null);
-		}
+		if (e.is_reply)
+			handle_reply(&e, &org, &r, &d);
 		else
-		{
-			Datum		v[9];
-			char		n[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
-
-			v[0] = org_id;
-			v[1] = broker_id;
-			n[1] = broker_null ? 'n' : ' ';
-			v[2] = text_arg(f.first_name, &n[2]);
-			v[3] = text_arg(f.last_name, &n[3]);
-			v[4] = CStringGetTextDatum(f.lead_email);
-			v[5] = text_arg(f.phone, &n[5]);
-			v[6] = text_arg(zip, &n[6]);
-			v[7] = campaign;
-			v[8] = CStringGetTextDatum(region);
-			vp_execute(&create_lead, v, n, 0);
-			d.lead_id = uuid_col(1, &isnull);
-			d.lead_status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-			lead_phone = vp_getdatum(0, 3, &lead_phone_null);
-		}
-		d.has_lead = true;
-
-		/* what the reply says */
-		reply = f.reply_text != NULL ? f.reply_text : f.snippet != NULL ? f.snippet : "";
-		if (!reply_classify(reply, strlen(reply), region, (int) strlen(region), &r))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("organisation default_region \"%s\" is not a supported region", region)));
-		d.intent = reply_intent_name(r.intent);
-		d.confidence = (float4) r.confidence;
-		d.evidence = r.evidence[0] ? r.evidence : NULL;
-
-		switch (r.intent)
-		{
-			case REPLY_CALL_REQUESTED:
-				if (opted_out(d.lead_status))
-				{
-					Datum		v[2] = {org_id, d.lead_id};
-					Datum		opted_at;
-					bool		never;
-
-					/* a new opt-in: explicit, and newer than the reply that opted out */
-					vp_execute(&last_opt_out, v, NULL, 0);
-					opted_at = vp_getdatum(0, 1, &never);
-					if (!r.explicit_call || never ||
-						DatumGetTimestampTz(event_at) <= DatumGetTimestampTz(opted_at))
-					{
-						d.decision = "opt_out_kept";
-						d.detail = never ?
-							psprintf("The lead is %s and did not opt out by reply; a reply does not lift it.", d.lead_status) :
-							!r.explicit_call ?
-							psprintf("The lead is %s; only an explicit request to be called (\"call me\") opts in again.", d.lead_status) :
-							psprintf("The lead is %s by a later reply.", d.lead_status);
-						break;
-					}
-				}
-				handle_call_request(org_id, f.email_id, &r, lead_phone, lead_phone_null, &d);
-				break;
-			case REPLY_UNSUBSCRIBE:
-			case REPLY_NOT_INTERESTED:
-			case REPLY_WRONG_PERSON:
-				handle_opt_out(org_id, f.email_id, r.intent, d.lead_status, &d);
-				break;
-			default:
-				d.decision = "recorded";
-				break;
-		}
+			store_other_event(&e, org.org_id, &d);
+		save_decision(&e, org.org_id, &r, &d);
 	}
-
-record:
-	{
-		Datum		v[12];
-		char		n[12];
-
-		memset(n, ' ', sizeof(n));
-		v[0] = org_id;
-		v[1] = d.event_id;
-		v[2] = d.lead_id;
-		n[2] = d.has_lead ? ' ' : 'n';
-		v[3] = text_arg(d.intent, &n[3]);
-		v[4] = Int64GetDatum(e164_pack(&r.phone));
-		n[4] = r.has_phone && is_reply ? ' ' : 'n';
-		v[5] = Float4GetDatum(d.confidence);
-		n[5] = d.intent ? ' ' : 'n';
-		v[6] = text_arg(d.evidence, &n[6]);
-		v[7] = CStringGetTextDatum(d.decision);
-		v[8] = text_arg(d.detail, &n[8]);
-		v[9] = d.call_number;
-		n[9] = d.has_call_number ? ' ' : 'n';
-		v[10] = d.assignment_id;
-		n[10] = d.has_assignment ? ' ' : 'n';
-		v[11] = d.outbox_id;
-		n[11] = d.has_outbox ? ' ' : 'n';
-		vp_execute(&record_decision, v, n, 0);
-		d.call_at = vp_getdatum(0, 1, &isnull);
-		d.has_call_at = !isnull;
-	}
-	if (d.has_lead && d.lead_status == NULL)
-	{
-		Datum		v[2] = {org_id, d.lead_id};
-
-		vp_execute(&lead_status, v, NULL, 0);
-		if (SPI_processed == 1)
-			d.lead_status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	}
-
-done:
-	memset(nulls, 0, sizeof(nulls));
-	values[0] = d.event_id;
-	values[1] = d.org_id;
-	values[2] = d.lead_id;
-	nulls[2] = !d.has_lead;
-	values[3] = CStringGetTextDatum(d.event_type);
-	nulls[4] = d.intent == NULL;
-	values[4] = nulls[4] ? (Datum) 0 : CStringGetTextDatum(d.intent);
-	values[5] = Float4GetDatum(d.confidence);
-	nulls[5] = d.intent == NULL;
-	nulls[6] = d.evidence == NULL;
-	values[6] = nulls[6] ? (Datum) 0 : CStringGetTextDatum(d.evidence);
-	values[7] = CStringGetTextDatum(d.decision);
-	nulls[8] = d.detail == NULL;
-	values[8] = nulls[8] ? (Datum) 0 : CStringGetTextDatum(d.detail);
-	values[9] = d.call_number;
-	nulls[9] = !d.has_call_number;
-	values[10] = d.assignment_id;
-	nulls[10] = !d.has_assignment;
-	values[11] = d.outbox_id;
-	nulls[11] = !d.has_outbox;
-	values[12] = d.call_at;
-	nulls[12] = !d.has_call_at;
-	nulls[13] = d.lead_status == NULL;
-	values[13] = nulls[13] ? (Datum) 0 : CStringGetTextDatum(d.lead_status);
-	values[14] = BoolGetDatum(d.duplicate);
-	result = vp_result_values(fcinfo, cxt, values, nulls);
+	result = decision_result(fcinfo, cxt, &d);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }

@@ -13,16 +13,19 @@
  *	   a weak one when the lead asks for e-mail, a text or information
  *	   instead.  A strong "no" beats it unless the call comes after a "but";
  *	   a weak "not now" does not.
- *	5. not interested, unsubscribe and wrong person weakly said, absence.
+ *	5. not interested, unsubscribe and wrong person weakly said, absence;
+ *	   calls refused: interest in another way, else not interested.
  *	6. interest, then a question, then a bare yes; with no recognised cue at
  *	   all, question with a low confidence ("no clear wish yet").
  */
-#include "reply_internal.h"
+#include "e164/e164_metadata.h"
+#include "e164/e164_regex.h"
+#include "replies/reply_classify.h"
+#include "replies/reply_internal.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "e164_regex.h"
 
 /* What the hits of one reply add up to. */
 typedef struct Summary
@@ -198,215 +201,265 @@ conclude(ReplyResult *out, ReplyIntent intent, double confidence)
 	out->confidence = round(confidence * 100) / 100;
 }
 
-/* Decides the intent of a tokenised, matched reply. */
+/* conclude(), with the evidence of hit i. */
 static void
-decide(ReplyWork *w, ReplyResult *out)
+conclude_hit(const ReplyWork *w, ReplyResult *out, ReplyIntent intent, double confidence, int i)
 {
-	Summary		s;
-	int			phone = reply_choose_phone(w);
+	conclude(out, intent, confidence);
+	hit_evidence(w, i, out);
+}
+
+/* The first token of the clause token t is in (0 for t < 0). */
+static int
+clause_first_token(const ReplyWork *w, int t)
+{
+	while (t > 0 && w->toks[t - 1].kind != TK_BOUND)
+		t--;
+	return t < 0 ? 0 : t;
+}
+
+/* Steps 1 to 3: an absence or an auto-reply; a wrong person or an unsubscribe strongly said. */
+static bool
+decide_absence_or_strong_refusal(const ReplyWork *w, const Summary *s, ReplyResult *out)
+{
+	if (s->ooo_marker || s->ooo_score >= 4 || (s->ooo_score >= 3 && s->best[CUE_CALL] < 3))
+	{
+		conclude_hit(w, out, REPLY_OUT_OF_OFFICE, s->ooo_marker || s->ooo_score >= 4 ? 0.95 : 0.85,
+					 s->hit[CUE_OOO]);
+		return true;
+	}
+	if (s->best[CUE_WRONG] == 3)
+	{
+		conclude_hit(w, out, REPLY_WRONG_PERSON, s->best[CUE_CALL] == 3 || s->best[CUE_INT] >= 2 ? 0.85 : 0.95,
+					 s->hit[CUE_WRONG]);
+		return true;
+	}
+	if (s->best[CUE_UNSUB] == 3)
+	{
+		conclude_hit(w, out, REPLY_UNSUBSCRIBE, 0.97, s->hit[CUE_UNSUB]);
+		return true;
+	}
+	return false;
+}
+
+/* A call request as the hits and the callback number make it. */
+typedef struct CallRequest
+{
+	int			strength;		/* 0 none, 1 weak .. 3 strong */
+	int			hit;			/* the strongest call hit, or -1 */
+	int			pos;			/* the token it starts at (the number's, when inferred) */
+	bool		inferred;		/* no call phrase: a number given with a yes, an interest or alone */
+} CallRequest;
+
+/*
+ * The reply's call request: its strongest call phrase, or the callback
+ * number in the body given with a yes, an interest, a weak wish to talk,
+ * or alone.  None when calls are refused; a weak one is none when e-mail,
+ * a text or something in writing is asked for instead.
+ */
+static CallRequest
+find_call_request(const ReplyWork *w, const Summary *s, int phone)
+{
+	CallRequest c = {.strength = 0, .hit = -1, .pos = -1, .inferred = false};
+	bool		blocked = s->best[CUE_BLOCK] > 0;
 	bool		body_phone = phone >= 0 && w->phones[phone].zone == ZONE_BODY;
-	bool		blocked;
-	int			cs = 0,
-				chit = -1,
-				cpos = -1;
-	bool		inferred = false;
 
-	summarise(w, &s);
-	blocked = s.best[CUE_BLOCK] > 0;
-
-	/* 1. absence and auto-replies */
-	if (s.ooo_marker || s.ooo_score >= 4 || (s.ooo_score >= 3 && s.best[CUE_CALL] < 3))
+	if (s->best[CUE_CALL] > 0 && !blocked)
 	{
-		conclude(out, REPLY_OUT_OF_OFFICE, s.ooo_marker || s.ooo_score >= 4 ? 0.95 : 0.85);
-		hit_evidence(w, s.hit[CUE_OOO], out);
-		return;
+		c.strength = s->best[CUE_CALL];
+		c.hit = s->hit[CUE_CALL];
+		c.pos = w->hits[c.hit].start;
 	}
-	/* 2, 3. wrong person and unsubscribe, strongly said */
-	if (s.best[CUE_WRONG] == 3)
-	{
-		conclude(out, REPLY_WRONG_PERSON, s.best[CUE_CALL] == 3 || s.best[CUE_INT] >= 2 ? 0.85 : 0.95);
-		hit_evidence(w, s.hit[CUE_WRONG], out);
-		return;
-	}
-	if (s.best[CUE_UNSUB] == 3)
-	{
-		conclude(out, REPLY_UNSUBSCRIBE, 0.97);
-		hit_evidence(w, s.hit[CUE_UNSUB], out);
-		return;
-	}
-
-	/* 4. a call request */
-	if (s.best[CUE_CALL] > 0 && !blocked)
-	{
-		cs = s.best[CUE_CALL];
-		chit = s.hit[CUE_CALL];
-		cpos = w->hits[chit].start;
-	}
-	if (cs < 2 && !blocked && body_phone && s.best[CUE_OTHER_CHANNEL] == 0 &&
-		(s.best[CUE_AFFIRM] > 0 || s.best[CUE_INT] >= 2 || cs == 1 || s.words <= 2))
+	if (c.strength < 2 && !blocked && body_phone && s->best[CUE_OTHER_CHANNEL] == 0 &&
+		(s->best[CUE_AFFIRM] > 0 || s->best[CUE_INT] >= 2 || c.strength == 1 || s->words <= 2))
 	{
 		/* a number given with a yes, an interest, a wish to talk, or alone */
-		inferred = cs == 0;
-		cs = 2;
-		cpos = w->phones[phone].tok;
+		c.inferred = c.strength == 0;
+		c.strength = 2;
+		c.pos = w->phones[phone].tok;
 	}
-	if (cs > 0 && cs <= 2 && (s.best[CUE_OTHER_CHANNEL] > 0 || s.best[CUE_WRITTEN] > 0))
-		cs = 0;					/* e-mail, a text or something in writing is what is asked for */
-	if (cs > 0)
+	if (c.strength > 0 && c.strength <= 2 && (s->best[CUE_OTHER_CHANNEL] > 0 || s->best[CUE_WRITTEN] > 0))
+		c.strength = 0;			/* e-mail, a text or something in writing is what is asked for */
+	return c;
+}
+
+/*
+ * Whether the call request c wins over the refusals said with it, and in
+ * *penalty how many things said with it lower its confidence.  A strong
+ * "no" (or a weak unsubscribe) wins unless a strong call request comes
+ * after it and a "but"; a weak "not now" wins over a weak request that
+ * comes before it; a weak "wrong person" over any but a strong one.
+ */
+static bool
+call_request_wins(const ReplyWork *w, const Summary *s, const CallRequest *c, int *penalty)
+{
+	bool		call_wins = true;
+
+	*penalty = 0;
+	if (s->best[CUE_NI] == 3 || s->best[CUE_UNSUB] == 1)
 	{
-		int			penalty = 0;
-		bool		call_wins = true;
+		int			npos = last_at(s, CUE_NI, 3);
 
-		if (s.best[CUE_NI] == 3 || s.best[CUE_UNSUB] == 1)
-		{
-			int			npos = last_at(&s, CUE_NI, 3);
-
-			if (last_at(&s, CUE_UNSUB, 1) > npos)
-				npos = last_at(&s, CUE_UNSUB, 1);
-			call_wins = cs == 3 && cpos > npos && contrast_between(w, npos, cpos);
-			penalty++;
-		}
-		else if (s.best[CUE_NI] == 1)
-		{
-			call_wins = cs == 3 || cpos > last_at(&s, CUE_NI, 1);
-			penalty++;
-		}
-		if (s.best[CUE_WRONG] == 1)
-		{
-			call_wins = call_wins && cs == 3;
-			penalty++;
-		}
-		if (s.ooo_score > 0)
-			penalty++;
-		if (call_wins)
-		{
-			double		c = cs == 3 ? (phone >= 0 ? 0.97 : 0.95) :
-				cs == 2 ? (s.best[CUE_AFFIRM] > 0 ? 0.88 : 0.85) : 0.75;
-
-			conclude(out, REPLY_CALL_REQUESTED, c - 0.1 * penalty);
-			out->explicit_call = cs == 3 && penalty == 0 && !inferred;
-			if (phone >= 0)
-			{
-				out->has_phone = true;
-				out->phone = w->phones[phone].num;
-			}
-			if (inferred)
-			{
-				/* the clause that gives the number: "Yes, 310 555 0124" */
-				const RPhone *ph = &w->phones[phone];
-				int			b = ph->tok;
-
-				while (b > 0 && w->toks[b - 1].kind != TK_BOUND)
-					b--;
-				set_evidence(w, w->toks[b].start, ph->end, out);
-			}
-			else
-				hit_evidence(w, chit, out);
-			return;
-		}
+		if (last_at(s, CUE_UNSUB, 1) > npos)
+			npos = last_at(s, CUE_UNSUB, 1);
+		call_wins = c->strength == 3 && c->pos > npos && contrast_between(w, npos, c->pos);
+		(*penalty)++;
 	}
-
-	/* 5. not interested, and the weakly said refusals */
-	if (s.best[CUE_NI] == 3)
+	else if (s->best[CUE_NI] == 1)
 	{
-		int			npos = last_at(&s, CUE_NI, 3);
-		int			ipos = last_at(&s, CUE_INT, 2);
+		call_wins = c->strength == 3 || c->pos > last_at(s, CUE_NI, 1);
+		(*penalty)++;
+	}
+	if (s->best[CUE_WRONG] == 1)
+	{
+		call_wins = call_wins && c->strength == 3;
+		(*penalty)++;
+	}
+	if (s->ooo_score > 0)
+		(*penalty)++;
+	return call_wins;
+}
+
+/*
+ * Step 4: a call request that wins concludes call_requested, with the
+ * callback number (phone, an index in w->phones, or -1) if there is one.
+ */
+static bool
+decide_call_request(const ReplyWork *w, const Summary *s, int phone, ReplyResult *out)
+{
+	CallRequest c = find_call_request(w, s, phone);
+	int			penalty;
+	double		confidence;
+
+	if (c.strength == 0 || !call_request_wins(w, s, &c, &penalty))
+		return false;
+	confidence = c.strength == 3 ? (phone >= 0 ? 0.97 : 0.95) :
+		c.strength == 2 ? (s->best[CUE_AFFIRM] > 0 ? 0.88 : 0.85) : 0.75;
+	conclude(out, REPLY_CALL_REQUESTED, confidence - 0.1 * penalty);
+	out->explicit_call = c.strength == 3 && penalty == 0 && !c.inferred;
+	if (phone >= 0)
+	{
+		out->has_phone = true;
+		out->phone = w->phones[phone].num;
+	}
+	if (c.inferred)
+	{
+		/* the clause that gives the number: "Yes, 310 555 0124" */
+		const RPhone *ph = &w->phones[phone];
+
+		set_evidence(w, w->toks[clause_first_token(w, ph->tok)].start, ph->end, out);
+	}
+	else
+		hit_evidence(w, c.hit, out);
+	return true;
+}
+
+/*
+ * Step 5: not interested (unless interest follows it after a "but"),
+ * unsubscribe and wrong person weakly said, absence; then calls refused:
+ * interested in another way, or not interested.
+ */
+static bool
+decide_refusal(const ReplyWork *w, const Summary *s, ReplyResult *out)
+{
+	if (s->best[CUE_NI] == 3)
+	{
+		int			npos = last_at(s, CUE_NI, 3);
+		int			ipos = last_at(s, CUE_INT, 2);
 
 		if (ipos > npos && contrast_between(w, npos, ipos))
-		{
-			conclude(out, REPLY_INTERESTED, 0.75);
-			hit_evidence(w, s.hit[CUE_INT], out);
-			return;
-		}
-		conclude(out, REPLY_NOT_INTERESTED, s.best[CUE_INT] >= 2 || s.best[CUE_CALL] > 0 ? 0.85 : 0.95);
-		hit_evidence(w, s.hit[CUE_NI], out);
-		return;
+			conclude_hit(w, out, REPLY_INTERESTED, 0.75, s->hit[CUE_INT]);
+		else
+			conclude_hit(w, out, REPLY_NOT_INTERESTED, s->best[CUE_INT] >= 2 || s->best[CUE_CALL] > 0 ? 0.85 : 0.95,
+						 s->hit[CUE_NI]);
+		return true;
 	}
-	if (s.best[CUE_UNSUB] == 1)
+	if (s->best[CUE_UNSUB] == 1)
 	{
-		conclude(out, REPLY_UNSUBSCRIBE, 0.8);
-		hit_evidence(w, s.hit[CUE_UNSUB], out);
-		return;
+		conclude_hit(w, out, REPLY_UNSUBSCRIBE, 0.8, s->hit[CUE_UNSUB]);
+		return true;
 	}
-	if (s.best[CUE_WRONG] == 1)
+	if (s->best[CUE_WRONG] == 1)
 	{
-		conclude(out, REPLY_WRONG_PERSON, 0.7);
-		hit_evidence(w, s.hit[CUE_WRONG], out);
-		return;
+		conclude_hit(w, out, REPLY_WRONG_PERSON, 0.7, s->hit[CUE_WRONG]);
+		return true;
 	}
-	if (s.best[CUE_NI] == 1)
+	if (s->best[CUE_NI] == 1)
 	{
-		int			ipos = last_at(&s, CUE_INT, 2);
+		if (last_at(s, CUE_INT, 2) > last_at(s, CUE_NI, 1))
+			conclude_hit(w, out, REPLY_INTERESTED, 0.7, s->hit[CUE_INT]);
+		else
+			conclude_hit(w, out, REPLY_NOT_INTERESTED, 0.75, s->hit[CUE_NI]);
+		return true;
+	}
+	if (s->ooo_score >= 2)
+	{
+		conclude_hit(w, out, REPLY_OUT_OF_OFFICE, 0.7, s->hit[CUE_OOO]);
+		return true;
+	}
+	if (s->best[CUE_BLOCK] > 0)
+	{
+		if (s->best[CUE_INT] >= 2 || s->best[CUE_OTHER_CHANNEL] > 0)
+			conclude_hit(w, out, REPLY_INTERESTED, 0.8,
+						 s->best[CUE_INT] >= 2 ? s->hit[CUE_INT] : s->hit[CUE_OTHER_CHANNEL]);
+		else
+			conclude_hit(w, out, REPLY_NOT_INTERESTED, 0.7, s->hit[CUE_BLOCK]);
+		return true;
+	}
+	return false;
+}
 
-		if (ipos > last_at(&s, CUE_NI, 1))
-		{
-			conclude(out, REPLY_INTERESTED, 0.7);
-			hit_evidence(w, s.hit[CUE_INT], out);
-			return;
-		}
-		conclude(out, REPLY_NOT_INTERESTED, 0.75);
-		hit_evidence(w, s.hit[CUE_NI], out);
+/*
+ * Step 6: interest, then a question (the evidence: its phrase, or the
+ * first sentence that ends with a question mark), then a bare yes; with no
+ * recognised cue, question with a low confidence.
+ */
+static void
+decide_interest_or_question(const ReplyWork *w, const Summary *s, ReplyResult *out)
+{
+	if (s->best[CUE_INT] >= 2 || s->best[CUE_OTHER_CHANNEL] > 0)
+	{
+		conclude_hit(w, out, REPLY_INTERESTED, s->best[CUE_INT] == 3 ? 0.9 : 0.8,
+					 s->best[CUE_INT] >= 2 ? s->hit[CUE_INT] : s->hit[CUE_OTHER_CHANNEL]);
 		return;
 	}
-	if (s.ooo_score >= 2)
+	if (s->best[CUE_QUEST] == 3 || s->qmarks > 0 || s->best[CUE_QUEST] > 0)
 	{
-		conclude(out, REPLY_OUT_OF_OFFICE, 0.7);
-		hit_evidence(w, s.hit[CUE_OOO], out);
-		return;
-	}
-	/* calls refused: interested in another way, or not at all */
-	if (blocked)
-	{
-		if (s.best[CUE_INT] >= 2 || s.best[CUE_OTHER_CHANNEL] > 0)
-		{
-			conclude(out, REPLY_INTERESTED, 0.8);
-			hit_evidence(w, s.best[CUE_INT] >= 2 ? s.hit[CUE_INT] : s.hit[CUE_OTHER_CHANNEL], out);
-		}
+		conclude(out, REPLY_QUESTION, s->best[CUE_QUEST] == 3 ? 0.9 : s->qmarks > 0 ? 0.8 : 0.6);
+		if (s->hit[CUE_QUEST] >= 0)
+			hit_evidence(w, s->hit[CUE_QUEST], out);
 		else
 		{
-			conclude(out, REPLY_NOT_INTERESTED, 0.7);
-			hit_evidence(w, s.hit[CUE_BLOCK], out);
-		}
-		return;
-	}
-
-	/* 6. interest, questions, a bare yes */
-	if (s.best[CUE_INT] >= 2 || s.best[CUE_OTHER_CHANNEL] > 0)
-	{
-		conclude(out, REPLY_INTERESTED, s.best[CUE_INT] == 3 ? 0.9 : 0.8);
-		hit_evidence(w, s.best[CUE_INT] >= 2 ? s.hit[CUE_INT] : s.hit[CUE_OTHER_CHANNEL], out);
-		return;
-	}
-	if (s.best[CUE_QUEST] == 3 || s.qmarks > 0 || s.best[CUE_QUEST] > 0)
-	{
-		conclude(out, REPLY_QUESTION, s.best[CUE_QUEST] == 3 ? 0.9 : s.qmarks > 0 ? 0.8 : 0.6);
-		if (s.hit[CUE_QUEST] >= 0)
-			hit_evidence(w, s.hit[CUE_QUEST], out);
-		else
-		{
-			/* the first sentence that ends with a question mark */
 			int			q = 0;
 
 			while (q < w->ntoks && !(w->toks[q].kind == TK_BOUND && (w->toks[q].flags & TF_QMARK)))
 				q++;
 			if (q < w->ntoks)
-			{
-				int			b = q - 1;
-
-				while (b > 0 && w->toks[b - 1].kind != TK_BOUND)
-					b--;
-				set_evidence(w, w->toks[b < 0 ? 0 : b].start, w->toks[q].end, out);
-			}
+				set_evidence(w, w->toks[clause_first_token(w, q - 1)].start, w->toks[q].end, out);
 		}
 		return;
 	}
-	if (s.best[CUE_AFFIRM] > 0)
+	if (s->best[CUE_AFFIRM] > 0)
 	{
-		conclude(out, REPLY_INTERESTED, 0.5);
-		hit_evidence(w, s.hit[CUE_AFFIRM], out);
+		conclude_hit(w, out, REPLY_INTERESTED, 0.5, s->hit[CUE_AFFIRM]);
 		return;
 	}
 	conclude(out, REPLY_QUESTION, 0.3);
+}
+
+/* Decides the intent of a tokenised, matched reply: the steps of the file's header, in order. */
+static void
+decide(ReplyWork *w, ReplyResult *out)
+{
+	int			phone = reply_choose_phone(w);
+	Summary		s;
+
+	summarise(w, &s);
+	if (decide_absence_or_strong_refusal(w, &s, out) ||
+		decide_call_request(w, &s, phone, out) ||
+		decide_refusal(w, &s, out))
+		return;
+	decide_interest_or_question(w, &s, out);
 }
 
 /* Whether national numbers of the region start with a trunk 0 (GB, DE, AU, ...). */

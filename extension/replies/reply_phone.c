@@ -21,26 +21,14 @@
  * else gives none.  Words around a number raise it (call, cell, number,
  * better, new) or lower it (old, disconnected, assistant, fax, text).
  */
-#include "reply_internal.h"
+#include "core/chars.h"
+#include "e164/e164_parse.h"
+#include "replies/reply_internal.h"
 
 #include <string.h>
 
 #define MAX_NUMBER_DIGITS 20	/* more digits: a tracking or card number */
 #define MAX_GROUPS 16
-
-/* Whether c is an ASCII digit. */
-static inline bool
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* Whether c is an ASCII letter or digit. */
-static inline bool
-is_alnum(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
 
 /* Whether the digit string has the shape of a number written in the region. */
 static bool
@@ -175,7 +163,7 @@ extension_length(const char *t, int32_t p, int32_t end)
 
 		while (i < n && q + i < end && (t[q + i] | 0x20) == marks[k][i])
 			i++;
-		if (i == n && !(q + n < end && (t[q + n] | 0x20) >= 'a' && (t[q + n] | 0x20) <= 'z'))
+		if (i == n && !(q + n < end && vp_is_alpha((unsigned char) t[q + n])))
 		{
 			q += n;
 			found = true;
@@ -185,11 +173,59 @@ extension_length(const char *t, int32_t p, int32_t end)
 		return 0;
 	while (q < end && (t[q] == '.' || t[q] == ':' || t[q] == ' '))
 		q++;
-	if (q >= end || !is_digit(t[q]))
+	if (q >= end || !vp_is_digit((unsigned char) t[q]))
 		return 0;
-	while (q < end && is_digit(t[q]))
+	while (q < end && vp_is_digit((unsigned char) t[q]))
 		q++;
 	return q - p;
+}
+
+/*
+ * The separator run after the digit group that ends at p: up to four bytes
+ * of spaces (no-break spaces too), dashes, dots, parentheses or a slash,
+ * then a digit.  Returns where the next group starts and sets *sep to the
+ * run's kind (its first dash, dot or slash, if it has one); -1 when the
+ * number ends at p: no digit after the run, two dots, a slash after a
+ * space, or ". " (the end of a sentence).
+ */
+static int32_t
+separator_run(const char *t, int32_t p, int32_t end, char *sep)
+{
+	int32_t		q = p;
+	char		kind = 0;
+	int			dots = 0;
+	bool		space_before_slash = false,
+				ok = true;
+
+	while (q < end && q - p < 4)
+	{
+		char		c = t[q];
+
+		if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/')
+		{
+			if (c == '.')
+				dots++;
+			if (c == '/' && q > p && t[q - 1] == ' ')
+				space_before_slash = true;
+			if (c == ' ' && q > p && t[q - 1] == '.')
+				ok = false;		/* ". " ends a sentence */
+			if (kind == 0 || kind == ' ' || kind == '(' || kind == ')')
+				kind = c;
+			q++;
+		}
+		else if ((unsigned char) c == 0xc2 && q + 1 < end && (unsigned char) t[q + 1] == 0xa0)
+		{
+			if (kind == 0)
+				kind = ' ';
+			q += 2;
+		}
+		else
+			break;
+	}
+	if (q == p || q >= end || !vp_is_digit((unsigned char) t[q]) || dots > 1 || space_before_slash || !ok)
+		return -1;
+	*sep = kind;
+	return q;
 }
 
 /*
@@ -225,11 +261,11 @@ reply_scan_number(ReplyWork *w, int32_t pos, int32_t end, int32_t *next)
 	if (p < end && t[p] == '(')
 		p++;
 	last = p;
-	while (p < end && is_digit(t[p]))
+	while (p < end && vp_is_digit((unsigned char) t[p]))
 	{
 		int			len = 0;
 
-		while (p < end && is_digit(t[p]))
+		while (p < end && vp_is_digit((unsigned char) t[p]))
 		{
 			if (nd < MAX_NUMBER_DIGITS + 4)
 				d[nd++] = t[p];
@@ -245,44 +281,9 @@ reply_scan_number(ReplyWork *w, int32_t pos, int32_t end, int32_t *next)
 			ng++;
 		}
 		last = p;
-		/* a separator run: up to four bytes, then a digit */
-		{
-			int32_t		q = p;
-			char		kind = 0;
-			int			dots = 0;
-			bool		space_before_slash = false,
-						ok = true;
-
-			while (q < end && q - p < 4)
-			{
-				char		c = t[q];
-
-				if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/')
-				{
-					if (c == '.')
-						dots++;
-					if (c == '/' && q > p && t[q - 1] == ' ')
-						space_before_slash = true;
-					if (c == ' ' && q > p && t[q - 1] == '.')
-						ok = false; /* ". " ends a sentence */
-					if (kind == 0 || kind == ' ' || kind == '(' || kind == ')')
-						kind = c;
-					q++;
-				}
-				else if ((unsigned char) c == 0xc2 && q + 1 < end && (unsigned char) t[q + 1] == 0xa0)
-				{
-					if (kind == 0)
-						kind = ' ';
-					q += 2;
-				}
-				else
-					break;
-			}
-			if (q == p || q >= end || !is_digit(t[q]) || dots > 1 || space_before_slash || !ok)
-				break;
-			sep = kind;
-			p = q;
-		}
+		p = separator_run(t, p, end, &sep);
+		if (p < 0)
+			break;
 	}
 	p = last;
 	if (p < end && t[p] == ')')
@@ -290,13 +291,13 @@ reply_scan_number(ReplyWork *w, int32_t pos, int32_t end, int32_t *next)
 	*next = p;
 
 	/* letters right after the digits: an order code, a time (1Z999AA1..., 5pm) */
-	if (p < end && is_alnum((unsigned char) t[p]))
+	if (p < end && vp_is_alnum((unsigned char) t[p]))
 	{
 		int32_t		ext = extension_length(t, p, end);
 
 		if (ext == 0)
 		{
-			while (*next < end && is_alnum((unsigned char) t[*next]))
+			while (*next < end && vp_is_alnum((unsigned char) t[*next]))
 				(*next)++;
 			return -1;
 		}
@@ -305,7 +306,7 @@ reply_scan_number(ReplyWork *w, int32_t pos, int32_t end, int32_t *next)
 
 	if (too_long || nd > MAX_NUMBER_DIGITS)
 		return -1;
-	if (pos > line_start && is_alnum((unsigned char) t[pos - 1]))
+	if (pos > line_start && vp_is_alnum((unsigned char) t[pos - 1]))
 		return -1;
 	if (after_symbol(t, line_start, pos) || date_shaped(glen, gsep, ng) || after_number_context(w))
 		return -1;
@@ -318,10 +319,10 @@ letters_at(const char *t, int32_t p, int32_t end, char *buf, int *len)
 {
 	int			n = 0;
 
-	while (p < end && (((t[p] | 0x20) >= 'a' && (t[p] | 0x20) <= 'z')))
+	while (p < end && vp_is_alpha((unsigned char) t[p]))
 	{
 		if (n < 15)
-			buf[n++] = (char) (t[p] | 0x20);
+			buf[n++] = (char) vp_to_lower((unsigned char) t[p]);
 		p++;
 	}
 	*len = n;
@@ -349,9 +350,9 @@ reply_scan_spelled(ReplyWork *w, int32_t pos, int32_t end, int32_t *next)
 		int			len;
 		int32_t		e;
 
-		if (is_digit(t[p]))
+		if (vp_is_digit((unsigned char) t[p]))
 		{
-			while (p < end && is_digit(t[p]) && nd <= MAX_NUMBER_DIGITS)
+			while (p < end && vp_is_digit((unsigned char) t[p]) && nd <= MAX_NUMBER_DIGITS)
 				d[nd++] = t[p++];
 			last = p;
 		}

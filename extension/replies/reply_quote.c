@@ -13,7 +13,8 @@
  * a loan officer (NMLS, "Loan Officer", ...) is the sender's, left over
  * from a quote without markers: its numbers are not the lead's.
  */
-#include "reply_internal.h"
+#include "core/chars.h"
+#include "replies/reply_internal.h"
 
 #include <string.h>
 
@@ -61,11 +62,11 @@ split_until(const ReplyWork *w, RawLines *raw, int k)
 	}
 }
 
-/* ASCII lower case of c. */
+/* ASCII lower case of c, as a char: it is compared with the char patterns below (some not ASCII). */
 static inline char
 lower(char c)
 {
-	return (c >= 'A' && c <= 'Z') ? (char) (c + 32) : c;
+	return (char) vp_to_lower((unsigned char) c);
 }
 
 /* Whether s[0..n) starts with the lower-case ASCII prefix p. */
@@ -310,9 +311,9 @@ name_like(const char *s, int n)
 	{
 		unsigned char c = (unsigned char) s[i];
 
-		if ((c >= '0' && c <= '9') || c == '@')
+		if (vp_is_digit(c) || c == '@')
 			return false;
-		if (word_start && c >= 'a' && c <= 'z')
+		if (word_start && vp_is_lower(c))
 			return false;
 		word_start = c == ' ' || c == '-';
 	}
@@ -345,7 +346,7 @@ static bool
 has_contact(const char *s, int n)
 {
 	for (int i = 0; i < n; i++)
-		if ((s[i] >= '0' && s[i] <= '9') || s[i] == '@' || s[i] == '|')
+		if (vp_is_digit((unsigned char) s[i]) || s[i] == '@' || s[i] == '|')
 			return true;
 	return false;
 }

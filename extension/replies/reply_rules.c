@@ -25,7 +25,7 @@
  * condition, not a request; "if you could call me" still asks), and when
  * the lead is the one who will call ("I'll call you back").
  */
-#include "reply_internal.h"
+#include "replies/reply_internal.h"
 
 #include <string.h>
 
@@ -544,13 +544,6 @@ reply_rules_broken(void)
 	return rules_failed >= 0 ? rule_defs[rules_failed].pattern : NULL;
 }
 
-/* The pattern of a rule, for evidence and for tests. */
-const char *
-reply_rule_text(int rule)
-{
-	return rule >= 0 && rule < NRULES ? rule_defs[rule].pattern : "";
-}
-
 /* Whether token t can take part in a phrase in the body. */
 static inline bool
 phrase_token(const ReplyWork *w, int t)
@@ -653,70 +646,66 @@ clause_start(const ReplyWork *w, int t)
 }
 
 /*
+ * The nearest of the max words before token start, in its clause, with a
+ * word class of mask, or -1: the walk back stops at anything but a word
+ * and at a contrast word ("but", "however").
+ */
+static int
+word_before(const ReplyWork *w, int start, int max, uint32_t mask)
+{
+	int			seen = 0;
+
+	for (int u = start - 1; u >= 0 && seen < max; u--)
+	{
+		const RTok *tok = &w->toks[u];
+		uint32_t	wc;
+
+		if (tok->kind != TK_WORD)
+			return -1;
+		wc = reply_vocab_class(tok->id);
+		if (wc & WC_CONTRAST)
+			return -1;
+		if (wc & mask)
+			return u;
+		seen++;
+	}
+	return -1;
+}
+
+/*
  * Whether a negator stands among the three words before token start, in
  * its clause: "not interested", "don't call me", "never really wanted".
  */
 static bool
 token_negated(const ReplyWork *w, int start)
 {
-	int			seen = 0;
+	int			u = word_before(w, start, 3, WC_NEGATOR);
 
-	for (int u = start - 1; u >= 0 && seen < 3; u--)
-	{
-		const RTok *tok = &w->toks[u];
-		uint32_t	wc;
-
-		if (tok->kind != TK_WORD)
-			return false;
-		wc = reply_vocab_class(tok->id);
-		if (wc & WC_CONTRAST)
-			return false;
-		if (wc & WC_NEGATOR)
-		{
-			/* "not only", "no problem", "not sure": no negation of what follows */
-			if (u + 1 < w->ntoks && w->toks[u + 1].kind == TK_WORD &&
-				(reply_vocab_class(w->toks[u + 1].id) & WC_NEG_EXCEPT))
-				return false;
-			return true;
-		}
-		seen++;
-	}
-	return false;
+	if (u < 0)
+		return false;
+	/* "not only", "no problem", "not sure": no negation of what follows */
+	return !(u + 1 < w->ntoks && w->toks[u + 1].kind == TK_WORD &&
+			 (reply_vocab_class(w->toks[u + 1].id) & WC_NEG_EXCEPT));
 }
 
 /*
  * Whether a call request at token start is not one: a condition or
- * complaint before it in its clause ("if you call me again", "why did you
- * call me", "keep calling me"), except a polite "if you could".
+ * complaint among the five words before it in its clause ("if you call me
+ * again", "why did you call me", "keep calling me"), except a polite "if
+ * you could" or "if you have/get".
  */
 static bool
 call_blocked(const ReplyWork *w, int start)
 {
-	int			seen = 0;
+	int			u = word_before(w, start, 5, WC_CALL_BLOCKER);
 
-	for (int u = start - 1; u >= 0 && seen < 5; u--)
-	{
-		const RTok *tok = &w->toks[u];
-		uint32_t	wc;
-
-		if (tok->kind != TK_WORD)
-			return false;
-		wc = reply_vocab_class(tok->id);
-		if (wc & WC_CONTRAST)
-			return false;
-		if (wc & WC_CALL_BLOCKER)
-		{
-			if (tok->id == id_if && u + 2 < start && w->toks[u + 1].id == id_you &&
-				(reply_vocab_class(w->toks[u + 2].id) & WC_MODAL))
-				return false;
-			if (tok->id == id_if && u + 2 < start && w->toks[u + 1].id == id_you &&
-				(w->toks[u + 2].id == id_have || w->toks[u + 2].id == id_get))
-				return false;
-			return true;
-		}
-		seen++;
-	}
-	return false;
+	if (u < 0)
+		return false;
+	if (w->toks[u].id == id_if && u + 2 < start && w->toks[u + 1].id == id_you &&
+		((reply_vocab_class(w->toks[u + 2].id) & WC_MODAL) ||
+		 w->toks[u + 2].id == id_have || w->toks[u + 2].id == id_get))
+		return false;
+	return true;
 }
 
 /*
@@ -752,7 +741,7 @@ refusal_is_local(const ReplyWork *w, int t)
 
 /* Records a hit. */
 static void
-add_hit(ReplyWork *w, uint8_t kind, uint8_t strength, int rule, int start, int end, bool negated)
+add_hit(ReplyWork *w, uint8_t kind, uint8_t strength, int start, int end, bool negated)
 {
 	RHit	   *h;
 
@@ -761,7 +750,6 @@ add_hit(ReplyWork *w, uint8_t kind, uint8_t strength, int rule, int start, int e
 	h = &w->hits[w->nhits++];
 	h->kind = kind;
 	h->strength = strength;
-	h->rule = (uint16_t) rule;
 	h->start = (int16_t) start;
 	h->end = (int16_t) end;
 	h->negated = negated;
@@ -805,7 +793,7 @@ reply_match_rules(ReplyWork *w)
 			}
 			if (kind == CUE_BLOCK && (d->flags & R_SCOPE) && refusal_is_local(w, end))
 				kind = CUE_LOCAL_BLOCK;
-			add_hit(w, kind, kind == d->kind ? d->strength : 3, ri, t, end, kind != d->kind);
+			add_hit(w, kind, kind == d->kind ? d->strength : 3, t, end, kind != d->kind);
 		}
 	}
 }

@@ -6,16 +6,17 @@
  * type is looked up once per call site, and only the first
  * REPLY_MAX_ANALYSED bytes of a long (toasted) reply are fetched.
  */
-#include "compat.h"
+#include "core/compat.h"
+#include "replies/reply_sql.h"
+#include "e164/e164_parse.h"
+#include "replies/reply_classify.h"
+#include "replies/reply_internal.h"
 
 #include "access/htup_details.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
 
-#include "reply_classify.h"
-#include "reply_internal.h"
-#include "reply_sql.h"
 
 PG_FUNCTION_INFO_V1(vapi_pool_classify_reply);
 

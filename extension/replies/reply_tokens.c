@@ -11,25 +11,12 @@
  * by the mail client is soft too.  Digits, a "+" or "(" before digits, and
  * runs of spelled digits are handed to reply_phone.c.
  */
-#include "reply_internal.h"
+#include "core/chars.h"
+#include "replies/reply_internal.h"
 
 #include <string.h>
 
 #define WORD_BUF 24
-
-/* Whether the byte can be part of a word (ASCII letters, digits, UTF-8). */
-static inline bool
-word_byte(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
-}
-
-/* Whether c is an ASCII digit. */
-static inline bool
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
 
 /*
  * Length of a UTF-8 punctuation sequence at p that is not part of a word,
@@ -70,7 +57,7 @@ utf8_punct(const char *p, const char *end, char *what)
 
 /* Appends a token; false when the array is full. */
 static bool
-push(ReplyWork *w, uint8_t kind, uint16_t id, int32_t start, int32_t end, uint8_t flags, int phone)
+push(ReplyWork *w, uint8_t kind, uint16_t id, int32_t start, int32_t end, uint8_t flags)
 {
 	RTok	   *t;
 
@@ -82,7 +69,6 @@ push(ReplyWork *w, uint8_t kind, uint16_t id, int32_t start, int32_t end, uint8_
 	t->start = start;
 	t->end = end;
 	t->flags = flags;
-	t->phone = (int16_t) phone;
 	return true;
 }
 
@@ -96,7 +82,7 @@ push_bound(ReplyWork *w, int32_t start, int32_t end, uint8_t flags)
 		w->toks[w->ntoks - 1].end = end;
 		return;
 	}
-	push(w, TK_BOUND, 0, start, end, flags, -1);
+	push(w, TK_BOUND, 0, start, end, flags);
 }
 
 /* Appends a soft separator, unless one or a boundary is just before. */
@@ -105,7 +91,7 @@ push_soft(ReplyWork *w, int32_t start, int32_t end, uint8_t flags)
 {
 	if (w->ntoks > 0 && (w->toks[w->ntoks - 1].kind == TK_BOUND || w->toks[w->ntoks - 1].kind == TK_SOFT))
 		return;
-	push(w, TK_SOFT, 0, start, end, flags, -1);
+	push(w, TK_SOFT, 0, start, end, flags);
 }
 
 /*
@@ -128,7 +114,7 @@ scan_word(const char *t, int32_t p, int32_t end, char *buf, int *blen, bool *ema
 		{
 			/* a typographic apostrophe between letters belongs to the word */
 			if (what == 'q' && (unsigned char) t[p + 2] == 0x99 && p + k < end &&
-				word_byte((unsigned char) t[p + k]) && n > 0)
+				vp_is_word_byte((unsigned char) t[p + k]) && n > 0)
 			{
 				if (n < WORD_BUF - 1)
 					buf[n++] = '\'';
@@ -137,14 +123,14 @@ scan_word(const char *t, int32_t p, int32_t end, char *buf, int *blen, bool *ema
 			}
 			break;
 		}
-		if (word_byte(c))
+		if (vp_is_word_byte(c))
 		{
 			if (n < WORD_BUF - 1)
-				buf[n++] = (c >= 'A' && c <= 'Z') ? (char) (c + 32) : (char) c;
+				buf[n++] = (char) vp_to_lower(c);
 			p++;
 			continue;
 		}
-		if ((c == '\'' || c == '-') && n > 0 && p + 1 < end && word_byte((unsigned char) t[p + 1]))
+		if ((c == '\'' || c == '-') && n > 0 && p + 1 < end && vp_is_word_byte((unsigned char) t[p + 1]))
 		{
 			if (c == '\'' && n < WORD_BUF - 1)
 				buf[n++] = '\'';
@@ -152,18 +138,18 @@ scan_word(const char *t, int32_t p, int32_t end, char *buf, int *blen, bool *ema
 			continue;
 		}
 		if (c == '@' || ((c == '.' || c == '_' || c == '+') && *email && p + 1 < end &&
-						 word_byte((unsigned char) t[p + 1])))
+						 vp_is_word_byte((unsigned char) t[p + 1])))
 		{
 			*email = true;
 			p++;
 			continue;
 		}
-		if ((c == '.' || c == '_' || c == '+') && p + 1 < end && word_byte((unsigned char) t[p + 1]))
+		if ((c == '.' || c == '_' || c == '+') && p + 1 < end && vp_is_word_byte((unsigned char) t[p + 1]))
 		{
 			/* a dot inside a word: an address still to come, or an abbreviation */
 			int32_t		q = p + 1;
 
-			while (q < end && (word_byte((unsigned char) t[q]) || t[q] == '.' || t[q] == '_' ||
+			while (q < end && (vp_is_word_byte((unsigned char) t[q]) || t[q] == '.' || t[q] == '_' ||
 							   t[q] == '-' || t[q] == '+'))
 				q++;
 			if (q < end && t[q] == '@')
@@ -205,6 +191,148 @@ starts_link(const char *t, int32_t p, int32_t end)
 	return false;
 }
 
+/* The flags of every token of a line: TF_SIG outside the body. */
+static inline uint8_t
+line_flags(const RLine *line)
+{
+	return line->zone == ZONE_BODY ? 0 : TF_SIG;
+}
+
+/* Appends the phone number w->phones[phone], read from line at [p, next). */
+static void
+push_phone(ReplyWork *w, const RLine *line, int phone, int32_t p, int32_t next)
+{
+	w->phones[phone].zone = line->zone;
+	w->phones[phone].tok = w->ntoks;
+	push(w, TK_PHONE, RV_PHONE, p, next, line_flags(line));
+}
+
+/* Whether a number starts at p: a digit, or a "+" or "(" before one ("+ 44" too). */
+static bool
+starts_number(const char *t, int32_t p, int32_t end)
+{
+	unsigned char c = (unsigned char) t[p];
+
+	return vp_is_digit(c) || ((c == '+' || c == '(') && p + 1 < end && vp_is_digit((unsigned char) t[p + 1])) ||
+		(c == '+' && p + 2 < end && t[p + 1] == ' ' && vp_is_digit((unsigned char) t[p + 2]));
+}
+
+/* The number at p (starts_number): a phone number or another number.  Returns its end. */
+static int32_t
+tokenise_number(ReplyWork *w, const RLine *line, int32_t p)
+{
+	int32_t		next;
+	int			phone = reply_scan_number(w, p, line->end, &next);
+
+	if (phone >= 0)
+		push_phone(w, line, phone, p, next);
+	else
+		push(w, TK_NUM, RV_NUM, p, next, line_flags(line));
+	return next;
+}
+
+/*
+ * The word at p (a word byte): a link, an e-mail address, the first of
+ * spelled digits of a phone number, or a word of one to four vocabulary ids
+ * ("don't" is do not).  Returns the end of what it took.
+ */
+static int32_t
+tokenise_word(ReplyWork *w, const RLine *line, int32_t p)
+{
+	const char *t = w->text;
+	int32_t		end = line->end;
+	uint8_t		zflag = line_flags(line);
+	char		buf[WORD_BUF];
+	int			blen;
+	bool		email;
+	int32_t		wend;
+	uint16_t	ids[4];
+	int			nids;
+
+	if (starts_link(t, p, end))
+	{
+		wend = p;
+		while (wend < end && t[wend] != ' ' && t[wend] != '\t' && t[wend] != '>' && t[wend] != ')')
+			wend++;
+		push(w, TK_URL, RV_URL, p, wend, zflag);
+		return wend;
+	}
+	wend = scan_word(t, p, end, buf, &blen, &email);
+	if (email)
+	{
+		while (wend > p && t[wend - 1] == '.')
+			wend--;
+		push(w, TK_EMAIL, RV_EMAIL, p, wend, zflag);
+		return wend;
+	}
+	nids = reply_vocab_expand(buf, blen, ids, 4);
+	if (nids == 1 && (reply_vocab_class(ids[0]) & WC_DIGIT) && ids[0] != reply_vocab_find("oh", 2))
+	{
+		int32_t		next;
+		int			phone = reply_scan_spelled(w, p, end, &next);
+
+		if (phone >= 0)
+		{
+			push_phone(w, line, phone, p, next);
+			return next;
+		}
+	}
+	for (int i = 0; i < nids; i++)
+	{
+		uint8_t		flags = zflag;
+
+		if (nids == 1 && ids[0] == RV_UNKNOWN && vp_is_upper((unsigned char) t[p]))
+			flags |= TF_CAP;
+		push(w, TK_WORD, ids[i], p, wend, flags);
+	}
+	return wend;
+}
+
+/* The token of the ASCII punctuation at p, if any: a boundary, a soft separator, or "#" as a word. */
+static void
+tokenise_punct(ReplyWork *w, const RLine *line, int32_t p)
+{
+	const char *t = w->text;
+	uint8_t		zflag = line_flags(line);
+
+	switch (t[p])
+	{
+		case '.':
+			/* a.m., e.g., 2.5: a dot inside a word ends nothing */
+			if (p + 1 < line->end && vp_is_word_byte((unsigned char) t[p + 1]))
+				break;
+			push_bound(w, p, p + 1, zflag);
+			break;
+		case '!':
+		case ';':
+			push_bound(w, p, p + 1, zflag);
+			break;
+		case '?':
+			push_bound(w, p, p + 1, zflag | TF_QMARK);
+			break;
+		case ',':
+		case ':':
+			push_soft(w, p, p + 1, zflag);
+			break;
+		case '-':
+			if ((p + 1 >= line->end || t[p + 1] == ' ' || t[p + 1] == '-') && (p == line->start || t[p - 1] == ' '))
+				push_soft(w, p, p + 1, zflag);
+			break;
+		case '#':
+			/* "best # is", "cell #:": the word number (before digits it is an order mark) */
+			if (p + 1 >= line->end || t[p + 1] == ' ' || t[p + 1] == ':')
+			{
+				uint16_t	number = reply_vocab_find("number", 6);
+
+				push(w, TK_WORD, number, p, p + 1, zflag);
+			}
+			break;
+		default:
+			/* quotes, brackets, symbols: nothing */
+			break;
+	}
+}
+
 /* Tokenises one line of the reply. */
 static void
 tokenise_line(ReplyWork *w, const RLine *line)
@@ -212,7 +340,7 @@ tokenise_line(ReplyWork *w, const RLine *line)
 	const char *t = w->text;
 	int32_t		p = line->start;
 	int32_t		end = line->end;
-	uint8_t		zflag = line->zone == ZONE_BODY ? 0 : TF_SIG;
+	uint8_t		zflag = line_flags(line);
 
 	while (p < end && w->ntoks < RW_MAX_TOKENS)
 	{
@@ -227,120 +355,18 @@ tokenise_line(ReplyWork *w, const RLine *line)
 			else if (what == 'e')
 				push_bound(w, p, p + k, zflag);
 			p += k;
-			continue;
 		}
-		if (c == ' ' || c == '\t' || c == '\r')
-		{
+		else if (c == ' ' || c == '\t' || c == '\r')
 			p++;
-			continue;
-		}
-		if (is_digit((char) c) || ((c == '+' || c == '(') && p + 1 < end && is_digit(t[p + 1])) ||
-			(c == '+' && p + 2 < end && t[p + 1] == ' ' && is_digit(t[p + 2])))
+		else if (starts_number(t, p, end))
+			p = tokenise_number(w, line, p);
+		else if (vp_is_word_byte(c))
+			p = tokenise_word(w, line, p);
+		else
 		{
-			int32_t		next;
-			int			phone = reply_scan_number(w, p, end, &next);
-
-			if (phone >= 0)
-			{
-				w->phones[phone].zone = line->zone;
-				w->phones[phone].tok = w->ntoks;
-				push(w, TK_PHONE, RV_PHONE, p, next, zflag, phone);
-			}
-			else
-				push(w, TK_NUM, RV_NUM, p, next, zflag, -1);
-			p = next;
-			continue;
+			tokenise_punct(w, line, p);
+			p++;
 		}
-		if (word_byte(c))
-		{
-			char		buf[WORD_BUF];
-			int			blen;
-			bool		email;
-			int32_t		wend;
-			uint16_t	ids[4];
-			int			nids;
-
-			if (starts_link(t, p, end))
-			{
-				wend = p;
-				while (wend < end && t[wend] != ' ' && t[wend] != '\t' && t[wend] != '>' && t[wend] != ')')
-					wend++;
-				push(w, TK_URL, RV_URL, p, wend, zflag, -1);
-				p = wend;
-				continue;
-			}
-			wend = scan_word(t, p, end, buf, &blen, &email);
-			if (email)
-			{
-				while (wend > p && t[wend - 1] == '.')
-					wend--;
-				push(w, TK_EMAIL, RV_EMAIL, p, wend, zflag, -1);
-				p = wend;
-				continue;
-			}
-			nids = reply_vocab_expand(buf, blen, ids, 4);
-			if (nids == 1 && (reply_vocab_class(ids[0]) & WC_DIGIT) && ids[0] != reply_vocab_find("oh", 2))
-			{
-				int32_t		next;
-				int			phone = reply_scan_spelled(w, p, end, &next);
-
-				if (phone >= 0)
-				{
-					w->phones[phone].zone = line->zone;
-					w->phones[phone].tok = w->ntoks;
-					push(w, TK_PHONE, RV_PHONE, p, next, zflag, phone);
-					p = next;
-					continue;
-				}
-			}
-			for (int i = 0; i < nids; i++)
-			{
-				uint8_t		flags = zflag;
-
-				if (nids == 1 && ids[0] == RV_UNKNOWN && c >= 'A' && c <= 'Z')
-					flags |= TF_CAP;
-				push(w, TK_WORD, ids[i], p, wend, flags, -1);
-			}
-			p = wend;
-			continue;
-		}
-		switch (c)
-		{
-			case '.':
-				/* a.m., e.g., 2.5: a dot inside a word ends nothing */
-				if (p + 1 < end && word_byte((unsigned char) t[p + 1]))
-					break;
-				push_bound(w, p, p + 1, zflag);
-				break;
-			case '!':
-			case ';':
-				push_bound(w, p, p + 1, zflag);
-				break;
-			case '?':
-				push_bound(w, p, p + 1, zflag | TF_QMARK);
-				break;
-			case ',':
-			case ':':
-				push_soft(w, p, p + 1, zflag);
-				break;
-			case '-':
-				if ((p + 1 >= end || t[p + 1] == ' ' || t[p + 1] == '-') && (p == line->start || t[p - 1] == ' '))
-					push_soft(w, p, p + 1, zflag);
-				break;
-			case '#':
-				/* "best # is", "cell #:": the word number (before digits it is an order mark) */
-				if (p + 1 >= end || t[p + 1] == ' ' || t[p + 1] == ':')
-				{
-					uint16_t	number = reply_vocab_find("number", 6);
-
-					push(w, TK_WORD, number, p, p + 1, zflag, -1);
-				}
-				break;
-			default:
-				/* quotes, brackets, symbols: nothing */
-				break;
-		}
-		p++;
 	}
 }
 
@@ -364,7 +390,7 @@ line_break_is_boundary(const ReplyWork *w, int i)
 	if (next->start != w->lines[i].end + 1 && next->start != w->lines[i].end + 2)
 		return true;			/* quoted lines were between them */
 	c = (unsigned char) w->text[next->start];
-	return !(c >= 'a' && c <= 'z');
+	return !vp_is_lower(c);
 }
 
 /* Fills w->toks from w->lines. */
@@ -376,7 +402,7 @@ reply_tokenise(ReplyWork *w)
 	for (int i = 0; i < w->nlines && w->ntoks < RW_MAX_TOKENS; i++)
 	{
 		const RLine *line = &w->lines[i];
-		uint8_t		zflag = line->zone == ZONE_BODY ? 0 : TF_SIG;
+		uint8_t		zflag = line_flags(line);
 
 		tokenise_line(w, line);
 		if (line_break_is_boundary(w, i))

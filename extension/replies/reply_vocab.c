@@ -11,7 +11,9 @@
  * Built once per process (reply_vocab_init, called by reply_rules_init), then
  * read only.
  */
-#include "reply_internal.h"
+#include "core/chars.h"
+#include "core/text_distance.h"
+#include "replies/reply_internal.h"
 
 #include <string.h>
 
@@ -225,44 +227,6 @@ reply_vocab_init(void)
 	vocab_ready = true;
 }
 
-/* Edit distance (with transpositions) of a and b, or more than max. */
-static int
-edit_distance(const char *a, int la, const char *b, int lb, int max)
-{
-	int			prev2[WORD_MAX + 1],
-				prev[WORD_MAX + 1],
-				cur[WORD_MAX + 1];
-
-	for (int j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (int i = 1; i <= la; i++)
-	{
-		int			row_min;
-
-		cur[0] = row_min = i;
-		for (int j = 1; j <= lb; j++)
-		{
-			int			cost = a[i - 1] == b[j - 1] ? 0 : 1;
-			int			v = prev[j - 1] + cost;
-
-			if (prev[j] + 1 < v)
-				v = prev[j] + 1;
-			if (cur[j - 1] + 1 < v)
-				v = cur[j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < v)
-				v = prev2[j - 2] + 1;
-			cur[j] = v;
-			if (v < row_min)
-				row_min = v;
-		}
-		if (row_min > max)
-			return max + 1;
-		memcpy(prev2, prev, sizeof(int) * (lb + 1));
-		memcpy(prev, cur, sizeof(int) * (lb + 1));
-	}
-	return prev[lb];
-}
-
 /* The set of letters of a word, one bit per letter a..z. */
 static uint32_t
 letter_set(const char *word, int len)
@@ -274,6 +238,9 @@ letter_set(const char *word, int len)
 	return set;
 }
 
+/* every word fits vp_edit_distance */
+_Static_assert(WORD_MAX <= VP_EDIT_DISTANCE_MAX_LEN, "words too long for vp_edit_distance");
+
 /* A misspelt long word: the id of the word it is within one or two edits, or 0. */
 static uint16_t
 fuzzy_find(const char *word, int len)
@@ -284,7 +251,7 @@ fuzzy_find(const char *word, int len)
 	if (len < 6 || len >= WORD_MAX)
 		return RV_UNKNOWN;
 	for (int i = 0; i < len; i++)
-		if (word[i] < 'a' || word[i] > 'z')
+		if (!vp_is_lower((unsigned char) word[i]))
 			return RV_UNKNOWN;
 	set = letter_set(word, len);
 	for (int f = 0; fuzzy_words[f]; f++)
@@ -299,7 +266,7 @@ fuzzy_find(const char *word, int len)
 		cset = letter_set(c, lc);
 		if (__builtin_popcount(set & ~cset) > max || __builtin_popcount(cset & ~set) > max)
 			continue;
-		if (edit_distance(word, len, c, lc, max) <= max)
+		if (vp_edit_distance(word, len, c, lc, max, true) <= max)
 			return reply_vocab_find(c, lc);
 	}
 	return RV_UNKNOWN;

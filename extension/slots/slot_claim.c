@@ -34,10 +34,12 @@
  * claim looks again (now deciding on what it sees) and reports the winner,
  * or, if the winner is already gone, tries again, up to CLAIM_TRIES inserts.
  */
-#include "slot_claim.h"
+#include "slots/slot_claim.h"
+#include "core/saved_plans.h"
 
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 #include "utils/uuid.h"
 
 PG_FUNCTION_INFO_V1(vapi_pool_claim_slot_atomic);
@@ -55,11 +57,18 @@ static VpPlan calendar = {
 	.nargs = 3, .argtypes = {UUIDOID, UUIDOID, UUIDOID}
 };
 
+/* The columns of calendar, counted from 1. */
+enum
+{
+	CALENDAR_COL_ZONE = 1,
+	CALENDAR_COL_CONTACT_FOUND,
+	CALENDAR_COL_BROKER_FOUND
+};
+
 static VpPlan cancel_expired = {
 	.sql = "UPDATE vapi_pool.appointments a"
 	" SET status = 'cancelled', cancelled_at = pg_catalog.now(), cancel_reason = 'expired'"
-	" WHERE a.org_id = $1 AND " VP_SLOT_CALENDAR("a", "$2") " AND " VP_SLOT_ACTIVE("a")
-	"   AND " VP_SLOT_RANGE("a") " && pg_catalog.tstzrange($3, " VP_SLOT_END("$3", "$4") ", '[)')"
+	" WHERE " VP_SLOT_OVERLAPPING("a", "$1", "$2", "$3", "$4")
 	"   AND a.status = 'held' AND a.hold_expires_at <= pg_catalog.now()",
 	.nargs = 4, .argtypes = {UUIDOID, UUIDOID, TIMESTAMPTZOID, INTERVALOID}
 };
@@ -73,6 +82,12 @@ static VpPlan insert_hold = {
 	.nargs = 6, .argtypes = {UUIDOID, UUIDOID, UUIDOID, TIMESTAMPTZOID, INTERVALOID, INTERVALOID}
 };
 
+/* The column of insert_hold, counted from 1. */
+enum
+{
+	INSERT_HOLD_COL_HOLD_ID = 1
+};
+
 /*
  * What the slot overlaps, most telling first: anything live (the contact's
  * own on exactly this slot before others), then expired holds.  busy: a
@@ -84,8 +99,7 @@ static VpPlan conflict = {
 	"       a.status = 'booked' OR a.hold_expires_at > pg_catalog.now() AS live,"
 	"       a.status, a.id, a.hold_id, a.scheduled_at, a.ends_at, a.xmax <> '0'::pg_catalog.xid AS busy"
 	" FROM vapi_pool.appointments a"
-	" WHERE a.org_id = $1 AND " VP_SLOT_CALENDAR("a", "$2") " AND " VP_SLOT_ACTIVE("a")
-	"   AND " VP_SLOT_RANGE("a") " && pg_catalog.tstzrange($3, " VP_SLOT_END("$3", "$4") ", '[)')"
+	" WHERE " VP_SLOT_OVERLAPPING("a", "$1", "$2", "$3", "$4")
 	" ORDER BY 2 DESC, 1 DESC, a.scheduled_at, a.id"
 	" LIMIT 1",
 	.nargs = 5, .argtypes = {UUIDOID, UUIDOID, TIMESTAMPTZOID, INTERVALOID, UUIDOID}
@@ -94,7 +108,14 @@ static VpPlan conflict = {
 /* The columns of conflict, counted from 1. */
 enum
 {
-	C_SAME = 1, C_LIVE, C_STATUS, C_ID, C_HOLD_ID, C_START, C_END, C_BUSY
+	CONFLICT_COL_SAME = 1,
+	CONFLICT_COL_LIVE,
+	CONFLICT_COL_STATUS,
+	CONFLICT_COL_ID,
+	CONFLICT_COL_HOLD_ID,
+	CONFLICT_COL_START,
+	CONFLICT_COL_END,
+	CONFLICT_COL_BUSY
 };
 
 /* The contact's live hold on this slot, claimed again: it lasts at least hold more. */
@@ -104,6 +125,12 @@ static VpPlan extend_hold = {
 	" WHERE org_id = $1 AND id = $2 AND status = 'held' AND hold_expires_at > pg_catalog.now()"
 	" RETURNING hold_id",
 	.nargs = 3, .argtypes = {UUIDOID, UUIDOID, INTERVALOID}
+};
+
+/* The column of extend_hold, counted from 1. */
+enum
+{
+	EXTEND_HOLD_COL_HOLD_ID = 1
 };
 
 /* The end of a slot, computed in UTC as appointments.ends_at is. */
@@ -130,19 +157,19 @@ calendar_zone(Datum org_id, Datum contact_id, Datum broker_id, bool has_broker)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("organisation %s does not exist", vp_uuid_string(org_id))));
-	if (!DatumGetBool(vp_getdatum(0, 2, &isnull)))
+	if (!DatumGetBool(vp_getdatum(0, CALENDAR_COL_CONTACT_FOUND, &isnull)))
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("contact %s does not belong to organisation %s",
 						vp_uuid_string(contact_id), vp_uuid_string(org_id)),
 				 errdetail("A slot is held for a contact (a lead) of the organisation whose calendar it is on.")));
-	if (has_broker && !DatumGetBool(vp_getdatum(0, 3, &isnull)))
+	if (has_broker && !DatumGetBool(vp_getdatum(0, CALENDAR_COL_BROKER_FOUND, &isnull)))
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("broker %s does not belong to organisation %s",
 						vp_uuid_string(broker_id), vp_uuid_string(org_id)),
 				 errhint("Pass broker_id NULL for the organisation's own calendar.")));
-	return vp_slot_text(0, 1);
+	return vp_slot_text(0, CALENDAR_COL_ZONE);
 }
 
 /* The error for a slot that overlaps the appointment the conflict plan found. */
@@ -151,9 +178,9 @@ pg_attribute_noreturn()
 slot_taken(Datum slot_time, Datum duration, const char *zone)
 {
 	bool		isnull;
-	TimestampTz other_start = DatumGetTimestampTz(vp_getdatum(0, C_START, &isnull));
-	TimestampTz other_end = DatumGetTimestampTz(vp_getdatum(0, C_END, &isnull));
-	bool		booked = strcmp(vp_slot_text(0, C_STATUS), "booked") == 0;
+	TimestampTz other_start = DatumGetTimestampTz(vp_getdatum(0, CONFLICT_COL_START, &isnull));
+	TimestampTz other_end = DatumGetTimestampTz(vp_getdatum(0, CONFLICT_COL_END, &isnull));
+	bool		booked = strcmp(vp_slot_text(0, CONFLICT_COL_STATUS), "booked") == 0;
 
 	ereport(ERROR,
 			(errcode(ERRCODE_EXCLUSION_VIOLATION),
@@ -197,8 +224,9 @@ vapi_pool_claim_slot_atomic(PG_FUNCTION_ARGS)
 	broker_id = has_broker ? PG_GETARG_DATUM(3) : (Datum) 0;
 	duration = PG_GETARG_DATUM(4);
 	hold = PG_GETARG_DATUM(5);
-	vp_slot_check_interval("duration", DatumGetIntervalP(duration), VP_SLOT_MAX_DURATION_USECS, "24 hours");
-	vp_slot_check_interval("hold", DatumGetIntervalP(hold), VP_SLOT_MAX_HOLD_USECS, "1 hour");
+	vp_slot_check_interval("duration", DatumGetIntervalP(duration), VP_SLOT_MAX_DURATION_USECS,
+						   VP_SLOT_MAX_DURATION_TEXT);
+	vp_slot_check_interval("hold", DatumGetIntervalP(hold), VP_SLOT_MAX_HOLD_USECS, VP_SLOT_MAX_HOLD_TEXT);
 
 	vp_spi_connect();
 	zone = calendar_zone(org_id, contact_id, broker_id, has_broker);
@@ -211,36 +239,38 @@ vapi_pool_claim_slot_atomic(PG_FUNCTION_ARGS)
 
 	for (int try = 1;; try++)
 	{
+		/* conflict's $1 to $5 (cancel_expired's: the first four) */
 		Datum		slot[5] = {org_id, broker_id, slot_time, duration, contact_id};
 		char		slot_nulls[5] = {' ', has_broker ? ' ' : 'n', ' ', ' ', ' '};
+		/* insert_hold's $1 to $6 */
 		Datum		row[6] = {org_id, contact_id, broker_id, slot_time, duration, hold};
 		char		row_nulls[6] = {' ', ' ', has_broker ? ' ' : 'n', ' ', ' ', ' '};
 		bool		live,
 					busy;
 
 		vp_execute(&conflict, slot, slot_nulls, 0);
-		live = SPI_processed == 1 && DatumGetBool(vp_getdatum(0, C_LIVE, &isnull));
-		busy = SPI_processed == 1 && DatumGetBool(vp_getdatum(0, C_BUSY, &isnull));
+		live = SPI_processed == 1 && DatumGetBool(vp_getdatum(0, CONFLICT_COL_LIVE, &isnull));
+		busy = SPI_processed == 1 && DatumGetBool(vp_getdatum(0, CONFLICT_COL_BUSY, &isnull));
 		if (SPI_processed == 1 && !live)
 			vp_execute(&cancel_expired, slot, slot_nulls, 0);
 		else if (live && (!busy || try > 1))
 		{
-			if (!DatumGetBool(vp_getdatum(0, C_SAME, &isnull)))
+			if (!DatumGetBool(vp_getdatum(0, CONFLICT_COL_SAME, &isnull)))
 				slot_taken(slot_time, duration, zone);
 			/* the contact's own, on exactly this slot */
-			if (strcmp(vp_slot_text(0, C_STATUS), "booked") == 0)
+			if (strcmp(vp_slot_text(0, CONFLICT_COL_STATUS), "booked") == 0)
 			{
-				result = vp_getdatum(0, C_HOLD_ID, &isnull);
+				result = vp_getdatum(0, CONFLICT_COL_HOLD_ID, &isnull);
 				break;
 			}
 			else
 			{
-				Datum		extend[3] = {org_id, vp_getdatum(0, C_ID, &isnull), hold};
+				Datum		extend[3] = {org_id, vp_getdatum(0, CONFLICT_COL_ID, &isnull), hold};
 
 				vp_execute(&extend_hold, extend, NULL, 0);
 				if (SPI_processed == 1)
 				{
-					result = vp_getdatum(0, 1, &isnull);
+					result = vp_getdatum(0, EXTEND_HOLD_COL_HOLD_ID, &isnull);
 					break;
 				}
 				/* booked or released meanwhile: the insert decides */
@@ -250,7 +280,7 @@ vapi_pool_claim_slot_atomic(PG_FUNCTION_ARGS)
 		vp_execute(&insert_hold, row, row_nulls, 0);
 		if (SPI_processed == 1)
 		{
-			result = vp_getdatum(0, 1, &isnull);
+			result = vp_getdatum(0, INSERT_HOLD_COL_HOLD_ID, &isnull);
 			break;
 		}
 		if (try >= CLAIM_TRIES)

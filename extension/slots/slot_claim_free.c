@@ -10,10 +10,12 @@
  * not offer a slot another caller is about to take.  It is advice, not a
  * reservation: only claim_slot_atomic reserves.
  */
-#include "slot_claim.h"
+#include "core/saved_plans.h"
+#include "slots/slot_claim.h"
 
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(vapi_pool_free_slots);
 
@@ -22,9 +24,21 @@ static VpPlan find_broker = {
 	.nargs = 2, .argtypes = {UUIDOID, UUIDOID}
 };
 
+/* The column of find_broker, counted from 1. */
+enum
+{
+	FIND_BROKER_COL_ORG_ID = 1
+};
+
 static VpPlan find_org = {
 	.sql = "SELECT org_id FROM vapi_pool.orgs WHERE org_id = coalesce($1, vapi_pool.auth_org_id())",
 	.nargs = 1, .argtypes = {UUIDOID}
+};
+
+/* The column of find_org, counted from 1. */
+enum
+{
+	FIND_ORG_COL_ORG_ID = 1
 };
 
 /*
@@ -40,13 +54,64 @@ static VpPlan filter = {
 	"       ORDER BY s.start, s.n) c"
 	" LEFT JOIN LATERAL ("
 	"   SELECT true AS taken FROM vapi_pool.appointments a"
-	"   WHERE a.org_id = $1 AND " VP_SLOT_CALENDAR("a", "$2") " AND " VP_SLOT_ACTIVE("a")
-	"     AND " VP_SLOT_RANGE("a") " && pg_catalog.tstzrange(c.start, " VP_SLOT_END("c.start", "$4") ", '[)')"
+	"   WHERE " VP_SLOT_OVERLAPPING("a", "$1", "$2", "c.start", "$4")
 	"     AND (a.status = 'booked' OR a.hold_expires_at > pg_catalog.now())"
 	"   LIMIT 1) b ON true"
 	" WHERE b.taken IS NULL",
 	.nargs = 4, .argtypes = {UUIDOID, UUIDOID, TIMESTAMPTZARRAYOID, INTERVALOID}
 };
+
+/* The column of filter, counted from 1. */
+enum
+{
+	FILTER_COL_FREE_STARTS = 1
+};
+
+/*
+ * The organisation of the calendar: the broker's (broker_id), which must be
+ * org_id's when org_id is given; or with no broker, org_id or the caller's
+ * organisation.  An error when the caller may not see it.
+ */
+static Datum
+calendar_org(Datum broker_id, bool has_broker, Datum org_id, bool has_org)
+{
+	bool		isnull;
+
+	if (has_broker)
+	{
+		Datum		broker_values[2] = {broker_id, has_org ? org_id : (Datum) 0};
+		char		broker_nulls[2] = {' ', has_org ? ' ' : 'n'};
+
+		vp_execute(&find_broker, broker_values, broker_nulls, 0);
+		if (SPI_processed == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_NO_DATA_FOUND),
+					 has_org ? errmsg("broker %s does not belong to organisation %s", vp_uuid_string(broker_id),
+									  vp_uuid_string(org_id))
+					 : errmsg("broker %s does not exist", vp_uuid_string(broker_id))));
+		if (SPI_processed > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_CARDINALITY_VIOLATION),
+					 errmsg("broker id %s names brokers of more than one organisation", vp_uuid_string(broker_id)),
+					 errhint("Pass the broker's org_id as well.")));
+		return vp_getdatum(0, FIND_BROKER_COL_ORG_ID, &isnull);
+	}
+
+	vp_execute(&find_org, &org_id, has_org ? NULL : "n", 0);
+	if (SPI_processed == 0)
+	{
+		if (has_org)
+			ereport(ERROR,
+					(errcode(ERRCODE_NO_DATA_FOUND),
+					 errmsg("organisation %s does not exist", vp_uuid_string(org_id))));
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("org_id must not be null when broker_id is null"),
+				 errdetail("The request names no organisation whose calendar this could be."),
+				 errhint("Pass the organisation's id as org_id, or a broker_id.")));
+	}
+	return vp_getdatum(0, FIND_ORG_COL_ORG_ID, &isnull);
+}
 
 /*
  * SQL: free_slots(broker_id, candidate_starts, duration DEFAULT '30
@@ -68,53 +133,18 @@ vapi_pool_free_slots(PG_FUNCTION_ARGS)
 
 	vp_slot_require(fcinfo, 1, "candidate_starts");
 	vp_slot_require(fcinfo, 2, "duration");
-	vp_slot_check_interval("duration", PG_GETARG_INTERVAL_P(2), VP_SLOT_MAX_DURATION_USECS, "24 hours");
+	vp_slot_check_interval("duration", PG_GETARG_INTERVAL_P(2), VP_SLOT_MAX_DURATION_USECS,
+						   VP_SLOT_MAX_DURATION_TEXT);
+	/* filter's $1 to $4 */
 	values[1] = has_broker ? PG_GETARG_DATUM(0) : (Datum) 0;
 	nulls[1] = has_broker ? ' ' : 'n';
 	values[2] = PG_GETARG_DATUM(1);
 	values[3] = PG_GETARG_DATUM(2);
 
 	vp_spi_connect();
-	if (has_broker)
-	{
-		Datum		broker_values[2] = {values[1], has_org ? PG_GETARG_DATUM(3) : (Datum) 0};
-		char		broker_nulls[2] = {' ', has_org ? ' ' : 'n'};
-
-		vp_execute(&find_broker, broker_values, broker_nulls, 0);
-		if (SPI_processed == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_NO_DATA_FOUND),
-					 has_org ? errmsg("broker %s does not belong to organisation %s", vp_uuid_string(values[1]),
-									  vp_uuid_string(PG_GETARG_DATUM(3)))
-					 : errmsg("broker %s does not exist", vp_uuid_string(values[1]))));
-		if (SPI_processed > 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_CARDINALITY_VIOLATION),
-					 errmsg("broker id %s names brokers of more than one organisation", vp_uuid_string(values[1])),
-					 errhint("Pass the broker's org_id as well.")));
-	}
-	else
-	{
-		Datum		org_value = has_org ? PG_GETARG_DATUM(3) : (Datum) 0;
-
-		vp_execute(&find_org, &org_value, has_org ? NULL : "n", 0);
-		if (SPI_processed == 0)
-		{
-			if (has_org)
-				ereport(ERROR,
-						(errcode(ERRCODE_NO_DATA_FOUND),
-						 errmsg("organisation %s does not exist", vp_uuid_string(org_value))));
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("org_id must not be null when broker_id is null"),
-					 errdetail("The request names no organisation whose calendar this could be."),
-					 errhint("Pass the organisation's id as org_id, or a broker_id.")));
-		}
-	}
-	values[0] = vp_getdatum(0, 1, &isnull);
-
+	values[0] = calendar_org(values[1], has_broker, has_org ? PG_GETARG_DATUM(3) : (Datum) 0, has_org);
 	vp_execute(&filter, values, nulls, 0);
-	result = SPI_datumTransfer(vp_getdatum(0, 1, &isnull), false, -1);
+	result = SPI_datumTransfer(vp_getdatum(0, FILTER_COL_FREE_STARTS, &isnull), false, -1);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }

@@ -10,12 +10,14 @@
  * organisation; the functions are given no organisation, so an id that names
  * holds of two organisations is refused rather than acting on both.
  */
-#include "slot_claim.h"
+#include "core/saved_plans.h"
+#include "slots/slot_claim.h"
 
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 #include "utils/syscache.h"
 
 PG_FUNCTION_INFO_V1(vapi_pool_confirm_slot);
@@ -56,8 +58,6 @@ static VpPlan queue_cal_cancel = {
 	.sql = "SELECT vapi_pool.queue_cal_cancel($1, $2, $3, $4)",
 	.nargs = 4, .argtypes = {UUIDOID, TEXTOID, UUIDOID, TEXTOID}
 };
-
-#define CANCELLED_IN_CAL "cancelled in Cal.com"
 
 /* The cancelled appointment, as the caller's row level security lets them see it. */
 static VpPlan visible_cancelled = {
@@ -233,20 +233,19 @@ vapi_pool_release_slot(PG_FUNCTION_ARGS)
 	if (strcmp(column_text("status"), "cancelled") != 0)
 	{
 		Datum		org_id = column("org_id", &isnull);
-		Datum		values[4] = {org_id, column("id", &isnull), reason};
+		Datum		cancel_values[3] = {org_id, column("id", &isnull), reason};
 		Datum		uid = column("cal_booking_uid", &isnull);
 		bool		at_cal = strcmp(column_text("status"), "booked") == 0 && !isnull &&
-			strcmp(TextDatumGetCString(reason), CANCELLED_IN_CAL) != 0;
+			strcmp(TextDatumGetCString(reason), VP_SLOT_CANCELLED_IN_CAL) != 0;
 
-		vp_execute(&cancel, values, NULL, 0);
+		vp_execute(&cancel, cancel_values, NULL, 0);
 		Assert(SPI_processed == 1);
 		result = vp_result_row(fcinfo, cxt, 0);
 		if (at_cal)
 		{
-			values[1] = uid;
-			values[2] = hold_id;
-			values[3] = reason;
-			vp_execute(&queue_cal_cancel, values, NULL, 0);
+			Datum		queue_values[4] = {org_id, uid, hold_id, reason};
+
+			vp_execute(&queue_cal_cancel, queue_values, NULL, 0);
 		}
 	}
 	else

@@ -7,7 +7,7 @@
  * or the organisation's for its own calendar), as the assistant would say
  * them to a caller, never in the session's TimeZone.
  */
-#include "slot_claim.h"
+#include "slots/slot_claim.h"
 
 #include "catalog/pg_collation.h"
 #include "utils/builtins.h"

@@ -77,7 +77,7 @@ COMMENT ON TABLE org_members IS 'which users belong to which organisation, and w
 
 -- ---------------------------------------------------------------- who is asking
 
--- The functions every policy calls are C (extension/auth.c): they run once
+-- The functions every policy calls are C (extension/core/auth.c): they run once
 -- per statement, which on a point lookup is most of the statement's cost.
 
 CREATE FUNCTION auth_uid() RETURNS uuid

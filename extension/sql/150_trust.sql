@@ -9,7 +9,7 @@
 --    organisation let a member of one organisation register another's id
 --    and be answered with, or act on, the other's data.
 -- 2. queue_cal_cancel queues only the cancellation of a booking the caller
---    can see (extension/slot_claim_hold.c).
+--    can see (extension/slots/slot_claim_hold.c).
 -- 3. auth_org_id() and auth_org_role() read org_members past its row level
 --    security: only the roles whose policies call them may run them.
 -- 4. The procedures pg_cron runs cannot have SET search_path (they commit),

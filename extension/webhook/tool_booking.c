@@ -19,8 +19,14 @@
  * (vp_booking_continue).  The shim answers a request it had no time for with
  * status 0, which a step treats like a timeout, so every event ends.
  */
-#include "outbox.h"
-#include "webhook.h"
+#include "core/auth.h"
+#include "core/json.h"
+#include "core/saved_plans.h"
+#include "core/subtransaction.h"
+#include "outbox/outbox.h"
+#include "webhook/webhook.h"
+#include "slots/slot_claim.h"
+#include "core/chars.h"
 
 #include <ctype.h>
 
@@ -45,6 +51,13 @@ static VpPlan booking_broker = {
 	.nargs = 3, .argtypes = {UUIDOID, JSONBOID, UUIDOID}
 };
 
+/* the columns of booking_broker */
+enum
+{
+	BROKER_COL_CONTEXT = 1,
+	BROKER_COL_HAS_EVENT_TYPE
+};
+
 static VpPlan pending_check = {
 	.sql = "SELECT vapi_pool.tool_pending($1, $2, $3, $4,"
 	"   vapi_pool.cal_slots_request(($4 ->> 'event_type_id')::bigint, $4 ->> 'timezone', ($4 ->> 'date')::date))::text",
@@ -53,7 +66,7 @@ static VpPlan pending_check = {
 
 static VpPlan hold_slot = {
 	.sql = "SELECT vapi_pool.claim_slot_atomic(($1 ->> 'start')::timestamptz, $2, ($3 ->> 'org_id')::uuid,"
-	"   ($3 ->> 'broker_id')::uuid, interval '30 minutes', interval '" HOLD_WHILE_BOOKING "')",
+	"   ($3 ->> 'broker_id')::uuid, interval '" VP_DEFAULT_APPOINTMENT_LENGTH "', interval '" HOLD_WHILE_BOOKING "')",
 	.nargs = 3, .argtypes = {JSONBOID, UUIDOID, JSONBOID}
 };
 
@@ -127,6 +140,20 @@ static VpPlan pending_items = {
 	.nargs = 2, .argtypes = {JSONBOID, JSONBOID}
 };
 
+/* the columns of pending_items */
+enum
+{
+	ITEM_COL_JSON = 1,
+	ITEM_COL_PENDING,
+	ITEM_COL_NAME,
+	ITEM_COL_TOOL_CALL_ID,
+	ITEM_COL_STEP,
+	ITEM_COL_CONTEXT,
+	ITEM_COL_STATUS,
+	ITEM_COL_BODY,
+	ITEM_COL_ERROR
+};
+
 static VpPlan store_waiting = {
 	.sql = "UPDATE vapi_pool.webhook_inbox SET answer = $2, processed_at = pg_catalog.now() WHERE id = $1"
 	" RETURNING vapi_pool.waiting_requests(answer)",
@@ -139,7 +166,7 @@ static VpPlan store_final = {
 	.nargs = 2, .argtypes = {INT8OID, JSONBOID}
 };
 
-/* The text of the first column of the last result's first row. */
+/* The text of the sole column of the last result's first row. */
 static char *
 first_text(void)
 {
@@ -148,7 +175,7 @@ first_text(void)
 
 	if (SPI_processed == 0)
 		return NULL;
-	d = vp_getdatum(0, 1, &isnull);
+	d = vp_getdatum(0, VP_SOLE_COLUMN, &isnull);
 	return isnull ? NULL : TextDatumGetCString(d);
 }
 
@@ -157,34 +184,10 @@ static char *
 final_item(const char *name, const char *tool_call_id, const char *key, const char *text)
 {
 	StringInfoData s;
-	char	   *line = pstrdup(text);
 
-	for (char *p = line; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
 	initStringInfo(&s);
-	appendStringInfoString(&s, "{\"name\": ");
-	vp_json_string(&s, name);
-	appendStringInfoString(&s, ", \"toolCallId\": ");
-	vp_json_string(&s, tool_call_id);
-	appendStringInfo(&s, ", \"%s\": ", key);
-	vp_json_string(&s, line);
-	appendStringInfoChar(&s, '}');
+	vp_tool_result(&s, name, tool_call_id, key, text);
 	return s.data;
-}
-
-/* Whether s is written like a UUID (8-4-4-4-12 hex digits). */
-static bool
-looks_like_uuid(const char *s)
-{
-	for (int i = 0; i < 36; i++)
-	{
-		bool		dash = i == 8 || i == 13 || i == 18 || i == 23;
-
-		if (s[i] == '\0' || (dash ? s[i] != '-' : !isxdigit((unsigned char) s[i])))
-			return false;
-	}
-	return s[36] == '\0';
 }
 
 /* Whether s is written YYYY-MM-DD. */
@@ -222,7 +225,7 @@ hold_slot_step(void *arg)
 	bool		isnull;
 
 	vp_execute(&hold_slot, h->values, NULL, 1);
-	h->hold = datumCopy(vp_getdatum(0, 1, &isnull), false, UUID_LEN);
+	h->hold = datumCopy(vp_getdatum(0, VP_SOLE_COLUMN, &isnull), false, UUID_LEN);
 }
 
 /*
@@ -248,7 +251,7 @@ vp_booking_begin(const char *name, const char *tool_call_id, Datum args, Datum o
 	bool		taken;
 
 	*waiting = false;
-	if (broker_text != NULL && broker_text[0] != '\0' && !looks_like_uuid(broker_text))
+	if (broker_text != NULL && broker_text[0] != '\0' && !vp_is_uuid_text(broker_text, strlen(broker_text)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("broker_id must be a broker's id (a UUID), not \"%s\"", broker_text),
@@ -274,12 +277,12 @@ vp_booking_begin(const char *name, const char *tool_call_id, Datum args, Datum o
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("check_availability_and_book cannot tell whose calendar to use"),
 				 errhint("Pass broker_id, or call from a number of a broker's pool.")));
-	if (!DatumGetBool(vp_getdatum(0, 2, &isnull)))
+	if (!DatumGetBool(vp_getdatum(0, BROKER_COL_HAS_EVENT_TYPE, &isnull)))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("the broker has no Cal.com event type"),
 				 errhint("Set brokers.cal_event_type_id.")));
-	context = vp_getdatum(0, 1, &isnull);
+	context = vp_getdatum(0, BROKER_COL_CONTEXT, &isnull);
 	*waiting = true;
 	if (strcmp(action, "check") == 0)
 		return ask_for_slots(name, tool_call_id, "check", context);
@@ -453,8 +456,6 @@ vapi_pool_continue_webhook(PG_FUNCTION_ARGS)
 	Datum		id = PG_GETARG_DATUM(0);
 	Jsonb	   *responses = PG_GETARG_JSONB_P(1);
 	Datum		v[2];
-	Datum		values[5];
-	bool		nulls[5] = {false};
 	bool		isnull;
 	bool		any_waiting = false;
 	StringInfoData answer;
@@ -481,11 +482,11 @@ vapi_pool_continue_webhook(PG_FUNCTION_ARGS)
 				 errmsg("inbox event " INT64_FORMAT " is not waiting", DatumGetInt64(id)),
 				 errdetail("Its state is %s.", first_text())));
 	}
-	v[0] = vp_getdatum(0, 2, &isnull);
+	v[0] = vp_getdatum(0, ANSWER_COL_BODY, &isnull);
 	v[1] = JsonbPGetDatum(responses);
-	org = vp_getdatum(0, 1, &isnull);
+	org = vp_getdatum(0, ANSWER_COL_ORG, &isnull);
 	if (!isnull)
-		vp_vapi_set_org_claims(org);
+		vp_set_org_claims(org);
 	vp_execute(&pending_items, v, NULL, 0);
 	items = SPI_tuptable;
 	n = SPI_processed;
@@ -497,20 +498,20 @@ vapi_pool_continue_webhook(PG_FUNCTION_ARGS)
 		HeapTuple	row = items->vals[i];
 		TupleDesc	desc = items->tupdesc;
 		bool		waiting = false;
-		char	   *item = TextDatumGetCString(SPI_getbinval(row, desc, 1, &isnull));
+		char	   *item = TextDatumGetCString(SPI_getbinval(row, desc, ITEM_COL_JSON, &isnull));
 
-		if (DatumGetBool(SPI_getbinval(row, desc, 2, &isnull)))
+		if (DatumGetBool(SPI_getbinval(row, desc, ITEM_COL_PENDING, &isnull)))
 		{
-			Datum		body = SPI_getbinval(row, desc, 8, &isnull);
+			Datum		body = SPI_getbinval(row, desc, ITEM_COL_BODY, &isnull);
 			char	   *body_text = isnull ? NULL : TextDatumGetCString(body);
 
-			item = finish_step_safely(TextDatumGetCString(SPI_getbinval(row, desc, 3, &isnull)),
-									  TextDatumGetCString(SPI_getbinval(row, desc, 4, &isnull)),
-									  TextDatumGetCString(SPI_getbinval(row, desc, 5, &isnull)),
-									  SPI_getbinval(row, desc, 6, &isnull),
-									  DatumGetInt32(SPI_getbinval(row, desc, 7, &isnull)),
+			item = finish_step_safely(TextDatumGetCString(SPI_getbinval(row, desc, ITEM_COL_NAME, &isnull)),
+									  TextDatumGetCString(SPI_getbinval(row, desc, ITEM_COL_TOOL_CALL_ID, &isnull)),
+									  TextDatumGetCString(SPI_getbinval(row, desc, ITEM_COL_STEP, &isnull)),
+									  SPI_getbinval(row, desc, ITEM_COL_CONTEXT, &isnull),
+									  DatumGetInt32(SPI_getbinval(row, desc, ITEM_COL_STATUS, &isnull)),
 									  body_text,
-									  TextDatumGetCString(SPI_getbinval(row, desc, 9, &isnull)),
+									  TextDatumGetCString(SPI_getbinval(row, desc, ITEM_COL_ERROR, &isnull)),
 									  &waiting);
 			any_waiting |= waiting;
 		}
@@ -523,19 +524,14 @@ vapi_pool_continue_webhook(PG_FUNCTION_ARGS)
 	v[0] = id;
 	v[1] = vp_jsonb_from_text(answer.data);
 	vp_execute(any_waiting ? &store_waiting : &store_final, v, NULL, 1);
-	values[0] = id;
-	values[1] = Int32GetDatum(200);
 	{
 		MemoryContext old = MemoryContextSwitchTo(cxt);
+		Datum		stored = PointerGetDatum(PG_DETOAST_DATUM_COPY(vp_getdatum(0, VP_SOLE_COLUMN, &isnull)));
+		Datum		result;
 
-		values[2] = PointerGetDatum(PG_DETOAST_DATUM_COPY(vp_getdatum(0, 1, &isnull)));
 		MemoryContextSwitchTo(old);
-	}
-	values[3] = CStringGetTextDatum(any_waiting ? "waiting" : "processed");
-	values[4] = BoolGetDatum(false);
-	{
-		Datum		result = vp_result_values(fcinfo, cxt, values, nulls);
-
+		result = vp_webhook_receipt(fcinfo, cxt, DatumGetInt64(id), 200, stored,
+									any_waiting ? "waiting" : "processed", false);
 		SPI_finish();
 		PG_RETURN_DATUM(result);
 	}

@@ -14,14 +14,17 @@
  * A booking uid we do not know is stored and answered 200: Cal.com also
  * sends events for bookings made outside the product.
  */
-#include "webhook.h"
+#include "core/json.h"
+#include "core/saved_plans.h"
+#include "webhook/webhook.h"
+#include "slots/slot_claim.h"
 
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
 
 static VpPlan cancel_booking = {
 	.sql = "SELECT a.org_id, a.id, CASE WHEN a.status <> 'cancelled'"
-	" THEN (vapi_pool.release_slot(a.hold_id, 'cancelled in Cal.com')).status ELSE 'already_cancelled' END"
+	" THEN (vapi_pool.release_slot(a.hold_id, '" VP_SLOT_CANCELLED_IN_CAL "')).status ELSE 'already_cancelled' END"
 	" FROM vapi_pool.appointments a WHERE a.cal_booking_uid = $1",
 	.nargs = 1, .argtypes = {TEXTOID}
 };
@@ -70,7 +73,7 @@ vp_cal_handle(Jsonb *payload, const char *trigger, MemoryContext cxt, WebhookAns
 		v[0] = CStringGetTextDatum(uid);
 		vp_execute(&cancel_booking, v, n, 0);
 		if (SPI_processed > 0)
-			vp_answer_org_column(a, cxt, 1);
+			vp_answer_org_column(a, cxt, ANSWER_COL_ORG);
 		answer_action(a, cxt, SPI_processed > 0 ? "cancelled" : "unknown_booking", SPI_processed);
 	}
 	else if (strcmp(trigger, "BOOKING_RESCHEDULED") == 0)
@@ -87,7 +90,7 @@ vp_cal_handle(Jsonb *payload, const char *trigger, MemoryContext cxt, WebhookAns
 		v[3] = CStringGetTextDatum(uid);
 		vp_execute(&move_booking, v, n, 0);
 		if (SPI_processed > 0)
-			vp_answer_org_column(a, cxt, 1);
+			vp_answer_org_column(a, cxt, ANSWER_COL_ORG);
 		answer_action(a, cxt, SPI_processed > 0 ? "moved" : "unknown_booking", SPI_processed);
 	}
 	else
@@ -97,7 +100,7 @@ vp_cal_handle(Jsonb *payload, const char *trigger, MemoryContext cxt, WebhookAns
 			v[0] = CStringGetTextDatum(uid);
 			vp_execute(&booking_org, v, n, 1);
 			if (SPI_processed > 0)
-				vp_answer_org_column(a, cxt, 1);
+				vp_answer_org_column(a, cxt, ANSWER_COL_ORG);
 		}
 		answer_action(a, cxt, "stored", 0);
 	}

@@ -26,7 +26,10 @@
  *    texts are dropped from the stored payload (they live redacted in their
  *    own tables).
  */
-#include "webhook.h"
+#include "core/json.h"
+#include "core/saved_plans.h"
+#include "core/subtransaction.h"
+#include "webhook/webhook.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -45,15 +48,16 @@ PG_FUNCTION_INFO_V1(vapi_pool_replay_event);
 /* advisory lock class of inbox keys (first key of the two-int form) */
 #define INBOX_LOCK_CLASS 0x76617069	/* "vapi" */
 
-/* the columns of webhook_receipt */
+/* the columns of find_event and find_event_by_id: the same four, then their own */
 enum
 {
-	RECEIPT_INBOX_ID,
-	RECEIPT_HTTP_STATUS,
-	RECEIPT_ANSWER,
-	RECEIPT_STATE,
-	RECEIPT_DUPLICATE,
-	RECEIPT_NATTS
+	EVENT_COL_ID = 1,
+	EVENT_COL_STATE,
+	EVENT_COL_HTTP_STATUS,
+	EVENT_COL_ANSWER,
+	EVENT_COL_ABANDONED,		/* find_event: waiting past the tool budget */
+	EVENT_COL_SOURCE = EVENT_COL_ABANDONED,	/* find_event_by_id */
+	EVENT_COL_PAYLOAD			/* find_event_by_id */
 };
 
 static VpPlan find_event = {
@@ -103,131 +107,6 @@ static VpPlan digest = {
 	.sql = "SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to($1::text, 'UTF8')), 'hex')",
 	.nargs = 1, .argtypes = {JSONBOID}
 };
-
-/* ---------------------------------------------------------------- reading JSON */
-
-/* The value at a path of object keys (NULL-terminated list), or NULL. */
-JsonbValue *
-vp_json_get(Jsonb *j, const char *const *path, JsonbValue *buf)
-{
-	JsonbContainer *c;
-
-	if (j == NULL || !JB_ROOT_IS_OBJECT(j))
-		return NULL;
-	c = &j->root;
-	for (int i = 0; path[i] != NULL; i++)
-	{
-		if (getKeyJsonValueFromContainer(c, path[i], strlen(path[i]), buf) == NULL)
-			return NULL;
-		if (path[i + 1] == NULL)
-			return buf;
-		if (buf->type != jbvBinary || !JsonContainerIsObject(buf->val.binary.data))
-			return NULL;
-		c = buf->val.binary.data;
-	}
-	return NULL;
-}
-
-/* The scalar at a path as text (strings as they are, numbers and booleans as written), or NULL. */
-char *
-vp_json_text(Jsonb *j, const char *const *path)
-{
-	JsonbValue	buf;
-	JsonbValue *v = vp_json_get(j, path, &buf);
-
-	if (v == NULL)
-		return NULL;
-	switch (v->type)
-	{
-		case jbvString:
-			return pnstrdup(v->val.string.val, v->val.string.len);
-		case jbvNumeric:
-			return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
-		case jbvBool:
-			return pstrdup(v->val.boolean ? "true" : "false");
-		default:
-			return NULL;
-	}
-}
-
-/* The sub-document at a path as jsonb (objects and arrays only), or NULL. */
-Jsonb *
-vp_json_object(Jsonb *j, const char *const *path)
-{
-	JsonbValue	buf;
-	JsonbValue *v = vp_json_get(j, path, &buf);
-
-	if (v == NULL || v->type != jbvBinary)
-		return NULL;
-	return JsonbValueToJsonb(v);
-}
-
-/* Appends s as a JSON string literal. */
-void
-vp_json_string(StringInfo buf, const char *s)
-{
-	if (s == NULL)
-		appendStringInfoString(buf, "null");
-	else
-		escape_json(buf, s);
-}
-
-/* A JSON text as a jsonb Datum. */
-Datum
-vp_jsonb_from_text(const char *json)
-{
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
-}
-
-/* A text argument for vp_execute, or its NULL marker when s is NULL. */
-Datum
-vp_text_arg(const char *s, char *null)
-{
-	*null = s ? ' ' : 'n';
-	return s ? CStringGetTextDatum(s) : (Datum) 0;
-}
-
-/* Sets the answer from a JSON text, copied into cxt. */
-void
-vp_answer_text(WebhookAnswer *a, MemoryContext cxt, int status, const char *json)
-{
-	vp_answer_datum(a, cxt, status, vp_jsonb_from_text(json));
-}
-
-/* Sets the answer from a jsonb Datum, copied into cxt. */
-void
-vp_answer_datum(WebhookAnswer *a, MemoryContext cxt, int status, Datum jsonb)
-{
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-
-	a->http_status = status;
-	a->answer = PointerGetDatum(PG_DETOAST_DATUM_COPY(jsonb));
-	MemoryContextSwitchTo(old);
-}
-
-/* Sets the answer's organisation, copied into cxt. */
-void
-vp_answer_org(WebhookAnswer *a, MemoryContext cxt, Datum org_id, bool isnull)
-{
-	MemoryContext old;
-
-	if (isnull)
-		return;
-	old = MemoryContextSwitchTo(cxt);
-	a->org_id = datumCopy(org_id, false, UUID_LEN);
-	MemoryContextSwitchTo(old);
-	a->has_org = true;
-}
-
-/* Sets the answer's organisation from column col of the last result's first row, when not NULL. */
-void
-vp_answer_org_column(WebhookAnswer *a, MemoryContext cxt, int col)
-{
-	bool		isnull;
-	Datum		org = vp_getdatum(0, col, &isnull);
-
-	vp_answer_org(a, cxt, org, isnull);
-}
 
 /* ---------------------------------------------------------------- keys */
 
@@ -291,7 +170,7 @@ event_key(const char *source, Jsonb *payload, EventKey *k)
 
 		vp_execute(&digest, &arg, NULL, 1);
 		key = psprintf("%s:sha256:%s", k->event_type[0] ? k->event_type : "untyped",
-					   TextDatumGetCString(vp_getdatum(0, 1, &isnull)));
+					   TextDatumGetCString(vp_getdatum(0, VP_SOLE_COLUMN, &isnull)));
 	}
 	k->dedupe_key = key;
 }
@@ -346,75 +225,70 @@ handle_event(EventKey *k, Jsonb *payload, MemoryContext cxt, WebhookAnswer *a)
 		bool		isnull;
 
 		vp_execute(&instantly, &arg, NULL, 1);
-		vp_answer_org_column(a, cxt, 1);
-		vp_answer_datum(a, cxt, 200, vp_getdatum(0, 2, &isnull));
+		vp_answer_org_column(a, cxt, ANSWER_COL_ORG);
+		vp_answer_datum(a, cxt, 200, vp_getdatum(0, ANSWER_COL_BODY, &isnull));
 	}
 	else
 		vp_cal_handle(payload, k->event_type, cxt, a);
 }
 
+/* An event to handle, as a subtransaction's step. */
+typedef struct EventStep
+{
+	EventKey   *key;
+	Jsonb	   *payload;
+	MemoryContext cxt;
+	WebhookAnswer *answer;
+} EventStep;
+
+static void
+run_event_step(void *arg)
+{
+	EventStep  *e = arg;
+
+	handle_event(e->key, e->payload, e->cxt, e->answer);
+}
+
 /*
  * Runs the event in a subtransaction; on error rolls its effects back and
- * fills the failure (error message and SQLSTATE in cxt).  Returns whether it
- * succeeded.
+ * fills the failure (error message and SQLSTATE in cxt) and the answer the
+ * sender gets.  Returns whether it succeeded.
  */
 static bool
 run_event(EventKey *k, Jsonb *payload, MemoryContext cxt, WebhookAnswer *a, char **error,
 		  char **sqlstate)
 {
-	MemoryContext spicxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	volatile bool ok = true;
+	EventStep	step = {k, payload, cxt, a};
+	ErrorData  *edata = vp_in_subtransaction(run_event_step, &step);
+	MemoryContext spicxt;
+	StringInfoData msg;
 
-	BeginInternalSubTransaction(NULL);
+	if (edata == NULL)
+		return true;
+	spicxt = MemoryContextSwitchTo(cxt);
+	initStringInfo(&msg);
+	appendStringInfoString(&msg, edata->message);
+	if (edata->detail)
+		appendStringInfo(&msg, " (%s)", edata->detail);
+	*error = msg.data;
+	*sqlstate = pstrdup(unpack_sql_state(edata->sqlerrcode));
+	a->has_org = false;
+	if (k->message != NULL)
+		vp_vapi_failure_answer(k->message, k->event_type, cxt, *error, a);
+	else
+		a->http_status = 0;
+	if (a->http_status == 0)
+	{
+		StringInfoData ans;
+
+		initStringInfo(&ans);
+		appendStringInfoString(&ans, "{\"error\": ");
+		vp_json_string(&ans, *error);
+		appendStringInfo(&ans, ", \"sqlstate\": \"%s\", \"stored\": true}", *sqlstate);
+		vp_answer_text(a, cxt, failure_status(edata->sqlerrcode), ans.data);
+	}
 	MemoryContextSwitchTo(spicxt);
-	PG_TRY();
-	{
-		handle_event(k, payload, cxt, a);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(spicxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-		StringInfoData msg;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		if (vp_error_must_propagate(edata->sqlerrcode))
-			PG_RE_THROW();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-
-		initStringInfo(&msg);
-		appendStringInfoString(&msg, edata->message);
-		if (edata->detail)
-			appendStringInfo(&msg, " (%s)", edata->detail);
-		*error = msg.data;
-		*sqlstate = pstrdup(unpack_sql_state(edata->sqlerrcode));
-		a->has_org = false;
-		if (k->message != NULL)
-			vp_vapi_failure_answer(k->message, k->event_type, cxt, *error, a);
-		else
-			a->http_status = 0;
-		if (a->http_status == 0)
-		{
-			StringInfoData ans;
-
-			initStringInfo(&ans);
-			appendStringInfoString(&ans, "{\"error\": ");
-			vp_json_string(&ans, *error);
-			appendStringInfo(&ans, ", \"sqlstate\": \"%s\", \"stored\": true}", *sqlstate);
-			vp_answer_text(a, cxt, failure_status(edata->sqlerrcode), ans.data);
-		}
-		MemoryContextSwitchTo(spicxt);
-		ok = false;
-	}
-	PG_END_TRY();
-	return ok;
+	return false;
 }
 
 /* What the shim fetches for a waiting event. */
@@ -435,22 +309,6 @@ static VpPlan close_abandoned = {
 	"   duplicates = duplicates + 1, processed_at = pg_catalog.now() WHERE id = $1",
 	.nargs = 2, .argtypes = {INT8OID, JSONBOID}
 };
-
-/* The receipt as the function's result. */
-static Datum
-receipt(FunctionCallInfo fcinfo, MemoryContext cxt, int64 id, int status, Datum answer, const char *state,
-		bool duplicate)
-{
-	Datum		values[RECEIPT_NATTS];
-	bool		nulls[RECEIPT_NATTS] = {false};
-
-	values[RECEIPT_INBOX_ID] = Int64GetDatum(id);
-	values[RECEIPT_HTTP_STATUS] = Int32GetDatum(status);
-	values[RECEIPT_ANSWER] = answer;
-	values[RECEIPT_STATE] = CStringGetTextDatum(state);
-	values[RECEIPT_DUPLICATE] = BoolGetDatum(duplicate);
-	return vp_result_values(fcinfo, cxt, values, nulls);
-}
 
 /*
  * Runs the event and stores the outcome: a new inbox row, or the existing
@@ -481,7 +339,7 @@ run_and_store(FunctionCallInfo fcinfo, MemoryContext cxt, EventKey *k, Jsonb *pa
 		n[7] = error ? ' ' : 'n';
 		n[8] = sqlstate ? ' ' : 'n';
 		vp_execute(&insert_event, v, n, 1);
-		id = DatumGetInt64(vp_getdatum(0, 1, &isnull));
+		id = DatumGetInt64(vp_getdatum(0, VP_SOLE_COLUMN, &isnull));
 	}
 	else
 	{
@@ -508,10 +366,10 @@ run_and_store(FunctionCallInfo fcinfo, MemoryContext cxt, EventKey *k, Jsonb *pa
 
 		vp_execute(&waiting_requests, &a.answer, NULL, 1);
 		old = MemoryContextSwitchTo(cxt);
-		a.answer = PointerGetDatum(PG_DETOAST_DATUM_COPY(vp_getdatum(0, 1, &isnull)));
+		a.answer = PointerGetDatum(PG_DETOAST_DATUM_COPY(vp_getdatum(0, VP_SOLE_COLUMN, &isnull)));
 		MemoryContextSwitchTo(old);
 	}
-	return receipt(fcinfo, cxt, id, a.http_status, a.answer, state, false);
+	return vp_webhook_receipt(fcinfo, cxt, id, a.http_status, a.answer, state, false);
 }
 
 /*
@@ -559,20 +417,20 @@ vapi_pool_receive_webhook(PG_FUNCTION_ARGS)
 		result = run_and_store(fcinfo, cxt, &k, payload, 0);
 	else
 	{
-		int64		id = DatumGetInt64(vp_getdatum(0, 1, &isnull));
-		char	   *state = TextDatumGetCString(vp_getdatum(0, 2, &isnull));
+		int64		id = DatumGetInt64(vp_getdatum(0, EVENT_COL_ID, &isnull));
+		char	   *state = TextDatumGetCString(vp_getdatum(0, EVENT_COL_STATE, &isnull));
 
 		if (strcmp(state, "processed") == 0)
 		{
-			int			status = DatumGetInt32(vp_getdatum(0, 3, &isnull));
+			int			status = DatumGetInt32(vp_getdatum(0, EVENT_COL_HTTP_STATUS, &isnull));
 			Datum		answer;
 			MemoryContext old = MemoryContextSwitchTo(cxt);
 
-			answer = PointerGetDatum(PG_DETOAST_DATUM_COPY(vp_getdatum(0, 4, &isnull)));
+			answer = PointerGetDatum(PG_DETOAST_DATUM_COPY(vp_getdatum(0, EVENT_COL_ANSWER, &isnull)));
 			MemoryContextSwitchTo(old);
 			args[0] = Int64GetDatum(id);
 			vp_execute(&count_duplicate, args, NULL, 0);
-			result = receipt(fcinfo, cxt, id, status, answer, "processed", true);
+			result = vp_webhook_receipt(fcinfo, cxt, id, status, answer, "processed", true);
 		}
 		else if (strcmp(state, "waiting") == 0)
 		{
@@ -581,20 +439,20 @@ vapi_pool_receive_webhook(PG_FUNCTION_ARGS)
 			 * One waiting past its budget lost its shim: it is closed with
 			 * the waiting items as errors (sending again could book twice).
 			 */
-			bool		abandoned = DatumGetBool(vp_getdatum(0, 5, &isnull));
+			bool		abandoned = DatumGetBool(vp_getdatum(0, EVENT_COL_ABANDONED, &isnull));
 			Datum		answer;
 			MemoryContext old;
 
-			args[0] = vp_getdatum(0, 4, &isnull);
+			args[0] = vp_getdatum(0, EVENT_COL_ANSWER, &isnull);
 			args[1] = BoolGetDatum(abandoned);
 			vp_execute(&interim_answer, args, NULL, 1);
 			old = MemoryContextSwitchTo(cxt);
-			answer = PointerGetDatum(PG_DETOAST_DATUM_COPY(vp_getdatum(0, 1, &isnull)));
+			answer = PointerGetDatum(PG_DETOAST_DATUM_COPY(vp_getdatum(0, VP_SOLE_COLUMN, &isnull)));
 			MemoryContextSwitchTo(old);
 			args[0] = Int64GetDatum(id);
 			args[1] = answer;
 			vp_execute(abandoned ? &close_abandoned : &count_duplicate, args, NULL, 0);
-			result = receipt(fcinfo, cxt, id, 200, answer, "processed", true);
+			result = vp_webhook_receipt(fcinfo, cxt, id, 200, answer, "processed", true);
 		}
 		else
 			result = run_and_store(fcinfo, cxt, &k, payload, id);
@@ -625,7 +483,7 @@ vapi_pool_replay_event(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("inbox event " INT64_FORMAT " does not exist", id)));
-	state = TextDatumGetCString(vp_getdatum(0, 2, &isnull));
+	state = TextDatumGetCString(vp_getdatum(0, EVENT_COL_STATE, &isnull));
 	if (strcmp(state, "failed") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -635,8 +493,8 @@ vapi_pool_replay_event(PG_FUNCTION_ARGS)
 	{
 		MemoryContext old = MemoryContextSwitchTo(cxt);
 
-		k.source = TextDatumGetCString(vp_getdatum(0, 5, &isnull));
-		payload = DatumGetJsonbPCopy(vp_getdatum(0, 6, &isnull));
+		k.source = TextDatumGetCString(vp_getdatum(0, EVENT_COL_SOURCE, &isnull));
+		payload = DatumGetJsonbPCopy(vp_getdatum(0, EVENT_COL_PAYLOAD, &isnull));
 		MemoryContextSwitchTo(old);
 	}
 	event_key(k.source, payload, &k);

@@ -15,7 +15,13 @@
  *	                                the report records the end)
  *	  anything else                 stored only
  */
-#include "webhook.h"
+#include "core/auth.h"
+#include "core/json.h"
+#include "core/saved_plans.h"
+#include "core/settings.h"
+#include "core/subtransaction.h"
+#include "webhook/webhook.h"
+#include "slots/slot_claim.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -26,45 +32,9 @@
 #include "utils/resowner.h"
 #include "utils/uuid.h"
 
-char	   *vp_vapi_intake_assistant_id = NULL;
-char	   *vp_vapi_connector_assistant_id = NULL;
-int			vp_vapi_known_caller_answer = VP_KNOWN_CALLER_ASSISTANT;
-bool		vp_vapi_async_routing_commit = true;
-
-static const struct config_enum_entry known_caller_options[] = {
-	{"assistant", VP_KNOWN_CALLER_ASSISTANT, false},
-	{"forward", VP_KNOWN_CALLER_FORWARD, false},
-	{NULL, 0, false}
-};
-
 /* what a caller hears when no one can take the call */
 #define NO_ONE_AVAILABLE "I'm sorry, no one is available to take your call right now. We will call you back shortly."
 #define LINE_UNAVAILABLE "Sorry, this line cannot take your call right now. Please try again later."
-
-/* Defines the settings the answers read; called from _PG_init. */
-void
-vp_define_webhook_settings(void)
-{
-	DefineCustomStringVariable("vapi_pool.intake_assistant_id",
-							   "Vapi assistant that answers unknown callers (the seed's Barbara).",
-							   "An organisation's orgs.intake_assistant_id wins over it.",
-							   &vp_vapi_intake_assistant_id, "", PGC_USERSET, 0, NULL, NULL, NULL);
-	DefineCustomStringVariable("vapi_pool.connector_assistant_id",
-							   "Vapi assistant that connects known callers (lead <-> broker).",
-							   "An organisation's orgs.connector_assistant_id wins over it.",
-							   &vp_vapi_connector_assistant_id, "", PGC_USERSET, 0, NULL, NULL, NULL);
-	DefineCustomEnumVariable("vapi_pool.known_caller_answer",
-							 "How an assistant-request from a known caller is answered.",
-							 "assistant: the Call Connector with the numbers in variableValues; forward: a direct transfer.",
-							 &vp_vapi_known_caller_answer, VP_KNOWN_CALLER_ASSISTANT, known_caller_options,
-							 PGC_USERSET, 0, NULL, NULL, NULL);
-	DefineCustomBoolVariable("vapi_pool.async_routing_commit",
-							 "Whether an assistant-request's transaction commits without waiting for its WAL flush.",
-							 "The answer is a routing decision the caller is waiting on; a server crash can lose the "
-							 "record of the last fraction of a second of them (the inbox row and the inbound call log), "
-							 "never a decision that changed state elsewhere.",
-							 &vp_vapi_async_routing_commit, true, PGC_USERSET, 0, NULL, NULL, NULL);
-}
 
 /*
  * Called before an event runs: an assistant-request changes nothing but its
@@ -122,6 +92,14 @@ static VpPlan call_context = {
 	.nargs = 3, .argtypes = {TEXTOID, TEXTOID, TEXTOID}
 };
 
+/* the columns of call_context */
+enum
+{
+	CONTEXT_COL_ORG = 1,
+	CONTEXT_COL_LEAD,
+	CONTEXT_COL_BROKER
+};
+
 static VpPlan transfer_destination = {
 	.sql = "SELECT CASE WHEN d IS NULL THEN pg_catalog.jsonb_build_object('error', $4)"
 	" ELSE pg_catalog.jsonb_build_object('destination', pg_catalog.jsonb_build_object('type', 'number',"
@@ -163,12 +141,6 @@ static VpPlan status_update = {
 	.nargs = 2, .argtypes = {TEXTOID, TEXTOID}
 };
 
-static VpPlan set_claims = {
-	.sql = "SELECT pg_catalog.set_config('request.jwt.claims',"
-	" pg_catalog.jsonb_build_object('role', 'service_role', 'org_id', $1)::text, true)",
-	.nargs = 1, .argtypes = {UUIDOID}
-};
-
 static VpPlan supabase_query = {
 	.sql = "SELECT vapi_pool.supabase_query($1 ->> 'query_type',"
 	" coalesce($1 ->> 'identifier', $1 ->> 'id', $1 ->> 'phone', $1 ->> 'zip'))::text",
@@ -190,7 +162,7 @@ static VpPlan caller_contact = {
 static VpPlan claim_slot = {
 	.sql = "SELECT vapi_pool.claim_slot_atomic(($1 ->> 'slot_time')::timestamptz, $2, $3,"
 	" nullif($1 ->> 'broker_id', '')::uuid,"
-	" coalesce(($1 ->> 'duration_minutes')::numeric * interval '1 minute', interval '30 minutes'))",
+	" coalesce(($1 ->> 'duration_minutes')::numeric * interval '1 minute', interval '" VP_DEFAULT_APPOINTMENT_LENGTH "'))",
 	.nargs = 3, .argtypes = {JSONBOID, UUIDOID, UUIDOID}
 };
 
@@ -365,31 +337,12 @@ context_of(Jsonb *m, Datum *org, Datum *lead, bool *has_lead, Datum *broker, boo
 	vp_execute(&call_context, v, n, 1);
 	if (SPI_processed == 0)
 		return false;
-	*org = vp_getdatum(0, 1, &isnull);
-	*lead = vp_getdatum(0, 2, has_lead);
+	*org = vp_getdatum(0, CONTEXT_COL_ORG, &isnull);
+	*lead = vp_getdatum(0, CONTEXT_COL_LEAD, has_lead);
 	*has_lead = !*has_lead;
-	*broker = vp_getdatum(0, 3, has_broker);
+	*broker = vp_getdatum(0, CONTEXT_COL_BROKER, has_broker);
 	*has_broker = !*has_broker;
 	return true;
-}
-
-/* Appends one result item of a tool-calls answer. */
-static void
-append_result(StringInfo buf, const ToolCall *c, const char *key, const char *value)
-{
-	char	   *line = pstrdup(value);
-
-	/* result and error must be single-line strings */
-	for (char *p = line; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	appendStringInfoString(buf, "{\"name\": ");
-	vp_json_string(buf, c->name);
-	appendStringInfoString(buf, ", \"toolCallId\": ");
-	vp_json_string(buf, c->id);
-	appendStringInfo(buf, ", \"%s\": ", key);
-	vp_json_string(buf, line);
-	appendStringInfoChar(buf, '}');
 }
 
 /* The arguments of a call as a jsonb object (a JSON string is parsed); errors if they are not one. */
@@ -455,7 +408,7 @@ caller_as_contact(ToolContext *t)
 	vp_execute(&caller_contact, cv, cn, 1);
 	if (SPI_processed == 0)
 		return false;
-	t->lead = vp_getdatum(0, 1, &isnull);
+	t->lead = vp_getdatum(0, VP_SOLE_COLUMN, &isnull);
 	t->has_lead = true;
 	return true;
 }
@@ -480,7 +433,7 @@ run_tool(const ToolCall *c, ToolContext *t, char **item, bool *waiting)
 		require_org(t, c->name);
 		args = call_arguments(c);
 		vp_execute(&supabase_query, &args, NULL, 1);
-		return TextDatumGetCString(vp_getdatum(0, 1, &isnull));
+		return TextDatumGetCString(vp_getdatum(0, VP_SOLE_COLUMN, &isnull));
 	}
 	if (strcmp(c->name, "claim_slot_atomic") == 0)
 	{
@@ -502,12 +455,12 @@ run_tool(const ToolCall *c, ToolContext *t, char **item, bool *waiting)
 		v[1] = t->lead;
 		v[2] = t->org;
 		vp_execute(&claim_slot, v, n, 1);
-		v[0] = vp_getdatum(0, 1, &isnull);
+		v[0] = vp_getdatum(0, VP_SOLE_COLUMN, &isnull);
 		v[1] = t->org;
 		vp_execute(&held_slot, v, n, 1);
 		if (SPI_processed == 0)
 			elog(ERROR, "the hold just placed is not visible");
-		return TextDatumGetCString(vp_getdatum(0, 1, &isnull));
+		return TextDatumGetCString(vp_getdatum(0, VP_SOLE_COLUMN, &isnull));
 	}
 	if (strcmp(c->name, "check_availability_and_book") == 0)
 	{
@@ -561,14 +514,14 @@ answer_tool_call(StringInfo buf, const ToolCall *c, ToolContext *t)
 		if (step.item != NULL)
 			appendStringInfoString(buf, step.item);
 		else
-			append_result(buf, c, "result", step.result);
+			vp_tool_result(buf, c->name, c->id, "result", step.result);
 		t->waiting |= step.waiting;
 		return;
 	}
 	/* a contact created by the failed call is gone with it */
 	t->has_lead = had_lead;
 	t->lead = lead;
-	append_result(buf, c, "error", failure->detail ? psprintf("%s: %s", failure->message, failure->detail)
+	vp_tool_result(buf, c->name, c->id, "error", failure->detail ? psprintf("%s: %s", failure->message, failure->detail)
 				  : failure->message);
 }
 
@@ -590,7 +543,7 @@ handle_tool_calls(Jsonb *m, MemoryContext cxt, WebhookAnswer *a)
 		t.lead = t.has_lead ? datumCopy(t.lead, false, UUID_LEN) : 0;
 		t.broker = t.has_broker ? datumCopy(t.broker, false, UUID_LEN) : 0;
 		MemoryContextSwitchTo(old);
-		vp_vapi_set_org_claims(t.org);
+		vp_set_org_claims(t.org);
 		vp_answer_org(a, cxt, t.org, false);
 	}
 	initStringInfo(&buf);
@@ -604,13 +557,6 @@ handle_tool_calls(Jsonb *m, MemoryContext cxt, WebhookAnswer *a)
 	appendStringInfoString(&buf, "]}");
 	vp_answer_text(a, cxt, 200, buf.data);
 	a->waiting = t.waiting;
-}
-
-/* Runs the rest of the transaction as the organisation's service (request.jwt.claims). */
-void
-vp_vapi_set_org_claims(Datum org_id)
-{
-	vp_execute(&set_claims, &org_id, NULL, 1);
 }
 
 /* Sets the answer's organisation from the message's call, when known. */
@@ -646,8 +592,8 @@ vp_vapi_handle(Jsonb *payload, Jsonb *m, const char *type, MemoryContext cxt, We
 		v[5] = vp_text_arg(vp_vapi_connector_assistant_id && vp_vapi_connector_assistant_id[0]
 						? vp_vapi_connector_assistant_id : NULL, &n[5]);
 		vp_execute(&assistant_request, v, n, 1);
-		vp_answer_org_column(a, cxt, 1);
-		vp_answer_datum(a, cxt, 200, vp_getdatum(0, 2, &isnull));
+		vp_answer_org_column(a, cxt, ANSWER_COL_ORG);
+		vp_answer_datum(a, cxt, 200, vp_getdatum(0, ANSWER_COL_BODY, &isnull));
 	}
 	else if (strcmp(type, "transfer-destination-request") == 0)
 	{
@@ -656,7 +602,7 @@ vp_vapi_handle(Jsonb *payload, Jsonb *m, const char *type, MemoryContext cxt, We
 		v[2] = vp_text_arg(text_or(m, CALLER, CALL_CALLER), &n[2]);
 		v[3] = CStringGetTextDatum(NO_ONE_AVAILABLE);
 		vp_execute(&transfer_destination, v, n, 1);
-		vp_answer_datum(a, cxt, 200, vp_getdatum(0, 1, &isnull));
+		vp_answer_datum(a, cxt, 200, vp_getdatum(0, VP_SOLE_COLUMN, &isnull));
 		org_from_context(m, cxt, a);
 	}
 	else if (strcmp(type, "tool-calls") == 0)
@@ -666,8 +612,8 @@ vp_vapi_handle(Jsonb *payload, Jsonb *m, const char *type, MemoryContext cxt, We
 		v[0] = vp_text_arg(vp_json_text(m, CALL_ID), &n[0]);
 		v[1] = JsonbPGetDatum(payload);
 		vp_execute(&call_ended, v, n, 1);
-		vp_answer_org_column(a, cxt, 1);
-		vp_answer_datum(a, cxt, 200, vp_getdatum(0, 2, &isnull));
+		vp_answer_org_column(a, cxt, ANSWER_COL_ORG);
+		vp_answer_datum(a, cxt, 200, vp_getdatum(0, ANSWER_COL_BODY, &isnull));
 	}
 	else if (strcmp(type, "status-update") == 0)
 	{
@@ -686,7 +632,7 @@ vp_vapi_handle(Jsonb *payload, Jsonb *m, const char *type, MemoryContext cxt, We
 		vp_json_string(&buf, status);
 		appendStringInfo(&buf, ", \"updated\": %s}", SPI_processed > 0 ? "true" : "false");
 		if (SPI_processed > 0)
-			vp_answer_org_column(a, cxt, 1);
+			vp_answer_org_column(a, cxt, ANSWER_COL_ORG);
 		else
 			org_from_context(m, cxt, a);
 		vp_answer_text(a, cxt, 200, buf.data);
@@ -734,7 +680,7 @@ vp_vapi_failure_answer(Jsonb *m, const char *type, MemoryContext cxt, const char
 		{
 			if (i > 0)
 				appendStringInfoString(&buf, ", ");
-			append_result(&buf, &calls[i], "error", error);
+			vp_tool_result(&buf, calls[i].name, calls[i].id, "error", error);
 		}
 		appendStringInfoString(&buf, "]}");
 	}

@@ -2,13 +2,10 @@
  * e164_regex_check.c
  *	  Compares e164_regex_consume/full_match with Python's re.
  *
- * Build and run from the repository root:
- *
- *	  /usr/bin/python3 extension/tests/e164_regex_check.py /tmp/e164_regex_check.txt
- *	  gcc -std=c99 -O2 -Wall -Wextra -Werror -Wno-unused-parameter -Iextension \
- *		  -o /tmp/e164_regex_check extension/tests/e164_regex_check.c \
- *		  extension/e164_regex.c extension/e164_metadata.c
- *	  /tmp/e164_regex_check /tmp/e164_regex_check.txt
+ * `make e164-regex-check` (run by make test) generates the expected results
+ * with e164_regex_check.py, builds this program against e164_regex.c and
+ * e164_metadata.c (and again against the --extra patterns' programs.c) and
+ * runs both.
  *
  * Exits non-zero on any mismatch.  Also checks the metadata lookups.  For the
  * "--extra" patterns of e164_regex_check.py, link DIR/programs.c instead of
@@ -18,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "e164_metadata.h"
-#include "e164_regex.h"
+#include "e164/e164_metadata.h"
+#include "e164/e164_regex.h"
 
 static int	failures = 0;
 

@@ -3,8 +3,8 @@
 
 Usage (from the repository root):
 
-    /usr/bin/python3 extension/tests/e164_regex_check.py [/tmp/e164_regex_check.txt] [N]
-    /usr/bin/python3 extension/tests/e164_regex_check.py --extra /tmp/e164_rx_extra
+    /usr/bin/python3 extension/e164/tests/e164_regex_check.py [/tmp/e164_regex_check.txt] [N]
+    /usr/bin/python3 extension/e164/tests/e164_regex_check.py --extra /tmp/e164_rx_extra
 
 The second form tests constructs the current metadata does not use (loops,
 nested groups, long inputs that push the matcher onto the heap) and the
@@ -112,7 +112,7 @@ def extra(outdir):
     for pat, _ in EXTRA:
         t.program(pat)
     with open(os.path.join(outdir, "programs.c"), "w") as f:
-        f.write("#include <stddef.h>\n#include \"e164_regex.h\"\n\n")
+        f.write("#include <stddef.h>\n#include \"e164/e164_regex.h\"\n\n")
         f.write("\n".join(gen.render_programs(t)) + "\n\n")
         f.write("const E164Region e164_regions[1];\n"
                 "const int e164_region_count = 0;\n"

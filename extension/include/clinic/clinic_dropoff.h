@@ -10,18 +10,6 @@
 
 #include "utils/timestamp.h"
 
-#include "transcript_text.h"
-
-/* The verdict on one call. */
-typedef struct Dropoff
-{
-	char	  **procedures;		/* canonical names, in order of first mention */
-	int			nprocedures;
-	bool		is_dropoff;
-	/* hung_up, silence, technical_failure; or no_procedure, booked, declined, ended_normally */
-	const char *reason;
-} Dropoff;
-
 /* The ended call of a clinic, as record_call_ended knows it. */
 typedef struct ClinicCall
 {
@@ -37,9 +25,10 @@ typedef struct ClinicCall
 	const char *timezone;		/* the clinic's */
 } ClinicCall;
 
-extern void vp_detect_dropoff(const char *transcript, int len, const char *ended_reason, bool booked,
-							  const TermSet *vocab, Dropoff *d);
-extern Datum vp_dropoff_procedures(const Dropoff *d);
+/*
+ * Detects a drop-off in the call and records its follow-up (and SMS job);
+ * true and its id when one was created.  The caller is connected to SPI.
+ */
 extern bool vp_clinic_after_call(const ClinicCall *call, Datum *followup_id);
 
 #endif							/* VAPI_POOL_CLINIC_DROPOFF_H */

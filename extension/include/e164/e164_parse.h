@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "e164_metadata.h"
+#include "e164/e164_metadata.h"
 
 /* E.164 (ITU-T) caps a number at 15 digits, country code included. */
 #define E164_MAX_DIGITS 15

@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "e164_metadata.h"
+#include "e164/e164_metadata.h"
 
 typedef enum E164RegexOp
 {

@@ -1,27 +1,42 @@
 /*
  * outbox.h
- *	  The dispatcher's side of the outbox (outbox_claim.c, outbox_report.c)
- *	  and the settings of outbound HTTP (outbound_settings.c).
+ *	  Queueing outbox jobs (outbox/outbox_queue.c): the statements and
+ *	  helpers that put HTTP work for the shim's dispatcher into
+ *	  vapi_pool.outbox, and the wake-up the dispatchers listen for.  What a
+ *	  vendor's answer to a job means is dispatch/'s.
  */
 #ifndef VAPI_POOL_OUTBOX_H
 #define VAPI_POOL_OUTBOX_H
 
-#include "pool_engine.h"
+#include "core/saved_plans.h"
 
-/* vapi_pool.outbox_backoff_base_ms, _max_ms: a failed job's retry delay */
-extern int	vp_outbox_backoff_base_ms;
-extern int	vp_outbox_backoff_max_ms;
+/*
+ * The create-call job of an assignment (outbox kind vapi.create_call), one
+ * shape for every statement that queues one (call_outcome.c's retries,
+ * instantly_event.c's first call), so the dispatcher reads one payload.
+ * $1 is the organisation and $2 the assignment; attempt and last_attempt are
+ * SQL expressions.  The statement goes on with the payload's own key and
+ * its closing parenthesis, the idempotency key and run_at, then
+ * VP_CREATE_CALL_FROM.
+ */
+#define VP_CREATE_CALL_INSERT(attempt, last_attempt) \
+	"INSERT INTO vapi_pool.outbox (org_id, kind, payload, idempotency_key, run_at)" \
+	" SELECT a.org_id, 'vapi.create_call'," \
+	"   pg_catalog.jsonb_build_object('lead_id', a.lead_id, 'assignment_id', a.id," \
+	"     'phone_number_id', p.vapi_phone_number_id, 'from_number', p.number," \
+	"     'customer_number', l.primary_phone_e164, 'customer_name', l.name, 'attempt', " attempt "," \
+	"     'voicemail_message', o.voicemail_message," \
+	"     'send_sms', o.sms_when_unreachable AND " attempt " >= " last_attempt " AND o.unreachable_sms_text IS NOT NULL," \
+	"     'sms_text', CASE WHEN o.sms_when_unreachable AND " attempt " >= " last_attempt " THEN o.unreachable_sms_text END,"
 
-extern void vp_define_outbound_settings(void);
+#define VP_CREATE_CALL_FROM \
+	" FROM vapi_pool.vapi_number_assignments a" \
+	" JOIN vapi_pool.vapi_number_pool p ON p.org_id = a.org_id AND p.id = a.pool_number_id" \
+	" JOIN vapi_pool.leads l ON l.org_id = a.org_id AND l.id = a.lead_id" \
+	" JOIN vapi_pool.orgs o ON o.org_id = a.org_id" \
+	" WHERE a.org_id = $1 AND a.id = $2 AND l.primary_phone_e164 IS NOT NULL" \
+	" ON CONFLICT (org_id, idempotency_key) DO NOTHING"
 
-/* secret_scrub.c: vendor error text without credentials, at most this long */
-#define VP_SCRUB_MAX_LEN 500
-extern char *vp_scrub_secret(const char *text);
-
-/* The text as jsonb, or (Datum) 0 when it is not JSON (outbox_report.c). */
-extern Datum vp_json_parse_or_null(const char *text);
-/* Executes a plan in a subtransaction; returns the error message, or NULL when it succeeded. */
-extern char *vp_try_execute(VpPlan *plan, Datum *values, const char *nulls);
 /* Queues the cancellation of a Cal.com booking whose hold is gone (payload has hold_id). */
 extern void vp_outbox_queue_cancel(Datum org_id, const char *booking_uid, Datum payload);
 

@@ -10,7 +10,7 @@
 
 #include "lib/stringinfo.h"
 
-#include "transcript_text.h"
+#include "redact/transcript_text.h"
 
 extern char *vp_redact_medical(const char *src, int len, const TermSet *org_vocab, bool callers_only,
 							   StringInfo moved, int *out_len);

@@ -73,15 +73,9 @@ typedef struct TermSet
 } TermSet;
 
 extern Sentence *vp_split_transcript(const char *text, int len, int *nsentences);
-extern void vp_termset_init(TermSet *set);
-extern int	vp_termset_add(TermSet *set, const char *name, TermKind kind);
-extern void vp_termset_add_variant(TermSet *set, int term, const char *phrase);
-extern bool vp_term_kind_from_name(const char *name, TermKind *kind);
 extern void vp_termset_load(TermSet *set, Datum org_id);
 extern const TermSet *vp_builtin_medical_terms(void);
-extern void vp_termset_index(TermSet *set);
 extern int	vp_match_term(const TermSet *set, const Sentence *s, int at, int *term);
-extern bool vp_words_are(const Sentence *s, int at, const char *phrase);
 extern bool vp_sentence_has(const Sentence *s, const char *phrase);
 extern bool vp_mention_negated(const Sentence *s, int at, int nwords);
 extern bool vp_personal_past(const Sentence *s, int at, int n);

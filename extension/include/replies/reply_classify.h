@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "e164_parse.h"
+#include "e164/e164_parse.h"
 
 typedef enum ReplyIntent
 {

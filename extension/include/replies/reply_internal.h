@@ -16,7 +16,7 @@
 
 #include <stdint.h>
 
-#include "reply_classify.h"
+#include "replies/reply_classify.h"
 
 #define RW_MAX_LINES	512
 #define RW_MAX_TOKENS	1536
@@ -46,7 +46,7 @@ typedef enum TokKind
 	TK_WORD,
 	TK_BOUND,					/* end of a clause: . ! ? ; or a line end */
 	TK_SOFT,					/* , : dashes: transparent to phrases, a limit for negation */
-	TK_PHONE,					/* a valid phone number (phones[tok.phone]) */
+	TK_PHONE,					/* a valid phone number (the RPhone whose tok it is) */
 	TK_NUM,						/* any other number */
 	TK_EMAIL,
 	TK_URL
@@ -63,7 +63,6 @@ typedef struct RTok
 	uint8_t		flags;
 	int32_t		start;			/* byte offsets into the reply */
 	int32_t		end;
-	int16_t		phone;			/* index in phones[] for TK_PHONE, else -1 */
 } RTok;
 
 /* ---------------------------------------------------------------- phones */
@@ -94,7 +93,6 @@ typedef enum CueKind
 	CUE_WRITTEN,				/* asks for something in writing: send me, email me, a link */
 	CUE_AFFIRM,					/* yes, sure, ok */
 	CUE_QUEST,					/* a question */
-	CUE_CONDITIONAL,			/* "if urgent", "if it can't wait" */
 	CUE_N_KINDS,
 	CUE_NONE = 255
 } CueKind;
@@ -103,7 +101,6 @@ typedef struct RHit
 {
 	uint8_t		kind;
 	uint8_t		strength;		/* 1 weak, 2 medium, 3 strong */
-	uint16_t	rule;			/* index in the rule table */
 	int16_t		start;			/* token range, end exclusive */
 	int16_t		end;
 	bool		negated;		/* the rule's phrase after a negator ("not interested") */
@@ -174,7 +171,6 @@ extern int	reply_scan_spelled(ReplyWork *w, int32_t pos, int32_t end, int32_t *n
 extern int	reply_choose_phone(ReplyWork *w);
 extern void reply_rules_init(void);
 extern void reply_match_rules(ReplyWork *w);
-extern const char *reply_rule_text(int rule);
 extern const char *reply_rules_broken(void);
 
 #endif							/* REPLY_INTERNAL_H */

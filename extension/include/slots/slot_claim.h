@@ -6,7 +6,7 @@
 #ifndef VAPI_POOL_SLOT_CLAIM_H
 #define VAPI_POOL_SLOT_CLAIM_H
 
-#include "pool_engine.h"
+#include "core/saved_plans.h"
 
 #include "datatype/timestamp.h"
 
@@ -23,10 +23,37 @@
 #define VP_SLOT_END(start, duration) \
 	"(((" start ") AT TIME ZONE 'UTC') + " duration ") AT TIME ZONE 'UTC'"
 #define VP_SLOT_ACTIVE(alias) alias ".status IN ('held', 'booked')"
+/*
+ * The active appointments (alias) of organisation org_param's calendar
+ * broker_param whose slot overlaps [start, start + duration).
+ */
+#define VP_SLOT_OVERLAPPING(alias, org_param, broker_param, start, duration) \
+	alias ".org_id = " org_param " AND " VP_SLOT_CALENDAR(alias, broker_param) " AND " VP_SLOT_ACTIVE(alias) \
+	" AND " VP_SLOT_RANGE(alias) " && pg_catalog.tstzrange(" start ", " VP_SLOT_END(start, duration) ", '[)')"
 
-/* The longest appointment (appointments_duration_range) and hold. */
+/*
+ * An appointment's length when nobody says (an SQL interval literal's text,
+ * for SQL written in C: interval '" VP_DEFAULT_APPOINTMENT_LENGTH "').  The
+ * SQL says it too and must agree: appointments.duration's default
+ * (030_data_model.sql), claim_slot_atomic's and free_slots' duration
+ * (100_slot_claims.sql).
+ */
+#define VP_DEFAULT_APPOINTMENT_LENGTH "30 minutes"
+
+/*
+ * The longest appointment (appointments_duration_range) and hold, and the
+ * same in words for messages.
+ */
 #define VP_SLOT_MAX_DURATION_USECS USECS_PER_DAY
+#define VP_SLOT_MAX_DURATION_TEXT "24 hours"
 #define VP_SLOT_MAX_HOLD_USECS USECS_PER_HOUR
+#define VP_SLOT_MAX_HOLD_TEXT "1 hour"
+
+/*
+ * The reason release_slot is given when Cal.com itself cancelled the booking
+ * (Cal.com's webhook); such a release queues no cancellation at Cal.com.
+ */
+#define VP_SLOT_CANCELLED_IN_CAL "cancelled in Cal.com"
 
 extern void vp_slot_require(FunctionCallInfo fcinfo, int argno, const char *name);
 extern void vp_slot_check_interval(const char *name, Interval *value, int64 max_usecs, const char *max_text);

@@ -1,15 +1,13 @@
 /*
  * webhook.h
- *	  Shared pieces of receive_webhook: what handling an event produced, and
- *	  reading the JSON body.
+ *	  Shared pieces of receive_webhook: what handling an event produced, the
+ *	  answer builders, and the senders' handlers it calls.
  */
 #ifndef VAPI_POOL_WEBHOOK_H
 #define VAPI_POOL_WEBHOOK_H
 
-#include "pool_engine.h"
-
-#include "lib/stringinfo.h"
-#include "utils/jsonb.h"
+#include "core/json.h"
+#include "core/saved_plans.h"
 
 /*
  * What handling one event produced.  The answer and org_id live in the
@@ -24,20 +22,19 @@ typedef struct WebhookAnswer
 	bool		waiting;		/* a tool call waits for HTTP the shim makes (tool_booking.c) */
 } WebhookAnswer;
 
-/* ---- reading the body (webhook_receive.c) ---- */
+/* ---- the answer (answers.c) ---- */
 
-/* The value at a path of object keys (NULL-terminated list), or NULL. */
-extern JsonbValue *vp_json_get(Jsonb *j, const char *const *path, JsonbValue *buf);
-/* The scalar at a path as text (strings as they are, numbers and booleans as written), or NULL. */
-extern char *vp_json_text(Jsonb *j, const char *const *path);
-/* The sub-document at a path as jsonb (objects and arrays only), or NULL. */
-extern Jsonb *vp_json_object(Jsonb *j, const char *const *path);
-/* Appends s as a JSON string literal. */
-extern void vp_json_string(StringInfo buf, const char *s);
-/* A JSON text as a jsonb Datum. */
-extern Datum vp_jsonb_from_text(const char *json);
-/* A text argument for vp_execute, or its NULL marker when s is NULL. */
-extern Datum vp_text_arg(const char *s, char *null);
+/*
+ * The columns of a plan that answers an event: the organisation, then the
+ * answer (jsonb).  A plan that returns only one of them has it as its
+ * VP_SOLE_COLUMN.
+ */
+enum
+{
+	ANSWER_COL_ORG = 1,
+	ANSWER_COL_BODY
+};
+
 /* Sets the answer from a JSON text, copied into cxt. */
 extern void vp_answer_text(WebhookAnswer *a, MemoryContext cxt, int status, const char *json);
 /* Sets the answer from a jsonb Datum, copied into cxt. */
@@ -47,17 +44,14 @@ extern void vp_answer_org(WebhookAnswer *a, MemoryContext cxt, Datum org_id, boo
 /* Sets the answer's organisation from column col of the last SPI result's first row. */
 extern void vp_answer_org_column(WebhookAnswer *a, MemoryContext cxt, int col);
 
+/* Appends a tool-calls result item {"name", "toolCallId", key: text} (key: result or error). */
+extern void vp_tool_result(StringInfo buf, const char *name, const char *tool_call_id, const char *key,
+						   const char *text);
+/* A webhook_receipt row as the result of the SQL function called with fcinfo. */
+extern Datum vp_webhook_receipt(FunctionCallInfo fcinfo, MemoryContext cxt, int64 id, int status,
+								Datum answer, const char *state, bool duplicate);
+
 /* ---- the senders (webhook_vapi.c, webhook_cal.c) ---- */
-
-extern char *vp_vapi_intake_assistant_id;	/* vapi_pool.intake_assistant_id */
-extern char *vp_vapi_connector_assistant_id;	/* vapi_pool.connector_assistant_id */
-extern int	vp_vapi_known_caller_answer;	/* vapi_pool.known_caller_answer */
-extern bool vp_vapi_async_routing_commit;	/* vapi_pool.async_routing_commit */
-
-#define VP_KNOWN_CALLER_ASSISTANT 0
-#define VP_KNOWN_CALLER_FORWARD 1
-
-extern void vp_define_webhook_settings(void);
 
 /* The dedupe key of a Vapi message of type type (palloc'd), NULL for "use a digest". */
 extern char *vp_vapi_dedupe_key(Jsonb *message, const char *type);
@@ -69,9 +63,6 @@ extern void vp_vapi_handle(Jsonb *payload, Jsonb *message, const char *type, Mem
 /* The answer a Vapi message gets when handling it failed (the caller must not hang). */
 extern void vp_vapi_failure_answer(Jsonb *message, const char *type, MemoryContext cxt,
 								   const char *error, WebhookAnswer *a);
-/* Runs the rest of the transaction as the organisation's service (request.jwt.claims). */
-extern void vp_vapi_set_org_claims(Datum org_id);
-
 /* Starts check_availability_and_book; returns its answer item (JSON text), pending when *waiting. */
 extern char *vp_booking_begin(const char *name, const char *tool_call_id, Datum args, Datum org,
 							  Datum broker, bool has_broker, Datum contact, bool has_contact, bool *waiting);

@@ -37,6 +37,16 @@ vp_reply_check_rules(void)
  * SQL: classify_reply(reply_text, region) -> (intent, phone, confidence,
  * evidence).  An unknown region is error 22023.
  */
+/* the columns of classify_reply's result (reply_classification) */
+enum
+{
+	CLASSIFICATION_INTENT,
+	CLASSIFICATION_PHONE,
+	CLASSIFICATION_CONFIDENCE,
+	CLASSIFICATION_EVIDENCE,
+	CLASSIFICATION_NATTS
+};
+
 Datum
 vapi_pool_classify_reply(PG_FUNCTION_ARGS)
 {
@@ -47,8 +57,8 @@ vapi_pool_classify_reply(PG_FUNCTION_ARGS)
 	text	   *region = PG_GETARG_TEXT_PP(1);
 	TupleDesc	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
 	ReplyResult r;
-	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
+	Datum		values[CLASSIFICATION_NATTS];
+	bool		nulls[CLASSIFICATION_NATTS] = {false};
 
 	if (tupdesc == NULL)
 	{
@@ -70,11 +80,11 @@ vapi_pool_classify_reply(PG_FUNCTION_ARGS)
 				 errdetail("Numbers written without a country code are read as numbers of this region."),
 				 errhint("Use an ISO 3166-1 alpha-2 code such as US, GB, CA, AU or DE.")));
 
-	values[0] = CStringGetTextDatum(reply_intent_name(r.intent));
-	values[1] = Int64GetDatum(e164_pack(&r.phone));
-	nulls[1] = !r.has_phone;
-	values[2] = Float4GetDatum((float4) r.confidence);
-	values[3] = CStringGetTextDatum(r.evidence);
-	nulls[3] = r.evidence[0] == '\0';
+	values[CLASSIFICATION_INTENT] = CStringGetTextDatum(reply_intent_name(r.intent));
+	values[CLASSIFICATION_PHONE] = Int64GetDatum(e164_pack(&r.phone));
+	nulls[CLASSIFICATION_PHONE] = !r.has_phone;
+	values[CLASSIFICATION_CONFIDENCE] = Float4GetDatum((float4) r.confidence);
+	values[CLASSIFICATION_EVIDENCE] = CStringGetTextDatum(r.evidence);
+	nulls[CLASSIFICATION_EVIDENCE] = r.evidence[0] == '\0';
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -48,6 +48,7 @@
 #include "utils/varlena.h"
 
 #include "core/auth.h"
+#include "core/chars.h"
 #include "core/saved_plans.h"
 #include "core/settings.h"
 
@@ -139,43 +140,20 @@ trusted_auth_uid_function(void)
 	return InvalidOid;
 }
 
-/* The value of a hexadecimal digit, or -1. */
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Parse a uuid in the canonical 8-4-4-4-12 hex form; false if it is not one. */
 static bool
 parse_uuid(const char *s, int len, pg_uuid_t *out)
 {
-	static const int groups[] = {8, 4, 4, 4, 12};
-	int			pos = 0;
 	int			byte = 0;
 
-	if (len != 36)
+	if (!vp_is_uuid_text(s, len))
 		return false;
-	for (int g = 0; g < 5; g++)
+	for (int i = 0; i < len; i += 2)
 	{
-		if (g > 0 && s[pos++] != '-')
-			return false;
-		for (int i = 0; i < groups[g]; i += 2)
-		{
-			int			hi = hex_digit(s[pos]);
-			int			lo = hex_digit(s[pos + 1]);
-
-			if (hi < 0 || lo < 0)
-				return false;
-			out->data[byte++] = (unsigned char) (hi << 4 | lo);
-			pos += 2;
-		}
+		if (s[i] == '-')
+			i++;				/* the groups have even lengths: a dash starts a pair */
+		out->data[byte++] = (unsigned char) (vp_hex_value((unsigned char) s[i]) << 4 |
+											 vp_hex_value((unsigned char) s[i + 1]));
 	}
 	return true;
 }

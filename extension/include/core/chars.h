@@ -56,6 +56,17 @@ vp_is_xdigit(unsigned char c)
 	return vp_is_digit(c) || (unsigned char) ((c | 0x20) - 'a') < 6;
 }
 
+/* The value of an ASCII hexadecimal digit (either case), or -1. */
+static inline int
+vp_hex_value(unsigned char c)
+{
+	if (vp_is_digit(c))
+		return c - '0';
+	if ((unsigned char) ((c | 0x20) - 'a') < 6)
+		return (c | 0x20) - 'a' + 10;
+	return -1;
+}
+
 /* The ASCII small letter of a capital; any other byte unchanged. */
 static inline unsigned char
 vp_to_lower(unsigned char c)

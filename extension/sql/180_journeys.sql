@@ -1,0 +1,4 @@
+-- Release 0.6.0 (issue 19): whole calls that finish.  This part holds the
+-- shared settings of the journeys; the parts after it (181_ onwards) hold
+-- one concern each.  Every statement here is a delta on 0.5.1: the install
+-- script and the 0.5.1 -> 0.6.0 update script are both assembled from it.

@@ -72,6 +72,7 @@ typedef enum option_id
 	OPT_VAPI_HMAC_TOLERANCE,
 	OPT_INTAKE_ASSISTANT_ID,
 	OPT_CONNECTOR_ASSISTANT_ID,
+	OPT_RECEPTIONIST_ASSISTANT_ID,
 	OPT_KNOWN_CALLER_ANSWER,
 	OPT_INSTANTLY_HEADER,
 	OPT_INSTANTLY_SECRET,
@@ -127,6 +128,7 @@ static const shim_option options[NUM_OPTIONS] = {
 	[OPT_VAPI_HMAC_TOLERANCE] = {"vapi-hmac-tolerance", "VAPI_POOL_VAPI_HMAC_TOLERANCE", "SECONDS", .def = "300", .help = "hmac mode: largest accepted difference between the timestamp and the clock, either way (1-86400)"},
 	[OPT_INTAKE_ASSISTANT_ID] = {"intake-assistant-id", "VAPI_POOL_INTAKE_ASSISTANT_ID", "ID", .help = "Vapi assistant id of the intake assistant (Barbara) for unknown callers"},
 	[OPT_CONNECTOR_ASSISTANT_ID] = {"connector-assistant-id", "VAPI_POOL_CONNECTOR_ASSISTANT_ID", "ID", .help = "Vapi assistant id of the Call Connector, which forwards known callers (lead <-> broker)"},
+	[OPT_RECEPTIONIST_ASSISTANT_ID] = {"receptionist-assistant-id", "VAPI_POOL_RECEPTIONIST_ASSISTANT_ID", "ID", .help = "Vapi assistant id of the clinic receptionist (Voxanne), who answers a clinic's callers"},
 	[OPT_KNOWN_CALLER_ANSWER] = {"known-caller-answer", "VAPI_POOL_KNOWN_CALLER_ANSWER", "HOW", .def = "assistant", .help = "how an assistant-request from a known caller is answered: assistant (the Call Connector) or forward (direct transfer, no AI)"},
 	[OPT_INSTANTLY_HEADER] = {"instantly-header", "VAPI_POOL_INSTANTLY_HEADER", "NAME", .def = "X-Webhook-Secret", .help = "request header that carries the Instantly webhook secret"},
 	[OPT_INSTANTLY_SECRET] = {"instantly-secret", "VAPI_POOL_INSTANTLY_SECRET", "SECRET", .secret = 1, .help = "Instantly webhook secret; if not set /webhook/instantly-reply refuses every request (401)"},
@@ -666,6 +668,7 @@ load_webhook_options(shim_config *cfg, const char *const *values)
 
 	cfg->intake_assistant_id = values[OPT_INTAKE_ASSISTANT_ID];
 	cfg->connector_assistant_id = values[OPT_CONNECTOR_ASSISTANT_ID];
+	cfg->receptionist_assistant_id = values[OPT_RECEPTIONIST_ASSISTANT_ID];
 	if ((r = take_choice(values, OPT_KNOWN_CALLER_ANSWER, known_caller_names, lengthof(known_caller_names),
 						 &known_caller)) != CONFIG_OK ||
 		(r = take_int(values, OPT_DB_POOL_SIZE, 1, DB_POOL_SIZE_MAX, "a number of connections",
@@ -903,6 +906,8 @@ config_log_summary(const shim_config *cfg)
 			 cfg->intake_assistant_id ? cfg->intake_assistant_id : "(not set)",
 			 cfg->connector_assistant_id ? cfg->connector_assistant_id : "(not set)",
 			 cfg->known_caller == KNOWN_CALLER_FORWARD ? "a direct forward" : "the connector assistant");
+	shim_log(SHIM_LOG_INFO, "config: clinic receptionist %s",
+			 cfg->receptionist_assistant_id ? cfg->receptionist_assistant_id : "(not set)");
 	shim_log(SHIM_LOG_INFO, "config: instantly header %s, instantly secret %s, previous instantly secret %s",
 			 cfg->instantly_header, secret_state(cfg->instantly_secret),
 			 secret_state(cfg->instantly_secret_previous));

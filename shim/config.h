@@ -77,6 +77,7 @@ typedef struct shim_config
 	int			hmac_tolerance_s;	/* accepted clock skew, seconds (300) */
 	const char *intake_assistant_id;
 	const char *connector_assistant_id;
+	const char *receptionist_assistant_id;	/* a clinic's callers' assistant (optional) */
 	const char *instantly_header;
 	const char *instantly_secret;	/* optional; unset = route refuses */
 	const char *instantly_secret_previous;	/* optional, for rotation */

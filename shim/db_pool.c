@@ -87,7 +87,8 @@
 #define DB_SESSION_SQL \
 	"SELECT pg_catalog.set_config('vapi_pool.intake_assistant_id', $1::text, false), " \
 	"pg_catalog.set_config('vapi_pool.connector_assistant_id', $2::text, false), " \
-	"pg_catalog.set_config('vapi_pool.known_caller_answer', $3::text, false)"
+	"pg_catalog.set_config('vapi_pool.known_caller_answer', $3::text, false), " \
+	"pg_catalog.set_config('vapi_pool.receptionist_assistant_id', $4::text, false)"
 
 /* what a worker is doing; pool->lock protects it */
 typedef enum worker_state
@@ -368,7 +369,7 @@ worker_connect(db_worker *w)
 	long long	deadline = shim_now_ms() + w->pool->connect_timeout_ms;
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 	char		session_sql[160];
-	const char *params[3];
+	const char *params[4];
 
 	/* notices as sent: receive_webhook warns when it stores an event as failed */
 	w->conn = pq_connect_start(cfg->database_url, "vapi-shim", PQ_NOTICE_AS_SENT);
@@ -406,7 +407,8 @@ worker_connect(db_worker *w)
 	params[0] = cfg->intake_assistant_id ? cfg->intake_assistant_id : "";
 	params[1] = cfg->connector_assistant_id ? cfg->connector_assistant_id : "";
 	params[2] = cfg->known_caller == KNOWN_CALLER_FORWARD ? "forward" : "assistant";
-	if (setup_step(w, PQsendQueryParams(w->conn, DB_SESSION_SQL, 3, NULL, params, NULL, NULL, 0),
+	params[3] = cfg->receptionist_assistant_id ? cfg->receptionist_assistant_id : "";
+	if (setup_step(w, PQsendQueryParams(w->conn, DB_SESSION_SQL, 4, NULL, params, NULL, NULL, 0),
 				   deadline, "could not set the vapi_pool.* settings", PGRES_TUPLES_OK) != 0)
 		return -1;
 

@@ -834,7 +834,8 @@ report_start(dispatcher *d)
 			jobs[i++] = job;
 			json_array_append_new(array, answer_json(job));
 		}
-	if (jobs == NULL || (text = json_dumps(array, JSON_COMPACT)) == NULL)
+	/* 15 significant digits: a vendor's 0.14 is written 0.14 again, not 0.14000000000000001 */
+	if (jobs == NULL || (text = json_dumps(array, JSON_COMPACT | JSON_REAL_PRECISION(15))) == NULL)
 	{
 		json_decref(array);
 		free(jobs);

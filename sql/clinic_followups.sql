@@ -172,10 +172,11 @@ SELECT followup_id IS NOT NULL AS followed_up
 FROM record_call_ended('clinic-call-3', 'customer-ended-call', '2026-11-20 16:00+00', '2026-11-20 16:02+00', NULL, NULL,
 	E'User: Rhinoplasty and also botox, can you do both?', NULL, NULL, NULL);
 SELECT vapi_call_id, procedures, state FROM dropoff_followups ORDER BY created_at, vapi_call_id;
--- A call with a hold placed during it is not a drop-off.
+-- A call with a booking made during it is not a drop-off (a hold left
+-- unconfirmed is no booking since 0.6.0: sql/clinic_calls.sql).
 SELECT action FROM route_inbound('+12125550150', '+12125550177', 'clinic-call-4');
-INSERT INTO appointments (org_id, contact_id, status, scheduled_at, hold_expires_at) VALUES
-  ('cccccccc-0000-4000-8000-000000000000', 'c2000000-0000-4000-8000-000000000001', 'held', '2031-01-10 15:00+00', now() + interval '5 minutes');
+INSERT INTO appointments (org_id, contact_id, status, scheduled_at) VALUES
+  ('cccccccc-0000-4000-8000-000000000000', 'c2000000-0000-4000-8000-000000000001', 'booked', '2031-01-10 15:00+00');
 SELECT followup_id IS NOT NULL AS followed_up
 FROM record_call_ended('clinic-call-4', 'customer-ended-call', now() - interval '2 minutes', now(), NULL, NULL,
 	E'User: I''d like fillers.', NULL, NULL, NULL);

@@ -31,7 +31,7 @@ LANGUAGE sql AS $$
 	FROM vapi_pool.vapi_number_assignments a
 	JOIN vapi_pool.vapi_number_pool p ON p.id = a.pool_number_id
 	JOIN vapi_pool.leads l ON l.id = a.lead_id JOIN vapi_pool.orgs o ON o.org_id = a.org_id
-	WHERE a.lead_id = lead
+	WHERE a.lead_id = lead AND a.status <> 'released'
 	RETURNING id $$;
 -- An answer object as the dispatcher reports it.
 CREATE FUNCTION pg_temp.answer(job bigint, status integer, body text DEFAULT NULL, retry_after text DEFAULT NULL,
@@ -123,7 +123,11 @@ SELECT count(*) FROM outbox_claim('d1');
 SELECT state, note FROM outbox_report(jsonb_build_array(pg_temp.answer(:call3, 400,
 	'{"message": ["customer.number must be a valid phone number in the E.164 format"], "error": "Bad Request", "statusCode": 400}')));
 SELECT state, attempts, last_http_status, last_error FROM pg_temp.job(:call3);
--- replay: pending again, due now, attempts from zero; only a dead job
+-- replay: pending again, due now, attempts from zero; only a dead job (and
+-- never while a call to the lead goes on: call_0002 ends first)
+SELECT outbox_replay(:call3);
+SELECT outcome FROM record_call_ended('call_0002', 'customer-ended-call', now() - interval '1 minute', now(),
+	NULL, NULL, NULL, NULL, NULL, NULL);
 SELECT state, attempts, run_at <= now() AS due FROM outbox_replay(:call3);
 SELECT outbox_replay(:call3);
 SELECT outbox_replay(-1);
@@ -235,7 +239,7 @@ SELECT inbox_id AS check_inbox, http_status, state, duplicate, jsonb_array_lengt
 	answer -> 'budget_ms' AS budget FROM receive_webhook('vapi', pg_temp.tool_call('c1', '{"action": "check"}')) \gset
 SELECT :http_status, :'state', :requests, :budget;
 SELECT r ->> 'id' AS id, r ->> 'service' AS service, r ->> 'method' AS method,
-	r ->> 'path' ~ '^/slots\?eventTypeId=123456&start=\d{4}-\d\d-\d\d&end=\d{4}-\d\d-\d\d&timeZone=America%2FLos_Angeles$' AS path,
+	r ->> 'path' ~ '^/slots\?eventTypeId=123456&start=\d{4}-\d\d-\d\d&end=\d{4}-\d\d-\d\d&timeZone=America%2FLos_Angeles&format=range$' AS path,
 	r -> 'headers' AS headers, r -> 'body' AS body
 FROM webhook_inbox i, jsonb_array_elements(waiting_requests(i.answer) -> 'requests') r WHERE i.id = :check_inbox;
 -- a repeated delivery while it waits sends nothing and gets a sentence
@@ -305,7 +309,7 @@ SELECT answer -> 'results' -> 0 ->> 'error' FROM receive_webhook('vapi', pg_temp
 SELECT answer -> 'results' -> 0 ->> 'error' FROM receive_webhook('vapi', pg_temp.tool_call('x3', '{"action": "check", "broker_id": "b1"}'));
 SELECT answer -> 'results' -> 0 ->> 'error' FROM receive_webhook('vapi', pg_temp.tool_call('x4', '{"action": "check", "date": "24/11/2026"}'));
 -- the example's "date": the slots of that day only
-SELECT r ->> 'path' ~ '^/slots\?eventTypeId=123456&start=2030-03-05&end=2030-03-05&timeZone=America%2FLos_Angeles$' AS one_day
+SELECT r ->> 'path' ~ '^/slots\?eventTypeId=123456&start=2030-03-05&end=2030-03-05&timeZone=America%2FLos_Angeles&format=range$' AS one_day
 FROM receive_webhook('vapi', pg_temp.tool_call('d1', '{"action": "check", "date": "2030-03-05"}')) w,
 	jsonb_array_elements(w.answer -> 'requests') r;
 SELECT continue_webhook(:book1, '[]');

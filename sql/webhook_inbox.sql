@@ -86,9 +86,12 @@ SELECT jsonb_pretty(answer) FROM receive_webhook('vapi', $${"message": {"type": 
 SELECT answer FROM receive_webhook('vapi', $${"message": {"type": "tool-calls", "call": {"id": "call-1", "phoneNumberId": "pn_4c2d9e7f"},
   "toolWithToolCallList": [{"type": "function", "function": {"name": "supabase_query"},
     "toolCall": {"id": "w1", "type": "function", "function": {"name": "supabase_query", "arguments": {"query_type": "get_broker_details", "identifier": "a1000000-0000-4000-8000-000000000001"}}}}]}}$$);
--- claim_slot_atomic for a clinic caller not on file yet: the caller becomes a contact and the slot is held
-SELECT r ->> 'name' AS name, r ->> 'toolCallId' AS id, (r ->> 'result')::jsonb ->> 'status' AS status,
-	(r ->> 'result')::jsonb ->> 'timezone' AS timezone, r ->> 'error' AS error
+-- claim_slot_atomic for a clinic caller not on file yet: the caller becomes a contact and the slot is
+-- held (in the clinic's opening hours; the receptionist's tools are sql/clinic_calls.sql)
+INSERT INTO clinic_hours (org_id, weekday, opens, closes)
+SELECT 'bbbbbbbb-0000-4000-8000-000000000000', d, '00:00', '24:00' FROM generate_series(1, 7) d;
+SELECT r ->> 'name' AS name, r ->> 'toolCallId' AS id, r ->> 'result' LIKE 'Held %' AS held,
+	r ->> 'result' ~ 'America/Los_Angeles' AS in_zone, r ->> 'result' ~ 'hold_id: [0-9a-f-]{36}' AS with_hold_id, r ->> 'error' AS error
 FROM receive_webhook('vapi', jsonb_build_object('message', jsonb_build_object('type', 'tool-calls',
 	'call', jsonb_build_object('id', 'clinic-call-1', 'phoneNumberId', 'pn_clinic', 'customer', jsonb_build_object('number', '+16505550111')),
 	'toolCallList', jsonb_build_array(

@@ -27,6 +27,9 @@ INSERT INTO orgs (org_id, name, is_clinic, dropoff_sms_enabled) VALUES ('bbbbbbb
 UPDATE clinic_terms SET variants = variants || ARRAY['nose fix'] WHERE org_id = 'bbbbbbbb-0000-4000-8000-000000000000' AND name = 'Rhinoplasty';
 DELETE FROM clinic_terms WHERE org_id = 'bbbbbbbb-0000-4000-8000-000000000000' AND name = 'Veneers';
 INSERT INTO clinic_terms (org_id, kind, name, variants) VALUES ('bbbbbbbb-0000-4000-8000-000000000000', 'procedure', 'Gum contouring', ARRAY['gum lift']);
+-- the clinic's opening hours, with a lunch break (0.6.0)
+INSERT INTO clinic_hours (org_id, weekday, opens, closes) VALUES
+	('bbbbbbbb-0000-4000-8000-000000000000', 1, '09:00', '12:00'), ('bbbbbbbb-0000-4000-8000-000000000000', 1, '13:00', '17:00');
 INSERT INTO org_members (org_id, user_id, role) VALUES
 	('aaaaaaaa-0000-4000-8000-000000000000', 'a0000000-0000-4000-8000-00000000000a', 'owner'),
 	('aaaaaaaa-0000-4000-8000-000000000000', 'a0000000-0000-4000-8000-00000000000b', 'member'),
@@ -82,6 +85,9 @@ SET vapi_pool.intake_assistant_id = 'asst_barbara';
 SELECT (receive_webhook('vapi', '{"message": {"type": "assistant-request", "call": {"id": "call-in-1",
 	"phoneNumber": {"number": "+13105550191"}, "customer": {"number": "+16505550111"}}}}')).state;
 SELECT (receive_webhook('vapi', '{"message": {"type": "status-update", "status": "ringing", "call": {"id": "call-in-2"}}}')).state;
+-- the times a check offered in a call (0.6.0)
+SELECT offer_free_slots('aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000001', 'call-in-1',
+	'America/Los_Angeles', '{"data": {"2031-11-25": [{"start": "2031-11-25T09:00:00.000-08:00", "end": "2031-11-25T09:45:00.000-08:00"}]}}');
 });
 
 # Every table of the extension, with a fingerprint of its rows.

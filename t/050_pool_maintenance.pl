@@ -1,6 +1,7 @@
 # 050_pool_maintenance.pl
 #   The pg_cron housekeeping of the number pool: schedule_maintenance()
-#   registers one job idempotently, fails with SQLSTATE 55000 where pg_cron
+#   registers its jobs (the release, and the sweep of late call reports)
+#   idempotently, fails with SQLSTATE 55000 where pg_cron
 #   is not installed, and pg_cron really runs the job: overdue assignments
 #   are released, as the user who scheduled the job, and a later run with
 #   nothing to release succeeds too.
@@ -75,11 +76,12 @@ my $jobs_query = q{SELECT count(*) || '|' || coalesce(min(jobid)::text, '') || '
 # ---------------------------------------------------------------- idempotent registration
 
 my ($ret, $scheduled, $stderr) = $node->psql('postgres',
-	'SELECT job_name, job_id, job_schedule, command FROM vapi_pool.schedule_maintenance()',
+	'SELECT job_name, job_id, job_schedule, command FROM vapi_pool.schedule_maintenance() ORDER BY job_name DESC',
 	extra_params => [ '-U', 'maint' ]);
-is($stderr, '', 'schedule_maintenance() registers the job')
+is($stderr, '', 'schedule_maintenance() registers the jobs')
   or die "everything below needs the job\n";
-my ($job_name, $job_id, $job_schedule, $command) = split /\|/, $scheduled;
+my ($release_job, $reconcile_job) = split /\n/, $scheduled;
+my ($job_name, $job_id, $job_schedule, $command) = split /\|/, $release_job;
 is($job_name, 'vapi_pool.release_expired', 'the job is named vapi_pool.release_expired');
 like($job_id, qr/^\d+$/, "pg_cron gave the job an id ($job_id)");
 is($job_schedule, '0 3 * * *', 'the default schedule is daily at 03:00');
@@ -88,10 +90,23 @@ is($node->safe_psql('postgres', $jobs_query),
 	"1|$job_id|0 3 * * *|CALL vapi_pool.release_expired_in_batches()|maint|postgres|true",
 	'cron.job holds the job, owned by maint, for database postgres');
 
-is(as_maint('SELECT job_id, job_schedule FROM vapi_pool.schedule_maintenance()'),
+# the sweep of calls whose end-of-call report is late (0.6.0), registered with it
+my ($sweep_name, $sweep_id, $sweep_schedule, $sweep_command) = split /\|/, $reconcile_job // '';
+is("$sweep_name|$sweep_schedule|$sweep_command",
+	'vapi_pool.reconcile_stale_calls|*/5 * * * *|SELECT pg_catalog.count(*) FROM vapi_pool.reconcile_stale_calls(pg_catalog.now(), 1000)',
+	'... and the sweep of late call reports, every five minutes');
+is($node->safe_psql('postgres',
+		q{SELECT count(*) || '|' || min(jobid) || '|' || min(username) FROM cron.job WHERE jobname = 'vapi_pool.reconcile_stale_calls'}),
+	"1|$sweep_id|maint", '... one job, owned by maint');
+is(as_maint($sweep_command), '0', "... its command runs as maint (nothing to look up)");
+
+is(as_maint(q{SELECT job_id, job_schedule FROM vapi_pool.schedule_maintenance() WHERE job_name = 'vapi_pool.release_expired'}),
 	"$job_id|0 3 * * *", 'scheduling again keeps the job id');
-is(as_maint(q{SELECT job_id, job_schedule FROM vapi_pool.schedule_maintenance('30 4 * * *')}),
+is(as_maint(q{SELECT job_id, job_schedule FROM vapi_pool.schedule_maintenance('30 4 * * *')
+		WHERE job_name = 'vapi_pool.release_expired'}),
 	"$job_id|30 4 * * *", 'a new schedule keeps the job id');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM cron.job WHERE jobname = 'vapi_pool.reconcile_stale_calls'}),
+	'1', '... and still one sweep job');
 is($node->safe_psql('postgres', $jobs_query),
 	"1|$job_id|30 4 * * *|CALL vapi_pool.release_expired_in_batches()|maint|postgres|true",
 	'still one job, its schedule updated');
@@ -200,7 +215,8 @@ sub runs_diag
 		qq{SELECT runid, username, status, return_message FROM cron.job_run_details WHERE jobid = $job_id ORDER BY runid}));
 }
 
-is(as_maint(qq{SELECT job_id, job_schedule FROM vapi_pool.schedule_maintenance('$run_schedule')}),
+is(as_maint(qq{SELECT job_id, job_schedule FROM vapi_pool.schedule_maintenance('$run_schedule')
+		WHERE job_name = 'vapi_pool.release_expired'}),
 	"$job_id|$run_schedule", "the job is rescheduled to '$run_schedule', same id");
 
 my $released = 'Kim:released:available:false Lou:call_completed:assigned:true Max:booked:assigned:true '
@@ -239,7 +255,7 @@ is($node->safe_psql('postgres',
 	'0', 'no run of the job failed');
 
 # Back to the nightly schedule, so no run outlives the test.
-as_maint('SELECT job_id FROM vapi_pool.schedule_maintenance()');
+as_maint('SELECT count(*) FROM vapi_pool.schedule_maintenance()');
 
 $node->stop;
 done_testing();

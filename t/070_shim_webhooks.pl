@@ -15,6 +15,7 @@ use Test::More;
 use Digest::SHA qw(hmac_sha256_hex hmac_sha512 hmac_sha256);
 use MIME::Base64 qw(encode_base64);
 use HTTP::Tiny;
+use IO::Socket::INET;
 use IPC::Run ();
 use POSIX ();
 use JSON::PP ();
@@ -206,6 +207,24 @@ is( $node->safe_psql(
 is($st, 200, 'a legacy end-of-call-report (top-level fields): 200');
 ($st, $ans) = post_vapi('{"message": {"type": "conversation-update", "timestamp": 1, "call": {"id": "x1"}}}');
 is($st, 200, 'another message type: stored, 200');
+# the types Vapi waits on but the product does not act on: their neutral answer (docs/webhooks.md)
+($st, $ans) = post_vapi('{"message": {"type": "knowledge-base-request", "timestamp": 1, "call": {"id": "x1"}}}');
+is_deeply([ $st, $ans ], [ 200, { documents => [] } ], 'a knowledge-base-request: 200 {"documents": []}');
+($st) = post_vapi('{"message": {"type": "voice-request", "timestamp": 1, "text": "Hi", "sampleRate": 24000, "call": {"id": "x1"}}}');
+is($st, 204, 'a voice-request (Vapi reads the body as audio): 204');
+# the bytes on the wire, read to the end of the connection: no body follows the head
+{
+	my $body = '{"message": {"type": "voice-request", "timestamp": 2, "text": "Hi", "sampleRate": 24000, "call": {"id": "x1"}}}';
+	my $sock = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 10) or die "connect: $!";
+	print $sock "POST /webhook/vapi HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+	  . "x-vapi-secret: $secret{vapi}\r\nContent-Length: " . length($body) . "\r\nConnection: close\r\n\r\n$body";
+	local $/;
+	my $wire = <$sock> // '';
+	close $sock;
+	my ($head, $rest) = split /\r\n\r\n/, $wire, 2;
+	like($head, qr{^HTTP/1\.1 204 }, '... on the wire too');
+	is($rest // '', '', '... with no body at all');
+}
 
 # the seed's separate paths are aliases
 for my $alias (qw(/webhook/vapi-inbound /webhook/vapi-tools /webhook/vapi-supabase-tool))

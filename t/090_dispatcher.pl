@@ -230,9 +230,15 @@ is_deeply(
 		assistantId => 'asst_intake_barbara',
 		phoneNumberId => 'pn_campaign',
 		customer => { number => '+14155550177', name => 'Pat Quinn' },
-		assistantOverrides => { variableValues => { lead_id => $lead } }
+		assistantOverrides => {
+			variableValues => { lead_id => $lead },
+			# voicemail detection and the message (0.6.0, docs/pool_engine.md "Voicemail")
+			voicemailDetection => { provider => 'vapi', type => 'audio', beepMaxAwaitSeconds => 30 },
+			voicemailMessage => "Hi Pat, this is Campaign Desk's office at Acme Home Loans, returning your email. "
+			  . 'Please call us back at 310-555-0198. Again, that is 310-555-0198. Thank you!'
+		}
 	},
-	'the documented body: assistant, the campaign pool number, the number from the reply, only lead_id');
+	'the documented body: assistant, the campaign pool number, the number from the reply, only lead_id, voicemail');
 is($call->{headers}{authorization}, "Bearer $vapi_key", '... with the Vapi API key');
 is($call->{headers}{'content-type'}, 'application/json', '... as JSON');
 is($call->{headers}{'user-agent'}, "vapi-shim/$version", '... from vapi-shim');

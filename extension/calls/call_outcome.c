@@ -7,7 +7,10 @@
  * report, holds the number for vapi_pool.hold_after_call after the call, and
  * for an outbound call the lead did not answer queues the next attempt in the
  * outbox (after the backoff, inside the calling window of the broker's time
- * zone), or marks the lead unreachable after the last one.  A failure that is
+ * zone), or marks the lead unreachable after the last one.  A voicemail (the
+ * create-call configured detection, and a machine answered) is such an
+ * attempt too, never a connected lead; its call log records the message the
+ * call left (the create-call job's, see note_voicemail).  A failure that is
  * not the lead's (provider, quota) is retried without counting as an attempt,
  * up to vapi_pool.provider_retry_limit times.  A report arriving twice changes
  * nothing the second time; a report for a call nobody logged is kept and
@@ -154,6 +157,17 @@ vapi_pool_record_call_placed(PG_FUNCTION_ARGS)
  * lasted, when looking for what was booked during it.
  */
 #define CALL_LENGTH_IF_UNKNOWN_USECS USECS_PER_HOUR
+
+/*
+ * Whether an outcome means the lead was not reached, which counts as an
+ * attempt: no answer (busy, unanswered) or a machine (voicemail).
+ */
+static bool
+lead_missed(const char *outcome)
+{
+	return outcome != NULL &&
+		(strcmp(outcome, "no_answer") == 0 || strcmp(outcome, "voicemail") == 0);
+}
 
 /* Whether status is one of LEAD_CALLABLE. */
 static bool
@@ -621,11 +635,41 @@ log_call_end(FunctionCallInfo fcinfo, const LoggedCall *call, TimestampTz ended_
 }
 
 /*
+ * The message a voicemail left: the one the create-call job that placed
+ * this call sent as assistantOverrides.voicemailMessage (the job's result
+ * names the call).  Vapi speaks it when its detection finds a machine and
+ * then ends the call as "voicemail"; a call sent without one hung up.
+ */
+static VpPlan voicemail_left = {
+	.sql = "UPDATE vapi_pool.vapi_call_logs c SET voicemail_message = j.payload ->> 'voicemail_message'"
+	" FROM vapi_pool.outbox j"
+	" WHERE c.org_id = $1 AND c.id = $2"
+	"   AND j.org_id = $1 AND j.kind = 'vapi.create_call' AND (j.result ->> 'call_id') = $3"
+	"   AND j.payload ->> 'voicemail_message' <> ''",
+	.nargs = 3, .argtypes = {UUIDOID, UUIDOID, TEXTOID}
+};
+
+/*
+ * Phase 3, an outbound call that reached voicemail: records on its log the
+ * message left, if the call carried one.
+ */
+static void
+note_voicemail(const LoggedCall *call, const Ended *e)
+{
+	Datum		v[3] = {call->org_id, call->log_id, call->call_id};
+
+	if (!call->outbound || e->outcome == NULL || strcmp(e->outcome, "voicemail") != 0)
+		return;
+	vp_execute(&voicemail_left, v, NULL, 0);
+}
+
+/*
  * Phase 4: whether there is a next attempt, when, and which.  Only an
  * outbound call to a lead who may still be called has one: after the backoff
- * when the lead did not answer and attempts are left, after the provider
- * retry delay (the same attempt again) when the provider failed and retries
- * are left; always inside the calling window of the broker's zone.
+ * when the lead did not answer (or a machine did) and attempts are left,
+ * after the provider retry delay (the same attempt again) when the provider
+ * failed and retries are left; always inside the calling window of the
+ * broker's zone.
  */
 static void
 plan_next_attempt(const LoggedCall *call, TimestampTz ended_at, Ended *e)
@@ -633,7 +677,7 @@ plan_next_attempt(const LoggedCall *call, TimestampTz ended_at, Ended *e)
 	if (!call->outbound || !call->has_assignment || !call->has_lead || !call->lead_callable ||
 		e->outcome == NULL)
 		return;
-	if (strcmp(e->outcome, "no_answer") == 0 && call->attempt < vp_max_call_attempts)
+	if (lead_missed(e->outcome) && call->attempt < vp_max_call_attempts)
 	{
 		e->has_next = true;
 		e->next_attempt = call->attempt + 1;
@@ -715,8 +759,8 @@ queue_next_attempt(const LoggedCall *call, Ended *e)
 
 /*
  * Phase 7, when no attempt follows: a lead who answered is connected; a
- * callable lead who did not answer an outbound call is unreachable, and gets
- * the organisation's SMS.
+ * callable lead who did not answer an outbound call (or whose voicemail
+ * did) is unreachable, and gets the organisation's SMS.
  */
 static void
 settle_lead(const LoggedCall *call, Ended *e)
@@ -725,7 +769,7 @@ settle_lead(const LoggedCall *call, Ended *e)
 		return;
 	if (strcmp(e->outcome, "answered") == 0)
 		move_lead(call, "connected", LEAD_NOT_YET_CONNECTED, e);
-	else if (strcmp(e->outcome, "no_answer") == 0 && call->outbound && call->lead_callable)
+	else if (lead_missed(e->outcome) && call->outbound && call->lead_callable)
 	{
 		move_lead(call, "unreachable", LEAD_CALLABLE, e);
 		if (call->has_assignment && e->lead_status != NULL && strcmp(e->lead_status, "unreachable") == 0)
@@ -751,6 +795,50 @@ flag_for_review(const LoggedCall *call, const Ended *e)
 	vp_execute(&flag_review, v, NULL, 0);
 }
 
+/* A clinic's call as clinic_dropoff.c reads it: the logged call and the report. */
+static void
+clinic_call(FunctionCallInfo fcinfo, const LoggedCall *call, TimestampTz ended_at, ClinicCall *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->org_id = call->org_id;
+	c->lead_id = call->lead_id;
+	c->call_log_id = call->log_id;
+	c->vapi_call_id = call->call_id;
+	c->ended_reason = PG_ARGISNULL(ENDED_ARG_REASON) ? NULL : TextDatumGetCString(PG_GETARG_DATUM(ENDED_ARG_REASON));
+	c->started_at = PG_ARGISNULL(ENDED_ARG_STARTED) ? ended_at - CALL_LENGTH_IF_UNKNOWN_USECS :
+		PG_GETARG_TIMESTAMPTZ(ENDED_ARG_STARTED);
+	c->ended_at = ended_at;
+	c->timezone = call->org_timezone;
+	if (!PG_ARGISNULL(ENDED_ARG_TRANSCRIPT))
+	{
+		text	   *t = PG_GETARG_TEXT_PP(ENDED_ARG_TRANSCRIPT);
+
+		c->transcript = VARDATA_ANY(t);
+		c->transcript_len = VARSIZE_ANY_EXHDR(t);
+	}
+}
+
+/*
+ * Phase 3a, a clinic's inbound call without a contact, before the report is
+ * logged: the caller on file, or (a drop-off) a new contact, linked to the
+ * call, so that the transcript's medical history and the follow-up are
+ * theirs (clinic_dropoff.c).
+ */
+static void
+clinic_caller(FunctionCallInfo fcinfo, LoggedCall *call, TimestampTz ended_at)
+{
+	ClinicCall	c;
+
+	if (!call->is_clinic || call->has_lead || call->outbound)
+		return;
+	clinic_call(fcinfo, call, ended_at, &c);
+	if (vp_clinic_caller(&c))
+	{
+		call->lead_id = c.lead_id;
+		call->has_lead = true;
+	}
+}
+
 /*
  * Phase 9, for a clinic's call with a lead: a caller who asked about a
  * procedure and was lost gets a follow-up (clinic_dropoff.c).
@@ -758,26 +846,9 @@ flag_for_review(const LoggedCall *call, const Ended *e)
 static void
 clinic_followup(FunctionCallInfo fcinfo, const LoggedCall *call, TimestampTz ended_at, Ended *e)
 {
-	ClinicCall	c = {
-		.org_id = call->org_id,
-		.lead_id = call->lead_id,
-		.call_log_id = call->log_id,
-		.vapi_call_id = call->call_id,
-		.ended_reason = PG_ARGISNULL(ENDED_ARG_REASON) ? NULL :
-		TextDatumGetCString(PG_GETARG_DATUM(ENDED_ARG_REASON)),
-		.started_at = PG_ARGISNULL(ENDED_ARG_STARTED) ? ended_at - CALL_LENGTH_IF_UNKNOWN_USECS :
-		PG_GETARG_TIMESTAMPTZ(ENDED_ARG_STARTED),
-		.ended_at = ended_at,
-		.timezone = call->org_timezone,
-	};
+	ClinicCall	c;
 
-	if (!PG_ARGISNULL(ENDED_ARG_TRANSCRIPT))
-	{
-		text	   *t = PG_GETARG_TEXT_PP(ENDED_ARG_TRANSCRIPT);
-
-		c.transcript = VARDATA_ANY(t);
-		c.transcript_len = VARSIZE_ANY_EXHDR(t);
-	}
+	clinic_call(fcinfo, call, ended_at, &c);
 	e->has_followup = vp_clinic_after_call(&c, &e->followup_id);
 }
 
@@ -834,7 +905,9 @@ vapi_pool_record_call_ended(PG_FUNCTION_ARGS)
 		fill_report_gaps(fcinfo, &call);
 	else
 	{
+		clinic_caller(fcinfo, &call, ended_at);
 		log_call_end(fcinfo, &call, ended_at, &e);
+		note_voicemail(&call, &e);
 		plan_next_attempt(&call, ended_at, &e);
 		hold_number(&call, ended_at, &e);
 		queue_next_attempt(&call, &e);

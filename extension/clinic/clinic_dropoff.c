@@ -8,14 +8,26 @@
  * procedure of the organisation's vocabulary outside a negation (and not as
  * history: "I had botox last year" counts only when the caller wants more
  * of it or has a problem with it), nothing was
- * booked or held during the call, the caller did not decline after their
+ * booked during the call, the caller did not decline after their
  * last mention ("no thanks", "not interested"), and the call ended by the
  * caller hanging up, by silence or by a technical failure.  Calls the
  * assistant ended or forwarded to staff are not drop-offs.
  *
+ * A hold is not a booking (since 0.6.0): the receptionist confirms a hold
+ * during the call or not at all, so a hold the caller left unconfirmed
+ * (live or expired) counts as nothing booked, and is released when the
+ * call's report comes, freeing the time for others.  Only a hold whose
+ * booking is under way in the outbox (a cal.create_booking job: Cal.com
+ * did not answer in time) counts as booked, and stays.
+ *
  * detect_dropoff() is the rule alone; vp_clinic_after_call() is what
  * record_call_ended runs for a clinic's calls: the follow-up record and the
- * SMS job (outbox, kind vapi.sms) at an allowed hour in the clinic's zone.
+ * SMS job (outbox, kind vapi.sms) at an allowed hour in the clinic's zone;
+ * and when the caller booked, their earlier open follow-ups are booked too,
+ * with an SMS not sent yet called off.  vp_clinic_caller() finds the
+ * contact of a call that has none, before its report is logged, and makes
+ * one for a new caller whose call was a drop-off, so that the follow-up
+ * reaches them (call_contact.c).
  */
 #include "postgres.h"
 
@@ -25,8 +37,11 @@
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/timestamp.h"
+#include "utils/uuid.h"
 
+#include "pool/call_contact.h"
 #include "clinic/clinic_dropoff.h"
 #include "core/saved_plans.h"
 #include "pool/pool_engine.h"
@@ -251,11 +266,21 @@ vapi_pool_detect_dropoff(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(result);
 }
 
+/* An appointment (alias) of the contact ($1, $2) made during the call ($3 to $4). */
+#define MADE_DURING_CALL(alias) \
+	alias ".org_id = $1 AND " alias ".contact_id = $2" \
+	" AND " alias ".created_at >= $3 - interval '" BOOKED_DURING_CALL_MARGIN "'" \
+	" AND " alias ".created_at <= $4 + interval '" BOOKED_DURING_CALL_MARGIN "'"
+
+/* A held appointment (alias) whose booking is under way in the outbox (Cal.com did not answer in time). */
+#define BOOKING_UNDER_WAY(alias) \
+	"EXISTS (SELECT FROM vapi_pool.outbox o WHERE o.org_id = " alias ".org_id" \
+	"  AND o.idempotency_key = 'booking:' || " alias ".hold_id AND o.state IN ('pending', 'in_flight'))"
+
 static VpPlan booked_during_call = {
-	.sql = "SELECT EXISTS (SELECT FROM vapi_pool.appointments"
-	"  WHERE org_id = $1 AND contact_id = $2 AND status IN ('held', 'booked')"
-	"    AND created_at >= $3 - interval '" BOOKED_DURING_CALL_MARGIN "'"
-	"    AND created_at <= $4 + interval '" BOOKED_DURING_CALL_MARGIN "')",
+	.sql = "SELECT EXISTS (SELECT FROM vapi_pool.appointments a"
+	"  WHERE " MADE_DURING_CALL("a")
+	"    AND (a.status = 'booked' OR (a.status = 'held' AND " BOOKING_UNDER_WAY("a") ")))",
 	.nargs = 4, .argtypes = {UUIDOID, UUIDOID, TIMESTAMPTZOID, TIMESTAMPTZOID}
 };
 
@@ -263,6 +288,30 @@ static VpPlan booked_during_call = {
 enum
 {
 	BOOKED_DURING_CALL_COL_BOOKED = 1
+};
+
+/*
+ * The holds the caller left unconfirmed when the call ended: released (an
+ * expired one as expired), as no one can confirm them any more.
+ */
+static VpPlan release_unconfirmed = {
+	.sql = "UPDATE vapi_pool.appointments a SET status = 'cancelled', cancelled_at = pg_catalog.now(),"
+	"  cancel_reason = CASE WHEN a.hold_expires_at <= pg_catalog.now() THEN 'expired' ELSE 'caller_gave_up' END"
+	" WHERE " MADE_DURING_CALL("a") " AND a.status = 'held' AND NOT " BOOKING_UNDER_WAY("a"),
+	.nargs = 4, .argtypes = {UUIDOID, UUIDOID, TIMESTAMPTZOID, TIMESTAMPTZOID}
+};
+
+/*
+ * The caller booked: their follow-ups still open are booked, and an SMS of
+ * theirs not sent yet is called off (a dead job with the reason).
+ */
+static VpPlan followups_booked = {
+	.sql = "WITH f AS (UPDATE vapi_pool.dropoff_followups SET state = 'booked'"
+	"   WHERE org_id = $1 AND lead_id = $2 AND state IN ('open', 'sms_queued')"
+	"   RETURNING outbox_id)"
+	" UPDATE vapi_pool.outbox o SET state = 'dead', last_error = 'not sent: the contact booked before the follow-up went out'"
+	" FROM f WHERE o.org_id = $1 AND o.id = f.outbox_id AND o.state = 'pending'",
+	.nargs = 2, .argtypes = {UUIDOID, UUIDOID}
 };
 
 /*
@@ -360,10 +409,39 @@ not_followed_up(const ClinicCall *call, const Dropoff *d, Dropoff *fresh)
 }
 
 /*
- * What record_call_ended does for a clinic's call (SPI connected): detects
- * a drop-off in the reported transcript and records its follow-up, with the
- * procedures not followed up within the window, and queues the SMS.
- * Returns true and the follow-up's id when one was created.
+ * The contact of a clinic's call that has none (SPI connected), before its
+ * report is logged: the caller on file by their number, else, when the
+ * call was a drop-off, a new contact with it; the call's log is linked to
+ * it.  True and call->lead_id when there is one.
+ */
+bool
+vp_clinic_caller(ClinicCall *call)
+{
+	Datum		contact;
+	TermSet		vocab;
+	Dropoff		d;
+	char	   *call_id = TextDatumGetCString(call->vapi_call_id);
+
+	if (!vp_call_contact(call->org_id, call_id, NULL, CALL_CONTACT_FIND, (Datum) 0, false, &contact))
+	{
+		/* nothing of a new caller's can have been booked: no contact held it */
+		vp_termset_load(&vocab, call->org_id);
+		detect_dropoff(call->transcript, call->transcript_len, call->ended_reason, false, &vocab, &d);
+		if (!d.is_dropoff ||
+			!vp_call_contact(call->org_id, call_id, NULL, CALL_CONTACT_MAKE, (Datum) 0, false, &contact))
+			return false;
+	}
+	call->lead_id = datumCopy(contact, false, UUID_LEN);
+	return true;
+}
+
+/*
+ * What record_call_ended does for a clinic's call (SPI connected): releases
+ * the holds the caller left unconfirmed; when the caller booked, books
+ * their open follow-ups; else detects a drop-off in the reported transcript
+ * and records its follow-up, with the procedures not followed up within the
+ * window, and queues the SMS.  Returns true and the follow-up's id when one
+ * was created.
  */
 bool
 vp_clinic_after_call(const ClinicCall *call, Datum *followup_id)
@@ -375,13 +453,16 @@ vp_clinic_after_call(const ClinicCall *call, Datum *followup_id)
 	bool		booked;
 	Dropoff		fresh = {0};
 
-	/* booked_during_call's $1 to $4 */
+	/* release_unconfirmed's and booked_during_call's $1 to $4 */
 	v[0] = call->org_id;
 	v[1] = call->lead_id;
 	v[2] = TimestampTzGetDatum(call->started_at);
 	v[3] = TimestampTzGetDatum(call->ended_at);
+	vp_execute(&release_unconfirmed, v, NULL, 0);
 	vp_execute(&booked_during_call, v, NULL, 0);
 	booked = DatumGetBool(vp_getdatum(0, BOOKED_DURING_CALL_COL_BOOKED, &isnull));
+	if (booked)
+		vp_execute(&followups_booked, v, NULL, 0);
 
 	vp_termset_load(&vocab, call->org_id);
 	detect_dropoff(call->transcript, call->transcript_len, call->ended_reason, booked, &vocab, &d);

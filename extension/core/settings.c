@@ -9,10 +9,15 @@
  *	 the pool		hold_after_call, max_call_attempts, retry_backoff,
  *					calling_window, provider_retry_delay, provider_retry_limit
  *	 Vapi answers	intake_assistant_id, connector_assistant_id,
- *					known_caller_answer, async_routing_commit (webhook_vapi.c)
+ *					known_caller_answer, async_routing_commit (webhook_vapi.c);
+ *					receptionist_assistant_id (read by SQL, webhook_vapi.c)
  *	 outbound HTTP	outbox_backoff_base_ms, outbox_backoff_max_ms (outbox_report.c);
  *					http_timeout_ms, tool_budget_ms, cal_api_version_slots,
  *					cal_api_version_bookings (read by SQL, 140_dispatcher.sql)
+ *	 voicemail		voicemail_detection, voicemail_beep_wait_seconds,
+ *					voicemail_message (read by SQL, 183_voicemail.sql)
+ *	 stale calls	call_max_duration, call_report_grace, call_report_give_up
+ *					(pool/stale_calls.c)
  * Variables that C reads are declared in core/settings.h.
  */
 #include "core/settings.h"
@@ -162,6 +167,8 @@ char	   *vp_vapi_intake_assistant_id = NULL;
 char	   *vp_vapi_connector_assistant_id = NULL;
 int			vp_vapi_known_caller_answer = VP_KNOWN_CALLER_ASSISTANT;
 bool		vp_vapi_async_routing_commit = true;
+/* read by SQL (current_setting) in webhook_vapi.c's assistant-request plan, not by C */
+static char *vp_vapi_receptionist_assistant_id = NULL;
 
 static const struct config_enum_entry known_caller_options[] = {
 	{"assistant", VP_KNOWN_CALLER_ASSISTANT, false},
@@ -178,6 +185,34 @@ static int	vp_http_timeout_ms = 10000;
 static int	vp_tool_budget_ms = 15000;
 static char *vp_cal_api_version_slots = NULL;
 static char *vp_cal_api_version_bookings = NULL;
+
+/* ---------------------------------------------------------------- voicemail */
+
+/*
+ * Read by SQL (current_setting) in 183_voicemail.sql, not by C: how the
+ * create-call asks Vapi to detect a machine, and the message left on it.
+ * The providers are those of Vapi's voicemailDetection (VapiVoicemailDetectionPlan,
+ * GoogleVoicemailDetectionPlan, OpenAiVoicemailDetectionPlan,
+ * TwilioVoicemailDetectionPlan), or "off".
+ */
+static int	vp_voicemail_detection = 0;
+static int	vp_voicemail_beep_wait_seconds = 30;
+static char *vp_voicemail_message = NULL;
+
+static const struct config_enum_entry voicemail_detection_options[] = {
+	{"vapi", 0, false},
+	{"google", 1, false},
+	{"openai", 2, false},
+	{"twilio", 3, false},
+	{"off", 4, false},
+	{NULL, 0, false}
+};
+
+/* ---------------------------------------------------------------- calls whose report never came */
+
+int			vp_call_max_duration_s = 600;
+int			vp_call_report_grace_s = 10 * 60;
+int			vp_call_report_give_up_s = 60 * 60;
 
 /* ---------------------------------------------------------------- registration */
 
@@ -237,6 +272,11 @@ vp_define_settings(void)
 							 "record of the last fraction of a second of them (the inbox row and the inbound call log), "
 							 "never a decision that changed state elsewhere.",
 							 &vp_vapi_async_routing_commit, true, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("vapi_pool.receptionist_assistant_id",
+							   "Vapi assistant that answers a clinic's callers (the seed's Voxanne).",
+							   "An organisation's orgs.receptionist_assistant_id wins over it; without either, the "
+							   "clinic_receptionist that vapi-shim assistants push created.",
+							   &vp_vapi_receptionist_assistant_id, "", PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("vapi_pool.outbox_backoff_base_ms",
 							"Delay before a failed outbox job's first retry, in milliseconds.",
 							"Each further retry waits twice as long, up to vapi_pool.outbox_backoff_max_ms, "
@@ -263,6 +303,42 @@ vp_define_settings(void)
 							   "The cal-api-version header sent with Cal.com's /bookings endpoints.",
 							   "A missing or wrong version silently falls back to an older behaviour.",
 							   &vp_cal_api_version_bookings, "2024-08-13", PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomEnumVariable("vapi_pool.voicemail_detection",
+							 "Who detects a machine answering an outbound call: vapi, google, openai, twilio or off.",
+							 "Sent as assistantOverrides.voicemailDetection of every create-call.  Without "
+							 "detection a machine counts as an answered call and the lead is not called again.",
+							 &vp_voicemail_detection, 0, voicemail_detection_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("vapi_pool.voicemail_beep_wait_seconds",
+							"Longest wait for a voicemail beep, from the start of the call, before the message is spoken.",
+							"Vapi's beepMaxAwaitSeconds (vapi, google and openai detection).",
+							&vp_voicemail_beep_wait_seconds, 30, 0, 60, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("vapi_pool.voicemail_message",
+							   "The voicemail message of organisations that set none (orgs.voicemail_message NULL).",
+							   "{first_name}, {broker_name}, {org_name} and {callback_number} are filled in; "
+							   "an empty message leaves none.",
+							   &vp_voicemail_message,
+							   "Hi {first_name}, this is {broker_name}'s office at {org_name}, returning your email. "
+							   "Please call us back at {callback_number}. Again, that is {callback_number}. Thank you!",
+							   PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("vapi_pool.call_max_duration",
+							"The longest a call lasts: the assistants' maxDurationSeconds.",
+							"Vapi ends a call after its assistant's maxDurationSeconds, 600 s unless the assistant "
+							"sets it.  A call should have ended this long after it started (or was placed).",
+							&vp_call_max_duration_s, 600, 10, 43200, PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("vapi_pool.call_report_grace",
+							"How late an end-of-call report may be before Vapi is asked for the call.",
+							"reconcile_stale_calls() looks a call up with GET /call/{id} this long after it "
+							"should have ended, and again this long after each lookup that did not settle it.",
+							&vp_call_report_grace_s, 10 * 60, 60, 24 * 60 * 60, PGC_USERSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("vapi_pool.call_report_give_up",
+							"How long after a call should have ended its number is released when Vapi has no answer either.",
+							"A call with no end-of-call report whose last lookup Vapi did not answer (404, or "
+							"failures until the lookup's attempts ran out) is ended as unknown this long after it "
+							"should have ended, and its number released.",
+							&vp_call_report_give_up_s, 60 * 60, 60, 7 * 24 * 60 * 60, PGC_USERSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved_compat("vapi_pool");
 }
 

@@ -10,10 +10,17 @@
  * returned for it is the GET that finds the earlier attempt's effect
  * (outbox_request in 140_dispatcher.sql), never a second POST.  Rows are
  * taken FOR UPDATE SKIP LOCKED, so dispatchers claiming at once get
- * different jobs and never wait for each other.
+ * different jobs and never wait for each other.  A vapi.get_call job (a call
+ * whose report never came, looked up: pool/stale_calls.c) is a GET of its
+ * own, call_lookup_request in 182_number_leaks.sql.
+ *
+ * A create-call job the claim marks dead gives back the number lent for its
+ * call, and outbox_replay of one sends it again only when that is safe
+ * (dispatch/dead_calls.c).
  */
 #include "core/compat.h"
 #include "core/saved_plans.h"
+#include "dispatch/dead_calls.h"
 #include "outbox/outbox.h"
 
 #include "access/htup_details.h"
@@ -58,7 +65,8 @@ static VpPlan claim_jobs = {
 	/* the request once per job (OFFSET 0: not once per column it has) */
 	" SELECT (x.job).org_id, (x.job).id, (x.job).attempts, (x.job).kind, (x.r).service, (x.r).method,"
 	"   (x.r).path, (x.r).headers, (x.r).body, (x.r).timeout_ms, vapi_pool.outbox_problem(x.job)"
-	" FROM (SELECT c.job, vapi_pool.outbox_request(c.job) AS r FROM claimed c OFFSET 0) x",
+	" FROM (SELECT c.job, CASE WHEN (c.job).kind = 'vapi.get_call' THEN vapi_pool.call_lookup_request(c.job)"
+	"   ELSE vapi_pool.outbox_request(c.job) END AS r FROM claimed c OFFSET 0) x",
 	.nargs = 3, .argtypes = {TEXTOID, INT4OID, INTERVALOID}
 };
 
@@ -158,6 +166,8 @@ vapi_pool_outbox_claim(PG_FUNCTION_ARGS)
 			v[1] = SPI_getbinval(row, desc, CLAIM_COL_JOB_ID, &n2);
 			v[2] = problem;
 			vp_execute(&bury_job, v, NULL, 0);
+			if (strcmp(TextDatumGetCString(SPI_getbinval(row, desc, CLAIM_COL_KIND, &n1)), "vapi.create_call") == 0)
+				(void) vp_settle_dead_call(v[0], DatumGetInt64(v[1]));
 			continue;
 		}
 		{
@@ -176,7 +186,8 @@ vapi_pool_outbox_claim(PG_FUNCTION_ARGS)
 
 /*
  * outbox_replay(id): a dead job pending again, due now, with its attempts
- * reset and its last error kept until the next answer.
+ * reset and its last error kept until the next answer.  A create-call job is
+ * made safe to send first (vp_prepare_call_replay), or refused.
  */
 Datum
 vapi_pool_outbox_replay(PG_FUNCTION_ARGS)
@@ -187,6 +198,7 @@ vapi_pool_outbox_replay(PG_FUNCTION_ARGS)
 	bool		isnull;
 
 	vp_spi_connect();
+	vp_prepare_call_replay(id);
 	vp_execute(&revive_job, &id, NULL, 0);
 	if (SPI_processed == 0)
 	{

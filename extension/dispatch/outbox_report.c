@@ -18,6 +18,12 @@
  *	 dead	 any other 4xx (a bad number, ...), with the vendor's reason; a
  *			 job out of attempts; Cal.com's "not available" (the hold is
  *			 released)
+ *
+ * A create-call job that ends dead gives back the number lent for its call
+ * unless something live needs it (dispatch/dead_calls.c).  A vapi.get_call
+ * job is the lookup of a call whose report never came: its 2xx answer is
+ * judged by dispatch/call_lookup.c (an ended call recorded as its report
+ * would be), its 404 means Vapi has no answer either.
  */
 #include "calls/call_outcome.h"
 #include "core/compat.h"
@@ -26,6 +32,8 @@
 #include "core/secret_scrub.h"
 #include "core/settings.h"
 #include "core/subtransaction.h"
+#include "dispatch/call_lookup.h"
+#include "dispatch/dead_calls.h"
 #include "outbox/outbox.h"
 
 #include <stdlib.h>
@@ -67,6 +75,7 @@ PG_FUNCTION_INFO_V1(vapi_pool_outbox_report);
 #define HTTP_BAD_REQUEST 400
 #define HTTP_UNAUTHORIZED 401
 #define HTTP_FORBIDDEN 403
+#define HTTP_NOT_FOUND 404
 #define HTTP_REQUEST_TIMEOUT 408
 #define HTTP_TOO_EARLY 425
 #define HTTP_TOO_MANY_REQUESTS 429
@@ -456,6 +465,17 @@ record_success(Verdict *v, Datum org_id, const OutboxJob *job, Datum obj)
 		if (failed != NULL)
 			v->error = psprintf("call %s placed but not logged: %s", call_id, failed);
 	}
+	else if (strcmp(job->kind, "vapi.get_call") == 0)
+	{
+		CallLookup	lookup;
+
+		vp_judge_call_lookup(job->payload, obj, job->strict, &lookup);
+		v->state = lookup.state;
+		v->note = lookup.note;
+		v->error = lookup.error;
+		v->result = lookup.result;
+		v->has_result = lookup.result != (Datum) 0;
+	}
 	else if (strcmp(job->kind, "vapi.sms") == 0)
 		set_result(v, "chat_id", member_text(obj, "id", NULL));
 	else if (strcmp(job->kind, "vapi.buy_number") == 0)
@@ -592,6 +612,13 @@ judge(Verdict *v, Datum org_id, const OutboxJob *job, const OutboxAnswer *a)
 			v->note = pstrdup("the time is taken in Cal.com: the hold was released");
 		}
 	}
+	else if (a->status == HTTP_NOT_FOUND && strcmp(job->kind, "vapi.get_call") == 0)
+	{
+		v->state = "dead";
+		v->error = why;
+		v->note = pstrdup("Vapi does not know the call: its number is released vapi_pool.call_report_give_up "
+						  "after it should have ended");
+	}
 	else
 	{
 		v->state = "dead";
@@ -682,6 +709,13 @@ apply_answer(const OutboxAnswer *a, PlacedCalls *placed, TimestampTz *run_at, bo
 		judge(&v, a->org_id, &job, a);
 
 	*run_at = settle(a, &v);
+	if (strcmp(v.state, "dead") == 0 && strcmp(job.kind, "vapi.create_call") == 0)
+	{
+		char	   *number = vp_settle_dead_call(a->org_id, a->job_id);
+
+		if (number != NULL)
+			v.note = v.note ? psprintf("%s; %s", v.note, number) : number;
+	}
 	*has_run_at = strcmp(v.state, "pending") == 0;
 	if (*has_run_at && v.delay_ms == 0)
 		vp_outbox_notify();
@@ -728,7 +762,10 @@ apply_batch_step(void *arg)
 						   batch->placed.n);
 }
 
-/* A job whose answer could not be applied is dead: sending it again could act twice. */
+/*
+ * A job whose answer could not be applied is dead: sending it again could act
+ * twice.  A create-call job gives back its number, unless Vapi answered 2xx.
+ */
 static void
 bury_unapplied(const OutboxAnswer *a, const char *message)
 {
@@ -743,6 +780,9 @@ bury_unapplied(const OutboxAnswer *a, const char *message)
 	char		nulls[5] = {' ', ' ', a->status == 0 ? 'n' : ' ', ' ', ' '};
 
 	vp_execute(&bury, args, nulls, 0);
+	/* a 2xx may have placed the call: its number stays for it */
+	if (SPI_processed == 1 && (a->status < 200 || a->status >= 300))
+		(void) vp_settle_dead_call(a->org_id, a->job_id);
 }
 
 /* Reads the results array into answers (in the caller's memory). */

@@ -1,12 +1,22 @@
 /*
  * ended_reason.c
- *	  What a Vapi endedReason means for the lead: answered, did not answer, or
- *	  a failure that is not the lead's (the provider's, or our quota).
+ *	  What a Vapi endedReason means for the lead: answered, did not answer,
+ *	  reached by voicemail (a machine answered), or a failure that is not the
+ *	  lead's (the provider's, or our quota).
  *
  * Vapi's endedReason enum has hundreds of values and grows; the reference
  * (../shared/reference/vapi.md) names the no-answer reasons and the prefixes
  * of connection failures.  Classification is by those names, SIP codes and
  * prefixes, and the raw value is always kept beside the class.
+ *
+ * A machine is only ever reported as "voicemail": of the 597 values of
+ * CallEndedReason in @vapi-ai/server-sdk 2.0.1 it is the one that means
+ * voicemail detection found a machine (with a voicemailMessage, Vapi spoke
+ * it first).  Without voicemail detection a machine ends like a person who
+ * hung up (customer-ended-call, silence-timed-out), which is why every
+ * create-call configures detection (docs/pool_engine.md, "Voicemail").  A
+ * voicemail counts as an attempt exactly as no answer does; it is its own
+ * class so that the call log says a message may have been left.
  */
 #include "pool/pool_engine.h"
 
@@ -19,9 +29,13 @@ PG_FUNCTION_INFO_V1(vapi_pool_classify_ended_reason);
 static const char *const no_answer_reasons[] = {
 	"customer-did-not-answer",
 	"customer-busy",
-	"voicemail",
 	"call.forwarding.no-answer",
 	"call.forwarding.operator-busy",
+};
+
+/* Voicemail detection found a machine: an attempt, and maybe a message left. */
+static const char *const voicemail_reasons[] = {
+	"voicemail",
 };
 
 /*
@@ -53,6 +67,9 @@ vp_classify_ended_reason(const char *reason)
 {
 	if (reason[0] == '\0')
 		return NULL;
+	for (int i = 0; i < lengthof(voicemail_reasons); i++)
+		if (strcmp(reason, voicemail_reasons[i]) == 0)
+			return "voicemail";
 	for (int i = 0; i < lengthof(no_answer_reasons); i++)
 		if (strcmp(reason, no_answer_reasons[i]) == 0)
 			return "no_answer";
@@ -68,7 +85,7 @@ vp_classify_ended_reason(const char *reason)
 	return "answered";
 }
 
-/* SQL: classify_ended_reason(text) -> answered | no_answer | provider_error. */
+/* SQL: classify_ended_reason(text) -> answered | no_answer | voicemail | provider_error. */
 Datum
 vapi_pool_classify_ended_reason(PG_FUNCTION_ARGS)
 {

@@ -7,6 +7,9 @@
  *
  * release_assignment() releases one assignment at once, whatever its hold
  * (a call that will never be placed: the lead opted out, the job died).
+ * vp_release_idle_assignment() is the engine's own way to do it, for a
+ * create-call job that died and a call given up on (dispatch/dead_calls.c,
+ * pool/stale_calls.c): it keeps a number something still needs.
  *
  * A batch is one statement.  It locks the assignments and their leads with
  * SKIP LOCKED, so it never waits for an assign_number that holds a lead, and
@@ -204,4 +207,72 @@ vapi_pool_release_assignment(PG_FUNCTION_ARGS)
 	result = vp_result_row(fcinfo, cxt, 0);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
+}
+
+/* ---------------------------------------------------------------- numbers of calls that will not happen */
+
+/*
+ * What still needs an assignment, read with the assignment and its lead
+ * locked: its status, a create-call job of it still queued or being sent,
+ * and a call on it that has not ended (but the one given as $3).  The lead's
+ * call logs are read by the lead (their index), the jobs through the partial
+ * indexes of live jobs.
+ */
+static VpPlan idle_check = {
+	.sql = "SELECT a.status,"
+	"  (SELECT o.id FROM vapi_pool.outbox o"
+	"   WHERE o.org_id = a.org_id AND o.kind = 'vapi.create_call' AND o.state IN ('pending', 'in_flight')"
+	"     AND (o.payload ->> 'assignment_id') = a.id::text ORDER BY o.id LIMIT 1),"
+	"  (SELECT c.vapi_call_id FROM vapi_pool.vapi_call_logs c"
+	"   WHERE c.org_id = a.org_id AND c.lead_id = a.lead_id AND c.assignment_id = a.id"
+	"     AND c.status <> 'ended' AND c.id IS DISTINCT FROM $3 ORDER BY c.created_at LIMIT 1)"
+	" FROM vapi_pool.vapi_number_assignments a"
+	" JOIN vapi_pool.leads l ON l.org_id = a.org_id AND l.id = a.lead_id"
+	" WHERE a.org_id = $1 AND a.id = $2"
+	" FOR NO KEY UPDATE OF a, l",
+	.nargs = 3, .argtypes = {UUIDOID, UUIDOID, UUIDOID}
+};
+
+/* The columns of idle_check, counted from 1. */
+enum
+{
+	IDLE_CHECK_COL_STATUS = 1,
+	IDLE_CHECK_COL_LIVE_JOB,
+	IDLE_CHECK_COL_LIVE_CALL
+};
+
+/*
+ * Releases an assignment lent for a call that will not happen (its
+ * create-call job died; its call never reported and Vapi does not know it),
+ * unless something still needs it: returns NULL when it released it, else
+ * why it did not (a phrase that follows "not released: ").  Only a booked assignment is released: after a completed
+ * call the number is held for the lead's call back until release_at
+ * (release_expired frees it then).  except_call_log is the call log being
+ * given up on (ignored when has_except is false).  SPI connected.
+ */
+char *
+vp_release_idle_assignment(Datum org_id, Datum assignment_id, Datum except_call_log, bool has_except)
+{
+	Datum		args[3] = {org_id, assignment_id, except_call_log};
+	char		nulls[3] = {' ', ' ', has_except ? ' ' : 'n'};
+	char	   *status;
+	bool		isnull;
+	Datum		live;
+
+	vp_execute(&idle_check, args, nulls, 0);
+	if (SPI_processed == 0)
+		return pstrdup("it no longer exists");
+	status = TextDatumGetCString(vp_getdatum(0, IDLE_CHECK_COL_STATUS, &isnull));
+	if (strcmp(status, "released") == 0)
+		return pstrdup("it was released before");
+	if (strcmp(status, "booked") != 0)
+		return pstrdup("a call on it was completed: the number is held for the lead until its release time");
+	live = vp_getdatum(0, IDLE_CHECK_COL_LIVE_JOB, &isnull);
+	if (!isnull)
+		return psprintf("create-call job %lld for it is queued or being sent", (long long) DatumGetInt64(live));
+	live = vp_getdatum(0, IDLE_CHECK_COL_LIVE_CALL, &isnull);
+	if (!isnull)
+		return psprintf("call %s on it has not ended", TextDatumGetCString(live));
+	vp_release_assignment(assignment_id);
+	return NULL;
 }

@@ -6,7 +6,11 @@
  *	  caller is that number's broker             -> the lead holding it (or, with
  *	                                                no live assignment, its last lead)
  *	  caller is another lead of that broker      -> the broker
+ *	  (a clinic: any contact of the clinic)
  *	  anyone else, or a number not in any pool   -> the intake assistant
+ *
+ * (A clinic's callers, known or not, reach its receptionist instead: the
+ * assistant-request plan of webhook_vapi.c decides that from this route.)
  *
  * One indexed query answers the common cases; a second one looks for a known
  * lead or the number's last lead only when the first did not decide.
@@ -66,10 +70,16 @@ enum
 	NUMBER_STATE_COL_LEAD_PHONE
 };
 
+/*
+ * A lead of the number's broker with the caller's number; in a clinic, any
+ * contact with it (a patient is the clinic's, whichever front desk filed
+ * them), the broker's own first.
+ */
 static VpPlan known_lead = {
 	.sql = "SELECT l.id FROM vapi_pool.leads l"
-	" WHERE l.org_id = $1 AND l.primary_phone_e164 = $2 AND l.broker_id = $3"
-	" ORDER BY l.updated_at DESC LIMIT 1",
+	" WHERE l.org_id = $1 AND l.primary_phone_e164 = $2"
+	"   AND (l.broker_id = $3 OR (SELECT o.is_clinic FROM vapi_pool.orgs o WHERE o.org_id = $1))"
+	" ORDER BY l.broker_id IS NOT DISTINCT FROM $3 DESC, l.updated_at DESC LIMIT 1",
 	.nargs = 3, .argtypes = {UUIDOID, VP_E164_ARG, UUIDOID}
 };
 
@@ -358,9 +368,59 @@ vapi_pool_route_inbound(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The two numbers of a logged call: the pool number it used (the called
+ * number of an inbound call, the caller id of an outbound one) and the other
+ * party's.  Only a call id exactly one organisation logged counts.
+ */
+static VpPlan logged_numbers = {
+	.sql = "SELECT CASE WHEN l.direction = 'outbound_to_lead' THEN l.from_e164 ELSE l.to_e164 END,"
+	"       CASE WHEN l.direction = 'outbound_to_lead' THEN l.to_e164 ELSE l.from_e164 END"
+	" FROM vapi_pool.vapi_call_logs l WHERE l.vapi_call_id = $1",
+	.nargs = 1, .argtypes = {TEXTOID}
+};
+
+/* The columns of logged_numbers, counted from 1. */
+enum
+{
+	LOGGED_NUMBERS_COL_POOL_NUMBER = 1,
+	LOGGED_NUMBERS_COL_OTHER_PARTY
+};
+
+/*
+ * Fills the called and caller numbers a transfer request left out from the
+ * call's log (Vapi's SDK makes the message's phoneNumber and customer
+ * optional).  Connected to SPI.
+ */
+static void
+numbers_from_log(text *vapi_call_id, Route *r, bool *called_null)
+{
+	Datum		arg = PointerGetDatum(vapi_call_id);
+	Datum		number;
+	bool		isnull;
+
+	vp_execute(&logged_numbers, &arg, NULL, 2);
+	if (SPI_processed != 1)
+		return;
+	number = vp_getdatum(0, LOGGED_NUMBERS_COL_POOL_NUMBER, &isnull);
+	if (*called_null && !isnull)
+	{
+		r->called = number;
+		*called_null = false;
+	}
+	number = vp_getdatum(0, LOGGED_NUMBERS_COL_OTHER_PARTY, &isnull);
+	if (r->caller_null && !isnull)
+	{
+		r->caller = number;
+		r->caller_null = false;
+	}
+}
+
+/*
  * SQL: next_transfer_destination(vapi_call_id, called, caller) -> e164.  The
  * route's first destination on the call's first request, the second on the
- * second, then NULL; the count is kept on the call's log row.
+ * second, then NULL; the count is kept on the call's log row.  A called or
+ * caller number left NULL is taken from the call's log, so the route is the
+ * one the call was logged with.
  */
 Datum
 vapi_pool_next_transfer_destination(PG_FUNCTION_ARGS)
@@ -370,15 +430,26 @@ vapi_pool_next_transfer_destination(PG_FUNCTION_ARGS)
 	Datum		lv[LOG_NARGS];
 	char		ln[LOG_NARGS];
 	bool		isnull;
+	bool		called_null = PG_ARGISNULL(1);
 	int32		attempt;
 
 	if (vapi_call_id == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("vapi_call_id must not be null")));
-	route_args(fcinfo, 1, &r);
+	r.called = called_null ? (Datum) 0 : PG_GETARG_DATUM(1);
+	r.caller_null = PG_ARGISNULL(2);
+	r.caller = r.caller_null ? (Datum) 0 : PG_GETARG_DATUM(2);
 
 	vp_spi_connect();
+	if (called_null || r.caller_null)
+		numbers_from_log(vapi_call_id, &r, &called_null);
+	if (called_null)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the called number must not be null"),
+				 errdetail("The request names no pool number and call \"%s\" is not logged.",
+						   text_to_cstring(vapi_call_id))));
 	decide(&r);
 	if (r.ndest == 0)
 	{

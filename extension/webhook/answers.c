@@ -91,6 +91,24 @@ vp_tool_result(StringInfo buf, const char *name, const char *tool_call_id, const
 	appendStringInfoChar(buf, '}');
 }
 
+/*
+ * An error as a tool answer the assistant reads: its message, then its
+ * detail ("message: detail"), then its hint, which says what to do next.
+ */
+char *
+vp_error_sentences(const ErrorData *e)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	appendStringInfoString(&s, e->message ? e->message : "the tool failed");
+	if (e->detail)
+		appendStringInfo(&s, ": %s", e->detail);
+	if (e->hint)
+		appendStringInfo(&s, "%s%s", e->detail ? " " : ". ", e->hint);
+	return s.data;
+}
+
 /* A webhook_receipt row as the result of the SQL function called with fcinfo. */
 Datum
 vp_webhook_receipt(FunctionCallInfo fcinfo, MemoryContext cxt, int64 id, int status, Datum answer,

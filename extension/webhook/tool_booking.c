@@ -5,13 +5,21 @@
  *
  *	 check	GET /slots for the broker's event type in the broker's zone ->
  *			the free ones (free_slots: no booking or live hold blocks them),
- *			read out as local times with the zone's name
- *	 book	claim_slot_atomic (a hold) -> POST /bookings -> confirm_slot with
+ *			read out as local times with the zone's name and remembered as
+ *			offered in this call (offer_free_slots)
+ *	 book	the start as the caller chose it: an ISO 8601 time, or the words
+ *			of an offered time (offered_slots.c finds the one it means, or
+ *			answers with the candidates) ->
+ *			claim_slot_atomic (a hold) -> POST /bookings -> confirm_slot with
  *			the booking uid.  Cal.com's "not available" releases the hold
  *			and offers other times (a GET /slots); a timeout or 5xx keeps
  *			the hold, queues a cal.create_booking job in the outbox and says
  *			the booking is being confirmed; any other refusal releases the
  *			hold and says why.
+ *
+ * The appointment's length is the offered slot's (Cal.com's event type), else
+ * the organisation's; the hold while Cal.com books, the horizon of a check
+ * and the attendee's language are the organisation's (orgs columns).
  *
  * A step never sends anything: it returns a pending item naming the request
  * (tool_pending), receive_webhook stores the event as waiting and hands the
@@ -24,11 +32,12 @@
 #include "core/saved_plans.h"
 #include "core/subtransaction.h"
 #include "outbox/outbox.h"
+#include "webhook/tool_clinic.h"
+#include "webhook/tool_common.h"
 #include "webhook/webhook.h"
+#include "slots/offered_slots.h"
 #include "slots/slot_claim.h"
 #include "core/chars.h"
-
-#include <ctype.h>
 
 #include "catalog/pg_type.h"
 #include "funcapi.h"
@@ -40,15 +49,21 @@
 
 PG_FUNCTION_INFO_V1(vapi_pool_continue_webhook);
 
-#define HOLD_WHILE_BOOKING "15 minutes"
+/* how many free times a check offers at most */
+#define OFFERED_AT_ONCE 6
 
-/* the broker whose calendar the tool books: the argument's, else the call's */
+/*
+ * the broker whose calendar the tool books (the argument's, else the
+ * call's), with the call and the organisation's booking settings
+ */
 static VpPlan booking_broker = {
 	.sql = "SELECT pg_catalog.jsonb_build_object('org_id', b.org_id, 'broker_id', b.id, 'timezone', b.timezone,"
-	"   'event_type_id', b.cal_event_type_id, 'date', (nullif($2 ->> 'date', ''))::date), b.cal_event_type_id IS NOT NULL"
-	" FROM vapi_pool.brokers b"
+	"   'event_type_id', b.cal_event_type_id, 'date', (nullif($2 ->> 'date', ''))::date, 'call_id', $4,"
+	"   'appointment_minutes', o.appointment_minutes, 'horizon_days', o.booking_horizon_days,"
+	"   'hold_minutes', o.booking_hold_minutes, 'language', o.language), b.cal_event_type_id IS NOT NULL"
+	" FROM vapi_pool.brokers b JOIN vapi_pool.orgs o ON o.org_id = b.org_id"
 	" WHERE b.org_id = $1 AND b.id = coalesce(nullif($2 ->> 'broker_id', '')::uuid, $3)",
-	.nargs = 3, .argtypes = {UUIDOID, JSONBOID, UUIDOID}
+	.nargs = 4, .argtypes = {UUIDOID, JSONBOID, UUIDOID, TEXTOID}
 };
 
 /* the columns of booking_broker */
@@ -60,14 +75,63 @@ enum
 
 static VpPlan pending_check = {
 	.sql = "SELECT vapi_pool.tool_pending($1, $2, $3, $4,"
-	"   vapi_pool.cal_slots_request(($4 ->> 'event_type_id')::bigint, $4 ->> 'timezone', ($4 ->> 'date')::date))::text",
+	"   vapi_pool.cal_slots_request(($4 ->> 'event_type_id')::bigint, $4 ->> 'timezone', ($4 ->> 'date')::date,"
+	"     ($4 ->> 'horizon_days')::integer))::text",
 	.nargs = 4, .argtypes = {TEXTOID, TEXTOID, TEXTOID, JSONBOID}
+};
+
+/* an ISO 8601 start (in the calendar's zone when it has no offset), with the length it was offered with */
+static VpPlan iso_start = {
+	.sql = "SELECT pg_catalog.to_char(s.t AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+	"   coalesce((SELECT (pg_catalog.date_part('epoch', o.ends_at - o.starts_at) / 60)::integer"
+	"     FROM vapi_pool.offered_slots o WHERE o.org_id = ($2 ->> 'org_id')::uuid AND o.vapi_call_id = $2 ->> 'call_id'"
+	"     AND o.starts_at = s.t ORDER BY o.round DESC LIMIT 1), ($2 ->> 'appointment_minutes')::integer)"
+	" FROM (SELECT CASE WHEN $1 ~ '(Z|[+-][0-9][0-9](:?[0-9][0-9])?)$' THEN $1::timestamptz"
+	"   ELSE $1::timestamp AT TIME ZONE ($2 ->> 'timezone') END AS t) s",
+	.nargs = 2, .argtypes = {TEXTOID, JSONBOID}
+};
+
+/* an offered slot's start and length */
+static VpPlan offered_start = {
+	.sql = "SELECT pg_catalog.to_char(o.starts_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+	"   (pg_catalog.date_part('epoch', o.ends_at - o.starts_at) / 60)::integer"
+	" FROM vapi_pool.offered_slots o WHERE o.org_id = $1 AND o.id = $2",
+	.nargs = 2, .argtypes = {UUIDOID, INT8OID}
+};
+
+/* the columns of iso_start and offered_start */
+enum
+{
+	START_COL_ISO = 1,
+	START_COL_MINUTES
+};
+
+/* the arguments with the start resolved: {"start": ISO, "length_minutes": n} added */
+static VpPlan resolved_args = {
+	.sql = "SELECT $1 || pg_catalog.jsonb_build_object('start', $2, 'length_minutes', $3)",
+	.nargs = 3, .argtypes = {JSONBOID, TEXTOID, INT4OID}
 };
 
 static VpPlan hold_slot = {
 	.sql = "SELECT vapi_pool.claim_slot_atomic(($1 ->> 'start')::timestamptz, $2, ($3 ->> 'org_id')::uuid,"
-	"   ($3 ->> 'broker_id')::uuid, interval '" VP_DEFAULT_APPOINTMENT_LENGTH "', interval '" HOLD_WHILE_BOOKING "')",
+	"   ($3 ->> 'broker_id')::uuid, ($1 ->> 'length_minutes')::integer * interval '1 minute',"
+	"   ($3 ->> 'hold_minutes')::integer * interval '1 minute')",
 	.nargs = 3, .argtypes = {JSONBOID, UUIDOID, JSONBOID}
+};
+
+/* what the caller gave (name, e-mail) kept on a contact that lacks it: a new caller becomes a known one */
+static VpPlan remember_caller = {
+	.sql = "UPDATE vapi_pool.leads l SET"
+	"   first_name = coalesce(l.first_name, nullif(pg_catalog.split_part(s.name, ' ', 1), '')),"
+	"   last_name = CASE WHEN l.first_name IS NULL AND l.last_name IS NULL"
+	"     THEN nullif(pg_catalog.btrim(pg_catalog.substr(s.name, pg_catalog.length(pg_catalog.split_part(s.name, ' ', 1)) + 1)), '')"
+	"     ELSE l.last_name END,"
+	"   email = coalesce(l.email, nullif(pg_catalog.btrim($2 ->> 'email'), '')::vapi_pool.email_address)"
+	" FROM (SELECT pg_catalog.btrim(coalesce($2 ->> 'name', '')) AS name) s"
+	" WHERE l.org_id = $3 AND l.id = $1"
+	"   AND ((l.first_name IS NULL AND l.last_name IS NULL AND s.name <> '')"
+	"     OR (l.email IS NULL AND coalesce(pg_catalog.btrim($2 ->> 'email'), '') <> ''))",
+	.nargs = 3, .argtypes = {UUIDOID, JSONBOID, UUIDOID}
 };
 
 /* the booking request for a hold, with what the later steps need in the context */
@@ -78,7 +142,7 @@ static VpPlan pending_book = {
 	"     coalesce(nullif($7 ->> 'name', ''), l.name), coalesce(nullif($7 ->> 'timezone', ''), $4 ->> 'timezone'),"
 	"     coalesce(nullif($7 ->> 'email', ''), l.email),"
 	"     coalesce(vapi_pool.e164_try_parse(nullif($7 ->> 'phone', ''))::text, l.primary_phone_e164::text),"
-	"     $6, $5)) AS ctx"
+	"     $6, $5, $4 ->> 'language')) AS ctx"
 	"   FROM vapi_pool.leads l WHERE l.id = $6)"
 	" SELECT vapi_pool.tool_pending($1, $2, $3, c.ctx, vapi_pool.cal_bookings_request('/bookings',"
 	"   (c.ctx -> 'body')::text, vapi_pool.tool_request_timeout_ms()))::text"
@@ -86,9 +150,10 @@ static VpPlan pending_book = {
 	.nargs = 7, .argtypes = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, UUIDOID, UUIDOID, JSONBOID}
 };
 
+/* the free times offered in the call, as the line the assistant reads out */
 static VpPlan slots_line = {
-	.sql = "SELECT vapi_pool.readable_slots(($1 ->> 'broker_id')::uuid, ($1 ->> 'org_id')::uuid, $1 ->> 'timezone', $2,"
-	"   6, ($1 ->> 'start')::timestamptz)",
+	.sql = "SELECT vapi_pool.offer_free_slots(($1 ->> 'org_id')::uuid, ($1 ->> 'broker_id')::uuid, $1 ->> 'call_id',"
+	"   $1 ->> 'timezone', $2, " CppAsString2(OFFERED_AT_ONCE) ", ($1 ->> 'start')::timestamptz, ($1 ->> 'date')::date)",
 	.nargs = 2, .argtypes = {JSONBOID, JSONBOID}
 };
 
@@ -105,11 +170,7 @@ static VpPlan release_hold = {
 
 /* the booking goes on in the outbox; the hold stays */
 static VpPlan queue_booking = {
-	.sql = "INSERT INTO vapi_pool.outbox (org_id, kind, payload, idempotency_key)"
-	" VALUES (($1 ->> 'org_id')::uuid, 'cal.create_booking',"
-	"   pg_catalog.jsonb_build_object('request', $1 -> 'body', 'hold_id', $1 -> 'hold_id', 'lead_id', $1 -> 'lead_id'),"
-	"   'booking:' || ($1 ->> 'hold_id'))"
-	" ON CONFLICT (org_id, idempotency_key) DO NOTHING",
+	.sql = VP_QUEUE_CAL_BOOKING_SQL,
 	.nargs = 1, .argtypes = {JSONBOID}
 };
 
@@ -179,25 +240,36 @@ first_text(void)
 	return isnull ? NULL : TextDatumGetCString(d);
 }
 
-/* A final answer item {"name", "toolCallId", key: text} as JSON text. */
-static char *
-final_item(const char *name, const char *tool_call_id, const char *key, const char *text)
+/*
+ * The booking's arguments with the start the caller chose resolved to an
+ * ISO time and a length: an ISO time as it is, else the offered slot its
+ * words name (errors listing the candidates when they name none or several).
+ */
+static Datum
+resolve_start(Datum args, Datum context, const char *start, Datum org, Datum broker)
 {
-	StringInfoData s;
+	Jsonb	   *ctx = DatumGetJsonbP(context);
+	char	   *call_id = vp_json_text(ctx, (const char *[]) {"call_id", NULL});
+	Datum		v[3];
+	bool		isnull;
 
-	initStringInfo(&s);
-	vp_tool_result(&s, name, tool_call_id, key, text);
-	return s.data;
-}
-
-/* Whether s is written YYYY-MM-DD. */
-static bool
-looks_like_date(const char *s)
-{
-	for (int i = 0; i < 10; i++)
-		if (s[i] == '\0' || ((i == 4 || i == 7) ? s[i] != '-' : !isdigit((unsigned char) s[i])))
-			return false;
-	return s[10] == '\0';
+	if (vp_is_iso_time_text(start))
+	{
+		v[0] = CStringGetTextDatum(start);
+		v[1] = context;
+		vp_execute(&iso_start, v, NULL, 1);
+	}
+	else
+	{
+		v[0] = org;
+		v[1] = Int64GetDatum(vp_offered_slot_id(org, call_id ? call_id : "", start, broker, true));
+		vp_execute(&offered_start, v, NULL, 1);
+	}
+	v[0] = args;
+	v[1] = vp_getdatum(0, START_COL_ISO, &isnull);
+	v[2] = vp_getdatum(0, START_COL_MINUTES, &isnull);
+	vp_execute(&resolved_args, v, NULL, 1);
+	return vp_getdatum(0, VP_SOLE_COLUMN, &isnull);
 }
 
 /* The pending item that asks Cal.com for free slots (step check or alternatives). */
@@ -234,7 +306,7 @@ hold_slot_step(void *arg)
  * contact is the caller's (found or created by the caller of this).
  */
 char *
-vp_booking_begin(const char *name, const char *tool_call_id, Datum args, Datum org,
+vp_booking_begin(const char *name, const char *tool_call_id, const char *call_id, Datum args, Datum org,
 				 Datum broker, bool has_broker, Datum contact, bool has_contact, bool *waiting)
 {
 	Jsonb	   *a = DatumGetJsonbP(args);
@@ -244,6 +316,7 @@ vp_booking_begin(const char *name, const char *tool_call_id, Datum args, Datum o
 	char	   *day = vp_json_text(a, (const char *[]) {"date", NULL});
 	Datum		v[7];
 	char		n[7] = "       ";
+	Datum		calendar;
 	Datum		context;
 	bool		isnull;
 	HoldStep	hold_step;
@@ -256,7 +329,7 @@ vp_booking_begin(const char *name, const char *tool_call_id, Datum args, Datum o
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("broker_id must be a broker's id (a UUID), not \"%s\"", broker_text),
 				 errhint("Leave it out to use the broker of the call.")));
-	if (day != NULL && day[0] != '\0' && !looks_like_date(day))
+	if (day != NULL && day[0] != '\0' && !vp_is_date_text(day))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
 				 errmsg("date must be written YYYY-MM-DD, not \"%s\"", day)));
@@ -271,6 +344,7 @@ vp_booking_begin(const char *name, const char *tool_call_id, Datum args, Datum o
 	v[1] = args;
 	v[2] = broker;
 	n[2] = has_broker ? ' ' : 'n';
+	v[3] = vp_text_arg(call_id, &n[3]);
 	vp_execute(&booking_broker, v, n, 1);
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -287,15 +361,24 @@ vp_booking_begin(const char *name, const char *tool_call_id, Datum args, Datum o
 	if (strcmp(action, "check") == 0)
 		return ask_for_slots(name, tool_call_id, "check", context);
 
-	if (start == NULL)
+	if (start == NULL || start[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("booking needs start"),
-				 errhint("Pass the start as an ISO 8601 time, e.g. 2026-11-24T17:00:00Z.")));
+				 errhint("Pass the time the caller chose, exactly as the check listed it.")));
 	if (!has_contact)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("the caller's number is unknown, so the slot cannot be held for them")));
+	calendar = DirectFunctionCall1(uuid_in, CStringGetDatum(vp_json_text(DatumGetJsonbP(context),
+																		   (const char *[]) {"broker_id", NULL})));
+	args = resolve_start(args, context, start, org, calendar);
+
+	/* a name or e-mail that does not fit the contact does not stop the booking: Cal.com gets them as given */
+	v[0] = contact;
+	v[1] = args;
+	v[2] = org;
+	(void) vp_try_execute(&remember_caller, v, NULL);
 
 	/* the hold first: a slot taken here never reaches Cal.com */
 	hold_step.values[0] = args;
@@ -332,13 +415,6 @@ slots_text(Datum context, int status, const char *body)
 	return first_text();
 }
 
-/* Why Cal.com did not answer with success, for the assistant. */
-static char *
-cal_trouble(int status, const char *error)
-{
-	return status == 0 ? psprintf("no answer (%s)", error) : psprintf("HTTP %d", status);
-}
-
 /* The booking's answer: confirmed, taken (other times), or kept on hold and retried in the outbox. */
 static char *
 finish_book(const char *name, const char *id, Datum context, int status, const char *body,
@@ -346,13 +422,13 @@ finish_book(const char *name, const char *id, Datum context, int status, const c
 {
 	Jsonb	   *ctx = DatumGetJsonbP(context);
 	Datum		hold = DirectFunctionCall1(uuid_in, CStringGetDatum(vp_json_text(ctx, (const char *[]) {"hold_id", NULL})));
-	Datum		parsed = vp_json_parse_or_null(body);
-	char	   *uid = parsed ? vp_json_text(DatumGetJsonbP(parsed), (const char *[]) {"data", "uid", NULL}) : NULL;
-	char	   *message = parsed ? vp_json_text(DatumGetJsonbP(parsed), (const char *[]) {"error", "message", NULL}) : NULL;
+	char	   *uid;
+	char	   *message;
+	VpCalBooking outcome = vp_cal_booking_outcome(status, body, &uid, &message);
 	Datum		v[3];
 	char	   *when;
 
-	if (status >= 200 && status < 300 && uid != NULL)
+	if (outcome == VP_CAL_BOOKED)
 	{
 		char	   *failed;
 
@@ -361,13 +437,12 @@ finish_book(const char *name, const char *id, Datum context, int status, const c
 		v[2] = context;
 		failed = vp_try_execute(&confirm_hold, v, NULL);
 		if (failed == NULL)
-			return final_item(name, id, "result", psprintf("Booked for %s. Confirmation %s.", first_text(), uid));
+			return vp_tool_item(name, id, "result", psprintf("Booked for %s. Confirmation %s.", first_text(), uid));
 		vp_outbox_queue_cancel(DirectFunctionCall1(uuid_in, CStringGetDatum(vp_json_text(ctx, (const char *[]) {"org_id", NULL}))),
 							   uid, context);
-		return final_item(name, id, "error", psprintf("The time could not be kept (%s); offer another time.", failed));
+		return vp_tool_item(name, id, "error", psprintf("The time could not be kept (%s); offer another time.", failed));
 	}
-	if (status == 400 && message != NULL &&
-		(strstr(message, "not available") != NULL || strstr(message, "already has booking") != NULL))
+	if (outcome == VP_CAL_TAKEN)
 	{
 		v[0] = hold;
 		v[1] = CStringGetTextDatum("taken in Cal.com");
@@ -377,17 +452,17 @@ finish_book(const char *name, const char *id, Datum context, int status, const c
 	}
 	vp_execute(&spoken_start, &context, NULL, 1);
 	when = first_text();
-	if (status == 0 || status >= 500 || status == 408 || status == 429)
+	if (outcome == VP_CAL_UNANSWERED)
 	{
 		vp_execute(&queue_booking, &context, NULL, 0);
-		return final_item(name, id, "result",
+		return vp_tool_item(name, id, "result",
 						  psprintf("The booking for %s is being confirmed with the calendar; a confirmation will follow.", when));
 	}
 	v[0] = hold;
 	v[1] = CStringGetTextDatum("refused by Cal.com");
 	vp_execute(&release_hold, v, NULL, 0);
-	return final_item(name, id, "error", psprintf("The calendar refused the booking for %s (%s%s%s).", when,
-												  cal_trouble(status, error), message ? ": " : "", message ? message : ""));
+	return vp_tool_item(name, id, "error", psprintf("The calendar refused the booking for %s (%s%s%s).", when,
+												  vp_cal_trouble(status, error), message ? ": " : "", message ? message : ""));
 }
 
 /* One pending item with its response: the next item (final, or pending again). */
@@ -398,16 +473,19 @@ finish_step(const char *name, const char *id, const char *step, Datum context, i
 	char	   *line;
 
 	*waiting = false;
+	/* the clinic receptionist's steps (tool_clinic.c) */
+	if (vp_clinic_step(step))
+		return vp_clinic_finish_step(name, id, step, context, status, body, error, waiting);
 	if (strcmp(step, "book") == 0)
 		return finish_book(name, id, context, status, body, error, waiting);
 	line = slots_text(context, status, body);
 	if (strcmp(step, "alternatives") == 0)
-		return line ? final_item(name, id, "result", psprintf("That time was just taken. %s", line))
-			: final_item(name, id, "error", psprintf("That time was just taken, and the calendar cannot be read right now (%s).",
-													 cal_trouble(status, error)));
-	return line ? final_item(name, id, "result", line)
-		: final_item(name, id, "error", psprintf("The calendar cannot be read right now (%s); offer to call back.",
-												 cal_trouble(status, error)));
+		return line ? vp_tool_item(name, id, "result", psprintf("That time was just taken. %s", line))
+			: vp_tool_item(name, id, "error", psprintf("That time was just taken, and the calendar cannot be read right now (%s).",
+													 vp_cal_trouble(status, error)));
+	return line ? vp_tool_item(name, id, "result", line)
+		: vp_tool_item(name, id, "error", psprintf("The calendar cannot be read right now (%s); offer to call back.",
+												 vp_cal_trouble(status, error)));
 }
 
 /* One pending item's step: its name, id, step, context and response, and the next item. */
@@ -441,7 +519,7 @@ finish_step_safely(const char *name, const char *id, const char *step, Datum con
 	ErrorData  *failure = vp_in_subtransaction(finish_step_step, &f);
 
 	*waiting = failure == NULL && f.waiting;
-	return failure == NULL ? f.item : final_item(name, id, "error", failure->message);
+	return failure == NULL ? f.item : vp_tool_item(name, id, "error", vp_error_sentences(failure));
 }
 
 /*

@@ -8,9 +8,11 @@
  * 1. The dedupe key is worked out from the body: Vapi (type, call.id, and
  *    what tells two messages of one call apart: the status of a
  *    status-update, the tool call ids of tool-calls, the timestamp of a
- *    transfer-destination-request and of types without answers), Instantly
+ *    transfer-destination-request and of every other type), Instantly
  *    (event_type, email_id), Cal.com (triggerEvent, payload.uid); a body
- *    without them is keyed by a digest of its content.
+ *    without them (Vapi's SDK allows a message without call.id) is keyed by
+ *    a digest of its content, the digest webhook_vapi.c also files an
+ *    end-of-call report without call.id under.
  * 2. A transaction-scoped advisory lock on the key serialises deliveries of
  *    one event.  An event already processed returns its first answer
  *    (duplicate = true) and changes nothing but the duplicates counter; one

@@ -5,23 +5,34 @@
  *	  (../shared/reference/vapi.md).
  *
  *	  assistant-request             route_inbound -> the Call Connector
- *	                                (known caller) or the intake assistant
+ *	                                (known caller) or the intake assistant;
+ *	                                a clinic's callers the receptionist
  *	  transfer-destination-request  next_transfer_destination -> destination,
- *	                                or an error the assistant can say
- *	  tool-calls                    supabase_query, claim_slot_atomic; one
- *	                                result or error per call, in order
- *	  end-of-call-report            record_call_ended
+ *	                                or an error the assistant can say (the
+ *	                                numbers from phoneNumber/customer, else
+ *	                                the call object, else the call's log)
+ *	  tool-calls                    supabase_query, check_availability_and_book,
+ *	                                the clinic receptionist's (tool_clinic.c);
+ *	                                one result or error per call, in order
+ *	  end-of-call-report            record_call_ended (one without call.id as
+ *	                                an unknown call, under its body's digest)
  *	  status-update                 the call log's status (never "ended":
  *	                                the report records the end)
- *	  anything else                 stored only
+ *	  knowledge-base-request,       stored; the neutral answer of the type
+ *	  handoff-destination-request,  (@vapi-ai/server-sdk ServerMessageResponse*:
+ *	  call.endpointing.request,     no documents, no handoff, the SDK's example
+ *	  campaign.predial,             timeout, no dial, no audio), because Vapi
+ *	  voice-request                 waits on an answer of that shape
+ *	  anything else                 stored only (Vapi ignores the body)
  */
 #include "core/auth.h"
 #include "core/json.h"
 #include "core/saved_plans.h"
 #include "core/settings.h"
 #include "core/subtransaction.h"
+#include "pool/call_contact.h"
+#include "webhook/tool_clinic.h"
 #include "webhook/webhook.h"
-#include "slots/slot_claim.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -52,8 +63,28 @@ vp_vapi_before(const char *type)
 
 /* ---------------------------------------------------------------- plans */
 
+/*
+ * The called number of a message: phoneNumber.number (number_param), else
+ * the pool number whose Vapi id (id_param: call.phoneNumberId or
+ * phoneNumber.id) names it, when exactly one organisation has that id.  Vapi's
+ * SDK lets a message carry only the call object.
+ */
+#define CALLED_NUMBER(number_param, id_param) \
+	"coalesce(vapi_pool.e164_try_parse(" number_param ")," \
+	" (SELECT (pg_catalog.array_agg(p.number))[1] FROM vapi_pool.vapi_number_pool p" \
+	"  WHERE p.vapi_phone_number_id = " id_param " HAVING pg_catalog.count(*) = 1))"
+
 static VpPlan assistant_request = {
 	.sql = "SELECT r.org_id, CASE"
+	/* a clinic's caller: the receptionist, with the contact of a patient on file (unless the clinic forwards them) */
+	" WHEN o.is_clinic AND coalesce(o.receptionist_assistant_id, g.receptionist) IS NOT NULL"
+	"  AND (r.direction = 'inbound_unknown'"
+	"   OR (r.direction = 'inbound_from_lead' AND o.known_patient_answer = 'receptionist')) THEN"
+	"  pg_catalog.jsonb_build_object('assistantId', coalesce(o.receptionist_assistant_id, g.receptionist),"
+	"   'assistantOverrides', pg_catalog.jsonb_build_object('variableValues', pg_catalog.jsonb_strip_nulls("
+	"    pg_catalog.jsonb_build_object('contact_id', r.lead_id, 'contact_name', l.name, 'first_name', l.first_name,"
+	"     'clinic_name', o.name, 'called_number', c.called::text,"
+	"     'caller_number', vapi_pool.e164_try_parse($2)::text))))"
 	" WHEN r.action <> 'assistant' AND r.destinations[1] IS NOT NULL"
 	"  AND ($4 = 1 OR coalesce(o.connector_assistant_id, g.connector) IS NULL) THEN"
 	"  pg_catalog.jsonb_build_object('destination', pg_catalog.jsonb_build_object('type', 'number',"
@@ -67,18 +98,22 @@ static VpPlan assistant_request = {
 	" WHEN coalesce(o.intake_assistant_id, g.intake) IS NOT NULL THEN"
 	"  pg_catalog.jsonb_build_object('assistantId', coalesce(o.intake_assistant_id, g.intake),"
 	"   'assistantOverrides', pg_catalog.jsonb_build_object('variableValues', pg_catalog.jsonb_strip_nulls("
-	"    pg_catalog.jsonb_build_object('called_number', vapi_pool.e164_try_parse($1)::text,"
+	"    pg_catalog.jsonb_build_object('called_number', c.called::text,"
 	"     'caller_number', vapi_pool.e164_try_parse($2)::text))))"
 	" ELSE pg_catalog.jsonb_build_object('error', '" LINE_UNAVAILABLE "') END"
-	" FROM vapi_pool.route_inbound(vapi_pool.e164_try_parse($1), vapi_pool.e164_try_parse($2), $3) r"
+	" FROM (SELECT " CALLED_NUMBER("$1", "$7") " AS called) c"
+	" CROSS JOIN LATERAL vapi_pool.route_inbound(c.called, vapi_pool.e164_try_parse($2), $3) r"
 	" LEFT JOIN vapi_pool.orgs o ON o.org_id = r.org_id"
 	" LEFT JOIN vapi_pool.leads l ON l.org_id = r.org_id AND l.id = r.lead_id"
 	" LEFT JOIN vapi_pool.brokers b ON b.org_id = r.org_id AND b.id = r.broker_id"
 	/* the configured assistants, else the ones vapi-shim assistants push created */
 	" CROSS JOIN LATERAL (SELECT"
 	"  coalesce($5, (SELECT a.vapi_assistant_id FROM vapi_pool.vapi_assistants a WHERE a.role = 'intake')) AS intake,"
-	"  coalesce($6, (SELECT a.vapi_assistant_id FROM vapi_pool.vapi_assistants a WHERE a.role = 'connector')) AS connector) g",
-	.nargs = 6, .argtypes = {TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID}
+	"  coalesce($6, (SELECT a.vapi_assistant_id FROM vapi_pool.vapi_assistants a WHERE a.role = 'connector')) AS connector,"
+	"  coalesce(nullif(pg_catalog.current_setting('vapi_pool.receptionist_assistant_id', true), ''),"
+	"   (SELECT a.vapi_assistant_id FROM vapi_pool.vapi_assistants a WHERE a.role = 'clinic_receptionist'))"
+	"   AS receptionist) g",
+	.nargs = 7, .argtypes = {TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID}
 };
 
 /* the organisation, lead and broker of a call: its log, else its pool number */
@@ -110,8 +145,8 @@ static VpPlan transfer_destination = {
 	"    'endCallEnabled', false))),"
 	"  'message', pg_catalog.jsonb_build_object('type', 'request-start',"
 	"  'content', 'Connecting you now.')) END"
-	" FROM vapi_pool.next_transfer_destination($1, vapi_pool.e164_try_parse($2), vapi_pool.e164_try_parse($3)) d",
-	.nargs = 4, .argtypes = {TEXTOID, TEXTOID, TEXTOID, TEXTOID}
+	" FROM vapi_pool.next_transfer_destination($1, " CALLED_NUMBER("$2", "$5") ", vapi_pool.e164_try_parse($3)) d",
+	.nargs = 5, .argtypes = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID}
 };
 
 static VpPlan call_ended = {
@@ -119,7 +154,10 @@ static VpPlan call_ended = {
 	" 'call_log_id', r.call_log_id, 'outcome', r.outcome, 'next_attempt_at', r.next_attempt_at,"
 	" 'lead_status', r.lead_status, 'review_reason', r.review_reason, 'followup_id', r.followup_id,"
 	" 'duplicate', r.duplicate))"
-	" FROM (SELECT $2 -> 'message' AS m) s, LATERAL vapi_pool.record_call_ended($1, s.m ->> 'endedReason',"
+	/* a report without call.id (the SDK allows it) is filed under its inbox key's digest: an unknown call */
+	" FROM (SELECT $2 -> 'message' AS m) s, LATERAL vapi_pool.record_call_ended(coalesce(nullif($1, ''),"
+	"  pg_catalog.concat('sha256:', pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to($2::text, 'UTF8')), 'hex'))),"
+	"  s.m ->> 'endedReason',"
 	"  (s.m ->> 'startedAt')::timestamptz, (s.m ->> 'endedAt')::timestamptz,"
 	"  coalesce((s.m ->> 'durationSeconds')::numeric, pg_catalog.date_part('epoch',"
 	"   (s.m ->> 'endedAt')::timestamptz - (s.m ->> 'startedAt')::timestamptz)::numeric),"
@@ -145,38 +183,6 @@ static VpPlan supabase_query = {
 	.sql = "SELECT vapi_pool.supabase_query($1 ->> 'query_type',"
 	" coalesce($1 ->> 'identifier', $1 ->> 'id', $1 ->> 'phone', $1 ->> 'zip'))::text",
 	.nargs = 1, .argtypes = {JSONBOID}
-};
-
-/* the caller as a contact of the organisation: found by number, else created */
-static VpPlan caller_contact = {
-	.sql = "WITH n AS (SELECT vapi_pool.e164_try_parse($2) AS number),"
-	" found AS (SELECT l.id FROM vapi_pool.leads l, n WHERE l.org_id = $1 AND l.primary_phone_e164 = n.number"
-	"  ORDER BY l.created_at LIMIT 1),"
-	" made AS (INSERT INTO vapi_pool.leads (org_id, primary_phone_e164, broker_id)"
-	"  SELECT $1, n.number, $3 FROM n WHERE n.number IS NOT NULL AND NOT EXISTS (SELECT FROM found)"
-	"  RETURNING id)"
-	" SELECT id FROM found UNION ALL SELECT id FROM made",
-	.nargs = 3, .argtypes = {UUIDOID, TEXTOID, UUIDOID}
-};
-
-static VpPlan claim_slot = {
-	.sql = "SELECT vapi_pool.claim_slot_atomic(($1 ->> 'slot_time')::timestamptz, $2, $3,"
-	" nullif($1 ->> 'broker_id', '')::uuid,"
-	" coalesce(($1 ->> 'duration_minutes')::numeric * interval '1 minute', interval '" VP_DEFAULT_APPOINTMENT_LENGTH "'))",
-	.nargs = 3, .argtypes = {JSONBOID, UUIDOID, UUIDOID}
-};
-
-/* a held slot as the assistant reads it (a query of its own: the hold is not in the claim's snapshot) */
-static VpPlan held_slot = {
-	.sql = "SELECT pg_catalog.jsonb_build_object('status', 'held', 'hold_id', a.hold_id,"
-	" 'slot_time', pg_catalog.to_char(a.scheduled_at AT TIME ZONE z.tz, 'YYYY-MM-DD HH24:MI'), 'timezone', z.tz,"
-	" 'held_until', pg_catalog.to_char(a.hold_expires_at AT TIME ZONE z.tz, 'HH24:MI'),"
-	" 'message', 'The slot is held; confirm the booking with the caller.')::text"
-	" FROM vapi_pool.appointments a JOIN vapi_pool.orgs o ON o.org_id = a.org_id"
-	" LEFT JOIN vapi_pool.brokers b ON b.org_id = a.org_id AND b.id = a.broker_id,"
-	" LATERAL (SELECT coalesce(b.timezone, o.timezone, 'UTC') AS tz) z"
-	" WHERE a.org_id = $2 AND a.hold_id = $1",
-	.nargs = 2, .argtypes = {UUIDOID, UUIDOID}
 };
 
 /* ---------------------------------------------------------------- reading the message */
@@ -394,29 +400,23 @@ require_org(const ToolContext *t, const char *tool)
 static bool
 caller_as_contact(ToolContext *t)
 {
-	char		cn[3];
-	Datum		cv[3];
-	bool		isnull;
+	Datum		contact;
 
 	if (t->has_lead)
 		return true;
-	cv[0] = t->org;
-	cn[0] = ' ';
-	cv[1] = vp_text_arg(text_or(t->message, CALLER, CALL_CALLER), &cn[1]);
-	cv[2] = t->broker;
-	cn[2] = t->has_broker ? ' ' : 'n';
-	vp_execute(&caller_contact, cv, cn, 1);
-	if (SPI_processed == 0)
+	if (!vp_call_contact(t->org, vp_json_text(t->message, CALL_ID), text_or(t->message, CALLER, CALL_CALLER),
+						 CALL_CONTACT_MAKE, t->broker, t->has_broker, &contact))
 		return false;
-	t->lead = vp_getdatum(0, VP_SOLE_COLUMN, &isnull);
+	t->lead = contact;
 	t->has_lead = true;
 	return true;
 }
 
 /*
  * Runs one tool call; returns its result text (single-line JSON) or errors.
- * check_availability_and_book returns its whole answer item in *item
- * instead (pending while it waits for Cal.com: *waiting).
+ * check_availability_and_book and the receptionist's tools return their
+ * whole answer item in *item instead (pending while it waits for Cal.com:
+ * *waiting).
  */
 static char *
 run_tool(const ToolCall *c, ToolContext *t, char **item, bool *waiting)
@@ -435,32 +435,19 @@ run_tool(const ToolCall *c, ToolContext *t, char **item, bool *waiting)
 		vp_execute(&supabase_query, &args, NULL, 1);
 		return TextDatumGetCString(vp_getdatum(0, VP_SOLE_COLUMN, &isnull));
 	}
-	if (strcmp(c->name, "claim_slot_atomic") == 0)
+	if (vp_clinic_tool_known(c->name))
 	{
-		Datum		v[3];
-		char		n[3] = "   ";
+		/* the clinic receptionist's tools (tool_clinic.c): whole answer items */
+		ClinicTool	ct = {.name = c->name, .tool_call_id = c->id ? c->id : "", .org = t->org,
+			.call_id = vp_json_text(t->message, CALL_ID), .caller = text_or(t->message, CALLER, CALL_CALLER),
+		.contact = t->lead, .has_contact = t->has_lead};
 
 		require_org(t, c->name);
-		args = call_arguments(c);
-		if (!caller_as_contact(t))
-			ereport(ERROR,
-					(errcode(ERRCODE_NO_DATA_FOUND),
-					 errmsg("the caller's number is unknown, so the slot cannot be held for them")));
-		if (vp_json_text(DatumGetJsonbP(args), (const char *[]) {"slot_time", NULL}) == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("claim_slot_atomic needs slot_time"),
-					 errhint("Pass the start as an ISO 8601 time, e.g. 2026-11-24T17:00:00Z.")));
-		v[0] = args;
-		v[1] = t->lead;
-		v[2] = t->org;
-		vp_execute(&claim_slot, v, n, 1);
-		v[0] = vp_getdatum(0, VP_SOLE_COLUMN, &isnull);
-		v[1] = t->org;
-		vp_execute(&held_slot, v, n, 1);
-		if (SPI_processed == 0)
-			elog(ERROR, "the hold just placed is not visible");
-		return TextDatumGetCString(vp_getdatum(0, VP_SOLE_COLUMN, &isnull));
+		ct.args = call_arguments(c);
+		*item = vp_clinic_tool(&ct, waiting);
+		t->lead = ct.contact;
+		t->has_lead = ct.has_contact;
+		return NULL;
 	}
 	if (strcmp(c->name, "check_availability_and_book") == 0)
 	{
@@ -469,14 +456,17 @@ run_tool(const ToolCall *c, ToolContext *t, char **item, bool *waiting)
 		require_org(t, c->name);
 		args = call_arguments(c);
 		contact = caller_as_contact(t);
-		*item = vp_booking_begin(c->name, c->id ? c->id : "", args, t->org, t->broker, t->has_broker,
+		*item = vp_booking_begin(c->name, c->id ? c->id : "", vp_json_text(t->message, CALL_ID), args,
+								 t->org, t->broker, t->has_broker,
 								 t->lead, contact, waiting);
 		return NULL;
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_UNDEFINED_FUNCTION),
 			 errmsg("unknown tool \"%s\"", c->name),
-			 errhint("The tools are supabase_query, claim_slot_atomic and check_availability_and_book.")));
+			 errhint("The tools are supabase_query, check_availability_and_book and the clinic receptionist's: "
+					 "save_caller_details, check_availability, claim_slot_atomic, confirm_booking, "
+					 "reschedule_appointment, list_appointments, cancel_appointment.")));
 	return NULL;				/* keep the compiler quiet */
 }
 
@@ -521,8 +511,7 @@ answer_tool_call(StringInfo buf, const ToolCall *c, ToolContext *t)
 	/* a contact created by the failed call is gone with it */
 	t->has_lead = had_lead;
 	t->lead = lead;
-	vp_tool_result(buf, c->name, c->id, "error", failure->detail ? psprintf("%s: %s", failure->message, failure->detail)
-				  : failure->message);
+	vp_tool_result(buf, c->name, c->id, "error", vp_error_sentences(failure));
 }
 
 /* tool-calls: one answer item per call, in order. */
@@ -573,13 +562,43 @@ org_from_context(Jsonb *m, MemoryContext cxt, WebhookAnswer *a)
 		vp_answer_org(a, cxt, org, false);
 }
 
+/* A message type the product does not act on, and the answer Vapi waits for. */
+typedef struct NeutralAnswer
+{
+	const char *type;
+	int			http_status;
+	const char *answer;			/* stored; a 204 sends no body */
+} NeutralAnswer;
+
+/* The types of the SDK's ServerMessageResponse union that vapi_pool does not act on (docs/webhooks.md). */
+static const NeutralAnswer NEUTRAL_ANSWERS[] = {
+	{"knowledge-base-request", 200, "{\"documents\": []}"},
+	{"handoff-destination-request", 200,
+	"{\"destination\": {}, \"error\": \"There is no one to hand this conversation to.\"}"},
+	{"call.endpointing.request", 200, "{\"timeoutSeconds\": 0.5}"},
+	{"campaign.predial", 200, "{\"eligible\": false}"},
+	/* Vapi reads the body as raw PCM audio: no body, no sound */
+	{"voice-request", 204, "{}"},
+	{NULL, 0, NULL}
+};
+
+/* The neutral answer of a message type, NULL when Vapi ignores the body of that type. */
+static const NeutralAnswer *
+neutral_answer(const char *type)
+{
+	for (const NeutralAnswer *n = NEUTRAL_ANSWERS; n->type != NULL; n++)
+		if (strcmp(n->type, type) == 0)
+			return n;
+	return NULL;
+}
+
 /* Handles a Vapi message ({"message": {...}}'s inner object). */
 void
 vp_vapi_handle(Jsonb *payload, Jsonb *m, const char *type, MemoryContext cxt, WebhookAnswer *a)
 {
 	bool		isnull;
-	char		n[6] = "      ";
-	Datum		v[6];
+	char		n[7] = "       ";
+	Datum		v[7];
 
 	if (strcmp(type, "assistant-request") == 0)
 	{
@@ -591,6 +610,7 @@ vp_vapi_handle(Jsonb *payload, Jsonb *m, const char *type, MemoryContext cxt, We
 						? vp_vapi_intake_assistant_id : NULL, &n[4]);
 		v[5] = vp_text_arg(vp_vapi_connector_assistant_id && vp_vapi_connector_assistant_id[0]
 						? vp_vapi_connector_assistant_id : NULL, &n[5]);
+		v[6] = vp_text_arg(text_or(m, PHONE_NUMBER_ID, PHONE_NUMBER_ID2), &n[6]);
 		vp_execute(&assistant_request, v, n, 1);
 		vp_answer_org_column(a, cxt, ANSWER_COL_ORG);
 		vp_answer_datum(a, cxt, 200, vp_getdatum(0, ANSWER_COL_BODY, &isnull));
@@ -601,6 +621,7 @@ vp_vapi_handle(Jsonb *payload, Jsonb *m, const char *type, MemoryContext cxt, We
 		v[1] = vp_text_arg(vp_json_text(m, CALLED), &n[1]);
 		v[2] = vp_text_arg(text_or(m, CALLER, CALL_CALLER), &n[2]);
 		v[3] = CStringGetTextDatum(NO_ONE_AVAILABLE);
+		v[4] = vp_text_arg(text_or(m, PHONE_NUMBER_ID, PHONE_NUMBER_ID2), &n[4]);
 		vp_execute(&transfer_destination, v, n, 1);
 		vp_answer_datum(a, cxt, 200, vp_getdatum(0, VP_SOLE_COLUMN, &isnull));
 		org_from_context(m, cxt, a);
@@ -639,21 +660,29 @@ vp_vapi_handle(Jsonb *payload, Jsonb *m, const char *type, MemoryContext cxt, We
 	}
 	else
 	{
+		const NeutralAnswer *neutral = neutral_answer(type);
+
 		org_from_context(m, cxt, a);
-		vp_answer_text(a, cxt, 200, "{\"ok\": true, \"stored\": true}");
+		if (neutral != NULL)
+			vp_answer_text(a, cxt, neutral->http_status, neutral->answer);
+		else
+			vp_answer_text(a, cxt, 200, "{\"ok\": true, \"stored\": true}");
 	}
 }
 
 /*
  * The answer a Vapi message gets when handling it failed: the messages a
  * caller is waiting on still get one they can act on (intake assistant, a
- * sentence to say, one error per tool call); others get http_status 0 (the
- * caller of this function answers with the error).
+ * sentence to say, one error per tool call, the neutral answer of the types
+ * the product does not act on); others get http_status 0 (the caller of this
+ * function answers with the error).
  */
 void
 vp_vapi_failure_answer(Jsonb *m, const char *type, MemoryContext cxt, const char *error, WebhookAnswer *a)
 {
 	StringInfoData buf;
+	const NeutralAnswer *neutral;
+	int			status = 200;
 
 	initStringInfo(&buf);
 	a->http_status = 0;
@@ -684,7 +713,12 @@ vp_vapi_failure_answer(Jsonb *m, const char *type, MemoryContext cxt, const char
 		}
 		appendStringInfoString(&buf, "]}");
 	}
+	else if ((neutral = neutral_answer(type)) != NULL)
+	{
+		appendStringInfoString(&buf, neutral->answer);
+		status = neutral->http_status;
+	}
 	else
 		return;
-	vp_answer_text(a, cxt, 200, buf.data);
+	vp_answer_text(a, cxt, status, buf.data);
 }

@@ -28,7 +28,9 @@ Both ports also answer the control API under /__control/ (never recorded):
   GET    /__control/state         calls, chats, numbers, assistants, bookings, ...
   POST   /__control/reset         forget requests, rules and state; restore the
                                   start-up configuration
-  POST   /__control/end-call      {"id", "endedReason"?} or {"all": true}
+  POST   /__control/end-call      {"id", "endedReason"?} or {"all": true}; also
+                                  "startedAt", "cost", "costs", "artifact",
+                                  "analysis" set on the ended call (GET /call/{id})
   POST   /__control/seed-numbers  [{"id"?, "number", "server"?, "name"?, ...}]
   POST   /__control/availability  {"eventTypeId"?, "starts": [...]} or
                                   {"eventTypeId"?, "timeZone", "days", "from",
@@ -1167,6 +1169,9 @@ class StandIn:
             call = self.calls[ident]
             call.update({"status": "ended", "endedAt": stamp, "updatedAt": stamp,
                          "endedReason": body.get("endedReason", "customer-ended-call")})
+            # what Vapi's call object carries once it ended (a lookup reads it)
+            call.update({k: body[k] for k in ("startedAt", "cost", "costs", "artifact", "analysis")
+                         if k in body})
             self.active_calls.discard(ident)
         return Reply(200, {"ended": ids, "active": len(self.active_calls)})
 

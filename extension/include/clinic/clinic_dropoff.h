@@ -26,8 +26,18 @@ typedef struct ClinicCall
 } ClinicCall;
 
 /*
- * Detects a drop-off in the call and records its follow-up (and SMS job);
- * true and its id when one was created.  The caller is connected to SPI.
+ * The contact of a call that has none, before its report is logged: the
+ * caller on file, or a new contact when the call was a drop-off; the call's
+ * log linked to it.  True and call->lead_id when there is one.  The caller
+ * is connected to SPI.
+ */
+extern bool vp_clinic_caller(ClinicCall *call);
+
+/*
+ * Releases the holds the caller left unconfirmed, books their follow-ups
+ * when they booked, else detects a drop-off in the call and records its
+ * follow-up (and SMS job); true and its id when one was created.  The
+ * caller is connected to SPI.
  */
 extern bool vp_clinic_after_call(const ClinicCall *call, Datum *followup_id);
 

@@ -46,6 +46,12 @@ extern bool vp_vapi_async_routing_commit;	/* vapi_pool.async_routing_commit */
 extern int	vp_outbox_backoff_base_ms;	/* vapi_pool.outbox_backoff_base_ms */
 extern int	vp_outbox_backoff_max_ms;	/* vapi_pool.outbox_backoff_max_ms */
 
+/* ---- calls whose report never came (pool/stale_calls.c) ---- */
+
+extern int	vp_call_max_duration_s;		/* vapi_pool.call_max_duration */
+extern int	vp_call_report_grace_s;		/* vapi_pool.call_report_grace */
+extern int	vp_call_report_give_up_s;	/* vapi_pool.call_report_give_up */
+
 /* Defines every setting; called from _PG_init. */
 extern void vp_define_settings(void);
 

@@ -18,6 +18,11 @@
  * SQL expressions.  The statement goes on with the payload's own key and
  * its closing parenthesis, the idempotency key and run_at, then
  * VP_CREATE_CALL_FROM.
+ *
+ * voicemail_message is the text the call leaves when Vapi's voicemail
+ * detection finds a machine (vapi_pool.voicemail_text, 183_voicemail.sql),
+ * filled in now; NULL once a call of this assignment has left one, so a
+ * lead who is not reached hears it once, not at every attempt.
  */
 #define VP_CREATE_CALL_INSERT(attempt, last_attempt) \
 	"INSERT INTO vapi_pool.outbox (org_id, kind, payload, idempotency_key, run_at)" \
@@ -25,7 +30,12 @@
 	"   pg_catalog.jsonb_build_object('lead_id', a.lead_id, 'assignment_id', a.id," \
 	"     'phone_number_id', p.vapi_phone_number_id, 'from_number', p.number," \
 	"     'customer_number', l.primary_phone_e164, 'customer_name', l.name, 'attempt', " attempt "," \
-	"     'voicemail_message', o.voicemail_message," \
+	"     'voicemail_message', CASE WHEN NOT EXISTS (SELECT FROM vapi_pool.vapi_call_logs v" \
+	"         WHERE v.org_id = a.org_id AND v.lead_id = a.lead_id AND v.assignment_id = a.id" \
+	"           AND v.voicemail_message IS NOT NULL)" \
+	"       THEN vapi_pool.voicemail_text(o.voicemail_message, l.first_name," \
+	"         (SELECT b.name FROM vapi_pool.brokers b WHERE b.org_id = a.org_id AND b.id = a.broker_id)," \
+	"         o.name, p.number) END," \
 	"     'send_sms', o.sms_when_unreachable AND " attempt " >= " last_attempt " AND o.unreachable_sms_text IS NOT NULL," \
 	"     'sms_text', CASE WHEN o.sms_when_unreachable AND " attempt " >= " last_attempt " THEN o.unreachable_sms_text END,"
 

@@ -14,10 +14,13 @@
 
 /* Releases one assignment now; false when it was already released. */
 extern bool vp_release_assignment(Datum assignment_id);
+/* Releases a booked assignment nothing live needs; NULL when it did, else why not. */
+extern char *vp_release_idle_assignment(Datum org_id, Datum assignment_id, Datum except_call_log,
+										bool has_except);
 /* Releases up to batch_size expired assignments (of one broker when one_broker). */
 extern uint64 vp_release_batch(TimestampTz now, int batch_size, TimestampTz *from, Datum org_id,
 							   Datum broker_id, bool one_broker);
-/* The class of a Vapi endedReason: answered, no_answer or provider_failure. */
+/* The class of a Vapi endedReason: answered, no_answer, voicemail or provider_error. */
 extern const char *vp_classify_ended_reason(const char *reason);
 /* The first instant at or after earliest inside the calling window of zone timezone. */
 extern TimestampTz vp_next_attempt_time(TimestampTz earliest, const char *timezone);

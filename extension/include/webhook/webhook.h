@@ -47,6 +47,8 @@ extern void vp_answer_org_column(WebhookAnswer *a, MemoryContext cxt, int col);
 /* Appends a tool-calls result item {"name", "toolCallId", key: text} (key: result or error). */
 extern void vp_tool_result(StringInfo buf, const char *name, const char *tool_call_id, const char *key,
 						   const char *text);
+/* An error as the sentences a tool answer gives the assistant: message, detail, hint. */
+extern char *vp_error_sentences(const ErrorData *e);
 /* A webhook_receipt row as the result of the SQL function called with fcinfo. */
 extern Datum vp_webhook_receipt(FunctionCallInfo fcinfo, MemoryContext cxt, int64 id, int status,
 								Datum answer, const char *state, bool duplicate);
@@ -64,7 +66,7 @@ extern void vp_vapi_handle(Jsonb *payload, Jsonb *message, const char *type, Mem
 extern void vp_vapi_failure_answer(Jsonb *message, const char *type, MemoryContext cxt,
 								   const char *error, WebhookAnswer *a);
 /* Starts check_availability_and_book; returns its answer item (JSON text), pending when *waiting. */
-extern char *vp_booking_begin(const char *name, const char *tool_call_id, Datum args, Datum org,
+extern char *vp_booking_begin(const char *name, const char *tool_call_id, const char *call_id, Datum args, Datum org,
 							  Datum broker, bool has_broker, Datum contact, bool has_contact, bool *waiting);
 
 /* Handles a Cal.com booking event. */

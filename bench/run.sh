@@ -43,6 +43,7 @@ benchmarks=(
 	"pool|pool engine: assignment cycle, routing, release of 1,000,000 vs a PL/pgSQL baseline"
 	"slot|slot claims: claim_slot_atomic under contention vs the seed's PL/pgSQL claim"
 	"clinic|clinic: drop-off detection and medical-history redaction vs keyword regex"
+	"offers|booking what was offered: offered_slot_id on a caller's words vs an exact-label lookup"
 	"reply|Instantly replies: classify_reply throughput vs a PL/pgSQL regexp classifier"
 	"shim|vapi-shim: assistant-request and end-of-call-report under wrk vs h2o's ceiling and pgbench"
 	"dispatch|vapi-shim dispatch: outbox jobs per second to the Vapi stand-in vs its ceiling and the bare claim/report SQL; commit-to-request delay"

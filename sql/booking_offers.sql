@@ -77,7 +77,8 @@ SELECT offer_free_slots('aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4
 -- What each way of saying it chose, as the label (or the error).
 CREATE FUNCTION public.chosen(said text, call text DEFAULT 'call-1') RETURNS text LANGUAGE sql AS $$
 	SELECT public.try(pg_catalog.format('SELECT label FROM vapi_pool.offered_slots WHERE id = '
-		'vapi_pool.offered_slot_id(%L, %L, %L)', 'aaaaaaaa-0000-4000-8000-000000000000', call, said))
+		'vapi_pool.offered_slot_id(%L, %L, %L, %L)', 'aaaaaaaa-0000-4000-8000-000000000000', call, said,
+		'a1000000-0000-4000-8000-000000000001'))
 $$;
 
 SELECT said, public.chosen(said) FROM (VALUES
@@ -103,6 +104,14 @@ SELECT said, public.chosen(said) FROM (VALUES
 	('Tuesday afternoon'),
 	('Thursday at 3 o''clock')) AS t(said);
 
+-- "oh" minutes are minutes, not an hour: no 9:05 was offered (and no 5:00 is chosen)
+SELECT public.chosen('Tuesday at nine oh five');
+-- two different times said: ask, do not guess
+SELECT public.chosen('Tuesday at 9, no, 2');
+-- the organisation's own calendar was offered nothing in this call: the broker's times are not its
+SELECT public.try(pg_catalog.format('SELECT vapi_pool.offered_slot_id(%L, %L, %L)',
+	'aaaaaaaa-0000-4000-8000-000000000000', 'call-1', 'Tuesday at 9')) AS own_calendar;
+
 -- several fit: the candidates, and what to do
 SELECT public.chosen('Tuesday');
 SELECT public.chosen('9 AM');
@@ -119,8 +128,8 @@ SELECT offer_free_slots('aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4
 	'America/Los_Angeles', pg_catalog.jsonb_build_object('data', pg_catalog.jsonb_build_object('d', pg_catalog.jsonb_build_array(
 		pg_catalog.jsonb_build_object('start', (date_trunc('day', now() AT TIME ZONE 'America/Los_Angeles') + interval '1 day 15 hours') AT TIME ZONE 'America/Los_Angeles'),
 		pg_catalog.jsonb_build_object('start', (date_trunc('day', now() AT TIME ZONE 'America/Los_Angeles') + interval '2 days 15 hours') AT TIME ZONE 'America/Los_Angeles'))))) LIKE 'Free times (America/Los_Angeles): %' AS offered;
-SELECT public.try(pg_catalog.format('SELECT position FROM vapi_pool.offered_slots WHERE id = vapi_pool.offered_slot_id(%L, %L, %L)',
-	'aaaaaaaa-0000-4000-8000-000000000000', 'call-3', 'tomorrow at 3 PM')) AS tomorrow;
+SELECT public.try(pg_catalog.format('SELECT position FROM vapi_pool.offered_slots WHERE id = vapi_pool.offered_slot_id(%L, %L, %L, %L)',
+	'aaaaaaaa-0000-4000-8000-000000000000', 'call-3', 'tomorrow at 3 PM', 'a1000000-0000-4000-8000-000000000001')) AS tomorrow;
 
 -- ---------------------------------------------------------------- isolation and privileges
 

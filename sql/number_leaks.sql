@@ -144,6 +144,9 @@ SELECT outbox_replay(:pat2);
 -- refused: the lead opted out
 UPDATE leads SET status = 'do_not_call' WHERE first_name = 'Sam';
 SELECT outbox_replay(:sam2);
+-- refused: the lead booked meanwhile
+UPDATE leads SET status = 'appointment_booked' WHERE first_name = 'Sam';
+SELECT outbox_replay(:sam2);
 -- refused: the pool is exhausted
 UPDATE leads SET status = 'calling' WHERE first_name = 'Sam';
 SELECT count(*) FROM (SELECT assign_number(id) FROM leads WHERE first_name IN ('Ann', 'Zoe')) s;

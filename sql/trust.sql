@@ -26,6 +26,8 @@ INSERT INTO org_members (org_id, user_id, role) VALUES
 INSERT INTO brokers (org_id, id, name, timezone, primary_phone_e164, number_pool_active, cal_event_type_id) VALUES
 	('aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000001', 'Dana Lee', 'America/Los_Angeles', '+14155550101', true, 1001),
 	('bbbbbbbb-0000-4000-8000-000000000000', 'b1000000-0000-4000-8000-000000000001', 'Dr. Kim', 'America/New_York', '+12125550101', true, 2002);
+-- B's own calendar (a clinic's) has an event type too (0.6.0)
+UPDATE orgs SET cal_event_type_id = 3003 WHERE org_id = 'bbbbbbbb-0000-4000-8000-000000000000';
 INSERT INTO leads (org_id, id, broker_id, first_name, last_name, primary_phone_e164) VALUES
 	('aaaaaaaa-0000-4000-8000-000000000000', 'a2000000-0000-4000-8000-000000000001', 'a1000000-0000-4000-8000-000000000001', 'Pat', 'Quinn', '+14155550123'),
 	('bbbbbbbb-0000-4000-8000-000000000000', 'b2000000-0000-4000-8000-000000000001', 'b1000000-0000-4000-8000-000000000001', 'Sam', 'Roe', '+12125550123');
@@ -68,6 +70,12 @@ SELECT e AS attack, pg_temp.as_a(stmt) AS outcome FROM (VALUES
 	 $$SELECT vapi_pool.add_pool_number('a1000000-0000-4000-8000-000000000001', '+14155550151', 'pn_clinic')$$),
 	('B''s Cal.com event type on A''s broker',
 	 $$UPDATE vapi_pool.brokers SET cal_event_type_id = 2002 WHERE id = 'a1000000-0000-4000-8000-000000000001'$$),
+	('B''s broker''s Cal.com event type on A''s own calendar',
+	 $$UPDATE vapi_pool.orgs SET cal_event_type_id = 2002 WHERE org_id = 'aaaaaaaa-0000-4000-8000-000000000000'$$),
+	('B''s own calendar''s Cal.com event type on A''s own calendar',
+	 $$UPDATE vapi_pool.orgs SET cal_event_type_id = 3003 WHERE org_id = 'aaaaaaaa-0000-4000-8000-000000000000'$$),
+	('B''s own calendar''s Cal.com event type on A''s broker',
+	 $$UPDATE vapi_pool.brokers SET cal_event_type_id = 3003 WHERE id = 'a1000000-0000-4000-8000-000000000001'$$),
 	('B''s Instantly campaign',
 	 $$INSERT INTO vapi_pool.instantly_campaigns (org_id, campaign_id, workspace_id)
 	   VALUES ('aaaaaaaa-0000-4000-8000-000000000000', 'cccccccc-0000-4000-8000-00000000000b', 'eeeeeeee-0000-4000-8000-000000000000')$$),
@@ -77,6 +85,7 @@ SELECT e AS attack, pg_temp.as_a(stmt) AS outcome FROM (VALUES
 -- B's rows are as they were, and A's got none of B's ids.
 SELECT org_id, number, vapi_phone_number_id FROM vapi_number_pool ORDER BY number;
 SELECT org_id, cal_event_type_id FROM brokers ORDER BY org_id;
+SELECT org_id, cal_event_type_id FROM orgs ORDER BY org_id;
 SELECT org_id, campaign_id FROM instantly_campaigns;
 SELECT org_id, status, cal_booking_uid FROM appointments ORDER BY org_id;
 -- The number itself: "this number belongs to another account", nothing more.

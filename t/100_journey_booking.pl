@@ -151,6 +151,7 @@ $call = $p->inbound_call(to => '+13105550198', from => $stranger);
 $ans = $call->assistant_request;
 is($ans->{assistantId}, $CallPlayer::ASSISTANT{intake}, '(b) a stranger gets the intake assistant');
 is($ans->{assistantOverrides}{variableValues}{lead_id}, undef, '... with no lead id');
+is($ans->{assistantOverrides}{voicemailDetection}, 'off', '... and no voicemail detection: a person called');
 
 $said = $call->tool('supabase_query', { query_type => 'find_broker_by_zip', identifier => '90210' });
 my $found = eval { $json->decode($said) } // {};

@@ -58,6 +58,13 @@ for my $name (sort keys %assistant)
 	  or diag "tools the prompt never names: " . join(', ', grep { $prompt !~ /\b\Q$_\E\b/ } sort keys %own);
 }
 
+# A voicemail message comes only with a call (its organisation's, once per
+# request): an assistant's own would be spoken whenever a call leaves it out.
+for my $name (sort keys %assistant)
+{
+	ok(!exists $assistant{$name}{voicemailMessage}, "$name: no voicemailMessage of its own");
+}
+
 # ---------------------------------------------------------------- played against the shim
 
 my $p = CallPlayer->start('assistant_contracts', fixtures => <<"SQL");
@@ -148,7 +155,7 @@ $p->sql("SELECT vapi_pool.offer_free_slots('$org', '$broker', 'contracts-call', 
 for my $e (@examples)
 {
 	my ($rc, $r, $err) = $p->node->psql('postgres', "SELECT label FROM vapi_pool.offered_slots
-		WHERE id = vapi_pool.offered_slot_id('$org', 'contracts-call', '${\ ($e->[1] =~ s/'/''/gr) }')");
+		WHERE id = vapi_pool.offered_slot_id('$org', 'contracts-call', '${\ ($e->[1] =~ s/'/''/gr) }', '$broker')");
 	ok($rc == 0 && $r ne '', "$e->[0]: \"$e->[1]\" picks one offered time") or diag $err;
 }
 

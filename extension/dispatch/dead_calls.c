@@ -216,7 +216,7 @@ opted_out(const char *status)
 	return strcmp(status, "do_not_call") == 0 || strcmp(status, "not_interested") == 0;
 }
 
-/* Errors unless the lead of job_id may be called now: it exists, did not opt out, is not being called. */
+/* Errors unless the lead of job_id may be called now: it exists, did not opt out or book, is not being called. */
 static void
 check_callable(Datum org_id, Datum lead_id, const char *lead_status, int64 job_id)
 {
@@ -234,6 +234,17 @@ check_callable(Datum org_id, Datum lead_id, const char *lead_status, int64 job_i
 						vp_uuid_string(lead_id), (long long) job_id),
 				 errdetail("The lead's status is %s.", lead_status),
 				 errhint("A new request from the lead (an Instantly reply asking for a call) queues a new call.")));
+	/*
+	 * a lead who booked meanwhile has nothing left to be called for (one who
+	 * was only reached may be called back: the broker may have promised it)
+	 */
+	if (strcmp(lead_status, "appointment_booked") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("lead %s has booked an appointment already: outbox job %lld is not sent again",
+						vp_uuid_string(lead_id), (long long) job_id),
+				 errdetail("The lead's status is %s.", lead_status),
+				 errhint("Set the lead's status back to call_requested first if they are to be called anyway.")));
 	vp_execute(&other_call_job, args, NULL, 0);
 	if (SPI_processed == 1)
 		ereport(ERROR,

@@ -32,11 +32,11 @@
 
 PG_FUNCTION_INFO_V1(vapi_pool_offered_slot_id);
 
-/* every slot offered in the call (the latest offer of a start), with its local parts */
+/* every slot offered in the call on one calendar (the latest offer of a start), with its local parts */
 static VpPlan call_offers = {
 	.sql = "WITH s AS (SELECT DISTINCT ON (o.starts_at) o.id, o.label, o.starts_at, o.round, o.position, o.timezone"
 	"   FROM vapi_pool.offered_slots o"
-	"   WHERE o.org_id = $1 AND o.vapi_call_id = $2 AND ($3::uuid IS NULL OR o.broker_id = $3)"
+	"   WHERE o.org_id = $1 AND o.vapi_call_id = $2 AND o.broker_id IS NOT DISTINCT FROM $3"
 	"   ORDER BY o.starts_at, o.round DESC),"
 	" latest AS (SELECT s.round, pg_catalog.max(s.position) AS last FROM s"
 	"   WHERE s.round = (SELECT pg_catalog.max(round) FROM s) GROUP BY s.round)"
@@ -182,6 +182,13 @@ vp_offered_slot_id(Datum org, const char *call_id, const char *said, Datum broke
 				 errdetail("The times offered in this call were: %s.", labels(offers, n, NULL)),
 				 errhint("Ask the caller which of these they want, then pass it as start exactly as written.")));
 
+	if (choice.conflict)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"%s\" names more than one time", said),
+				 errdetail("The times offered in this call were: %s.", labels(offers, n, NULL)),
+				 errhint("Ask the caller which one they want, then pass it as start exactly as written.")));
+
 	fits = palloc0(sizeof(bool) * n);
 	for (int i = 0; i < n; i++)
 		if ((fits[i] = vp_spoken_choice_fits(&choice, &offers[i].parts)))
@@ -219,7 +226,8 @@ vp_offered_slot_id(Datum org, const char *call_id, const char *said, Datum broke
 
 /*
  * SQL: offered_slot_id(org_id, vapi_call_id, said, broker_id DEFAULT NULL)
- * -> the id of the offered slot said names (see vp_offered_slot_id).
+ * -> the id of the offered slot said names (see vp_offered_slot_id), on
+ * the broker's calendar, or the organisation's own when broker_id is NULL.
  */
 Datum
 vapi_pool_offered_slot_id(PG_FUNCTION_ARGS)

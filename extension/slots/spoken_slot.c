@@ -195,16 +195,18 @@ set_meridiem(VpSpokenChoice *c, int meridiem)
 	c->meridiem_known = true;
 }
 
-/* Sets the time said: hour (0-23 or 1-12) and minute (-1: not said). */
+/* Sets the time said: hour (0-23 or 1-12) and minute (-1: not said); a second, other time is a conflict. */
 static void
 set_time(VpSpokenChoice *c, int hour, int minute)
 {
+	if (c->hour >= 0 && (c->hour % 12 != hour % 12 || (minute >= 0 && c->minute >= 0 && minute != c->minute)))
+		c->conflict = true;
 	c->hour = hour;
 	c->minute = minute;
 	c->meridiem_known = hour == 0 || hour > 12;
 }
 
-/* Minutes said after an hour: "thirty", "fifteen", "forty five", "oh five"; -1 if none. */
+/* Minutes said after an hour: "thirty", "fifteen", "forty five", "oh five", "05"; -1 if none. */
 static int
 minutes_word(char words[][MAX_WORD], int i, int n, int *used)
 {
@@ -215,6 +217,13 @@ minutes_word(char words[][MAX_WORD], int i, int n, int *used)
 	int			v;
 
 	*used = 1;
+	/* "nine oh five": 9:05 */
+	if ((strcmp(words[i], "oh") == 0 || strcmp(words[i], "o") == 0) && i + 1 < n &&
+		(v = number_of(words[i + 1], &ordinal)) >= 1 && v <= 9 && !ordinal && strlen(words[i + 1]) <= 5)
+	{
+		*used = 2;
+		return v;
+	}
 	if (t >= 0)
 	{
 		v = TEN_VALUES[t];
@@ -246,6 +255,7 @@ vp_spoken_choice_parse(const char *text, VpSpokenChoice *c)
 
 	c->weekday = c->month = c->day = c->hour = c->minute = c->relative_day = -1;
 	c->meridiem_known = false;
+	c->conflict = false;
 	c->day_part = VP_DAY_ANY;
 	c->position = -1;
 

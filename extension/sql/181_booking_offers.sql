@@ -120,9 +120,14 @@ CREATE FUNCTION offer_free_slots(org_id uuid, broker_id uuid, vapi_call_id text,
 COMMENT ON FUNCTION offer_free_slots(uuid, uuid, text, text, jsonb, integer, timestamptz, date) IS
 	'the free times of a Cal.com slots answer, remembered as offered in the call and read out as one line';
 
+-- readable_slots (0.5.1) read free times out without remembering them; a
+-- check now offers them with offer_free_slots, and nothing calls it.
+DROP FUNCTION readable_slots(uuid, uuid, text, jsonb, integer, timestamptz);
+
 -- The offered slot of a call that said names (the label as offered, or
--- words that fit one offered time: "Tuesday at 9", "the second one");
--- errors with the candidates when it cannot tell.
+-- words that fit one offered time: "Tuesday at 9", "the second one"), on
+-- the broker's calendar (NULL: the organisation's own); errors with the
+-- candidates when it cannot tell.
 CREATE FUNCTION offered_slot_id(org_id uuid, vapi_call_id text, said text, broker_id uuid DEFAULT NULL)
 	RETURNS bigint
 	AS 'MODULE_PATHNAME', 'vapi_pool_offered_slot_id'

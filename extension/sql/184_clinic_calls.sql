@@ -29,6 +29,39 @@ COMMENT ON COLUMN orgs.cal_event_type_id IS
 COMMENT ON COLUMN orgs.booking_notice_minutes IS
 	'the earliest time offered on the organisation''s own calendar is this many minutes from now (0-10080)';
 
+-- A Cal.com event type of the shared account belongs to one calendar of one
+-- organisation (0.5.0's rule for brokers, brokers_cal_event_type_id_key):
+-- unique among organisations, and never also a broker's, or a member of one
+-- organisation could read and book another's calendar with the shared key.
+-- The advisory lock on the id makes the check and the write one step for
+-- concurrent writers of the two tables.
+ALTER TABLE orgs ADD CONSTRAINT orgs_cal_event_type_id_key UNIQUE (cal_event_type_id);
+COMMENT ON CONSTRAINT orgs_cal_event_type_id_key ON orgs IS
+	'a Cal.com event type id is an organisation''s once across all organisations (one Cal.com key per deployment)';
+CREATE FUNCTION event_type_not_shared() RETURNS trigger
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = vapi_pool, pg_catalog, pg_temp
+	AS $$
+BEGIN
+	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('vapi_pool.cal_event_type_id'),
+		pg_catalog.hashint8(NEW.cal_event_type_id));
+	IF (TG_TABLE_NAME = 'orgs' AND EXISTS (SELECT FROM vapi_pool.brokers b WHERE b.cal_event_type_id = NEW.cal_event_type_id))
+	   OR (TG_TABLE_NAME = 'brokers' AND EXISTS (SELECT FROM vapi_pool.orgs o WHERE o.cal_event_type_id = NEW.cal_event_type_id))
+	THEN
+		RAISE EXCEPTION 'Cal.com event type % is registered already', NEW.cal_event_type_id
+			USING ERRCODE = 'unique_violation',
+				  DETAIL = 'An event type of the shared Cal.com account belongs to one calendar: one broker''s or one organisation''s.',
+				  HINT = 'Create an event type of its own in Cal.com for this calendar.';
+	END IF;
+	RETURN NEW;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION event_type_not_shared() FROM PUBLIC;
+CREATE TRIGGER orgs_event_type_not_shared BEFORE INSERT OR UPDATE OF cal_event_type_id ON orgs
+	FOR EACH ROW WHEN (NEW.cal_event_type_id IS NOT NULL) EXECUTE FUNCTION event_type_not_shared();
+CREATE TRIGGER brokers_event_type_not_shared BEFORE INSERT OR UPDATE OF cal_event_type_id ON brokers
+	FOR EACH ROW WHEN (NEW.cal_event_type_id IS NOT NULL) EXECUTE FUNCTION event_type_not_shared();
+
 -- ---------------------------------------------------------------- opening hours
 
 CREATE TABLE clinic_hours (

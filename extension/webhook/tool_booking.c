@@ -86,7 +86,7 @@ static VpPlan iso_start = {
 	"   coalesce((SELECT (pg_catalog.date_part('epoch', o.ends_at - o.starts_at) / 60)::integer"
 	"     FROM vapi_pool.offered_slots o WHERE o.org_id = ($2 ->> 'org_id')::uuid AND o.vapi_call_id = $2 ->> 'call_id'"
 	"     AND o.starts_at = s.t ORDER BY o.round DESC LIMIT 1), ($2 ->> 'appointment_minutes')::integer)"
-	" FROM (SELECT CASE WHEN $1 ~ '(Z|[+-][0-9][0-9](:?[0-9][0-9])?)$' THEN $1::timestamptz"
+	" FROM (SELECT CASE WHEN " VP_ISO_TIME_HAS_ZONE("$1") " THEN $1::timestamptz"
 	"   ELSE $1::timestamp AT TIME ZONE ($2 ->> 'timezone') END AS t) s",
 	.nargs = 2, .argtypes = {TEXTOID, JSONBOID}
 };
@@ -119,18 +119,20 @@ static VpPlan hold_slot = {
 	.nargs = 3, .argtypes = {JSONBOID, UUIDOID, JSONBOID}
 };
 
-/* what the caller gave (name, e-mail) kept on a contact that lacks it: a new caller becomes a known one */
-static VpPlan remember_caller = {
-	.sql = "UPDATE vapi_pool.leads l SET"
-	"   first_name = coalesce(l.first_name, nullif(pg_catalog.split_part(s.name, ' ', 1), '')),"
-	"   last_name = CASE WHEN l.first_name IS NULL AND l.last_name IS NULL"
-	"     THEN nullif(pg_catalog.btrim(pg_catalog.substr(s.name, pg_catalog.length(pg_catalog.split_part(s.name, ' ', 1)) + 1)), '')"
-	"     ELSE l.last_name END,"
-	"   email = coalesce(l.email, nullif(pg_catalog.btrim($2 ->> 'email'), '')::vapi_pool.email_address)"
+/* the name the caller gave, kept on a contact that has none: a new caller becomes a known one */
+static VpPlan remember_name = {
+	.sql = "UPDATE vapi_pool.leads l SET first_name = nullif(pg_catalog.split_part(s.name, ' ', 1), ''),"
+	"   last_name = nullif(pg_catalog.btrim(pg_catalog.substr(s.name,"
+	"     pg_catalog.length(pg_catalog.split_part(s.name, ' ', 1)) + 1)), '')"
 	" FROM (SELECT pg_catalog.btrim(coalesce($2 ->> 'name', '')) AS name) s"
-	" WHERE l.org_id = $3 AND l.id = $1"
-	"   AND ((l.first_name IS NULL AND l.last_name IS NULL AND s.name <> '')"
-	"     OR (l.email IS NULL AND coalesce(pg_catalog.btrim($2 ->> 'email'), '') <> ''))",
+	" WHERE l.org_id = $3 AND l.id = $1 AND l.first_name IS NULL AND l.last_name IS NULL AND s.name <> ''",
+	.nargs = 3, .argtypes = {UUIDOID, JSONBOID, UUIDOID}
+};
+
+/* the e-mail the caller gave, kept on a contact that has none (an invalid one errors) */
+static VpPlan remember_email = {
+	.sql = "UPDATE vapi_pool.leads l SET email = pg_catalog.btrim($2 ->> 'email')::vapi_pool.email_address"
+	" WHERE l.org_id = $3 AND l.id = $1 AND l.email IS NULL AND coalesce(pg_catalog.btrim($2 ->> 'email'), '') <> ''",
 	.nargs = 3, .argtypes = {UUIDOID, JSONBOID, UUIDOID}
 };
 
@@ -374,11 +376,12 @@ vp_booking_begin(const char *name, const char *tool_call_id, const char *call_id
 																		   (const char *[]) {"broker_id", NULL})));
 	args = resolve_start(args, context, start, org, calendar);
 
-	/* a name or e-mail that does not fit the contact does not stop the booking: Cal.com gets them as given */
+	/* an e-mail that is no address does not stop the booking (Cal.com judges it) nor lose the name */
 	v[0] = contact;
 	v[1] = args;
 	v[2] = org;
-	(void) vp_try_execute(&remember_caller, v, NULL);
+	vp_execute(&remember_name, v, NULL, 0);
+	(void) vp_try_execute(&remember_email, v, NULL);
 
 	/* the hold first: a slot taken here never reaches Cal.com */
 	hold_step.values[0] = args;

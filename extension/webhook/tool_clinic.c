@@ -83,7 +83,7 @@ static VpPlan clinic_context = {
 	"   'event_type_id', o.cal_event_type_id, 'call_id', $2::text, 'date', $3::date,"
 	"   'appointment_minutes', o.appointment_minutes, 'horizon_days', o.booking_horizon_days,"
 	"   'hold_minutes', o.booking_hold_minutes, 'language', o.language),"
-	"   o.cal_event_type_id IS NOT NULL"
+	"   o.cal_event_type_id IS NOT NULL, o.is_clinic"
 	" FROM vapi_pool.orgs o WHERE o.org_id = $1",
 	.nargs = 3, .argtypes = {UUIDOID, TEXTOID, TEXTOID}
 };
@@ -92,7 +92,8 @@ static VpPlan clinic_context = {
 enum
 {
 	CONTEXT_COL_JSON = 1,
-	CONTEXT_COL_HAS_EVENT_TYPE
+	CONTEXT_COL_HAS_EVENT_TYPE,
+	CONTEXT_COL_IS_CLINIC
 };
 
 /*
@@ -147,7 +148,7 @@ static VpPlan iso_slot = {
 	"     WHERE h.org_id = g.org_id AND h.weekday = pg_catalog.date_part('isodow', x.l)"
 	"       AND x.l >= x.l::date + h.opens"
 	"       AND x.l + ($2 ->> 'appointment_minutes')::integer * interval '1 minute' <= x.l::date + h.closes)"
-	" FROM (SELECT CASE WHEN $1 ~ '([Zz]|[+-][0-9][0-9](:?[0-9][0-9])?)$' THEN $1::timestamptz"
+	" FROM (SELECT CASE WHEN " VP_ISO_TIME_HAS_ZONE("$1") " THEN $1::timestamptz"
 	"   ELSE $1::timestamp AT TIME ZONE ($2 ->> 'timezone') END AS t) s"
 	" JOIN vapi_pool.orgs g ON g.org_id = ($2 ->> 'org_id')::uuid",
 	.nargs = 2, .argtypes = {TEXTOID, JSONBOID}
@@ -395,7 +396,7 @@ first_sentence(const char *line)
 /*
  * The clinic's context (clinic_context) for the tool, with the day the
  * arguments ask for (date, YYYY-MM-DD); *has_event_type: the clinic books
- * in Cal.com.
+ * in Cal.com.  Errors for an organisation that is no clinic.
  */
 static Datum
 context_of(const ClinicTool *t, bool *has_event_type)
@@ -416,6 +417,12 @@ context_of(const ClinicTool *t, bool *has_event_type)
 	vp_execute(&clinic_context, v, n, 1);
 	if (SPI_processed == 0)
 		elog(ERROR, "the organisation of the call is gone");
+	/* a brokerage's calendars are its brokers': the organisation's own is a clinic's */
+	if (!DatumGetBool(vp_getdatum(0, CONTEXT_COL_IS_CLINIC, &isnull)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the receptionist's calendar tools are for clinics, and this organisation is not one"),
+				 errhint("Use check_availability_and_book for a broker's calendar.")));
 	*has_event_type = DatumGetBool(vp_getdatum(0, CONTEXT_COL_HAS_EVENT_TYPE, &isnull));
 	return datumCopy(vp_getdatum(0, CONTEXT_COL_JSON, &isnull), false, -1);
 }

@@ -95,9 +95,11 @@ static VpPlan assistant_request = {
 	"    pg_catalog.jsonb_build_object('lead_id', r.lead_id, 'broker_id', r.broker_id,"
 	"     'forward_to_number', r.destinations[1]::text, 'secondary_number', r.destinations[2]::text,"
 	"     'lead_name', l.name, 'broker_name', b.name, 'direction', r.direction))))"
+	/* a person called: intake.json's voicemail detection (for the calls Barbara places) is off */
 	" WHEN coalesce(o.intake_assistant_id, g.intake) IS NOT NULL THEN"
 	"  pg_catalog.jsonb_build_object('assistantId', coalesce(o.intake_assistant_id, g.intake),"
-	"   'assistantOverrides', pg_catalog.jsonb_build_object('variableValues', pg_catalog.jsonb_strip_nulls("
+	"   'assistantOverrides', pg_catalog.jsonb_build_object('voicemailDetection', 'off',"
+	"    'variableValues', pg_catalog.jsonb_strip_nulls("
 	"    pg_catalog.jsonb_build_object('called_number', c.called::text,"
 	"     'caller_number', vapi_pool.e164_try_parse($2)::text))))"
 	" ELSE pg_catalog.jsonb_build_object('error', '" LINE_UNAVAILABLE "') END"

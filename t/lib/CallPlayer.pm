@@ -32,7 +32,7 @@ use POSIX ();
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Time::HiRes qw(usleep time);
-use VapiPoolTest qw(new_vapi_node shim_binary source_dir wait_shim_healthy);
+use VapiPoolTest qw(new_vapi_node shim_binary source_dir wait_shim_healthy wait_for);
 use VendorStandin;
 
 my $JSON = JSON::PP->new->canonical->allow_nonref;
@@ -186,7 +186,7 @@ sub start_dispatcher
 		'--vapi-base-url=' . $self->{standin}->vapi_url, '--cal-base-url=' . $self->{standin}->cal_url,
 		"--intake-assistant-id=$ASSISTANT{intake}", "--dispatcher-name=$self->{name}",
 		'--dispatch-poll-ms=100', @flags);
-	_wait_for(15, sub { -f $log && slurp_file($log) =~ /database \(claims\): connected/ })
+	wait_for(15, sub { -f $log && slurp_file($log) =~ /database \(claims\): connected/ })
 	  or die "the dispatcher did not connect:\n" . slurp_file($log);
 }
 
@@ -220,20 +220,6 @@ sub DESTROY
 	local $?;
 	$self->stop_dispatcher;
 	$self->stop_shim;
-}
-
-# Poll $check every 50 ms until it returns true or $seconds pass; returns its value.
-sub _wait_for
-{
-	my ($seconds, $check) = @_;
-	my $end = time + $seconds;
-	while (time < $end)
-	{
-		my $r = $check->();
-		return $r if $r;
-		usleep(50_000);
-	}
-	return undef;
 }
 
 # ---------------------------------------------------------------- webhooks
@@ -293,7 +279,7 @@ sub placed_call
 {
 	my ($self, $number, %o) = @_;
 	my $seen = $o{after} // 0;
-	my $call = _wait_for($o{wait} // 15, sub {
+	my $call = wait_for($o{wait} // 15, sub {
 		my @c = grep { ($_->{customer}{number} // '') eq $number } @{ $self->{standin}->state->{calls} };
 		return @c > $seen ? $c[$seen] : undef;
 	}) or croak "no call was placed to $number";
@@ -321,7 +307,7 @@ sub outbox_settled
 	return $self->{node}->poll_query_until('postgres',
 		"SELECT count(*) = 0 FROM vapi_pool.outbox WHERE state IN ('pending', 'in_flight') AND run_at <= now()",
 		't') if !defined $seconds;
-	return _wait_for($seconds, sub {
+	return wait_for($seconds, sub {
 		$self->sql("SELECT count(*) FROM vapi_pool.outbox WHERE state IN ('pending', 'in_flight') AND run_at <= now()") eq '0' });
 }
 

@@ -13,7 +13,7 @@ use PostgreSQL::Test::Utils;
 use HTTP::Tiny;
 use Time::HiRes qw(usleep);
 
-our @EXPORT_OK = qw(new_vapi_node source_dir shim_binary tsv_lines wait_shim_healthy);
+our @EXPORT_OK = qw(new_vapi_node source_dir shim_binary tsv_lines wait_shim_healthy wait_for);
 
 # PostgreSQL::Test::Cluster runs $PG_REGRESS --config-auth when it creates a
 # node; `make installcheck` sets it, a bare `prove` does not.
@@ -35,6 +35,21 @@ sub source_dir
 sub shim_binary
 {
 	return $ENV{VAPI_SHIM} // source_dir() . '/shim/vapi-shim';
+}
+
+# Poll $check every 50 ms until it returns true or $seconds pass; returns its
+# value (undef when the time ran out).
+sub wait_for
+{
+	my ($seconds, $check) = @_;
+	my $end = Time::HiRes::time() + $seconds;
+	while (Time::HiRes::time() < $end)
+	{
+		my $r = $check->();
+		return $r if $r;
+		usleep(50_000);
+	}
+	return undef;
 }
 
 # Wait (up to 10 s) until the shim on $port answers GET /healthz with 200;

@@ -11,8 +11,9 @@
 /*
  * The offered slot (vapi_pool.offered_slots.id) of call call_id in
  * organisation org that said names: the label as offered, or words that fit
- * exactly one offered time ("Tuesday at 9", "the second one").  Only the
- * calendar of broker when has_broker.  Errors (22023, 55000) with the
+ * exactly one offered time ("Tuesday at 9", "the second one"), among the
+ * times offered on broker's calendar (has_broker), else on the
+ * organisation's own.  Errors (22023, 55000) with the
  * candidates, in sentences an assistant can act on, when it cannot tell.
  */
 extern int64 vp_offered_slot_id(Datum org, const char *call_id, const char *said, Datum broker, bool has_broker);

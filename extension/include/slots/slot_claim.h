@@ -32,15 +32,6 @@
 	" AND " VP_SLOT_RANGE(alias) " && pg_catalog.tstzrange(" start ", " VP_SLOT_END(start, duration) ", '[)')"
 
 /*
- * An appointment's length when nobody says (an SQL interval literal's text,
- * for SQL written in C: interval '" VP_DEFAULT_APPOINTMENT_LENGTH "').  The
- * SQL says it too and must agree: appointments.duration's default
- * (030_data_model.sql), claim_slot_atomic's and free_slots' duration
- * (100_slot_claims.sql).
- */
-#define VP_DEFAULT_APPOINTMENT_LENGTH "30 minutes"
-
-/*
  * The longest appointment (appointments_duration_range) and hold, and the
  * same in words for messages.
  */

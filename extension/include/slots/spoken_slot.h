@@ -33,6 +33,7 @@ typedef struct VpSpokenChoice
 	int			relative_day;	/* 0 today, 1 tomorrow */
 	VpDayPart	day_part;
 	int			position;		/* 1-based place in the last list offered; 0 for the last one */
+	bool		conflict;		/* two different times were said ("at 9, no, 10") */
 } VpSpokenChoice;
 
 /* An offered slot's local parts. */

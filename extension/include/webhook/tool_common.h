@@ -31,6 +31,15 @@ typedef enum VpCalBooking
 	"   'booking:' || ($1 ->> 'hold_id'))" \
 	" ON CONFLICT (org_id, idempotency_key) DO NOTHING"
 
+/*
+ * Whether an ISO 8601 time $1 names its zone: Z, an offset, an abbreviation
+ * (UTC, GMT, PST) or an IANA name at its end.  One without is a local time
+ * of the calendar's zone; one with is read with it (a timestamp, which would
+ * drop the zone silently, is never used for it).
+ */
+#define VP_ISO_TIME_HAS_ZONE(param) \
+	"(" param " ~* '(z|[+-][0-9]{1,2}(:?[0-9]{2})?|[a-z]{3,5}|[a-z]+/[a-z_]+(/[a-z_]+)?)\\s*$')"
+
 /* A final answer item {"name", "toolCallId", key: text} (key: result or error) as JSON text. */
 extern char *vp_tool_item(const char *name, const char *tool_call_id, const char *key, const char *text);
 /* Whether s is written YYYY-MM-DD. */

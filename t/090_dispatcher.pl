@@ -23,7 +23,7 @@ use HTTP::Tiny;
 use JSON::PP ();
 use POSIX ();
 use Time::HiRes qw(usleep time);
-use VapiPoolTest qw(new_vapi_node shim_binary source_dir wait_for);
+use VapiPoolTest qw(new_vapi_node shim_binary source_dir);
 use VendorStandin;
 
 my $shim_bin = shim_binary();
@@ -108,6 +108,20 @@ sub wait_job
 	my ($id, $state) = @_;
 	$state //= 'done';
 	return $node->poll_query_until('postgres', "SELECT state = '$state' FROM vapi_pool.outbox WHERE id = $id");
+}
+
+# Poll $check until it returns true or $seconds pass; returns its value.
+sub wait_for
+{
+	my ($seconds, $check) = @_;
+	my $end = time + $seconds;
+	while (time < $end)
+	{
+		my $r = $check->();
+		return $r if $r;
+		usleep(50_000);
+	}
+	return undef;
 }
 
 # The stand-in's recorded requests for a method and path.

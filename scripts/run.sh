@@ -71,7 +71,7 @@ psql_run -d "$dbname" -c "SET client_min_messages = warning" -c "CREATE EXTENSIO
 psql_run -d "$dbname" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS pg_cron" \
 	-c "SELECT job_name, job_schedule FROM vapi_pool.schedule_maintenance()" \
 	-c "SELECT job_name, job_schedule FROM vapi_pool.schedule_inbox_purge()" >/dev/null
-echo "== pg_cron jobs vapi_pool.release_expired (daily at 03:00) and vapi_pool.purge_inbox (03:30: inbox events and finished outbox jobs older than 30 days) registered"
+echo "== pg_cron jobs vapi_pool.release_expired (daily at 03:00), vapi_pool.reconcile_stale_calls (every 5 minutes: calls whose report never came) and vapi_pool.purge_inbox (03:30: inbox events and finished outbox jobs older than 30 days) registered"
 echo "== extension vapi_pool $(psql_run -d "$dbname" -tAc "SELECT extversion FROM pg_extension WHERE extname = 'vapi_pool'") in database $dbname"
 echo "   psql: psql -h $rundir -p $pgport -U postgres $dbname"
 

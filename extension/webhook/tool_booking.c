@@ -74,9 +74,7 @@ enum
 };
 
 static VpPlan pending_check = {
-	.sql = "SELECT vapi_pool.tool_pending($1, $2, $3, $4,"
-	"   vapi_pool.cal_slots_request(($4 ->> 'event_type_id')::bigint, $4 ->> 'timezone', ($4 ->> 'date')::date,"
-	"     ($4 ->> 'horizon_days')::integer))::text",
+	.sql = "SELECT vapi_pool.tool_pending($1, $2, $3, $4, " VP_CAL_SLOTS_REQUEST_SQL("$4") ")::text",
 	.nargs = 4, .argtypes = {TEXTOID, TEXTOID, TEXTOID, JSONBOID}
 };
 

@@ -126,9 +126,7 @@ static VpPlan offer_cal_slots = {
 };
 
 static VpPlan pending_check = {
-	.sql = "SELECT vapi_pool.tool_pending($1, $2, '" STEP_CHECK "', $3,"
-	"   vapi_pool.cal_slots_request(($3 ->> 'event_type_id')::bigint, $3 ->> 'timezone', ($3 ->> 'date')::date,"
-	"     ($3 ->> 'horizon_days')::integer))::text",
+	.sql = "SELECT vapi_pool.tool_pending($1, $2, '" STEP_CHECK "', $3, " VP_CAL_SLOTS_REQUEST_SQL("$3") ")::text",
 	.nargs = 3, .argtypes = {TEXTOID, TEXTOID, JSONBOID}
 };
 

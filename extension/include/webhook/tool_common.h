@@ -40,6 +40,15 @@ typedef enum VpCalBooking
 #define VP_ISO_TIME_HAS_ZONE(param) \
 	"(" param " ~* '(z|[+-][0-9]{1,2}(:?[0-9]{2})?|[a-z]{3,5}|[a-z]+/[a-z_]+(/[a-z_]+)?)\\s*$')"
 
+/*
+ * Cal.com's free slots for a live tool's context ctx (a jsonb expression
+ * with event_type_id, timezone, date and horizon_days): the http_request
+ * of cal_slots_request, one shape for Barbara's and the receptionist's check.
+ */
+#define VP_CAL_SLOTS_REQUEST_SQL(ctx) \
+	"vapi_pool.cal_slots_request((" ctx " ->> 'event_type_id')::bigint, " ctx " ->> 'timezone'," \
+	" (" ctx " ->> 'date')::date, (" ctx " ->> 'horizon_days')::integer)"
+
 /* A final answer item {"name", "toolCallId", key: text} (key: result or error) as JSON text. */
 extern char *vp_tool_item(const char *name, const char *tool_call_id, const char *key, const char *text);
 /* Whether s is written YYYY-MM-DD. */

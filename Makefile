@@ -15,7 +15,7 @@ MODULE_big = vapi_pool
 # The extension's C sources, by concern (docs/architecture.md has the map and
 # the order in which the folders may call each other); every folder's .c
 # files are found by pattern.  Headers live in extension/include/<concern>/.
-EXTENSION_DIRS = core e164 redact outbox pool clinic calls slots replies dispatch webhook
+EXTENSION_DIRS = core e164 redact outbox pool compliance clinic calls slots replies dispatch webhook
 OBJS = $(patsubst %.c,%.o,$(sort $(foreach d,$(EXTENSION_DIRS),$(wildcard extension/$(d)/*.c))))
 
 # The install script is assembled from extension/sql/*.sql; upgrade scripts
@@ -25,12 +25,14 @@ INSTALL_SQL = $(EXTENSION)--$(EXTVERSION).sql
 # The upgrade from the previous release is assembled too, from the parts that
 # release did not have.  On the next release, freeze both assembled scripts
 # (into extension/released and extension/upgrade) and move these two lines on.
-PREVIOUS_VERSION = 0.5.1
+PREVIOUS_VERSION = 0.6.0
 PREVIOUS_PARTS = $(addprefix extension/sql/,000_header.sql 010_e164.sql 020_tenancy.sql \
 	030_data_model.sql 040_redact_pii.sql 050_transcript_redaction.sql 060_row_level_security.sql \
 	070_seed_views.sql 080_supabase_query.sql 090_pool_engine.sql 095_hot_path.sql \
 	097_release_assignment.sql 100_slot_claims.sql 110_instantly_replies.sql 120_clinic_followups.sql \
-	130_webhook_inbox.sql 140_dispatcher.sql 150_trust.sql 160_backups.sql 170_layout.sql)
+	130_webhook_inbox.sql 140_dispatcher.sql 150_trust.sql 160_backups.sql 170_layout.sql \
+	180_journeys.sql 181_booking_offers.sql 182_number_leaks.sql 183_voicemail.sql 184_clinic_calls.sql \
+	185_webhook_edges.sql)
 UPGRADE_SQL = $(EXTENSION)--$(PREVIOUS_VERSION)--$(EXTVERSION).sql
 DATA_built = $(INSTALL_SQL) $(UPGRADE_SQL)
 DATA = $(wildcard extension/upgrade/*.sql) $(wildcard extension/released/*.sql)
@@ -116,11 +118,16 @@ check-generated:
 	cmp extension/e164/e164_metadata.c extension/e164/e164_metadata.c.new || \
 		{ echo "extension/e164/e164_metadata.c is stale: run make regenerate"; exit 1; }
 	rm -f extension/e164/e164_metadata.c.new
+	/usr/bin/python3 extension/e164/gen_e164_timezones.py > extension/e164/e164_timezones.c.new
+	cmp extension/e164/e164_timezones.c extension/e164/e164_timezones.c.new || \
+		{ echo "extension/e164/e164_timezones.c is stale: run make regenerate"; exit 1; }
+	rm -f extension/e164/e164_timezones.c.new
 	sed 's/@EXTVERSION@/$(EXTVERSION)/g' META.json.in | cmp META.json - || \
 		{ echo "META.json is stale: run make META.json"; exit 1; }
 
 regenerate:
 	/usr/bin/python3 extension/e164/gen_e164_metadata.py > extension/e164/e164_metadata.c
+	/usr/bin/python3 extension/e164/gen_e164_timezones.py > extension/e164/e164_timezones.c
 	$(MAKE) -B META.json
 
 # Checks of the source tree (scripts/check_source.py): the layering of

@@ -67,11 +67,12 @@ psql_run -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$dbname'" 
 # install newly required extensions (0.2.0 requires btree_gist), so do it first.
 psql_run -d "$dbname" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS vapi_pool CASCADE" \
 	-c "CREATE EXTENSION IF NOT EXISTS btree_gist" -c "ALTER EXTENSION vapi_pool UPDATE"
-# The nightly housekeeping (release of numbers held past their time) as a pg_cron job.
+# The nightly housekeeping (release of numbers held past their time, purge of
+# personal data past its retention) as pg_cron jobs.
 psql_run -d "$dbname" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS pg_cron" \
 	-c "SELECT job_name, job_schedule FROM vapi_pool.schedule_maintenance()" \
 	-c "SELECT job_name, job_schedule FROM vapi_pool.schedule_inbox_purge()" >/dev/null
-echo "== pg_cron jobs vapi_pool.release_expired (daily at 03:00), vapi_pool.reconcile_stale_calls (every 5 minutes: calls whose report never came) and vapi_pool.purge_inbox (03:30: inbox events and finished outbox jobs older than 30 days) registered"
+echo "== pg_cron jobs vapi_pool.release_expired (daily at 03:00), vapi_pool.reconcile_stale_calls (every 5 minutes: calls whose report never came), vapi_pool.purge_inbox (03:30: inbox events and finished outbox jobs older than 30 days) and vapi_pool.purge_personal_data (03:45: transcripts, summaries, recordings and payloads past each organisation's retention, docs/privacy.md) registered"
 echo "== extension vapi_pool $(psql_run -d "$dbname" -tAc "SELECT extversion FROM pg_extension WHERE extname = 'vapi_pool'") in database $dbname"
 echo "   psql: psql -h $rundir -p $pgport -U postgres $dbname"
 

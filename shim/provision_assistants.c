@@ -13,6 +13,12 @@
  * one PATCHes the recorded assistant, and one without an assistant (or
  * whose assistant Vapi no longer knows) is POSTed as a new one, whose id is
  * recorded.  Routing falls back to the recorded ids (docs/dispatcher.md).
+ * Each push also records the definition's firstMessage (since 0.7.0): a
+ * call of an organisation with a recording disclosure opens with the
+ * disclosure and then that message (assistant_opening in
+ * 194_assistants.sql); a definition whose hash is unchanged but whose first
+ * message is not the recorded one (a database updated from 0.6.0) has it
+ * recorded without anything sent to Vapi.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -72,6 +78,7 @@ typedef struct assistant_def
 	char	   *path;
 	char	   *body;			/* the definition sent to Vapi (placeholders replaced, compact, keys sorted) */
 	char		sha256[65];		/* of body */
+	char	   *first_message;	/* its firstMessage (malloc'd), NULL when it has none */
 } assistant_def;
 
 /* Is name ROLE.json with ROLE made of lower-case letters, digits and "_"? */
@@ -211,6 +218,8 @@ load_definition(assistant_def *def, const char *url)
 		return -1;
 	}
 	substitute(doc, url);
+	if (json_string_value(json_object_get(doc, "firstMessage")) != NULL)
+		def->first_message = strdup(json_string_value(json_object_get(doc, "firstMessage")));
 	def->body = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
 	sha256_hex(def->body, def->sha256);
 	json_decref(doc);
@@ -225,6 +234,7 @@ free_definitions(assistant_def *defs, int n)
 	{
 		free(defs[i].path);
 		free(defs[i].body);
+		free(defs[i].first_message);
 	}
 	free(defs);
 }
@@ -311,12 +321,13 @@ update_assistant(const vapi_api *api, const assistant_def *def, const char *id)
 	return http_ok(status) ? 1 : -1;
 }
 
-/* Record the role's assistant id and definition hash; 0 or -1 (reported). */
+/* Record the role's assistant id, definition hash and first message; 0 or -1 (reported). */
 static int
 record_assistant(PGconn *conn, const assistant_def *def, const char *id)
 {
-	const char *params[] = {def->role, id, def->sha256};
-	PGresult   *res = tool_db_query(conn, "SELECT vapi_pool.record_assistant($1::text, $2::text, $3::text)", 3, params);
+	const char *params[] = {def->role, id, def->sha256, def->first_message};
+	PGresult   *res = tool_db_query(conn,
+							   "SELECT vapi_pool.record_assistant($1::text, $2::text, $3::text, $4::text)", 4, params);
 
 	if (res == NULL)
 		return -1;
@@ -347,21 +358,24 @@ send_definition(const vapi_api *api, const assistant_def *def, const char *known
 }
 
 /*
- * Push one definition: skip it if its hash is the recorded one, else send
- * it and record the assistant's id and hash.  Prints one table row; returns
- * 0 or -1.
+ * Push one definition: skip it if its hash is the recorded one (recording
+ * its first message if that is not the recorded one), else send it and
+ * record the assistant's id, hash and first message.  Prints one table row;
+ * returns 0 or -1.
  */
 static int
 push_assistant(PGconn *conn, const vapi_api *api, const assistant_def *def, int dry_run)
 {
-	const char *params[] = {def->role};
+	const char *params[] = {def->role, def->first_message};
 	PGresult   *res = tool_db_query(conn,
-							   "SELECT vapi_assistant_id, definition_sha256 FROM vapi_pool.vapi_assistants WHERE role = $1::text",
-							   1, params);
+							   "SELECT vapi_assistant_id, definition_sha256, first_message IS NOT DISTINCT FROM $2::text"
+							   " FROM vapi_pool.vapi_assistants WHERE role = $1::text",
+							   2, params);
 	const char *known_id;
 	const char *known_sha;
 	char	   *id = NULL;
 	const char *action;
+	int			sent;			/* this very definition was pushed before */
 	int			rc;
 
 	if (res == NULL)
@@ -371,7 +385,15 @@ push_assistant(PGconn *conn, const vapi_api *api, const assistant_def *def, int 
 	if (known_id && !is_path_id(known_id))
 		known_id = NULL;		/* not an id we can use: make a new assistant */
 
-	if (known_id && known_sha && strcmp(known_sha, def->sha256) == 0)
+	sent = known_id && known_sha && strcmp(known_sha, def->sha256) == 0;
+	if (sent && strcmp(tool_field(res, 0, 2), "t") != 0)
+	{
+		/* sent already; only its first message was never recorded */
+		action = dry_run ? "would record its first message" : "first message recorded";
+		if (!dry_run)
+			id = strdup(known_id);
+	}
+	else if (sent)
 		action = "unchanged";
 	else if (dry_run)
 		action = known_id ? "would update" : "would create";

@@ -7,6 +7,8 @@ CREATE EXTENSION vapi_pool CASCADE;
 RESET client_min_messages;
 SET search_path = vapi_pool, public;
 SET TimeZone = 'UTC';
+-- Follow-ups wait for the calling hours (the suite's default lets any hour through).
+SET vapi_pool.calling_window = '08:00-20:00';
 \set VERBOSITY default
 
 INSERT INTO orgs (org_id, name, is_clinic, timezone) VALUES

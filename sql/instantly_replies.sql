@@ -378,7 +378,7 @@ CREATE TABLE pg_temp.night AS
 SELECT * FROM handle_instantly_event(pg_temp.reply('night-1', 'night@example.com', 'Call me at 212-555-0166.'));
 SELECT d.decision, d.call_at > now() AS later, d.call_at < now() + interval '24 hours' AS within_a_day,
 	   (d.call_at AT TIME ZONE 'America/New_York')::time = make_time(:opens_at_hour, 0, 0) AS at_opening,
-	   d.detail LIKE 'Outside the calling window of America/New_York%' AS says_why,
+	   d.detail LIKE 'Outside the calling hours in the lead''s local time%' AS says_why,
 	   o.run_at = d.call_at AS job_waits, o.state
 FROM pg_temp.night d JOIN outbox o ON o.id = d.outbox_id;
 SET vapi_pool.calling_window = '00:00-24:00';

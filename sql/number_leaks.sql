@@ -24,6 +24,9 @@ INSERT INTO leads (org_id, id, broker_id, first_name, last_name, primary_phone_e
 SELECT 'aaaaaaaa-0000-4000-8000-000000000000', ('c0000000-0000-4000-8000-00000000000' || n)::uuid,
 	'a1000000-0000-4000-8000-000000000001', f, 'Quinn', ('+1415555012' || n)::e164, 'calling'
 FROM unnest(ARRAY['Pat', 'Sam', 'Kim', 'Lou', 'Max', 'Ann', 'Zoe'], ARRAY[1, 2, 3, 4, 5, 6, 7]) AS v(f, n);
+-- They asked to be called on the broker's web form (retries need consent evidence).
+INSERT INTO lead_consents (org_id, lead_id, kind, source_id)
+SELECT org_id, id, 'form', 'web-form-' || first_name FROM leads;
 
 -- The number each lead holds, and how the pool stands.
 CREATE FUNCTION pg_temp.held() RETURNS TABLE (lead text, lead_status text, assignment text, number text, pool text)

@@ -6,6 +6,9 @@ CREATE EXTENSION vapi_pool CASCADE;
 RESET client_min_messages;
 SET search_path = vapi_pool, public;
 SET TimeZone = 'UTC';
+-- Retries wait for the calling hours in the lead's local time (the suite's
+-- default lets any hour through).
+SET vapi_pool.calling_window = '08:00-20:00';
 \set VERBOSITY default
 
 -- ---------------------------------------------------------------- classification
@@ -41,6 +44,12 @@ INSERT INTO leads (org_id, id, broker_id, first_name, primary_phone_e164, status
 	('aaaaaaaa-0000-4000-8000-000000000000', 'a2000000-0000-4000-8000-000000000005', 'a1000000-0000-4000-8000-000000000002', 'Ida', '+14155550127', 'new'),
 	('aaaaaaaa-0000-4000-8000-000000000000', 'a2000000-0000-4000-8000-000000000006', NULL, 'Nobody', '+14155550128', 'new'),
 	('aaaaaaaa-0000-4000-8000-000000000000', 'a2000000-0000-4000-8000-000000000007', 'a1000000-0000-4000-8000-000000000003', 'Vic', '+14155550129', 'new');
+-- They asked to be called on the broker's web form (retries need consent evidence).
+INSERT INTO lead_consents (org_id, lead_id, kind, source_id)
+SELECT org_id, id, 'form', 'web-form-' || first_name FROM leads;
+-- They live in New York (their own zone decides their calling hours, whatever
+-- their numbers' area code says).
+UPDATE leads SET timezone = 'America/New_York';
 
 -- ---------------------------------------------------------------- add_pool_number
 
@@ -181,9 +190,11 @@ SELECT vapi_call_id FROM record_call_placed(:'sam_assignment', 'out-sam-3', 3);
 SELECT outcome, next_attempt, next_attempt_at, lead_status
 FROM record_call_ended('out-sam-3', 'call.in-progress.error-providerfault-outbound-sip-480-temporarily-unavailable',
 	'2026-11-22 13:00:00Z', '2026-11-22 13:00:40Z', NULL, NULL, NULL, NULL, NULL, NULL);
--- The last attempt failed too: Sam is texted (WF6), at once, from the number that called.
+-- The last attempt failed too: Sam is texted (WF6), from the number that
+-- called, at once or, when queued outside Sam's calling hours, at the next.
 SELECT kind, replace(idempotency_key, :'sam_assignment', '<assignment>') AS idempotency_key,
-	   CASE WHEN kind = 'vapi.sms' THEN run_at <= now() END AS sms_due_now, CASE WHEN kind <> 'vapi.sms' THEN run_at END AS run_at,
+	   CASE WHEN kind = 'vapi.sms' THEN run_at = next_call_time(org_id, (payload ->> 'lead_id')::uuid, NULL, created_at)
+	   END AS sms_due_first_allowed, CASE WHEN kind <> 'vapi.sms' THEN run_at END AS run_at,
 	   state, payload - 'assignment_id' - 'lead_id' AS payload
 FROM outbox ORDER BY id;
 SELECT status, release_at FROM vapi_number_assignments WHERE id = :'sam_assignment';

@@ -30,7 +30,9 @@ WHERE schemaname = 'vapi_pool'
 -- organisation claims, kept for the operator, with no tenant to shard by, and
 -- webhook_inbox: an event is stored before anyone knows whose it is, and,
 -- since 0.5.0, the ids of the shared vendor accounts: a Vapi phone number id,
--- a Cal.com booking uid and event type id, an Instantly campaign id).
+-- a Cal.com booking uid and event type id, an Instantly campaign id, and,
+-- since 0.7.0, do_not_call_global: the deployment's own do-not-call list,
+-- which no tenant owns and only service_role reads or writes).
 SELECT conrelid::regclass AS tbl, conname, contype
 FROM pg_constraint
 WHERE connamespace = 'vapi_pool'::regnamespace AND contype IN ('p', 'u', 'x', 'f')

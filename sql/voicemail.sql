@@ -9,6 +9,9 @@ CREATE EXTENSION vapi_pool CASCADE;
 RESET client_min_messages;
 SET search_path = vapi_pool, public;
 SET TimeZone = 'UTC';
+-- Retries wait for the calling hours in the lead's local time (the suite's
+-- default lets any hour through).
+SET vapi_pool.calling_window = '08:00-20:00';
 \set VERBOSITY default
 
 -- ---------------------------------------------------------------- classification
@@ -70,12 +73,21 @@ INSERT INTO leads (org_id, id, broker_id, first_name, last_name, primary_phone_e
 	('aaaaaaaa-0000-4000-8000-000000000000', 'a2000000-0000-4000-8000-000000000003', 'a1000000-0000-4000-8000-000000000001', 'Kim', 'Lo', '+14155550125', 'call_requested'),
 	('bbbbbbbb-0000-4000-8000-000000000000', 'b2000000-0000-4000-8000-000000000001', 'b1000000-0000-4000-8000-000000000001', 'Lou', 'Ng', '+14155550126', 'call_requested');
 SELECT count(*) FROM (SELECT assign_number(id) FROM leads) s;
+-- They asked to be called on the broker's web form (retries need consent evidence).
+INSERT INTO lead_consents (org_id, lead_id, kind, source_id)
+SELECT org_id, id, 'form', 'web-form-' || first_name FROM leads;
+-- They live in New York (their own zone decides their calling hours, whatever
+-- their numbers' area code says).
+UPDATE leads SET timezone = 'America/New_York';
 SET vapi_pool.intake_assistant_id = 'asst_barbara';
 
 -- The dispatcher's part, played here: claim the due jobs and answer each
 -- with Vapi's 201: a create-call's carries the given call id.
+-- It claims at the wall clock's now, while this test's clock is its reports'
+-- times: the claim's own check of the calling hours (sql/compliance.sql)
+-- lets any hour through here.
 CREATE FUNCTION pg_temp.place(call_id text) RETURNS TABLE (kind text, path text, body jsonb)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET vapi_pool.calling_window = '00:00-24:00' AS $$
 DECLARE
 	r vapi_pool.outbox_request;
 BEGIN
@@ -131,8 +143,10 @@ SELECT outcome, next_attempt, lead_status
 FROM record_call_ended('pat-3', 'customer-did-not-answer', '2026-11-21 17:05:00Z', '2026-11-21 17:05:30Z', NULL, NULL, NULL, NULL, NULL, NULL);
 SELECT outcome, duplicate
 FROM record_call_ended('pat-3', 'customer-did-not-answer', '2026-11-21 17:05:00Z', '2026-11-21 17:05:30Z', NULL, NULL, NULL, NULL, NULL, NULL);
-SELECT kind, payload ->> 'purpose' AS purpose, payload ->> 'text' AS text, run_at <= now() AS due_now
+SELECT kind, payload ->> 'purpose' AS purpose, payload ->> 'text' AS text,
+	   run_at = next_call_time(org_id, (payload ->> 'lead_id')::uuid, NULL, created_at) AS due_first_allowed
 FROM outbox WHERE kind = 'vapi.sms';
+SELECT pg_temp.due();
 SELECT kind, path, body FROM pg_temp.place(NULL);
 SELECT status FROM leads WHERE id = 'a2000000-0000-4000-8000-000000000001';
 

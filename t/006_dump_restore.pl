@@ -88,6 +88,13 @@ SELECT (receive_webhook('vapi', '{"message": {"type": "status-update", "status":
 -- the times a check offered in a call (0.6.0)
 SELECT offer_free_slots('aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000001', 'call-in-1',
 	'America/Los_Angeles', '{"data": {"2031-11-25": [{"start": "2031-11-25T09:00:00.000-08:00", "end": "2031-11-25T09:45:00.000-08:00"}]}}');
+-- calling rules, do-not-call lists, consent, an erasure (0.7.0)
+INSERT INTO calling_holidays (org_id, day, name) VALUES ('aaaaaaaa-0000-4000-8000-000000000000', '2031-12-25', 'Christmas');
+SELECT newly_added FROM record_opt_out('aaaaaaaa-0000-4000-8000-000000000000', '+15125550100', 'assistant', 'asked on a call');
+INSERT INTO do_not_call_global (phone, reason, source) VALUES ('+15125550101', 'national registry', 'import');
+INSERT INTO lead_consents (org_id, lead_id, kind, source_id, evidence) VALUES
+	('aaaaaaaa-0000-4000-8000-000000000000', 'a2000000-0000-4000-8000-000000000002', 'form', 'web-7', 'Call me about refinancing.');
+SELECT (forget_contact('a2000000-0000-4000-8000-000000000003')).lead_id IS NOT NULL;
 });
 
 # Every table of the extension, with a fingerprint of its rows.

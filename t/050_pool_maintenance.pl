@@ -1,7 +1,7 @@
 # 050_pool_maintenance.pl
 #   The pg_cron housekeeping of the number pool: schedule_maintenance()
-#   registers its jobs (the release, and the sweep of late call reports)
-#   idempotently, fails with SQLSTATE 55000 where pg_cron
+#   registers its jobs (the release, the sweep of late call reports and the
+#   purge of personal data past its retention) idempotently, fails with SQLSTATE 55000 where pg_cron
 #   is not installed, and pg_cron really runs the job: overdue assignments
 #   are released, as the user who scheduled the job, and a later run with
 #   nothing to release succeeds too.
@@ -80,7 +80,7 @@ my ($ret, $scheduled, $stderr) = $node->psql('postgres',
 	extra_params => [ '-U', 'maint' ]);
 is($stderr, '', 'schedule_maintenance() registers the jobs')
   or die "everything below needs the job\n";
-my ($release_job, $reconcile_job) = split /\n/, $scheduled;
+my ($release_job, $reconcile_job, $personal_job) = split /\n/, $scheduled;
 my ($job_name, $job_id, $job_schedule, $command) = split /\|/, $release_job;
 is($job_name, 'vapi_pool.release_expired', 'the job is named vapi_pool.release_expired');
 like($job_id, qr/^\d+$/, "pg_cron gave the job an id ($job_id)");
@@ -100,6 +100,26 @@ is($node->safe_psql('postgres',
 	"1|$sweep_id|maint", '... one job, owned by maint');
 is(as_maint($sweep_command), '0', "... its command runs as maint (nothing to look up)");
 
+# the purge of personal data past its retention (0.7.0), registered with them
+my ($personal_name, $personal_id, $personal_schedule, $personal_command) = split /\|/, $personal_job // '';
+is("$personal_name|$personal_schedule|$personal_command",
+	'vapi_pool.purge_personal_data|45 3 * * *|CALL vapi_pool.purge_personal_data_in_batches()',
+	'... and the purge of personal data past its retention, daily at 03:45');
+is($node->safe_psql('postgres',
+		q{SELECT count(*) || '|' || min(jobid) || '|' || min(username) FROM cron.job WHERE jobname = 'vapi_pool.purge_personal_data'}),
+	"1|$personal_id|maint", '... one job, owned by maint');
+$node->safe_psql('postgres', q{
+	INSERT INTO vapi_pool.orgs (org_id, name) VALUES ('eeeeeeee-0000-4000-8000-000000000000', 'Retention Test');
+	INSERT INTO vapi_pool.vapi_call_logs (org_id, vapi_call_id, direction, transcript) VALUES
+		('eeeeeeee-0000-4000-8000-000000000000', 'old-call', 'inbound_unknown', 'User: hello'),
+		('eeeeeeee-0000-4000-8000-000000000000', 'new-call', 'inbound_unknown', 'User: hello');
+	UPDATE vapi_pool.vapi_call_logs SET created_at = now() - interval '181 days' WHERE vapi_call_id = 'old-call'});
+as_maint($personal_command);
+is($node->safe_psql('postgres',
+		q{SELECT string_agg(vapi_call_id || ':' || (transcript IS NOT NULL), ',' ORDER BY vapi_call_id)
+		  FROM vapi_pool.vapi_call_logs WHERE org_id = 'eeeeeeee-0000-4000-8000-000000000000'}),
+	'new-call:true,old-call:false', "... its command runs as maint and clears the transcript past its retention");
+
 is(as_maint(q{SELECT job_id, job_schedule FROM vapi_pool.schedule_maintenance() WHERE job_name = 'vapi_pool.release_expired'}),
 	"$job_id|0 3 * * *", 'scheduling again keeps the job id');
 is(as_maint(q{SELECT job_id, job_schedule FROM vapi_pool.schedule_maintenance('30 4 * * *')
@@ -107,6 +127,8 @@ is(as_maint(q{SELECT job_id, job_schedule FROM vapi_pool.schedule_maintenance('3
 	"$job_id|30 4 * * *", 'a new schedule keeps the job id');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM cron.job WHERE jobname = 'vapi_pool.reconcile_stale_calls'}),
 	'1', '... and still one sweep job');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM cron.job WHERE jobname = 'vapi_pool.purge_personal_data'}),
+	'1', '... and one purge of personal data');
 is($node->safe_psql('postgres', $jobs_query),
 	"1|$job_id|30 4 * * *|CALL vapi_pool.release_expired_in_batches()|maint|postgres|true",
 	'still one job, its schedule updated');

@@ -11,7 +11,10 @@
 #     November 24 at 9:00 AM", "Tuesday at 9", "the second one") is accepted
 #     by the booking when those times were offered: the label examples are
 #     the very words a check reads out (spoken_time), the others pick one
-#     offered time.
+#     offered time;
+#   - (issue 20) every assistant that talks with callers has record_opt_out
+#     and its prompt says when to call it; every assistant's end-of-call
+#     analysis asks for doNotCall, and the server reads that very flag.
 use strict;
 use warnings;
 
@@ -65,6 +68,27 @@ for my $name (sort keys %assistant)
 	ok(!exists $assistant{$name}{voicemailMessage}, "$name: no voicemailMessage of its own");
 }
 
+# Opt-outs (issue 20): an assistant that talks with callers (it has a tool
+# other than transferCall and endCall) can take one off the list, and its
+# prompt says when, in English and in Spanish; every assistant's end-of-call
+# analysis asks whether the caller asked not to be contacted (doNotCall).
+for my $name (sort keys %assistant)
+{
+	my $a = $assistant{$name};
+	my @tools = map { tool_name($_) } @{ $a->{model}{tools} // [] };
+	my $prompt = join("\n", map { $_->{content} // '' } @{ $a->{model}{messages} // [] });
+	if (grep { $_ ne 'transferCall' && $_ ne 'endCall' } @tools)
+	{
+		ok(scalar(grep { $_ eq 'record_opt_out' } @tools), "$name: talks with callers, and has record_opt_out");
+		like($prompt, qr/don't call me again.*\brecord_opt_out\b/s,
+			"$name: the prompt says to call record_opt_out when the caller asks not to be called");
+		like($prompt, qr/no me llamen/, "$name: ... in Spanish too");
+	}
+	my $plan = $a->{analysisPlan}{structuredDataPlan} // {};
+	ok($plan->{enabled}, "$name: its end-of-call analysis extracts structured data");
+	is($plan->{schema}{properties}{doNotCall}{type}, 'boolean', "$name: ... with the boolean doNotCall");
+}
+
 # ---------------------------------------------------------------- played against the shim
 
 my $p = CallPlayer->start('assistant_contracts', fixtures => <<"SQL");
@@ -95,8 +119,20 @@ for my $name (sort keys %assistant)
 		my $said = $call->tool($f->{name}, \%args);
 		unlike($said, qr/unknown tool|must be a JSON object|has no function name/,
 			"$name: $f->{name} is a tool the server answers") or diag $said;
+		like($said, qr/^Done\. Acme Home Loans will not call or text 415-555-0123 again\./,
+			"$name: $f->{name} takes the caller's own number off the list") if $f->{name} eq 'record_opt_out';
 	}
 }
+
+# The flags the definitions ask Vapi's analysis for are the ones the server
+# reads: a report with all of them true records an opt-out.
+my %flags = map { %{ $_->{analysisPlan}{structuredDataPlan}{schema}{properties} // {} } } values %assistant;
+my (undef, $ended) = $p->inbound_call(to => '+13105550199', from => '+14155550166')
+  ->end(analysis => { summary => '', structuredData => { map { $_ => JSON::PP::true } keys %flags } });
+ok($ended->{opted_out}, "a report whose analysis sets the definitions' flags records an opt-out")
+  or diag explain $ended;
+is($p->sql("SELECT source FROM vapi_pool.do_not_call WHERE phone = '+14155550166'"), 'call_report',
+	'... of the caller, from the call report');
 
 # The examples of the time parameters, offered and then chosen.  Offered:
 # the labels every example names (computed by the extension's own

@@ -199,7 +199,7 @@ is(call_log($pat_call->id), 'ended|customer-ended-call|answered', 'the outcome i
 is(q1("SELECT (started_at = '$started'::timestamptz) || '|' || (duration_seconds = round(extract(epoch FROM ended_at - started_at)::numeric, 3))"
 	  . " || '|' || cost || '|' || recording_url || '|' || summary || '|' || (transcript LIKE '%415-555-0177%')"
 	  . " FROM vapi_pool.vapi_call_logs WHERE vapi_call_id = '" . $pat_call->id . "'"),
-	'true|true|0.14|https://storage.vapi.ai/' . $pat_call->id . '-mono.wav|Pat wants a call next week.|false',
+	'true|true|0.14|https://storage.vapi.ai/' . $pat_call->id . '-mono.wav|[NAME] wants a call next week.|false',
 	'... with Vapi\'s times, cost, recording and summary, and the transcript redacted');
 is(held($pat), 'call_completed|assigned|connected|true', 'the number is held after the call; the lead is connected');
 is(q1("SELECT release_at = ended_at + interval '24 hours' FROM vapi_pool.vapi_number_assignments a"

@@ -18,6 +18,7 @@
  */
 #include "calls/call_outcome.h"
 #include "clinic/clinic_dropoff.h"
+#include "compliance/compliance.h"
 #include "core/saved_plans.h"
 #include "core/settings.h"
 #include "outbox/outbox.h"
@@ -222,11 +223,10 @@ enum
 
 static VpPlan find_call = {
 	.sql = "SELECT c.org_id, c.id, c.status, c.direction, c.assignment_id, c.lead_id, c.attempt,"
-	"       l.status, b.timezone, c.outcome, c.review_reason, o.is_clinic, o.timezone"
+	"       l.status, c.outcome, c.review_reason, o.is_clinic"
 	" FROM vapi_pool.vapi_call_logs c"
 	" JOIN vapi_pool.orgs o ON o.org_id = c.org_id"
 	" LEFT JOIN vapi_pool.leads l ON l.org_id = c.org_id AND l.id = c.lead_id"
-	" LEFT JOIN vapi_pool.brokers b ON b.org_id = c.org_id AND b.id = c.broker_id"
 	" WHERE c.vapi_call_id = $1"
 	" FOR NO KEY UPDATE OF c",
 	.nargs = 1, .argtypes = {TEXTOID}
@@ -243,11 +243,9 @@ enum
 	FIND_CALL_COL_LEAD_ID,
 	FIND_CALL_COL_ATTEMPT,
 	FIND_CALL_COL_LEAD_STATUS,
-	FIND_CALL_COL_BROKER_TIMEZONE,
 	FIND_CALL_COL_OUTCOME,
 	FIND_CALL_COL_REVIEW_REASON,
-	FIND_CALL_COL_IS_CLINIC,
-	FIND_CALL_COL_ORG_TIMEZONE
+	FIND_CALL_COL_IS_CLINIC
 };
 
 /* A report for a call already ended only fills in what was missing. */
@@ -431,9 +429,7 @@ typedef struct LoggedCall
 	bool		has_lead;
 	int32		attempt;
 	bool		lead_callable;	/* the lead's status allowed calls before the report */
-	char	   *broker_timezone;
 	bool		is_clinic;
-	char	   *org_timezone;
 } LoggedCall;
 
 /* A numeric argument must not be negative. */
@@ -539,9 +535,7 @@ find_logged_call(Datum call_id, LoggedCall *call, Ended *e)
 	call->lead_id = vp_getdatum(0, FIND_CALL_COL_LEAD_ID, &isnull);
 	call->has_lead = !isnull;
 	call->attempt = DatumGetInt32(vp_getdatum(0, FIND_CALL_COL_ATTEMPT, &isnull));
-	call->broker_timezone = SPI_getvalue(row, desc, FIND_CALL_COL_BROKER_TIMEZONE);
 	call->is_clinic = DatumGetBool(vp_getdatum(0, FIND_CALL_COL_IS_CLINIC, &isnull));
-	call->org_timezone = SPI_getvalue(row, desc, FIND_CALL_COL_ORG_TIMEZONE);
 
 	e->org_id = call->org_id;
 	e->call_log_id = call->log_id;
@@ -668,8 +662,8 @@ note_voicemail(const LoggedCall *call, const Ended *e)
  * outbound call to a lead who may still be called has one: after the backoff
  * when the lead did not answer (or a machine did) and attempts are left,
  * after the provider retry delay (the same attempt again) when the provider
- * failed and retries are left; always inside the calling window of the
- * broker's zone.
+ * failed and retries are left; always inside the calling hours in the
+ * lead's local time (compliance/calling_hours.c).
  */
 static void
 plan_next_attempt(const LoggedCall *call, TimestampTz ended_at, Ended *e)
@@ -699,7 +693,7 @@ plan_next_attempt(const LoggedCall *call, TimestampTz ended_at, Ended *e)
 			e->review_reason = "provider failures exhausted the retries";
 	}
 	if (e->has_next)
-		e->next_at = vp_next_attempt_time(e->next_at, call->broker_timezone ? call->broker_timezone : "UTC");
+		e->next_at = vp_next_call_time(call->org_id, call->lead_id, (Datum) 0, e->next_at, NULL);
 }
 
 /*
@@ -808,7 +802,6 @@ clinic_call(FunctionCallInfo fcinfo, const LoggedCall *call, TimestampTz ended_a
 	c->started_at = PG_ARGISNULL(ENDED_ARG_STARTED) ? ended_at - CALL_LENGTH_IF_UNKNOWN_USECS :
 		PG_GETARG_TIMESTAMPTZ(ENDED_ARG_STARTED);
 	c->ended_at = ended_at;
-	c->timezone = call->org_timezone;
 	if (!PG_ARGISNULL(ENDED_ARG_TRANSCRIPT))
 	{
 		text	   *t = PG_GETARG_TEXT_PP(ENDED_ARG_TRANSCRIPT);

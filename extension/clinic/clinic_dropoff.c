@@ -41,6 +41,7 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "compliance/compliance.h"
 #include "pool/call_contact.h"
 #include "clinic/clinic_dropoff.h"
 #include "core/saved_plans.h"
@@ -485,8 +486,8 @@ vp_clinic_after_call(const ClinicCall *call, Datum *followup_id)
 
 	{
 		Datum		s[6] = {call->org_id, call->lead_id, *followup_id, v[4],
-			TimestampTzGetDatum(vp_next_attempt_time(GetCurrentTransactionStartTimestamp(),
-													 call->timezone)),
+			TimestampTzGetDatum(vp_next_call_time(call->org_id, call->lead_id, (Datum) 0,
+												  GetCurrentTransactionStartTimestamp(), NULL)),
 		call->call_log_id};
 
 		vp_execute(&queue_sms, s, NULL, 0);

@@ -242,8 +242,9 @@ vp_define_settings(void)
 							   &retry_backoff_string, "1h, 4h",
 							   PGC_USERSET, 0, check_backoff, assign_backoff, NULL);
 	DefineCustomStringVariable("vapi_pool.calling_window",
-							   "The local hours, in the broker's time zone, in which leads are called again.",
-							   NULL, &calling_window_string, "08:00-20:00",
+							   "The local hours, in the called person's time zone, in which calls and texts are placed.",
+							   "An organisation's orgs.calling_hours_start and calling_hours_end take precedence.",
+							   &calling_window_string, "08:00-21:00",
 							   PGC_USERSET, 0, check_window, assign_window, NULL);
 	DefineCustomIntVariable("vapi_pool.provider_retry_delay",
 							"Delay before calling again after a failure that is not the lead's (provider, quota).",

@@ -2,7 +2,9 @@
  * dead_calls.c
  *	  The number lent for a call that will not be placed: a vapi.create_call
  *	  job that ends dead (Vapi refused it, its attempts ran out, the claim
- *	  found it could not be sent, its answer could not be applied).
+ *	  found it could not be sent, its answer could not be applied) or
+ *	  suppressed (its number was put on a do-not-call list after it was
+ *	  queued: compliance/outbound_checks.c).
  *
  * Its assignment is released at once, unless something live still needs
  * it: another create-call job of the assignment queued or being sent, a call
@@ -30,10 +32,10 @@
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
 
-/* The assignment and lead of a create-call job that is dead. */
+/* The assignment and lead of a create-call job that is dead or suppressed. */
 static VpPlan dead_job = {
 	.sql = "SELECT (payload ->> 'assignment_id')::uuid, (payload ->> 'lead_id')::uuid FROM vapi_pool.outbox"
-	" WHERE org_id = $1 AND id = $2 AND kind = 'vapi.create_call' AND state = 'dead'",
+	" WHERE org_id = $1 AND id = $2 AND kind = 'vapi.create_call' AND state IN ('dead', 'suppressed')",
 	.nargs = 2, .argtypes = {UUIDOID, INT8OID}
 };
 

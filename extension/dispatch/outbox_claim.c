@@ -19,6 +19,7 @@
  * (dispatch/dead_calls.c).
  */
 #include "core/compat.h"
+#include "compliance/compliance.h"
 #include "core/saved_plans.h"
 #include "dispatch/dead_calls.h"
 #include "outbox/outbox.h"
@@ -64,7 +65,8 @@ static VpPlan claim_jobs = {
 	"  RETURNING o AS job)"
 	/* the request once per job (OFFSET 0: not once per column it has) */
 	" SELECT (x.job).org_id, (x.job).id, (x.job).attempts, (x.job).kind, (x.r).service, (x.r).method,"
-	"   (x.r).path, (x.r).headers, (x.r).body, (x.r).timeout_ms, vapi_pool.outbox_problem(x.job)"
+	"   (x.r).path, (x.r).headers, (x.r).body, (x.r).timeout_ms, vapi_pool.outbox_problem(x.job),"
+	"   NOT (x.job).reconcile, (x.job).payload"
 	" FROM (SELECT c.job, CASE WHEN (c.job).kind = 'vapi.get_call' THEN vapi_pool.call_lookup_request(c.job)"
 	"   ELSE vapi_pool.outbox_request(c.job) END AS r FROM claimed c OFFSET 0) x",
 	.nargs = 3, .argtypes = {TEXTOID, INT4OID, INTERVALOID}
@@ -72,7 +74,8 @@ static VpPlan claim_jobs = {
 
 /*
  * The columns of claim_jobs, counted from 1: those of outbox_claim's result
- * (type outbox_request), then why the job cannot be sent.
+ * (type outbox_request), then why the job cannot be sent, whether it was
+ * pending (not a lease that ran out) and its payload.
  */
 enum
 {
@@ -86,7 +89,9 @@ enum
 	CLAIM_COL_HEADERS,
 	CLAIM_COL_BODY,
 	CLAIM_COL_TIMEOUT_MS,
-	CLAIM_COL_PROBLEM
+	CLAIM_COL_PROBLEM,
+	CLAIM_COL_FRESH,
+	CLAIM_COL_PAYLOAD
 };
 
 /* How many columns of claim_jobs are the result's. */
@@ -118,9 +123,44 @@ enum
 	JOB_STATE_COL_STATE = 1
 };
 
+/* Whether a claimed row is a create-call job. */
+static bool
+is_create_call(HeapTuple row, TupleDesc desc)
+{
+	bool		isnull;
+
+	return strcmp(TextDatumGetCString(SPI_getbinval(row, desc, CLAIM_COL_KIND, &isnull)), "vapi.create_call") == 0;
+}
+
+/*
+ * Whether a claimed call or text may go out now (compliance/outbound_checks.c):
+ * one whose number was listed since it was queued ends suppressed (a
+ * create-call job's number is released), one outside the person's calling
+ * hours waits.  Other kinds, and jobs whose lease ran out, are not checked.
+ */
+static bool
+may_send_now(HeapTuple row, TupleDesc desc)
+{
+	bool		isnull;
+	Datum		org_id = SPI_getbinval(row, desc, CLAIM_COL_ORG_ID, &isnull);
+	Datum		job_id = SPI_getbinval(row, desc, CLAIM_COL_JOB_ID, &isnull);
+	char	   *kind = TextDatumGetCString(SPI_getbinval(row, desc, CLAIM_COL_KIND, &isnull));
+	VpClaimVerdict verdict;
+
+	if ((strcmp(kind, "vapi.create_call") != 0 && strcmp(kind, "vapi.sms") != 0) ||
+		!DatumGetBool(SPI_getbinval(row, desc, CLAIM_COL_FRESH, &isnull)))
+		return true;
+	verdict = vp_check_claimed_job(org_id, job_id, SPI_getbinval(row, desc, CLAIM_COL_PAYLOAD, &isnull));
+	if (verdict == VP_CLAIM_SUPPRESSED && strcmp(kind, "vapi.create_call") == 0)
+		(void) vp_settle_dead_call(org_id, DatumGetInt64(job_id));
+	return verdict == VP_CLAIM_SEND;
+}
+
 /*
  * outbox_claim(dispatcher, batch_size, lease): the claimed jobs' requests.
- * Jobs that cannot be sent (outbox_problem) are marked dead, not returned.
+ * Jobs that cannot be sent (outbox_problem) are marked dead, calls and
+ * texts that may not go out now (may_send_now) are suppressed or wait;
+ * neither is returned.
  */
 Datum
 vapi_pool_outbox_claim(PG_FUNCTION_ARGS)
@@ -166,10 +206,12 @@ vapi_pool_outbox_claim(PG_FUNCTION_ARGS)
 			v[1] = SPI_getbinval(row, desc, CLAIM_COL_JOB_ID, &n2);
 			v[2] = problem;
 			vp_execute(&bury_job, v, NULL, 0);
-			if (strcmp(TextDatumGetCString(SPI_getbinval(row, desc, CLAIM_COL_KIND, &n1)), "vapi.create_call") == 0)
+			if (is_create_call(row, desc))
 				(void) vp_settle_dead_call(v[0], DatumGetInt64(v[1]));
 			continue;
 		}
+		if (!may_send_now(row, desc))
+			continue;
 		{
 			Datum		values[CLAIM_NREQUEST_COLUMNS];
 			bool		nulls[CLAIM_NREQUEST_COLUMNS];

@@ -27,7 +27,8 @@
  * make a contact when none is found; $5: also without a number; $6: the
  * broker a made contact belongs to (NULL: none).  The
  * linking UPDATE runs although nothing reads it (a data-modifying WITH
- * always does).
+ * always does), and so does the INSERT that records an inbound call as the
+ * contact's consent evidence (the person called us: lead_consents).
  */
 static VpPlan contact_of_call = {
 	.sql = "WITH c AS (SELECT l.org_id, l.id, l.from_e164, l.direction FROM vapi_pool.vapi_call_logs l"
@@ -41,7 +42,10 @@ static VpPlan contact_of_call = {
 	"   RETURNING id),"
 	" contact AS (SELECT id FROM found UNION ALL SELECT id FROM made),"
 	" linked AS (UPDATE vapi_pool.vapi_call_logs l SET lead_id = contact.id FROM c, contact"
-	"   WHERE l.org_id = c.org_id AND l.id = c.id AND l.lead_id IS NULL RETURNING l.id)"
+	"   WHERE l.org_id = c.org_id AND l.id = c.id AND l.lead_id IS NULL RETURNING l.id),"
+	" consented AS (INSERT INTO vapi_pool.lead_consents (org_id, lead_id, kind, source_id, recorded_by)"
+	"   SELECT $1, contact.id, 'inbound_call', $2, NULL FROM c, contact WHERE c.direction <> 'outbound_to_lead'"
+	"   ON CONFLICT (org_id, lead_id, kind, source_id) DO NOTHING RETURNING 1)"
 	" SELECT id FROM contact",
 	.nargs = 6, .argtypes = {UUIDOID, TEXTOID, TEXTOID, BOOLOID, BOOLOID, UUIDOID}
 };

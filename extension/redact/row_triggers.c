@@ -1,7 +1,8 @@
 /*
  * row_triggers.c
- *	  The row triggers of the hot tables, in C: stamping updated_at, and
- *	  redacting a call log's transcript and summary as they are written.
+ *	  The row triggers of the hot tables, in C: stamping updated_at,
+ *	  redacting a call log's transcript and summary as they are written, and
+ *	  an Instantly event's reply text and payload.
  *
  * Both run on every insert or update of a call log (record_call_placed,
  * record_call_ended, route_inbound with a call id), where the PL/pgSQL
@@ -11,7 +12,17 @@
  * text again would be harmless, only slow): first medical history
  * (medical_history.c: the caller's sentences of the transcript are moved to
  * the lead's redacted_medical_history; the summary's are only replaced),
- * then personal data (redact_pii).
+ * then personal data (redact_pii), then the details of the log's contact
+ * (contact_redaction.c: the name, e-mail, phone and ZIP code of its lead).
+ * A log linked to its contact after its transcript was written (lead_id
+ * set later) has the contact's details taken out of the stored texts then.
+ *
+ * An Instantly event's reply_text gets redact_pii and the details of its
+ * lead (lead_id, else the lead of its lead_email) when written and when its
+ * lead changes, and its payload never keeps the reply's texts (reply_text,
+ * reply_html, reply_text_snippet): handle_instantly_event classifies the
+ * reply before it is stored, so intent, phone and call_number are read from
+ * the text as it came.
  */
 #include "postgres.h"
 
@@ -23,14 +34,21 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/jsonb.h"
 
 #include "core/saved_plans.h"
+#include "redact/contact_redaction.h"
 #include "redact/medical_history.h"
 #include "redact/redact_pii.h"
 #include "redact/transcript_text.h"
 
 PG_FUNCTION_INFO_V1(vapi_pool_touch_updated_at);
 PG_FUNCTION_INFO_V1(vapi_pool_redact_call_log);
+PG_FUNCTION_INFO_V1(vapi_pool_redact_instantly_event);
 
 /* The redactor of redact_pii.c, called directly (it uses no call context). */
 extern PGDLLEXPORT Datum vapi_pool_redact_pii(PG_FUNCTION_ARGS);
@@ -139,8 +157,49 @@ optional_column(TriggerData *td, HeapTuple row, const char *column, bool *isnull
 }
 
 /*
+ * Whether an update links the row to a lead it was not linked to (a contact
+ * found after the text was written).
+ */
+static bool
+relinked(TriggerData *td, HeapTuple row)
+{
+	bool		new_null,
+				old_null;
+	Datum		new_lead,
+				old_lead;
+
+	if (!TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		return false;
+	new_lead = optional_column(td, row, "lead_id", &new_null);
+	old_lead = optional_column(td, td->tg_trigtuple, "lead_id", &old_null);
+	return !new_null && (old_null || !datumIsEqual(new_lead, old_lead, false, UUID_LEN));
+}
+
+/*
+ * The details of the row's contact (SPI connected): its lead_id's lead, else
+ * the lead of email_column's address (NULL: none).  False when unknown.
+ */
+static bool
+row_contact(TriggerData *td, HeapTuple row, const char *email_column, ContactDetails *c)
+{
+	bool		org_null,
+				lead_null,
+				email_null = true;
+	Datum		org_id = optional_column(td, row, "org_id", &org_null);
+	Datum		lead_id = optional_column(td, row, "lead_id", &lead_null);
+	Datum		email = email_column ? optional_column(td, row, email_column, &email_null) : (Datum) 0;
+
+	vp_contact_init(c);
+	if (org_null || (lead_null && email_null))
+		return false;
+	return vp_contact_load(c, org_id, lead_null ? (Datum) 0 : lead_id,
+						   email_null ? NULL : TextDatumGetCString(email)) && vp_contact_known(c);
+}
+
+/*
  * SQL trigger redact_call_log(): keeps medical history and personal data out
- * of a call log's transcript and summary when they are inserted or changed.
+ * of a call log's transcript and summary when they are inserted or changed,
+ * and the contact's details out of them when it is linked to its contact.
  */
 Datum
 vapi_pool_redact_call_log(PG_FUNCTION_ARGS)
@@ -158,6 +217,9 @@ vapi_pool_redact_call_log(PG_FUNCTION_ARGS)
 	bool		have_vocab = false;
 	TermSet		vocab;
 	StringInfoData moved;
+	bool		relink = relinked(td, row);
+	bool		have_contact = false;
+	ContactDetails contact;
 
 	for (int i = 0; i < N_REDACTED; i++)
 	{
@@ -166,8 +228,9 @@ vapi_pool_redact_call_log(PG_FUNCTION_ARGS)
 		Datum		value = heap_getattr(row, attnum, desc, &isnull);
 		Datum		redacted;
 		text	   *t;
-		char	   *medical;
+		char	   *medical = NULL;
 		int			medical_len;
+		bool		changed = true;
 
 		if (isnull)
 			continue;
@@ -177,7 +240,11 @@ vapi_pool_redact_call_log(PG_FUNCTION_ARGS)
 			Datum		old = heap_getattr(td->tg_trigtuple, attnum, desc, &old_null);
 
 			if (!old_null && same_text(value, old))
-				continue;
+			{
+				if (!relink)
+					continue;
+				changed = false;	/* only the new contact's details to take out */
+			}
 		}
 		if (!connected)
 		{
@@ -190,13 +257,20 @@ vapi_pool_redact_call_log(PG_FUNCTION_ARGS)
 				vp_termset_load(&vocab, org_id);
 			have_vocab = !org_null;
 			initStringInfo(&moved);
+			have_contact = row_contact(td, row, NULL, &contact);
 		}
-		t = DatumGetTextPP(value);
-		medical = vp_redact_medical(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), have_vocab ? &vocab : NULL, i == 0,
-									i == 0 ? &moved : NULL, &medical_len);
-		if (medical != NULL)
-			value = PointerGetDatum(cstring_to_text_with_len(medical, medical_len));
-		redacted = DirectFunctionCall1(vapi_pool_redact_pii, value);
+		redacted = value;
+		if (changed)
+		{
+			t = DatumGetTextPP(value);
+			medical = vp_redact_medical(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), have_vocab ? &vocab : NULL, i == 0,
+										i == 0 ? &moved : NULL, &medical_len);
+			if (medical != NULL)
+				value = PointerGetDatum(cstring_to_text_with_len(medical, medical_len));
+			redacted = DirectFunctionCall1(vapi_pool_redact_pii, value);
+		}
+		if (have_contact)
+			redacted = vp_redact_contact_text(redacted, &contact);
 		if (medical == NULL && redacted == value)
 			continue;			/* nothing to redact: the text came back as it was */
 		attnums[n] = attnum;
@@ -233,6 +307,77 @@ vapi_pool_redact_call_log(PG_FUNCTION_ARGS)
 			MemoryContextSwitchTo(spi);
 		}
 		SPI_finish();
+	}
+	if (n == 0)
+		return PointerGetDatum(row);
+	return PointerGetDatum(heap_modify_tuple_by_cols(row, desc, n, attnums, values, nulls));
+}
+
+/* The payload keys of an Instantly event that hold the reply's text. */
+static ArrayType *
+reply_text_keys(void)
+{
+	Datum		keys[3] = {CStringGetTextDatum("reply_text"), CStringGetTextDatum("reply_html"),
+	CStringGetTextDatum("reply_text_snippet")};
+
+	return construct_array(keys, lengthof(keys), TEXTOID, -1, false, TYPALIGN_INT);
+}
+
+/*
+ * SQL trigger redact_instantly_event(): an Instantly event's reply_text
+ * through redact_pii and its lead's details when it is written or the event
+ * gets its lead; its payload without the reply's texts.
+ */
+Datum
+vapi_pool_redact_instantly_event(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = before_row_trigger(fcinfo, "redact_instantly_event");
+	TupleDesc	desc = td->tg_relation->rd_att;
+	bool		update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
+	HeapTuple	row = update ? td->tg_newtuple : td->tg_trigtuple;
+	int			attnums[2];
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+	int			n = 0;
+	int			text_att = required_column(td, "redact_instantly_event", "reply_text");
+	int			payload_att = required_column(td, "redact_instantly_event", "payload");
+	bool		isnull;
+	Datum		value;
+
+	value = heap_getattr(row, payload_att, desc, &isnull);
+	if (!isnull)
+	{
+		Datum		keys = PointerGetDatum(reply_text_keys());
+
+		if (DatumGetBool(DirectFunctionCall2(jsonb_exists_any, value, keys)))
+		{
+			attnums[n] = payload_att;
+			values[n++] = DirectFunctionCall2(jsonb_delete_array, value, keys);
+		}
+	}
+	value = heap_getattr(row, text_att, desc, &isnull);
+	if (!isnull)
+	{
+		bool		old_null = true;
+		Datum		old = update ? heap_getattr(td->tg_trigtuple, text_att, desc, &old_null) : (Datum) 0;
+
+		if (old_null || !same_text(value, old) || relinked(td, row))
+		{
+			MemoryContext upper = CurrentMemoryContext;
+			ContactDetails contact;
+			Datum		redacted;
+
+			vp_spi_connect();
+			row_contact(td, row, "lead_email", &contact);
+			MemoryContextSwitchTo(upper);
+			redacted = vp_redact_text_for_contact(value, &contact);
+			SPI_finish();
+			if (redacted != value)
+			{
+				attnums[n] = text_att;
+				values[n++] = redacted;
+			}
+		}
 	}
 	if (n == 0)
 		return PointerGetDatum(row);

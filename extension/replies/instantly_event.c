@@ -10,7 +10,7 @@
  * 2. The event is claimed in instantly_events by (event_type, email_id):
  *    a delivery seen before returns what was decided then, duplicate =
  *    true, and changes nothing.  Events other than reply_received are only
- *    stored.
+ *    stored, except lead_unsubscribed, an opt-out.
  * 3. The lead is found by e-mail address (any case) or created with the
  *    payload's fields (firstName / First_name / phone / Phone ..., any
  *    casing), its broker being the one of its ZIP code's territory, else the
@@ -18,20 +18,28 @@
  * 4. The reply is classified (reply_classify.h) and:
  *    - call_requested: the number is the reply's, else the lead's; without
  *      one the lead needs a number (status call_requested, no phone) and is
- *      not called.  With one: the lead gets a pool number (assign_number)
- *      and a vapi.create_call job is queued in the outbox, due now or at the
- *      broker's next calling hour.  A pool that cannot lend a number is a
- *      recorded decision (pool_exhausted, assignment_refused), not an error.
+ *      not called.  With one: the reply is recorded as the lead's consent
+ *      (lead_consents); a number on a do-not-call list is not called
+ *      (suppressed); else the lead gets a pool number (assign_number) and a
+ *      vapi.create_call job is queued in the outbox, due now or at the next
+ *      allowed hour in the lead's local time (compliance/calling_hours.c).
+ *      A pool that cannot lend a number is a recorded decision
+ *      (pool_exhausted, assignment_refused), not an error.
  *    - unsubscribe, wrong_person: status do_not_call; not_interested: status
  *      not_interested; the lead's pending create-call jobs are cancelled.
+ *      An unsubscribe also puts the number on the organisation's
+ *      do-not-call list (compliance/opt_out.c), as Instantly's
+ *      lead_unsubscribed event does.
  *    - an opted-out lead is called again only on an explicit call request
  *      (reply_classify's explicit_call) sent after the reply that opted it
- *      out (opt_out_kept otherwise).
+ *      out (opt_out_kept otherwise); that request lifts the listing the
+ *      reply made, never one from another source.
  *    - anything else: recorded.
  * The Vapi call log row is written when Vapi has accepted the call and
  * named it (record_call_placed, by the dispatcher); until then the event
  * row and the outbox job are the flow's log.
  */
+#include "compliance/compliance.h"
 #include "core/json.h"
 #include "core/saved_plans.h"
 #include "core/settings.h"
@@ -92,6 +100,7 @@ typedef struct Decision
 	bool		has_assignment;
 	Datum		outbox_id;
 	bool		has_outbox;
+	bool		consented;		/* the reply was recorded as the lead's consent */
 	Datum		call_at;
 	bool		has_call_at;
 	char	   *lead_status;
@@ -138,15 +147,16 @@ enum
 	CAMPAIGN_COL_THIS_WORKSPACE		/* registered for the event's workspace */
 };
 
+/* The reply's text is stored by store_reply, once the event has its lead. */
 static VpPlan claim_event = {
 	.sql = "INSERT INTO vapi_pool.instantly_events (org_id, event_type, dedup_key, email_id, campaign_id,"
-	"  workspace_id, lead_email, event_at, reply_subject, reply_text, decision, payload)"
-	" VALUES ($1, $2, coalesce($3, 'md5:' || pg_catalog.md5($10::text)), $3, $4, $5, $6, $7, $8, $9,"
-	"  'recorded', $10 - 'reply_html' - 'reply_text')"
+	"  workspace_id, lead_email, event_at, reply_subject, decision, payload)"
+	" VALUES ($1, $2, coalesce($3, 'md5:' || pg_catalog.md5($9::text)), $3, $4, $5, $6, $7, $8,"
+	"  'recorded', $9 - '{reply_text,reply_html,reply_text_snippet}'::text[])"
 	" ON CONFLICT (org_id, event_type, dedup_key) DO NOTHING"
 	" RETURNING id, coalesce(event_at, received_at)",
-	.nargs = 10, .argtypes = {UUIDOID, TEXTOID, TEXTOID, UUIDOID, UUIDOID, TEXTOID, TIMESTAMPTZOID, TEXTOID,
-	TEXTOID, JSONBOID}
+	.nargs = 9, .argtypes = {UUIDOID, TEXTOID, TEXTOID, UUIDOID, UUIDOID, TEXTOID, TIMESTAMPTZOID, TEXTOID,
+	JSONBOID}
 };
 
 /* The columns of claim_event. */
@@ -270,16 +280,14 @@ static VpPlan repoint_call = {
 };
 
 static VpPlan assign = {
-	.sql = "SELECT a.id, b.timezone FROM vapi_pool.assign_number($1) a"
-	" JOIN vapi_pool.brokers b ON b.org_id = a.org_id AND b.id = a.broker_id",
+	.sql = "SELECT a.id FROM vapi_pool.assign_number($1) a",
 	.nargs = 1, .argtypes = {UUIDOID}
 };
 
-/* The columns of assign. */
+/* The column of assign. */
 enum
 {
-	ASSIGN_COL_ID = 1,
-	ASSIGN_COL_TIMEZONE
+	ASSIGN_COL_ID = 1
 };
 
 /* The same job shape as call_outcome.c's retries, attempt 1, with the reply it answers. */
@@ -316,6 +324,32 @@ static VpPlan idle_assignment = {
 	.nargs = 2, .argtypes = {UUIDOID, UUIDOID}
 };
 
+/*
+ * The reply that asks for the call is the lead's consent: its id and, once
+ * the event row holds it (save_decision), its redacted text (consent_text).
+ */
+static VpPlan record_consent = {
+	.sql = "INSERT INTO vapi_pool.lead_consents (org_id, lead_id, kind, source_id, given_at, recorded_by)"
+	" SELECT e.org_id, $2, 'instantly_reply', $3, coalesce(e.event_at, e.received_at), NULL"
+	" FROM vapi_pool.instantly_events e WHERE e.org_id = $1 AND e.id = $4"
+	" ON CONFLICT (org_id, lead_id, kind, source_id) DO NOTHING",
+	.nargs = 4, .argtypes = {UUIDOID, UUIDOID, TEXTOID, UUIDOID}
+};
+
+static VpPlan consent_text = {
+	.sql = "UPDATE vapi_pool.lead_consents c SET evidence = e.reply_text"
+	" FROM vapi_pool.instantly_events e"
+	" WHERE e.org_id = $1 AND e.id = $2 AND c.org_id = $1 AND c.lead_id = e.lead_id"
+	"   AND c.kind = 'instantly_reply' AND c.source_id = e.email_id AND c.evidence IS NULL",
+	.nargs = 2, .argtypes = {UUIDOID, UUIDOID}
+};
+
+/* A later explicit call request lifts the opt-out an earlier reply put on the list (and only that one). */
+static VpPlan lift_reply_listing = {
+	.sql = "DELETE FROM vapi_pool.do_not_call WHERE org_id = $1 AND phone = $2 AND source = 'instantly'",
+	.nargs = 2, .argtypes = {UUIDOID, VP_E164_ARG}
+};
+
 static VpPlan record_decision = {
 	.sql = "UPDATE vapi_pool.instantly_events SET lead_id = $3, intent = $4, phone = $5, confidence = $6,"
 	"  evidence = $7, decision = $8, decision_detail = $9, call_number = $10, assignment_id = $11,"
@@ -324,6 +358,17 @@ static VpPlan record_decision = {
 	" RETURNING call_at",
 	.nargs = 12, .argtypes = {UUIDOID, UUIDOID, UUIDOID, TEXTOID, VP_E164_ARG, FLOAT4OID, TEXTOID, TEXTOID,
 	TEXTOID, VP_E164_ARG, UUIDOID, INT8OID}
+};
+
+/*
+ * The reply's text (its snippet when the payload has no reply_text), stored
+ * once the event has its lead: the row trigger (redact_instantly_event)
+ * redacts it with redact_pii and the lead's details, so the text as
+ * received never reaches the table.  It was classified before, as received.
+ */
+static VpPlan store_reply = {
+	.sql = "UPDATE vapi_pool.instantly_events SET reply_text = $3 WHERE org_id = $1 AND id = $2",
+	.nargs = 3, .argtypes = {UUIDOID, UUIDOID, TEXTOID}
 };
 
 static VpPlan lead_status = {
@@ -666,8 +711,8 @@ load_stored(const Event *e, Datum org_id, Decision *d)
 static bool
 claim(Event *e, Datum org_id, Decision *d)
 {
-	Datum		v[10];
-	char		n[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		v[9];
+	char		n[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	bool		isnull;
 
 	v[0] = org_id;
@@ -679,8 +724,7 @@ claim(Event *e, Datum org_id, Decision *d)
 	v[6] = e->event_at;
 	n[6] = e->has_event_at ? ' ' : 'n';
 	v[7] = vp_text_arg(e->f.reply_subject, &n[7]);
-	v[8] = vp_text_arg(e->f.reply_text, &n[8]);
-	v[9] = PointerGetDatum(e->payload);
+	v[8] = PointerGetDatum(e->payload);
 	vp_execute(&claim_event, v, n, 0);
 	if (SPI_processed == 0)
 	{
@@ -692,26 +736,6 @@ claim(Event *e, Datum org_id, Decision *d)
 	return true;
 }
 
-/* An event other than a reply is only stored, with the lead of its address if there is one. */
-static void
-store_other_event(const Event *e, Datum org_id, Decision *d)
-{
-	bool		isnull;
-
-	d->decision = "stored";
-	if (e->f.lead_email != NULL)
-	{
-		Datum		v[3] = {org_id, CStringGetTextDatum(e->f.lead_email), e->campaign};
-
-		vp_execute(&peek_lead, v, NULL, 0);
-		if (SPI_processed == 1)
-		{
-			d->lead_id = uuid_col(LEAD_COL_ID, &isnull);
-			d->has_lead = true;
-			d->lead_status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, LEAD_COL_STATUS);
-		}
-	}
-}
 
 /*
  * The lead find_lead found (the last result), into d and *phone; the
@@ -813,12 +837,11 @@ move_lead(Datum org_id, Decision *d, const char *status)
 }
 
 /*
- * assign_number(lead) in a subtransaction: true with the assignment and the
- * broker's time zone, or false with the decision set when the pool cannot
+ * assign_number(lead) in a subtransaction: true with the assignment, or false with the decision set when the pool cannot
  * lend a number (53000, 55000, P0002).  Other errors propagate.
  */
 static bool
-try_assign(Decision *d, Datum *assignment_id, char **timezone)
+try_assign(Decision *d, Datum *assignment_id)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -831,14 +854,11 @@ try_assign(Decision *d, Datum *assignment_id, char **timezone)
 		bool		isnull;
 		Datum		lead = d->lead_id;
 		Datum		id;
-		char	   *tz;
 
 		vp_execute(&assign, &lead, NULL, 0);
 		id = vp_getdatum(0, ASSIGN_COL_ID, &isnull);
-		tz = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, ASSIGN_COL_TIMEZONE);
 		MemoryContextSwitchTo(cxt);
 		*assignment_id = datumCopy(id, false, UUID_LEN);
-		*timezone = pstrdup(tz);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
@@ -867,15 +887,19 @@ try_assign(Decision *d, Datum *assignment_id, char **timezone)
 	return ok;
 }
 
-/* A call request: the number, the pool number and the queued call. */
+/*
+ * A call request: the number, the consent it gives, the pool number and the
+ * queued call.  reconsent: the lead had opted out by reply and now asks
+ * explicitly (opt_out_kept), which lifts that reply's listing.  A number on
+ * a do-not-call list is not called.
+ */
 static void
 handle_call_request(Datum org_id, const char *email_id, const ReplyResult *r, Datum lead_phone,
-					bool lead_phone_null, Decision *d)
+					bool lead_phone_null, bool reconsent, Decision *d)
 {
 	Datum		number;
 	bool		isnull;
 	Datum		assignment_id;
-	char	   *timezone;
 
 	if (r->has_phone)
 		number = Int64GetDatum(e164_pack(&r->phone));
@@ -897,6 +921,27 @@ handle_call_request(Datum org_id, const char *email_id, const ReplyResult *r, Da
 
 		vp_execute(&set_phone, v, NULL, 0);
 	}
+	{
+		Datum		v[4] = {org_id, d->lead_id, CStringGetTextDatum(email_id), d->event_id};
+		char	   *listed;
+
+		if (reconsent)
+		{
+			Datum		lv[2] = {org_id, number};
+
+			vp_execute(&lift_reply_listing, lv, NULL, 0);
+		}
+		vp_execute(&record_consent, v, NULL, 0);
+		d->consented = true;
+		listed = vp_suppression_reason(org_id, number);
+		if (listed != NULL)
+		{
+			move_lead(org_id, d, "do_not_call");
+			d->decision = "suppressed";
+			d->detail = psprintf("No call is placed: %s.", listed);
+			return;
+		}
+	}
 
 	/* a call already waiting to be sent is the call: point it at this number */
 	{
@@ -917,7 +962,7 @@ handle_call_request(Datum org_id, const char *email_id, const ReplyResult *r, Da
 		}
 	}
 
-	if (!try_assign(d, &assignment_id, &timezone))
+	if (!try_assign(d, &assignment_id))
 	{
 		move_lead(org_id, d, "call_requested");
 		return;
@@ -926,7 +971,7 @@ handle_call_request(Datum org_id, const char *email_id, const ReplyResult *r, Da
 	d->has_assignment = true;
 	{
 		TimestampTz now = GetCurrentTransactionStartTimestamp();
-		TimestampTz at = vp_next_attempt_time(now, timezone);
+		TimestampTz at = vp_next_call_time(org_id, d->lead_id, number, now, NULL);
 		Datum		v[5] = {org_id, assignment_id, CStringGetTextDatum(email_id), TimestampTzGetDatum(at),
 		Int32GetDatum(vp_max_call_attempts)};
 
@@ -944,7 +989,7 @@ handle_call_request(Datum org_id, const char *email_id, const ReplyResult *r, Da
 		}
 		d->decision = "call_queued";
 		d->detail = at > now ?
-			psprintf("Outside the calling window of %s: the call waits until %s.", timezone,
+			psprintf("Outside the calling hours in the lead's local time: the call waits until %s.",
 					 timestamptz_to_str(at)) :
 			pstrdup("The call is queued to be placed now.");
 	}
@@ -1012,6 +1057,64 @@ opt_out_kept(Datum org_id, const ReplyResult *r, Datum event_at, Decision *d)
 }
 
 /*
+ * An unsubscribe (a reply, or Instantly's lead_unsubscribed): the lead's
+ * number on the organisation's do-not-call list, so that no lead with that
+ * number is called or texted (compliance/opt_out.c).  Adds to the detail.
+ */
+static void
+list_number(Datum org_id, Datum phone, bool phone_null, const char *email_id, Decision *d)
+{
+	VpOptOut	out;
+
+	if (phone_null)
+		return;
+	vp_record_opt_out(org_id, phone, "instantly",
+					  email_id ? psprintf("unsubscribed in Instantly (e-mail %s)", email_id) :
+					  "unsubscribed in Instantly", &out);
+	d->detail = psprintf("%s The number is on the do-not-call list%s.", d->detail,
+						 out.leads_marked + out.calls_cancelled + out.texts_cancelled > 0 ?
+						 psprintf(" (%lld other lead(s), %lld call(s), %lld text(s) stopped)",
+								  (long long) out.leads_marked, (long long) out.calls_cancelled,
+								  (long long) out.texts_cancelled) : "");
+}
+
+/*
+ * An event other than a reply is only stored, with the lead of its address
+ * if there is one; lead_unsubscribed also opts the lead out, as an
+ * unsubscribe reply does (the lead status, its queued calls, its number on
+ * the do-not-call list).
+ */
+static void
+store_other_event(const Event *e, Datum org_id, Decision *d)
+{
+	bool		isnull;
+	bool		unsubscribed = strcmp(e->f.event_type, "lead_unsubscribed") == 0;
+
+	d->decision = "stored";
+	if (e->f.lead_email != NULL)
+	{
+		Datum		v[3] = {org_id, CStringGetTextDatum(e->f.lead_email), e->campaign};
+
+		vp_execute(unsubscribed ? &find_lead : &peek_lead, v, NULL, 0);
+		if (SPI_processed == 1)
+		{
+			d->lead_id = uuid_col(LEAD_COL_ID, &isnull);
+			d->has_lead = true;
+			d->lead_status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, LEAD_COL_STATUS);
+			if (unsubscribed)
+			{
+				bool		phone_null;
+				Datum		phone = vp_getdatum(0, LEAD_COL_PHONE, &phone_null);
+
+				handle_opt_out(org_id, e->f.email_id ? e->f.email_id : "lead_unsubscribed", REPLY_UNSUBSCRIBE,
+							   d->lead_status, d);
+				list_number(org_id, phone, phone_null, e->f.email_id, d);
+			}
+		}
+	}
+}
+
+/*
  * Step 4: acts on the reply's intent r (lead_phone: the lead's number, if
  * not lead_phone_null): a call request, an opt-out, or nothing to do.
  */
@@ -1023,12 +1126,16 @@ act_on_reply(const Event *e, Datum org_id, const ReplyResult *r, Datum lead_phon
 	{
 		case REPLY_CALL_REQUESTED:
 			if (!opt_out_kept(org_id, r, e->event_at, d))
-				handle_call_request(org_id, e->f.email_id, r, lead_phone, lead_phone_null, d);
+				handle_call_request(org_id, e->f.email_id, r, lead_phone, lead_phone_null,
+									opted_out(d->lead_status), d);
 			break;
 		case REPLY_UNSUBSCRIBE:
 		case REPLY_NOT_INTERESTED:
 		case REPLY_WRONG_PERSON:
 			handle_opt_out(org_id, e->f.email_id, r->intent, d->lead_status, d);
+			if (r->intent == REPLY_UNSUBSCRIBE)
+				list_number(org_id, r->has_phone ? Int64GetDatum(e164_pack(&r->phone)) : lead_phone,
+							!r->has_phone && lead_phone_null, e->f.email_id, d);
 			break;
 		default:
 			d->decision = "recorded";
@@ -1050,7 +1157,8 @@ handle_reply(const Event *e, const Org *org, ReplyResult *r, Decision *d)
 
 /*
  * Writes the decision to the event's row (r: the reply's reading, zeroed
- * for other events), and reads the lead's status if no step did.
+ * for other events) and then the reply's text, and reads the lead's status
+ * if no step did.
  */
 static void
 save_decision(const Event *e, Datum org_id, const ReplyResult *r, Decision *d)
@@ -1081,6 +1189,13 @@ save_decision(const Event *e, Datum org_id, const ReplyResult *r, Decision *d)
 	vp_execute(&record_decision, v, n, 0);
 	d->call_at = vp_getdatum(0, VP_SOLE_COLUMN, &isnull);
 	d->has_call_at = !isnull;
+	if (e->f.reply_text != NULL || e->f.snippet != NULL)
+	{
+		Datum		rv[3] = {org_id, d->event_id,
+		CStringGetTextDatum(e->f.reply_text != NULL ? e->f.reply_text : e->f.snippet)};
+
+		vp_execute(&store_reply, rv, NULL, 0);
+	}
 	if (d->has_lead && d->lead_status == NULL)
 	{
 		Datum		lv[2] = {org_id, d->lead_id};
@@ -1181,6 +1296,12 @@ vapi_pool_handle_instantly_event(PG_FUNCTION_ARGS)
 		else
 			store_other_event(&e, org.org_id, &d);
 		save_decision(&e, org.org_id, &r, &d);
+		if (d.consented)
+		{
+			Datum		v[2] = {org.org_id, d.event_id};
+
+			vp_execute(&consent_text, v, NULL, 0);
+		}
 	}
 	result = decision_result(fcinfo, cxt, &d);
 	SPI_finish();

@@ -6,16 +6,21 @@
  *
  *	  assistant-request             route_inbound -> the Call Connector
  *	                                (known caller) or the intake assistant;
- *	                                a clinic's callers the receptionist
+ *	                                a clinic's callers the receptionist;
+ *	                                the organisation's recording disclosure
+ *	                                as the first message (assistant_opening)
  *	  transfer-destination-request  next_transfer_destination -> destination,
  *	                                or an error the assistant can say (the
  *	                                numbers from phoneNumber/customer, else
  *	                                the call object, else the call's log)
  *	  tool-calls                    supabase_query, check_availability_and_book,
- *	                                the clinic receptionist's (tool_clinic.c);
- *	                                one result or error per call, in order
+ *	                                the clinic receptionist's (tool_clinic.c),
+ *	                                record_opt_out (tool_opt_out.c); one
+ *	                                result or error per call, in order
  *	  end-of-call-report            record_call_ended (one without call.id as
- *	                                an unknown call, under its body's digest)
+ *	                                an unknown call, under its body's digest);
+ *	                                then an opt-out when its analysis says
+ *	                                doNotCall (tool_opt_out.c)
  *	  status-update                 the call log's status (never "ended":
  *	                                the report records the end)
  *	  knowledge-base-request,       stored; the neutral answer of the type
@@ -32,6 +37,7 @@
 #include "core/subtransaction.h"
 #include "pool/call_contact.h"
 #include "webhook/tool_clinic.h"
+#include "webhook/tool_opt_out.h"
 #include "webhook/webhook.h"
 
 #include "access/xact.h"
@@ -84,7 +90,10 @@ static VpPlan assistant_request = {
 	"   'assistantOverrides', pg_catalog.jsonb_build_object('variableValues', pg_catalog.jsonb_strip_nulls("
 	"    pg_catalog.jsonb_build_object('contact_id', r.lead_id, 'contact_name', l.name, 'first_name', l.first_name,"
 	"     'clinic_name', o.name, 'called_number', c.called::text,"
-	"     'caller_number', vapi_pool.e164_try_parse($2)::text))))"
+	"     'caller_number', vapi_pool.e164_try_parse($2)::text)))"
+	/* the organisation's recording disclosure, said first (194_assistants.sql) */
+	"   || vapi_pool.assistant_opening(r.org_id, coalesce(o.receptionist_assistant_id, g.receptionist),"
+	"    'clinic_receptionist'))"
 	" WHEN r.action <> 'assistant' AND r.destinations[1] IS NOT NULL"
 	"  AND ($4 = 1 OR coalesce(o.connector_assistant_id, g.connector) IS NULL) THEN"
 	"  pg_catalog.jsonb_build_object('destination', pg_catalog.jsonb_build_object('type', 'number',"
@@ -94,14 +103,16 @@ static VpPlan assistant_request = {
 	"   'assistantOverrides', pg_catalog.jsonb_build_object('variableValues', pg_catalog.jsonb_strip_nulls("
 	"    pg_catalog.jsonb_build_object('lead_id', r.lead_id, 'broker_id', r.broker_id,"
 	"     'forward_to_number', r.destinations[1]::text, 'secondary_number', r.destinations[2]::text,"
-	"     'lead_name', l.name, 'broker_name', b.name, 'direction', r.direction))))"
+	"     'lead_name', l.name, 'broker_name', b.name, 'direction', r.direction)))"
+	"   || vapi_pool.assistant_opening(r.org_id, coalesce(o.connector_assistant_id, g.connector), 'connector'))"
 	/* a person called: intake.json's voicemail detection (for the calls Barbara places) is off */
 	" WHEN coalesce(o.intake_assistant_id, g.intake) IS NOT NULL THEN"
 	"  pg_catalog.jsonb_build_object('assistantId', coalesce(o.intake_assistant_id, g.intake),"
 	"   'assistantOverrides', pg_catalog.jsonb_build_object('voicemailDetection', 'off',"
 	"    'variableValues', pg_catalog.jsonb_strip_nulls("
 	"    pg_catalog.jsonb_build_object('called_number', c.called::text,"
-	"     'caller_number', vapi_pool.e164_try_parse($2)::text))))"
+	"     'caller_number', vapi_pool.e164_try_parse($2)::text)))"
+	"   || vapi_pool.assistant_opening(r.org_id, coalesce(o.intake_assistant_id, g.intake), 'intake'))"
 	" ELSE pg_catalog.jsonb_build_object('error', '" LINE_UNAVAILABLE "') END"
 	" FROM (SELECT " CALLED_NUMBER("$1", "$7") " AS called) c"
 	" CROSS JOIN LATERAL vapi_pool.route_inbound(c.called, vapi_pool.e164_try_parse($2), $3) r"
@@ -451,6 +462,13 @@ run_tool(const ToolCall *c, ToolContext *t, char **item, bool *waiting)
 		t->has_lead = ct.has_contact;
 		return NULL;
 	}
+	if (strcmp(c->name, VP_OPT_OUT_TOOL) == 0)
+	{
+		/* the call's own number (its customer, else its log), never one the model passes */
+		args = call_arguments(c);
+		return vp_opt_out_tool(t->org, t->has_org, vp_json_text(t->message, CALL_ID),
+							   text_or(t->message, CALL_CALLER, CALLER), args);
+	}
 	if (strcmp(c->name, "check_availability_and_book") == 0)
 	{
 		bool		contact;
@@ -466,8 +484,8 @@ run_tool(const ToolCall *c, ToolContext *t, char **item, bool *waiting)
 	ereport(ERROR,
 			(errcode(ERRCODE_UNDEFINED_FUNCTION),
 			 errmsg("unknown tool \"%s\"", c->name),
-			 errhint("The tools are supabase_query, check_availability_and_book and the clinic receptionist's: "
-					 "save_caller_details, check_availability, claim_slot_atomic, confirm_booking, "
+			 errhint("The tools are supabase_query, check_availability_and_book, record_opt_out and the clinic "
+					 "receptionist's: save_caller_details, check_availability, claim_slot_atomic, confirm_booking, "
 					 "reschedule_appointment, list_appointments, cancel_appointment.")));
 	return NULL;				/* keep the compiler quiet */
 }
@@ -637,6 +655,10 @@ vp_vapi_handle(Jsonb *payload, Jsonb *m, const char *type, MemoryContext cxt, We
 		vp_execute(&call_ended, v, n, 1);
 		vp_answer_org_column(a, cxt, ANSWER_COL_ORG);
 		vp_answer_datum(a, cxt, 200, vp_getdatum(0, ANSWER_COL_BODY, &isnull));
+		/* the caller asked not to be contacted (the analysis' doNotCall): after the end, it cancels what it queued */
+		if (a->has_org && vp_opt_out_reported(m, a->org_id, vp_json_text(m, CALL_ID), text_or(m, CALL_CALLER, CALLER)))
+			vp_answer_datum(a, cxt, 200, DirectFunctionCall2(jsonb_concat, a->answer,
+															 vp_jsonb_from_text("{\"opted_out\": true}")));
 	}
 	else if (strcmp(type, "status-update") == 0)
 	{

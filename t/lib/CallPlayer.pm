@@ -509,4 +509,25 @@ sub _iso
 	return POSIX::strftime('%Y-%m-%dT%H:%M:%S', gmtime($t)) . sprintf('.%03dZ', ($t - int($t)) * 1000);
 }
 
+# ---------------------------------------------------------------- issue 20: provisioning (t/106_journey_opt_out.pl)
+
+package CallPlayer;
+
+# Run `vapi-shim assistants push` against the stand-in: the repository's
+# definitions (or $o{dir}'s), server URLs built from $o{public_url} (default
+# https://journey.invalid); returns (exit status, stdout, stderr).
+sub push_assistants
+{
+	my ($self, %o) = @_;
+	require IPC::Run;
+	my ($out, $err) = ('', '');
+	my @cmd = (shim_binary(), 'assistants', 'push', '--assistants-dir=' . ($o{dir} // source_dir() . '/assistants'),
+		'--public-url=' . ($o{public_url} // 'https://journey.invalid'),
+		'--database-url=' . $self->{node}->connstr('postgres'), '--vapi-base-url=' . $self->{standin}->vapi_url);
+	my %env = _shim_env();
+	local @ENV{ keys %env } = values %env;
+	IPC::Run::run(\@cmd, '<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout(60));
+	return ($? >> 8, $out, $err);
+}
+
 1;

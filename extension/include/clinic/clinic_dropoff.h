@@ -22,7 +22,6 @@ typedef struct ClinicCall
 	const char *ended_reason;
 	TimestampTz started_at;
 	TimestampTz ended_at;
-	const char *timezone;		/* the clinic's */
 } ClinicCall;
 
 /*

@@ -23,6 +23,11 @@
  * detection finds a machine (vapi_pool.voicemail_text, 183_voicemail.sql),
  * filled in now; NULL once a call of this assignment has left one, so a
  * lead who is not reached hears it once, not at every attempt.
+ *
+ * A lead without consent evidence (lead_consents) is not called when the
+ * organisation requires it (orgs.require_consent): the statement queues
+ * nothing.  The do-not-call lists and the calling hours are checked by the
+ * outbox's own trigger (compliance/outbound_checks.c), for every job.
  */
 #define VP_CREATE_CALL_INSERT(attempt, last_attempt) \
 	"INSERT INTO vapi_pool.outbox (org_id, kind, payload, idempotency_key, run_at)" \
@@ -45,6 +50,8 @@
 	" JOIN vapi_pool.leads l ON l.org_id = a.org_id AND l.id = a.lead_id" \
 	" JOIN vapi_pool.orgs o ON o.org_id = a.org_id" \
 	" WHERE a.org_id = $1 AND a.id = $2 AND l.primary_phone_e164 IS NOT NULL" \
+	"   AND (NOT o.require_consent OR EXISTS (SELECT FROM vapi_pool.lead_consents c" \
+	"     WHERE c.org_id = a.org_id AND c.lead_id = a.lead_id))" \
 	" ON CONFLICT (org_id, idempotency_key) DO NOTHING"
 
 /* Queues the cancellation of a Cal.com booking whose hold is gone (payload has hold_id). */

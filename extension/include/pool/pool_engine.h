@@ -2,8 +2,8 @@
  * pool_engine.h
  *	  The number-pool engine's steps that other parts call: releasing
  *	  numbers (pool/pool_release.c), what a Vapi endedReason means
- *	  (pool/ended_reason.c) and when a lead may be called again
- *	  (pool/calling_window.c).
+ *	  (pool/ended_reason.c).  When a person may be called is
+ *	  compliance/'s (compliance/compliance.h).
  */
 #ifndef VAPI_POOL_POOL_ENGINE_H
 #define VAPI_POOL_POOL_ENGINE_H
@@ -22,7 +22,5 @@ extern uint64 vp_release_batch(TimestampTz now, int batch_size, TimestampTz *fro
 							   Datum broker_id, bool one_broker);
 /* The class of a Vapi endedReason: answered, no_answer, voicemail or provider_error. */
 extern const char *vp_classify_ended_reason(const char *reason);
-/* The first instant at or after earliest inside the calling window of zone timezone. */
-extern TimestampTz vp_next_attempt_time(TimestampTz earliest, const char *timezone);
 
 #endif							/* VAPI_POOL_POOL_ENGINE_H */

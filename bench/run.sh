@@ -44,6 +44,7 @@ benchmarks=(
 	"slot|slot claims: claim_slot_atomic under contention vs the seed's PL/pgSQL claim"
 	"clinic|clinic: drop-off detection and medical-history redaction vs keyword regex"
 	"offers|booking what was offered: offered_slot_id on a caller's words vs an exact-label lookup"
+	"compliance|calling lawfully: queueing a call through the do-not-call and calling-hours check vs without it; next_call_time by number of zones"
 	"reply|Instantly replies: classify_reply throughput vs a PL/pgSQL regexp classifier"
 	"shim|vapi-shim: assistant-request and end-of-call-report under wrk vs h2o's ceiling and pgbench"
 	"dispatch|vapi-shim dispatch: outbox jobs per second to the Vapi stand-in vs its ceiling and the bare claim/report SQL; commit-to-request delay"

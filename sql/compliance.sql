@@ -55,14 +55,14 @@ LANGUAGE sql AS $$
 
 -- 10:00 UTC on a Wednesday: 05:00 in New York (wait for 08:00 there), 10:00
 -- in London (now), 01:00 in Anchorage and midnight in Adak (wait for 08:00
--- in Adak, which is 09:00 in Anchorage).  The toll-free number's zones run
--- from Guam to Pago Pago, whose windows never meet: the broker's zone
--- decides.  All of Russia has a common window of three hours.  No number:
--- the broker's zone.
+-- in Adak, which is 09:00 in Anchorage).  The toll-free number's 42 zones
+-- run from Guam to Pago Pago: 08:00-21:00 is open in all of them only for a
+-- while each evening (UTC).  All of Russia has a common window of three
+-- hours.  No number: the broker's zone.
 SELECT * FROM pg_temp.next_for('Nia', '2031-11-19 10:00 UTC');
 SELECT * FROM pg_temp.next_for('Lon', '2031-11-19 10:00 UTC');
 SELECT * FROM pg_temp.next_for('Ala', '2031-11-19 10:00 UTC');
-SELECT lead, cardinality(zones) AS zones, next_call, pg_temp.allowed_in(next_call, '{America/Los_Angeles}') AS allowed_for_broker
+SELECT lead, cardinality(zones) AS zones, next_call, allowed_everywhere, minute_before_was_not
 FROM pg_temp.next_for('Tol', '2031-11-19 10:00 UTC');
 SELECT lead, cardinality(zones) AS zones, next_call, allowed_everywhere, minute_before_was_not
 FROM pg_temp.next_for('Rus', '2031-11-19 10:00 UTC');
@@ -70,6 +70,11 @@ SELECT * FROM pg_temp.next_for('Non', '2031-11-19 10:00 UTC');
 -- The end of the window: 20:59 in New York may be called, 21:00 waits for the next morning.
 SELECT next_call_time('aaaaaaaa-0000-4000-8000-000000000000', 'a2000000-0000-4000-8000-000000000001', NULL, '2031-11-20 01:59 UTC') AS at_2059,
 	   next_call_time('aaaaaaaa-0000-4000-8000-000000000000', 'a2000000-0000-4000-8000-000000000001', NULL, '2031-11-20 02:00 UTC') AS at_2100;
+-- Zones whose windows never meet allow no time at all (not the broker's):
+-- with 09:00-17:00 no minute is inside the window from Guam to Pago Pago.
+SET vapi_pool.calling_window = '09:00-17:00';
+SELECT next_call_time('aaaaaaaa-0000-4000-8000-000000000000', 'a2000000-0000-4000-8000-000000000004', NULL, '2031-11-19 10:00 UTC') AS toll_free;
+SET vapi_pool.calling_window = '08:00-21:00';
 -- A number without a lead: its own zones.
 SELECT next_call_time('aaaaaaaa-0000-4000-8000-000000000000', NULL, '+12085550123', '2031-11-19 15:30 UTC') AS boise_and_la;
 
@@ -187,6 +192,19 @@ DELETE FROM do_not_call RETURNING phone;
 SELECT count(*) AS deployment_list FROM do_not_call_global;
 ROLLBACK;
 BEGIN;
+SELECT set_config('request.jwt.claims', '{"sub": "a0000000-0000-4000-8000-00000000000a", "role": "authenticated"}', true);
+SET LOCAL ROLE authenticated;
+-- nor move a listing to another number (that would lift it), nor ask what
+-- another list holds; rewording is theirs
+UPDATE do_not_call SET reason = 'asked twice' RETURNING phone, reason;
+UPDATE do_not_call SET phone = '+12125550001';
+ROLLBACK;
+BEGIN;
+SELECT set_config('request.jwt.claims', '{"sub": "a0000000-0000-4000-8000-00000000000a", "role": "authenticated"}', true);
+SET LOCAL ROLE authenticated;
+SELECT do_not_call_reason('bbbbbbbb-0000-4000-8000-000000000000', '+12125550123');
+ROLLBACK;
+BEGIN;
 SELECT set_config('request.jwt.claims', '{"sub": "a0000000-0000-4000-8000-00000000000c", "role": "authenticated"}', true);
 SET LOCAL ROLE authenticated;
 DELETE FROM do_not_call RETURNING phone;
@@ -214,6 +232,7 @@ DELETE FROM do_not_call_global;
 UPDATE leads SET status = 'new' WHERE first_name = 'Lon';
 SELECT state, last_error FROM pg_temp.queue('Lon', 'lon-3', now());
 INSERT INTO do_not_call_global (phone, source) VALUES ('+12125550124', 'import');
+-- (the lead's status is the organisation's: a registry import does not rewrite it)
 SELECT l.status, o.state, o.last_error FROM outbox o JOIN leads l ON l.first_name = 'Lon' WHERE o.idempotency_key = 'lon-3';
 -- and every later one, at queue time.
 SELECT state, last_error FROM pg_temp.queue('Lon', 'lon-3b', now());
@@ -274,6 +293,16 @@ SELECT phone, source FROM do_not_call WHERE phone = '+19075550124';
 SELECT decision, lead_status, queued FROM pg_temp.event('reply_received', 'e-ala-2', 'ala@example.com',
 	'Actually, please call me at 907-555-0124.', '2026-11-22T10:00:00Z');
 SELECT count(*) AS still_listed FROM do_not_call WHERE phone = '+19075550124';
+-- Two leads unsubscribe; the second asks for a call at the first one's
+-- number: that listing is not hers to lift.
+INSERT INTO leads (org_id, id, broker_id, first_name, primary_phone_e164, email) VALUES
+	('aaaaaaaa-0000-4000-8000-000000000000', 'a2000000-0000-4000-8000-000000000008', 'a1000000-0000-4000-8000-000000000001', 'Cy', '+12125550170', 'cy@example.com'),
+	('aaaaaaaa-0000-4000-8000-000000000000', 'a2000000-0000-4000-8000-000000000009', 'a1000000-0000-4000-8000-000000000001', 'Di', '+12125550171', 'di@example.com');
+SELECT decision FROM pg_temp.event('reply_received', 'e-cy-1', 'cy@example.com', 'Unsubscribe me.');
+SELECT decision FROM pg_temp.event('reply_received', 'e-di-1', 'di@example.com', 'Unsubscribe me.');
+SELECT decision, queued, detail FROM pg_temp.event('reply_received', 'e-di-2', 'di@example.com',
+	'Actually, please call me at 212-555-0170.', '2026-11-22T10:00:00Z');
+SELECT phone, source FROM do_not_call WHERE phone IN ('+12125550170', '+12125550171') ORDER BY phone;
 
 -- ---------------------------------------------------------------- consent
 

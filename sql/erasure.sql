@@ -317,4 +317,122 @@ SELECT state, answer ->> 'decision' AS decision FROM receive_webhook('instantly'
 SELECT count(*) AS pat_contacts, count(*) FILTER (WHERE status = 'erased') AS erased FROM leads
 WHERE id = :'pat' OR lower(email) = 'pat.quinn@example.com';
 
+-- ---------------------------------------------------------------- an admin reaches only their organisation
+
+-- Val, a contact of the clinic whose Instantly lead id (free text an
+-- operator may type) is the name of a Vapi event, and whose number is in
+-- another organisation's inbox event, in an inbox event of no organisation
+-- and in a report of an unknown call.
+INSERT INTO leads (org_id, broker_id, first_name, last_name, primary_phone_e164, instantly_lead_id) VALUES
+	('aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000001', 'Val', 'Moss',
+	 '+16465550142', 'end-of-call-report')
+RETURNING id AS val \gset
+INSERT INTO webhook_inbox (org_id, source, event_type, dedupe_key, state, http_status, answer, error, payload) VALUES
+	('bbbbbbbb-0000-4000-8000-000000000000', 'vapi', 'end-of-call-report', 'tenant-b-1', 'processed', 200, '{"ok": true}', NULL,
+	 '{"message": {"type": "end-of-call-report", "call": {"id": "call-b-1", "customer": {"number": "+16465550142"}}}}'),
+	(NULL, 'vapi', 'end-of-call-report', 'orgless-1', 'failed', 500, '{}', 'no such call',
+	 '{"message": {"type": "end-of-call-report", "call": {"id": "call-x-1", "customer": {"number": "+16465550142"}}}}'),
+	(NULL, 'vapi', 'end-of-call-report', 'orgless-2', 'failed', 500, '{}', 'no such call',
+	 '{"message": {"type": "end-of-call-report", "call": {"id": "call-x-2", "customer": {"number": "+17185550100"}}}}'),
+	('aaaaaaaa-0000-4000-8000-000000000000', 'vapi', 'status-update', 'val-own-1', 'processed', 200, '{"ok": true}', NULL,
+	 '{"message": {"type": "status-update", "call": {"id": "call-v-1", "customer": {"number": "+16465550142"}}}}');
+INSERT INTO unmatched_call_reports (vapi_call_id, ended_reason, transcript, summary, report) VALUES
+	('call-x-3', 'customer-ended-call', 'User: hello there.', 'A caller said hello.',
+	 '{"message": {"type": "end-of-call-report", "call": {"id": "call-x-3", "customer": {"number": "+16465550142"}}}}'),
+	('call-x-4', 'customer-ended-call', 'User: good morning.', 'A caller said good morning.',
+	 '{"message": {"type": "end-of-call-report", "call": {"id": "call-x-4", "customer": {"number": "+17185550100"}}}}');
+CREATE TEMP TABLE foreign_before AS
+SELECT 'inbox ' || dedupe_key AS row, i::text AS content FROM webhook_inbox i WHERE dedupe_key IN ('tenant-b-1', 'orgless-1', 'orgless-2')
+UNION ALL SELECT 'unmatched ' || vapi_call_id, u::text FROM unmatched_call_reports u WHERE vapi_call_id IN ('call-x-3', 'call-x-4');
+-- The clinic's admin erases Val: only the clinic's own event is cleared.
+BEGIN;
+SELECT set_config('request.jwt.claims', '{"sub": "a0000000-0000-4000-8000-0000000000a2", "role": "authenticated"}', true) IS NOT NULL AS admin;
+SET LOCAL ROLE authenticated;
+SELECT erased_by_role, counts -> 'webhook_inbox' AS inbox, counts -> 'unmatched_call_reports' AS unmatched FROM forget_contact(:'val');
+COMMIT;
+SELECT dedupe_key, payload FROM webhook_inbox WHERE dedupe_key = 'val-own-1';
+-- Another organisation's event, the events of no organisation and the
+-- reports of unknown calls are as they were.
+SELECT b.row, a.content IS NOT DISTINCT FROM b.content AS untouched
+FROM foreign_before b
+LEFT JOIN (SELECT 'inbox ' || dedupe_key AS row, i::text AS content FROM webhook_inbox i
+	UNION ALL SELECT 'unmatched ' || vapi_call_id, u::text FROM unmatched_call_reports u) a USING (row)
+ORDER BY b.row;
+-- The service erases in rows of no organisation, by the number, but never
+-- by the Instantly lead id: Wes's is the name of a Vapi event too.
+INSERT INTO leads (org_id, broker_id, first_name, last_name, primary_phone_e164, instantly_lead_id) VALUES
+	('aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000001', 'Wes', 'Hale',
+	 '+16465550143', 'end-of-call-report')
+RETURNING id AS wes \gset
+INSERT INTO webhook_inbox (org_id, source, event_type, dedupe_key, state, http_status, answer, error, payload) VALUES
+	(NULL, 'vapi', 'end-of-call-report', 'orgless-3', 'failed', 500, '{}', 'no such call',
+	 '{"message": {"type": "end-of-call-report", "call": {"id": "call-x-5", "customer": {"number": "+16465550143"}}}}');
+SET ROLE service_role;
+SELECT counts -> 'webhook_inbox' AS inbox, counts -> 'unmatched_call_reports' AS unmatched FROM forget_contact(:'wes');
+RESET ROLE;
+SELECT dedupe_key, payload, error FROM webhook_inbox WHERE dedupe_key = 'orgless-3';
+SELECT b.row, a.content IS NOT DISTINCT FROM b.content AS untouched
+FROM foreign_before b
+LEFT JOIN (SELECT 'inbox ' || dedupe_key AS row, i::text AS content FROM webhook_inbox i
+	UNION ALL SELECT 'unmatched ' || vapi_call_id, u::text FROM unmatched_call_reports u) a USING (row)
+WHERE b.row NOT IN ('inbox orgless-1', 'unmatched call-x-3')
+ORDER BY b.row;
+
+-- ---------------------------------------------------------------- two people, one number
+
+-- Ann and Ben share a number (a household line).  Each has a call and an
+-- Instantly reply; Ben's call has its report in the inbox and a text queued
+-- after it.  Erasing Ann leaves everything of Ben's as it was.
+INSERT INTO leads (org_id, broker_id, first_name, last_name, email, primary_phone_e164) VALUES
+	('aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000001', 'Ann', 'Lark',
+	 'ann.lark@example.com', '+16465550160')
+RETURNING id AS ann \gset
+INSERT INTO leads (org_id, broker_id, first_name, last_name, email, primary_phone_e164) VALUES
+	('aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000001', 'Ben', 'Lark',
+	 'ben.lark@example.com', '+16465550160')
+RETURNING id AS ben \gset
+INSERT INTO vapi_call_logs (org_id, lead_id, vapi_call_id, direction, status, from_e164, to_e164, transcript, summary) VALUES
+	('aaaaaaaa-0000-4000-8000-000000000000', :'ann', 'call-ann-1', 'outbound_to_lead', 'ended',
+	 '+13125550192', '+16465550160', 'User: I would like a cleaning.', 'Wants a cleaning.'),
+	('aaaaaaaa-0000-4000-8000-000000000000', :'ben', 'call-ben-1', 'outbound_to_lead', 'ended',
+	 '+13125550192', '+16465550160', 'User: I would like whitening.', 'Wants whitening.');
+INSERT INTO instantly_events (org_id, event_type, dedup_key, email_id, campaign_id, workspace_id, lead_id, lead_email,
+		reply_text, phone, call_number, decision, payload) VALUES
+	('aaaaaaaa-0000-4000-8000-000000000000', 'reply_received', 'em-ann-1', 'em-ann-1', '1e24d68f-3645-42ac-a253-8b64ee61feee',
+	 '51c0231c-9645-46c3-992a-ec88b782136d', :'ann', 'ann.lark@example.com', 'Call me on 646 555 0160', '+16465550160',
+	 '+16465550160', 'recorded', '{"email_id": "em-ann-1", "phone": "+16465550160"}'),
+	('aaaaaaaa-0000-4000-8000-000000000000', 'reply_received', 'em-ben-1', 'em-ben-1', '1e24d68f-3645-42ac-a253-8b64ee61feee',
+	 '51c0231c-9645-46c3-992a-ec88b782136d', :'ben', 'ben.lark@example.com', 'Call me on 646 555 0160', '+16465550160',
+	 '+16465550160', 'recorded', '{"email_id": "em-ben-1", "phone": "+16465550160"}');
+INSERT INTO webhook_inbox (org_id, source, event_type, dedupe_key, state, http_status, answer, error, payload) VALUES
+	('aaaaaaaa-0000-4000-8000-000000000000', 'vapi', 'end-of-call-report', 'ben-report-1', 'processed', 200, '{"ok": true}', NULL,
+	 '{"message": {"type": "end-of-call-report", "call": {"id": "call-ben-1", "customer": {"number": "+16465550160"}}}}');
+INSERT INTO outbox (org_id, kind, payload, idempotency_key) VALUES
+	('aaaaaaaa-0000-4000-8000-000000000000', 'vapi.sms',
+	 '{"to": "+16465550160", "vapi_call_id": "call-ben-1", "body": "Thanks for your call, Ben"}', 'ben-sms-1');
+CREATE TEMP TABLE ben_before AS
+SELECT 'call' AS row, c::text AS content FROM vapi_call_logs c WHERE vapi_call_id = 'call-ben-1'
+UNION ALL SELECT 'event', e::text FROM instantly_events e WHERE dedup_key = 'em-ben-1'
+UNION ALL SELECT 'inbox', i::text FROM webhook_inbox i WHERE dedupe_key = 'ben-report-1'
+UNION ALL SELECT 'outbox', j::text FROM outbox j WHERE idempotency_key = 'ben-sms-1'
+UNION ALL SELECT 'lead', l::text FROM leads l WHERE id = :'ben';
+BEGIN;
+SELECT set_config('request.jwt.claims', '{"sub": "a0000000-0000-4000-8000-0000000000a2", "role": "authenticated"}', true) IS NOT NULL AS admin;
+SET LOCAL ROLE authenticated;
+SELECT counts -> 'vapi_call_logs' AS calls, counts -> 'instantly_events' AS events, counts -> 'webhook_inbox' AS inbox,
+	counts -> 'outbox' AS outbox FROM forget_contact(:'ann');
+COMMIT;
+-- Ann's call and reply are cleared ...
+SELECT vapi_call_id, transcript, summary, to_e164 FROM vapi_call_logs WHERE vapi_call_id = 'call-ann-1';
+SELECT dedup_key, reply_text, phone, payload FROM instantly_events WHERE dedup_key = 'em-ann-1';
+-- ... and Ben's rows are as they were.
+SELECT b.row, a.content IS NOT DISTINCT FROM b.content AS untouched
+FROM ben_before b
+LEFT JOIN (SELECT 'call' AS row, c::text AS content FROM vapi_call_logs c WHERE vapi_call_id = 'call-ben-1'
+	UNION ALL SELECT 'event', e::text FROM instantly_events e WHERE dedup_key = 'em-ben-1'
+	UNION ALL SELECT 'inbox', i::text FROM webhook_inbox i WHERE dedupe_key = 'ben-report-1'
+	UNION ALL SELECT 'outbox', j::text FROM outbox j WHERE idempotency_key = 'ben-sms-1'
+	UNION ALL SELECT 'lead', l::text FROM leads l WHERE id = :'ben') a USING (row)
+ORDER BY b.row;
+
 DROP EXTENSION vapi_pool CASCADE;

@@ -328,7 +328,7 @@ SELECT * FROM pg_temp.handle(pg_temp.reply('pat-4', 'pat.quinn@example.com', 'No
 SELECT * FROM pg_temp.handle(pg_temp.reply('pat-5', 'pat.quinn@example.com', 'Please call me at 415-555-0177.', '2026-11-22T09:00:00Z'));
 -- An explicit request sent after the opt-out is a new opt-in.
 SELECT * FROM pg_temp.handle(pg_temp.reply('pat-6', 'pat.quinn@example.com', 'I changed my mind. Please call me at 415-555-0177.', '2026-11-24T10:00:00Z'));
-SELECT count(*) FILTER (WHERE state = 'pending') AS pending_jobs, count(*) FILTER (WHERE state = 'dead') AS cancelled_jobs
+SELECT count(*) FILTER (WHERE state = 'pending') AS pending_jobs, count(*) FILTER (WHERE state = 'suppressed') AS cancelled_jobs
 FROM outbox WHERE payload ->> 'lead_id' = (SELECT id::text FROM leads WHERE email = 'pat.quinn@example.com');
 
 -- Not interested and wrong person opt out too; do_not_call is never softened.

@@ -132,6 +132,22 @@ SELECT pg_temp.vapi('{"type": "end-of-call-report", "endedReason": "customer-end
 	"analysis": {"structuredData": {"doNotCall": true}}}') ? 'opted_out' AS opted_out;
 SELECT count(*) AS listed FROM do_not_call WHERE phone = '+12125550206';
 
+-- ---------------------------------------------------------------- the Call Connector
+
+-- The broker calls a pool number back (inbound_from_broker): the call's
+-- customer is the broker.  The tool lists nobody and says there is no
+-- caller to opt out; the report's doNotCall lists nobody either.
+SELECT action, direction FROM route_inbound('+13105550191', '+14155550101', 'broker-in-1');
+SELECT a ->> 'error' AS error, a ? 'result' AS recorded
+FROM pg_temp.opt_out('broker-in-1', 'pn_a1', '+14155550101', '{"reason": "stop calling me"}') a;
+SELECT pg_temp.vapi('{"type": "end-of-call-report", "endedReason": "customer-ended-call",
+	"startedAt": "2026-11-21T17:00:00Z", "endedAt": "2026-11-21T17:01:00Z",
+	"call": {"id": "broker-in-1", "type": "inboundPhoneCall", "phoneNumberId": "pn_a1", "customer": {"number": "+14155550101"}},
+	"customer": {"number": "+14155550101"},
+	"analysis": {"structuredData": {"doNotCall": true}}}') ? 'opted_out' AS opted_out;
+SELECT count(*) AS broker_listed FROM do_not_call WHERE phone = '+14155550101';
+SELECT direction FROM vapi_call_logs WHERE vapi_call_id = 'broker-in-1';
+
 -- ---------------------------------------------------------------- the recording disclosure
 
 -- assistants push records each definition's firstMessage

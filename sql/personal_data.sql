@@ -40,6 +40,16 @@ SELECT redact_personal(t, 'Renée', 'Al') FROM (VALUES
 SELECT redact_personal('Call 415-555-0123, Pat.') AS pii_only, redact_personal(NULL, 'Pat') IS NULL AS null_text;
 -- A price or a longer number that contains the ZIP code's digits stays.
 SELECT redact_personal('User: it was $94110, or 941100, or 94,110 dollars; zip 94110-1234.', zip => '94110');
+-- A role address: its local part alone is an ordinary word and stays
+-- ("more info", "contact me"); the address itself, written or spoken, goes.
+-- A local part that cannot be a word (a separator, a digit) goes alone too.
+SELECT redact_personal(t, 'Dana', 'Cole', e) FROM (VALUES
+	('User: I need more info about whitening.', 'info@brightsmile.example.com'),
+	('User: Please contact me tomorrow.', 'contact@brightsmile.example.com'),
+	('User: Sales called, the office is closed. Support was no help.', 'sales@brightsmile.example.com'),
+	('User: write to info at brightsmile dot example dot com, or info@brightsmile.example.com.', 'info@brightsmile.example.com'),
+	('User: my handle is dana77, also dana.cole elsewhere.', 'dana77@example.com'),
+	('User: it''s danacole on most sites.', 'dana.cole@example.com')) v (t, e);
 
 -- ---------------------------------------------------------------- fixtures
 

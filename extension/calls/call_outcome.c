@@ -304,8 +304,15 @@ static VpPlan queue_call = {
 	"     'retry_of', $4),"
 	"   'retry-of:' || $4, $5"
 	VP_CREATE_CALL_FROM
-	" RETURNING run_at",
+	" RETURNING run_at, state",
 	.nargs = 6, .argtypes = {UUIDOID, UUIDOID, INT4OID, TEXTOID, TIMESTAMPTZOID, INT4OID}
+};
+
+/* The columns of queue_call, counted from 1. */
+enum
+{
+	QUEUE_CALL_COL_RUN_AT = 1,
+	QUEUE_CALL_COL_STATE
 };
 
 /*
@@ -657,6 +664,40 @@ note_voicemail(const LoggedCall *call, const Ended *e)
 	vp_execute(&voicemail_left, v, NULL, 0);
 }
 
+/* The lead's number, for the do-not-call check of a next attempt. */
+static VpPlan lead_phone = {
+	.sql = "SELECT primary_phone_e164 FROM vapi_pool.leads WHERE org_id = $1 AND id = $2",
+	.nargs = 2, .argtypes = {UUIDOID, UUIDOID}
+};
+
+/*
+ * A planned next attempt, moved into the lead's calling hours; none when
+ * the lead's number is on a do-not-call list (the deployment's list does not
+ * change the lead's status) or no time is allowed in all of its zones.
+ */
+static void
+not_before_allowed(const LoggedCall *call, Ended *e)
+{
+	Datum		v[2] = {call->org_id, call->lead_id};
+	bool		no_phone;
+	Datum		phone;
+
+	vp_execute(&lead_phone, v, NULL, 1);
+	phone = SPI_processed == 1 ? vp_getdatum(0, VP_SOLE_COLUMN, &no_phone) : (no_phone = true, (Datum) 0);
+	if (!no_phone && vp_suppression_reason(call->org_id, phone) != NULL)
+	{
+		e->has_next = false;
+		e->review_reason = "no next attempt: the lead's number is on a do-not-call list";
+		return;
+	}
+	e->next_at = vp_next_call_time(call->org_id, call->lead_id, (Datum) 0, e->next_at, NULL);
+	if (e->next_at == DT_NOEND)
+	{
+		e->has_next = false;
+		e->review_reason = "no next attempt: no time is inside the calling hours in every one of the lead's time zones";
+	}
+}
+
 /*
  * Phase 4: whether there is a next attempt, when, and which.  Only an
  * outbound call to a lead who may still be called has one: after the backoff
@@ -693,7 +734,7 @@ plan_next_attempt(const LoggedCall *call, TimestampTz ended_at, Ended *e)
 			e->review_reason = "provider failures exhausted the retries";
 	}
 	if (e->has_next)
-		e->next_at = vp_next_call_time(call->org_id, call->lead_id, (Datum) 0, e->next_at, NULL);
+		not_before_allowed(call, e);
 }
 
 /*
@@ -747,6 +788,13 @@ queue_next_attempt(const LoggedCall *call, Ended *e)
 	v[5] = Int32GetDatum(vp_max_call_attempts);
 	vp_execute(&queue_call, v, NULL, 0);
 	e->has_next = SPI_processed == 1;
+	/* the outbox's check stored it suppressed (compliance/outbound_checks.c): no next attempt */
+	if (e->has_next && strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, QUEUE_CALL_COL_STATE),
+							  "suppressed") == 0)
+	{
+		e->has_next = false;
+		e->review_reason = "the next attempt may not be placed: see its outbox job's last_error";
+	}
 	if (e->has_next)
 		move_lead(call, "calling", LEAD_NOT_YET_CALLING, e);
 }

@@ -356,7 +356,9 @@ enum
 /*
  * The SMS job for a follow-up, when the clinic sends them and the lead has a
  * number: the text with {first_name} and {procedure} filled in, from the
- * pool number the call came in on when there is one.
+ * pool number the call came in on when there is one.  A job the outbox's
+ * check stored suppressed (a listed number, no allowed hour) makes the
+ * follow-up suppressed too.
  */
 static VpPlan queue_sms = {
 	.sql = "WITH job AS ("
@@ -376,8 +378,9 @@ static VpPlan queue_sms = {
 	"  WHERE o.org_id = $1 AND o.dropoff_sms_enabled AND l.primary_phone_e164 IS NOT NULL"
 	"    AND l.status <> 'do_not_call'"
 	"  ON CONFLICT (org_id, idempotency_key) DO NOTHING"
-	"  RETURNING org_id, id)"
-	" UPDATE vapi_pool.dropoff_followups f SET state = 'sms_queued', outbox_id = job.id"
+	"  RETURNING org_id, id, state)"
+	" UPDATE vapi_pool.dropoff_followups f"
+	"   SET state = CASE WHEN job.state = 'suppressed' THEN 'suppressed' ELSE 'sms_queued' END, outbox_id = job.id"
 	" FROM job WHERE f.org_id = job.org_id AND f.id = $3"
 	" RETURNING f.id",
 	.nargs = 6, .argtypes = {UUIDOID, UUIDOID, UUIDOID, TEXTARRAYOID, TIMESTAMPTZOID, UUIDOID}

@@ -8,9 +8,10 @@
  * libphonenumber gives for the number (e164/e164_timezones.h): a number
  * whose prefix spans several zones may be called only when the time is
  * allowed in every one of them, so the answer is the first instant allowed
- * in all.  A number with no known zone, or zones whose windows never
- * overlap, falls back to the zone of the lead's broker (else the
- * organisation's).  Hours are orgs.calling_hours_start/end, else the
+ * in all.  A lead with no number, or a number with no known zone, has the
+ * zone of the lead's broker (else the organisation's).  Zones whose windows
+ * never meet (a +1 800 number spans Guam to Pago Pago) allow no time at all:
+ * the person cannot be called until leads.timezone says where they are.  Hours are orgs.calling_hours_start/end, else the
  * deployment's vapi_pool.calling_window; days are orgs.calling_days (ISO);
  * holidays are calling_holidays, as the person's local date.
  *
@@ -267,28 +268,25 @@ next_in_all(const CallingRules *rules, const char *const *zones, int nzones, Tim
 	return DT_NOEND;
 }
 
-/* The first allowed instant for the rules' person at or after earliest. */
+/*
+ * The first allowed instant for the rules' person at or after earliest, or
+ * DT_NOEND when none comes within SEARCH_DAYS (also for an earliest that is
+ * not finite).
+ */
 static TimestampTz
 next_allowed(const CallingRules *rules, TimestampTz earliest)
 {
-	TimestampTz t = DT_NOEND;
-
+	if (TIMESTAMP_NOT_FINITE(earliest))
+		return DT_NOEND;
 	if (rules->nzones > 0)
-		t = next_in_all(rules, rules->zones, rules->nzones, earliest);
-	if (t == DT_NOEND)
-		t = next_in_all(rules, &rules->fallback_zone, 1, earliest);
-	if (t == DT_NOEND)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the organisation's calling rules allow no time in the next %d days", SEARCH_DAYS),
-				 errdetail("Calling hours, calling days and holidays leave no allowed moment."),
-				 errhint("Check orgs.calling_hours_start, orgs.calling_hours_end, orgs.calling_days and calling_holidays.")));
-	return t;
+		return next_in_all(rules, rules->zones, rules->nzones, earliest);
+	return next_in_all(rules, &rules->fallback_zone, 1, earliest);
 }
 
 /*
  * The first instant at or after earliest at which the organisation may call
- * or text the lead (or the number phone): see the file header.
+ * or text the lead (or the number phone), DT_NOEND when there is none: see
+ * the file header.
  */
 TimestampTz
 vp_next_call_time(Datum org_id, Datum lead_id, Datum phone, TimestampTz earliest, const char *fallback_zone)
@@ -303,7 +301,8 @@ vp_next_call_time(Datum org_id, Datum lead_id, Datum phone, TimestampTz earliest
 
 /*
  * next_call_time(org_id, lead_id, phone, earliest): when the organisation
- * may call the lead (or, lead_id NULL, the number) at the earliest.
+ * may call the lead (or, lead_id NULL, the number) at the earliest; NULL
+ * when no time within SEARCH_DAYS is allowed in all the person's zones.
  */
 Datum
 vapi_pool_next_call_time(PG_FUNCTION_ARGS)
@@ -317,6 +316,8 @@ vapi_pool_next_call_time(PG_FUNCTION_ARGS)
 							   PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2),
 							   PG_GETARG_TIMESTAMPTZ(3), NULL);
 	SPI_finish();
+	if (result == DT_NOEND)
+		PG_RETURN_NULL();
 	PG_RETURN_TIMESTAMPTZ(result);
 }
 

@@ -16,9 +16,21 @@
  * number); its follow-ups, consents, offered times and appointments' notes;
  * and every inbox event, outbox job and unmatched call report that mentions
  * one of the person's identifiers: the number, the e-mail address, or (as a
- * whole JSON string) the lead's id, its Instantly lead id, its calls' ids,
- * its replies' Instantly ids and its bookings' uids.  Those identifiers are
- * gathered first, before anything is cleared.
+ * whole JSON string) the lead's id, its calls' ids, its replies' Instantly
+ * ids and its bookings' uids.  Those identifiers are gathered first, before
+ * anything is cleared.  Free text an operator may type is never one: the
+ * lead's Instantly lead id is not searched for (set to the name of a Vapi
+ * event, it would find every report).
+ *
+ * Another person with the same number or address is not erased with this
+ * one: a call or Instantly event is matched by number or address only when
+ * it belongs to no contact (lead_id NULL), and an inbox event or outbox job
+ * that mentions another such contact (its id, its calls' or replies' ids,
+ * its bookings' uids) is left alone.
+ *
+ * Rows of no organisation (inbox events whose organisation was never known,
+ * reports of unknown calls) may be anybody's: only the service erases in
+ * them.  An owner or admin erases in their own organisation's rows only.
  *
  * What is kept: every row with its ids, counts and timestamps, so reports
  * and the pool engine still add up; the lead row itself, with status erased;
@@ -66,7 +78,7 @@ enum
 
 /* The contact, locked, as the caller's row level security shows it. */
 static VpPlan lock_lead = {
-	.sql = "SELECT l.org_id, l.primary_phone_e164, pg_catalog.lower(l.email), l.instantly_lead_id"
+	.sql = "SELECT l.org_id, l.primary_phone_e164, pg_catalog.lower(l.email)"
 	" FROM vapi_pool.leads l WHERE l.id = $1 FOR UPDATE",
 	.nargs = 1, .argtypes = {UUIDOID}
 };
@@ -76,54 +88,79 @@ enum
 {
 	LEAD_COL_ORG_ID = 1,
 	LEAD_COL_PHONE,
-	LEAD_COL_EMAIL,
-	LEAD_COL_INSTANTLY_LEAD_ID
+	LEAD_COL_EMAIL
 };
 
 /*
  * The person's calls ($1 organisation, $2 lead, $3 number, $4 e-mail
- * address, lower case, $5 Instantly lead id), and the needles that find
- * them in stored JSON: the number and the address as they are, the ids as
+ * address, lower case), the needles that find the person in stored JSON,
+ * and those that find the organisation's other contacts with the same
+ * number or address: the number and the address as they are, the ids as
  * whole JSON strings; all lower case.
  */
 static VpPlan identifiers = {
 	.sql = "WITH calls AS ("
 	"  SELECT c.vapi_call_id FROM vapi_pool.vapi_call_logs c"
-	"  WHERE c.org_id = $1 AND (c.lead_id = $2 OR c.from_e164 = $3 OR c.to_e164 = $3)),"
+	"  WHERE c.org_id = $1 AND (c.lead_id = $2"
+	"   OR (c.lead_id IS NULL AND (c.from_e164 = $3 OR c.to_e164 = $3)))),"
+	" events AS ("
+	"  SELECT e.lead_id, e.email_id FROM vapi_pool.instantly_events e"
+	"  WHERE e.org_id = $1 AND (e.lead_id = $2 OR pg_catalog.lower(e.lead_email) = $4"
+	"   OR e.phone = $3 OR e.call_number = $3)),"
+	" others AS ("
+	"  SELECT l.id FROM vapi_pool.leads l"
+	"  WHERE l.org_id = $1 AND l.id <> $2 AND (l.primary_phone_e164 = $3 OR pg_catalog.lower(l.email) = $4)"
+	"  UNION SELECT c.lead_id FROM vapi_pool.vapi_call_logs c"
+	"  WHERE c.org_id = $1 AND c.lead_id <> $2 AND (c.from_e164 = $3 OR c.to_e164 = $3)"
+	"  UNION SELECT e.lead_id FROM events e WHERE e.lead_id <> $2),"
 	" ids AS ("
-	"  SELECT $2::text AS id UNION SELECT $5 UNION SELECT vapi_call_id FROM calls"
-	"  UNION SELECT e.email_id FROM vapi_pool.instantly_events e"
-	"   WHERE e.org_id = $1 AND (e.lead_id = $2 OR pg_catalog.lower(e.lead_email) = $4"
-	"     OR e.phone = $3 OR e.call_number = $3)"
-	"  UNION SELECT a.cal_booking_uid FROM vapi_pool.appointments a WHERE a.org_id = $1 AND a.contact_id = $2)"
+	"  SELECT $2::text AS id UNION SELECT vapi_call_id FROM calls"
+	"  UNION SELECT e.email_id FROM events e WHERE e.lead_id IS NULL OR e.lead_id = $2"
+	"  UNION SELECT a.cal_booking_uid FROM vapi_pool.appointments a WHERE a.org_id = $1 AND a.contact_id = $2),"
+	" other_ids AS ("
+	"  SELECT o.id::text AS id FROM others o"
+	"  UNION SELECT c.vapi_call_id FROM vapi_pool.vapi_call_logs c JOIN others o ON c.lead_id = o.id WHERE c.org_id = $1"
+	"  UNION SELECT e.email_id FROM vapi_pool.instantly_events e JOIN others o ON e.lead_id = o.id WHERE e.org_id = $1"
+	"  UNION SELECT a.cal_booking_uid FROM vapi_pool.appointments a JOIN others o ON a.contact_id = o.id"
+	"   WHERE a.org_id = $1)"
 	" SELECT (SELECT coalesce(pg_catalog.array_agg(vapi_call_id), '{}') FROM calls),"
 	"   pg_catalog.array_remove(ARRAY[$3::text, $4], NULL)"
 	"   || (SELECT coalesce(pg_catalog.array_agg('\"' || pg_catalog.lower(id) || '\"'), '{}')"
-	"       FROM ids WHERE id IS NOT NULL AND id <> '')",
-	.nargs = 5, .argtypes = {UUIDOID, UUIDOID, VP_E164_ARG, TEXTOID, TEXTOID}
+	"       FROM ids WHERE id IS NOT NULL AND id <> ''),"
+	"   (SELECT coalesce(pg_catalog.array_agg('\"' || pg_catalog.lower(id) || '\"'), '{}')"
+	"    FROM other_ids WHERE id IS NOT NULL AND id <> '')",
+	.nargs = 4, .argtypes = {UUIDOID, UUIDOID, VP_E164_ARG, TEXTOID}
 };
 
 /* The columns of identifiers, counted from 1. */
 enum
 {
 	IDENTIFIERS_COL_CALL_IDS = 1,
-	IDENTIFIERS_COL_NEEDLES
+	IDENTIFIERS_COL_NEEDLES,
+	IDENTIFIERS_COL_OTHERS_NEEDLES
 };
 
-/* Whether the text expression doc mentions one of the needles ($3, lower case). */
-#define MENTIONS(doc) \
-	"EXISTS (SELECT FROM pg_catalog.unnest($3::text[]) k" \
+/* Whether the text expression doc mentions one of the needles (a text[] parameter, lower case). */
+#define MENTIONS_OF(needles, doc) \
+	"EXISTS (SELECT FROM pg_catalog.unnest(" needles "::text[]) k" \
 	" WHERE pg_catalog.strpos(pg_catalog.lower(" doc "), k) > 0)"
+
+/* Whether doc mentions the person ($3) and not another contact with their number or address ($8). */
+#define MENTIONS(doc) MENTIONS_OF("$3", doc)
+#define MENTIONS_ONLY_THEM(doc) "(" MENTIONS_OF("$3", doc) " AND NOT " MENTIONS_OF("$8", doc) ")"
 
 /*
  * The statements of the erasure, each counting the rows it cleared or
  * deleted.  Every one takes $1 the organisation, $2 the lead, $3 the
- * needles, $4 the call ids, $5 the number and $6 the e-mail address (lower
- * case), whether it reads them or not, so one loop runs them all (a saved
- * plan's parameters are typed, so an unread one is allowed).
+ * needles, $4 the call ids, $5 the number, $6 the e-mail address (lower
+ * case), $7 whether the service asks (and so rows of no organisation are
+ * searched too) and $8 the needles of the organisation's other contacts
+ * with the same number or address, whether it reads them or not, so one
+ * loop runs them all (a saved plan's parameters are typed, so an unread one
+ * is allowed).
  */
-#define ERASE_NARGS 6
-#define ERASE_ARGTYPES {UUIDOID, UUIDOID, TEXTARRAYOID, TEXTARRAYOID, VP_E164_ARG, TEXTOID}
+#define ERASE_NARGS 8
+#define ERASE_ARGTYPES {UUIDOID, UUIDOID, TEXTARRAYOID, TEXTARRAYOID, VP_E164_ARG, TEXTOID, BOOLOID, TEXTARRAYOID}
 
 /* Counts the rows of the data-modifying statement stmt (with RETURNING 1). */
 #define COUNTED(stmt) "WITH erased AS (" stmt " RETURNING 1) SELECT pg_catalog.count(*) FROM erased"
@@ -141,8 +178,8 @@ static VpPlan erase_call_logs = {
 static VpPlan erase_inbox = {
 	.sql = COUNTED("UPDATE vapi_pool.webhook_inbox i SET payload = '{}'::jsonb, answer = '{}'::jsonb,"
 				   " error = CASE WHEN i.error IS NOT NULL THEN 'the event''s contact was erased (forget_contact)' END"
-				   " WHERE (i.org_id = $1 OR i.org_id IS NULL) AND i.payload <> '{}'::jsonb"
-				   " AND " MENTIONS("i.payload::text || ' ' || i.answer::text || ' ' || coalesce(i.error, '')")),
+				   " WHERE (i.org_id = $1 OR ($7 AND i.org_id IS NULL)) AND i.payload <> '{}'::jsonb"
+				   " AND " MENTIONS_ONLY_THEM("i.payload::text || ' ' || i.answer::text || ' ' || coalesce(i.error, '')")),
 	.nargs = ERASE_NARGS, .argtypes = ERASE_ARGTYPES
 };
 
@@ -155,7 +192,8 @@ static VpPlan erase_outbox = {
 				   " finished_at = CASE WHEN j.state IN ('pending', 'in_flight') THEN pg_catalog.now() ELSE j.finished_at END"
 				   " WHERE j.org_id = $1 AND j.kind IN " VP_PERSONAL_JOB_KINDS
 				   " AND ((j.payload ->> 'lead_id') = $2::text"
-				   "   OR " MENTIONS("j.payload::text || ' ' || coalesce(j.last_error, '')") ")"
+				   "   OR ((j.payload ->> 'lead_id') IS NULL"
+				   "     AND " MENTIONS_ONLY_THEM("j.payload::text || ' ' || coalesce(j.last_error, '')") "))"
 				   " AND (NOT j.payload ? 'purged' OR j.state IN ('pending', 'in_flight'))"),
 	.nargs = ERASE_NARGS, .argtypes = ERASE_ARGTYPES
 };
@@ -163,8 +201,8 @@ static VpPlan erase_outbox = {
 static VpPlan erase_instantly_events = {
 	.sql = COUNTED("UPDATE vapi_pool.instantly_events e SET lead_email = NULL, reply_subject = NULL, reply_text = NULL,"
 				   " phone = NULL, call_number = NULL, evidence = NULL, decision_detail = NULL, payload = '{}'::jsonb"
-				   " WHERE e.org_id = $1 AND (e.lead_id = $2 OR pg_catalog.lower(e.lead_email) = $6"
-				   "   OR e.phone = $5 OR e.call_number = $5 OR " MENTIONS("e.payload::text") ")"
+				   " WHERE e.org_id = $1 AND (e.lead_id = $2 OR (e.lead_id IS NULL AND (pg_catalog.lower(e.lead_email) = $6"
+				   "   OR e.phone = $5 OR e.call_number = $5 OR " MENTIONS("e.payload::text") ")))"
 				   " AND (e.lead_email IS NOT NULL OR e.reply_subject IS NOT NULL OR e.reply_text IS NOT NULL"
 				   "   OR e.phone IS NOT NULL OR e.call_number IS NOT NULL OR e.evidence IS NOT NULL"
 				   "   OR e.decision_detail IS NOT NULL OR e.payload <> '{}'::jsonb)"),
@@ -199,10 +237,10 @@ static VpPlan erase_appointments = {
 	.nargs = ERASE_NARGS, .argtypes = ERASE_ARGTYPES
 };
 
-/* Reports of calls no organisation knew that mention the person. */
+/* Reports of calls no organisation knew that mention the person: the service's to erase. */
 static VpPlan erase_unmatched_reports = {
 	.sql = COUNTED("UPDATE vapi_pool.unmatched_call_reports u SET transcript = NULL, summary = NULL, report = NULL"
-				   " WHERE (u.vapi_call_id = ANY ($4::text[])"
+				   " WHERE $7 AND (u.vapi_call_id = ANY ($4::text[])"
 				   "   OR " MENTIONS("coalesce(u.report::text, '') || ' ' || coalesce(u.transcript, '') || ' '"
 									 " || coalesce(u.summary, '')") ")"
 				   " AND (u.transcript IS NOT NULL OR u.summary IS NOT NULL OR u.report IS NOT NULL)"),
@@ -271,8 +309,7 @@ typedef struct Erasure
 	bool		has_phone;
 	Datum		email;
 	bool		has_email;
-	Datum		instantly_lead_id;
-	bool		has_instantly_lead_id;
+	bool		service;		/* bypasses row level security: may erase in rows of no organisation */
 	Datum		erased_by;
 	bool		has_erased_by;
 	char	   *erased_by_role;
@@ -343,8 +380,7 @@ authorize(Datum lead_id, Erasure *e)
 	e->has_phone = !isnull;
 	e->email = vp_getdatum(0, LEAD_COL_EMAIL, &isnull);
 	e->has_email = !isnull;
-	e->instantly_lead_id = vp_getdatum(0, LEAD_COL_INSTANTLY_LEAD_ID, &isnull);
-	e->has_instantly_lead_id = !isnull;
+	e->service = service;
 }
 
 /*
@@ -354,11 +390,10 @@ authorize(Datum lead_id, Erasure *e)
 static void
 erase(const Erasure *e)
 {
-	Datum		id_args[5] = {e->org_id, e->lead_id, e->phone, e->email, e->instantly_lead_id};
-	char		id_nulls[5] = {' ', ' ', e->has_phone ? ' ' : 'n', e->has_email ? ' ' : 'n',
-	e->has_instantly_lead_id ? ' ' : 'n'};
+	Datum		id_args[4] = {e->org_id, e->lead_id, e->phone, e->email};
+	char		id_nulls[4] = {' ', ' ', e->has_phone ? ' ' : 'n', e->has_email ? ' ' : 'n'};
 	Datum		args[ERASE_NARGS];
-	char		nulls[ERASE_NARGS] = {' ', ' ', ' ', ' ', e->has_phone ? ' ' : 'n', e->has_email ? ' ' : 'n'};
+	char		nulls[ERASE_NARGS] = {' ', ' ', ' ', ' ', e->has_phone ? ' ' : 'n', e->has_email ? ' ' : 'n', ' ', ' '};
 	Datum		assignment_args[2] = {e->org_id, e->lead_id};
 	Datum		log_args[5];
 	char		log_nulls[5] = {' ', ' ', e->has_erased_by ? ' ' : 'n', ' ', ' '};
@@ -376,6 +411,8 @@ erase(const Erasure *e)
 	args[3] = vp_getdatum(0, IDENTIFIERS_COL_CALL_IDS, &isnull);
 	args[4] = e->phone;
 	args[5] = e->email;
+	args[6] = BoolGetDatum(e->service);
+	args[7] = vp_getdatum(0, IDENTIFIERS_COL_OTHERS_NEEDLES, &isnull);
 
 	/* the number first, so the lead row is unlinked before it is cleared */
 	vp_execute(&live_assignments, assignment_args, NULL, 0);

@@ -22,18 +22,26 @@ PG_FUNCTION_INFO_V1(vapi_pool_record_opt_out);
 
 /* The number on the organisation's list (the trigger applies a new row). */
 static VpPlan add_listing = {
-	.sql = "INSERT INTO vapi_pool.do_not_call (org_id, phone, reason, source)"
-	" VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, phone) DO NOTHING",
-	.nargs = 4, .argtypes = {UUIDOID, VP_E164_ARG, TEXTOID, TEXTOID}
+	.sql = "INSERT INTO vapi_pool.do_not_call (org_id, phone, reason, source, source_id)"
+	" VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id, phone) DO NOTHING",
+	.nargs = 5, .argtypes = {UUIDOID, VP_E164_ARG, TEXTOID, TEXTOID, TEXTOID}
 };
 
 /* See compliance.h. */
 void
 vp_record_opt_out(Datum org_id, Datum phone, const char *source, const char *reason, VpOptOut *out)
 {
-	Datum		v[4] = {org_id, phone, reason ? CStringGetTextDatum(reason) : (Datum) 0,
-	CStringGetTextDatum(source)};
-	char		nulls[4] = {' ', ' ', reason ? ' ' : 'n', ' '};
+	vp_record_opt_out_from(org_id, phone, source, NULL, reason, out);
+}
+
+/* See compliance.h. */
+void
+vp_record_opt_out_from(Datum org_id, Datum phone, const char *source, const char *source_id, const char *reason,
+					   VpOptOut *out)
+{
+	Datum		v[5] = {org_id, phone, reason ? CStringGetTextDatum(reason) : (Datum) 0,
+		CStringGetTextDatum(source), source_id ? CStringGetTextDatum(source_id) : (Datum) 0};
+	char		nulls[5] = {' ', ' ', reason ? ' ' : 'n', ' ', source_id ? ' ' : 'n'};
 
 	memset(out, 0, sizeof(*out));
 	vp_collect_do_not_call(out);

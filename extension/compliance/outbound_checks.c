@@ -71,7 +71,8 @@ static VpPlan defer_claimed = {
 /*
  * What may be done with a job for org_id with payload at earliest: false
  * when it names no valid number (nothing to check); else *reason is why the
- * number may not be contacted (NULL when it may) and *allowed the first
+ * number may not be contacted (a do-not-call list, or no allowed time in
+ * all of the person's zones; NULL when it may) and *allowed the first
  * allowed time at or after earliest.
  */
 static bool
@@ -88,8 +89,12 @@ check_job(Datum org_id, Datum payload, TimestampTz earliest, char **reason, Time
 	if (no_phone)
 		return false;
 	*reason = vp_suppression_reason(org_id, phone);
-	*allowed = *reason != NULL ? earliest :
-		vp_next_call_time(org_id, no_lead ? (Datum) 0 : lead_id, phone, earliest, NULL);
+	if (*reason != NULL)
+		return true;
+	*allowed = vp_next_call_time(org_id, no_lead ? (Datum) 0 : lead_id, phone, earliest, NULL);
+	if (*allowed == DT_NOEND)
+		*reason = pstrdup("no time is inside the organisation's calling hours in every one of the person's time zones:"
+						  " set the lead's own time zone (leads.timezone)");
 	return true;
 }
 

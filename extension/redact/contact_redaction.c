@@ -11,8 +11,10 @@
  * left-to-right pass over the bytes; at the start of every word:
  * - [EMAIL]: the contact's address, written or spoken ("dot", "underscore",
  *   "dash", "at"), its separators optional, up to at least the first label
- *   of its domain; or its local part alone when written in one piece and
- *   not just a name ("patquinn", "pat.quinn").
+ *   of its domain; or its local part alone when written in one piece, not
+ *   just a name, and not what an ordinary word could be ("patquinn",
+ *   "pat.quinn", "blong77"; never "info" or "contact" of a role address:
+ *   "I need more info" stays).
  * - [PHONE]: the contact's number in any grouping of numerals and digit
  *   words ("double five"), with or without the country code or the trunk 0,
  *   or (North America) its last seven digits; [ZIP]: the ZIP code as one
@@ -93,6 +95,22 @@ static const char *const common_words[] = {
 	"rhodes", "savage", "sellers", "shields", "spring", "stock", "temple", "tower", "vance", "wall",
 	"worth", "yard", "coffee", "curry", "dash", "fry", "gay", "goode", "hay", "head", "judge", "key",
 	"lake", "leach", "lee", "mills", "more", "nice", "oliver", "ritchie", "sell", "stephens",
+};
+
+/*
+ * Local parts of role addresses and other ordinary words that an address
+ * may begin with (lower case): such a local part alone is a word of the
+ * text, not the address ("more info", "please contact me").
+ */
+static const char *const ordinary_local_parts[] = {
+	"info", "contact", "sales", "office", "hello", "support", "team", "admin", "mail", "help", "service",
+	"services", "billing", "booking", "bookings", "appointment", "appointments", "reception", "enquiries",
+	"inquiries", "enquiry", "inquiry", "questions", "marketing", "jobs", "careers", "news", "press",
+	"media", "accounts", "account", "finance", "orders", "care", "home", "smile", "smiles", "dental",
+	"clinic", "loans", "mortgage", "mortgages", "welcome", "feedback", "general", "staff", "front",
+	"desk", "schedule", "scheduling", "patients", "patient", "health", "legal", "security", "privacy",
+	"data", "owner", "manager", "doctor", "dentist", "nurse", "family", "friends", "email", "hiring",
+	"webmaster", "postmaster", "noreply", "reply", "hola", "about", "lending", "homes", "realty",
 };
 
 /* Months that are also names: such a name is not matched as a month ("in May", "May 5th"). */
@@ -425,6 +443,21 @@ local_is_name(const ContactDetails *c)
 }
 
 /*
+ * Whether the local part, read alone, could be an ordinary word: it is
+ * letters only (no separator, no digit) and a word of common_words or of
+ * ordinary_local_parts.  Then it is matched only as part of the address.
+ */
+static bool
+local_is_ordinary_word(const ContactDetails *c)
+{
+	for (int i = 0; i < c->local_len; i++)
+		if (!vp_is_alpha((unsigned char) c->email[i]))
+			return false;
+	return word_index(c->email, 0, c->local_len, common_words, lengthof(common_words)) >= 0 ||
+		word_index(c->email, 0, c->local_len, ordinary_local_parts, lengthof(ordinary_local_parts)) >= 0;
+}
+
+/*
  * The contact's address written or spoken from the word at p: its end, or
  * -1.  The text goes through the address a character at a time; a spoken
  * separator word stands for its character, the address's '.', '_' and '-'
@@ -508,7 +541,7 @@ match_email(const ContactDetails *c, const char *s, int len, int p)
 	if (domain_end > 0)
 		return domain_end;
 	if (local_end > 0 && !local_spoken && c->local_len >= 4 && !local_is_name(c) &&
-		!(local_end < len && s[local_end] == '@'))
+		!local_is_ordinary_word(c) && !(local_end < len && s[local_end] == '@'))
 		return local_end;
 	return -1;
 }

@@ -305,8 +305,9 @@ static VpPlan job_by_key = {
 	.nargs = 2, .argtypes = {UUIDOID, TEXTOID}
 };
 
+/* The lead's waiting calls, never sent: suppressed (an opt-out, not a failure). */
 static VpPlan cancel_calls = {
-	.sql = "UPDATE vapi_pool.outbox SET state = 'dead', last_error = $3"
+	.sql = "UPDATE vapi_pool.outbox SET state = 'suppressed', last_error = $3, finished_at = pg_catalog.now()"
 	" WHERE org_id = $1 AND kind = 'vapi.create_call' AND state = 'pending'"
 	"   AND (payload ->> 'lead_id') = $2::text",
 	.nargs = 3, .argtypes = {UUIDOID, UUIDOID, TEXTOID}
@@ -344,10 +345,15 @@ static VpPlan consent_text = {
 	.nargs = 2, .argtypes = {UUIDOID, UUIDOID}
 };
 
-/* A later explicit call request lifts the opt-out an earlier reply put on the list (and only that one). */
+/*
+ * A later explicit call request lifts the listings this lead's own opt-outs
+ * by reply made (the Instantly events named by source_id), and no other.
+ */
 static VpPlan lift_reply_listing = {
-	.sql = "DELETE FROM vapi_pool.do_not_call WHERE org_id = $1 AND phone = $2 AND source = 'instantly'",
-	.nargs = 2, .argtypes = {UUIDOID, VP_E164_ARG}
+	.sql = "DELETE FROM vapi_pool.do_not_call d WHERE d.org_id = $1 AND d.source = 'instantly'"
+	"   AND d.source_id IN (SELECT e.id::text FROM vapi_pool.instantly_events e"
+	"     WHERE e.org_id = $1 AND e.lead_id = $2 AND e.decision = 'opted_out')",
+	.nargs = 2, .argtypes = {UUIDOID, UUIDOID}
 };
 
 static VpPlan record_decision = {
@@ -891,7 +897,8 @@ try_assign(Decision *d, Datum *assignment_id)
  * A call request: the number, the consent it gives, the pool number and the
  * queued call.  reconsent: the lead had opted out by reply and now asks
  * explicitly (opt_out_kept), which lifts that reply's listing.  A number on
- * a do-not-call list is not called.
+ * a do-not-call list, or one with no allowed time in all of its zones, is
+ * not called (suppressed).
  */
 static void
 handle_call_request(Datum org_id, const char *email_id, const ReplyResult *r, Datum lead_phone,
@@ -900,6 +907,8 @@ handle_call_request(Datum org_id, const char *email_id, const ReplyResult *r, Da
 	Datum		number;
 	bool		isnull;
 	Datum		assignment_id;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	TimestampTz at;
 
 	if (r->has_phone)
 		number = Int64GetDatum(e164_pack(&r->phone));
@@ -926,19 +935,22 @@ handle_call_request(Datum org_id, const char *email_id, const ReplyResult *r, Da
 		char	   *listed;
 
 		if (reconsent)
-		{
-			Datum		lv[2] = {org_id, number};
-
-			vp_execute(&lift_reply_listing, lv, NULL, 0);
-		}
+			vp_execute(&lift_reply_listing, v, NULL, 0);
 		vp_execute(&record_consent, v, NULL, 0);
 		d->consented = true;
 		listed = vp_suppression_reason(org_id, number);
 		if (listed != NULL)
 		{
-			move_lead(org_id, d, "do_not_call");
 			d->decision = "suppressed";
 			d->detail = psprintf("No call is placed: %s.", listed);
+			return;
+		}
+		at = vp_next_call_time(org_id, d->lead_id, number, now, NULL);
+		if (at == DT_NOEND)
+		{
+			d->decision = "suppressed";
+			d->detail = pstrdup("No call is placed: no time is inside the calling hours in every one of the"
+								" number's time zones. Set the lead's own time zone (leads.timezone).");
 			return;
 		}
 	}
@@ -970,8 +982,6 @@ handle_call_request(Datum org_id, const char *email_id, const ReplyResult *r, Da
 	d->assignment_id = assignment_id;
 	d->has_assignment = true;
 	{
-		TimestampTz now = GetCurrentTransactionStartTimestamp();
-		TimestampTz at = vp_next_call_time(org_id, d->lead_id, number, now, NULL);
 		Datum		v[5] = {org_id, assignment_id, CStringGetTextDatum(email_id), TimestampTzGetDatum(at),
 		Int32GetDatum(vp_max_call_attempts)};
 
@@ -1068,9 +1078,9 @@ list_number(Datum org_id, Datum phone, bool phone_null, const char *email_id, De
 
 	if (phone_null)
 		return;
-	vp_record_opt_out(org_id, phone, "instantly",
-					  email_id ? psprintf("unsubscribed in Instantly (e-mail %s)", email_id) :
-					  "unsubscribed in Instantly", &out);
+	vp_record_opt_out_from(org_id, phone, "instantly", vp_uuid_string(d->event_id),
+						   email_id ? psprintf("unsubscribed in Instantly (e-mail %s)", email_id) :
+						   "unsubscribed in Instantly", &out);
 	d->detail = psprintf("%s The number is on the do-not-call list%s.", d->detail,
 						 out.leads_marked + out.calls_cancelled + out.texts_cancelled > 0 ?
 						 psprintf(" (%lld other lead(s), %lld call(s), %lld text(s) stopped)",

@@ -71,6 +71,8 @@ CREATE TABLE do_not_call (
 	source text NOT NULL DEFAULT 'operator'
 		CONSTRAINT do_not_call_source_known CHECK (source IN ('operator', 'import', 'instantly', 'assistant',
 			'call_report', 'sms', 'api')),
+	-- what the opt-out came in: the Instantly event's id, the Vapi call id
+	source_id text,
 	added_at timestamptz NOT NULL DEFAULT now(),
 	-- auth.uid() of whoever added it, when a signed-in user did
 	added_by uuid DEFAULT vapi_pool.auth_uid(),
@@ -83,11 +85,15 @@ CREATE POLICY do_not_call_org_select ON do_not_call FOR SELECT TO authenticated
 	USING (org_id = (SELECT vapi_pool.auth_org_id()));
 CREATE POLICY do_not_call_org_insert ON do_not_call FOR INSERT TO authenticated
 	WITH CHECK (org_id = (SELECT vapi_pool.auth_org_id()));
+-- Members may reword a listing, never move it to another number (that
+-- would lift the first one past the owners' and admins' DELETE policy).
 CREATE POLICY do_not_call_org_update ON do_not_call FOR UPDATE TO authenticated
 	USING (org_id = (SELECT vapi_pool.auth_org_id())) WITH CHECK (org_id = (SELECT vapi_pool.auth_org_id()));
 CREATE POLICY do_not_call_org_delete ON do_not_call FOR DELETE TO authenticated
 	USING (org_id = (SELECT vapi_pool.auth_org_id()) AND (SELECT vapi_pool.auth_org_role()) IN ('owner', 'admin'));
-GRANT SELECT, INSERT, UPDATE, DELETE ON do_not_call TO authenticated, service_role;
+GRANT SELECT, INSERT, DELETE ON do_not_call TO authenticated;
+GRANT UPDATE (reason) ON do_not_call TO authenticated;
+GRANT SELECT, INSERT, UPDATE, DELETE ON do_not_call TO service_role;
 SELECT pg_catalog.pg_extension_config_dump('do_not_call', '');
 
 -- The deployment's own list (a national registry's numbers, a litigator
@@ -175,8 +181,11 @@ CREATE FUNCTION do_not_call_reason(org_id uuid, phone e164) RETURNS text
 		(SELECT 'the number is on the deployment''s do-not-call list'
 		 FROM vapi_pool.do_not_call_global g WHERE g.phone = do_not_call_reason.phone))
 	$$;
+-- Not for members: it would tell them what another organisation's list and
+-- the deployment's hold.  The engine (service_role) and the triggers (the
+-- extension owner) ask it.
 REVOKE EXECUTE ON FUNCTION do_not_call_reason(uuid, e164) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION do_not_call_reason(uuid, e164) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION do_not_call_reason(uuid, e164) TO service_role;
 COMMENT ON FUNCTION do_not_call_reason(uuid, e164) IS
 	'why the organisation may not call or text the number (its do-not-call list or the deployment''s), or NULL';
 
@@ -190,6 +199,11 @@ COMMENT ON FUNCTION do_not_call_applied() IS
 CREATE TRIGGER do_not_call_applied AFTER INSERT ON do_not_call
 	REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION do_not_call_applied();
 CREATE TRIGGER do_not_call_global_applied AFTER INSERT ON do_not_call_global
+	REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION do_not_call_applied();
+-- A listing whose number is changed (service_role may) applies the new number.
+CREATE TRIGGER do_not_call_moved AFTER UPDATE ON do_not_call
+	REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION do_not_call_applied();
+CREATE TRIGGER do_not_call_global_moved AFTER UPDATE ON do_not_call_global
 	REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION do_not_call_applied();
 
 -- The numbers jobs are queued for, and leads by number across organisations

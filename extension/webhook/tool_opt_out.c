@@ -16,7 +16,10 @@
  * Whose number: always the call's other party -- Vapi's call.customer.number
  * (the caller of an inbound call, the lead an outbound call rang), else the
  * other party on the call's log -- never a number the model passes, so a
- * caller can take only themselves off the list.  Both ways go through
+ * caller can take only themselves off the list.  A call the log says is
+ * the broker calling a pool number (inbound_from_broker: the Call
+ * Connector, whose customer is the broker) has no such party: neither way
+ * lists anybody, and the tool tells the model so.  Both ways go through
  * vp_record_opt_out (compliance/opt_out.c), sources 'assistant' and
  * 'call_report': the number on the organisation's do_not_call list, its
  * leads do_not_call, what was queued for it cancelled and its pool numbers
@@ -45,19 +48,22 @@
 /*
  * The organisation's name, the call's other party (Vapi's customer number
  * $2, read in the organisation's region, else the call's log: the lead an
- * outbound call rang, the caller of an inbound one), that number as it is
- * said (spoken_phone_number: 415-555-0123), and the reason to store:
- * where it was said ($4), then the model's words ($5), trimmed, cut and
- * redacted.
+ * outbound call rang, the caller of an inbound one; none when the log says
+ * the broker called), that number as it is said (spoken_phone_number:
+ * 415-555-0123), the reason to store: where it was said ($4), then the
+ * model's words ($5), trimmed, cut and redacted; and whether the log says
+ * the broker called (inbound_from_broker).
  */
 static VpPlan call_party = {
 	.sql = "SELECT o.name, n.phone, vapi_pool.spoken_phone_number(n.phone),"
 	"   pg_catalog.concat_ws(': ', $4,"
-	"     vapi_pool.redact_pii(pg_catalog.left(nullif(pg_catalog.btrim($5), ''), " REASON_MAX_CHARS ")))"
+	"     vapi_pool.redact_pii(pg_catalog.left(nullif(pg_catalog.btrim($5), ''), " REASON_MAX_CHARS "))),"
+	"   coalesce(l.direction = 'inbound_from_broker', false)"
 	" FROM vapi_pool.orgs o"
-	" CROSS JOIN LATERAL (SELECT coalesce(vapi_pool.e164_try_parse($2, o.default_region),"
-	"   (SELECT CASE WHEN l.direction = 'outbound_to_lead' THEN l.to_e164 ELSE l.from_e164 END"
-	"    FROM vapi_pool.vapi_call_logs l WHERE l.org_id = o.org_id AND l.vapi_call_id = $3)) AS phone) n"
+	" LEFT JOIN vapi_pool.vapi_call_logs l ON l.org_id = o.org_id AND l.vapi_call_id = $3"
+	" CROSS JOIN LATERAL (SELECT CASE WHEN l.direction IS DISTINCT FROM 'inbound_from_broker' THEN"
+	"   coalesce(vapi_pool.e164_try_parse($2, o.default_region),"
+	"     CASE WHEN l.direction = 'outbound_to_lead' THEN l.to_e164 ELSE l.from_e164 END) END AS phone) n"
 	" WHERE o.org_id = $1",
 	.nargs = 5, .argtypes = {UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID}
 };
@@ -68,13 +74,15 @@ enum
 	PARTY_COL_ORG_NAME = 1,
 	PARTY_COL_PHONE,
 	PARTY_COL_SPOKEN,
-	PARTY_COL_REASON
+	PARTY_COL_REASON,
+	PARTY_COL_BROKER_CALL
 };
 
 /* The call's other party, as call_party reads it. */
 typedef struct CallParty
 {
 	char	   *org_name;		/* NULL: no such organisation */
+	bool		broker_call;	/* the broker called (inbound_from_broker): no party */
 	bool		has_phone;
 	Datum		phone;			/* e164 */
 	char	   *spoken;
@@ -103,6 +111,7 @@ read_party(Datum org, const char *call_id, const char *customer, const char *sai
 	if (SPI_processed == 0)
 		return;
 	p->org_name = TextDatumGetCString(vp_getdatum(0, PARTY_COL_ORG_NAME, &isnull));
+	p->broker_call = DatumGetBool(vp_getdatum(0, PARTY_COL_BROKER_CALL, &isnull));
 	p->phone = vp_getdatum(0, PARTY_COL_PHONE, &isnull);
 	p->has_phone = !isnull;
 	if (!p->has_phone)
@@ -123,7 +132,9 @@ said_on(const char *how, const char *call_id)
 /*
  * record_opt_out: the caller on the line asked not to be contacted again.
  * Answers what to say; errors, with what to tell the caller, when the
- * call's organisation or number is unknown.
+ * call's organisation or number is unknown, and with what to do instead
+ * when the broker is on the line (the Call Connector: no caller to take
+ * off).
  */
 char *
 vp_opt_out_tool(Datum org, bool has_org, const char *call_id, const char *customer, Datum args)
@@ -140,6 +151,13 @@ vp_opt_out_tool(Datum org, bool has_org, const char *call_id, const char *custom
 				 errmsg("the opt-out could not be recorded"),
 				 errdetail("This call is not logged and its phone number is in no organisation's pool."),
 				 errhint(WHEN_NOT_RECORDED)));
+	if (party.broker_call)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("there is no caller to opt out on this call"),
+				 errdetail("This call is the broker calling the Call Connector: the number on the line is the broker's own, not a contact's, and nothing was recorded."),
+				 errhint("Do not call record_opt_out again on this call. If the broker asks for a contact to be taken off the list, "
+						 "tell them the office takes that contact off, then go on with the call.")));
 	if (!party.has_phone)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
@@ -156,7 +174,8 @@ vp_opt_out_tool(Datum org, bool has_org, const char *call_id, const char *custom
 /*
  * An end-of-call report whose analysis says doNotCall (true, or the text
  * "true"): the call's other party opted out.  A report without a number to
- * take off is left as it is.
+ * take off, or of the broker calling (inbound_from_broker), is left as it
+ * is.
  */
 bool
 vp_opt_out_reported(Jsonb *message, Datum org, const char *call_id, const char *customer)
@@ -169,7 +188,7 @@ vp_opt_out_reported(Jsonb *message, Datum org, const char *call_id, const char *
 		return false;
 	read_party(org, call_id, customer,
 			   said_on("the end-of-call analysis says the caller asked not to be contacted", call_id), NULL, &party);
-	if (party.org_name == NULL || !party.has_phone)
+	if (party.org_name == NULL || party.broker_call || !party.has_phone)
 		return false;
 	vp_record_opt_out(org, party.phone, "call_report", party.reason, &out);
 	return true;

@@ -18,8 +18,10 @@
  * The first instant at or after earliest at which the organisation may call
  * or text the lead: inside its calling hours and days, not on its holidays,
  * in every time zone the lead may be in (leads.timezone, else the zones of
- * the lead's number, else fallback_zone).  lead_id may be (Datum) 0 with
- * phone set (a number without a lead), phone (Datum) 0 to use the lead's.
+ * the lead's number, else fallback_zone, else the broker's or
+ * organisation's); DT_NOEND when no time is allowed in all of them.
+ * lead_id may be (Datum) 0 with phone set (a number without a lead), phone
+ * (Datum) 0 to use the lead's.
  */
 extern TimestampTz vp_next_call_time(Datum org_id, Datum lead_id, Datum phone, TimestampTz earliest,
 									 const char *fallback_zone);
@@ -48,6 +50,10 @@ typedef struct VpOptOut
  * it is cancelled and its numbers released.  Idempotent.
  */
 extern void vp_record_opt_out(Datum org_id, Datum phone, const char *source, const char *reason, VpOptOut *out);
+
+/* The same, naming what the opt-out came in (source_id: an Instantly event's id, a call id). */
+extern void vp_record_opt_out_from(Datum org_id, Datum phone, const char *source, const char *source_id,
+								   const char *reason, VpOptOut *out);
 
 /* What the claim of a create-call or SMS job found (vp_check_claimed_job). */
 typedef enum VpClaimVerdict

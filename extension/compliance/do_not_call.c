@@ -37,9 +37,9 @@
 
 PG_FUNCTION_INFO_V1(vapi_pool_do_not_call_applied);
 
-/* Why the organisation may not call the number (do_not_call_reason, 190_compliance.sql). */
+/* Why the organisation may not call the number (compliance.h). */
 static VpPlan listed = {
-	.sql = "SELECT vapi_pool.do_not_call_reason($1, $2)",
+	.sql = "SELECT " VP_DO_NOT_CALL_REASON_SQL("$1", "$2"),
 	.nargs = 2, .argtypes = {UUIDOID, VP_E164_ARG}
 };
 

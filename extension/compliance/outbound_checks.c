@@ -33,19 +33,25 @@
 
 PG_FUNCTION_INFO_V1(vapi_pool_outbox_checked);
 
-/* The number and lead a job is for (NULL when malformed: outbox_problem buries such a job). */
+/*
+ * The number and lead job $2 of organisation $1 is for (NULL when
+ * malformed: outbox_problem buries such a job), and why the number may not
+ * be contacted (compliance.h), in one statement.
+ */
 static VpPlan job_target = {
-	.sql = "SELECT vapi_pool.e164_try_parse($1 ->> 'customer_number'),"
-	"   (SELECT x::uuid FROM (SELECT $1 ->> 'lead_id' AS x) s"
-	"     WHERE x ~ '^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$')",
-	.nargs = 1, .argtypes = {JSONBOID}
+	.sql = "SELECT t.phone, t.lead_id, " VP_DO_NOT_CALL_REASON_SQL("$1", "t.phone")
+	" FROM (SELECT vapi_pool.e164_try_parse($2 ->> 'customer_number') AS phone,"
+	"   (SELECT x::uuid FROM (SELECT $2 ->> 'lead_id' AS x) s"
+	"     WHERE x ~ '^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$') AS lead_id) t",
+	.nargs = 2, .argtypes = {UUIDOID, JSONBOID}
 };
 
 /* The columns of job_target, counted from 1. */
 enum
 {
 	TARGET_COL_PHONE = 1,
-	TARGET_COL_LEAD_ID
+	TARGET_COL_LEAD_ID,
+	TARGET_COL_LISTED
 };
 
 /* A claimed job whose number is listed: suppressed, with the follow-up it was sent for. */
@@ -79,16 +85,20 @@ static bool
 check_job(Datum org_id, Datum payload, TimestampTz earliest, char **reason, TimestampTz *allowed)
 {
 	bool		no_phone,
-				no_lead;
+				no_lead,
+				not_listed;
 	Datum		phone,
-				lead_id;
+				lead_id,
+				listed;
+	Datum		v[2] = {org_id, payload};
 
-	vp_execute(&job_target, &payload, NULL, 1);
+	vp_execute(&job_target, v, NULL, 1);
 	phone = vp_getdatum(0, TARGET_COL_PHONE, &no_phone);
 	lead_id = vp_getdatum(0, TARGET_COL_LEAD_ID, &no_lead);
+	listed = vp_getdatum(0, TARGET_COL_LISTED, &not_listed);
 	if (no_phone)
 		return false;
-	*reason = vp_suppression_reason(org_id, phone);
+	*reason = not_listed ? NULL : TextDatumGetCString(listed);
 	if (*reason != NULL)
 		return true;
 	*allowed = vp_next_call_time(org_id, no_lead ? (Datum) 0 : lead_id, phone, earliest, NULL);

@@ -168,27 +168,6 @@ ALTER TABLE dropoff_followups DROP CONSTRAINT dropoff_followups_state_known,
 
 -- ---------------------------------------------------------------- checks
 
--- Why the organisation may not call or text the number, or NULL: its own
--- list, then the deployment's (which only service_role may read, hence
--- SECURITY DEFINER: the answer says which list, not what else is on it).
-CREATE FUNCTION do_not_call_reason(org_id uuid, phone e164) RETURNS text
-	LANGUAGE sql STABLE SECURITY DEFINER
-	SET search_path = vapi_pool, pg_catalog, pg_temp
-	AS $$
-	SELECT coalesce(
-		(SELECT 'the number is on the organisation''s do-not-call list (source: ' || d.source || ')'
-		 FROM vapi_pool.do_not_call d WHERE d.org_id = do_not_call_reason.org_id AND d.phone = do_not_call_reason.phone),
-		(SELECT 'the number is on the deployment''s do-not-call list'
-		 FROM vapi_pool.do_not_call_global g WHERE g.phone = do_not_call_reason.phone))
-	$$;
--- Not for members: it would tell them what another organisation's list and
--- the deployment's hold.  The engine (service_role) and the triggers (the
--- extension owner) ask it.
-REVOKE EXECUTE ON FUNCTION do_not_call_reason(uuid, e164) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION do_not_call_reason(uuid, e164) TO service_role;
-COMMENT ON FUNCTION do_not_call_reason(uuid, e164) IS
-	'why the organisation may not call or text the number (its do-not-call list or the deployment''s), or NULL';
-
 CREATE FUNCTION do_not_call_applied() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'vapi_pool_do_not_call_applied'
 	LANGUAGE C SECURITY DEFINER

@@ -29,9 +29,21 @@ extern TimestampTz vp_next_call_time(Datum org_id, Datum lead_id, Datum phone, T
 /*
  * Why the organisation may not call or text phone (an e164 Datum), as a
  * sentence, or NULL when it may: the organisation's or the deployment's
- * do-not-call list.
+ * do-not-call list.  Only the engine asks (service_role, or the triggers
+ * with the extension owner's rights): the answer would tell a member what
+ * another list holds.
  */
 extern char *vp_suppression_reason(Datum org_id, Datum phone);
+
+/*
+ * The SQL of that answer for organisation org and number phone (SQL
+ * expressions): its own list first, then the deployment's.
+ */
+#define VP_DO_NOT_CALL_REASON_SQL(org, phone) \
+	"coalesce((SELECT 'the number is on the organisation''s do-not-call list (source: ' || d.source || ')'" \
+	"   FROM vapi_pool.do_not_call d WHERE d.org_id = " org " AND d.phone = " phone ")," \
+	" (SELECT 'the number is on the deployment''s do-not-call list'" \
+	"   FROM vapi_pool.do_not_call_global g WHERE g.phone = " phone "))"
 
 /* What recording an opt-out did (vp_record_opt_out). */
 typedef struct VpOptOut

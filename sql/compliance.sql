@@ -300,6 +300,17 @@ SELECT phone, source FROM do_not_call WHERE phone IN ('+12125550170', '+12125550
 
 -- ---------------------------------------------------------------- consent
 
+-- The lead as the rules see it (lead_compliance): a member of the
+-- organisation reads its leads' evidence, listing, zones and next time.
+BEGIN;
+SELECT set_config('request.jwt.claims', '{"sub": "a0000000-0000-4000-8000-00000000000a", "role": "authenticated"}', true) IS NOT NULL AS signed_in;
+SET LOCAL ROLE authenticated;
+SELECT name, phone, status, CASE WHEN cardinality(calling_zones) > 2 THEN cardinality(calling_zones) || ' zones'
+		ELSE calling_zones::text END AS calling_zones, on_do_not_call, jsonb_array_length(consents) AS consents,
+	   consents -> 0 ->> 'kind' AS first_consent, next_call_at IS NOT NULL AS callable_sometime
+FROM lead_compliance WHERE name IN ('Nia', 'Ala', 'Tol') ORDER BY name;
+ROLLBACK;
+
 -- A retry is queued only for a lead with consent evidence, unless the
 -- organisation turns the check off.
 UPDATE leads SET status = 'calling', primary_phone_e164 = '+14155550177' WHERE first_name = 'Non';

@@ -233,3 +233,33 @@ REVOKE EXECUTE ON FUNCTION record_opt_out(uuid, e164, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION record_opt_out(uuid, e164, text, text) TO service_role;
 COMMENT ON FUNCTION record_opt_out(uuid, e164, text, text) IS
 	'the person at phone asked not to be contacted: the number on the organisation''s do-not-call list, its leads do_not_call, queued calls and texts suppressed, their numbers released';
+
+-- ---------------------------------------------------------------- the lead, as the rules see it
+
+-- Each lead with its consent evidence, whether its number is on the
+-- organisation's do-not-call list, the zones that decide its calling hours
+-- and when it may next be called.  security_invoker (PostgreSQL 15+): a
+-- member sees only their organisation's leads; on 14, service_role only.
+DO $view$
+DECLARE
+	invoker boolean := pg_catalog.current_setting('server_version_num')::int >= 150000;
+BEGIN
+	EXECUTE pg_catalog.format($sql$
+		CREATE VIEW vapi_pool.lead_compliance %s AS
+		SELECT l.org_id, l.id AS lead_id, l.name, l.primary_phone_e164 AS phone, l.status, l.timezone,
+			   vapi_pool.lead_timezones(l.org_id, l.id) AS calling_zones,
+			   EXISTS (SELECT FROM vapi_pool.do_not_call d
+					   WHERE d.org_id = l.org_id AND d.phone = l.primary_phone_e164) AS on_do_not_call,
+			   coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('kind', c.kind, 'source_id', c.source_id,
+							'given_at', c.given_at, 'evidence', c.evidence) ORDER BY c.given_at)
+						 FROM vapi_pool.lead_consents c WHERE c.org_id = l.org_id AND c.lead_id = l.id), '[]') AS consents,
+			   vapi_pool.next_call_time(l.org_id, l.id, NULL, pg_catalog.now()) AS next_call_at
+		FROM vapi_pool.leads l$sql$, CASE WHEN invoker THEN 'WITH (security_invoker = true)' ELSE '' END);
+	IF invoker THEN
+		GRANT SELECT ON vapi_pool.lead_compliance TO authenticated;
+	END IF;
+	GRANT SELECT ON vapi_pool.lead_compliance TO service_role;
+END
+$view$;
+COMMENT ON VIEW lead_compliance IS
+	'each lead with its consent evidence, its do-not-call listing, the zones of its calling hours and when it may next be called';

@@ -43,6 +43,17 @@ SELECT pg_temp.queue_jobs();
 SELECT count(*) FILTER (WHERE (run_at AT TIME ZONE z.zone)::time = '08:00') AS at_opening, count(*) AS jobs
 FROM outbox o, LATERAL (SELECT (vapi_pool.lead_timezones(o.org_id, (o.payload ->> 'lead_id')::uuid))[1] AS zone) z \gset
 
+\echo '== listing 100,000 numbers in the deployment''s list (one INSERT), with the trigger that applies them and without it'
+SELECT pg_temp.time_sql($$INSERT INTO vapi_pool.do_not_call_global (phone, source)
+	SELECT ('+1917' || (2000000 + n))::vapi_pool.e164, 'import' FROM generate_series(1, 100000) n$$,
+	3, before => 'DELETE FROM vapi_pool.do_not_call_global') AS list_s \gset
+ALTER TABLE do_not_call_global DISABLE TRIGGER do_not_call_global_applied;
+SELECT pg_temp.time_sql($$INSERT INTO vapi_pool.do_not_call_global (phone, source)
+	SELECT ('+1917' || (2000000 + n))::vapi_pool.e164, 'import' FROM generate_series(1, 100000) n$$,
+	3, before => 'DELETE FROM vapi_pool.do_not_call_global') AS list_bare_s \gset
+ALTER TABLE do_not_call_global ENABLE TRIGGER do_not_call_global_applied;
+DELETE FROM do_not_call_global;
+
 CREATE TEMP TABLE people (phone e164, n int);
 INSERT INTO people SELECT p, n FROM (VALUES ('+12125550123'::e164), ('+19075550123'), ('+61412345678'), ('+18005550199')) v(p),
 	generate_series(1, :jobs / 4) n;
@@ -60,3 +71,5 @@ SELECT 'ratio with / without: ' || round((:jobs / :checked_s) / (:jobs / :bare_s
 	|| round(((:checked_s - :bare_s) / :jobs * 1e6)::numeric, 1) || ' us per job' AS " ";
 SELECT rpad('next_call_time (mixed zones)', 32) || lpad(round(:jobs / :next_s)::text, 9) || ' calls/s' AS " ";
 SELECT rpad('next_call_time (one zone)', 32) || lpad(round((:jobs / 4) / :next_one_s)::text, 9) || ' calls/s' AS " ";
+SELECT rpad('list 100,000 numbers, applied', 32) || lpad(round(100000 / :list_s)::text, 9) || ' numbers/s' AS " ";
+SELECT rpad('list 100,000 numbers, bare', 32) || lpad(round(100000 / :list_bare_s)::text, 9) || ' numbers/s' AS " ";

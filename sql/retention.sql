@@ -65,8 +65,8 @@ SELECT o, 'vapi', 'end-of-call-report', coalesce(left(o::text, 1), 'none') || ':
 	   CASE WHEN st = 'failed' THEN 'refused' END
 FROM unnest(ARRAY['aaaaaaaa-0000-4000-8000-000000000000', 'cccccccc-0000-4000-8000-000000000000',
 				  'dddddddd-0000-4000-8000-000000000000', NULL]::uuid[]) o,
-	 unnest(ARRAY[0, 2, 6, 8, 29, 31]) age, unnest(ARRAY['processed', 'failed']) st
-WHERE st = 'processed' OR age = 31;
+	 unnest(ARRAY[0, 2, 6, 8, 29, 31, 95]) age, unnest(ARRAY['processed', 'failed']) st
+WHERE st = 'processed' OR age IN (31, 95);
 -- Instantly events.
 INSERT INTO instantly_events (org_id, event_type, dedup_key, campaign_id, workspace_id, lead_email, received_at,
 	reply_subject, reply_text, evidence, decision, payload)
@@ -110,7 +110,7 @@ SELECT count(*) AS calls, count(*) FILTER (WHERE c.created_at = b.created_at) AS
 FROM vapi_call_logs c JOIN calls_before b USING (org_id, id);
 
 -- Inbox: processed events older than the payload retention are emptied;
--- failed ones (a replay needs them) and newer ones stay whole.
+-- failed ones (a replay needs them) 60 days later; newer ones stay whole.
 SELECT coalesce(o.name, '(none)') AS org, split_part(i.dedupe_key, ':', 2)::integer AS age, i.state,
 	   i.payload <> '{}' AS payload, i.answer <> '{}' AS answer
 FROM webhook_inbox i LEFT JOIN orgs o USING (org_id) ORDER BY 1, 2, 3;

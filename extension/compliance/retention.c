@@ -85,18 +85,25 @@ static VpPlan purge_call_reports = {
 	.nargs = 1, .argtypes = {INT4OID}
 };
 
-/* Processed inbox events: of each organisation, then those of none. */
+/*
+ * Inbox events: of each organisation, then those of none.  A failed one (a
+ * dead letter a replay needs) keeps its payload DEAD_LETTER_GRACE longer,
+ * time to fix its cause and replay it, then is emptied too.
+ */
+#define DEAD_LETTER_GRACE "interval '60 days'"
 static VpPlan purge_inbox_payloads = {
 	.sql = "WITH doomed AS ("
 	" SELECT i.id FROM vapi_pool.orgs o"
 	" CROSS JOIN LATERAL (SELECT i.id FROM vapi_pool.webhook_inbox i"
-	"   WHERE i.org_id = o.org_id AND i.state = 'processed' AND i.payload <> '{}'::jsonb"
+	"   WHERE i.org_id = o.org_id AND i.payload <> '{}'::jsonb"
 	"     AND i.received_at < pg_catalog.now() - " KEEP("payload_retention", "payloads")
+	"       - CASE WHEN i.state = 'failed' THEN " DEAD_LETTER_GRACE " ELSE interval '0' END"
 	"   ORDER BY i.received_at LIMIT $1 FOR UPDATE SKIP LOCKED) i"
 	" UNION ALL"
 	" SELECT n.id FROM (SELECT i.id FROM vapi_pool.webhook_inbox i"
-	"   WHERE i.org_id IS NULL AND i.state = 'processed' AND i.payload <> '{}'::jsonb"
+	"   WHERE i.org_id IS NULL AND i.payload <> '{}'::jsonb"
 	"     AND i.received_at < pg_catalog.now() - vapi_pool.default_retention('payloads', false)"
+	"       - CASE WHEN i.state = 'failed' THEN " DEAD_LETTER_GRACE " ELSE interval '0' END"
 	"   ORDER BY i.received_at LIMIT $1 FOR UPDATE SKIP LOCKED) n"
 	" LIMIT $1),"
 	" purged AS (UPDATE vapi_pool.webhook_inbox i SET payload = '{}'::jsonb, answer = '{}'::jsonb"

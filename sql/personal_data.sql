@@ -94,13 +94,14 @@ SELECT reply_text, intent, phone, call_number FROM instantly_events WHERE email_
 SELECT intent FROM handle_instantly_event(pg_temp.reply('r-3', 'grace.whitfield@example.com', NULL)
 	- 'reply_text' - 'reply_html' || '{"reply_text_snippet": "Call Grace on 415-555-0123 please"}');
 SELECT reply_text, intent, phone, payload ? 'reply_text_snippet' AS kept_snippet FROM instantly_events WHERE email_id = 'r-3';
--- Any write of the table goes through the trigger.
+-- Any write of the table goes through the trigger, the subject too.
 INSERT INTO instantly_events (org_id, event_type, dedup_key, campaign_id, workspace_id, lead_email, decision,
-	reply_text, payload)
+	reply_text, reply_subject, payload)
 VALUES ('aaaaaaaa-0000-4000-8000-000000000000', 'auto_reply_received', 'k-4', '1e24d68f-3645-42ac-a253-8b64ee61feee',
 	'51c0231c-9645-46c3-992a-ec88b782136d', 'grace.whitfield@example.com', 'stored',
-	'Out of office. Grace Whitfield, 415-555-0123.', '{"reply_text": "x", "reply_html": "x", "step": 1}');
-SELECT reply_text, payload FROM instantly_events WHERE dedup_key = 'k-4';
+	'Out of office. Grace Whitfield, 415-555-0123.', 'Automatic reply: Grace Whitfield (grace.whitfield@example.com)',
+	'{"reply_text": "x", "reply_html": "x", "step": 1}');
+SELECT reply_text, reply_subject, payload FROM instantly_events WHERE dedup_key = 'k-4';
 
 -- ---------------------------------------------------------------- the inbox
 

@@ -324,9 +324,50 @@ reply_text_keys(void)
 }
 
 /*
- * SQL trigger redact_instantly_event(): an Instantly event's reply_text
- * through redact_pii and its lead's details when it is written or the event
- * gets its lead; its payload without the reply's texts.
+ * Column att of row (an Instantly event) through redact_pii and the
+ * contact's details, into attnums/values at *n, when it was written or the
+ * event got its lead (relinked_now); the contact is loaded on first need,
+ * over an SPI connection the caller finishes once done (*loaded).
+ */
+static void
+redact_event_text(TriggerData *td, HeapTuple row, int att, bool relinked_now, ContactDetails *contact,
+				  bool *loaded, int *attnums, Datum *values, int *n)
+{
+	TupleDesc	desc = td->tg_relation->rd_att;
+	bool		update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
+	bool		isnull;
+	Datum		value = heap_getattr(row, att, desc, &isnull);
+	bool		old_null = true;
+	Datum		old;
+	Datum		redacted;
+
+	if (isnull)
+		return;
+	old = update ? heap_getattr(td->tg_trigtuple, att, desc, &old_null) : (Datum) 0;
+	if (!old_null && same_text(value, old) && !relinked_now)
+		return;
+	if (!*loaded)
+	{
+		MemoryContext upper = CurrentMemoryContext;
+
+		/* the caller ends the SPI connection: the details live in its memory */
+		vp_spi_connect();
+		row_contact(td, row, "lead_email", contact);
+		MemoryContextSwitchTo(upper);
+		*loaded = true;
+	}
+	redacted = vp_redact_text_for_contact(value, contact);
+	if (redacted != value)
+	{
+		attnums[*n] = att;
+		values[(*n)++] = redacted;
+	}
+}
+
+/*
+ * SQL trigger redact_instantly_event(): an Instantly event's reply_text and
+ * reply_subject through redact_pii and its lead's details when written or
+ * when the event gets its lead; its payload without the reply's texts.
  */
 Datum
 vapi_pool_redact_instantly_event(PG_FUNCTION_ARGS)
@@ -335,14 +376,18 @@ vapi_pool_redact_instantly_event(PG_FUNCTION_ARGS)
 	TupleDesc	desc = td->tg_relation->rd_att;
 	bool		update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
 	HeapTuple	row = update ? td->tg_newtuple : td->tg_trigtuple;
-	int			attnums[2];
-	Datum		values[2];
-	bool		nulls[2] = {false, false};
+	int			attnums[3];
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
 	int			n = 0;
 	int			text_att = required_column(td, "redact_instantly_event", "reply_text");
+	int			subject_att = required_column(td, "redact_instantly_event", "reply_subject");
 	int			payload_att = required_column(td, "redact_instantly_event", "payload");
 	bool		isnull;
 	Datum		value;
+	ContactDetails contact;
+	bool		loaded = false;
+	bool		relinked_now;
 
 	value = heap_getattr(row, payload_att, desc, &isnull);
 	if (!isnull)
@@ -355,30 +400,11 @@ vapi_pool_redact_instantly_event(PG_FUNCTION_ARGS)
 			values[n++] = DirectFunctionCall2(jsonb_delete_array, value, keys);
 		}
 	}
-	value = heap_getattr(row, text_att, desc, &isnull);
-	if (!isnull)
-	{
-		bool		old_null = true;
-		Datum		old = update ? heap_getattr(td->tg_trigtuple, text_att, desc, &old_null) : (Datum) 0;
-
-		if (old_null || !same_text(value, old) || relinked(td, row))
-		{
-			MemoryContext upper = CurrentMemoryContext;
-			ContactDetails contact;
-			Datum		redacted;
-
-			vp_spi_connect();
-			row_contact(td, row, "lead_email", &contact);
-			MemoryContextSwitchTo(upper);
-			redacted = vp_redact_text_for_contact(value, &contact);
-			SPI_finish();
-			if (redacted != value)
-			{
-				attnums[n] = text_att;
-				values[n++] = redacted;
-			}
-		}
-	}
+	relinked_now = relinked(td, row);
+	redact_event_text(td, row, text_att, relinked_now, &contact, &loaded, attnums, values, &n);
+	redact_event_text(td, row, subject_att, relinked_now, &contact, &loaded, attnums, values, &n);
+	if (loaded)
+		SPI_finish();
 	if (n == 0)
 		return PointerGetDatum(row);
 	return PointerGetDatum(heap_modify_tuple_by_cols(row, desc, n, attnums, values, nulls));

@@ -40,8 +40,10 @@ CREATE FUNCTION redact_instantly_event() RETURNS trigger
 -- reply_text_snippet.  Before the trigger, so that each row is redacted once.
 UPDATE instantly_events
 SET reply_text = redact_for_contact(reply_text, org_id, lead_id),
+	reply_subject = redact_for_contact(reply_subject, org_id, lead_id),
 	payload = payload - '{reply_text,reply_html,reply_text_snippet}'::text[]
-WHERE reply_text IS NOT NULL OR payload ?| '{reply_text,reply_html,reply_text_snippet}'::text[];
+WHERE reply_text IS NOT NULL OR reply_subject IS NOT NULL
+   OR payload ?| '{reply_text,reply_html,reply_text_snippet}'::text[];
 
 -- A processed Instantly delivery keeps no reply text in the inbox either
 -- (webhook_receive.c strips it when the event is processed; a failed one

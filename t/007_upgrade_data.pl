@@ -1,0 +1,80 @@
+# What the 0.6.0 -> 0.7.0 update does to the rows an installation already
+# holds (t/005_upgrade_path.pl compares the objects, not the data):
+# - an opt-out that was only a lead's status is put on the organisation's
+#   do-not-call list, which then stops the same number on another lead and
+#   the call queued for it (195_backfill.sql);
+# - the consent evidence the rows prove is recorded: a reply that asked for a
+#   call (with its text, redacted) and a call the person made (195);
+# - stored reply texts and subjects are redacted with their lead's details,
+#   and stored payloads lose the reply texts (192_personal_data.sql).
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use VapiPoolTest qw(new_vapi_node);
+
+my $node = new_vapi_node('upgrade_data', create => 0);
+$node->safe_psql('postgres', "CREATE EXTENSION vapi_pool VERSION '0.6.0' CASCADE");
+
+# ---------------------------------------------------------------- 0.6.0's rows
+
+$node->safe_psql('postgres', q{
+SET search_path = vapi_pool, public;
+INSERT INTO orgs (org_id, name) VALUES ('aaaaaaaa-0000-4000-8000-000000000000', 'Acme Home Loans');
+INSERT INTO brokers (org_id, id, name, timezone) VALUES
+	('aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000001', 'Dana Lee', 'America/Los_Angeles');
+-- Ann opted out (a status, in 0.6.0); Ben has the same number and a call waiting;
+-- Cy asked for a call by reply and called in once.
+INSERT INTO leads (org_id, id, broker_id, first_name, last_name, email, primary_phone_e164, status) VALUES
+	('aaaaaaaa-0000-4000-8000-000000000000', 'a2000000-0000-4000-8000-000000000001', 'a1000000-0000-4000-8000-000000000001',
+	 'Ann', 'Lee', 'ann@example.com', '+14155550140', 'do_not_call'),
+	('aaaaaaaa-0000-4000-8000-000000000000', 'a2000000-0000-4000-8000-000000000002', 'a1000000-0000-4000-8000-000000000001',
+	 'Ben', 'Lee', 'ben@example.com', '+14155550140', 'calling'),
+	('aaaaaaaa-0000-4000-8000-000000000000', 'a2000000-0000-4000-8000-000000000003', 'a1000000-0000-4000-8000-000000000001',
+	 'Cy', 'Young', 'cy@example.com', '+14155550150', 'calling');
+INSERT INTO outbox (org_id, kind, payload, idempotency_key) VALUES
+	('aaaaaaaa-0000-4000-8000-000000000000', 'vapi.create_call',
+	 '{"lead_id": "a2000000-0000-4000-8000-000000000002", "customer_number": "+14155550140", "phone_number_id": "pn_1"}', 'ben-1');
+INSERT INTO instantly_events (org_id, event_type, dedup_key, email_id, campaign_id, workspace_id, lead_id, lead_email,
+	reply_subject, reply_text, intent, decision, payload) VALUES
+	('aaaaaaaa-0000-4000-8000-000000000000', 'reply_received', 'e-cy-1', 'e-cy-1', gen_random_uuid(), gen_random_uuid(),
+	 'a2000000-0000-4000-8000-000000000003', 'cy@example.com', 'Re: Cy Young, your rate',
+	 'Cy Young here, please call me at 415-555-0150.', 'call_requested', 'call_queued',
+	 '{"reply_text": "Cy Young here, please call me at 415-555-0150.", "reply_text_snippet": "Cy Young here", "step": 1}');
+INSERT INTO vapi_call_logs (org_id, lead_id, vapi_call_id, direction, status, started_at) VALUES
+	('aaaaaaaa-0000-4000-8000-000000000000', 'a2000000-0000-4000-8000-000000000003', 'call-cy-in', 'inbound_from_lead',
+	 'ended', '2026-11-20 17:00+00');
+});
+
+$node->safe_psql('postgres', 'ALTER EXTENSION vapi_pool UPDATE');
+is($node->safe_psql('postgres', 'SELECT extversion FROM pg_extension WHERE extname = \'vapi_pool\''), '0.7.0',
+	'updated to 0.7.0');
+
+# ---------------------------------------------------------------- opt-outs
+
+is($node->safe_psql('postgres', q{SELECT phone::text || '|' || source || '|' || reason FROM vapi_pool.do_not_call}),
+	'+14155550140|operator|the lead was do_not_call before 0.7.0', "Ann's opt-out is on the organisation's list");
+is($node->safe_psql('postgres', q{SELECT string_agg(first_name || ':' || status, ',' ORDER BY first_name) FROM vapi_pool.leads}),
+	'Ann:do_not_call,Ben:do_not_call,Cy:calling', '... so Ben, on the same number, is do_not_call too');
+is($node->safe_psql('postgres', q{SELECT state || '|' || last_error FROM vapi_pool.outbox WHERE idempotency_key = 'ben-1'}),
+	'suppressed|the number is on a do-not-call list', '... and the call waiting for him is suppressed');
+
+# ---------------------------------------------------------------- consent
+
+is($node->safe_psql('postgres', q{SELECT string_agg(kind || ':' || source_id, ',' ORDER BY kind) FROM vapi_pool.lead_consents
+	WHERE lead_id = 'a2000000-0000-4000-8000-000000000003'}),
+	'inbound_call:call-cy-in,instantly_reply:e-cy-1', "Cy's reply and call are recorded as his consent");
+is($node->safe_psql('postgres', q{SELECT evidence FROM vapi_pool.lead_consents WHERE kind = 'instantly_reply'}),
+	'[NAME] here, please call me at [PHONE].', '... with the reply, redacted');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM vapi_pool.lead_consents WHERE lead_id <> 'a2000000-0000-4000-8000-000000000003'}),
+	'0', '... and nobody else gets evidence the rows do not prove');
+
+# ---------------------------------------------------------------- personal data
+
+is($node->safe_psql('postgres', q{SELECT reply_text || '|' || reply_subject || '|' || payload::text
+	FROM vapi_pool.instantly_events WHERE email_id = 'e-cy-1'}),
+	'[NAME] here, please call me at [PHONE].|Re: [NAME], your rate|{"step": 1}',
+	'the stored reply and its subject are redacted, the payload keeps no reply text');
+
+done_testing();

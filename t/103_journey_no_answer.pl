@@ -8,9 +8,12 @@
 #   call log keeps it), and the lead is never "connected".
 #
 #   Time moves without sleeping: the calls end at chosen instants (the
-#   reports' startedAt/endedAt, tomorrow and the day after in the broker's
+#   reports' startedAt/endedAt, tomorrow and the day after in the lead's
 #   zone), and a retry queued for a later hour is made due by setting its
-#   outbox run_at to now, which is what the clock would have done.
+#   outbox run_at to now, which is what the clock would have done.  The
+#   lead's zone (its own leads.timezone, since 0.7.0 the one that counts) is
+#   one where it is working hours now, so that the dispatcher's own check of
+#   the calling hours at the real now (0.7.0) agrees with the test's clock.
 use strict;
 use warnings;
 
@@ -20,7 +23,8 @@ use CallPlayer;
 
 my $org = 'cccccccc-0000-4000-8000-000000000000';
 my $broker = 'c1000000-0000-4000-8000-000000000001';
-my $zone = 'America/Los_Angeles';
+my $zone = CallPlayer::working_hours_zone();
+note("the lead's and the broker's zone: $zone");
 my $pool_number = '+13105550188';
 my $pool_id = 'pn_journey_c';
 my $lead_number = '+14155550177';	# the number the reply asks to be called at
@@ -39,6 +43,9 @@ INSERT INTO orgs (org_id, name, sms_when_unreachable, unreachable_sms_text)
 	VALUES ('$org', 'Acme Home Loans', true, '$sms_text');
 INSERT INTO brokers (org_id, id, name, timezone, primary_phone_e164, number_pool_active) VALUES
 	('$org', '$broker', 'Dana Lee', '$zone', '+13105550147', true);
+-- Pat is on file (the reply finds her by address), in her own zone
+INSERT INTO leads (org_id, broker_id, first_name, last_name, email, timezone) VALUES
+	('$org', '$broker', 'Pat', 'Quinn', 'pat.quinn\@example.com', '$zone');
 INSERT INTO instantly_campaigns (org_id, campaign_id, workspace_id, broker_id) VALUES
 	('$org', '1e24d68f-3645-42ac-a253-8b64ee61feee', '51c0231c-9645-46c3-992a-ec88b782136d', '$broker');
 SELECT count(*) FROM (SELECT add_pool_number('$broker', '$pool_number', '$pool_id')) s;
@@ -49,7 +56,7 @@ SQL
 # One value of a query.
 sub q1 { return $p->sql($_[0]) }
 
-# SQL for "the first instant at or after t inside 08:00-20:00 in the broker's
+# SQL for "the first instant at or after t inside 08:00-20:00 in the lead's
 # zone" -- the calling window, computed here independently of the engine.
 sub window_sql
 {
@@ -60,7 +67,7 @@ sub window_sql
 	  . " FROM (SELECT ($t)::timestamptz AS x, ($t)::timestamptz AT TIME ZONE '$zone' AS l) w)";
 }
 
-# An instant as Vapi writes it: local time $local on day +$days (broker's
+# An instant as Vapi writes it: local time $local on day +$days (the lead's
 # zone, counted from today there), in UTC ISO 8601 with milliseconds.
 sub at_local
 {
@@ -119,7 +126,7 @@ is($bodies->[0]{phoneNumberId}, $pool_id, '... from the lead\'s pool number');
 
 # ---------------------------------------------------------------- attempt 1: busy at 19:30
 
-# tomorrow 19:30 in the broker's zone: +1 h is past 20:00, so attempt 2 is at 08:00 the day after
+# tomorrow 19:30 in the lead's zone: +1 h is past 20:00, so attempt 2 is at 08:00 the day after
 my $end1 = at_local(1, '19:30:00');
 $call1->status('ringing');
 ($st, $ans) = $call1->end(endedReason => 'customer-busy', startedAt => at_local(1, '19:29:40'), endedAt => $end1,

@@ -664,9 +664,10 @@ note_voicemail(const LoggedCall *call, const Ended *e)
 	vp_execute(&voicemail_left, v, NULL, 0);
 }
 
-/* The lead's number, for the do-not-call check of a next attempt. */
-static VpPlan lead_phone = {
-	.sql = "SELECT primary_phone_e164 FROM vapi_pool.leads WHERE org_id = $1 AND id = $2",
+/* Whether the lead's number is on a do-not-call list (compliance.h). */
+static VpPlan lead_listed = {
+	.sql = "SELECT " VP_DO_NOT_CALL_REASON_SQL("l.org_id", "l.primary_phone_e164") " IS NOT NULL"
+	" FROM vapi_pool.leads l WHERE l.org_id = $1 AND l.id = $2",
 	.nargs = 2, .argtypes = {UUIDOID, UUIDOID}
 };
 
@@ -679,12 +680,10 @@ static void
 not_before_allowed(const LoggedCall *call, Ended *e)
 {
 	Datum		v[2] = {call->org_id, call->lead_id};
-	bool		no_phone;
-	Datum		phone;
+	bool		isnull;
 
-	vp_execute(&lead_phone, v, NULL, 1);
-	phone = SPI_processed == 1 ? vp_getdatum(0, VP_SOLE_COLUMN, &no_phone) : (no_phone = true, (Datum) 0);
-	if (!no_phone && vp_suppression_reason(call->org_id, phone) != NULL)
+	vp_execute(&lead_listed, v, NULL, 1);
+	if (SPI_processed == 1 && DatumGetBool(vp_getdatum(0, VP_SOLE_COLUMN, &isnull)))
 	{
 		e->has_next = false;
 		e->review_reason = "no next attempt: the lead's number is on a do-not-call list";

@@ -29,15 +29,8 @@ static VpPlan add_listing = {
 
 /* See compliance.h. */
 void
-vp_record_opt_out(Datum org_id, Datum phone, const char *source, const char *reason, VpOptOut *out)
-{
-	vp_record_opt_out_from(org_id, phone, source, NULL, reason, out);
-}
-
-/* See compliance.h. */
-void
-vp_record_opt_out_from(Datum org_id, Datum phone, const char *source, const char *source_id, const char *reason,
-					   VpOptOut *out)
+vp_record_opt_out(Datum org_id, Datum phone, const char *source, const char *source_id, const char *reason,
+				  VpOptOut *out)
 {
 	Datum		v[5] = {org_id, phone, reason ? CStringGetTextDatum(reason) : (Datum) 0,
 		CStringGetTextDatum(source), source_id ? CStringGetTextDatum(source_id) : (Datum) 0};
@@ -73,7 +66,7 @@ vapi_pool_record_opt_out(PG_FUNCTION_ARGS)
 	Datum		result;
 
 	vp_spi_connect();
-	vp_record_opt_out(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), text_to_cstring(PG_GETARG_TEXT_PP(2)),
+	vp_record_opt_out(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), text_to_cstring(PG_GETARG_TEXT_PP(2)), NULL,
 					  PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)), &out);
 	values[0] = BoolGetDatum(out.newly_added);
 	values[1] = Int64GetDatum(out.leads_marked);

@@ -1078,9 +1078,9 @@ list_number(Datum org_id, Datum phone, bool phone_null, const char *email_id, De
 
 	if (phone_null)
 		return;
-	vp_record_opt_out_from(org_id, phone, "instantly", vp_uuid_string(d->event_id),
-						   email_id ? psprintf("unsubscribed in Instantly (e-mail %s)", email_id) :
-						   "unsubscribed in Instantly", &out);
+	vp_record_opt_out(org_id, phone, "instantly", vp_uuid_string(d->event_id),
+					  email_id ? psprintf("unsubscribed in Instantly (e-mail %s)", email_id) :
+					  "unsubscribed in Instantly", &out);
 	d->detail = psprintf("%s The number is on the do-not-call list%s.", d->detail,
 						 out.leads_marked + out.calls_cancelled + out.texts_cancelled > 0 ?
 						 psprintf(" (%lld other lead(s), %lld call(s), %lld text(s) stopped)",

@@ -165,7 +165,7 @@ vp_opt_out_tool(Datum org, bool has_org, const char *call_id, const char *custom
 				 errdetail("This call carries no phone number of the caller."),
 				 errhint(WHEN_NOT_RECORDED)));
 
-	vp_record_opt_out(org, party.phone, "assistant", party.reason, &out);
+	vp_record_opt_out(org, party.phone, "assistant", call_id, party.reason, &out);
 	return psprintf("Done. %s will not call or text %s again. "
 					"Tell the caller they have been removed and end the call politely.",
 					party.org_name, party.spoken);
@@ -190,6 +190,6 @@ vp_opt_out_reported(Jsonb *message, Datum org, const char *call_id, const char *
 			   said_on("the end-of-call analysis says the caller asked not to be contacted", call_id), NULL, &party);
 	if (party.org_name == NULL || party.broker_call || !party.has_phone)
 		return false;
-	vp_record_opt_out(org, party.phone, "call_report", party.reason, &out);
+	vp_record_opt_out(org, party.phone, "call_report", call_id, party.reason, &out);
 	return true;
 }

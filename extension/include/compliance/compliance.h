@@ -57,15 +57,13 @@ typedef struct VpOptOut
 
 /*
  * Records that the person at phone asked not to be contacted (source: one
- * of do_not_call's sources): the number goes on the organisation's
+ * of do_not_call's sources; source_id, or NULL: what it came in, an
+ * Instantly event's id, a call id): the number goes on the organisation's
  * do-not-call list, its leads become do_not_call, and what was queued for
  * it is cancelled and its numbers released.  Idempotent.
  */
-extern void vp_record_opt_out(Datum org_id, Datum phone, const char *source, const char *reason, VpOptOut *out);
-
-/* The same, naming what the opt-out came in (source_id: an Instantly event's id, a call id). */
-extern void vp_record_opt_out_from(Datum org_id, Datum phone, const char *source, const char *source_id,
-								   const char *reason, VpOptOut *out);
+extern void vp_record_opt_out(Datum org_id, Datum phone, const char *source, const char *source_id,
+							  const char *reason, VpOptOut *out);
 
 /* What the claim of a create-call or SMS job found (vp_check_claimed_job). */
 typedef enum VpClaimVerdict

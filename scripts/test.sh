@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # The README's test command (make test): install missing packages, build with
-# test flags (warnings are errors, assertions on), install the extension into
-# the local PostgreSQL 15, run every suite (pg_regress, isolation, TAP) against
-# temporary instances, and end with one line "N passed, N failed".
+# test flags (warnings are errors, assertions on), and run every suite against
+# temporary instances, on each PostgreSQL major version of PG_MAJORS
+# (default "15 17"), ending with one line "N passed, N failed".
+#
+# PostgreSQL 15 is Debian 12's: the extension is installed into it and every
+# suite runs (the source checks, the e164 matcher, the shim's unit tests and
+# fuzzing, pg_regress, isolation, TAP).  PostgreSQL 17 is Debian 13's, in a
+# root that scripts/debian13_root.sh builds and caches: pg_regress, isolation
+# and TAP run there, against the Debian 12 builds of vapi-shim and the oracle.
+# PG_MAJORS=15 make test runs one.
 #
 # PostgreSQL refuses to run as root; as root, the suites run as the
 # unprivileged user vapitest in a copy of the tree.
@@ -11,7 +18,18 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 # shellcheck source=common.sh
 source scripts/common.sh
+# shellcheck source=debian13_root.sh
+source scripts/debian13_root.sh
 install_deps || { echo "0 passed, 1 failed"; exit 1; }
+
+majors=${PG_MAJORS:-15 17}
+for m in $majors; do
+	case $m in
+	15 | 17) ;;
+	*) echo "PG_MAJORS: PostgreSQL $m is not one this suite runs on (15, 17)"; echo "0 passed, 1 failed"; exit 1 ;;
+	esac
+done
+with_major() { case " $majors " in *" $1 "*) return 0 ;; esac; return 1; }
 
 TEST_CFLAGS="-DUSE_ASSERT_CHECKING -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare"
 echo "== build (warnings are errors, assertions on)"
@@ -36,14 +54,18 @@ fi
 
 logdir="$top/.test-summary"
 rm -rf "$logdir"; mkdir -p "$logdir"
-passed=0; failed=0
+declare -A passed=() failed=()
 
-# Run one suite through make, keep its log, count its cases.
+# Run one suite of PostgreSQL MAJOR through make (the command MAKE... with
+# TARGET appended; its tree is HOSTDIR as seen from here), keep its log, count
+# its cases.
 run_suite()
 {
-	local name=$1 target=$2 log="$logdir/$1.log"
-	echo "== $name"
-	"${runner[@]}" make -C "$workdir" -s PG_CONFIG="$PG_CONFIG" "$target" >"$log" 2>&1
+	local major=$1 name=$2 target=$3 hostdir=$4
+	shift 4
+	local log="$logdir/$major-$name.log"
+	echo "== PostgreSQL $major: $name"
+	"$@" "$target" >"$log" 2>&1
 	local rc=$?
 	cat "$log"
 	local p f
@@ -62,25 +84,49 @@ run_suite()
 		f=$(grep -Ec '(\.\.\. FAILED|^not ok [0-9]+ )' "$log")
 	fi
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-	passed=$((passed + p)); failed=$((failed + f))
+	passed[$major]=$(( ${passed[$major]:-0} + p ))
+	failed[$major]=$(( ${failed[$major]:-0} + f ))
 	if [ "$rc" -ne 0 ]; then
-		for d in "$workdir"/regression.diffs "$workdir"/output_iso/regression.diffs; do
+		for d in "$hostdir"/regression.diffs "$hostdir"/output_iso/regression.diffs; do
 			[ -f "$d" ] && { echo "---- $d"; head -200 "$d"; }
 		done
-		for l in "$workdir"/tmp_check/log/regress_log_*; do
+		for l in "$hostdir"/tmp_check/log/regress_log_*; do
 			[ -f "$l" ] && grep -q -E 'not ok|Dubious|died|BAIL' "$l" && { echo "---- $l"; tail -60 "$l"; }
 		done
+		echo "---- reproduce: PG_MAJORS=$major make test (this suite: make $target$([ "$major" = 17 ] && echo ' in the Debian 13 root, see scripts/debian13_root.sh'))"
 	fi
 }
 
-run_suite source check-source
-run_suite e164-regex e164-regex-check
-run_suite shim-unit shim-unit-tests
-run_suite fuzz fuzz-smoke
-run_suite regress installcheck-regress
-run_suite isolation installcheck-isolation
-run_suite tap installcheck-tap
+if with_major 15; then
+	make15=("${runner[@]}" make -C "$workdir" -s PG_CONFIG="$PG_CONFIG")
+	run_suite 15 source check-source "$workdir" "${make15[@]}"
+	run_suite 15 e164-regex e164-regex-check "$workdir" "${make15[@]}"
+	run_suite 15 shim-unit shim-unit-tests "$workdir" "${make15[@]}"
+	run_suite 15 fuzz fuzz-smoke "$workdir" "${make15[@]}"
+	run_suite 15 regress installcheck-regress "$workdir" "${make15[@]}"
+	run_suite 15 isolation installcheck-isolation "$workdir" "${make15[@]}"
+	run_suite 15 tap installcheck-tap "$workdir" "${make15[@]}"
+fi
+
+if with_major 17; then
+	echo "== PostgreSQL 17 (Debian 13 root)"
+	if debian13_root_ensure && debian13_prepare_tree "$top" "$TEST_CFLAGS"; then
+		run_suite 17 regress installcheck-regress "$DEBIAN13_ROOT$DEBIAN13_TREE" debian13_make
+		run_suite 17 isolation installcheck-isolation "$DEBIAN13_ROOT$DEBIAN13_TREE" debian13_make
+		run_suite 17 tap installcheck-tap "$DEBIAN13_ROOT$DEBIAN13_TREE" debian13_make
+	else
+		echo "the Debian 13 root with PostgreSQL 17 could not be built or the extension not built in it"
+		failed[17]=$(( ${failed[17]:-0} + 1 ))
+	fi
+fi
 
 [ "$workdir" != "$top" ] && rm -rf "$workdir"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+total_passed=0; total_failed=0; by_major=()
+for m in $majors; do
+	by_major+=("PostgreSQL $m: ${passed[$m]:-0} passed, ${failed[$m]:-0} failed")
+	total_passed=$(( total_passed + ${passed[$m]:-0} ))
+	total_failed=$(( total_failed + ${failed[$m]:-0} ))
+done
+( IFS=';'; echo "${by_major[*]}" | sed 's/;/; /g' )
+echo "$total_passed passed, $total_failed failed"
+[ "$total_failed" -eq 0 ] && [ "$total_passed" -gt 0 ]

@@ -33,7 +33,8 @@ UPDATE brokers SET timezone = '' WHERE name = 'Dana Lee';
 \set VERBOSITY terse
 UPDATE brokers SET timezone = NULL WHERE name = 'Dana Lee';
 SELECT timezone_is_valid('America/Los_Angeles') AS la, timezone_is_valid('America/Los_angeles') AS bad_case,
-       timezone_is_valid('EST') AS abbreviation, timezone_is_valid('UTC') AS utc;
+       -- EST is a zone file of Debian 12's tzdata and only a legacy link in Debian 13's
+       timezone_is_valid('EST') = EXISTS (SELECT FROM pg_timezone_names WHERE name = 'EST') AS est_as_listed, timezone_is_valid('UTC') AS utc;
 -- every name PostgreSQL lists is accepted
 SELECT count(*) FILTER (WHERE NOT timezone_is_valid(name)) AS listed_but_refused FROM pg_timezone_names;
 

@@ -160,7 +160,10 @@ SELECT * FROM pg_temp.job(:sam2);
 SHOW vapi_pool.call_max_duration;
 SHOW vapi_pool.call_report_grace;
 SHOW vapi_pool.call_report_give_up;
+-- PostgreSQL words the range (with units from 16 on): its SQLSTATE is what is checked
+\set VERBOSITY sqlstate
 SET vapi_pool.call_report_grace = '30s';
+\set VERBOSITY default
 RESET vapi_pool.call_report_grace;
 SELECT * FROM reconcile_stale_calls(now(), 0);
 SELECT * FROM reconcile_stale_calls(NULL);

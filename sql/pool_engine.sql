@@ -259,7 +259,10 @@ SET vapi_pool.retry_backoff = '1h, soon';
 SET vapi_pool.retry_backoff = '';
 SET vapi_pool.calling_window = '20:00-08:00';
 SET vapi_pool.calling_window = 'nine to five';
+-- PostgreSQL words the range (with units from 16 on): its SQLSTATE is what is checked
+\set VERBOSITY sqlstate
 SET vapi_pool.hold_after_call = '-1';
+\set VERBOSITY default
 SET vapi_pool.max_call_attempts = 0;
 SET vapi_pool.no_such_setting = 1;
 RESET vapi_pool.retry_backoff;

@@ -164,15 +164,18 @@ WHERE z NOT IN (SELECT name FROM pg_catalog.pg_timezone_names)
 });
 is($unknown, '', 'every zone of the table is in pg_timezone_names');
 
-# ... and the table names exactly the zones libphonenumber's map names.
+# ... and the table names exactly the zones libphonenumber's map names (by
+# their current names: gen_e164_timezones.py's RENAMED_ZONES).
 my $listed = $node->safe_psql('postgres',
 	q{SELECT pg_catalog.string_agg(z, ',' ORDER BY z COLLATE "C") FROM vapi_pool.number_timezone_names() AS z});
 my ($py_zones, $py_err) = ('', '');
 IPC::Run::run(
 	[
 		$python, '-c',
-		'from phonenumbers.tzdata import TIMEZONE_DATA as D; from phonenumbers.timezone import UNKNOWN_TIMEZONE as U; '
-		  . 'print(",".join(sorted({z for v in D.values() for z in v if z != U})))'
+		'import sys; sys.path.insert(0, sys.argv[1]); from gen_e164_timezones import known; '
+		  . 'from phonenumbers.tzdata import TIMEZONE_DATA as D; '
+		  . 'print(",".join(sorted({z for v in D.values() for z in known(v)})))',
+		"$src/extension/e164"
 	],
 	'>', \$py_zones, '2>', \$py_err) or die "python: $py_err";
 chomp $py_zones;

@@ -5,8 +5,9 @@ Usage:  /usr/bin/python3 t/e164/tz_cases.py > cases.tsv
         /usr/bin/python3 t/e164/tz_cases.py +12125551234 ...   (just those numbers)
 
 Each line: E.164 digits (no +), the set the number came from, and the zones
-libphonenumber's time_zones_for_number() gives (comma-separated, in its
-order; "Etc/Unknown" is left out, so an unknown zone is an empty field).
+libphonenumber's time_zones_for_number() gives (comma-separated, by the
+current names and in the order gen_e164_timezones.py stores them, its
+known(); "Etc/Unknown" is left out, so an unknown zone is an empty field).
 Only numbers that libphonenumber parses back to the same E.164 digits are
 written.  The sets, all derived from libphonenumber's own data:
 
@@ -26,13 +27,18 @@ Deterministic: the same phonenumbers release always gives the same lines.
 """
 
 import itertools
+import os
 import random
 import sys
 
 import phonenumbers
 from phonenumbers import PhoneMetadata
-from phonenumbers.timezone import UNKNOWN_TIMEZONE, time_zones_for_number
+from phonenumbers.timezone import time_zones_for_number
 from phonenumbers.tzdata import TIMEZONE_DATA
+
+# the generator's rule for libphonenumber's zone names (current names, sorted)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "extension", "e164"))
+from gen_e164_timezones import known  # noqa: E402
 
 COUNTRIES = ("US", "CA", "MX", "BR", "AR", "RU", "KZ", "AU", "ID", "CN",
              "IN", "GB", "DE", "FR", "IT", "ES", "JP", "NZ", "ZA", "CL")
@@ -49,7 +55,7 @@ def zones_of(digits):
         return None
     if phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164) != "+" + digits:
         return None
-    return [z for z in time_zones_for_number(num) if z != UNKNOWN_TIMEZONE]
+    return list(known(time_zones_for_number(num)))
 
 
 def all_metadata():

@@ -31,3 +31,5 @@ SELECT '+44 20 7946 0018 99'::vapi_pool.e164;
 \else
 SELECT 'no soft input errors before PostgreSQL 16' AS note;
 \endif
+
+DROP EXTENSION vapi_pool CASCADE;

@@ -17,6 +17,16 @@ FROM pg_class c
 WHERE c.relnamespace = 'vapi_pool'::regnamespace AND c.relkind = 'r'
 ORDER BY c.relname;
 
+-- Every table and sequence of the extension is dumped with its rows and
+-- value (pg_extension_config_dump): a backup restores them (0.7.1 found
+-- offered_slots_id_seq unmarked).
+SELECT c.oid::regclass AS not_dumped
+FROM pg_class c
+JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'vapi_pool'
+WHERE c.relkind IN ('r', 'S') AND c.oid <> ALL (e.extconfig)
+ORDER BY 1;
+
 -- Every policy is for authenticated and compares org_id with a sub-select of auth_org_id().
 SELECT tablename, policyname, cmd, roles
 FROM pg_policies WHERE schemaname = 'vapi_pool' ORDER BY tablename, policyname;

@@ -47,7 +47,7 @@ INSERT INTO vapi_call_logs (org_id, lead_id, vapi_call_id, direction, status, st
 	 'ended', '2026-11-20 17:00+00');
 });
 
-$node->safe_psql('postgres', 'ALTER EXTENSION vapi_pool UPDATE');
+$node->safe_psql('postgres', "ALTER EXTENSION vapi_pool UPDATE TO '0.7.0'");
 is($node->safe_psql('postgres', 'SELECT extversion FROM pg_extension WHERE extname = \'vapi_pool\''), '0.7.0',
 	'updated to 0.7.0');
 

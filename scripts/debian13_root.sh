@@ -63,9 +63,11 @@ debian13_root_build()
 {
 	local new=$DEBIAN13_DIR/root.new log=$DEBIAN13_DIR/build.log
 	echo "== building a Debian 13 root with PostgreSQL 17 in $DEBIAN13_ROOT (log: $log)"
-	command -v debootstrap >/dev/null ||
-		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap ||
-		return 1
+	if ! command -v debootstrap >/dev/null; then
+		as_root apt-get update -q >/dev/null &&
+			as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap >/dev/null ||
+			return 1
+	fi
 	# --one-file-system: never follow a mount left by a run that was killed.
 	as_root rm -rf --one-file-system "$new"
 	as_root debootstrap --variant=minbase "$DEBIAN13_SUITE" "$new" >"$log" 2>&1 || {

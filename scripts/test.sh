@@ -65,9 +65,11 @@ run_suite()
 	shift 4
 	local log="$logdir/$major-$name.log"
 	echo "== PostgreSQL $major: $name"
+	local start=$SECONDS
 	"$@" "$target" >"$log" 2>&1
 	local rc=$?
 	cat "$log"
+	echo "-- PostgreSQL $major: $name took $((SECONDS - start)) s"
 	local p f
 	if [ "$name" = tap ]; then
 		# prove: "Files=N, Tests=M" counts assertions; each failing file has a
@@ -110,7 +112,9 @@ fi
 
 if with_major 17; then
 	echo "== PostgreSQL 17 (Debian 13 root)"
+	start=$SECONDS
 	if debian13_root_ensure && debian13_prepare_tree "$top" "$TEST_CFLAGS"; then
+		echo "-- PostgreSQL 17: the root and the build took $((SECONDS - start)) s"
 		run_suite 17 regress installcheck-regress "$DEBIAN13_ROOT$DEBIAN13_TREE" debian13_make
 		run_suite 17 isolation installcheck-isolation "$DEBIAN13_ROOT$DEBIAN13_TREE" debian13_make
 		run_suite 17 tap installcheck-tap "$DEBIAN13_ROOT$DEBIAN13_TREE" debian13_make
@@ -127,6 +131,7 @@ for m in $majors; do
 	total_passed=$(( total_passed + ${passed[$m]:-0} ))
 	total_failed=$(( total_failed + ${failed[$m]:-0} ))
 done
+echo "-- make test took $SECONDS s"
 ( IFS=';'; echo "${by_major[*]}" | sed 's/;/; /g' )
 echo "$total_passed passed, $total_failed failed"
 [ "$total_failed" -eq 0 ] && [ "$total_passed" -gt 0 ]

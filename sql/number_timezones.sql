@@ -34,6 +34,19 @@ FROM (VALUES
 ) AS t(label, phone)
 ORDER BY label;
 
+-- Zones libphonenumber names by names the IANA database has replaced are
+-- given by their current names (0.7.1: Debian 13's PostgreSQL knows only
+-- those unless tzdata-legacy is installed).
+SELECT label, phone, number_timezones(phone::e164) AS zones
+FROM (VALUES
+	('Mumbai (libphonenumber: Asia/Calcutta)', '+91 22 2266 1234'),
+	('Kathmandu (Asia/Katmandu)', '+977 1 4212345'),
+	('Yangon (Asia/Rangoon)', '+95 1 234 567'),
+	('Nuuk (America/Godthab)', '+299 32 1000'),
+	('Buenos Aires (America/Buenos_Aires)', '+54 11 4123 4567')
+) AS t(label, phone)
+ORDER BY label;
+
 -- Mobiles outside the few countries whose mobiles are geographical, and
 -- non-geographical numbers: every zone of the calling code.
 SELECT label, phone, cardinality(number_timezones(phone::e164)) AS n,

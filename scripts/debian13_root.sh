@@ -4,13 +4,17 @@
 # Debian 12's archive has only PostgreSQL 15; Debian 13's has 17.  So the
 # PostgreSQL 17 run builds a Debian 13 root with debootstrap, installs
 # postgresql-17, its server headers and pg_cron there, and runs the
-# extension's suites inside it (chroot, in a private mount namespace of its
-# own, so nothing stays mounted when the run ends).
+# extension's suites inside it.  Each command enters the root in a private
+# mount namespace of its own (pivot_root, not chroot: the kernel refuses
+# user namespaces inside a chroot, and t/024 needs them), so nothing stays
+# mounted when it ends.
 #
-# The root is cached in $VAPI_POOL_DEBIAN13_DIR (default
-# /var/tmp/vapi_pool-debian13/root): a second run reuses it, and it is built
-# anew when it is older than a week or was built for another package list.
-# A lock file beside it keeps two runs from building it at once.
+# The root is cached in $VAPI_POOL_DEBIAN13_DIR/root (default
+# /var/tmp/vapi_pool-debian13): a second run reuses it, and it is built anew
+# when it is older than a week or was built for another package list.  The
+# whole PostgreSQL 17 run (building or checking the root, the tree under
+# test, the suites) holds a lock on the file beside it (debian13_lock), so
+# two runs neither build the root at once nor share its tree.
 #
 # vapi-shim and the libphonenumber oracle keep their Debian 12 builds:
 # Debian 13 has no libh2o-evloop, and the oracle must be the libphonenumber
@@ -36,17 +40,32 @@ DEBIAN13_PACKAGES=(
 DEBIAN12_PROGRAMS=/opt/vapi_pool-debian12
 DEBIAN13_TREE=/build/vapi_pool
 
-# Run a command inside ROOT as root: a private mount namespace with /proc and
-# /dev mounted, a clean environment.  Needs root (as_root).
+# Run a command inside ROOT as root: a private mount namespace whose root is
+# ROOT (with /proc and /dev), the machine's own tree unmounted from it, and a
+# clean environment.  Needs root (as_root).  The lock's descriptor is not
+# passed on: a server a test leaves running must not hold it.
 debian13_chroot()
 {
 	local root=$1
 	shift
 	as_root unshare --mount --propagation private -- /bin/sh -c '
 		root=$1; shift
-		mount -t proc proc "$root/proc" && mount --rbind /dev "$root/dev" &&
-		exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-			HOME=/root LANG=C.UTF-8 "$@"' sh "$root" "$@"
+		mount --bind "$root" "$root" && mount -t proc proc "$root/proc" &&
+			mount --rbind /dev "$root/dev" && mkdir -p "$root/.old_root" && cd "$root" &&
+			pivot_root . .old_root && umount -l /.old_root || exit 1
+		exec /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"' sh "$root" "$@" 9<&-
+}
+
+# Take the lock of the PostgreSQL 17 run on file descriptor 9, waiting for a
+# run that holds it; it is released when the calling shell exits.
+debian13_lock()
+{
+	case $DEBIAN13_DIR in
+	/*/*) ;;
+	*) echo "VAPI_POOL_DEBIAN13_DIR=$DEBIAN13_DIR: give a folder at least two levels deep"; return 1 ;;
+	esac
+	as_root mkdir -p "$DEBIAN13_DIR" && as_root touch "$DEBIAN13_DIR.lock" || return 1
+	exec 9<"$DEBIAN13_DIR.lock" && flock 9
 }
 
 # Whether the cached root can be used: built for this package list, within a week.
@@ -61,7 +80,8 @@ debian13_root_fresh()
 # Build the root anew into root.new, then put it in place.
 debian13_root_build()
 {
-	local new=$DEBIAN13_DIR/root.new log=$DEBIAN13_DIR/build.log
+	local new=$DEBIAN13_DIR/root.new log
+	log=$(mktemp /tmp/vapi_pool-debian13-build.XXXXXX) || return 1
 	echo "== building a Debian 13 root with PostgreSQL 17 in $DEBIAN13_ROOT (log: $log)"
 	if ! command -v debootstrap >/dev/null; then
 		as_root apt-get update -q >/dev/null &&
@@ -90,23 +110,19 @@ debian13_root_build()
 		tail -20 "$log"
 		return 1
 	}
-	echo "$DEBIAN13_SUITE ${DEBIAN13_PACKAGES[*]}" | as_root tee "$new/.vapi_pool-root" >/dev/null
-	as_root rm -rf --one-file-system "$DEBIAN13_ROOT"
-	as_root mv "$new" "$DEBIAN13_ROOT"
+	echo "$DEBIAN13_SUITE ${DEBIAN13_PACKAGES[*]}" | as_root tee "$new/.vapi_pool-root" >/dev/null &&
+		as_root rm -rf --one-file-system "$DEBIAN13_ROOT" &&
+		as_root mv -T "$new" "$DEBIAN13_ROOT" && rm -f "$log"
 }
 
-# The root, built when it is missing or stale; one run at a time builds it.
+# The root, built when it is missing or stale.  The caller holds debian13_lock.
 debian13_root_ensure()
 {
-	as_root mkdir -p "$DEBIAN13_DIR"
-	(
-		flock 9
-		if debian13_root_fresh; then
-			echo "== reusing the Debian 13 root in $DEBIAN13_ROOT"
-		else
-			debian13_root_build
-		fi
-	) 9>"$DEBIAN13_DIR.lock"
+	if debian13_root_fresh; then
+		echo "== reusing the Debian 13 root in $DEBIAN13_ROOT"
+	else
+		debian13_root_build
+	fi
 }
 
 # Copy PROGRAM (a Debian 12 build) into the root with the libraries it was
@@ -117,18 +133,20 @@ debian12_program_install()
 	local program=$1 name
 	name=$(basename "$program")
 	local dest=$DEBIAN13_ROOT$DEBIAN12_PROGRAMS
-	as_root mkdir -p "$dest/bin" "$dest/lib" "$dest/libexec"
-	as_root cp "$program" "$dest/libexec/$name"
-	ldd "$program" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | while read -r lib; do
+	local libs
+	libs=$(ldd "$program" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }') || return 1
+	as_root mkdir -p "$dest/bin" "$dest/lib" "$dest/libexec" &&
+		as_root cp "$program" "$dest/libexec/$name" || return 1
+	for lib in $libs; do
 		case "$(basename "$lib")" in
 		libc.so.* | libm.so.* | libmvec.so.* | libpthread.so.* | libdl.so.* | librt.so.* | \
 			libresolv.so.* | libanl.so.* | libutil.so.* | libnss_* | ld-linux*) ;;
-		*) as_root cp -L "$lib" "$dest/lib/" ;;
+		*) as_root cp -L "$lib" "$dest/lib/" || return 1 ;;
 		esac
 	done
 	printf '#!/bin/sh\n# %s, the Debian 12 build, with its libraries (scripts/debian13_root.sh)\nLD_LIBRARY_PATH=%s exec %s "$@"\n' \
-		"$name" "$DEBIAN12_PROGRAMS/lib" "$DEBIAN12_PROGRAMS/libexec/$name" | as_root tee "$dest/bin/$name" >/dev/null
-	as_root chmod 755 "$dest/bin/$name"
+		"$name" "$DEBIAN12_PROGRAMS/lib" "$DEBIAN12_PROGRAMS/libexec/$name" | as_root tee "$dest/bin/$name" >/dev/null &&
+		as_root chmod 755 "$dest/bin/$name"
 }
 
 # Put the tree TOP into the root, build and install the extension there for
@@ -137,10 +155,10 @@ debian13_prepare_tree()
 {
 	local top=$1 cflags=$2 pg_config=/usr/lib/postgresql/17/bin/pg_config
 	local tree=$DEBIAN13_ROOT$DEBIAN13_TREE
-	as_root rm -rf --one-file-system "$tree" "$DEBIAN13_ROOT$DEBIAN12_PROGRAMS"
-	as_root mkdir -p "$tree"
-	as_root rsync -a --exclude .git --exclude .run --exclude .test-summary --exclude 'tmp_check*' \
-		--exclude '*.o' --exclude '*.so' --exclude '*.bc' "$top"/ "$tree"/
+	as_root rm -rf --one-file-system "$tree" "$DEBIAN13_ROOT$DEBIAN12_PROGRAMS" &&
+		as_root mkdir -p "$tree" &&
+		as_root rsync -a --exclude .git --exclude .run --exclude .test-summary --exclude 'tmp_check*' \
+			--exclude '*.o' --exclude '*.so' --exclude '*.bc' "$top"/ "$tree"/ || return 1
 	debian12_program_install "$top/shim/vapi-shim" &&
 		debian12_program_install "$top/t/e164/e164-oracle" || return 1
 	debian13_chroot "$DEBIAN13_ROOT" sh -c "cd $DEBIAN13_TREE &&

@@ -70,6 +70,15 @@ FROM pg_roles WHERE rolname IN ('supabase_admin', 'postgres', 'anon', 'authentic
 	'anon:f:f authenticated:f:f authenticator:f:f postgres:f:t service_role:f:t supabase_admin:t:t',
 	'the fixture: Supabase\'s roles, only supabase_admin a superuser');
 
+is( sql_as($node, 'supabase_admin', q{
+SELECT string_agg(o, ' ' ORDER BY o COLLATE "C") FROM (
+  SELECT nspname || ':' || pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname IN ('auth', 'extensions')
+  UNION ALL SELECT p.oid::regprocedure || ':' || pg_get_userbyid(p.proowner) FROM pg_proc p WHERE p.pronamespace = 'auth'::regnamespace
+  UNION ALL SELECT extname || ':' || extnamespace::regnamespace FROM pg_extension WHERE extname IN ('pgcrypto', 'uuid-ossp')) s(o)}),
+	'auth.email():supabase_auth_admin auth.jwt():supabase_auth_admin auth.role():supabase_auth_admin '
+	  . 'auth.uid():supabase_auth_admin auth:supabase_admin extensions:supabase_admin pgcrypto:extensions uuid-ossp:extensions',
+	'... schemas auth and extensions owned as Supabase owns them, its extensions in extensions');
+
 # Supabase enables pg_cron from its dashboard, as supabase_admin.
 sql_as($node, 'supabase_admin', 'CREATE EXTENSION pg_cron; GRANT USAGE ON SCHEMA cron TO postgres');
 

@@ -333,6 +333,18 @@ decide_call_request(const ReplyWork *w, const Summary *s, int phone, ReplyResult
 
 	if (c.strength == 0 || !call_request_wins(w, s, &c, &penalty))
 		return false;
+	/*
+	 * Asked for a call with no number in the body: the lead's own
+	 * signature's; and of a signature's numbers, the line the body names.
+	 */
+	if ((phone < 0 && c.strength == 3 && !c.inferred) ||
+		(phone >= 0 && w->phones[phone].zone == ZONE_SIG))
+	{
+		int			own = reply_signature_refused(w) ? -1 : reply_signature_phone(w);
+
+		if (own >= 0 || reply_signature_refused(w))
+			phone = own;
+	}
 	confidence = c.strength == 3 ? (phone >= 0 ? 0.97 : 0.95) :
 		c.strength == 2 ? (s->best[CUE_AFFIRM] > 0 ? 0.88 : 0.85) : 0.75;
 	conclude(out, REPLY_CALL_REQUESTED, confidence - 0.1 * penalty);

@@ -468,6 +468,11 @@ score_phone(const ReplyWork *w, const RPhone *ph)
 
 	if (ph->zone == ZONE_OTHER_SIG)
 		return -100;
+	/* the number of a refusal: "do not call my work number 213 555 0150" */
+	for (int i = 0; i < w->nhits; i++)
+		if ((w->hits[i].kind == CUE_LOCAL_BLOCK || w->hits[i].kind == CUE_BLOCK) &&
+			w->hits[i].end <= ph->tok && ph->tok - w->hits[i].end <= 3)
+			return -100;
 	score = ph->zone == ZONE_BODY ? 10 : 5;
 	score += side_score(w, ph->tok, -1, &before_number, &fax);
 	if (fax)
@@ -479,6 +484,134 @@ score_phone(const ReplyWork *w, const RPhone *ph)
 	if (ph->zone == ZONE_SIG && score <= 5)
 		return -1;
 	return score;
+}
+
+/*
+ * The kind of line a word names: 'o' an office or work line (office, work,
+ * desk, direct, and a signature's "O:", "W:", "D:"), 'x' a main line or
+ * switchboard, 'm' a mobile (cell, mobile, "M:", "C:"), 'h' a home line
+ * (home, landline, house, "H:"); 0 for any other word.
+ */
+static char
+line_kind(const ReplyWork *w, const RTok *t)
+{
+	static const char *const words[][2] = {
+		{"office", "o"}, {"work", "o"}, {"desk", "o"}, {"direct", "o"}, {"main", "x"}, {"o", "o"},
+		{"w", "o"}, {"d", "o"}, {"cell", "m"}, {"mobile", "m"}, {"m", "m"}, {"c", "m"},
+		{"home", "h"}, {"landline", "h"}, {"house", "h"}, {"h", "h"},
+	};
+	static uint16_t ids[(sizeof(words) / sizeof(words[0]))];
+	static bool ready = false;
+
+	if (!ready)
+	{
+		for (int i = 0; i < (int) (sizeof(words) / sizeof(words[0])); i++)
+			ids[i] = reply_vocab_find(words[i][0], (int) strlen(words[i][0]));
+		ready = true;
+	}
+	if (t->kind != TK_WORD || t->id == RV_UNKNOWN)
+		return 0;
+	for (int i = 0; i < (int) (sizeof(words) / sizeof(words[0])); i++)
+		if (ids[i] == t->id)
+			return words[i][1][0];
+	return 0;
+}
+
+/* The kind of line named by the (up to three) words before token tok in its clause, or 0. */
+static char
+label_before(const ReplyWork *w, int tok)
+{
+	int			seen = 0;
+
+	for (int i = tok - 1; i >= 0 && seen < 3; i--)
+	{
+		const RTok *t = &w->toks[i];
+
+		if (t->kind == TK_SOFT)
+			continue;
+		if (t->kind != TK_WORD)
+			break;
+		seen++;
+		if (line_kind(w, t) != 0)
+			return line_kind(w, t);
+	}
+	return 0;
+}
+
+/*
+ * Whether the body keeps the lead's signature numbers out of it: a clause
+ * that names the signature ("signature", "below") with a negator or "only"
+ * ("not the numbers below", "my signature numbers are work only").
+ */
+bool
+reply_signature_refused(const ReplyWork *w)
+{
+	uint16_t	id_signature = reply_vocab_find("signature", 9),
+				id_below = reply_vocab_find("below", 5),
+				id_only = reply_vocab_find("only", 4);
+	bool		names = false,
+				refuses = false;
+
+	for (int i = 0; i < w->ntoks; i++)
+	{
+		const RTok *t = &w->toks[i];
+
+		if (t->flags & TF_SIG)
+			break;
+		if (t->kind == TK_BOUND)
+		{
+			if (names && refuses)
+				return true;
+			names = refuses = false;
+			continue;
+		}
+		if (t->kind != TK_WORD || t->id == RV_UNKNOWN)
+			continue;
+		if (t->id == id_signature || t->id == id_below)
+			names = true;
+		if (t->id == id_only || (reply_vocab_class(t->id) & WC_NEGATOR))
+			refuses = true;
+	}
+	return names && refuses;
+}
+
+/*
+ * The lead's own signature number for a call request whose body gives no
+ * number ("Call me Thursday." over "Phone 505-555-0131"): the signature's
+ * one number that is not a fax, or, when it has several, the one labelled
+ * as the line the body names first ("call me at the office", "try my
+ * cell").  -1 when there is none, no way to choose, or the body keeps its
+ * signature out ("not the numbers below", "my signature numbers are work
+ * only": a refusal of some calls).  Call after reply_choose_phone.
+ */
+int
+reply_signature_phone(const ReplyWork *w)
+{
+	char		wanted = 0;
+	int			only = -1,
+				labelled = -1,
+				candidates = 0;
+
+	for (int i = 0; i < w->nhits; i++)
+		if (w->hits[i].kind == CUE_LOCAL_BLOCK || w->hits[i].kind == CUE_BLOCK)
+			return -1;
+	for (int i = 0; i < w->ntoks && wanted == 0; i++)
+		if (!(w->toks[i].flags & TF_SIG))
+			wanted = line_kind(w, &w->toks[i]);
+	for (int i = 0; i < w->nphones; i++)
+	{
+		const RPhone *ph = &w->phones[i];
+
+		if (ph->tok < 0 || ph->zone != ZONE_SIG || ph->score <= -100)
+			continue;
+		candidates++;
+		only = i;
+		if (wanted != 0 && label_before(w, ph->tok) == wanted && labelled < 0)
+			labelled = i;
+	}
+	if (labelled >= 0)
+		return labelled;
+	return candidates == 1 ? only : -1;
 }
 
 /* The callback number: index in w->phones of the best-scored one, or -1. */

@@ -181,7 +181,7 @@ static bool
 header_follows(const char *t, const RawLine *raw, int nraw, int i)
 {
 	static const char *const heads[] = {"sent:", "date:", "to:", "subject:", "cc:", "gesendet:",
-	"an:", "betreff:", "datum:", NULL};
+	"an:", "betreff:", "datum:", "enviado:", "para:", "asunto:", "fecha:", NULL};
 
 	for (int k = i + 1; k < nraw && k <= i + 4; k++)
 		for (int h = 0; heads[h]; h++)
@@ -200,13 +200,14 @@ is_cut(const char *t, const RawLine *raw, int nraw, int i)
 		"begin forwarded message", "sent from my ", "sent from mail", "sent from outlook",
 		"sent from yahoo", "sent from samsung", "sent via ", "get outlook for", "von meinem iphone",
 		"von meinem smartphone", "envoy\xc3\xa9 de mon", "disclaimer:", "this e-mail and any",
-		"this email and any", "this message and any", NULL
+		"this email and any", "this message and any", "enviado desde mi", "enviado desde outlook",
+		"obtener outlook para", NULL
 	};
 
 	if (n == 0)
 		return false;
 	/* the prefixes start with one of these letters */
-	if (strchr("bsgvedt", lower(s[0])) != NULL)
+	if (strchr("bsgvedto", lower(s[0])) != NULL)
 		for (int k = 0; prefixes[k]; k++)
 			if (starts_ci(s, n, prefixes[k]))
 				return true;
@@ -267,7 +268,8 @@ is_signoff(const char *s, int n)
 		"thanks", "thank you", "thx", "many thanks", "regards", "best regards", "kind regards",
 		"warm regards", "warmest regards", "best", "best wishes", "all the best", "cheers",
 		"sincerely", "yours sincerely", "yours truly", "respectfully", "take care", "rgds", "br",
-		"talk soon", "mit freundlichen gr*", "viele gr*", "beste gr*", "gr*", NULL
+		"talk soon", "mit freundlichen gr*", "viele gr*", "beste gr*", "gr*", "gracias", "muchas gracias",
+		"saludos", "saludos cordiales", "un saludo", "atentamente", "cordialmente", "bendiciones", NULL
 	};
 
 	while (n > 0 && (s[n - 1] == ',' || s[n - 1] == '!' || s[n - 1] == '.' || s[n - 1] == ' '))

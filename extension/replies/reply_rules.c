@@ -88,6 +88,11 @@ static const RuleDef rule_defs[] = {
 	 "this|next|mornings|evenings|afternoons|weekdays|weekends|whenever|asap|now|when|during"},
 	{CUE_CALL, 3, CUE_BLOCK, R_VERB, "^ " CALL_VERB " monday|tuesday|wednesday|thursday|friday|saturday|sunday"},
 	{CUE_CALL, 3, CUE_BLOCK, R_VERB, "^ " CALL_VERB " $"},
+	{CUE_CALL, 3, CUE_BLOCK, R_VERB, "^ yes|sure|ok|please|yes please " CALL_VERB " me? $"},
+	{CUE_CALL, 3, CUE_BLOCK, R_VERB, "@PHONE " CALL_VERB},
+	{CUE_CALL, 3, CUE_NONE, 0, "use|try @PHONE"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "a|an " QUICK " " QUICK " call"},
+	{CUE_CALL, 2, CUE_NONE, 0, "@PHONE ~3 ask for"},
 	{CUE_CALL, 3, CUE_BLOCK, R_BLOCKERS, "can|could|would|will you|someone|somebody|anyone|one " CALL_VERB " $"},
 	{CUE_CALL, 3, CUE_BLOCK, R_VERB | R_BLOCKERS, "can " CALL_VERB " anytime|whenever|back|any"},
 	{CUE_CALL, 3, CUE_BLOCK, R_BLOCKERS, "like|love|appreciate|prefer|want|need|get|welcome|request a|an|the? " QUICK "? call|callback|calls"},
@@ -112,6 +117,22 @@ static const RuleDef rule_defs[] = {
 	{CUE_CALL, 2, CUE_NONE, 0, "like|love|prefer|want|rather to? talk|speak|chat to|with someone|somebody|a|you"},
 	{CUE_CALL, 2, CUE_NONE, 0, "try me at|on|after|before"},
 	{CUE_CALL, 2, CUE_NONE, 0, "telefonisch"},
+	/* Spanish (accents folded: "llamame" for the accented form); the
+	 * vocabulary reads "mi", "celular", "telefono", "numero", "correo",
+	 * "casa" as "my", "cell", "phone", "number", "email", "home", and
+	 * Spanish "ya" as "you" (the English text-speak alias), so the rules
+	 * below write those words in English */
+	{CUE_CALL, 3, CUE_BLOCK, R_SCOPE, "llamame|llameme|llamenme|llamarme|llamanos|llamenos|marcame|marqueme|marquenme|marcarme|"
+	 "hablame|hableme|hablenme|hablarme|contactame|contacteme|contactenme|contactarme|comuniquese|comunicate|comuniquense"},
+	{CUE_CALL, 3, CUE_BLOCK, R_SCOPE, "me|nos llaman|llamen|llame|llames|marcan|marquen|marque|marques|hablan|hablen|hable"},
+	{CUE_CALL, 3, CUE_LOCAL_BLOCK, 0, "llamen|llame|marquen|marque al|my"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "me|nos llamara|hablara|marcara|llamaran|hablaran|marcaran|llamaria|hablaria|llamarian"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "me|nos puede|pueden|puedes|podria|podrian|podrias|podra|podran llamar|marcar|hablar|contactar"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "quiero|quisiera|prefiero|prefeririamos|preferimos|necesito|necesitamos|deseo|queremos|gustaria|agradeceria "
+	 "~2 llamada|hablar|platicar|conversar|llamen|llame|marquen"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "hablar|platicar|conversar|hablemos|platiquemos por phone"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "una llamada"},
+	{CUE_CALL, 2, CUE_NONE, 0, "al|este @PHONE"},
 	/* a number given with a label, or as where the lead can be reached */
 	{CUE_CALL, 2, CUE_NONE, 0, "my|our|her|his ~2 cell|mobile|number|phone|line|landline|digits ~3 @PHONE"},
 	{CUE_CALL, 2, CUE_NONE, 0, "cell|mobile|number|phone|line|landline|direct|contact|home ~1 @PHONE"},
@@ -119,7 +140,8 @@ static const RuleDef rule_defs[] = {
 	{CUE_CALL, 2, CUE_NONE, 0, "i|we am|are at|on @PHONE"},
 	{CUE_CALL, 2, CUE_NONE, 0, "@PHONE is|being my|the|our ~1 cell|mobile|number|phone|line|landline"},
 	{CUE_CALL, 2, CUE_NONE, 0, "available|free|reachable ~2 at|on @PHONE"},
-	{CUE_CALL, 2, CUE_NONE, 0, "use the|my mobile|cell|number|phone"},
+	{CUE_CALL, 2, CUE_NONE, 0, "use|try the|my mobile|cell|number|phone|landline|home|direct|office|line"},
+	{CUE_CALL, 3, CUE_LOCAL_BLOCK, R_VERB, CALL_VERB " the main|office|home|landline|cell|mobile|direct|work number|line"},
 	/* wishing to talk: a call in this setting, but weakly said */
 	{CUE_CALL, 1, CUE_NONE, 0, "happy|glad|willing|open|keen|free|available|ready to talk|chat|speak|discuss|connect"},
 	{CUE_CALL, 1, CUE_NONE, 0, "let us talk|chat|speak|connect|discuss"},
@@ -138,6 +160,7 @@ static const RuleDef rule_defs[] = {
 	{CUE_BLOCK, 3, CUE_NONE, R_NONEG, "not want|need ~3 call|calls|calling|phone"},
 	{CUE_BLOCK, 3, CUE_NONE, R_NONEG, "not by|over|via phone"},
 	{CUE_BLOCK, 3, CUE_NONE, R_NONEG, "no need to call|phone|ring"},
+	{CUE_BLOCK, 3, CUE_NONE, R_NONEG | R_SCOPE, "no ~2 llamadas|llamar|llamarme|llamen|llames"},
 
 	/* ---------------------------------------------------------------- e-mail or text instead */
 	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "email|mail|text|write|texts|writing only"},
@@ -146,7 +169,15 @@ static const RuleDef rule_defs[] = {
 	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "email|text|texting|writing is|would be? best|better|preferred|easier|fine|ideal|easiest"},
 	{CUE_OTHER_CHANNEL, 1, CUE_NONE, R_NONEG, "by|via|over|through email|text|writing"},
 	{CUE_OTHER_CHANNEL, 2, CUE_NONE, 0, "in writing"},
+	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "keep|stick ~2 to email|text|writing"},
 	{CUE_OTHER_CHANNEL, 2, CUE_NONE, 0, "text|sms|whatsapp|message me|us"},
+	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "solo|solamente|unicamente ~1 por? email|escrito|text|mensaje|mensajes|whatsapp"},
+	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "nada mas por? email|escrito|text|mensaje|mensajes|whatsapp"},
+	{CUE_OTHER_CHANNEL, 2, CUE_NONE, 0, "prefiero|preferimos|prefiere que me|nos escriban|escribas|escriba|manden|envien"},
+	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "prefiero|preferimos|mejor ~2 email|escrito|text|mensaje|whatsapp"},
+	{CUE_OTHER_CHANNEL, 1, CUE_NONE, R_NONEG, "por email|escrito|text|mensaje|whatsapp"},
+	{CUE_OTHER_CHANNEL, 2, CUE_NONE, 0, "escribeme|escribame|escribanme|texteame|textearme|mensajeame"},
+	{CUE_OTHER_CHANNEL, 2, CUE_NONE, 0, "mandame|mandeme|mandenme|enviame|envieme|envienme un|una? text|mensaje|whatsapp|sms"},
 
 	/* ---------------------------------------------------------------- unsubscribe */
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "unsubscribe|unsubscribed|unsubscribing|abmelden|austragen|abbestellen"},
@@ -162,6 +193,8 @@ static const RuleDef rule_defs[] = {
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "^ stop it|this|now? $"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "^ remove|delete|unsubscribe $"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "^ please stop it|this|now? $"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "^ please remove|delete|unsubscribe me|us? $"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "lose|drop|delete|forget my|this email|address"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "no more email|messages|mail|contact"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "cease|stop|end|halt ~2 communication|communications|correspondence|contact|outreach"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "report|reporting ~3 spam|ftc|authorities|fcc|attorney"},
@@ -169,6 +202,16 @@ static const RuleDef rule_defs[] = {
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "this|that|it is spam"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "mark|marking|marked|reported|flagged ~2 spam"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "cease and desist"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "quitenme|quiteme|quitame|sacame|saquenme|sacarme|borrenme|borreme|borrarme|eliminenme|elimineme|eliminarme"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "quiten|saquen|borren|eliminen|quitar|sacar|borrar|eliminar ~4 lista|listas|base"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "quiten|borren|eliminen|quitar|borrar|eliminar my ~1 email|informacion|datos|number|nombre"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "no me|nos escriban|escribas|escriba|manden|mandes|envien|envies|contacten|contactes"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "^ baja $"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "dar|darme|denme|den|doy|darnos de baja"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "no ~1 vuelvan|vuelva|vuelvas a ~1 escribir|escribirme|contactar|contactarme|enviar|mandar|molestar|llamar"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "deje|dejen|dejar|deja de ~1 escribirme|enviarme|mandarme|contactarme|molestarme|llamarme|escribir|enviar|mandar|molestar|contactar"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "no mas email|mensajes|mails"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "es spam"},
 	{CUE_UNSUB, 1, CUE_NONE, R_NONEG, "not|never contact|email|message|mail|write|bother|text me|us"},
 	{CUE_UNSUB, 1, CUE_NONE, R_NONEG, "not ~3 email|contact|message|mail|write|bother|call|phone|ring me|us again|anymore"},
 
@@ -205,6 +248,18 @@ static const RuleDef rule_defs[] = {
 	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "nursing|care home"},
 	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "assisted living"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "bought|purchased the|this|that|our house|home|property|place ~2 from"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "persona equivocada|incorrecta|correcta"},
+	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "i am the ~1 assistant|secretary|caregiver|receptionist|aide"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "email|direccion equivocado|equivocada|incorrecto|incorrecta"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "no vive|vivo|viven|vivimos|trabaja|trabajo aqui|alli|aca|ahi"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "you no vive|trabaja|esta"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "equivocaron|equivoco|equivocado|equivocada|equivocados de persona|email|direccion"},
+	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "soy|somos su|la|el hija|hijo|esposa|esposo|cuidadora|cuidador|nieta|nieto|sobrina|sobrino|asistente|secretaria"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "fallecio|murio|fallecido|fallecida|difunto|difunta|finado|finada"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "no soy|somos ~1 dueno|duena|duenos|propietario|propietaria|propietarios"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "no conozco|conocemos a? nadie|ninguna|ninguno"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "rento|rentamos|alquilo|alquilamos|inquilino|inquilina|inquilinos"},
+	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "vendi|vendimos|vendieron la|esa|esta casa|propiedad"},
 	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "sold the|this|that|our|my house|home|property|place"},
 	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "moved out|away"},
 	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "update your records"},
@@ -270,6 +325,25 @@ static const RuleDef rule_defs[] = {
 	{CUE_NI, 1, CUE_NONE, R_NONEG, "maybe|perhaps next|in year|month|time|future|years|months|while|a|the"},
 	{CUE_NI, 1, CUE_NONE, R_NONEG, "^ no|nope|never $"},
 	{CUE_NI, 1, CUE_NONE, R_NONEG, "thanks anyway"},
+	{CUE_NI, 1, CUE_NONE, R_NONEG, "all good $"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "i|we went|go|going|are|decided ~2 with another|a|our|rocket|someone|somebody|them|him|her"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "stay|staying put"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "selling|sold the|our|my house|home|place|property"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "why would i|we ~2 refinance|sell|refi"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "no gracias"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "you tengo|tenemos|refinancie|refinanciamos|vendi|vendimos|cerre|cerramos|pague|pagamos|compre|compramos"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "no necesito|necesitamos|busco|buscamos|pienso|pensamos|planeamos|planeo !llamada|hablar|que|informacion|info|mas"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "estoy|estamos bien|contento|contenta|contentos|satisfecho|satisfecha|satisfechos con"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "estoy|estamos bien asi|gracias"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "dejenme|dejeme|dejennos|dejanos en paz"},
+	{CUE_NI, 1, CUE_NONE, R_NONEG, "no por ahora|ahorita"},
+	{CUE_NI, 1, CUE_NONE, R_NONEG, "no por el momento"},
+	{CUE_NI, 1, CUE_NONE, R_NONEG, "ahorita|ahora no"},
+	{CUE_NI, 1, CUE_NONE, R_NONEG, "vez|quizas|quiza mas adelante"},
+	{CUE_NI, 1, CUE_NONE, R_NONEG, "vez|quizas|quiza despues|luego|pronto"},
+	{CUE_NI, 1, CUE_NONE, R_NONEG, "vez|quizas|quiza el proximo"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "^ nel|nop $"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "planning|plan|going|planeamos|vamos to? sell|move|vender|mudarnos"},
 
 	/* ---------------------------------------------------------------- out of office, auto-replies */
 	{CUE_OOO, 3, CUE_NONE, R_NONEG, "automatic|automated|auto reply|response|message|email|notification|answer|reponse"},
@@ -298,6 +372,9 @@ static const RuleDef rule_defs[] = {
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "for|if|any|anything urgent|immediate|pressing|timesensitive"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "for|if|any|anything time sensitive|critical"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "immediate assistance"},
+	{CUE_OOO, 3, CUE_NONE, R_NONEG, "if ~3 emergency|emergencies"},
+	{CUE_OOO, 3, CUE_NONE, R_NONEG, "i am|will be ~1 away|out of the office"},
+	{CUE_OOO, 3, CUE_NONE, R_NONEG, "i am|will be ~1 on leave|vacation|holiday"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "if it can not wait"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "currently away|out|travelling|traveling|unavailable"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "away from ~2 office|desk|email|computer"},
@@ -310,13 +387,35 @@ static const RuleDef rule_defs[] = {
 	{CUE_OOO, 1, CUE_NONE, R_NONEG, "respond|reply|back ~3 as soon as possible"},
 	{CUE_OOO, 1, CUE_NONE, R_NONEG, "respond|reply|back ~3 asap|shortly"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "within ~1 business|working days|hours"},
-	{CUE_OOO, 3, CUE_NONE, R_NONEG, "nicht im b\xc3\xbcro"},
+	{CUE_OOO, 3, CUE_NONE, R_NONEG, "nicht im buro|buero"},
 	{CUE_OOO, 3, CUE_NONE, R_NONEG, "abwesend|abwesenheit"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "urlaub"},
-	{CUE_OOO, 2, CUE_NONE, R_NONEG, "in dringenden f\xc3\xa4llen"},
+	{CUE_OOO, 3, CUE_NONE, R_NONEG, "respuesta|mensaje|contestacion automatica|automatico"},
+	{CUE_OOO, 3, CUE_NONE, R_NONEG, "autorespuesta"},
+	{CUE_OOO, 3, CUE_NONE, R_NONEG, "auto respuesta"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "fuera de la? oficina"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "de vacaciones|viaje|licencia|incapacidad"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "ausente|ausencia"},
+	{CUE_OOO, 3, CUE_NONE, R_NONEG, "acceso limitado"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "en caso de urgencia|emergencia"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "para asuntos|algo|casos urgentes|urgente"},
+	{CUE_OOO, 1, CUE_NONE, R_NONEG, "regresare|volvere|regresaremos|volveremos"},
+	{CUE_OOO, 1, CUE_NONE, R_NONEG, "estare|estaremos de vuelta|regreso"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "estare|estaremos fuera|ausente|ausentes"},
+	{CUE_OOO, 3, CUE_NONE, R_NONEG, "sin acceso ~1 email|internet"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "para cualquier urgencia|emergencia|asunto"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "hemos|he recibido su|tu mensaje|email"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "in dringenden fallen|faellen"},
 
 	/* ---------------------------------------------------------------- interested */
-	{CUE_INT, 2, CUE_NI, 0, "interested|intrigued|curious|interessiert"},
+	{CUE_INT, 2, CUE_NI, 0, "interested|intrigued|curious|interessiert|interesa|interesan|interesado|interesada|interesados|interesadas"},
+	{CUE_INT, 2, CUE_NONE, 0, "suena|parece bien|interesante|genial|perfecto|excelente"},
+	{CUE_INT, 2, CUE_NONE, 0, "se oye bien|interesante"},
+	{CUE_INT, 3, CUE_NONE, 0, "mas informacion|info|detalles"},
+	{CUE_INT, 2, CUE_NONE, 0, "quiero|quisiera|gustaria|queremos saber|conocer|informacion|info|aplicar|empezar"},
+	{CUE_WRITTEN, 3, CUE_NONE, 0, "mandame|mandeme|mandenme|enviame|envieme|envienme|mandar|enviar ~3 informacion|info|detalles|tasas|"
+	 "cotizacion|opciones|algo|email|link|enlace|eso|todo|documentos|papeles"},
+	{CUE_WRITTEN, 3, CUE_NONE, 0, "mandame|mandeme|mandenme|enviame|envieme|envienme"},
 	{CUE_INT, 2, CUE_NI, 0, "interesting"},
 	{CUE_INT, 2, CUE_NI, 0, "sounds|looks|seems good|great|interesting|nice|promising|fine|ok|perfect|amazing|awesome|intriguing"},
 	{CUE_WRITTEN, 3, CUE_NONE, 0, "send|email|mail|forward|shoot|drop ~3 info|information|details|brochure|rates|rate|quote|quotes|"
@@ -355,10 +454,15 @@ static const RuleDef rule_defs[] = {
 	{CUE_INT, 2, CUE_NONE, 0, "i|we will|would|can|could|shall|might|may give you a call|ring|buzz"},
 	{CUE_INT, 2, CUE_NONE, 0, "i|we will|would|can|could|shall|might|may call|phone|ring you"},
 	{CUE_INT, 2, CUE_NONE, 0, "can|could|may|should i|we call|phone|ring you"},
+	{CUE_INT, 2, CUE_NONE, 0, "i|we will|would|can|shall|might call|phone|ring your|the office|number|line|desk"},
+	{CUE_INT, 2, CUE_NONE, 0, "i|we will|would|shall reach out|touch base"},
+	{CUE_WRITTEN, 3, CUE_NONE, 0, "email|send|write ~1 my|our husband|wife|partner|accountant|spouse|son|daughter"},
 	{CUE_AFFIRM, 1, CUE_NONE, 0, "yes|sure|absolutely|definitely|certainly|ok|alright|perfect|great|ja|please|gladly|happy"},
 	{CUE_AFFIRM, 1, CUE_NONE, 0, "of course"},
 	{CUE_AFFIRM, 1, CUE_NONE, 0, "why not"},
 	{CUE_AFFIRM, 1, CUE_NONE, 0, "sounds good"},
+	{CUE_AFFIRM, 1, CUE_NONE, 0, "^ si|claro|dale|vale|orale|okey|sale"},
+	{CUE_AFFIRM, 1, CUE_NONE, 0, "por supuesto|con gusto|esta bien|de acuerdo"},
 
 	/* ---------------------------------------------------------------- questions */
 	{CUE_QUEST, 3, CUE_NONE, R_NONEG, "how|where did|do you get|find|obtain|have my|this|our"},
@@ -368,6 +472,9 @@ static const RuleDef rule_defs[] = {
 	{CUE_QUEST, 3, CUE_NONE, R_NONEG, "do i know you"},
 	{CUE_QUEST, 2, CUE_NONE, R_NONEG, "what is this|it about"},
 	{CUE_QUEST, 1, CUE_NONE, R_NONEG, "^ what|how|who|why|when|where|which|whose|is|are|do|does|did|can|could|would|will|should|may|am|was"},
+	{CUE_QUEST, 3, CUE_NONE, R_NONEG, "como|donde consiguieron|obtuvieron|sacaron|tienen my"},
+	{CUE_QUEST, 3, CUE_NONE, R_NONEG, "quien es|eres|son|habla"},
+	{CUE_QUEST, 1, CUE_NONE, R_NONEG, "^ que|como|cuanto|cuanta|cuantos|cuando|donde|cual|cuales|hay|tienen|cobran"},
 };
 
 #define NRULES ((int) (sizeof(rule_defs) / sizeof(rule_defs[0])))
@@ -382,7 +489,7 @@ static int	rules_failed = -1;	/* index of the first malformed rule, -1 if none *
 static uint16_t id_if, id_you, id_could, id_can, id_would, id_let, id_me, id_us, id_him, id_her,
 			id_them, id_again, id_anymore, id_ever, id_my, id_our, id_before, id_after, id_until,
 			id_between, id_during, id_at, id_on, id_in, id_the, id_mind, id_have, id_get,
-			id_going, id_am, id_to;
+			id_going, id_am, id_to, id_work, id_office, id_this, id_that, id_al;
 
 /* Compiles one pattern; false if it does not fit the limits. */
 static bool
@@ -523,6 +630,11 @@ reply_rules_init(void)
 	ID(id_on, "on");
 	ID(id_in, "in");
 	ID(id_the, "the");
+	ID(id_work, "work");
+	ID(id_office, "office");
+	ID(id_this, "this");
+	ID(id_that, "that");
+	ID(id_al, "al");
 	ID(id_mind, "mind");
 	ID(id_have, "have");
 	ID(id_get, "get");
@@ -736,7 +848,10 @@ refusal_is_local(const ReplyWork *w, int t)
 	return w->toks[t].id == id_my || w->toks[t].id == id_our || w->toks[t].id == id_before ||
 		w->toks[t].id == id_after || w->toks[t].id == id_until || w->toks[t].id == id_between ||
 		w->toks[t].id == id_during || w->toks[t].id == id_at || w->toks[t].id == id_on ||
-		w->toks[t].id == id_in || w->toks[t].id == id_the;
+		w->toks[t].id == id_in || w->toks[t].id == id_the || w->toks[t].id == id_work ||
+		w->toks[t].id == id_office || w->toks[t].id == id_this || w->toks[t].id == id_that ||
+		w->toks[t].id == id_al ||
+		(reply_vocab_class(w->toks[t].id) & WC_CALL_WORD) != 0;
 }
 
 /* Records a hit. */

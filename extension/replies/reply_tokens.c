@@ -28,9 +28,16 @@ utf8_punct(const char *p, const char *end, char *what)
 {
 	const unsigned char *u = (const unsigned char *) p;
 
-	if (end - p >= 2 && u[0] == 0xc2 && u[1] == 0xa0)
+	/* a non-breaking space; Spanish opening marks (inverted ? and !) */
+	if (end - p >= 2 && u[0] == 0xc2 && (u[1] == 0xa0 || u[1] == 0xbf || u[1] == 0xa1))
 	{
 		*what = 's';
+		return 2;
+	}
+	/* guillemets */
+	if (end - p >= 2 && u[0] == 0xc2 && (u[1] == 0xab || u[1] == 0xbb))
+	{
+		*what = 'q';
 		return 2;
 	}
 	if (end - p >= 3 && u[0] == 0xe2 && u[1] == 0x80)
@@ -53,6 +60,24 @@ utf8_punct(const char *p, const char *end, char *what)
 		}
 	}
 	return 0;
+}
+
+/*
+ * The ASCII letter an accented Latin letter of UTF-8 (two bytes, c3 80 to
+ * c3 bf) is read as, or 0: "llámame" is "llamame", "dueño" is "dueno",
+ * "Büro" is "buro".  Spanish and German replies are written with and
+ * without accents, so the rules are written without them.
+ */
+static char
+latin_fold(unsigned char lead, unsigned char c)
+{
+	static const char folds[] =
+		"aaaaaaaceeeeiiiidnooooo\0ouuuuyts"	/* c3 80 .. c3 9f (upper case) */
+		"aaaaaaaceeeeiiiidnooooo\0ouuuuyty";	/* c3 a0 .. c3 bf (lower case) */
+
+	if (lead != 0xc3 || c < 0x80 || c > 0xbf)
+		return 0;
+	return folds[c - 0x80];
 }
 
 /* Appends a token; false when the array is full. */
@@ -122,6 +147,13 @@ scan_word(const char *t, int32_t p, int32_t end, char *buf, int *blen, bool *ema
 				continue;
 			}
 			break;
+		}
+		if (c == 0xc3 && p + 1 < end && latin_fold(c, (unsigned char) t[p + 1]) != 0)
+		{
+			if (n < WORD_BUF - 1)
+				buf[n++] = latin_fold(c, (unsigned char) t[p + 1]);
+			p += 2;
+			continue;
 		}
 		if (vp_is_word_byte(c))
 		{

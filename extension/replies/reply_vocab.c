@@ -56,6 +56,12 @@ static const char *const aliases[][2] = {
 	{"yeah", "yes"}, {"yep", "yes"}, {"yup", "yes"}, {"yea", "yes"},
 	{"nah", "nope"}, {"thru", "through"}, {"refi", "refinance"}, {"refinancing", "refinance"},
 	{"gonna", "going to"}, {"wanna", "want to"},
+	/* Spanish words that mean what an English rule names (accents folded) */
+	{"mi", "my"}, {"mis", "my"}, {"celular", "cell"}, {"movil", "mobile"}, {"telefono", "phone"},
+	{"numero", "number"}, {"correo", "email"}, {"correos", "email"}, {"texto", "text"},
+	{"textos", "text"}, {"porfa", "please"}, {"porfavor", "please"}, {"xfa", "please"},
+	{"xfavor", "please"}, {"nunca", "never"},
+	{"txt", "text"}, {"cal", "call"}, {"plese", "please"}, {"pleas", "please"}, {"casa", "home"},
 	{NULL, NULL}
 };
 
@@ -148,22 +154,22 @@ reply_vocab_init(void)
 		uint32_t	wclass;
 		const char *words;
 	}			classes[] = {
-		{WC_NEGATOR, "not no never nobody nothing without neither nor hardly"},
+		{WC_NEGATOR, "not no never nobody nothing without neither nor hardly ni tampoco nadie"},
 		{WC_NEG_EXCEPT, "only problem problems worries worry sure matter just doubt"},
-		{WC_CONTRAST, "but however though although except otherwise aber"},
+		{WC_CONTRAST, "but however though although except otherwise aber pero sino"},
 		{WC_CALL_WORD, "call calls calling phone ring reach reached cell mobile number line direct "
 		 "dial bell landline home cellphone whatsapp contact"},
 		{WC_MOBILE, "cell mobile"},
-		{WC_PREFER, "better best prefer preferred instead new correct updated current easiest "
+		{WC_PREFER, "better best prefer preferred instead new correct updated current easiest mejor prefiero nuevo "
 		 "easier anytime"},
-		{WC_OLD, "old former previous disconnected wrong"},
+		{WC_OLD, "old former previous disconnected wrong viejo vieja anterior antiguo equivocado"},
 		{WC_FAX, "fax"},
 		{WC_OTHER_PERSON, "assistant colleague secretary receptionist reception manager main "
 		 "urgent emergency switchboard team"},
-		{WC_PHONE_BAD, "text sms whatsapp"},
+		{WC_PHONE_BAD, "text sms whatsapp mensaje mensajes"},
 		{WC_NUM_CONTEXT, "loan account acct order invoice ref reference tracking confirmation "
 		 "case ticket policy claim id ssn social routing zip postcode code pin file application "
-		 "member customer"},
+		 "member customer prestamo cuenta orden caso codigo postal cliente poliza"},
 		{WC_CALL_BLOCKER, "if why did who keep kept whenever unless stop quit"},
 		{WC_SUBJECT, "i we"},
 		{WC_MODAL, "will would can could shall should may might"},
@@ -188,6 +194,14 @@ reply_vocab_init(void)
 				vocab[id].wclass |= classes[c].wclass;
 			p = *e ? e + 1 : e;
 		}
+	}
+	/* words reply_phone.c looks up: the lines a signature labels, and its own name */
+	{
+		static const char *const words[] = {"o", "w", "d", "m", "c", "h", "desk", "main", "house",
+		"office", "work", "home", "direct", "signature", "below", "only", NULL};
+
+		for (int k = 0; words[k]; k++)
+			reply_vocab_intern(words[k], (int) strlen(words[k]));
 	}
 	for (int d = 0; digit_words[d]; d++)
 	{

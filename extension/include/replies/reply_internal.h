@@ -169,6 +169,8 @@ extern void reply_tokenise(ReplyWork *w);
 extern int	reply_scan_number(ReplyWork *w, int32_t pos, int32_t end, int32_t *next);
 extern int	reply_scan_spelled(ReplyWork *w, int32_t pos, int32_t end, int32_t *next);
 extern int	reply_choose_phone(ReplyWork *w);
+extern int	reply_signature_phone(const ReplyWork *w);
+extern bool reply_signature_refused(const ReplyWork *w);
 extern void reply_rules_init(void);
 extern void reply_match_rules(ReplyWork *w);
 extern const char *reply_rules_broken(void);

@@ -25,6 +25,7 @@
 #include "e164/e164_parse.h"
 #include "replies/reply_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_NUMBER_DIGITS 20	/* more digits: a tracking or card number */
@@ -472,7 +473,15 @@ score_phone(const ReplyWork *w, const RPhone *ph)
 	for (int i = 0; i < w->nhits; i++)
 		if ((w->hits[i].kind == CUE_LOCAL_BLOCK || w->hits[i].kind == CUE_BLOCK) &&
 			w->hits[i].end <= ph->tok && ph->tok - w->hits[i].end <= 3)
-			return -100;
+		{
+			bool		same_clause = true;
+
+			for (int k = w->hits[i].end; k < ph->tok; k++)
+				if (w->toks[k].kind == TK_BOUND)
+					same_clause = false;
+			if (same_clause)
+				return -100;
+		}
 	score = ph->zone == ZONE_BODY ? 10 : 5;
 	score += side_score(w, ph->tok, -1, &before_number, &fax);
 	if (fax)
@@ -493,7 +502,7 @@ score_phone(const ReplyWork *w, const RPhone *ph)
  * (home, landline, house, "H:"); 0 for any other word.
  */
 static char
-line_kind(const ReplyWork *w, const RTok *t)
+line_kind(const ReplyWork *w, const RTok *t, bool letters)
 {
 	static const char *const words[][2] = {
 		{"office", "o"}, {"work", "o"}, {"desk", "o"}, {"direct", "o"}, {"main", "x"}, {"o", "o"},
@@ -512,7 +521,7 @@ line_kind(const ReplyWork *w, const RTok *t)
 	if (t->kind != TK_WORD || t->id == RV_UNKNOWN)
 		return 0;
 	for (int i = 0; i < (int) (sizeof(words) / sizeof(words[0])); i++)
-		if (ids[i] == t->id)
+		if (ids[i] == t->id && (letters || words[i][0][1] != '\0'))
 			return words[i][1][0];
 	return 0;
 }
@@ -532,16 +541,17 @@ label_before(const ReplyWork *w, int tok)
 		if (t->kind != TK_WORD)
 			break;
 		seen++;
-		if (line_kind(w, t) != 0)
-			return line_kind(w, t);
+		if (line_kind(w, t, true) != 0)
+			return line_kind(w, t, true);
 	}
 	return 0;
 }
 
 /*
- * Whether the body keeps the lead's signature numbers out of it: a clause
- * that names the signature ("signature", "below") with a negator or "only"
- * ("not the numbers below", "my signature numbers are work only").
+ * Whether the body keeps the lead's signature numbers out of it: the words
+ * "signature" or "below" with a negator or "only" at most three words from
+ * them in their clause ("not the numbers below", "my signature numbers are
+ * work only"; not "call the number below, only after 5pm").
  */
 bool
 reply_signature_refused(const ReplyWork *w)
@@ -549,8 +559,9 @@ reply_signature_refused(const ReplyWork *w)
 	uint16_t	id_signature = reply_vocab_find("signature", 9),
 				id_below = reply_vocab_find("below", 5),
 				id_only = reply_vocab_find("only", 4);
-	bool		names = false,
-				refuses = false;
+	int			names = -100,
+				refuses = -100,
+				words = 0;
 
 	for (int i = 0; i < w->ntoks; i++)
 	{
@@ -560,19 +571,22 @@ reply_signature_refused(const ReplyWork *w)
 			break;
 		if (t->kind == TK_BOUND)
 		{
-			if (names && refuses)
-				return true;
-			names = refuses = false;
+			names = refuses = -100;
 			continue;
 		}
-		if (t->kind != TK_WORD || t->id == RV_UNKNOWN)
+		if (t->kind != TK_WORD)
+			continue;
+		words++;
+		if (t->id == RV_UNKNOWN)
 			continue;
 		if (t->id == id_signature || t->id == id_below)
-			names = true;
+			names = words;
 		if (t->id == id_only || (reply_vocab_class(t->id) & WC_NEGATOR))
-			refuses = true;
+			refuses = words;
+		if (names > 0 && refuses > 0 && abs(names - refuses) <= 3)
+			return true;
 	}
-	return names && refuses;
+	return false;
 }
 
 /*
@@ -595,9 +609,15 @@ reply_signature_phone(const ReplyWork *w)
 	for (int i = 0; i < w->nhits; i++)
 		if (w->hits[i].kind == CUE_LOCAL_BLOCK || w->hits[i].kind == CUE_BLOCK)
 			return -1;
+	/* the body's first line word, not a single letter ("o" is Spanish "or"), nor "after/from work" */
 	for (int i = 0; i < w->ntoks && wanted == 0; i++)
 		if (!(w->toks[i].flags & TF_SIG))
-			wanted = line_kind(w, &w->toks[i]);
+		{
+			wanted = line_kind(w, &w->toks[i], false);
+			if (wanted != 0 && i > 0 && w->toks[i - 1].kind == TK_WORD &&
+				(w->toks[i - 1].id == reply_vocab_find("after", 5) || w->toks[i - 1].id == reply_vocab_find("from", 4)))
+				wanted = 0;
+		}
 	for (int i = 0; i < w->nphones; i++)
 	{
 		const RPhone *ph = &w->phones[i];

@@ -138,7 +138,7 @@ scan_word(const char *t, int32_t p, int32_t end, char *buf, int *blen, bool *ema
 		if (k > 0)
 		{
 			/* a typographic apostrophe between letters belongs to the word */
-			if (what == 'q' && (unsigned char) t[p + 2] == 0x99 && p + k < end &&
+			if (what == 'q' && k == 3 && (unsigned char) t[p + 2] == 0x99 && p + k < end &&
 				vp_is_word_byte((unsigned char) t[p + k]) && n > 0)
 			{
 				if (n < WORD_BUF - 1)

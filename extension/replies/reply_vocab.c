@@ -155,7 +155,7 @@ reply_vocab_init(void)
 		const char *words;
 	}			classes[] = {
 		{WC_NEGATOR, "not no never nobody nothing without neither nor hardly ni tampoco nadie"},
-		{WC_NEG_EXCEPT, "only problem problems worries worry sure matter just doubt"},
+		{WC_NEG_EXCEPT, "only problem problems worries worry sure matter just doubt dude duden dudes olvide olvides olviden"},
 		{WC_CONTRAST, "but however though although except otherwise aber pero sino"},
 		{WC_CALL_WORD, "call calls calling phone ring reach reached cell mobile number line direct "
 		 "dial bell landline home cellphone whatsapp contact"},

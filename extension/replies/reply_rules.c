@@ -94,6 +94,10 @@ static const RuleDef rule_defs[] = {
 	{CUE_CALL, 3, CUE_BLOCK, R_BLOCKERS, "like|love|appreciate|prefer|want|need|welcome|request|schedule|arrange|book a|an " QUICK " " QUICK " call"},
 	{CUE_CALL, 3, CUE_BLOCK, 0, "set up a|an " QUICK " " QUICK " call"},
 	{CUE_CALL, 2, CUE_NONE, 0, "@PHONE ~3 ask for"},
+	/* when the lead can take the call: "after 6pm is best", "Tues between 2 and 4 works" */
+	{CUE_CALL, 2, CUE_NONE, 0, "mornings|evenings|afternoons|weekends|weekdays|anytime|after|before|between ~4 "
+	 "is|are|works|work best|better|good|fine|great|ideal|easiest"},
+	{CUE_CALL, 2, CUE_NONE, 0, "mornings|evenings|afternoons|weekends|weekdays|anytime|after|before|between ~4 works|work $"},
 	{CUE_CALL, 3, CUE_BLOCK, R_BLOCKERS, "can|could|would|will you|someone|somebody|anyone|one " CALL_VERB " $"},
 	{CUE_CALL, 3, CUE_BLOCK, R_VERB | R_BLOCKERS, "can " CALL_VERB " anytime|whenever|back|any"},
 	{CUE_CALL, 3, CUE_BLOCK, R_BLOCKERS, "like|love|appreciate|prefer|want|need|get|welcome|request a|an|the? " QUICK "? call|callback|calls"},

@@ -434,7 +434,12 @@ side_score(const ReplyWork *w, int tok, int step, const SideWeights *sw, bool *f
 			break;
 		wc = reply_vocab_class(t->id);
 		if (wc & WC_CONTRAST)
+		{
+			/* "my cell is X but I never pick up": a number taken back at once */
+			if (step > 0 && seen < 2)
+				score -= 3;
 			break;
+		}
 		seen++;
 		if ((wc & WC_CALL_WORD) && !call_word)
 		{

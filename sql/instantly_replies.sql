@@ -29,6 +29,10 @@ SELECT * FROM pg_temp.show(E'Please call me.\nCONFIDENTIALITY NOTICE: if you are
 SELECT * FROM pg_temp.show(E'Please call me.\n\nThanks,\nJenny Alvarez\nMobile: 512-555-0186');
 SELECT * FROM pg_temp.show(E'Yes, please call.\n\nDana Lee\nLoan Officer, NMLS 123456\n(310) 555-0147\noutreach@brokerage.example.com');
 SELECT * FROM pg_temp.show(E'Yes call me. 972-555-0131\n\nMike Torres\nTorres Plumbing LLC\nOffice: 972-555-0100\nFax: 972-555-0109');
+-- Spanish (0.7.1): accents or none, the number spelled out, the opening marks
+SELECT * FROM pg_temp.show(E'¿Me pueden llamar mañana? Mi cel es cuatro uno cinco, cinco cinco cinco, cero uno cuatro dos');
+SELECT * FROM pg_temp.show(E'Por favor no llamen al numero de la casa (626) 555-0104. Mejor al cel, 626 555 0178.');
+SELECT * FROM pg_temp.show(E'No me interesa, gracias.');
 SELECT * FROM pg_temp.show(E'Please send me the rate sheet.\n\nBest,\nAnn Lowe\nCell: 414-555-0146');
 
 -- Phone numbers in the forms people write; extensions dropped; national

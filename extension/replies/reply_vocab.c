@@ -76,6 +76,10 @@ static const char *const fuzzy_words[] = {
 static const char *const digit_words[] = {"zero", "one", "two", "three", "four", "five", "six",
 "seven", "eight", "nine", NULL};
 
+/* The same in Spanish (accents folded: "cero" .. "nueve"). */
+static const char *const digit_words_es[] = {"cero", "uno", "dos", "tres", "cuatro", "cinco", "seis",
+"siete", "ocho", "nueve", NULL};
+
 /* FNV-1a of word[0..len). */
 static uint32_t
 hash_word(const char *word, int len)
@@ -206,9 +210,12 @@ reply_vocab_init(void)
 	for (int d = 0; digit_words[d]; d++)
 	{
 		uint16_t	id = reply_vocab_intern(digit_words[d], (int) strlen(digit_words[d]));
+		uint16_t	es = reply_vocab_intern(digit_words_es[d], (int) strlen(digit_words_es[d]));
 
 		vocab[id].digit = (int8_t) d;
 		vocab[id].wclass |= WC_DIGIT;
+		vocab[es].digit = (int8_t) d;
+		vocab[es].wclass |= WC_DIGIT;
 	}
 	{
 		uint16_t	oh = reply_vocab_intern("oh", 2);

@@ -44,7 +44,7 @@ DEBIAN13_TREE=/build/vapi_pool
 # ROOT (with /proc and /dev), the machine's own tree unmounted from it, and a
 # clean environment.  Needs root (as_root).  The lock's descriptor is not
 # passed on: a server a test leaves running must not hold it.
-debian13_chroot()
+debian13_enter()
 {
 	local root=$1
 	shift
@@ -101,11 +101,11 @@ debian13_root_build()
 	echo 'create_main_cluster = false' | as_root tee "$new/etc/postgresql-common/createcluster.conf" >/dev/null
 	as_root cp /etc/resolv.conf "$new/etc/resolv.conf"
 	{
-		debian13_chroot "$new" apt-get update -q &&
-			debian13_chroot "$new" env DEBIAN_FRONTEND=noninteractive \
+		debian13_enter "$new" apt-get update -q &&
+			debian13_enter "$new" env DEBIAN_FRONTEND=noninteractive \
 				apt-get install -y -q --no-install-recommends "${DEBIAN13_PACKAGES[@]}" &&
-			debian13_chroot "$new" apt-get clean &&
-			debian13_chroot "$new" useradd --create-home --shell /bin/bash vapitest
+			debian13_enter "$new" apt-get clean &&
+			debian13_enter "$new" useradd --create-home --shell /bin/bash vapitest
 	} >>"$log" 2>&1 || {
 		tail -20 "$log"
 		return 1
@@ -161,7 +161,7 @@ debian13_prepare_tree()
 			--exclude '*.o' --exclude '*.so' --exclude '*.bc' "$top"/ "$tree"/ || return 1
 	debian12_program_install "$top/shim/vapi-shim" &&
 		debian12_program_install "$top/t/e164/e164-oracle" || return 1
-	debian13_chroot "$DEBIAN13_ROOT" sh -c "cd $DEBIAN13_TREE &&
+	debian13_enter "$DEBIAN13_ROOT" sh -c "cd $DEBIAN13_TREE &&
 		make -s PG_CONFIG=$pg_config WITH_SHIM=no clean >/dev/null &&
 		make -s PG_CONFIG=$pg_config WITH_SHIM=no PG_CFLAGS='$cflags' all &&
 		make -s PG_CONFIG=$pg_config WITH_SHIM=no PG_CFLAGS='$cflags' install >/dev/null &&
@@ -171,7 +171,7 @@ debian13_prepare_tree()
 # The make command that runs a suite in the root as vapitest.
 debian13_make()
 {
-	debian13_chroot "$DEBIAN13_ROOT" runuser -u vapitest -- make -C "$DEBIAN13_TREE" -s \
+	debian13_enter "$DEBIAN13_ROOT" runuser -u vapitest -- make -C "$DEBIAN13_TREE" -s \
 		PG_CONFIG=/usr/lib/postgresql/17/bin/pg_config WITH_SHIM=no \
 		VAPI_SHIM="$DEBIAN12_PROGRAMS/bin/vapi-shim" E164_ORACLE="$DEBIAN12_PROGRAMS/bin/e164-oracle" "$@"
 }

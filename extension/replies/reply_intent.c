@@ -339,12 +339,7 @@ decide_call_request(const ReplyWork *w, const Summary *s, int phone, ReplyResult
 	 */
 	if ((phone < 0 && c.strength == 3 && !c.inferred) ||
 		(phone >= 0 && w->phones[phone].zone == ZONE_SIG))
-	{
-		int			own = reply_signature_refused(w) ? -1 : reply_signature_phone(w);
-
-		if (own >= 0 || reply_signature_refused(w))
-			phone = own;
-	}
+		phone = reply_signature_phone(w, phone);
 	confidence = c.strength == 3 ? (phone >= 0 ? 0.97 : 0.95) :
 		c.strength == 2 ? (s->best[CUE_AFFIRM] > 0 ? 0.88 : 0.85) : 0.75;
 	conclude(out, REPLY_CALL_REQUESTED, confidence - 0.1 * penalty);

@@ -465,6 +465,13 @@ side_score(const ReplyWork *w, int tok, int step, const SideWeights *sw, bool *f
 	return score;
 }
 
+/* Whether a rule hit refuses calls, all of them or some. */
+static inline bool
+is_refusal(const RHit *h)
+{
+	return h->kind == CUE_LOCAL_BLOCK || h->kind == CUE_BLOCK;
+}
+
 /* Score of one phone number from its zone and the words around it. */
 static int
 score_phone(const ReplyWork *w, const RPhone *ph)
@@ -476,8 +483,7 @@ score_phone(const ReplyWork *w, const RPhone *ph)
 		return -100;
 	/* the number of a refusal: "do not call my work number 213 555 0150" */
 	for (int i = 0; i < w->nhits; i++)
-		if ((w->hits[i].kind == CUE_LOCAL_BLOCK || w->hits[i].kind == CUE_BLOCK) &&
-			w->hits[i].end <= ph->tok && ph->tok - w->hits[i].end <= 3)
+		if (is_refusal(&w->hits[i]) && w->hits[i].end <= ph->tok && ph->tok - w->hits[i].end <= 3)
 		{
 			bool		same_clause = true;
 
@@ -558,8 +564,8 @@ label_before(const ReplyWork *w, int tok)
  * them in their clause ("not the numbers below", "my signature numbers are
  * work only"; not "call the number below, only after 5pm").
  */
-bool
-reply_signature_refused(const ReplyWork *w)
+static bool
+signature_refused(const ReplyWork *w)
 {
 	uint16_t	id_signature = reply_vocab_find("signature", 9),
 				id_below = reply_vocab_find("below", 5),
@@ -595,32 +601,38 @@ reply_signature_refused(const ReplyWork *w)
 }
 
 /*
- * The lead's own signature number for a call request whose body gives no
- * number ("Call me Thursday." over "Phone 505-555-0131"): the signature's
- * one number that is not a fax, or, when it has several, the one labelled
- * as the line the body names first ("call me at the office", "try my
- * cell").  -1 when there is none, no way to choose, or the body keeps its
- * signature out ("not the numbers below", "my signature numbers are work
- * only": a refusal of some calls).  Call after reply_choose_phone.
+ * The number to call when the chosen one (index in w->phones, or -1) is not
+ * the body's: a call request whose body gives no number takes the lead's
+ * own signature's ("Call me Thursday." over "Phone 505-555-0131"), and of a
+ * signature's numbers the one labelled as the line the body names first
+ * ("call me at the office", "try my cell").  That is the signature's one
+ * number that is not a fax, or the labelled one; otherwise the chosen
+ * number stays.  None when the body keeps its signature out ("not the
+ * numbers below", "my signature numbers are work only").  Call after
+ * reply_choose_phone.
  */
 int
-reply_signature_phone(const ReplyWork *w)
+reply_signature_phone(const ReplyWork *w, int chosen)
 {
+	uint16_t	id_after = reply_vocab_find("after", 5),
+				id_from = reply_vocab_find("from", 4);
 	char		wanted = 0;
 	int			only = -1,
 				labelled = -1,
 				candidates = 0;
 
+	if (signature_refused(w))
+		return -1;
 	for (int i = 0; i < w->nhits; i++)
-		if (w->hits[i].kind == CUE_LOCAL_BLOCK || w->hits[i].kind == CUE_BLOCK)
-			return -1;
+		if (is_refusal(&w->hits[i]))
+			return chosen;
 	/* the body's first line word, not a single letter ("o" is Spanish "or"), nor "after/from work" */
 	for (int i = 0; i < w->ntoks && wanted == 0; i++)
 		if (!(w->toks[i].flags & TF_SIG))
 		{
 			wanted = line_kind(w, &w->toks[i], false);
 			if (wanted != 0 && i > 0 && w->toks[i - 1].kind == TK_WORD &&
-				(w->toks[i - 1].id == reply_vocab_find("after", 5) || w->toks[i - 1].id == reply_vocab_find("from", 4)))
+				(w->toks[i - 1].id == id_after || w->toks[i - 1].id == id_from))
 				wanted = 0;
 		}
 	for (int i = 0; i < w->nphones; i++)
@@ -636,7 +648,7 @@ reply_signature_phone(const ReplyWork *w)
 	}
 	if (labelled >= 0)
 		return labelled;
-	return candidates == 1 ? only : -1;
+	return candidates == 1 ? only : chosen;
 }
 
 /* The callback number: index in w->phones of the best-scored one, or -1. */

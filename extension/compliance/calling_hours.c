@@ -299,6 +299,16 @@ vp_next_call_time(Datum org_id, Datum lead_id, Datum phone, TimestampTz earliest
 	return next_allowed(&rules, earliest);
 }
 
+/* See compliance.h. */
+const char *
+vp_lead_zone(Datum org_id, Datum lead_id, Datum phone)
+{
+	CallingRules rules;
+
+	read_rules(org_id, lead_id, phone, GetCurrentTransactionStartTimestamp(), &rules);
+	return rules.nzones > 0 ? rules.zones[0] : rules.fallback_zone;
+}
+
 /*
  * next_call_time(org_id, lead_id, phone, earliest): when the organisation
  * may call the lead (or, lead_id NULL, the number) at the earliest; NULL

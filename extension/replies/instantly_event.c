@@ -894,6 +894,22 @@ try_assign(Decision *d, Datum *assignment_id)
 }
 
 /*
+ * When the reply asks to be called ("after 5", "tomorrow morning"), read in
+ * the lead's zone from the time Instantly says the reply was sent (else
+ * now; replies/reply_time.c); now when it names no time or the time has
+ * begun.  The caller never queues before now.
+ */
+static TimestampTz
+requested_time(const Event *e, Datum org_id, Datum lead_id, Datum number, TimestampTz now)
+{
+	const char *reply = e->f.reply_text != NULL ? e->f.reply_text : e->f.snippet != NULL ? e->f.snippet : "";
+	TimestampTz sent = e->has_event_at ? DatumGetTimestampTz(e->event_at) : now;
+	TimestampTz at = vp_reply_call_time(reply, strlen(reply), sent, vp_lead_zone(org_id, lead_id, number));
+
+	return at == DT_NOBEGIN ? now : at;
+}
+
+/*
  * A call request: the number, the consent it gives, the pool number and the
  * queued call.  reconsent: the lead had opted out by reply and now asks
  * explicitly (opt_out_kept), which lifts that reply's listing.  A number on
@@ -901,9 +917,11 @@ try_assign(Decision *d, Datum *assignment_id)
  * not called (suppressed).
  */
 static void
-handle_call_request(Datum org_id, const char *email_id, const ReplyResult *r, Datum lead_phone,
+handle_call_request(const Event *e, Datum org_id, const ReplyResult *r, Datum lead_phone,
 					bool lead_phone_null, bool reconsent, Decision *d)
 {
+	const char *email_id = e->f.email_id;
+	TimestampTz wished;
 	Datum		number;
 	bool		isnull;
 	Datum		assignment_id;
@@ -945,7 +963,8 @@ handle_call_request(Datum org_id, const char *email_id, const ReplyResult *r, Da
 			d->detail = psprintf("No call is placed: %s.", listed);
 			return;
 		}
-		at = vp_next_call_time(org_id, d->lead_id, number, now, NULL);
+		wished = requested_time(e, org_id, d->lead_id, number, now);
+		at = vp_next_call_time(org_id, d->lead_id, number, wished > now ? wished : now, NULL);
 		if (at == DT_NOEND)
 		{
 			d->decision = "suppressed";
@@ -998,10 +1017,19 @@ handle_call_request(Datum org_id, const char *email_id, const ReplyResult *r, Da
 			d->has_outbox = true;
 		}
 		d->decision = "call_queued";
-		d->detail = at > now ?
-			psprintf("Outside the calling hours in the lead's local time: the call waits until %s.",
-					 timestamptz_to_str(at)) :
-			pstrdup("The call is queued to be placed now.");
+		if (wished > now)
+		{
+			char	   *asked = pstrdup(timestamptz_to_str(wished));
+
+			d->detail = psprintf("The reply asks for a call at %s%s: the call waits until %s.", asked,
+								 at > wished ? ", outside the calling hours in the lead's local time" : "",
+								 timestamptz_to_str(at));
+		}
+		else
+			d->detail = at > now ?
+				psprintf("Outside the calling hours in the lead's local time: the call waits until %s.",
+						 timestamptz_to_str(at)) :
+				pstrdup("The call is queued to be placed now.");
 	}
 	move_lead(org_id, d, "calling");
 }
@@ -1136,7 +1164,7 @@ act_on_reply(const Event *e, Datum org_id, const ReplyResult *r, Datum lead_phon
 	{
 		case REPLY_CALL_REQUESTED:
 			if (!opt_out_kept(org_id, r, e->event_at, d))
-				handle_call_request(org_id, e->f.email_id, r, lead_phone, lead_phone_null,
+				handle_call_request(e, org_id, r, lead_phone, lead_phone_null,
 									opted_out(d->lead_status), d);
 			break;
 		case REPLY_UNSUBSCRIBE:

@@ -15,8 +15,10 @@
  *	   a weak "not now" does not.
  *	5. not interested, unsubscribe and wrong person weakly said, absence;
  *	   calls refused: interest in another way, else not interested.
- *	6. interest, then a question, then a bare yes; with no recognised cue at
- *	   all, question with a low confidence ("no clear wish yet").
+ *	6. a bare "ok", "yes", "maybe" or "?": the answer to the quoted offer
+ *	   (in writing: interest; a call, with a yes: a call request), else
+ *	   unclear; then interest, then a question, then a bare yes; with no
+ *	   recognised cue at all, unclear: nobody is called.
  */
 #include "e164/e164_metadata.h"
 #include "e164/e164_regex.h"
@@ -417,13 +419,73 @@ decide_refusal(const ReplyWork *w, const Summary *s, ReplyResult *out)
 }
 
 /*
+ * Step 6 first: a reply that only acknowledges, assents or hedges, in at
+ * most five words ("ok", "Sí", "yes please", "maybe", "?"), answers what
+ * the quoted message offered.  An offer of something in writing makes it
+ * interest; an offer of a call and an assent ("yes", not "ok thanks") a
+ * call request; a hedge, both offers, no offer or no words at all leave it
+ * unclear: nobody can tell from it whether the lead wants a call.  Returns
+ * false when the reply says more than that.
+ */
+static bool
+decide_bare_answer(const ReplyWork *w, ReplyResult *out)
+{
+	int			words = 0,
+				first = -1,
+				last = -1,
+				offer;
+	bool		yes = false,
+				hedge = false;
+
+	for (int t = 0; t < w->ntoks; t++)
+	{
+		const RTok *k = &w->toks[t];
+		uint32_t	cls;
+
+		if (k->flags & TF_SIG || k->kind == TK_BOUND || k->kind == TK_SOFT)
+			continue;
+		if (k->kind != TK_WORD)
+			return false;
+		cls = reply_vocab_class(k->id);
+		if (!(cls & (WC_ACK | WC_YES | WC_HEDGE)) || ++words > 5)
+			return false;
+		yes |= (cls & WC_YES) != 0;
+		hedge |= (cls & WC_HEDGE) != 0;
+		if (first < 0)
+			first = t;
+		last = t;
+	}
+	offer = hedge || words == 0 ? 0 : reply_quoted_offer(w);
+	if (offer == OFFER_WRITTEN)
+		conclude(out, REPLY_INTERESTED, 0.6);
+	else if (offer == OFFER_CALL && yes)
+	{
+		int			phone = reply_signature_phone(w, -1);
+
+		conclude(out, REPLY_CALL_REQUESTED, 0.6);
+		if (phone >= 0)
+		{
+			out->has_phone = true;
+			out->phone = w->phones[phone].num;
+		}
+	}
+	else
+		conclude(out, REPLY_UNCLEAR, 0.5);
+	if (first >= 0)
+		set_evidence(w, w->toks[first].start, w->toks[last].end, out);
+	return true;
+}
+
+/*
  * Step 6: interest, then a question (the evidence: its phrase, or the
  * first sentence that ends with a question mark), then a bare yes; with no
- * recognised cue, question with a low confidence.
+ * recognised cue, unclear with a low confidence.
  */
 static void
 decide_interest_or_question(const ReplyWork *w, const Summary *s, ReplyResult *out)
 {
+	if (decide_bare_answer(w, out))
+		return;
 	if (s->best[CUE_INT] >= 2 || s->best[CUE_OTHER_CHANNEL] > 0)
 	{
 		conclude_hit(w, out, REPLY_INTERESTED, s->best[CUE_INT] == 3 ? 0.9 : 0.8,
@@ -451,7 +513,7 @@ decide_interest_or_question(const ReplyWork *w, const Summary *s, ReplyResult *o
 		conclude_hit(w, out, REPLY_INTERESTED, 0.5, s->hit[CUE_AFFIRM]);
 		return;
 	}
-	conclude(out, REPLY_QUESTION, 0.3);
+	conclude(out, REPLY_UNCLEAR, 0.3);
 }
 
 /* Decides the intent of a tokenised, matched reply: the steps of the file's header, in order. */
@@ -484,7 +546,7 @@ reply_intent_name(ReplyIntent intent)
 {
 	static const char *const names[REPLY_N_INTENTS] = {
 		"call_requested", "interested", "not_interested", "unsubscribe", "out_of_office",
-		"wrong_person", "question"
+		"wrong_person", "question", "unclear"
 	};
 
 	return intent < REPLY_N_INTENTS ? names[intent] : "question";

@@ -166,13 +166,17 @@ has_marker(const char *s, int n)
 	return false;
 }
 
-/* Whether line i or one of the next two contains p (a header wrapped over lines). */
+/* Whether line i or one of the next two, without an empty line between, contains p (a header wrapped over lines). */
 static bool
 soon_contains(const char *t, const RawLine *raw, int nraw, int i, const char *p)
 {
 	for (int k = i; k < nraw && k <= i + 2; k++)
+	{
 		if (contains_ci(t + raw[k].start, raw[k].end - raw[k].start, p))
 			return true;
+		if (raw[k].start == raw[k].end)
+			break;				/* a wrapped header has no empty line inside */
+	}
 	return false;
 }
 
@@ -371,6 +375,7 @@ reply_own_lines(ReplyWork *w)
 	rl.n = 0;
 	rl.pos = 0;
 	w->nlines = 0;
+	w->quote_start = -1;
 	for (int i = 0; w->nlines < RW_MAX_LINES; i++)
 	{
 		const char *s;
@@ -383,9 +388,17 @@ reply_own_lines(ReplyWork *w)
 		s = t + raw[i].start;
 		n = raw[i].end - raw[i].start;
 		if (n > 0 && (s[0] == '>' || s[0] == '|'))
+		{
+			if (w->quote_start < 0)
+				w->quote_start = raw[i].start;
 			continue;
+		}
 		if (n > 0 && is_cut(t, raw, rl.n, i))
+		{
+			if (w->quote_start < 0)
+				w->quote_start = raw[i].start;
 			break;
+		}
 		if ((n == 2 && s[0] == '-' && s[1] == '-') ||
 			(n == 3 && (unsigned char) s[0] == 0xe2 && (unsigned char) s[1] == 0x80 &&
 			 (unsigned char) s[2] == 0x94))
@@ -467,4 +480,94 @@ reply_own_lines(ReplyWork *w)
 		for (int i = delimiter; i < w->nlines; i++)
 			w->lines[i].zone = other ? ZONE_OTHER_SIG : ZONE_SIG;
 	}
+}
+
+/* Whether the word s[0..n) is one of the words of list (space-separated, lower case). */
+static bool
+word_in(const char *s, int n, const char *list)
+{
+	for (const char *p = list; *p;)
+	{
+		const char *e = strchr(p, ' ');
+		int			len = e ? (int) (e - p) : (int) strlen(p);
+
+		int			i = 0;
+
+		while (i < len && i < n && lower(s[i]) == p[i])
+			i++;
+		if (i == len && len == n && n > 0)
+			return true;
+		p += len + (e != NULL);
+	}
+	return false;
+}
+
+/*
+ * What the message the reply answers offered the lead: a call, something in
+ * writing, both ("a quick call, or a written quote?") or neither.  Reads the
+ * first quoted message only, at most 40 lines, skipping header lines and
+ * lines with a phone-length run of digits (its signature); a word counts as
+ * written only as a verb of sending ("email you", "send over", "enviarle").
+ * Lets a bare "yes" or "ok" be read as the answer to that offer.
+ */
+int
+reply_quoted_offer(const ReplyWork *w)
+{
+	const char *t = w->text;
+	int32_t		pos = w->quote_start;
+	int			offer = 0;
+	bool		content = false;
+
+	for (int line = 0; pos >= 0 && pos < w->len && line < 40; line++)
+	{
+		const char *nl = memchr(t + pos, '\n', w->len - pos);
+		int32_t		e = nl ? (int32_t) (nl - t) : w->len;
+		int32_t		s = pos;
+		int			digits = 0;
+		const char *prev = NULL;
+		int			prevn = 0;
+
+		pos = e + 1;
+		while (s < e && (t[s] == '>' || t[s] == ' ' || t[s] == '|' || t[s] == '\t'))
+			s++;
+		for (int32_t k = s; k < e; k++)
+			digits += t[k] >= '0' && t[k] <= '9';
+		if (e - s >= 5 && (ends_ci(t + s, e - s, "wrote:") || contains_ci(t + s, e - s, "escribi") ||
+						   starts_ci(t + s, e - s, "from:") || starts_ci(t + s, e - s, "de:") ||
+						   has_marker(t + s, e - s)))
+		{
+			if (content)
+				break;			/* the next quoted message */
+			continue;
+		}
+		if (s == e || digits >= 7 || starts_ci(t + s, e - s, "sent:") ||
+			starts_ci(t + s, e - s, "to:") || starts_ci(t + s, e - s, "subject:"))
+			continue;
+		content = true;
+		for (int32_t k = s; k < e;)
+		{
+			int32_t		b = k;
+			int			n;
+
+			while (k < e && (((unsigned char) t[k] >= 0x80) || (t[k] >= 'a' && t[k] <= 'z') ||
+							 (t[k] >= 'A' && t[k] <= 'Z') || t[k] == '-'))
+				k++;
+			n = k - b;
+			if (n == 0)
+			{
+				k++;
+				continue;
+			}
+			if (word_in(t + b, n, "call chat talk phone llamar llamemos llame llamada llamarle hablar"))
+				offer |= OFFER_CALL;
+			else if (word_in(t + b, n, "send sending written sheet enviar enviarle mandar mandarle correo"))
+				offer |= OFFER_WRITTEN;
+			else if (prev != NULL && (word_in(prev, prevn, "email e-mail") &&
+									  word_in(t + b, n, "you over it them the a your")))
+				offer |= OFFER_WRITTEN;
+			prev = t + b;
+			prevn = n;
+		}
+	}
+	return offer;
 }

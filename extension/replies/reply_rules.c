@@ -69,7 +69,7 @@ typedef struct Rule
 	bool		tight;
 } Rule;
 
-#define CALL_VERB "call|phone|ring|buzz|dial"
+#define CALL_VERB "call|phone|ring|buzz|dial|telephone"
 #define CALL_NOUN "call|ring|buzz|bell|shout|holler|callback"
 #define QUICK "quick|brief|short|phone|quick|little"
 #define PEOPLE "wife|husband|son|daughter|partner|spouse|dad|mom|mum|mother|father|sister|brother"
@@ -89,6 +89,8 @@ static const RuleDef rule_defs[] = {
 	{CUE_CALL, 3, CUE_BLOCK, R_VERB, "^ " CALL_VERB " monday|tuesday|wednesday|thursday|friday|saturday|sunday"},
 	{CUE_CALL, 3, CUE_BLOCK, R_VERB, "^ " CALL_VERB " $"},
 	{CUE_CALL, 3, CUE_BLOCK, R_VERB, "^ yes|sure|ok|please please? " CALL_VERB " me? $"},
+	{CUE_CALL, 3, CUE_BLOCK, R_VERB, "^ " CALL_VERB " me? please $"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "go ahead and " CALL_VERB},
 	{CUE_CALL, 3, CUE_BLOCK, R_VERB | R_BLOCKERS, "@PHONE " CALL_VERB},
 	{CUE_CALL, 2, CUE_NONE, 0, "use|try @PHONE"},
 	{CUE_CALL, 3, CUE_BLOCK, R_BLOCKERS, "like|love|appreciate|prefer|want|need|welcome|request|schedule|arrange|book a|an " QUICK " " QUICK " call"},
@@ -107,7 +109,7 @@ static const RuleDef rule_defs[] = {
 	{CUE_CALL, 3, CUE_NONE, 0, "call works|work"},
 	{CUE_CALL, 3, CUE_BLOCK, 0, "phone|calls only"},
 	{CUE_CALL, 3, CUE_BLOCK, 0, "only by|via|over phone"},
-	{CUE_CALL, 3, CUE_BLOCK, R_BLOCKERS, "talk|speak|chat|discuss|do|handle|explain|walk|talking|speaking|chatting|reach|contact|go ~3 by|over|on|via the? phone"},
+	{CUE_CALL, 3, CUE_BLOCK, R_BLOCKERS, "talk|speak|chat|discuss|do|handle|explain|walk|talking|speaking|chatting|reach|contact|go ~3 by|over|on|via the|a? phone"},
 	{CUE_CALL, 3, CUE_BLOCK, 0, "open|available|free to|for a " QUICK "? call|chat"},
 	{CUE_CALL, 3, CUE_BLOCK, R_BLOCKERS, "free|welcome to " CALL_VERB},
 	{CUE_CALL, 3, CUE_NONE, 0, "rather|prefer|want|like|need you|someone|somebody to? " CALL_VERB},
@@ -131,6 +133,8 @@ static const RuleDef rule_defs[] = {
 	 "hablame|hableme|hablenme|hablarme|comuniquese|comunicate|comuniquense"},
 	{CUE_CALL, 3, CUE_BLOCK, R_SCOPE, "me|nos llamen|llame|llames|marquen|marque|marques|hablen|hable"},
 	{CUE_CALL, 3, CUE_LOCAL_BLOCK, 0, "llamen|llame|marquen|marque al|my"},
+	{CUE_CALL, 3, CUE_LOCAL_BLOCK, 0, "llamen|llame|marquen|marque a al|my"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "regresame|regreseme|regresenme|devuelveme|devuelvame|devuelvanme la llamada"},
 	{CUE_CALL, 3, CUE_BLOCK, 0, "me|nos llamara|hablara|marcara|llamaran|hablaran|marcaran|llamaria|hablaria|llamarian"},
 	{CUE_CALL, 3, CUE_BLOCK, 0, "me|nos puede|pueden|puedes|podria|podrian|podrias|podra|podran llamar|marcar"},
 	{CUE_CALL, 3, CUE_BLOCK, 0, "quiero|quisiera|prefiero|prefeririamos|preferimos|necesito|necesitamos|deseo|queremos|gustaria|agradeceria "
@@ -148,6 +152,11 @@ static const RuleDef rule_defs[] = {
 	{CUE_CALL, 2, CUE_NONE, 0, "available|free|reachable ~2 at|on @PHONE"},
 	{CUE_CALL, 2, CUE_NONE, 0, "use the|my mobile|cell|number|phone"},
 	{CUE_CALL, 2, CUE_NONE, 0, "try my|the cell|mobile|landline|home|office|direct|line"},
+	{CUE_CALL, 2, CUE_NONE, 0, "same number|phone|cell|one as before"},
+	{CUE_CALL, 2, CUE_NONE, 0, "number|phone|cell|one on file is|works fine|good|best|ok|great"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "comunique|comuniquen|comunicarse|comunicar conmigo por phone"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "best|easiest|quickest way to reach|contact|get me is|would be ~1 call|phone"},
+	{CUE_CALL, 2, CUE_NONE, 0, "best|easiest to reach|call|get|catch me on|at my ~1 cell|mobile|landline|phone|line|number"},
 	{CUE_CALL, 3, CUE_LOCAL_BLOCK, R_VERB, CALL_VERB " the main|office|home|landline|cell|mobile|direct|work number|line"},
 	/* wishing to talk: a call in this setting, but weakly said */
 	{CUE_CALL, 1, CUE_NONE, 0, "happy|glad|willing|open|keen|free|available|ready to talk|chat|speak|discuss|connect"},
@@ -256,6 +265,17 @@ static const RuleDef rule_defs[] = {
 	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "assisted living"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "bought|purchased the|this|that|our house|home|property|place ~2 from"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "persona equivocada|incorrecta"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "email es|era de my hijo|hija|esposo|esposa|papa|mama|padre|madre|hermano|hermana|abuelo|abuela|nieto|nieta"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "no soy @CAP"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "no vive|vivo|viven|vivimos en esa|esta|la home|propiedad|direccion"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "nunca estuve|estuvo|estuvimos en las|la escrituras|escritura"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "not|never on the deed|title|mortgage"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "no tengo|tenemos home|propiedad"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "buscan|busca|buscaban a my papa|hijo|hija|esposo|esposa|mama|padre|madre"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "you mean|want|need my|our son|daughter|father|mother|dad|mom|husband|wife|brother|sister"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "in the|a same? rental"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "i|we check|read|answer|manage|handle his|her|their email|emails|mail|inbox"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "make|handle ~2 financial decisions|matters"},
 	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "i am the ~1 assistant|secretary|caregiver|receptionist|aide"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "email|direccion equivocado|equivocada|incorrecto|incorrecta"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "no vive|vivo|viven|vivimos|trabaja|trabajo aqui|alli|aca|ahi"},
@@ -279,7 +299,7 @@ static const RuleDef rule_defs[] = {
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "not for me|us"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "all set"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "i|we am|are all? good|fine|ok|okay|set $"},
-	{CUE_NI, 3, CUE_NONE, R_NONEG, "already have|got|refinanced|refinance|closed|done|working|sold|paid|did|took|signed|using|with|own|"
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "already have|got|refinanced|refinance|closed|done|work|working|sold|paid|did|took|signed|using|with|own|"
 	 "taken|handled|sorted|covered|decided|approved|found|went|started|bought|locked"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "not|no need !to"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "not be needing|requiring|pursuing|interested"},
@@ -338,6 +358,12 @@ static const RuleDef rule_defs[] = {
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "selling|sold the|our|my house|home|place|property"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "why would i|we ~2 refinance|sell|refi"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "no gracias"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "gracias pero no"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "ni loco|loca"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "no estamos|estoy considerando|pensando|buscando"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "rates|rate|tasas|tasa are|is|son|estan still? too|muy high|altas|alta"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "no way i|we would"},
+	{CUE_NI, 1, CUE_NONE, R_NONEG, "not the time"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "you tengo|tenemos|refinancie|refinanciamos|vendi|vendimos|cerre|cerramos|pague|pagamos|compre|compramos"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "no necesito|necesitamos|busco|buscamos|pienso|pensamos|planeamos|planeo !llamada|hablar|que|informacion|info|mas"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "estoy|estamos bien|contento|contenta|contentos|satisfecho|satisfecha|satisfechos con"},
@@ -379,6 +405,8 @@ static const RuleDef rule_defs[] = {
 	{CUE_OOO, 3, CUE_NONE, R_NONEG, "in my absence"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "for|if|any|anything urgent|immediate|pressing|timesensitive"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "for|if|any|anything time sensitive|critical"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "if it is|this is time sensitive|timesensitive|urgent"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "slow|delayed|late to|in reply|respond|replying|responding"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "immediate assistance"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "if ~3 emergency|emergencies"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "i am ~1 away"},

@@ -178,6 +178,10 @@ reply_vocab_init(void)
 		{WC_SUBJECT, "i we"},
 		{WC_MODAL, "will would can could shall should may might"},
 		{WC_OBJECT, "me us him her them"},
+		{WC_ACK, "ok alright fine cool thanks thank you thx ty gracias bueno vale okey hmm hmmm mmm mm "
+		 "a ver got it noted great perfect"},
+		{WC_YES, "yes sure si claro absolutely definitely certainly please of course"},
+		{WC_HEDGE, "maybe perhaps depends depending depende quizas quiza tal vez possibly"},
 	};
 
 	if (vocab_ready)

@@ -27,6 +27,13 @@ extern TimestampTz vp_next_call_time(Datum org_id, Datum lead_id, Datum phone, T
 									 const char *fallback_zone);
 
 /*
+ * The zone in which what the lead says about time is read ("after 5"):
+ * leads.timezone, else the first zone of the number (phone, or the lead's
+ * when (Datum) 0), else the broker's or organisation's.
+ */
+extern const char *vp_lead_zone(Datum org_id, Datum lead_id, Datum phone);
+
+/*
  * Why the organisation may not call or text phone (an e164 Datum), as a
  * sentence, or NULL when it may: the organisation's or the deployment's
  * do-not-call list.  Only the engine asks (service_role, or the triggers

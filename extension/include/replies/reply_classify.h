@@ -25,7 +25,8 @@ typedef enum ReplyIntent
 	REPLY_UNSUBSCRIBE,
 	REPLY_OUT_OF_OFFICE,		/* auto-replies and absence notices */
 	REPLY_WRONG_PERSON,
-	REPLY_QUESTION,				/* asks something, or no recognisable wish */
+	REPLY_QUESTION,				/* asks something without a wish yet */
+	REPLY_UNCLEAR,				/* no telling whether a call is wanted: nobody is called */
 	REPLY_N_INTENTS
 } ReplyIntent;
 

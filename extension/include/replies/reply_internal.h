@@ -117,6 +117,7 @@ typedef struct ReplyWork
 
 	RLine		lines[RW_MAX_LINES];
 	int			nlines;
+	int32_t		quote_start;	/* where the quoted or forwarded part starts, -1 if none */
 	RTok		toks[RW_MAX_TOKENS];
 	int			ntoks;
 	RPhone		phones[RW_MAX_PHONES];
@@ -154,6 +155,9 @@ typedef struct ReplyWork
 #define WC_NEG_EXCEPT	0x2000	/* "not only", "no problem": no negation */
 #define WC_OLD			0x4000	/* old, former, disconnected */
 #define WC_OBJECT		0x8000	/* me, us, him, her: the object of a call verb */
+#define WC_ACK			0x10000 /* ok, thanks, gracias: an acknowledgement */
+#define WC_YES			0x20000 /* yes, sure, si: an assent */
+#define WC_HEDGE		0x40000 /* maybe, depends, quizas */
 
 extern void reply_vocab_init(void);
 extern uint16_t reply_vocab_intern(const char *word, int len);
@@ -165,6 +169,11 @@ extern int	reply_vocab_expand(const char *word, int len, uint16_t *ids, int max)
 /* ---------------------------------------------------------------- the parts */
 
 extern void reply_own_lines(ReplyWork *w);
+
+/* What the message the reply answers offered, in reply_quoted_offer()'s result. */
+#define OFFER_CALL		0x01		/* a call ("want a quick call?") */
+#define OFFER_WRITTEN	0x02		/* something in writing ("email you a quote") */
+extern int	reply_quoted_offer(const ReplyWork *w);
 extern void reply_tokenise(ReplyWork *w);
 extern int	reply_scan_number(ReplyWork *w, int32_t pos, int32_t end, int32_t *next);
 extern int	reply_scan_spelled(ReplyWork *w, int32_t pos, int32_t end, int32_t *next);

@@ -1,0 +1,856 @@
+/*
+ * reply_time.c
+ *	  Reading when a lead asks to be called, and the local time it names.
+ *
+ * The lead's own lines (reply_quote.c: no quoted thread, no signature) are
+ * folded to lower-case ASCII words, one sentence after another, and read
+ * for three things:
+ *
+ *	- days: today, tomorrow ("2morrow", "tmrw", Spanish "mañana" when it is
+ *	  not "la mañana"), pasado mañana, weekday names in English and Spanish,
+ *	  next week, the weekend, next month, a date ("March 12", "3/12", "the
+ *	  12th").  A day said not to work ("not Friday", "can't do tomorrow") is
+ *	  left out;
+ *	- times of day: a clock time is one with a.m./p.m., minutes, "ish", or a
+ *	  word that makes it a time ("after", "before", "at", "around",
+ *	  "between", "a las", "después de las"); a bare 1 to 7 is p.m., 8 to 11
+ *	  a.m.  Parts of the day (morning 09:00-12:00, noon 12:00-13:00,
+ *	  afternoon 13:00-17:00, evening 17:00-21:00, and Spanish "por la
+ *	  mañana/tarde/noche") count only when no clock time is given: "evening
+ *	  after 7" is 19:00.  "until 5" after being busy ("at work until 5") and
+ *	  "not before 10" are after; "not mornings" is after noon;
+ *	- "in an hour", "in 30 min", "en media hora": minutes after arrival.
+ *	  A zone named after a time ("5pm Eastern", "2 PT") moves the reading
+ *	  into that zone; "my time" is the lead's.
+ *
+ * reply_time_resolve() then picks the earliest local time all that names,
+ * by the rules in docs/replies.md.  Like the classifier, this is a fixed
+ * reading, not a general parser: what it does not recognise, it ignores,
+ * and the call is placed at the first allowed time.
+ */
+#include "replies/reply_internal.h"
+#include "replies/reply_time.h"
+
+#include <string.h>
+
+/* The folded words of the lead's own lines. */
+#define RT_MAX_WORDS 600
+#define RT_WORD_MAX 24
+
+typedef struct RtWords
+{
+	char		w[RT_MAX_WORDS][RT_WORD_MAX];
+	bool		sentence_end[RT_MAX_WORDS];	/* a . ! ? ; or a line end follows the word */
+	int			n;
+} RtWords;
+
+/* The ASCII letter of a two-byte UTF-8 Latin letter (c3 xx), or 0. */
+static char
+fold_latin(unsigned char c)
+{
+	static const char folds[] =
+		"aaaaaaaceeeeiiiidnooooo\0ouuuuyts"
+		"aaaaaaaceeeeiiiidnooooo\0ouuuuyty";
+
+	return c >= 0x80 && c <= 0xbf ? folds[c - 0x80] : 0;
+}
+
+/*
+ * Splits text[s..e) into words of letters, digits and the marks inside a
+ * time or date ("5:30", "3/12", "2-4", "a.m."), folded to lower case.
+ */
+static void
+split_words(const char *t, int32_t s, int32_t e, RtWords *out)
+{
+	int32_t		p = s;
+
+	while (p < e && out->n < RT_MAX_WORDS)
+	{
+		unsigned char c = (unsigned char) t[p];
+		char		buf[RT_WORD_MAX];
+		int			n = 0;
+
+		if (c == '.' || c == '!' || c == '?' || c == ';')
+		{
+			if (out->n > 0)
+				out->sentence_end[out->n - 1] = true;
+			p++;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  (c == 0xc3 && p + 1 < e && fold_latin((unsigned char) t[p + 1]))))
+		{
+			p++;
+			continue;
+		}
+		while (p < e)
+		{
+			c = (unsigned char) t[p];
+			if (c >= 'A' && c <= 'Z')
+				c = c - 'A' + 'a';
+			if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+				p++;
+			else if (c == 0xc3 && p + 1 < e && fold_latin((unsigned char) t[p + 1]))
+			{
+				c = (unsigned char) fold_latin((unsigned char) t[p + 1]);
+				if (c >= 'A' && c <= 'Z')
+					c = c - 'A' + 'a';
+				p += 2;
+			}
+			else if ((c == ':' || c == '/' || c == '-') && n > 0 && buf[n - 1] >= '0' && buf[n - 1] <= '9' &&
+					 p + 1 < e && t[p + 1] >= '0' && t[p + 1] <= '9')
+				p++;
+			else if (c == '\'' && p + 1 < e && t[p + 1] >= 'a' && t[p + 1] <= 'z')
+			{
+				p++;			/* "o'clock", "can't": the mark is dropped */
+				continue;
+			}
+			else if (c == '.' && n == 1 && (buf[0] == 'a' || buf[0] == 'p') && p + 1 < e &&
+					 (t[p + 1] == 'm' || t[p + 1] == 'M'))
+			{
+				p++;			/* "a.m.", "p.m." */
+				continue;
+			}
+			else
+				break;
+			if (n < RT_WORD_MAX - 1)
+				buf[n++] = (char) c;
+		}
+		buf[n] = '\0';
+		/* "p.m." leaves a "." after "pm": it does not end the sentence */
+		if (n == 2 && buf[1] == 'm' && (buf[0] == 'a' || buf[0] == 'p') && p < e && t[p] == '.')
+			p++;
+		memcpy(out->w[out->n], buf, n + 1);
+		out->sentence_end[out->n] = false;
+		out->n++;
+	}
+	if (out->n > 0)
+		out->sentence_end[out->n - 1] = true;
+}
+
+/* Whether word is one of list's space-separated words. */
+static bool
+is(const char *word, const char *list)
+{
+	size_t		n = strlen(word);
+
+	for (const char *p = list; *p;)
+	{
+		const char *e = strchr(p, ' ');
+		size_t		len = e ? (size_t) (e - p) : strlen(p);
+
+		if (len == n && memcmp(p, word, n) == 0)
+			return true;
+		p += len + (e != NULL);
+	}
+	return false;
+}
+
+/* The word at i, or "" outside the words. */
+static const char *
+at(const RtWords *ws, int i)
+{
+	return i >= 0 && i < ws->n ? ws->w[i] : "";
+}
+
+/* Whether a sentence ends between words i and j (i < j). */
+static bool
+sentence_between(const RtWords *ws, int i, int j)
+{
+	for (int k = i; k < j; k++)
+		if (k >= 0 && ws->sentence_end[k])
+			return true;
+	return false;
+}
+
+/* Whether one of the three words before i in its sentence says the day or time is not wanted. */
+static bool
+ruled_out(const RtWords *ws, int i)
+{
+	for (int k = i - 1; k >= 0 && k >= i - 4 && !ws->sentence_end[k]; k--)
+		if (is(ws->w[k], "not cant cannot no except busy dont wont nor ni"))
+			return !is(at(ws, k + 1), "before later than after");
+	/* "hoy no puedo", "today's no good", "today is bad" */
+	for (int k = i + 1; k < ws->n && k <= i + 3 && !ws->sentence_end[k - 1]; k++)
+		if (is(ws->w[k], "no not cant cannot bad imposible") || (is(ws->w[k], "tarde") && is(ws->w[k - 1], "es")))
+			return true;
+	return false;
+}
+
+/* ISO weekday of an English or Spanish day name, or 0. */
+static int
+weekday(const char *w)
+{
+	static const char *const names[8] = {
+		"",
+		"mon monday mondays lunes",
+		"tue tues tuesday tuesdays martes",
+		"wed weds wednesday wednesdays miercoles",
+		"thu thur thurs thursday thursdays jueves",
+		"fri friday fridays viernes",
+		"sat saturday saturdays sabado",
+		"sun sunday sundays domingo"
+	};
+
+	for (int d = 1; d <= 7; d++)
+		if (is(w, names[d]))
+			return d;
+	return 0;
+}
+
+/* Month 1..12 of a month name, or 0. */
+static int
+month(const char *w)
+{
+	static const char *const names[13] = {
+		"", "jan january enero", "feb february febrero", "mar march marzo", "apr april abril",
+		"may mayo", "jun june junio", "jul july julio", "aug august agosto",
+		"sep sept september septiembre", "oct october octubre", "nov november noviembre",
+		"dec december diciembre"
+	};
+
+	for (int m = 1; m <= 12; m++)
+		if (is(w, names[m]))
+			return m;
+	return 0;
+}
+
+/* The number at the start of s (up to 4 digits) and where it stops, or -1. */
+static int
+leading_number(const char *s, const char **rest)
+{
+	int			v = 0,
+				n = 0;
+
+	while (s[n] >= '0' && s[n] <= '9' && n < 4)
+		v = v * 10 + (s[n++] - '0');
+	*rest = s + n;
+	return n == 0 || (s[n] >= '0' && s[n] <= '9') ? -1 : v;
+}
+
+/* Where the word being read is: add_day and add_time record it. */
+static int	cur_word,
+			cur_sentence;
+
+static void
+add_day(ReplyTimeWish *wish, RtDayKind kind, int value, int mon)
+{
+	if (wish->ndays < RT_MAX_DAYS)
+	{
+		wish->days[wish->ndays].word = (int16_t) cur_word;
+		wish->days[wish->ndays].sentence = (int16_t) cur_sentence;
+		wish->days[wish->ndays].kind = (uint8_t) kind;
+		wish->days[wish->ndays].value = (int16_t) value;
+		wish->days[wish->ndays].month = (uint8_t) mon;
+		wish->ndays++;
+	}
+	wish->asked = true;
+}
+
+static void
+add_time(RtTime *times, int *ntimes, RtTimeKind kind, int minute, int end)
+{
+	if (*ntimes < RT_MAX_TIMES && minute >= 0 && minute < 24 * 60)
+	{
+		times[*ntimes].kind = (uint8_t) kind;
+		times[*ntimes].word = (int16_t) cur_word;
+		times[*ntimes].sentence = (int16_t) cur_sentence;
+		times[*ntimes].day = -1;
+		times[*ntimes].minute = (int16_t) minute;
+		times[*ntimes].end = (int16_t) end;
+		(*ntimes)++;
+	}
+}
+
+/*
+ * Reads a clock time at word i ("5", "5pm", "5:30p", "17:00", "noon"),
+ * with what follows it ("pm", "o'clock", "de la tarde"); returns the minute
+ * of the day or -1, and in *used the words it took.  strong: the word
+ * before makes a bare number a time ("after 5").
+ */
+static int
+clock_time(const RtWords *ws, int i, bool strong, int *used)
+{
+	const char *w = at(ws, i);
+	const char *rest;
+	int			h,
+				m = 0,
+				ampm = 0;		/* 1 a.m., 2 p.m. */
+	bool		marked = false;
+
+	*used = 1;
+	if (is(w, "noon noonish mediodia midday"))
+		return 12 * 60;
+	if (is(w, "midnight medianoche"))
+		return -1;
+	h = leading_number(w, &rest);
+	if (h < 0)
+		return -1;
+	if (*rest == ':')
+	{
+		const char *r2;
+
+		m = leading_number(rest + 1, &r2);
+		if (m < 0 || m > 59 || r2 - rest != 3)
+			return -1;
+		rest = r2;
+		marked = true;
+	}
+	if (*rest == '-' && rest[1] >= '0' && rest[1] <= '9')
+	{
+		/* "2-4": from 2 */
+		const char *r2;
+
+		if (leading_number(rest + 1, &r2) < 0)
+			return -1;
+		rest = r2;
+		marked = true;
+	}
+	if (is(rest, "am a"))
+		ampm = 1;
+	else if (is(rest, "pm p"))
+		ampm = 2;
+	else if (is(rest, "ish"))
+		marked = true;
+	else if (*rest != '\0')
+		return -1;
+	if (ampm == 0)
+	{
+		const char *next = at(ws, i + 1);
+
+		if (is(next, "am"))
+			ampm = 1, (*used)++;
+		else if (is(next, "pm"))
+			ampm = 2, (*used)++;
+		else if (is(next, "ish oclock hrs"))
+			marked = true, (*used)++;
+		else if (is(next, "de") && is(at(ws, i + 2), "la"))
+		{
+			if (is(at(ws, i + 3), "manana"))
+				ampm = 1, *used += 3;
+			else if (is(at(ws, i + 3), "tarde noche"))
+				ampm = 2, *used += 3;
+		}
+		else if (is(next, "in") && is(at(ws, i + 2), "the") && is(at(ws, i + 3), "morning"))
+			ampm = 1, *used += 3;
+		else if (is(next, "in") && is(at(ws, i + 2), "the") && is(at(ws, i + 3), "afternoon evening"))
+			ampm = 2, *used += 3;
+	}
+	if (ampm == 0 && !marked && !strong)
+		return -1;
+	/* "5 years", "3 kids": not a time */
+	if (is(at(ws, i + *used), "years yrs year months month days day weeks week minutes mins min hours "
+		   "hour percent k kids people times anos meses dias semanas"))
+		return -1;
+	if (ampm != 0)
+	{
+		if (h < 1 || h > 12)
+			return -1;
+		h = h % 12 + (ampm == 2 ? 12 : 0);
+	}
+	else if (h >= 13 && h <= 23 && marked)
+		;						/* 17:00 */
+	else if (h >= 1 && h <= 7)
+		h += 12;
+	else if (h >= 8 && h <= 12)
+		;
+	else
+		return -1;
+	return h * 60 + m;
+}
+
+/* The zone named by the words at i ("eastern", "pt", "my time"), or NULL; *used: words taken. */
+static const char *
+named_zone(const RtWords *ws, int i, int *used)
+{
+	const char *w = at(ws, i);
+
+	*used = 1;
+	if (is(w, "time") && i > 0)
+		return NULL;
+	if (is(w, "eastern et est edt east"))
+		return "America/New_York";
+	if (is(w, "central ct cst cdt"))
+		return "America/Chicago";
+	if (is(w, "mountain mt mst mdt"))
+		return "America/Denver";
+	if (is(w, "pacific pt pst pdt"))
+		return "America/Los_Angeles";
+	if (is(w, "arizona az"))
+		return "America/Phoenix";
+	if (is(w, "alaska akst akdt"))
+		return "America/Anchorage";
+	if (is(w, "hawaii hst"))
+		return "Pacific/Honolulu";
+	return NULL;
+}
+
+/*
+ * Reads the days, times and relative delays of the words (see the file
+ * header).  Clock times and parts of the day are collected apart: the parts
+ * count only when no clock time is given.
+ */
+static void
+read_words(const RtWords *ws, ReplyTimeWish *wish)
+{
+	RtTime		parts[RT_MAX_TIMES];
+	int			nparts = 0;
+
+	cur_sentence = 0;
+	for (int i = 0; i < ws->n; cur_sentence += ws->sentence_end[i], i++)
+	{
+		const char *w = ws->w[i];
+		const char *prev = at(ws, i - 1);
+		const char *prev2 = at(ws, i - 2);
+		bool		no = ruled_out(ws, i);
+		int			d,
+					used,
+					minute;
+
+		cur_word = i;
+
+		/* relative: "in an hour", "in 30 min", "en media hora", "in a couple of hours" */
+		if (is(w, "in en within") && !no)
+		{
+			int			k = i + 1,
+						amount = -1;
+			const char *a = at(ws, k);
+
+			if (is(a, "like about around approx"))
+				a = at(ws, ++k);
+			if (is(a, "couple") || (is(a, "a") && is(at(ws, k + 1), "couple")))
+			{
+				k += is(a, "a") ? 2 : 1;
+				k += is(at(ws, k), "of");
+				amount = 2;
+			}
+			else if (is(a, "half") && is(at(ws, k + 1), "an a") && is(at(ws, k + 2), "hour hr"))
+				amount = -2, k += 2;
+			else if (is(a, "an a one una un 1"))
+				amount = 1, k++;
+			else if (is(a, "media half"))
+				amount = -2, k++;
+			else if (leading_number(a, &(const char *) {NULL}) > 0)
+			{
+				const char *r;
+
+				amount = leading_number(a, &r);
+				if (*r != '\0')
+					amount = -1;
+				k++;
+			}
+			if (amount != -1)
+			{
+				const char *unit = at(ws, k);
+
+				if (amount == -2 && is(unit, "hora hour hr"))
+					wish->relative = 30;
+				else if (amount > 0 && amount <= 12 && is(unit, "hour hours hr hrs horas hora"))
+					wish->relative = amount * 60;
+				else if (amount > 0 && amount <= 240 && is(unit, "min mins minute minutes minutos"))
+					wish->relative = amount;
+				else if (is(unit, "half") && is(at(ws, k + 1), "hour"))
+					wish->relative = 30;
+				if (wish->relative >= 0)
+				{
+					wish->asked = true;
+					i = k;
+					continue;
+				}
+			}
+		}
+
+		/* days */
+		if (is(w, "today hoy") && !no)
+			add_day(wish, RT_TODAY, 0, 0);
+		else if (is(w, "tonight tonite") && !no)
+		{
+			add_day(wish, RT_TODAY, 0, 0);
+			add_time(parts, &nparts, RT_PART, 17 * 60, 21 * 60);
+		}
+		else if (is(w, "tomorrow tomorow tommorow tommorrow 2morrow 2morow tmrw tmr tmw tomm tmrow") && !no)
+			add_day(wish, RT_TOMORROW, 0, 0);
+		else if (is(w, "manana"))
+		{
+			if (is(prev, "la") && is(prev2, "por en de"))
+			{
+				if (!is(prev2, "de"))
+					add_time(parts, &nparts, RT_PART, 9 * 60, 12 * 60);
+			}
+			else if (is(prev, "pasado") && !no)
+				add_day(wish, RT_DAY_AFTER_TOMORROW, 0, 0);
+			else if (!no)
+				add_day(wish, RT_TOMORROW, 0, 0);
+		}
+		else if ((d = weekday(w)) != 0 && !no && !is(prev, "last past"))
+			add_day(wish, RT_WEEKDAY, d, 0);
+		else if (is(w, "week") && is(prev, "next") && !no)
+			add_day(wish, RT_NEXT_WEEK, 0, 0);
+		else if (is(w, "semana") && ((is(prev, "proxima") && is(prev2, "la")) ||
+									 (is(at(ws, i + 1), "que") && is(at(ws, i + 2), "viene"))) && !no)
+			add_day(wish, RT_NEXT_WEEK, 0, 0);
+		else if ((is(w, "weekend") || (is(w, "semana") && is(prev, "de") && is(prev2, "fin"))) && !no &&
+				 !is(prev, "long holiday"))
+			add_day(wish, RT_WEEKEND, 0, 0);
+		else if (is(w, "month") && is(prev, "next") && !no)
+			add_day(wish, RT_NEXT_MONTH, 0, 0);
+		else if (is(w, "mes") && ((is(prev, "proximo")) ||
+								  (is(at(ws, i + 1), "que") && is(at(ws, i + 2), "viene"))) && !no)
+			add_day(wish, RT_NEXT_MONTH, 0, 0);
+		else if ((d = month(w)) != 0 && !no)
+		{
+			/* "March 12", "March 12th", "12 de marzo", "12 March" */
+			const char *r;
+			int			md = leading_number(at(ws, i + 1), &r);
+
+			if (md >= 1 && md <= 31 && (*r == '\0' || is(r, "st nd rd th")))
+				add_day(wish, RT_DATE, md, d), i++;
+			else
+			{
+				int			back = is(prev, "de") ? i - 2 : i - 1;
+
+				md = leading_number(at(ws, back), &r);
+				if (md >= 1 && md <= 31 && (*r == '\0' || is(r, "st nd rd th")))
+					add_day(wish, RT_DATE, md, d);
+			}
+		}
+		else if (strchr(w, '/') != NULL && !no)
+		{
+			/* "3/12", "3/12/2026": month first, as written in the US */
+			const char *r,
+					   *r2;
+			int			mo = leading_number(w, &r),
+						md = *r == '/' ? leading_number(r + 1, &r2) : -1;
+
+			if (mo >= 1 && mo <= 12 && md >= 1 && md <= 31 && (*r2 == '\0' || *r2 == '/'))
+				add_day(wish, RT_DATE, md, mo);
+		}
+		else if (is(prev, "the") && !no)
+		{
+			const char *r;
+			int			md = leading_number(w, &r);
+
+			if (md >= 1 && md <= 31 && is(r, "st nd rd th"))
+				add_day(wish, RT_DATE, md, 0);
+		}
+
+		/* parts of the day */
+		if (is(w, "morning mornings") && !is(prev, "this late"))
+		{
+			if (no)
+				add_time(parts, &nparts, RT_AFTER, 12 * 60, 0);
+			else
+				add_time(parts, &nparts, RT_PART, 9 * 60, 12 * 60);
+		}
+		else if (is(w, "morning") && is(prev, "this") && !no)
+			add_time(parts, &nparts, RT_PART, 9 * 60, 12 * 60);
+		else if (is(w, "morning") && is(prev, "late") && !no)
+			add_time(parts, &nparts, RT_PART, 10 * 60, 12 * 60);
+		else if (is(w, "lunch lunchtime") && !no)
+		{
+			if (is(prev, "after"))
+				add_time(parts, &nparts, RT_AFTER, 13 * 60, 0);
+			else if (is(prev, "before"))
+				add_time(parts, &nparts, RT_BEFORE, 12 * 60, 0);
+			else
+				add_time(parts, &nparts, RT_PART, 12 * 60, 13 * 60);
+		}
+		else if (is(w, "am pm") && is(prev, "the") && !no)
+			add_time(parts, &nparts, RT_PART, is(w, "am") ? 9 * 60 : 13 * 60, is(w, "am") ? 12 * 60 : 17 * 60);
+		else if (is(w, "noche tarde") && is(prev, "esta") && !no)
+		{
+			add_day(wish, RT_TODAY, 0, 0);
+			add_time(parts, &nparts, RT_PART, is(w, "tarde") ? 13 * 60 : 17 * 60, is(w, "tarde") ? 17 * 60 : 21 * 60);
+		}
+		else if (is(w, "afternoon afternoons arvo") && !no)
+			add_time(parts, &nparts, RT_PART, is(prev, "late") ? 15 * 60 : 13 * 60, 17 * 60);
+		else if (is(w, "evening evenings eve") && !no)
+			add_time(parts, &nparts, RT_PART, 17 * 60, 21 * 60);
+		else if (is(w, "work dinner") && is(prev, "after") && !no)
+			add_time(parts, &nparts, RT_AFTER, 17 * 60, 0);
+		else if (is(w, "tarde noche") && is(prev, "la") && is(prev2, "por en") && !no)
+			add_time(parts, &nparts, RT_PART, is(w, "tarde") ? 13 * 60 : 17 * 60,
+					 is(w, "tarde") ? 17 * 60 : 21 * 60);
+		else if (is(w, "tardes noches") && is(prev, "las") && is(prev2, "por en") && !no)
+			add_time(parts, &nparts, RT_PART, is(w, "tardes") ? 13 * 60 : 17 * 60, is(w, "tardes") ? 17 * 60 : 21 * 60);
+
+		/* clock times, with the word before that says how they are meant */
+		{
+			RtTimeKind kind = RT_POINT;
+			bool		strong = false;
+			int			k = i;
+
+			if (is(prev, "after aft past since from onwards despues partir") ||
+				(is(prev, "las") && is(prev2, "de")) ||
+				(is(prev, "las") && is(at(ws, i - 3), "despues partir")))
+				kind = RT_AFTER, strong = true;
+			else if (is(prev, "before by until till til antes hasta") ||
+					 (is(prev, "las") && is(at(ws, i - 3), "antes hasta")))
+				kind = RT_BEFORE, strong = true;
+			else if (is(prev, "at around about round approx approximately between btw bw entre las"))
+				strong = true;
+			minute = clock_time(ws, i, strong, &used);
+			if (minute < 0)
+				continue;
+			if (is(prev, "between entre") || (is(prev, "las") && is(prev2, "entre")))
+				kind = RT_AFTER;
+			if (kind == RT_BEFORE && is(prev, "before") && is(prev2, "not dont no"))
+				kind = RT_AFTER;		/* "not before 10" */
+			if (kind == RT_BEFORE)
+			{
+				/* "at work until 5", "busy till 3": the call is wanted after it */
+				for (int b = i - 2; b >= 0 && b >= i - 6 && !ws->sentence_end[b]; b--)
+					if (is(ws->w[b], "work working busy meetings meeting office job shift class driving "
+						   "trabajo trabajando ocupado ocupada"))
+					{
+						kind = RT_AFTER;
+						break;
+					}
+			}
+			k = i + used;
+			if (is(at(ws, k), "or") && is(at(ws, k + 1), "later after"))
+				kind = RT_AFTER, k += 2;
+			else if (is(at(ws, k), "onwards onward on") && kind == RT_POINT)
+				kind = RT_AFTER, k++;
+			{
+				const char *zone;
+				int			zused;
+
+				if (is(at(ws, k), "my") && is(at(ws, k + 1), "time"))
+					k += 2;
+				else if ((zone = named_zone(ws, k, &zused)) != NULL)
+				{
+					wish->zone = zone;
+					k += zused;
+					k += is(at(ws, k), "time");
+				}
+			}
+			add_time(wish->times, &wish->ntimes, kind, minute, 0);
+			wish->asked = true;
+			/* "between 2 and 4", "2-4": the end is not a second wish */
+			if (is(at(ws, k), "and to till until y a") && k + 1 < ws->n &&
+				!sentence_between(ws, i, k + 1))
+			{
+				int			u2;
+
+				if (clock_time(ws, k + 1, true, &u2) >= 0)
+					k += 1 + u2;
+			}
+			i = k - 1;
+		}
+	}
+	if (wish->ntimes == 0)
+		for (int p = 0; p < nparts; p++)
+			wish->times[wish->ntimes++] = parts[p];
+	if (wish->ntimes > 0)
+		wish->asked = true;
+	/* a time goes with the day said just before it in its sentence, else just after */
+	for (int t = 0; t < wish->ntimes; t++)
+	{
+		RtTime	   *tm = &wish->times[t];
+
+		for (int d = 0; d < wish->ndays; d++)
+			if (wish->days[d].sentence == tm->sentence && wish->days[d].word < tm->word)
+				tm->day = (int8_t) d;
+		for (int d = 0; d < wish->ndays && tm->day < 0; d++)
+			if (wish->days[d].sentence == tm->sentence && wish->days[d].word > tm->word)
+				tm->day = (int8_t) d;
+	}
+}
+
+/* See reply_time.h. */
+bool
+reply_time_wish(const char *text, size_t len, ReplyTimeWish *wish)
+{
+	static ReplyWork w;			/* only lines are used; too large for some stacks */
+	static RtWords ws;
+
+	memset(wish, 0, sizeof(*wish));
+	wish->relative = -1;
+	w.text = text;
+	w.len = (int32_t) (len > REPLY_MAX_ANALYSED ? REPLY_MAX_ANALYSED : len);
+	reply_own_lines(&w);
+	ws.n = 0;
+	for (int l = 0; l < w.nlines; l++)
+		if (w.lines[l].zone == ZONE_BODY && w.lines[l].start < w.lines[l].end)
+			split_words(text, w.lines[l].start, w.lines[l].end, &ws);
+	read_words(&ws, wish);
+	return wish->asked;
+}
+
+/* ---------------------------------------------------------------- resolving */
+
+/* See reply_time.h (the days_from_civil algorithm of H. Hinnant, counted from 2000-01-01). */
+int32_t
+rt_days_from_civil(int y, int m, int d)
+{
+	int			era;
+	unsigned	yoe,
+				doy,
+				doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned) (y - era * 400);
+	doy = (unsigned) ((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int32_t) doe - 719468 - 10957;
+}
+
+/* See reply_time.h. */
+void
+rt_civil_from_days(int32_t z, int *year, int *month_out, int *mday)
+{
+	int32_t		era;
+	unsigned	doe,
+				yoe,
+				doy,
+				mp;
+	int			y;
+
+	z += 719468 + 10957;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned) (z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = (int) yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*mday = (int) (doy - (153 * mp + 2) / 5 + 1);
+	*month_out = (int) (mp < 10 ? mp + 3 : mp - 9);
+	*year = y + (*month_out <= 2);
+}
+
+/* ISO day of the week of a day since 2000-01-01 (a Saturday). */
+static int
+iso_weekday(int32_t day)
+{
+	return (int) ((((day % 7) + 7 + 5) % 7) + 1);
+}
+
+/* The day a named day stands for, the reply having arrived on today. */
+static int32_t
+day_of(const RtDay *d, int32_t today)
+{
+	int			dow = iso_weekday(today),
+				y,
+				m,
+				md;
+
+	switch ((RtDayKind) d->kind)
+	{
+		case RT_TODAY:
+			return today;
+		case RT_TOMORROW:
+			return today + 1;
+		case RT_DAY_AFTER_TOMORROW:
+			return today + 2;
+		case RT_WEEKDAY:
+			return today + ((d->value - dow + 6) % 7) + 1;
+		case RT_NEXT_WEEK:
+			return today + (8 - dow);
+		case RT_WEEKEND:
+			return today + ((6 - dow + 6) % 7) + 1;
+		case RT_NEXT_MONTH:
+			rt_civil_from_days(today, &y, &m, &md);
+			return m == 12 ? rt_days_from_civil(y + 1, 1, 1) : rt_days_from_civil(y, m + 1, 1);
+		case RT_DATE:
+			{
+				int32_t		r;
+
+				rt_civil_from_days(today, &y, &m, &md);
+				if (d->month == 0)
+				{
+					/* "the 12th": this month, or the next if it has passed */
+					r = rt_days_from_civil(y, m, d->value);
+					if (r < today)
+						r = m == 12 ? rt_days_from_civil(y + 1, 1, d->value) : rt_days_from_civil(y, m + 1, d->value);
+					return r;
+				}
+				r = rt_days_from_civil(y, d->month, d->value);
+				return r < today ? rt_days_from_civil(y + 1, d->month, d->value) : r;
+			}
+	}
+	return today;
+}
+
+/*
+ * The local time a time of day names on day (today: the arrival day, at
+ * minute now), as day * 1440 + minute; -1 when it has begun (call now).
+ */
+static int64_t
+time_on(const RtTime *t, int32_t day, int32_t today, int now)
+{
+	if (day > today)
+		return (int64_t) day * 1440 + (t->kind == RT_BEFORE ? 9 * 60 : t->minute);
+	switch ((RtTimeKind) t->kind)
+	{
+		case RT_AFTER:
+			return now < t->minute ? (int64_t) today * 1440 + t->minute : -1;
+		case RT_POINT:
+			return now < t->minute ? (int64_t) today * 1440 + t->minute :
+				(int64_t) (today + 1) * 1440 + t->minute;
+		case RT_PART:
+			if (now < t->minute)
+				return (int64_t) today * 1440 + t->minute;
+			return now < t->end ? -1 : (int64_t) (today + 1) * 1440 + t->minute;
+		case RT_BEFORE:
+			if (now < t->minute)
+				return now < 9 * 60 ? (int64_t) today * 1440 + 9 * 60 : -1;
+			return (int64_t) (today + 1) * 1440 + 9 * 60;
+	}
+	return -1;
+}
+
+/* See reply_time.h: the earliest of every day with every time the wish names. */
+RtResolved
+reply_time_resolve(const ReplyTimeWish *wish, int32_t today, int now)
+{
+	RtResolved r = {RT_NOW, 0, 0, 0};
+	int64_t		best = INT64_MAX;
+	int			ndays = wish->ndays > 0 ? wish->ndays : 1;
+
+	if (!wish->asked)
+		return r;
+	if (wish->relative >= 0)
+	{
+		r.outcome = RT_RELATIVE;
+		r.minutes = wish->relative;
+		return r;
+	}
+	for (int d = 0; d < ndays; d++)
+	{
+		int32_t		day = wish->ndays > 0 ? day_of(&wish->days[d], today) : today;
+		bool		own = false,
+					any = false;
+
+		/* the day's own times ("Tuesday afternoon"), else those said with no day */
+		for (int t = 0; t < wish->ntimes; t++)
+		{
+			own |= wish->ndays > 0 && wish->times[t].day == d;
+			any |= wish->times[t].day < 0;
+		}
+		if (!own && !any)
+		{
+			int64_t		v = day > today ? (int64_t) day * 1440 + 9 * 60 : -1;
+
+			if (v < 0)
+				return r;		/* "today", "call me anytime today" */
+			best = v < best ? v : best;
+		}
+		for (int t = 0; t < wish->ntimes; t++)
+		{
+			int64_t		v;
+
+			if (wish->ndays > 0 && (own ? wish->times[t].day != d : wish->times[t].day >= 0))
+				continue;
+			v = time_on(&wish->times[t], day, today, now);
+			if (v < 0)
+				return r;
+			best = v < best ? v : best;
+		}
+	}
+	r.outcome = RT_LOCAL;
+	r.day = (int32_t) (best / 1440);
+	r.minute = (int) (best % 1440);
+	return r;
+}

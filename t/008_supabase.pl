@@ -34,6 +34,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::Local ();
 use JSON::PP;
 use FindBin;
 use lib "$FindBin::RealBin/lib";
@@ -212,6 +213,18 @@ sub answers
 	return $r->{body};
 }
 
+# Seconds since the epoch of a JSON timestamptz ("2031-03-11T17:00:00-04:00"); -1 if it is not one.
+sub utc_epoch
+{
+	my ($ts) = @_;
+	return -1
+	  unless defined $ts && !ref $ts
+	  && $ts =~ /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d+)?(Z|([+-])(\d\d)(?::?(\d\d))?)$/;
+	my $t = Time::Local::timegm($6, $5, $4, $3, $2 - 1, $1);
+	$t -= ($8 eq '-' ? -1 : 1) * ($9 * 3600 + ($10 // 0) * 60) if $7 ne 'Z';
+	return $t;
+}
+
 # One RPC that must be refused with SQLSTATE.
 sub refused
 {
@@ -226,6 +239,10 @@ answers(\%anon, 'redact_pii', 'Call me at (415) 555-0123 or pat@example.com',
 	sub { $_[0] eq 'Call me at [PHONE] or [EMAIL]' }, 'one unnamed text parameter, the raw body');
 answers(\%anon, 'classify_reply', { reply_text => 'Sure, call me at 415-555-0177 after 5pm' },
 	sub { $_[0]{intent} eq 'call_requested' && $_[0]{phone} eq '+14155550177' }, 'intent and number');
+# "after 5pm", sent at 10:05 in New York on 2031-03-11: 17:00 there, 21:00 UTC, whatever the session's zone.
+answers(\%anon, 'reply_call_time',
+	{ reply_text => 'Sure, call me after 5pm', received_at => '2031-03-11T14:05:00Z', zone => 'America/New_York' },
+	sub { utc_epoch($_[0]) == utc_epoch('2031-03-11T21:00:00+00:00') }, 'the time a reply asks for');
 
 # A signed-in member: her organisation's data, through her claims
 answers(\%member_A, 'supabase_query', { query_type => 'find_broker_by_zip', identifier => '90210' },

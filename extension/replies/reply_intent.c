@@ -39,7 +39,33 @@ typedef struct Summary
 	bool		ooo_marker;		/* an auto-reply marker */
 	int			qmarks;
 	int			words;			/* word tokens of the body */
+	bool		urgent_call;	/* the strongest call request is for emergencies ("if urgent, call ...") */
 } Summary;
+
+/*
+ * Whether the sentence of token t speaks of an emergency ("For emergencies
+ * please call ...", "Call my husband at ... if it's urgent"): in an
+ * auto-reply, a number for emergencies is not a wish to be called.
+ */
+static bool
+urgent_sentence(const ReplyWork *w, int t)
+{
+	static const char *const words[] = {"emergency", "emergencies", "urgent", "urgently", "urgencia",
+	"emergencia", "urgente", "urgencias", "emergencias"};
+	int			from = t,
+				to = t;
+
+	while (from > 0 && w->toks[from - 1].kind != TK_BOUND)
+		from--;
+	while (to < w->ntoks && w->toks[to].kind != TK_BOUND)
+		to++;
+	for (int k = from; k < to; k++)
+		if (w->toks[k].kind == TK_WORD && w->toks[k].id != RV_UNKNOWN)
+			for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+				if (w->toks[k].id == reply_vocab_find(words[i], (int) strlen(words[i])))
+					return true;
+	return false;
+}
 
 /* Adds up the hits. */
 static void
@@ -58,8 +84,8 @@ summarise(const ReplyWork *w, Summary *s)
 	{
 		const RHit *h = &w->hits[i];
 
-		/* a request for something in writing is also interest */
-		for (int pass = 0; pass < (h->kind == CUE_WRITTEN ? 2 : 1); pass++)
+		/* a request for something in writing, or the lead calling us, is also interest */
+		for (int pass = 0; pass < (h->kind == CUE_WRITTEN || h->kind == CUE_WILL_CALL ? 2 : 1); pass++)
 		{
 			int			k = pass == 0 ? h->kind : CUE_INT;
 
@@ -86,6 +112,8 @@ summarise(const ReplyWork *w, Summary *s)
 		if (w->toks[t].kind == TK_WORD)
 			s->words++;
 	}
+	if (s->ooo_score >= 2 && s->best[CUE_CALL] > 0)
+		s->urgent_call = urgent_sentence(w, w->hits[s->hit[CUE_CALL]].start);
 }
 
 /* The start of the last hit of a kind at or above a strength, or -1. */
@@ -224,7 +252,8 @@ clause_first_token(const ReplyWork *w, int t)
 static bool
 decide_absence_or_strong_refusal(const ReplyWork *w, const Summary *s, ReplyResult *out)
 {
-	if (s->ooo_marker || s->ooo_score >= 4 || (s->ooo_score >= 3 && s->best[CUE_CALL] < 3))
+	if (s->ooo_marker || (s->ooo_score >= 2 && s->urgent_call) ||
+		(s->best[CUE_WILL_CALL] == 0 && (s->ooo_score >= 4 || (s->ooo_score >= 3 && s->best[CUE_CALL] < 3))))
 	{
 		conclude_hit(w, out, REPLY_OUT_OF_OFFICE, s->ooo_marker || s->ooo_score >= 4 ? 0.95 : 0.85,
 					 s->hit[CUE_OOO]);
@@ -272,7 +301,7 @@ find_call_request(const ReplyWork *w, const Summary *s, int phone)
 		c.hit = s->hit[CUE_CALL];
 		c.pos = w->hits[c.hit].start;
 	}
-	if (c.strength < 2 && !blocked && body_phone && s->best[CUE_OTHER_CHANNEL] == 0 &&
+	if (c.strength < 2 && !blocked && body_phone && s->best[CUE_OTHER_CHANNEL] == 0 && s->best[CUE_WILL_CALL] == 0 &&
 		(s->best[CUE_AFFIRM] > 0 || s->best[CUE_INT] >= 2 || c.strength == 1 || s->words <= 2))
 	{
 		/* a number given with a yes, an interest, a wish to talk, or alone */
@@ -282,6 +311,8 @@ find_call_request(const ReplyWork *w, const Summary *s, int phone)
 	}
 	if (c.strength > 0 && c.strength <= 2 && (s->best[CUE_OTHER_CHANNEL] > 0 || s->best[CUE_WRITTEN] > 0))
 		c.strength = 0;			/* e-mail, a text or something in writing is what is asked for */
+	if (c.strength > 0 && c.strength <= 2 && s->best[CUE_WILL_CALL] > 0)
+		c.strength = 0;			/* "I'll try you from my work phone, 646 555 0149": the lead calls */
 	return c;
 }
 
@@ -341,7 +372,9 @@ decide_call_request(const ReplyWork *w, const Summary *s, int phone, ReplyResult
 	 */
 	if ((phone < 0 && c.strength == 3 && !c.inferred) ||
 		(phone >= 0 && w->phones[phone].zone == ZONE_SIG))
-		phone = reply_signature_phone(w, phone);
+		phone = reply_signature_phone(w, phone, false);
+	else if (phone < 0 && !c.inferred)
+		phone = reply_signature_phone(w, phone, true);
 	confidence = c.strength == 3 ? (phone >= 0 ? 0.97 : 0.95) :
 		c.strength == 2 ? (s->best[CUE_AFFIRM] > 0 ? 0.88 : 0.85) : 0.75;
 	conclude(out, REPLY_CALL_REQUESTED, confidence - 0.1 * penalty);
@@ -415,6 +448,12 @@ decide_refusal(const ReplyWork *w, const Summary *s, ReplyResult *out)
 			conclude_hit(w, out, REPLY_NOT_INTERESTED, 0.7, s->hit[CUE_BLOCK]);
 		return true;
 	}
+	/* "Please don't call 412 555 0152 again": one line refused, nothing else wanted */
+	if (s->best[CUE_LOCAL_BLOCK] > 0 && s->best[CUE_INT] < 2 && s->best[CUE_OTHER_CHANNEL] == 0)
+	{
+		conclude_hit(w, out, REPLY_NOT_INTERESTED, 0.6, s->hit[CUE_LOCAL_BLOCK]);
+		return true;
+	}
 	return false;
 }
 
@@ -460,7 +499,7 @@ decide_bare_answer(const ReplyWork *w, ReplyResult *out)
 		conclude(out, REPLY_INTERESTED, 0.6);
 	else if (offer == OFFER_CALL && yes)
 	{
-		int			phone = reply_signature_phone(w, -1);
+		int			phone = reply_signature_phone(w, -1, false);
 
 		conclude(out, REPLY_CALL_REQUESTED, 0.6);
 		if (phone >= 0)

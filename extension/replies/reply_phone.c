@@ -202,8 +202,10 @@ separator_run(const char *t, int32_t p, int32_t end, char *sep)
 	{
 		char		c = t[q];
 
-		if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/')
+		if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/' || c == '\n' || c == '\r')
 		{
+			if (c == '\n' || c == '\r')
+				c = ' ';		/* a number broken over lines (reply_tokenise) */
 			if (c == '.')
 				dots++;
 			if (c == '/' && q > p && t[q - 1] == ' ')
@@ -428,6 +430,8 @@ side_score(const ReplyWork *w, int tok, int step, const SideWeights *sw, bool *f
 		const RTok *t = &w->toks[i];
 		uint32_t	wc;
 
+		if (t->kind == TK_SOFT && (t->flags & TF_PAREN) && (seen > 0 || w->text[t->start] == '|'))
+			break;
 		if (t->kind == TK_SOFT)
 			continue;
 		if (t->kind != TK_WORD)
@@ -488,7 +492,7 @@ score_phone(const ReplyWork *w, const RPhone *ph)
 			bool		same_clause = true;
 
 			for (int k = w->hits[i].end; k < ph->tok; k++)
-				if (w->toks[k].kind == TK_BOUND)
+				if (w->toks[k].kind == TK_BOUND || (w->toks[k].flags & TF_PAREN))
 					same_clause = false;
 			if (same_clause)
 				return -100;
@@ -537,25 +541,80 @@ line_kind(const ReplyWork *w, const RTok *t, bool letters)
 	return 0;
 }
 
-/* The kind of line named by the (up to three) words before token tok in its clause, or 0. */
-static char
-label_before(const ReplyWork *w, int tok)
+/*
+ * Whether the (up to three) words before token tok in its clause name the
+ * kind of line wanted ("Direct/cell:" is both); "front desk" is a main line.
+ */
+static bool
+labelled_as(const ReplyWork *w, int tok, char wanted)
 {
+	uint16_t	id_front = reply_vocab_find("front", 5);
 	int			seen = 0;
 
 	for (int i = tok - 1; i >= 0 && seen < 3; i--)
 	{
 		const RTok *t = &w->toks[i];
+		char		kind;
 
-		if (t->kind == TK_SOFT)
+		if (t->kind == TK_SOFT && !(t->flags & TF_PAREN))
 			continue;
 		if (t->kind != TK_WORD)
 			break;
 		seen++;
-		if (line_kind(w, t, true) != 0)
-			return line_kind(w, t, true);
+		kind = line_kind(w, t, true);
+		if (kind == 'o' && i > 0 && w->toks[i - 1].kind == TK_WORD && w->toks[i - 1].id == id_front)
+			kind = 'x';
+		if (kind == wanted)
+			return true;
 	}
-	return 0;
+	return false;
+}
+
+/*
+ * The kind of line the body names (line_kind): the first line word that a
+ * call word leads to ("use my cell", "reach me on my mobile"), else the
+ * first one; not a single letter ("o" is Spanish "or"), nor "after/from
+ * work", nor one a negator leads to ("not the office"); 0 if none.  *led:
+ * a call word led to it.
+ */
+static char
+named_line(const ReplyWork *w, bool *led)
+{
+	uint16_t	id_after = reply_vocab_find("after", 5),
+				id_from = reply_vocab_find("from", 4),
+				id_use = reply_vocab_find("use", 3),
+				id_try = reply_vocab_find("try", 3);
+	char		wanted = 0;
+
+	for (int pass = 0; pass < 2 && wanted == 0; pass++)
+		for (int i = 0; i < w->ntoks && wanted == 0; i++)
+		{
+			char		kind;
+			bool		called = false,
+						negated = false;
+
+			if (w->toks[i].flags & TF_SIG)
+				continue;
+			kind = line_kind(w, &w->toks[i], false);
+			if (kind == 0 || (i > 0 && w->toks[i - 1].kind == TK_WORD &&
+							  (w->toks[i - 1].id == id_after || w->toks[i - 1].id == id_from)))
+				continue;
+			/* a call word among the four words before it; a negator anywhere before it in its clause */
+			for (int k = i - 1; k >= 0 && k >= i - 8 && w->toks[k].kind != TK_BOUND; k--)
+			{
+				uint32_t	wc = w->toks[k].kind == TK_WORD ? reply_vocab_class(w->toks[k].id) : 0;
+
+				negated |= (wc & WC_NEGATOR) != 0;
+				if (k >= i - 4)
+					called |= (wc & WC_CALL_WORD) != 0 || w->toks[k].id == id_use || w->toks[k].id == id_try;
+			}
+			if (!negated && (called || pass == 1))
+			{
+				wanted = kind;
+				*led = called;
+			}
+		}
+	return wanted;
 }
 
 /*
@@ -608,33 +667,25 @@ signature_refused(const ReplyWork *w)
  * ("call me at the office", "try my cell").  That is the signature's one
  * number that is not a fax, or the labelled one; otherwise the chosen
  * number stays.  None when the body keeps its signature out ("not the
- * numbers below", "my signature numbers are work only").  Call after
- * reply_choose_phone.
+ * numbers below", "my signature numbers are work only").  named_only: only
+ * the labelled one (a weaker request that names its line: "Mobile is
+ * best").  Call after reply_choose_phone.
  */
 int
-reply_signature_phone(const ReplyWork *w, int chosen)
+reply_signature_phone(const ReplyWork *w, int chosen, bool named_only)
 {
-	uint16_t	id_after = reply_vocab_find("after", 5),
-				id_from = reply_vocab_find("from", 4);
-	char		wanted = 0;
+	char		wanted;
 	int			only = -1,
 				labelled = -1,
 				candidates = 0;
+	bool		led = false;
 
 	if (signature_refused(w))
 		return -1;
 	for (int i = 0; i < w->nhits; i++)
 		if (is_refusal(&w->hits[i]))
 			return chosen;
-	/* the body's first line word, not a single letter ("o" is Spanish "or"), nor "after/from work" */
-	for (int i = 0; i < w->ntoks && wanted == 0; i++)
-		if (!(w->toks[i].flags & TF_SIG))
-		{
-			wanted = line_kind(w, &w->toks[i], false);
-			if (wanted != 0 && i > 0 && w->toks[i - 1].kind == TK_WORD &&
-				(w->toks[i - 1].id == id_after || w->toks[i - 1].id == id_from))
-				wanted = 0;
-		}
+	wanted = named_line(w, &led);
 	for (int i = 0; i < w->nphones; i++)
 	{
 		const RPhone *ph = &w->phones[i];
@@ -643,12 +694,12 @@ reply_signature_phone(const ReplyWork *w, int chosen)
 			continue;
 		candidates++;
 		only = i;
-		if (wanted != 0 && label_before(w, ph->tok) == wanted && labelled < 0)
+		if (wanted != 0 && labelled_as(w, ph->tok, wanted) && labelled < 0)
 			labelled = i;
 	}
 	if (labelled >= 0)
 		return labelled;
-	return candidates == 1 ? only : chosen;
+	return candidates == 1 && !named_only ? only : chosen;
 }
 
 /* The callback number: index in w->phones of the best-scored one, or -1. */
@@ -656,6 +707,8 @@ int
 reply_choose_phone(ReplyWork *w)
 {
 	int			best = -1;
+	bool		led = false;
+	char		wanted = named_line(w, &led);
 
 	for (int i = 0; i < w->nphones; i++)
 	{
@@ -664,6 +717,9 @@ reply_choose_phone(ReplyWork *w)
 		if (ph->tok < 0)
 			continue;
 		ph->score = score_phone(w, ph);
+		/* the line the body names: "Call my direct" over a "Cell:" beside it */
+		if (ph->score > 0 && ph->zone == ZONE_BODY && led && labelled_as(w, ph->tok, wanted))
+			ph->score += 4;
 		if (ph->score > 0 && (best < 0 || ph->score > w->phones[best].score))
 			best = i;
 	}

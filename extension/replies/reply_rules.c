@@ -155,6 +155,11 @@ static const RuleDef rule_defs[] = {
 	{CUE_CALL, 2, CUE_NONE, 0, "same number|phone|cell|one as before"},
 	{CUE_CALL, 2, CUE_NONE, 0, "number|phone|cell|one on file is|works fine|good|best|ok|great"},
 	{CUE_CALL, 3, CUE_BLOCK, 0, "comunique|comuniquen|comunicarse|comunicar conmigo por phone"},
+	{CUE_CALL, 3, CUE_BLOCK, R_VERB | R_BLOCKERS, "reach|contact|catch|ring me on|at my|the cell|mobile|landline|home|office|direct|work"},
+	{CUE_CALL, 3, CUE_LOCAL_BLOCK, R_VERB | R_BLOCKERS, CALL_VERB " my|our assistant|secretary|partner|accountant|colleague"},
+	{CUE_CALL, 3, CUE_BLOCK, R_VERB | R_BLOCKERS, CALL_VERB "|use|try the new|cell|mobile|second|first|other one|number"},
+	{CUE_CALL, 3, CUE_NONE, 0, "call|calling|phone|telephone would|will suit me|us"},
+	{CUE_CALL, 2, CUE_NONE, R_BLOCKERS, "^ llamar|llamarme|marcar|marcarme por|en|despues|antes|manana|temprano|tarde|al"},
 	{CUE_CALL, 3, CUE_BLOCK, 0, "best|easiest|quickest way to reach|contact|get me is|would be ~1 call|phone"},
 	{CUE_CALL, 2, CUE_NONE, 0, "best|easiest to reach|call|get|catch me on|at my ~1 cell|mobile|landline|phone|line|number"},
 	{CUE_CALL, 3, CUE_LOCAL_BLOCK, R_VERB, CALL_VERB " the main|office|home|landline|cell|mobile|direct|work number|line"},
@@ -224,7 +229,8 @@ static const RuleDef rule_defs[] = {
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "no me|nos escriban|escribas|escriba|manden|mandes|envien|envies|contacten|contactes"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "^ baja $"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "dar|darme|denme|den|doy|darnos de baja"},
-	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "no ~1 vuelvan|vuelva|vuelvas a ~1 escribir|escribirme|contactar|contactarme|enviar|mandar|molestar|llamar"},
+	{CUE_UNSUB, 1, CUE_NONE, R_NONEG, "no ~1 vuelvan|vuelva|vuelvas a ~1 contactar|contactarme|molestar|llamar"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "no ~1 vuelvan|vuelva|vuelvas a ~1 escribir|escribirme|enviar|mandar"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "deje|dejen|dejar|deja de ~1 escribirme|enviarme|mandarme|contactarme|molestarme|llamarme|escribir|enviar|mandar|molestar|contactar"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "no mas email|mensajes|mails"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "es spam"},
@@ -245,7 +251,7 @@ static const RuleDef rule_defs[] = {
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "no such person"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "passed away"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "deceased|died"},
-	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "is|was dead"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "he|she|they|husband|wife|father|mother|dad|mom|owner|@CAP is|was dead"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "no longer ~1 works|work|working|employed|with|at|lives|live|living|here|there"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "left the|our? company|firm|organization|organisation|business|agency"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "left us"},
@@ -276,6 +282,12 @@ static const RuleDef rule_defs[] = {
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "in the|a same? rental"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "i|we check|read|answer|manage|handle his|her|their email|emails|mail|inbox"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "make|handle ~2 financial decisions|matters"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "handle|manage ~2 own affairs|finances"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "my|our late father|mother|husband|wife|dad|mom|brother|sister|son|daughter|uncle|aunt ~2 email|account|address|inbox"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "executor|executrix|administrator of the|his|her estate"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "live|living|lives with my|our parents|mom|dad|mother|father"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "email no es de @CAP"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "nobody|one of that|this name"},
 	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "i am the ~1 assistant|secretary|caregiver|receptionist|aide"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "email|direccion equivocado|equivocada|incorrecto|incorrecta"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "no vive|vivo|viven|vivimos|trabaja|trabajo aqui|alli|aca|ahi"},
@@ -363,6 +375,9 @@ static const RuleDef rule_defs[] = {
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "no estamos|estoy considerando|pensando|buscando"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "rates|rate|tasas|tasa are|is|son|estan still? too|muy high|altas|alta"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "no way i|we would"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "no reason ~2 to refinance|refi|change|switch|move"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "fine|happy|good|set as we|i are|am|is"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "thank you but no"},
 	{CUE_NI, 1, CUE_NONE, R_NONEG, "not the time"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "you tengo|tenemos|refinancie|refinanciamos|vendi|vendimos|cerre|cerramos|pague|pagamos|compre|compramos"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "no necesito|necesitamos|busco|buscamos|pienso|pensamos|planeamos|planeo !llamada|hablar|que|informacion|info|mas"},
@@ -407,6 +422,12 @@ static const RuleDef rule_defs[] = {
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "for|if|any|anything time sensitive|critical"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "if it is|this is time sensitive|timesensitive|urgent"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "slow|delayed|late to|in reply|respond|replying|responding"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "thank|thanks you? for contacting|reaching|writing"},
+	{CUE_OOO, 3, CUE_NONE, R_NONEG, "not be checking|monitoring|reading email|emails|e|my|messages"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "office|offices is|are|will be closed"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "for|in emergencies|emergency|urgencies|urgent"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "contact|reach my|our colleague|colleagues|assistant|team|partner|office|backup"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "when we|i reopen|return"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "immediate assistance"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "if ~3 emergency|emergencies"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "i am ~1 away"},
@@ -424,7 +445,7 @@ static const RuleDef rule_defs[] = {
 	{CUE_OOO, 1, CUE_NONE, R_NONEG, "thank|thanks you? for your email|message|e|note"},
 	{CUE_OOO, 1, CUE_NONE, R_NONEG, "respond|reply|back ~3 as soon as possible"},
 	{CUE_OOO, 1, CUE_NONE, R_NONEG, "respond|reply|back ~3 asap|shortly"},
-	{CUE_OOO, 2, CUE_NONE, R_NONEG, "within ~1 business|working days|hours"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "within ~1 business|working days|hours|day"},
 	{CUE_OOO, 3, CUE_NONE, R_NONEG, "nicht i am buro|buero"},
 	{CUE_OOO, 3, CUE_NONE, R_NONEG, "abwesend|abwesenheit"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "urlaub"},
@@ -489,11 +510,14 @@ static const RuleDef rule_defs[] = {
 	{CUE_INT, 2, CUE_NONE, 0, "get back to you"},
 	{CUE_INT, 2, CUE_NONE, 0, "will review|consider|look"},
 	{CUE_INT, 2, CUE_NONE, 0, "your number|phone|cell|contact|direct"},
-	{CUE_INT, 2, CUE_NONE, 0, "i|we will|would|can|could|shall|might|may give you a call|ring|buzz"},
-	{CUE_INT, 2, CUE_NONE, 0, "i|we will|would|can|could|shall|might|may call|phone|ring you"},
-	{CUE_INT, 2, CUE_NONE, 0, "can|could|may|should i|we call|phone|ring you"},
-	{CUE_INT, 2, CUE_NONE, 0, "i|we will|would|can|shall|might call|phone|ring your|the office|number|line|desk"},
+	{CUE_WILL_CALL, 2, CUE_NONE, 0, "i|we will|would|can|could|shall|might|may give you a call|ring|buzz"},
+	{CUE_WILL_CALL, 2, CUE_NONE, 0, "i|we will|would|can|could|shall|might|may call|phone|ring you"},
+	{CUE_WILL_CALL, 2, CUE_NONE, 0, "can|could|may|should i|we call|phone|ring you"},
+	{CUE_WILL_CALL, 2, CUE_NONE, 0, "i|we will|would|can|shall|might call|phone|ring your|the office|number|line|desk"},
 	{CUE_INT, 2, CUE_NONE, 0, "i|we will|would|shall reach out|touch base"},
+	{CUE_WILL_CALL, 2, CUE_NONE, 0, "yo le|te|les llamo|llamare|marco|marcare"},
+	{CUE_WILL_CALL, 2, CUE_NONE, 0, "le|te|les voy a llamar|marcar"},
+	{CUE_WILL_CALL, 2, CUE_NONE, 0, "i|we will|would try calling|ringing|phoning you"},
 	{CUE_WRITTEN, 3, CUE_NONE, 0, "email|send|write ~1 my|our husband|wife|partner|accountant|spouse|son|daughter"},
 	{CUE_AFFIRM, 1, CUE_NONE, 0, "yes|sure|absolutely|definitely|certainly|ok|alright|perfect|great|ja|please|gladly|happy"},
 	{CUE_AFFIRM, 1, CUE_NONE, 0, "of course"},
@@ -527,7 +551,7 @@ static int	rules_failed = -1;	/* index of the first malformed rule, -1 if none *
 static uint16_t id_if, id_you, id_could, id_can, id_would, id_let, id_me, id_us, id_him, id_her,
 			id_them, id_again, id_anymore, id_ever, id_my, id_our, id_before, id_after, id_until,
 			id_between, id_during, id_at, id_on, id_in, id_the, id_mind, id_have, id_get,
-			id_going, id_am, id_to, id_work, id_office, id_this, id_that, id_al;
+			id_going, id_am, id_to, id_work, id_office, id_this, id_that, id_al, id_there, id_here, id_probably;
 
 /* Compiles one pattern; false if it does not fit the limits. */
 static bool
@@ -673,6 +697,9 @@ reply_rules_init(void)
 	ID(id_this, "this");
 	ID(id_that, "that");
 	ID(id_al, "al");
+	ID(id_there, "there");
+	ID(id_here, "here");
+	ID(id_probably, "probably");
 	ID(id_mind, "mind");
 	ID(id_have, "have");
 	ID(id_get, "get");
@@ -876,13 +903,42 @@ lead_calls(const ReplyWork *w, int start)
 	return u >= 0 && w->toks[u].kind == TK_WORD && (reply_vocab_class(w->toks[u].id) & WC_SUBJECT);
 }
 
+/*
+ * Whether the phrase at token t is said of the reader ("you should already
+ * have it", "you probably already have my number"): "you" just before it,
+ * a modal or an adverb between.
+ */
+static bool
+said_of_you(const ReplyWork *w, int t)
+{
+	for (int k = t - 1; k >= 0 && k >= t - 3 && w->toks[k].kind == TK_WORD; k--)
+	{
+		if (w->toks[k].id == id_you)
+			return true;
+		if (!(reply_vocab_class(w->toks[k].id) & WC_MODAL) && w->toks[k].id != id_probably)
+			return false;
+	}
+	return false;
+}
+
 /* Whether a refusal of calls ending before token t names only some calls. */
 static bool
 refusal_is_local(const ReplyWork *w, int t)
 {
 	t = skip_soft(w, NULL, t);
+	/* "don't call 480-555-0119": that number */
+	if (phrase_token(w, t) && w->toks[t].kind == TK_PHONE)
+		return true;
 	if (!phrase_token(w, t) || w->toks[t].kind != TK_WORD)
 		return false;
+	if (w->toks[t].id == id_there || w->toks[t].id == id_here)
+		return true;
+	/* "please don't call me there", "... me at work": a place or a line */
+	if ((w->toks[t].id == id_me || w->toks[t].id == id_us) && t + 1 < w->ntoks && phrase_token(w, t + 1) &&
+		w->toks[t + 1].kind == TK_WORD &&
+		(w->toks[t + 1].id == id_there || w->toks[t + 1].id == id_here || w->toks[t + 1].id == id_at ||
+		 w->toks[t + 1].id == id_on || w->toks[t + 1].id == id_before || w->toks[t + 1].id == id_after))
+		return true;
 	return w->toks[t].id == id_my || w->toks[t].id == id_our || w->toks[t].id == id_before ||
 		w->toks[t].id == id_after || w->toks[t].id == id_until || w->toks[t].id == id_between ||
 		w->toks[t].id == id_during || w->toks[t].id == id_at || w->toks[t].id == id_on ||
@@ -938,13 +994,15 @@ reply_match_rules(ReplyWork *w)
 				continue;
 			if ((d->flags & R_BLOCKERS) && call_blocked(w, t))
 				continue;
+			if (d->kind == CUE_NI && said_of_you(w, t))
+				continue;
 			if (!(d->flags & R_NONEG) && token_negated(w, t))
 			{
 				if (d->negkind == CUE_NONE)
 					continue;
 				kind = d->negkind;
 			}
-			if (kind == CUE_BLOCK && (d->flags & R_SCOPE) && refusal_is_local(w, end))
+			if (kind == CUE_BLOCK && ((d->flags & R_SCOPE) || d->kind == CUE_CALL) && refusal_is_local(w, end))
 				kind = CUE_LOCAL_BLOCK;
 			add_hit(w, kind, kind == d->kind ? d->strength : 3, t, end, kind != d->kind);
 		}

@@ -70,6 +70,15 @@ split_words(const char *t, int32_t s, int32_t e, RtWords *out)
 		char		buf[RT_WORD_MAX];
 		int			n = 0;
 
+		if (c == '.' && p > s && p + 1 < e && t[p - 1] >= '0' && t[p - 1] <= '9' && t[p + 1] >= '0' && t[p + 1] <= '9')
+		{
+			/* "6.875", "1.5": a decimal, not a sentence's end; it is no time */
+			while (out->n > 0 && p < e && ((t[p] >= '0' && t[p] <= '9') || t[p] == '.'))
+				p++;
+			if (out->n > 0)
+				out->w[out->n - 1][0] = '\0';
+			continue;
+		}
 		if (c == '.' || c == '!' || c == '?' || c == ';')
 		{
 			if (out->n > 0)
@@ -168,11 +177,12 @@ static bool
 ruled_out(const RtWords *ws, int i)
 {
 	for (int k = i - 1; k >= 0 && k >= i - 4 && !ws->sentence_end[k]; k--)
-		if (is(ws->w[k], "not cant cannot no except busy dont wont nor ni"))
+		if (is(ws->w[k], "not cant cannot no except busy dont wont nor ni since because porque"))
 			return !is(at(ws, k + 1), "before later than after");
 	/* "hoy no puedo", "today's no good", "today is bad" */
 	for (int k = i + 1; k < ws->n && k <= i + 3 && !ws->sentence_end[k - 1]; k++)
-		if (is(ws->w[k], "no not cant cannot bad imposible") || (is(ws->w[k], "tarde") && is(ws->w[k - 1], "es")))
+		if (is(ws->w[k], "no not cant cannot bad imposible doesnt dont isnt wont") ||
+			(is(ws->w[k], "tarde") && is(ws->w[k - 1], "es")))
 			return true;
 	return false;
 }
@@ -235,6 +245,12 @@ static int	cur_word,
 static void
 add_day(ReplyTimeWish *wish, RtDayKind kind, int value, int mon)
 {
+	for (int d = 0; d < wish->ndays; d++)
+		if (wish->days[d].kind == kind && wish->days[d].value == value && wish->days[d].month == mon)
+		{
+			wish->asked = true;
+			return;				/* "this morning ... I'm off today": one today */
+		}
 	if (wish->ndays < RT_MAX_DAYS)
 	{
 		wish->days[wish->ndays].word = (int16_t) cur_word;
@@ -366,8 +382,24 @@ named_zone(const RtWords *ws, int i, int *used)
 	const char *w = at(ws, i);
 
 	*used = 1;
+	/* "a las 3 hora del este", "hora del centro", "tiempo del pacifico" */
+	if (is(w, "hora tiempo") && is(at(ws, i + 1), "del de"))
+	{
+		const char *z = at(ws, i + 2);
+
+		*used = 3;
+		if (is(z, "la") && is(at(ws, i + 3), "montana"))
+		{
+			*used = 4;
+			return "America/Denver";
+		}
+		return is(z, "este") ? "America/New_York" : is(z, "centro") ? "America/Chicago" :
+			is(z, "pacifico") ? "America/Los_Angeles" : NULL;
+	}
 	if (is(w, "time") && i > 0)
 		return NULL;
+	if (is(at(ws, i + 1), "time"))
+		*used = 2;
 	if (is(w, "eastern et est edt east"))
 		return "America/New_York";
 	if (is(w, "central ct cst cdt"))
@@ -385,82 +417,263 @@ named_zone(const RtWords *ws, int i, int *used)
 	return NULL;
 }
 
+/* A number word ("two", "dos") as a number, or -1. */
+static int
+number_word(const char *w)
+{
+	static const char *const names[13] = {
+		"zero cero", "one a an una un uno", "two dos", "three tres", "four cuatro", "five cinco",
+		"six seis", "seven siete", "eight ocho", "nine nueve", "ten diez", "eleven once", "twelve doce"
+	};
+	const char *rest;
+	int			v = leading_number(w, &rest);
+
+	if (v >= 0)
+		return *rest == '\0' ? v : -1;
+	for (int n = 0; n <= 12; n++)
+		if (is(w, names[n]))
+			return n;
+	return -1;
+}
+
+/*
+ * A delay after the reply at word k ("an hour", "30 min", "a couple of
+ * hours", "half an hour", "un par de horas", "two hours"): its minutes, or
+ * -1; *next: the word after it.
+ */
+static int
+delay_at(const RtWords *ws, int k, int *next)
+{
+	const char *a;
+	int			amount;
+
+	if (is(at(ws, k), "like about around approx approximately unas"))
+		k++;
+	a = at(ws, k);
+	if (is(a, "couple par") || (is(a, "a un") && is(at(ws, k + 1), "couple par")))
+	{
+		k += is(a, "a un") ? 2 : 1;
+		k += is(at(ws, k), "of de");
+		amount = 120;
+	}
+	else if (is(a, "half media") || (is(a, "a") && is(at(ws, k + 1), "half")))
+	{
+		k += is(a, "a") ? 2 : 1;
+		k += is(at(ws, k), "an a");
+		if (!is(at(ws, k), "hour hr hora"))
+			return -1;
+		*next = k + 1;
+		return 30;
+	}
+	else if ((amount = number_word(a)) > 0)
+	{
+		k++;
+		if (is(at(ws, k), "hour hours hr hrs horas hora"))
+		{
+			*next = k + 1;
+			return amount <= 12 ? amount * 60 : -1;
+		}
+		if (is(at(ws, k), "min mins minute minutes minutos"))
+		{
+			*next = k + 1;
+			return amount <= 240 ? amount : -1;
+		}
+		return -1;
+	}
+	else
+		return -1;
+	if (!is(at(ws, k), "hours hrs horas"))
+		return -1;
+	*next = k + 1;
+	return amount;
+}
+
+/*
+ * Whether sentence s of the words says something about calling or being
+ * free ("call", "try me", "works", "libre"), is short (six words at most),
+ * starts with a time ("11am Pacific tomorrow, I'll be at my desk"), or is
+ * followed by a call "then" ("Maybe next month. You can call me then.").
+ */
+static bool
+about_calling(const RtWords *ws, const int *sent, int s)
+{
+	int			words = 0,
+				used;
+
+	for (int i = 0; i < ws->n; i++)
+	{
+		const char *w = ws->w[i];
+
+		if (sent[i] == s + 1 && is(w, "then entonces"))
+			for (int k = 0; k < ws->n; k++)
+				if (sent[k] == s + 1 && is(ws->w[k], "call llame llamen llameme llamame"))
+					return true;
+		if (sent[i] != s)
+			continue;
+		words++;
+		if (words == 1 && ((weekday(w) != 0 && !is(w, "mondays tuesdays wednesdays thursdays fridays saturdays sundays")) ||
+						   is(w, "tomorrow tmrw manana today tonight after before") ||
+						   clock_time(ws, i, false, &used) >= 0))
+			return true;
+		if (is(w, "call") && is(at(ws, i - 1), "on"))
+			continue;			/* "I'm on call" */
+		if (is(w, "work works") && is(at(ws, i - 1), "doesnt dont would will should that this it which does not "
+											 "might can could"))
+			return true;		/* "Wednesday doesn't work", "that would work" */
+		if (is(w, "call calls calling ring phone reach try catch contact talk chat speak free available "
+			   "availability works suits best better good fine ok okay convenient asap anytime whenever easiest "
+			   "easier ideal prefer preferably preferred great perfect please pls plz porfa favor soonest "
+			   "earliest "
+			   "llamar llame llamen llameme llamame llamenos llamarme marcar marque marqueme marcame marquen "
+			   "hablar hable hablemos disponible libre mejor conviene puede pueden puedo bien"))
+			return true;
+	}
+	return words <= 6;
+}
+
+/* Whether one of the three words before i in its sentence makes the time an event's ("appointment at 2", "we open at 7:30"). */
+static bool
+event_time(const RtWords *ws, const int *sent, int i)
+{
+	for (int k = i - 1; k >= 0 && k >= i - 3 && sent[k] == sent[i]; k--)
+		if (is(ws->w[k], "appointment appt appts meeting conference class flight closing close closes closed "
+			   "wedding shift dentist doctor surgery game practice break lunch bed open opens opened "
+			   "expires expire due cita junta reunion boda vuelo clase turno llega llego entro"))
+			return true;
+	return false;
+}
+
+/* Removes items [from, to) of an array of n items of size sz; returns the new count. */
+static int
+drop_range(void *items, size_t sz, int n, int from, int to)
+{
+	if (to <= from)
+		return n;
+	memmove((char *) items + from * sz, (char *) items + to * sz, (n - to) * sz);
+	return n - (to - from);
+}
+
+/*
+ * What a "so" or "but" of a sentence does once something follows it: the
+ * days (times, parts of the day) said in the sentence before it (from s_*
+ * to m_*) give way to those said after it.  m_* < 0: no such word yet.
+ */
+static void
+settle(ReplyTimeWish *wish, RtTime *parts, int *nparts, bool *weak, int s_days, int s_times, int s_parts,
+	   int m_days, int m_times, int m_parts)
+{
+	if (m_days >= 0 && wish->ndays > m_days)
+		wish->ndays = drop_range(wish->days, sizeof(RtDay), wish->ndays, s_days, m_days);
+	if (m_times >= 0 && wish->ntimes > m_times)
+	{
+		int			ntimes = wish->ntimes;
+
+		wish->ntimes = drop_range(wish->times, sizeof(RtTime), ntimes, s_times, m_times);
+		drop_range(weak, sizeof(bool), ntimes, s_times, m_times);
+	}
+	if (m_parts >= 0 && *nparts > m_parts)
+		*nparts = drop_range(parts, sizeof(RtTime), *nparts, s_parts, m_parts);
+}
+
 /*
  * Reads the days, times and relative delays of the words (see the file
- * header).  Clock times and parts of the day are collected apart: the parts
- * count only when no clock time is given.
+ * header).  Only sentences about calling count (about_calling); in a
+ * sentence, what follows "so" or "but" replaces what came before it ("I
+ * have depositions Tuesday, but Thursday I'm free after 1").  Clock times
+ * and parts of the day are collected apart: the parts count only when no
+ * clock time is given, and an "after" time said with a part starts no
+ * earlier than the part ("evening after 7", "late morning, I'm out till
+ * 9:30").  A busy-until ("at work until 5") counts only when no other
+ * clock time is given.
  */
 static void
 read_words(const RtWords *ws, ReplyTimeWish *wish)
 {
 	RtTime		parts[RT_MAX_TIMES];
 	int			nparts = 0;
+	static int	sent[RT_MAX_WORDS];
+	int			nsent = 0;
+	bool		weak[RT_MAX_TIMES] = {false};
+	int			s_days = 0,
+				s_times = 0,
+				s_parts = 0,
+				m_days = -1,
+				m_times = -1,
+				m_parts = -1;
+	int			last_clock = -1;	/* the last clock time of the sentence, an event's too */
+	bool		qualified = false;
 
-	cur_sentence = 0;
-	for (int i = 0; i < ws->n; cur_sentence += ws->sentence_end[i], i++)
+	for (int i = 0; i < ws->n; i++)
+	{
+		sent[i] = nsent;
+		nsent += ws->sentence_end[i];
+	}
+	for (int i = 0; i < ws->n; i++)
 	{
 		const char *w = ws->w[i];
 		const char *prev = at(ws, i - 1);
 		const char *prev2 = at(ws, i - 2);
-		bool		no = ruled_out(ws, i);
+		bool		no;
 		int			d,
 					used,
-					minute;
+					minute,
+					delay,
+					next;
 
 		cur_word = i;
-
-		/* relative: "in an hour", "in 30 min", "en media hora", "in a couple of hours" */
-		if (is(w, "in en within") && !no)
+		cur_sentence = sent[i];
+		if (i == 0 || sent[i] != sent[i - 1])
 		{
-			int			k = i + 1,
-						amount = -1;
-			const char *a = at(ws, k);
+			/* a new sentence: settle the last one's "so" / "but" */
+			settle(wish, parts, &nparts, weak, s_days, s_times, s_parts, m_days, m_times, m_parts);
+			s_days = wish->ndays;
+			s_times = wish->ntimes;
+			s_parts = nparts;
+			m_days = m_times = m_parts = -1;
+			last_clock = -1;
+			qualified = about_calling(ws, sent, sent[i]);
+		}
+		if (!qualified)
+			continue;
+		no = ruled_out(ws, i);
 
-			if (is(a, "like about around approx"))
-				a = at(ws, ++k);
-			if (is(a, "couple") || (is(a, "a") && is(at(ws, k + 1), "couple")))
-			{
-				k += is(a, "a") ? 2 : 1;
-				k += is(at(ws, k), "of");
-				amount = 2;
-			}
-			else if (is(a, "half") && is(at(ws, k + 1), "an a") && is(at(ws, k + 2), "hour hr"))
-				amount = -2, k += 2;
-			else if (is(a, "an a one una un 1"))
-				amount = 1, k++;
-			else if (is(a, "media half"))
-				amount = -2, k++;
-			else if (leading_number(a, &(const char *) {NULL}) > 0)
-			{
-				const char *r;
-
-				amount = leading_number(a, &r);
-				if (*r != '\0')
-					amount = -1;
-				k++;
-			}
-			if (amount != -1)
-			{
-				const char *unit = at(ws, k);
-
-				if (amount == -2 && is(unit, "hora hour hr"))
-					wish->relative = 30;
-				else if (amount > 0 && amount <= 12 && is(unit, "hour hours hr hrs horas hora"))
-					wish->relative = amount * 60;
-				else if (amount > 0 && amount <= 240 && is(unit, "min mins minute minutes minutos"))
-					wish->relative = amount;
-				else if (is(unit, "half") && is(at(ws, k + 1), "hour"))
-					wish->relative = 30;
-				if (wish->relative >= 0)
-				{
-					wish->asked = true;
-					i = k;
-					continue;
-				}
-			}
+		if (is(w, "so but pero entonces though") || (is(w, "asi") && is(at(ws, i + 1), "que")))
+		{
+			settle(wish, parts, &nparts, weak, s_days, s_times, s_parts, m_days, m_times, m_parts);
+			m_days = wish->ndays;
+			m_times = wish->ntimes;
+			m_parts = nparts;
+			continue;
+		}
+		/* "call me asap", "whenever", "anytime" (not "anytime after 5") */
+		if ((is(w, "asap whenever") || (is(w, "anytime") && !is(at(ws, i + 1), "after before between from"))) && !no)
+		{
+			wish->now_word = true;
+			wish->asked = true;
+			continue;
+		}
+		/* "after that": after the clock time just said ("I get off at 5, so after that works") */
+		if (is(w, "that then eso") && is(prev, "after despues de") && last_clock >= 0 &&
+			is(at(ws, i + 1), "works work is call pls please llame llamen llameme marque"))
+		{
+			add_time(wish->times, &wish->ntimes, RT_AFTER, last_clock, 0);
+			wish->asked = true;
+			continue;
 		}
 
-		/* days */
+		/* relative: "in an hour", "in 30 min", "en media hora", "give me an hour" */
+		if ((is(w, "in en within") || (is(w, "give") && is(at(ws, i + 1), "me"))) && !no &&
+			(delay = delay_at(ws, i + (is(w, "give") ? 2 : 1), &next)) > 0)
+		{
+			wish->relative = delay;
+			wish->asked = true;
+			i = next - 1;
+			continue;
+		}
+
+		/* days; not one a stay ends on ("traveling until the 15th") */
+		if (is(prev, "until till through thru hasta") || (is(prev, "the el") && is(prev2, "until till through thru hasta")))
+			no = true;
 		if (is(w, "today hoy") && !no)
 			add_day(wish, RT_TODAY, 0, 0);
 		else if (is(w, "tonight tonite") && !no)
@@ -497,7 +710,7 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 		else if (is(w, "mes") && ((is(prev, "proximo")) ||
 								  (is(at(ws, i + 1), "que") && is(at(ws, i + 2), "viene"))) && !no)
 			add_day(wish, RT_NEXT_MONTH, 0, 0);
-		else if ((d = month(w)) != 0 && !no)
+		else if ((d = month(w)) != 0 && !no && !event_time(ws, sent, i))
 		{
 			/* "March 12", "March 12th", "12 de marzo", "12 March" */
 			const char *r;
@@ -514,7 +727,7 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 					add_day(wish, RT_DATE, md, d);
 			}
 		}
-		else if (strchr(w, '/') != NULL && !no)
+		else if (strchr(w, '/') != NULL && !no && !event_time(ws, sent, i))
 		{
 			/* "3/12", "3/12/2026": month first, as written in the US */
 			const char *r,
@@ -525,7 +738,7 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 			if (mo >= 1 && mo <= 12 && md >= 1 && md <= 31 && (*r2 == '\0' || *r2 == '/'))
 				add_day(wish, RT_DATE, md, mo);
 		}
-		else if (is(prev, "the") && !no)
+		else if (is(prev, "the") && !no && !event_time(ws, sent, i))
 		{
 			const char *r;
 			int			md = leading_number(w, &r);
@@ -534,19 +747,26 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 				add_day(wish, RT_DATE, md, 0);
 		}
 
-		/* parts of the day */
-		if (is(w, "morning mornings") && !is(prev, "this late"))
+		/* parts of the day; "this morning" is today's; "all morning" is busy */
+		if (is(prev, "all todo toda"))
+			;
+		else if (is(w, "morning mornings") && !is(prev, "this late"))
 		{
 			if (no)
 				add_time(parts, &nparts, RT_AFTER, 12 * 60, 0);
 			else
 				add_time(parts, &nparts, RT_PART, 9 * 60, 12 * 60);
 		}
-		else if (is(w, "morning") && is(prev, "this") && !no)
-			add_time(parts, &nparts, RT_PART, 9 * 60, 12 * 60);
+		else if (is(w, "morning afternoon evening") && is(prev, "this") && !no)
+		{
+			add_day(wish, RT_TODAY, 0, 0);
+			add_time(parts, &nparts, RT_PART, is(w, "morning") ? 9 * 60 : is(w, "afternoon") ? 13 * 60 : 17 * 60,
+					 is(w, "morning") ? 12 * 60 : is(w, "afternoon") ? 17 * 60 : 21 * 60);
+		}
 		else if (is(w, "morning") && is(prev, "late") && !no)
 			add_time(parts, &nparts, RT_PART, 10 * 60, 12 * 60);
-		else if (is(w, "lunch lunchtime") && !no)
+		else if (is(w, "lunch lunchtime") && !no &&
+				 !(is(at(ws, i + 1), "at") || (is(at(ws, i + 1), "is") && is(at(ws, i + 2), "at"))))
 		{
 			if (is(prev, "after"))
 				add_time(parts, &nparts, RT_AFTER, 13 * 60, 0);
@@ -577,21 +797,37 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 		/* clock times, with the word before that says how they are meant */
 		{
 			RtTimeKind kind = RT_POINT;
-			bool		strong = false;
+			bool		strong = false,
+						busy = false;
 			int			k = i;
 
-			if (is(prev, "after aft past since from onwards despues partir") ||
-				(is(prev, "las") && is(prev2, "de")) ||
-				(is(prev, "las") && is(at(ws, i - 3), "despues partir")))
+			if (is(prev, "las") && is(prev2, "de"))
+			{
+				/* "después de las 5", "antes de las 11" */
+				kind = is(at(ws, i - 3), "antes hasta") ? RT_BEFORE : RT_AFTER;
+				strong = true;
+			}
+			else if (is(prev, "about around approx approximately like") &&
+					 is(prev2, "after until till before by"))
+			{
+				kind = is(prev2, "after") ? RT_AFTER : RT_BEFORE;
+				strong = true;
+			}
+			else if (is(prev, "after aft past since from onwards despues partir"))
 				kind = RT_AFTER, strong = true;
-			else if (is(prev, "before by until till til antes hasta") ||
-					 (is(prev, "las") && is(at(ws, i - 3), "antes hasta")))
+			else if (is(prev, "before by until till til antes hasta") || (is(prev, "las") && is(prev2, "hasta")))
 				kind = RT_BEFORE, strong = true;
 			else if (is(prev, "at around about round approx approximately between btw bw entre las"))
 				strong = true;
 			minute = clock_time(ws, i, strong, &used);
 			if (minute < 0)
 				continue;
+			last_clock = minute;
+			if (event_time(ws, sent, i))
+			{
+				i += used - 1;
+				continue;
+			}
 			if (is(prev, "between entre") || (is(prev, "las") && is(prev2, "entre")))
 				kind = RT_AFTER;
 			if (kind == RT_BEFORE && is(prev, "before") && is(prev2, "not dont no"))
@@ -599,11 +835,12 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 			if (kind == RT_BEFORE)
 			{
 				/* "at work until 5", "busy till 3": the call is wanted after it */
-				for (int b = i - 2; b >= 0 && b >= i - 6 && !ws->sentence_end[b]; b--)
-					if (is(ws->w[b], "work working busy meetings meeting office job shift class driving "
-						   "trabajo trabajando ocupado ocupada"))
+				for (int b = i - 2; b >= 0 && b >= i - 6 && sent[b] == sent[i]; b--)
+					if (is(ws->w[b], "work working busy meetings meeting office job shift class driving site "
+						   "trabajo trabajando ocupado ocupada crew"))
 					{
 						kind = RT_AFTER;
+						busy = true;
 						break;
 					}
 			}
@@ -622,9 +859,10 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 				{
 					wish->zone = zone;
 					k += zused;
-					k += is(at(ws, k), "time");
 				}
 			}
+			if (wish->ntimes < RT_MAX_TIMES)
+				weak[wish->ntimes] = busy;
 			add_time(wish->times, &wish->ntimes, kind, minute, 0);
 			wish->asked = true;
 			/* "between 2 and 4", "2-4": the end is not a second wish */
@@ -639,9 +877,32 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 			i = k - 1;
 		}
 	}
+	/* the last sentence's "so" / "but" */
+	settle(wish, parts, &nparts, weak, s_days, s_times, s_parts, m_days, m_times, m_parts);
+
+	/* a busy-until counts only when no other clock time is given */
+	{
+		int			strong_times = 0;
+
+		for (int t = 0; t < wish->ntimes; t++)
+			strong_times += !weak[t];
+		if (strong_times > 0)
+			for (int t = wish->ntimes - 1; t >= 0; t--)
+				if (weak[t])
+					wish->ntimes = drop_range(wish->times, sizeof(RtTime), wish->ntimes, t, t + 1);
+	}
 	if (wish->ntimes == 0)
 		for (int p = 0; p < nparts; p++)
 			wish->times[wish->ntimes++] = parts[p];
+	else
+	{
+		/* "this evening after 7", "late morning, out till 9:30": not before the part */
+		for (int t = 0; t < wish->ntimes; t++)
+			for (int p = 0; p < nparts; p++)
+				if (wish->times[t].kind == RT_AFTER && parts[p].sentence == wish->times[t].sentence &&
+					parts[p].kind == RT_PART && parts[p].minute > wish->times[t].minute)
+					wish->times[t].minute = parts[p].minute;
+	}
 	if (wish->ntimes > 0)
 		wish->asked = true;
 	/* a time goes with the day said just before it in its sentence, else just after */
@@ -809,7 +1070,7 @@ reply_time_resolve(const ReplyTimeWish *wish, int32_t today, int now)
 	int64_t		best = INT64_MAX;
 	int			ndays = wish->ndays > 0 ? wish->ndays : 1;
 
-	if (!wish->asked)
+	if (!wish->asked || (wish->now_word && wish->ndays == 0 && wish->ntimes == 0 && wish->relative < 0))
 		return r;
 	if (wish->relative >= 0)
 	{

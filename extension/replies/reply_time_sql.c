@@ -9,8 +9,7 @@
  * answer back into an instant, with PostgreSQL's zone rules, so a wish
  * across a daylight-saving change lands on the local clock time asked for.
  */
-#include "postgres.h"
-
+#include "core/compat.h"
 #include "replies/reply_sql.h"
 #include "replies/reply_time.h"
 

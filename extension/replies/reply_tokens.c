@@ -249,13 +249,48 @@ starts_number(const char *t, int32_t p, int32_t end)
 		(c == '+' && p + 2 < end && t[p + 1] == ' ' && vp_is_digit((unsigned char) t[p + 2]));
 }
 
-/* The number at p (starts_number): a phone number or another number.  Returns its end. */
+/*
+ * The number at p (starts_number): a phone number or another number.
+ * Returns its end.  A number that is not a phone on its own line but runs
+ * to the line's end may go on over the next lines up to spill_end ("call me
+ * at (305) 555-" / "0174", "336" / "555" / "0170"); digits with spelled
+ * ones after them ("417 555 oh one eight three") are read as one number.
+ */
 static int32_t
-tokenise_number(ReplyWork *w, const RLine *line, int32_t p)
+tokenise_number(ReplyWork *w, const RLine *line, int32_t p, int32_t spill_end)
 {
-	int32_t		next;
+	const char *t = w->text;
+	int32_t		next,
+				q;
 	int			phone = reply_scan_number(w, p, line->end, &next);
 
+	if (phone < 0 && spill_end > line->end)
+	{
+		for (q = next; q < line->end && (t[q] == ' ' || t[q] == '-' || t[q] == '.' || t[q] == ')'); q++)
+			;
+		if (q == line->end)
+		{
+			int32_t		next2;
+			int			phone2 = reply_scan_number(w, p, spill_end, &next2);
+
+			if (phone2 >= 0 && next2 > line->end)
+			{
+				push_phone(w, line, phone2, p, next2);
+				return next2;
+			}
+		}
+	}
+	if (phone < 0 && next < line->end)
+	{
+		int32_t		next2;
+		int			phone2 = reply_scan_spelled(w, p, line->end, &next2);
+
+		if (phone2 >= 0 && next2 > next)
+		{
+			phone = phone2;
+			next = next2;
+		}
+	}
 	if (phone >= 0)
 		push_phone(w, line, phone, p, next);
 	else
@@ -359,18 +394,33 @@ tokenise_punct(ReplyWork *w, const RLine *line, int32_t p)
 				push(w, TK_WORD, number, p, p + 1, zflag);
 			}
 			break;
+		case '|':
+		case '(':
+		case ')':
+			/*
+			 * "home X (nobody answers it), cell Y", "Tel X | Fax Y": an aside
+			 * or a field of a signature line is not its neighbours' clause
+			 */
+			push_soft(w, p, p + 1, zflag);
+			if (w->toks[w->ntoks - 1].kind == TK_SOFT)
+				w->toks[w->ntoks - 1].flags |= TF_PAREN;
+			break;
 		default:
-			/* quotes, brackets, symbols: nothing */
+			/* quotes, symbols: nothing */
 			break;
 	}
 }
 
-/* Tokenises one line of the reply. */
-static void
-tokenise_line(ReplyWork *w, const RLine *line)
+/*
+ * Tokenises one line of the reply from start (past what a number of the
+ * line before took); a number may go on up to spill_end.  Returns where
+ * tokenising stopped: beyond the line's end when a number went on.
+ */
+static int32_t
+tokenise_line(ReplyWork *w, const RLine *line, int32_t start, int32_t spill_end)
 {
 	const char *t = w->text;
-	int32_t		p = line->start;
+	int32_t		p = start;
 	int32_t		end = line->end;
 	uint8_t		zflag = line_flags(line);
 
@@ -391,7 +441,7 @@ tokenise_line(ReplyWork *w, const RLine *line)
 		else if (c == ' ' || c == '\t' || c == '\r')
 			p++;
 		else if (starts_number(t, p, end))
-			p = tokenise_number(w, line, p);
+			p = tokenise_number(w, line, p, spill_end);
 		else if (vp_is_word_byte(c))
 			p = tokenise_word(w, line, p);
 		else
@@ -400,6 +450,7 @@ tokenise_line(ReplyWork *w, const RLine *line)
 			p++;
 		}
 	}
+	return p;
 }
 
 /*
@@ -429,14 +480,31 @@ line_break_is_boundary(const ReplyWork *w, int i)
 void
 reply_tokenise(ReplyWork *w)
 {
+	int32_t		taken = 0;		/* where a number that went over lines ended */
+
 	w->ntoks = 0;
 	w->nphones = 0;
 	for (int i = 0; i < w->nlines && w->ntoks < RW_MAX_TOKENS; i++)
 	{
 		const RLine *line = &w->lines[i];
 		uint8_t		zflag = line_flags(line);
+		int32_t		spill_end = line->end;
 
-		tokenise_line(w, line);
+		if (taken >= line->end && line->start < line->end)
+			continue;			/* all of it was a number's */
+		/* a number may go on over up to two more lines of the same paragraph */
+		for (int k = i + 1; k < w->nlines && k <= i + 2; k++)
+		{
+			const RLine *next = &w->lines[k];
+
+			if (next->start == next->end || next->zone != line->zone ||
+				(next->start != w->lines[k - 1].end + 1 && next->start != w->lines[k - 1].end + 2))
+				break;
+			spill_end = next->end;
+		}
+		taken = tokenise_line(w, line, taken > line->start ? taken : line->start, spill_end);
+		if (taken > line->end)
+			continue;			/* the number goes on: no break between the lines */
 		if (line_break_is_boundary(w, i))
 			push_bound(w, line->end, line->end, zflag);
 		else

@@ -165,7 +165,7 @@ reply_vocab_init(void)
 		 "dial bell landline home cellphone whatsapp contact"},
 		{WC_MOBILE, "cell mobile"},
 		{WC_PREFER, "better best prefer preferred instead new correct updated current easiest mejor prefiero nuevo "
-		 "easier anytime"},
+		 "easier anytime use"},
 		{WC_OLD, "old former previous disconnected wrong viejo vieja anterior antiguo equivocado"},
 		{WC_FAX, "fax"},
 		{WC_OTHER_PERSON, "assistant colleague secretary receptionist reception manager main "

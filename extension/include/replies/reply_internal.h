@@ -55,6 +55,7 @@ typedef enum TokKind
 #define TF_CAP		0x01		/* word not in the vocabulary, written with a capital */
 #define TF_SIG		0x02		/* in a signature */
 #define TF_QMARK	0x04		/* the boundary is a question mark */
+#define TF_PAREN	0x08		/* the soft separator is a bracket: an aside starts or ends */
 
 typedef struct RTok
 {
@@ -93,6 +94,7 @@ typedef enum CueKind
 	CUE_WRITTEN,				/* asks for something in writing: send me, email me, a link */
 	CUE_AFFIRM,					/* yes, sure, ok */
 	CUE_QUEST,					/* a question */
+	CUE_WILL_CALL,				/* the lead will call us ("I'll ring your office"): interest, not a request */
 	CUE_N_KINDS,
 	CUE_NONE = 255
 } CueKind;
@@ -178,7 +180,7 @@ extern void reply_tokenise(ReplyWork *w);
 extern int	reply_scan_number(ReplyWork *w, int32_t pos, int32_t end, int32_t *next);
 extern int	reply_scan_spelled(ReplyWork *w, int32_t pos, int32_t end, int32_t *next);
 extern int	reply_choose_phone(ReplyWork *w);
-extern int	reply_signature_phone(const ReplyWork *w, int chosen);
+extern int	reply_signature_phone(const ReplyWork *w, int chosen, bool named_only);
 extern void reply_rules_init(void);
 extern void reply_match_rules(ReplyWork *w);
 extern const char *reply_rules_broken(void);

@@ -66,6 +66,7 @@ typedef struct RtTime
 typedef struct ReplyTimeWish
 {
 	bool		asked;			/* the reply names a time at all */
+	bool		now_word;		/* "asap", "whenever", "anytime": at once, when nothing else is asked */
 	int			ndays;
 	RtDay		days[RT_MAX_DAYS];
 	int			ntimes;

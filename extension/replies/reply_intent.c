@@ -51,7 +51,7 @@ static bool
 urgent_sentence(const ReplyWork *w, int t)
 {
 	static const char *const words[] = {"emergency", "emergencies", "urgent", "urgently", "urgencia",
-	"emergencia", "urgente", "urgencias", "emergencias"};
+	"emergencia", "urgente", "urgencias", "emergencias", "sensitive"};
 	int			from = t,
 				to = t;
 
@@ -248,6 +248,40 @@ clause_first_token(const ReplyWork *w, int t)
 	return t < 0 ? 0 : t;
 }
 
+/*
+ * Whether the lead asks to stop e-mails only, for a call ("Please stop
+ * emailing my work address. If you want to talk just call me."): every
+ * strong removal request is about e-mail, and a strong call request that
+ * nothing refuses comes after it.
+ */
+static bool
+call_instead_of_mail(const ReplyWork *w, const Summary *s)
+{
+	static const char *const mail[] = {"email", "emailing", "emails", "mail", "mailing", "writing", "messages",
+	"message", "sending"};
+	int			last_unsub = -1;
+
+	if (s->best[CUE_CALL] < 3 || s->best[CUE_BLOCK] > 0)
+		return false;
+	for (int i = 0; i < w->nhits; i++)
+	{
+		const RHit *h = &w->hits[i];
+		bool		about_mail = false;
+
+		if (h->kind != CUE_UNSUB || h->strength != 3)
+			continue;
+		for (int k = h->start; k < h->end && !about_mail; k++)
+			for (size_t m = 0; m < sizeof(mail) / sizeof(mail[0]); m++)
+				if (w->toks[k].kind == TK_WORD && w->toks[k].id != RV_UNKNOWN &&
+					w->toks[k].id == reply_vocab_find(mail[m], (int) strlen(mail[m])))
+					about_mail = true;
+		if (!about_mail)
+			return false;
+		last_unsub = h->start;
+	}
+	return last_unsub >= 0 && w->hits[s->hit[CUE_CALL]].start > last_unsub;
+}
+
 /* Steps 1 to 3: an absence or an auto-reply; a wrong person or an unsubscribe strongly said. */
 static bool
 decide_absence_or_strong_refusal(const ReplyWork *w, const Summary *s, ReplyResult *out)
@@ -265,7 +299,7 @@ decide_absence_or_strong_refusal(const ReplyWork *w, const Summary *s, ReplyResu
 					 s->hit[CUE_WRONG]);
 		return true;
 	}
-	if (s->best[CUE_UNSUB] == 3)
+	if (s->best[CUE_UNSUB] == 3 && !call_instead_of_mail(w, s))
 	{
 		conclude_hit(w, out, REPLY_UNSUBSCRIBE, 0.97, s->hit[CUE_UNSUB]);
 		return true;

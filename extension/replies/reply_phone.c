@@ -112,7 +112,19 @@ after_number_context(const ReplyWork *w)
 	return false;
 }
 
-/* Whether the text before pos is a currency sign or '#' (one space allowed). */
+/* Whether s[0..n) is the lower-case word w, in any case. */
+static bool
+starts_word(const char *s, int n, const char *w)
+{
+	if ((int) strlen(w) != n)
+		return false;
+	for (int i = 0; i < n; i++)
+		if ((s[i] | 0x20) != w[i])
+			return false;
+	return true;
+}
+
+/* Whether the text before pos is a currency sign or an order mark '#' (one space allowed). */
 static bool
 after_symbol(const char *t, int32_t line_start, int32_t pos)
 {
@@ -122,7 +134,24 @@ after_symbol(const char *t, int32_t line_start, int32_t pos)
 		p--;
 	if (p < line_start)
 		return false;
-	if (t[p] == '#' || t[p] == '$' || t[p] == '%')
+	if (t[p] == '#')
+	{
+		/* "call me on this # 248 555 0165", "cell # 248 ...": a number sign, not an order mark */
+		int32_t		q = p - 1,
+					e;
+
+		while (q >= line_start && t[q] == ' ')
+			q--;
+		e = q + 1;
+		while (q >= line_start && ((t[q] >= 'a' && t[q] <= 'z') || (t[q] >= 'A' && t[q] <= 'Z')))
+			q--;
+		return !(e - q - 1 >= 2 && e - q - 1 <= 6 &&
+				 (starts_word(t + q + 1, e - q - 1, "this") || starts_word(t + q + 1, e - q - 1, "my") ||
+				  starts_word(t + q + 1, e - q - 1, "cell") || starts_word(t + q + 1, e - q - 1, "phone") ||
+				  starts_word(t + q + 1, e - q - 1, "best") || starts_word(t + q + 1, e - q - 1, "mobile") ||
+				  starts_word(t + q + 1, e - q - 1, "home") || starts_word(t + q + 1, e - q - 1, "work")));
+	}
+	if (t[p] == '$' || t[p] == '%')
 		return true;
 	if (p >= line_start + 1 && (unsigned char) t[p - 1] == 0xc2 && (unsigned char) t[p] == 0xa3)
 		return true;			/* pound sign */
@@ -702,11 +731,44 @@ reply_signature_phone(const ReplyWork *w, int chosen, bool named_only)
 	return candidates == 1 && !named_only ? only : chosen;
 }
 
+/*
+ * The body number an ordinal names ("use the second one", "call the
+ * first number"): its position among the body's numbers, 1-based, or 0.
+ */
+static int
+ordinal_named(const ReplyWork *w)
+{
+	static const char *const ordinals[] = {"first", "second", "third"};
+	uint16_t	id_use = reply_vocab_find("use", 3),
+				id_try = reply_vocab_find("try", 3),
+				id_the = reply_vocab_find("the", 3);
+
+	for (int i = 1; i + 1 < w->ntoks; i++)
+	{
+		const RTok *t = &w->toks[i];
+
+		if (t->kind != TK_WORD || (t->flags & TF_SIG) || t->id == RV_UNKNOWN || w->toks[i - 1].id != id_the)
+			continue;
+		for (int o = 0; o < 3; o++)
+			if (t->id == reply_vocab_find(ordinals[o], (int) strlen(ordinals[o])))
+			{
+				const RTok *verb = i >= 2 ? &w->toks[i - 2] : NULL;
+
+				if (verb != NULL && verb->kind == TK_WORD &&
+					(verb->id == id_use || verb->id == id_try || (reply_vocab_class(verb->id) & WC_CALL_WORD)))
+					return o + 1;
+			}
+	}
+	return 0;
+}
+
 /* The callback number: index in w->phones of the best-scored one, or -1. */
 int
 reply_choose_phone(ReplyWork *w)
 {
-	int			best = -1;
+	int			best = -1,
+				nth = ordinal_named(w),
+				body = 0;
 	bool		led = false;
 	char		wanted = named_line(w, &led);
 
@@ -720,6 +782,9 @@ reply_choose_phone(ReplyWork *w)
 		/* the line the body names: "Call my direct" over a "Cell:" beside it */
 		if (ph->score > 0 && ph->zone == ZONE_BODY && led && labelled_as(w, ph->tok, wanted))
 			ph->score += 4;
+		/* "404 555 0121 or 404 555 0156. Use the second one" */
+		if (ph->zone == ZONE_BODY && ++body == nth && ph->score > 0)
+			ph->score += 6;
 		if (ph->score > 0 && (best < 0 || ph->score > w->phones[best].score))
 			best = i;
 	}

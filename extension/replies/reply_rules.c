@@ -91,6 +91,12 @@ static const RuleDef rule_defs[] = {
 	{CUE_CALL, 3, CUE_BLOCK, R_VERB, "^ yes|sure|ok|please please? " CALL_VERB " me? $"},
 	{CUE_CALL, 3, CUE_BLOCK, R_VERB, "^ " CALL_VERB " me? please $"},
 	{CUE_CALL, 3, CUE_BLOCK, 0, "go ahead and " CALL_VERB},
+	{CUE_CALL, 3, CUE_BLOCK, R_VERB | R_BLOCKERS, "give|gimme my|the cell|mobile|landline|home|office|direct|work ~1 a|an ring|call|buzz|shout"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "then|and " CALL_VERB " me? $"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "someone|somebody|anyone who|that can|could " CALL_VERB " me|us"},
+	{CUE_CALL, 2, CUE_NONE, 0, "can|could we talk|chat|speak"},
+	{CUE_CALL, 2, CUE_NONE, 0, "talk|speak to|with my|our " PEOPLE "|assistant|accountant|partner ~5 @PHONE"},
+	{CUE_CALL, 3, CUE_BLOCK, R_VERB | R_BLOCKERS, "^ " CALL_VERB " or text me? at|on? @PHONE"},
 	{CUE_CALL, 3, CUE_BLOCK, R_VERB | R_BLOCKERS, "@PHONE " CALL_VERB},
 	{CUE_CALL, 2, CUE_NONE, 0, "use|try @PHONE"},
 	{CUE_CALL, 3, CUE_BLOCK, R_BLOCKERS, "like|love|appreciate|prefer|want|need|welcome|request|schedule|arrange|book a|an " QUICK " " QUICK " call"},
@@ -155,9 +161,10 @@ static const RuleDef rule_defs[] = {
 	{CUE_CALL, 2, CUE_NONE, 0, "same number|phone|cell|one as before"},
 	{CUE_CALL, 2, CUE_NONE, 0, "number|phone|cell|one on file is|works fine|good|best|ok|great"},
 	{CUE_CALL, 3, CUE_BLOCK, 0, "comunique|comuniquen|comunicarse|comunicar conmigo por phone"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "mejor|prefiero|preferimos por phone"},
 	{CUE_CALL, 3, CUE_BLOCK, R_VERB | R_BLOCKERS, "reach|contact|catch|ring me on|at my|the cell|mobile|landline|home|office|direct|work"},
 	{CUE_CALL, 3, CUE_LOCAL_BLOCK, R_VERB | R_BLOCKERS, CALL_VERB " my|our assistant|secretary|partner|accountant|colleague"},
-	{CUE_CALL, 3, CUE_BLOCK, R_VERB | R_BLOCKERS, CALL_VERB "|use|try the new|cell|mobile|second|first|other one|number"},
+	{CUE_CALL, 3, CUE_BLOCK, R_VERB | R_BLOCKERS, CALL_VERB "|use|try the new|cell|mobile|second|first|other one|number?"},
 	{CUE_CALL, 3, CUE_NONE, 0, "call|calling|phone|telephone would|will suit me|us"},
 	{CUE_CALL, 2, CUE_NONE, R_BLOCKERS, "^ llamar|llamarme|marcar|marcarme por|en|despues|antes|manana|temprano|tarde|al"},
 	{CUE_CALL, 3, CUE_BLOCK, 0, "best|easiest|quickest way to reach|contact|get me is|would be ~1 call|phone"},
@@ -172,7 +179,7 @@ static const RuleDef rule_defs[] = {
 	/* ---------------------------------------------------------------- refusing calls */
 	{CUE_BLOCK, 3, CUE_NONE, R_NONEG | R_SCOPE, "not|never call|phone|ring|calling|dial|calls"},
 	{CUE_BLOCK, 3, CUE_NONE, R_NONEG, "no phone? call|calls|calling|phone|phones"},
-	{CUE_BLOCK, 3, CUE_NONE, R_NONEG, "not take|answer|do|handle|accept|return|pick ~1 calls|call|phone|phones"},
+	{CUE_BLOCK, 3, CUE_NONE, R_NONEG | R_SCOPE, "not take|answer|do|handle|accept|return|pick|get ~1 calls|call|phone|phones"},
 	{CUE_BLOCK, 3, CUE_NONE, R_NONEG, "hard of hearing"},
 	{CUE_BLOCK, 3, CUE_NONE, R_NONEG, "deaf"},
 	{CUE_BLOCK, 3, CUE_NONE, R_NONEG, "not a phone person"},
@@ -185,6 +192,7 @@ static const RuleDef rule_defs[] = {
 
 	/* ---------------------------------------------------------------- e-mail or text instead */
 	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "email|mail|text|write|texts|writing only"},
+	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "email|text|texts|mail please|pls|instead"},
 	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "only ~1 email|text|writing|mail|texts"},
 	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "prefer|preferably ~2 email|text|writing|texting|emailing"},
 	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "email|text|texting|writing is|would be? best|better|preferred|easier|fine|ideal|easiest"},
@@ -234,6 +242,8 @@ static const RuleDef rule_defs[] = {
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "deje|dejen|dejar|deja de ~1 escribirme|enviarme|mandarme|contactarme|molestarme|llamarme|escribir|enviar|mandar|molestar|contactar"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "no mas email|mensajes|mails"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "es spam"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "eliminada|eliminado|borrada|borrado|removida|removido|dada|dado de su|la|sus base|lista|listas"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "no se me|nos envien|manden mas"},
 	{CUE_UNSUB, 1, CUE_NONE, R_NONEG, "not|never contact|email|message|mail|write|bother|text me|us"},
 	{CUE_UNSUB, 1, CUE_NONE, R_NONEG, "not ~3 email|contact|message|mail|write|bother|call|phone|ring me|us again|anymore"},
 
@@ -255,7 +265,7 @@ static const RuleDef rule_defs[] = {
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "no longer ~1 works|work|working|employed|with|at|lives|live|living|here|there"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "left the|our? company|firm|organization|organisation|business|agency"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "left us"},
-	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "company|business|work|shared|general|office email|address|inbox"},
+	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "this is a|my|our|the company|business|work|shared|general|office email|address|inbox|account"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "not|never live|lives|lived|work|works|worked here|there|at"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "never lived ~2 in|at"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "not|never own|owned ~2 home|house|property|properties|condo|place|estate"},
@@ -283,6 +293,12 @@ static const RuleDef rule_defs[] = {
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "i|we check|read|answer|manage|handle his|her|their email|emails|mail|inbox"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "make|handle ~2 financial decisions|matters"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "handle|manage ~2 own affairs|finances"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "@CAP|he|she retired"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "he|she passed $|in|last|on"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "that|this is my|our late"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "you want|mean|need a|the different|another @CAP|person|one"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "no a la persona"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "email|direccion pertenece|pertenecen a la? empresa|compania|oficina|negocio"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "my|our late father|mother|husband|wife|dad|mom|brother|sister|son|daughter|uncle|aunt ~2 email|account|address|inbox"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "executor|executrix|administrator of the|his|her estate"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "live|living|lives with my|our parents|mom|dad|mother|father"},
@@ -294,6 +310,7 @@ static const RuleDef rule_defs[] = {
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "you no vive|trabaja|esta"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "equivocaron|equivoco|equivocado|equivocada|equivocados de persona|email|direccion"},
 	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "soy|somos su|la|el hija|hijo|esposa|esposo|cuidadora|cuidador|nieta|nieto|sobrina|sobrino|asistente|secretaria"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "soy|somos la|el hija|hijo|nieta|nieto|cuidadora|cuidador|sobrina|sobrino de"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "fallecio|murio|fallecido|fallecida|difunto|difunta|finado|finada"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "no soy|somos ~1 dueno|duena|duenos|propietario|propietaria|propietarios"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "no conozco|conocemos a? nadie|ninguna|ninguno"},
@@ -378,8 +395,11 @@ static const RuleDef rule_defs[] = {
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "no reason ~2 to refinance|refi|change|switch|move"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "fine|happy|good|set as we|i are|am|is"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "thank you but no"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "i|we sold $|and|last|it|already|the|our|in"},
 	{CUE_NI, 1, CUE_NONE, R_NONEG, "not the time"},
-	{CUE_NI, 3, CUE_NONE, R_NONEG, "you tengo|tenemos|refinancie|refinanciamos|vendi|vendimos|cerre|cerramos|pague|pagamos|compre|compramos"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "you refinancie|refinanciamos|vendi|vendimos|cerre|cerramos|pague|pagamos|compre|compramos"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "you tengo|tenemos un|una|otro|otra|quien|alguien|con|prestamo|broker|agente|hipoteca|credito|asesor|banco"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "you tengo|tenemos my prestamo|broker|agente|hipoteca|credito|asesor|banco|refinanciamiento"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "no necesito|necesitamos|busco|buscamos|pienso|pensamos|planeamos|planeo !llamada|hablar|que|informacion|info|mas"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "estoy|estamos bien|contento|contenta|contentos|satisfecho|satisfecha|satisfechos con"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "estoy|estamos bien asi|gracias"},
@@ -427,6 +447,8 @@ static const RuleDef rule_defs[] = {
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "office|offices is|are|will be closed"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "for|in emergencies|emergency|urgencies|urgent"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "contact|reach my|our colleague|colleagues|assistant|team|partner|office|backup"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "contact|reach|call the front desk|reception|receptionist|main|office"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "please contact|reach @CAP"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "when we|i reopen|return"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "immediate assistance"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "if ~3 emergency|emergencies"},
@@ -501,6 +523,8 @@ static const RuleDef rule_defs[] = {
 	{CUE_INT, 2, CUE_NONE, 0, "fill out|in"},
 	{CUE_INT, 2, CUE_NONE, 0, "like|love|want to know|learn|hear|see|get|understand|find|explore|apply|proceed|move"},
 	{CUE_INT, 2, CUE_NONE, 0, "let me|us know"},
+	{CUE_INT, 2, CUE_NONE, 0, "stop|come|drop by your|the office"},
+	{CUE_WRITTEN, 3, CUE_NONE, 0, "hiciera|haga|hagan|hicieran llegar"},
 	{CUE_INT, 2, CUE_NONE, 0, "go ahead"},
 	{CUE_INT, 2, CUE_NONE, 0, "please do !not"},
 	{CUE_INT, 2, CUE_NONE, 0, "yes please"},
@@ -551,7 +575,8 @@ static int	rules_failed = -1;	/* index of the first malformed rule, -1 if none *
 static uint16_t id_if, id_you, id_could, id_can, id_would, id_let, id_me, id_us, id_him, id_her,
 			id_them, id_again, id_anymore, id_ever, id_my, id_our, id_before, id_after, id_until,
 			id_between, id_during, id_at, id_on, id_in, id_the, id_mind, id_have, id_get,
-			id_going, id_am, id_to, id_work, id_office, id_this, id_that, id_al, id_there, id_here, id_probably;
+			id_going, id_am, id_to, id_work, id_office, id_this, id_that, id_al, id_there, id_here, id_probably,
+			id_out, id_while, id_call, id_phone_word;
 
 /* Compiles one pattern; false if it does not fit the limits. */
 static bool
@@ -700,6 +725,10 @@ reply_rules_init(void)
 	ID(id_there, "there");
 	ID(id_here, "here");
 	ID(id_probably, "probably");
+	ID(id_out, "out");
+	ID(id_while, "while");
+	ID(id_call, "call");
+	ID(id_phone_word, "phone");
 	ID(id_mind, "mind");
 	ID(id_have, "have");
 	ID(id_get, "get");
@@ -921,6 +950,17 @@ said_of_you(const ReplyWork *w, int t)
 	return false;
 }
 
+/* Whether tokens [start, end) name a line ("don't use the cell number"): a refusal of that line only. */
+static bool
+names_line(const ReplyWork *w, int start, int end)
+{
+	for (int k = start; k < end; k++)
+		if (w->toks[k].kind == TK_WORD && (reply_vocab_class(w->toks[k].id) & WC_CALL_WORD) &&
+			w->toks[k].id != id_call && w->toks[k].id != id_phone_word)
+			return true;
+	return false;
+}
+
 /* Whether a refusal of calls ending before token t names only some calls. */
 static bool
 refusal_is_local(const ReplyWork *w, int t)
@@ -931,7 +971,8 @@ refusal_is_local(const ReplyWork *w, int t)
 		return true;
 	if (!phrase_token(w, t) || w->toks[t].kind != TK_WORD)
 		return false;
-	if (w->toks[t].id == id_there || w->toks[t].id == id_here)
+	if (w->toks[t].id == id_there || w->toks[t].id == id_here || w->toks[t].id == id_out ||
+		w->toks[t].id == id_while || w->toks[t].id == id_during)
 		return true;
 	/* "please don't call me there", "... me at work": a place or a line */
 	if ((w->toks[t].id == id_me || w->toks[t].id == id_us) && t + 1 < w->ntoks && phrase_token(w, t + 1) &&
@@ -973,12 +1014,17 @@ reply_match_rules(ReplyWork *w)
 	{
 		const RTok *tok = &w->toks[t];
 		uint16_t	id = tok->id;
+		bool		cap = tok->kind == TK_WORD && (tok->flags & TF_CAP);
 
-		if (tok->kind == TK_BOUND || tok->kind == TK_SOFT || (tok->flags & TF_SIG) ||
-			(tok->kind == TK_WORD && id == RV_UNKNOWN) || id >= RV_MAX)
+		if (tok->kind == TK_BOUND || tok->kind == TK_SOFT || (tok->flags & TF_SIG) || id >= RV_MAX ||
+			(tok->kind == TK_WORD && id == RV_UNKNOWN && !cap))
 			continue;
-		for (int k = first_start[id]; k < first_start[id + 1]; k++)
+		/* the rules that start with the word, then (a name) those that start with @CAP */
+		for (int pass = 0; pass < (cap ? 2 : 1); pass++)
+		for (int k = first_start[pass == 0 ? id : RV_CAP]; k < first_start[(pass == 0 ? id : RV_CAP) + 1]; k++)
 		{
+			if (pass == 0 && tok->kind == TK_WORD && id == RV_UNKNOWN)
+				break;
 			int			ri = first_rules[k];
 			const Rule *r = &rules[ri];
 			const RuleDef *d = &rule_defs[ri];
@@ -1002,7 +1048,8 @@ reply_match_rules(ReplyWork *w)
 					continue;
 				kind = d->negkind;
 			}
-			if (kind == CUE_BLOCK && ((d->flags & R_SCOPE) || d->kind == CUE_CALL) && refusal_is_local(w, end))
+			if (kind == CUE_BLOCK && ((d->flags & R_SCOPE) || d->kind == CUE_CALL) &&
+				(refusal_is_local(w, end) || (d->kind == CUE_CALL && names_line(w, t, end))))
 				kind = CUE_LOCAL_BLOCK;
 			add_hit(w, kind, kind == d->kind ? d->strength : 3, t, end, kind != d->kind);
 		}

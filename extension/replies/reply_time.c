@@ -245,12 +245,6 @@ static int	cur_word,
 static void
 add_day(ReplyTimeWish *wish, RtDayKind kind, int value, int mon)
 {
-	for (int d = 0; d < wish->ndays; d++)
-		if (wish->days[d].kind == kind && wish->days[d].value == value && wish->days[d].month == mon)
-		{
-			wish->asked = true;
-			return;				/* "this morning ... I'm off today": one today */
-		}
 	if (wish->ndays < RT_MAX_DAYS)
 	{
 		wish->days[wish->ndays].word = (int16_t) cur_word;
@@ -284,6 +278,8 @@ add_time(RtTime *times, int *ntimes, RtTimeKind kind, int minute, int end)
  * of the day or -1, and in *used the words it took.  strong: the word
  * before makes a bare number a time ("after 5").
  */
+static bool clock_was_range;	/* the last clock_time() read a range ("11-1"): its start */
+
 static int
 clock_time(const RtWords *ws, int i, bool strong, int *used)
 {
@@ -295,6 +291,7 @@ clock_time(const RtWords *ws, int i, bool strong, int *used)
 	bool		marked = false;
 
 	*used = 1;
+	clock_was_range = false;
 	if (is(w, "noon noonish mediodia midday"))
 		return 12 * 60;
 	if (is(w, "midnight medianoche"))
@@ -321,6 +318,7 @@ clock_time(const RtWords *ws, int i, bool strong, int *used)
 			return -1;
 		rest = r2;
 		marked = true;
+		clock_was_range = true;
 	}
 	if (is(rest, "am a"))
 		ampm = 1;
@@ -351,6 +349,13 @@ clock_time(const RtWords *ws, int i, bool strong, int *used)
 			ampm = 1, *used += 3;
 		else if (is(next, "in") && is(at(ws, i + 2), "the") && is(at(ws, i + 3), "afternoon evening"))
 			ampm = 2, *used += 3;
+	}
+	if (is(at(ws, i + *used), "y") && is(at(ws, i + *used + 1), "media cuarto"))
+	{
+		/* "a las 2 y media" */
+		m = is(at(ws, i + *used + 1), "media") ? 30 : 15;
+		*used += 2;
+		marked = true;
 	}
 	if (ampm == 0 && !marked && !strong)
 		return -1;
@@ -465,13 +470,21 @@ delay_at(const RtWords *ws, int k, int *next)
 		*next = k + 1;
 		return 30;
 	}
+	else if (is(a, "hora") && is(at(ws, k + 1), "y") && is(at(ws, k + 2), "media"))
+	{
+		*next = k + 3;
+		return 90;				/* "en hora y media" */
+	}
 	else if ((amount = number_word(a)) > 0)
 	{
 		k++;
 		if (is(at(ws, k), "hour hours hr hrs horas hora"))
 		{
-			*next = k + 1;
-			return amount <= 12 ? amount * 60 : -1;
+			int			half = (is(at(ws, k + 1), "and") && is(at(ws, k + 2), "a") && is(at(ws, k + 3), "half")) ? 3 :
+				(is(at(ws, k + 1), "y") && is(at(ws, k + 2), "media")) ? 2 : 0;
+
+			*next = k + 1 + half;
+			return amount <= 12 ? amount * 60 + (half ? 30 : 0) : -1;
 		}
 		if (is(at(ws, k), "min mins minute minutes minutos"))
 		{
@@ -504,7 +517,7 @@ about_calling(const RtWords *ws, const int *sent, int s)
 	{
 		const char *w = ws->w[i];
 
-		if (sent[i] == s + 1 && is(w, "then entonces"))
+		if (sent[i] == s + 1 && is(w, "then entonces") && !is(at(ws, i - 1), "until till by since hasta"))
 			for (int k = 0; k < ws->n; k++)
 				if (sent[k] == s + 1 && is(ws->w[k], "call llame llamen llameme llamame"))
 					return true;
@@ -538,7 +551,8 @@ event_time(const RtWords *ws, const int *sent, int i)
 	for (int k = i - 1; k >= 0 && k >= i - 3 && sent[k] == sent[i]; k--)
 		if (is(ws->w[k], "appointment appt appts meeting conference class flight closing close closes closed "
 			   "wedding shift dentist doctor surgery game practice break lunch bed open opens opened "
-			   "expires expire due cita junta reunion boda vuelo clase turno llega llego entro"))
+			   "expires expire due cita junta reunion boda vuelo clase turno llega llego entro recital runs ends "
+			   "lock deadline"))
 			return true;
 	return false;
 }
@@ -815,7 +829,7 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 			}
 			else if (is(prev, "after aft past since from onwards despues partir"))
 				kind = RT_AFTER, strong = true;
-			else if (is(prev, "before by until till til antes hasta") || (is(prev, "las") && is(prev2, "hasta")))
+			else if (is(prev, "before b4 bfore by until till til antes hasta") || (is(prev, "las") && is(prev2, "hasta")))
 				kind = RT_BEFORE, strong = true;
 			else if (is(prev, "at around about round approx approximately between btw bw entre las"))
 				strong = true;
@@ -823,13 +837,14 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 			if (minute < 0)
 				continue;
 			last_clock = minute;
-			if (event_time(ws, sent, i))
+			if (!is(prev, "until till til hasta") && event_time(ws, sent, i))
 			{
 				i += used - 1;
 				continue;
 			}
-			if (is(prev, "between entre") || (is(prev, "las") && is(prev2, "entre")))
-				kind = RT_AFTER;
+			if (is(prev, "between entre") || (is(prev, "las") && is(prev2, "entre")) ||
+				(clock_was_range && kind == RT_POINT))
+				kind = RT_AFTER;	/* a range: from its start */
 			if (kind == RT_BEFORE && is(prev, "before") && is(prev2, "not dont no"))
 				kind = RT_AFTER;		/* "not before 10" */
 			if (kind == RT_BEFORE)
@@ -905,16 +920,30 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 	}
 	if (wish->ntimes > 0)
 		wish->asked = true;
-	/* a time goes with the day said just before it in its sentence, else just after */
+	/* a day said twice is one day, where it was first said ("this morning ... I'm off today") */
+	for (int d = wish->ndays - 1; d > 0; d--)
+		for (int e = 0; e < d; e++)
+			if (wish->days[e].kind == wish->days[d].kind && wish->days[e].value == wish->days[d].value &&
+				wish->days[e].month == wish->days[d].month)
+			{
+				wish->ndays = drop_range(wish->days, sizeof(RtDay), wish->ndays, d, d + 1);
+				break;
+			}
+	/*
+	 * A time goes with the day said just before it (or with it) in its
+	 * sentence, else with one said right after it ("9am Tuesday", "after 5
+	 * on Tuesday"; not "b4 5 if possible, else monday").
+	 */
 	for (int t = 0; t < wish->ntimes; t++)
 	{
 		RtTime	   *tm = &wish->times[t];
 
 		for (int d = 0; d < wish->ndays; d++)
-			if (wish->days[d].sentence == tm->sentence && wish->days[d].word < tm->word)
+			if (wish->days[d].sentence == tm->sentence && wish->days[d].word <= tm->word)
 				tm->day = (int8_t) d;
 		for (int d = 0; d < wish->ndays && tm->day < 0; d++)
-			if (wish->days[d].sentence == tm->sentence && wish->days[d].word > tm->word)
+			if (wish->days[d].sentence == tm->sentence && wish->days[d].word > tm->word &&
+				wish->days[d].word - tm->word <= 3)
 				tm->day = (int8_t) d;
 	}
 }
@@ -1070,8 +1099,18 @@ reply_time_resolve(const ReplyTimeWish *wish, int32_t today, int now)
 	int64_t		best = INT64_MAX;
 	int			ndays = wish->ndays > 0 ? wish->ndays : 1;
 
-	if (!wish->asked || (wish->now_word && wish->ndays == 0 && wish->ntimes == 0 && wish->relative < 0))
+	if (!wish->asked)
 		return r;
+	if (wish->now_word)
+	{
+		/* "whenever" is the earliest wish, but not past an "after": "not before 10, after that whenever" */
+		bool		after = false;
+
+		for (int t = 0; t < wish->ntimes; t++)
+			after |= wish->times[t].kind == RT_AFTER;
+		if (!after)
+			return r;
+	}
 	if (wish->relative >= 0)
 	{
 		r.outcome = RT_RELATIVE;
@@ -1089,6 +1128,17 @@ reply_time_resolve(const ReplyTimeWish *wish, int32_t today, int now)
 		{
 			own |= wish->ndays > 0 && wish->times[t].day == d;
 			any |= wish->times[t].day < 0;
+		}
+		if (!own)
+		{
+			/* "Tuesday the 8th anytime after 9:30": the same date said twice takes its times */
+			bool		dated = false;
+
+			for (int e = 0; e < wish->ndays && !dated; e++)
+				for (int t = 0; t < wish->ntimes && e != d; t++)
+					dated |= wish->times[t].day == e && day_of(&wish->days[e], today) == day;
+			if (dated)
+				continue;
 		}
 		if (!own && !any)
 		{

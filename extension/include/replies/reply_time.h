@@ -66,7 +66,7 @@ typedef struct RtTime
 typedef struct ReplyTimeWish
 {
 	bool		asked;			/* the reply names a time at all */
-	bool		now_word;		/* "asap", "whenever", "anytime": at once, when nothing else is asked */
+	bool		now_word;		/* "asap", "whenever", "anytime": at once, unless an "after" time is asked */
 	int			ndays;
 	RtDay		days[RT_MAX_DAYS];
 	int			ntimes;

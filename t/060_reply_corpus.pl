@@ -35,14 +35,16 @@ use VapiPoolTest qw(tsv_lines new_vapi_node source_dir);
 my $dir = $ENV{REPLY_CORPUS_DIR} // source_dir() . '/t/fixtures/replies';
 my @FILES = qw(replies-dev.tsv replies-extra.tsv replies-blind-1.tsv replies-blind-2.tsv
   replies-blind-3.tsv replies-blind-4.tsv replies-blind-5.tsv replies-blind-6a.tsv replies-blind-6b.tsv
-  replies-blind-6c.tsv replies-blind-7.tsv replies-blind-8.tsv replies-blind-9.tsv replies-blind-10.tsv);
+  replies-blind-6c.tsv replies-blind-7.tsv replies-blind-8.tsv replies-blind-9.tsv replies-blind-10.tsv
+  replies-blind-11.tsv replies-blind-12.tsv replies-blind-13.tsv replies-blind-14.tsv replies-blind-15.tsv
+  replies-blind-16.tsv);
 my %INTENTS = map { $_ => 1 }
   qw(call_requested interested not_interested unsubscribe out_of_office wrong_person question unclear);
 
 # Replies that ask for a time, with the local time each asks for (issue 23,
 # item 3): id, received (local), zone, expected (local, or "now"), text.
-my $TIMES_FILE = 'reply-times-1.tsv';
-my $MIN_TIMES  = 0.95;
+my @TIMES_FILES = qw(reply-times-1.tsv reply-times-2.tsv reply-times-3.tsv reply-times-4.tsv);
+my $MIN_TIMES   = 0.90;
 
 # Guards against a truncated corpus: the whole shared development set, and
 # the project's own lines (the issue asks for at least 150).
@@ -231,6 +233,7 @@ for my $f ($dev, $full)
 # ---------------------------------------------------------------------------
 # Times asked for: reply_call_time read in the lead's zone.
 
+for my $TIMES_FILE (@TIMES_FILES)
 {
 	my @times = eval { tsv_lines("$dir/$TIMES_FILE") } or BAIL_OUT($@ || "no rows in $dir/$TIMES_FILE");
 	my $times_copy = "$tmp/times.copy";
@@ -245,6 +248,7 @@ for my $f ($dev, $full)
 	(my $path = $times_copy) =~ s/'/''/g;
 	my $res = $node->safe_psql(
 		'postgres', qq{
+DROP TABLE IF EXISTS times;
 CREATE TABLE times (id text PRIMARY KEY, received text, zone text, expected text, text text);
 COPY times FROM '$path' WITH (FORMAT csv, DELIMITER E'\\t', QUOTE E'\\x01', ENCODING 'UTF8');
 UPDATE times SET text = replace(text, '\\n', E'\\n');
@@ -256,9 +260,9 @@ FROM (SELECT id, CASE WHEN expected = received THEN 'now' ELSE expected END AS w
       FROM times) s});
 	my ($n, $exact, $misses) = split /\|/, $res, 3;
 	diag("times asked for ($TIMES_FILE): $exact/$n exact" . ($misses ne '' ? "; misses: $misses" : ''));
-	is($n, scalar(@times), 'every time row read');
+	is($n, scalar(@times), "$TIMES_FILE: every row read");
 	ok($n > 0 && $exact / $n >= $MIN_TIMES,
-		sprintf('times asked for: %d/%d read exactly (>= %.0f%%)', $exact, $n, 100 * $MIN_TIMES));
+		sprintf('%s: %d/%d times read exactly (>= %.0f%%)', $TIMES_FILE, $exact, $n, 100 * $MIN_TIMES));
 }
 
 $node->stop;

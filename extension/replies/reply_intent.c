@@ -51,7 +51,7 @@ static bool
 urgent_sentence(const ReplyWork *w, int t)
 {
 	static const char *const words[] = {"emergency", "emergencies", "urgent", "urgently", "urgencia",
-	"emergencia", "urgente", "urgencias", "emergencias", "sensitive"};
+	"emergencia", "urgente", "urgencias", "emergencias", "sensitive", "timesensitive"};
 	int			from = t,
 				to = t;
 
@@ -258,7 +258,7 @@ static bool
 call_instead_of_mail(const ReplyWork *w, const Summary *s)
 {
 	static const char *const mail[] = {"email", "emailing", "emails", "mail", "mailing", "writing", "messages",
-	"message", "sending"};
+	"message", "sending", "text", "texts", "texting"};
 	int			last_unsub = -1;
 
 	if (s->best[CUE_CALL] < 3 || s->best[CUE_BLOCK] > 0)
@@ -268,7 +268,7 @@ call_instead_of_mail(const ReplyWork *w, const Summary *s)
 		const RHit *h = &w->hits[i];
 		bool		about_mail = false;
 
-		if (h->kind != CUE_UNSUB || h->strength != 3)
+		if (h->kind != CUE_UNSUB)
 			continue;
 		for (int k = h->start; k < h->end && !about_mail; k++)
 			for (size_t m = 0; m < sizeof(mail) / sizeof(mail[0]); m++)
@@ -363,7 +363,7 @@ call_request_wins(const ReplyWork *w, const Summary *s, const CallRequest *c, in
 	bool		call_wins = true;
 
 	*penalty = 0;
-	if (s->best[CUE_NI] == 3 || s->best[CUE_UNSUB] == 1)
+	if (s->best[CUE_NI] == 3 || (s->best[CUE_UNSUB] == 1 && !call_instead_of_mail(w, s)))
 	{
 		int			npos = last_at(s, CUE_NI, 3);
 
@@ -520,6 +520,10 @@ decide_bare_answer(const ReplyWork *w, ReplyResult *out)
 		if (k->kind != TK_WORD)
 			return false;
 		cls = reply_vocab_class(k->id);
+		/* "not sure": a hedge */
+		if ((cls & WC_NEGATOR) && t + 1 < w->ntoks && w->toks[t + 1].kind == TK_WORD &&
+			w->toks[t + 1].id == reply_vocab_find("sure", 4))
+			cls = WC_HEDGE;
 		if (!(cls & (WC_ACK | WC_YES | WC_HEDGE)) || ++words > 5)
 			return false;
 		yes |= (cls & WC_YES) != 0;

@@ -648,7 +648,7 @@ named_line(const ReplyWork *w, bool *led)
 
 /*
  * Whether the body keeps the lead's signature numbers out of it: the words
- * "signature" or "below" with a negator or "only" at most three words from
+ * "signature" or "below" with a negator or "only" at most four words from
  * them in their clause ("not the numbers below", "my signature numbers are
  * work only"; not "call the number below, only after 5pm").
  */
@@ -682,7 +682,7 @@ signature_refused(const ReplyWork *w)
 			names = words;
 		if (t->id == id_only || (reply_vocab_class(t->id) & WC_NEGATOR))
 			refuses = words;
-		if (names > 0 && refuses > 0 && abs(names - refuses) <= 3)
+		if (names > 0 && refuses > 0 && abs(names - refuses) <= 4)
 			return true;
 	}
 	return false;

@@ -162,6 +162,11 @@ static const RuleDef rule_defs[] = {
 	{CUE_CALL, 2, CUE_NONE, 0, "number|phone|cell|one on file is|works fine|good|best|ok|great"},
 	{CUE_CALL, 3, CUE_BLOCK, 0, "comunique|comuniquen|comunicarse|comunicar conmigo por phone"},
 	{CUE_CALL, 3, CUE_BLOCK, 0, "mejor|prefiero|preferimos por phone"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "me|nos puede|pueden|podria|podrian hablar"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "what|which time|day|times|days works|work for a|the " QUICK "? call"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "what|which time|day|times|days is good|best|better for a|the " QUICK "? call"},
+	{CUE_CALL, 3, CUE_BLOCK, R_VERB, "^ just " CALL_VERB " me? $"},
+	{CUE_CALL, 2, CUE_NONE, 0, "you have|got my|the number|cell|phone|info"},
 	{CUE_CALL, 3, CUE_BLOCK, R_VERB | R_BLOCKERS, "reach|contact|catch|ring me on|at my|the cell|mobile|landline|home|office|direct|work"},
 	{CUE_CALL, 3, CUE_LOCAL_BLOCK, R_VERB | R_BLOCKERS, CALL_VERB " my|our assistant|secretary|partner|accountant|colleague"},
 	{CUE_CALL, 3, CUE_BLOCK, R_VERB | R_BLOCKERS, CALL_VERB "|use|try the new|cell|mobile|second|first|other one|number?"},
@@ -198,7 +203,7 @@ static const RuleDef rule_defs[] = {
 	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "email|text|texting|writing is|would be? best|better|preferred|easier|fine|ideal|easiest"},
 	{CUE_OTHER_CHANNEL, 1, CUE_NONE, R_NONEG, "by|via|over|through email|text|writing"},
 	{CUE_OTHER_CHANNEL, 2, CUE_NONE, 0, "in writing"},
-	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "keep|stick ~2 to email|text|writing"},
+	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "keep|stick ~2 to|on email|text|writing"},
 	{CUE_OTHER_CHANNEL, 2, CUE_NONE, 0, "text|sms|whatsapp|message me|us"},
 	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "solo|solamente|unicamente ~1 por? email|escrito|text|mensaje|mensajes|whatsapp"},
 	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "nada mas por? email|escrito|text|mensaje|mensajes|whatsapp"},
@@ -215,7 +220,8 @@ static const RuleDef rule_defs[] = {
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "take me|us off"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "remove|delete|take ~2 from|off your|the|this|all|these|ur ~1 list|lists|database|records"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "remove|delete|take ~2 from|off list|lists"},
-	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "take my|our ~2 off"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "take my|our|this ~2 off"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "remove|delete it|this now? $"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "off your|the|this|all|these ~1 list|lists"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "opt|opted me|us? out"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "stop|quit|cease emailing|sending|messaging|contacting|spamming|writing|mailing|texting|calling|bugging|harassing|bothering|email|pestering"},
@@ -271,7 +277,7 @@ static const RuleDef rule_defs[] = {
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "not|never own|owned ~2 home|house|property|properties|condo|place|estate"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "confused ~4 with|for someone|somebody"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "mixed up|mistaken identity"},
-	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "i|we rent|lease|renting"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "i|we rent|lease|renting !out"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "i|we am|are ~2 renter|tenant|renters|tenants"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "new owner|owners|homeowner|homeowners"},
 	{CUE_WRONG, 1, CUE_NONE, R_NONEG, "contact|talk|speak|reach|email the|my property? owner|landlord|homeowner|owners"},
@@ -298,6 +304,8 @@ static const RuleDef rule_defs[] = {
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "that|this is my|our late"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "you want|mean|need a|the different|another @CAP|person|one"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "no a la persona"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "this|i is|am the caregiver|caretaker|aide|carer|nurse for|of"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "i|this am|is her|his|their son|daughter|grandson|granddaughter|caregiver|caretaker $"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "email|direccion pertenece|pertenecen a la? empresa|compania|oficina|negocio"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "my|our late father|mother|husband|wife|dad|mom|brother|sister|son|daughter|uncle|aunt ~2 email|account|address|inbox"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "executor|executrix|administrator of the|his|her estate"},
@@ -396,6 +404,12 @@ static const RuleDef rule_defs[] = {
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "fine|happy|good|set as we|i are|am|is"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "thank you but no"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "i|we sold $|and|last|it|already|the|our|in"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "paid the|our|my|it house|home|mortgage|loan? off"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "why ~2 would|should i|we ~2 refinance|refi|sell|move|switch"},
+	{CUE_NI, 1, CUE_NONE, R_NONEG, "timing|time is not right|good|great|ideal"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "not doing that|it|this again"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "i|we have a|my|our lender|broker|banker|bank|guy|person"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "not taking|getting out|on? a|another|any new? loan|mortgage|debt"},
 	{CUE_NI, 1, CUE_NONE, R_NONEG, "not the time"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "you refinancie|refinanciamos|vendi|vendimos|cerre|cerramos|pague|pagamos|compre|compramos"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "you tengo|tenemos un|una|otro|otra|quien|alguien|con|prestamo|broker|agente|hipoteca|credito|asesor|banco"},
@@ -440,15 +454,28 @@ static const RuleDef rule_defs[] = {
 	{CUE_OOO, 3, CUE_NONE, R_NONEG, "in my absence"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "for|if|any|anything urgent|immediate|pressing|timesensitive"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "for|if|any|anything time sensitive|critical"},
-	{CUE_OOO, 2, CUE_NONE, R_NONEG, "if it is|this is time sensitive|timesensitive|urgent"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "if it|this is time sensitive"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "if it|this is timesensitive|urgent"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "if your matter|question|request is timesensitive|urgent"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "slow|delayed|late to|in reply|respond|replying|responding"},
-	{CUE_OOO, 2, CUE_NONE, R_NONEG, "thank|thanks you? for contacting|reaching|writing"},
+	{CUE_OOO, 1, CUE_NONE, R_NONEG, "thank|thanks you? for contacting|reaching|writing"},
 	{CUE_OOO, 3, CUE_NONE, R_NONEG, "not be checking|monitoring|reading email|emails|e|my|messages"},
-	{CUE_OOO, 2, CUE_NONE, R_NONEG, "office|offices is|are|will be closed"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "office|offices is|are closed"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "office|offices will be closed"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "for|in emergencies|emergency|urgencies|urgent"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "contact|reach my|our colleague|colleagues|assistant|team|partner|office|backup"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "contact|reach|call the front desk|reception|receptionist|main|office"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "please contact|reach @CAP"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "out|home sick"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "sick today|leave"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "on a mission|business|work trip"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "when i|we am|are home|back"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "limited|spotty|no internet|wifi|signal|reception"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "within @NUM hours|business|working"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "you|respond|reply within @NUM days"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "responses|replies|response|reply may|might|will be delayed|slow|slower"},
+	{CUE_OOO, 1, CUE_NONE, R_NONEG, "out showing homes|houses|properties|property"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "need me sooner|urgently|faster"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "when we|i reopen|return"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "immediate assistance"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "if ~3 emergency|emergencies"},
@@ -523,7 +550,7 @@ static const RuleDef rule_defs[] = {
 	{CUE_INT, 2, CUE_NONE, 0, "fill out|in"},
 	{CUE_INT, 2, CUE_NONE, 0, "like|love|want to know|learn|hear|see|get|understand|find|explore|apply|proceed|move"},
 	{CUE_INT, 2, CUE_NONE, 0, "let me|us know"},
-	{CUE_INT, 2, CUE_NONE, 0, "stop|come|drop by your|the office"},
+	{CUE_INT, 2, CUE_NONE, 0, "stop|come|drop|swing by your|the office"},
 	{CUE_WRITTEN, 3, CUE_NONE, 0, "hiciera|haga|hagan|hicieran llegar"},
 	{CUE_INT, 2, CUE_NONE, 0, "go ahead"},
 	{CUE_INT, 2, CUE_NONE, 0, "please do !not"},
@@ -541,6 +568,7 @@ static const RuleDef rule_defs[] = {
 	{CUE_INT, 2, CUE_NONE, 0, "i|we will|would|shall reach out|touch base"},
 	{CUE_WILL_CALL, 2, CUE_NONE, 0, "yo le|te|les llamo|llamare|marco|marcare"},
 	{CUE_WILL_CALL, 2, CUE_NONE, 0, "le|te|les voy a llamar|marcar"},
+	{CUE_WILL_CALL, 2, CUE_NONE, 0, "i|we am|are calling|ringing|phoning you"},
 	{CUE_WILL_CALL, 2, CUE_NONE, 0, "i|we will|would try calling|ringing|phoning you"},
 	{CUE_WRITTEN, 3, CUE_NONE, 0, "email|send|write ~1 my|our husband|wife|partner|accountant|spouse|son|daughter"},
 	{CUE_AFFIRM, 1, CUE_NONE, 0, "yes|sure|absolutely|definitely|certainly|ok|alright|perfect|great|ja|please|gladly|happy"},
@@ -576,7 +604,7 @@ static uint16_t id_if, id_you, id_could, id_can, id_would, id_let, id_me, id_us,
 			id_them, id_again, id_anymore, id_ever, id_my, id_our, id_before, id_after, id_until,
 			id_between, id_during, id_at, id_on, id_in, id_the, id_mind, id_have, id_get,
 			id_going, id_am, id_to, id_work, id_office, id_this, id_that, id_al, id_there, id_here, id_probably,
-			id_out, id_while, id_call, id_phone_word;
+			id_out, id_while, id_call, id_phone_word, id_so, id_yes;
 
 /* Compiles one pattern; false if it does not fit the limits. */
 static bool
@@ -729,6 +757,8 @@ reply_rules_init(void)
 	ID(id_while, "while");
 	ID(id_call, "call");
 	ID(id_phone_word, "phone");
+	ID(id_so, "so");
+	ID(id_yes, "yes");
 	ID(id_mind, "mind");
 	ID(id_have, "have");
 	ID(id_get, "get");
@@ -907,6 +937,9 @@ call_blocked(const ReplyWork *w, int start)
 
 	if (u < 0)
 		return false;
+	/* "If so, call me", "if yes call" */
+	if (w->toks[u].id == id_if && u + 1 < start && (w->toks[u + 1].id == id_so || w->toks[u + 1].id == id_yes))
+		return false;
 	if (w->toks[u].id == id_if && u + 2 < start && w->toks[u + 1].id == id_you &&
 		((reply_vocab_class(w->toks[u + 2].id) & WC_MODAL) ||
 		 w->toks[u + 2].id == id_have || w->toks[u + 2].id == id_get))
@@ -1005,6 +1038,38 @@ add_hit(ReplyWork *w, uint8_t kind, uint8_t strength, int start, int end, bool n
 	h->negated = negated;
 }
 
+/* Runs rule ri from token t: records a hit if it matches there. */
+static void
+match_rule(ReplyWork *w, int ri, int t)
+{
+	const Rule *r = &rules[ri];
+	const RuleDef *d = &rule_defs[ri];
+	int			end;
+	uint8_t		kind = d->kind;
+
+	if (r->anchor_start && !clause_start(w, t))
+		return;
+	end = match_from(w, r, 1, t + 1);
+	if (end < 0)
+		return;
+	if ((d->flags & R_VERB) && lead_calls(w, t))
+		return;
+	if ((d->flags & R_BLOCKERS) && call_blocked(w, t))
+		return;
+	if (d->kind == CUE_NI && said_of_you(w, t))
+		return;
+	if (!(d->flags & R_NONEG) && token_negated(w, t))
+	{
+		if (d->negkind == CUE_NONE)
+			return;
+		kind = d->negkind;
+	}
+	if (kind == CUE_BLOCK && ((d->flags & R_SCOPE) || d->kind == CUE_CALL) &&
+		(refusal_is_local(w, end) || (d->kind == CUE_CALL && names_line(w, t, end))))
+		kind = CUE_LOCAL_BLOCK;
+	add_hit(w, kind, kind == d->kind ? d->strength : 3, t, end, kind != d->kind);
+}
+
 /* Runs every rule over the body's tokens into w->hits. */
 void
 reply_match_rules(ReplyWork *w)
@@ -1021,37 +1086,13 @@ reply_match_rules(ReplyWork *w)
 			continue;
 		/* the rules that start with the word, then (a name) those that start with @CAP */
 		for (int pass = 0; pass < (cap ? 2 : 1); pass++)
-		for (int k = first_start[pass == 0 ? id : RV_CAP]; k < first_start[(pass == 0 ? id : RV_CAP) + 1]; k++)
 		{
-			if (pass == 0 && tok->kind == TK_WORD && id == RV_UNKNOWN)
-				break;
-			int			ri = first_rules[k];
-			const Rule *r = &rules[ri];
-			const RuleDef *d = &rule_defs[ri];
-			int			end;
-			uint8_t		kind = d->kind;
+			uint16_t	key = pass == 0 ? id : RV_CAP;
 
-			if (r->anchor_start && !clause_start(w, t))
+			if (pass == 0 && tok->kind == TK_WORD && id == RV_UNKNOWN)
 				continue;
-			end = match_from(w, r, 1, t + 1);
-			if (end < 0)
-				continue;
-			if ((d->flags & R_VERB) && lead_calls(w, t))
-				continue;
-			if ((d->flags & R_BLOCKERS) && call_blocked(w, t))
-				continue;
-			if (d->kind == CUE_NI && said_of_you(w, t))
-				continue;
-			if (!(d->flags & R_NONEG) && token_negated(w, t))
-			{
-				if (d->negkind == CUE_NONE)
-					continue;
-				kind = d->negkind;
-			}
-			if (kind == CUE_BLOCK && ((d->flags & R_SCOPE) || d->kind == CUE_CALL) &&
-				(refusal_is_local(w, end) || (d->kind == CUE_CALL && names_line(w, t, end))))
-				kind = CUE_LOCAL_BLOCK;
-			add_hit(w, kind, kind == d->kind ? d->strength : 3, t, end, kind != d->kind);
+			for (int k = first_start[key]; k < first_start[key + 1]; k++)
+				match_rule(w, first_rules[k], t);
 		}
 	}
 }

@@ -176,14 +176,19 @@ sentence_between(const RtWords *ws, int i, int j)
 static bool
 ruled_out(const RtWords *ws, int i)
 {
+	/* "any morning but Tuesday" */
+	if (is(at(ws, i - 1), "but") && (is(at(ws, i - 2), "any every all") || is(at(ws, i - 3), "any every all") ||
+									 is(at(ws, i - 4), "any every all")))
+		return true;
 	for (int k = i - 1; k >= 0 && k >= i - 4 && !ws->sentence_end[k]; k--)
-		if (is(ws->w[k], "not cant cannot no except busy dont wont nor ni since because porque"))
-			return !is(at(ws, k + 1), "before later than after");
+		if (is(ws->w[k], "not cant cannot no except excepto menos busy dont wont nor ni since because porque"))
+			return !is(at(ws, k + 1), "before later than after b4");
 	/* "hoy no puedo", "today's no good", "today is bad" */
 	for (int k = i + 1; k < ws->n && k <= i + 3 && !ws->sentence_end[k - 1]; k++)
-		if (is(ws->w[k], "no not cant cannot bad imposible doesnt dont isnt wont") ||
+		if ((is(ws->w[k], "no not cant cannot bad imposible doesnt dont isnt wont") &&
+			 !is(at(ws, k + 1), "before b4 after later until till antes despues")) ||
 			(is(ws->w[k], "tarde") && is(ws->w[k - 1], "es")))
-			return true;
+			return true;			/* not "sat or sun, not b4 10" */
 	return false;
 }
 
@@ -241,6 +246,7 @@ leading_number(const char *s, const char **rest)
 /* Where the word being read is: add_day and add_time record it. */
 static int	cur_word,
 			cur_sentence;
+static bool cur_aside;
 
 static void
 add_day(ReplyTimeWish *wish, RtDayKind kind, int value, int mon)
@@ -249,6 +255,8 @@ add_day(ReplyTimeWish *wish, RtDayKind kind, int value, int mon)
 	{
 		wish->days[wish->ndays].word = (int16_t) cur_word;
 		wish->days[wish->ndays].sentence = (int16_t) cur_sentence;
+		wish->days[wish->ndays].group = (int8_t) wish->ndays;
+		wish->days[wish->ndays].aside = cur_aside;
 		wish->days[wish->ndays].kind = (uint8_t) kind;
 		wish->days[wish->ndays].value = (int16_t) value;
 		wish->days[wish->ndays].month = (uint8_t) mon;
@@ -266,6 +274,7 @@ add_time(RtTime *times, int *ntimes, RtTimeKind kind, int minute, int end)
 		times[*ntimes].word = (int16_t) cur_word;
 		times[*ntimes].sentence = (int16_t) cur_sentence;
 		times[*ntimes].day = -1;
+		times[*ntimes].aside = cur_aside;
 		times[*ntimes].minute = (int16_t) minute;
 		times[*ntimes].end = (int16_t) end;
 		(*ntimes)++;
@@ -399,7 +408,8 @@ named_zone(const RtWords *ws, int i, int *used)
 			return "America/Denver";
 		}
 		return is(z, "este") ? "America/New_York" : is(z, "centro") ? "America/Chicago" :
-			is(z, "pacifico") ? "America/Los_Angeles" : NULL;
+			is(z, "pacifico california") ? "America/Los_Angeles" : is(z, "texas") ? "America/Chicago" :
+			is(z, "nueva") && is(at(ws, i + 3), "york") ? "America/New_York" : NULL;
 	}
 	if (is(w, "time") && i > 0)
 		return NULL;
@@ -502,16 +512,26 @@ delay_at(const RtWords *ws, int k, int *next)
 }
 
 /*
- * Whether sentence s of the words says something about calling or being
- * free ("call", "try me", "works", "libre"), is short (six words at most),
- * starts with a time ("11am Pacific tomorrow, I'll be at my desk"), or is
- * followed by a call "then" ("Maybe next month. You can call me then.").
+ * How sentence s of the words speaks of calling: 2 when it says something
+ * about calling or being free ("call", "try me", "works", "libre", "I'm
+ * home"); 1 when it is short (six words at most), starts with a time
+ * ("11am Pacific tomorrow, I'll be at my desk", ten words at most) or is
+ * what a call "then" points back to ("Maybe next month. You can call me
+ * then."); else 0.  What a sentence of 1 says counts only when no sentence
+ * of 2 names a time ("Sunday and Monday I'm off. Call Monday morning.").
  */
-static bool
+static int
 about_calling(const RtWords *ws, const int *sent, int s)
 {
 	int			words = 0,
-				used;
+				used,
+				all = 0;
+	bool		starts_with_time = false,
+				then = false,
+				fragment = true;
+
+	for (int i = 0; i < ws->n; i++)
+		all += sent[i] == s;
 
 	for (int i = 0; i < ws->n; i++)
 	{
@@ -520,28 +540,39 @@ about_calling(const RtWords *ws, const int *sent, int s)
 		if (sent[i] == s + 1 && is(w, "then entonces") && !is(at(ws, i - 1), "until till by since hasta"))
 			for (int k = 0; k < ws->n; k++)
 				if (sent[k] == s + 1 && is(ws->w[k], "call llame llamen llameme llamame"))
-					return true;
+					then = true;
 		if (sent[i] != s)
 			continue;
 		words++;
-		if (words == 1 && ((weekday(w) != 0 && !is(w, "mondays tuesdays wednesdays thursdays fridays saturdays sundays")) ||
-						   is(w, "tomorrow tmrw manana today tonight after before") ||
-						   clock_time(ws, i, false, &used) >= 0))
-			return true;
+		if (words <= 2 && all <= 10 && (words == 1 || is(at(ws, i - 1), "el la on this next ok so")) &&
+			((weekday(w) != 0 && !is(w, "mondays tuesdays wednesdays thursdays fridays saturdays sundays")) ||
+			 is(w, "tomorrow tmrw manana today tonight after before") || clock_time(ws, i, false, &used) >= 0))
+			starts_with_time = true;
+		if (fragment && weekday(w) == 0 && month(w) == 0 && !(w[0] >= '0' && w[0] <= '9') &&
+			!is(w, "tomorrow tmrw today tonight morning mornings afternoon afternoons evening evenings night noon lunch "
+				"after aft before b4 at around on the or and this next week weekend wknd pls please ok yes sure or by "
+				"until between from early late am pm ish manana tarde noche mediodia por la en el a las de x o y "
+				"despues antes mas ish maybe"))
+			fragment = false;
 		if (is(w, "call") && is(at(ws, i - 1), "on"))
 			continue;			/* "I'm on call" */
 		if (is(w, "work works") && is(at(ws, i - 1), "doesnt dont would will should that this it which does not "
 											 "might can could"))
-			return true;		/* "Wednesday doesn't work", "that would work" */
+			return 2;			/* "Wednesday doesn't work", "that would work" */
+		if (is(w, "home casa around") && is(at(ws, i - 1), "im am be en estoy estamos"))
+			return 2;			/* "I'm home after 2:30", "estoy en casa" */
 		if (is(w, "call calls calling ring phone reach try catch contact talk chat speak free available "
 			   "availability works suits best better good fine ok okay convenient asap anytime whenever easiest "
 			   "easier ideal prefer preferably preferred great perfect please pls plz porfa favor soonest "
 			   "earliest "
 			   "llamar llame llamen llameme llamame llamenos llamarme marcar marque marqueme marcame marquen "
-			   "hablar hable hablemos disponible libre mejor conviene puede pueden puedo bien"))
-			return true;
+			   "hablar hable hablemos disponible libre mejor conviene puede pueden puedo bien give llamele telephone "
+			   "llamelo llamela llamarle llamarlo marquele"))
+			return 2;
 	}
-	return words <= 6;
+	if (words <= 6 && fragment)
+		return 2;				/* "Monday morning?", "Tuesday after 4." */
+	return starts_with_time || then || words <= 6 ? 1 : 0;
 }
 
 /* Whether one of the three words before i in its sentence makes the time an event's ("appointment at 2", "we open at 7:30"). */
@@ -615,7 +646,7 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 				m_times = -1,
 				m_parts = -1;
 	int			last_clock = -1;	/* the last clock time of the sentence, an event's too */
-	bool		qualified = false;
+	int			qualified = 0;
 
 	for (int i = 0; i < ws->n; i++)
 	{
@@ -646,11 +677,17 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 			m_days = m_times = m_parts = -1;
 			last_clock = -1;
 			qualified = about_calling(ws, sent, sent[i]);
+			cur_aside = qualified == 1;
 		}
-		if (!qualified)
+		if (qualified == 0)
 			continue;
 		no = ruled_out(ws, i);
 
+		if (is(w, "but except excepto menos") &&
+			(weekday(at(ws, i + 1)) != 0 || is(at(ws, i + 1), "tomorrow tmrw today")) &&
+			(is(w, "except excepto menos") || is(prev, "any every all") || is(prev2, "any every all") ||
+			 is(at(ws, i - 3), "any every all")))
+			continue;			/* "any morning but Tuesday": the day is left out (ruled_out) */
 		if (is(w, "so but pero entonces though") || (is(w, "asi") && is(at(ws, i + 1), "que")))
 		{
 			settle(wish, parts, &nparts, weak, s_days, s_times, s_parts, m_days, m_times, m_parts);
@@ -660,7 +697,8 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 			continue;
 		}
 		/* "call me asap", "whenever", "anytime" (not "anytime after 5") */
-		if ((is(w, "asap whenever") || (is(w, "anytime") && !is(at(ws, i + 1), "after before between from"))) && !no)
+		if ((is(w, "asap whenever") || (is(w, "anytime") && !is(at(ws, i + 1), "after before between from"))) && !no &&
+			!(weekday(prev) != 0 || is(prev, "tomorrow tmrw manana weekend wknd")))
 		{
 			wish->now_word = true;
 			wish->asked = true;
@@ -676,7 +714,7 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 		}
 
 		/* relative: "in an hour", "in 30 min", "en media hora", "give me an hour" */
-		if ((is(w, "in en within") || (is(w, "give") && is(at(ws, i + 1), "me"))) && !no &&
+		if ((is(w, "in en within") || (is(w, "give") && is(at(ws, i + 1), "me"))) &&
 			(delay = delay_at(ws, i + (is(w, "give") ? 2 : 1), &next)) > 0)
 		{
 			wish->relative = delay;
@@ -690,7 +728,7 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 			no = true;
 		if (is(w, "today hoy") && !no)
 			add_day(wish, RT_TODAY, 0, 0);
-		else if (is(w, "tonight tonite") && !no)
+		else if (is(w, "tonight tonite 2nite 2night") && !no)
 		{
 			add_day(wish, RT_TODAY, 0, 0);
 			add_time(parts, &nparts, RT_PART, 17 * 60, 21 * 60);
@@ -699,7 +737,7 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 			add_day(wish, RT_TOMORROW, 0, 0);
 		else if (is(w, "manana"))
 		{
-			if (is(prev, "la") && is(prev2, "por en de"))
+			if (is(prev, "la") && is(prev2, "por en de x"))
 			{
 				if (!is(prev2, "de"))
 					add_time(parts, &nparts, RT_PART, 9 * 60, 12 * 60);
@@ -716,7 +754,7 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 		else if (is(w, "semana") && ((is(prev, "proxima") && is(prev2, "la")) ||
 									 (is(at(ws, i + 1), "que") && is(at(ws, i + 2), "viene"))) && !no)
 			add_day(wish, RT_NEXT_WEEK, 0, 0);
-		else if ((is(w, "weekend") || (is(w, "semana") && is(prev, "de") && is(prev2, "fin"))) && !no &&
+		else if ((is(w, "weekend wknd wkend") || (is(w, "semana") && is(prev, "de") && is(prev2, "fin"))) && !no &&
 				 !is(prev, "long holiday"))
 			add_day(wish, RT_WEEKEND, 0, 0);
 		else if (is(w, "month") && is(prev, "next") && !no)
@@ -782,13 +820,15 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 		else if (is(w, "lunch lunchtime") && !no &&
 				 !(is(at(ws, i + 1), "at") || (is(at(ws, i + 1), "is") && is(at(ws, i + 2), "at"))))
 		{
-			if (is(prev, "after"))
+			if (is(prev, "after aft"))
 				add_time(parts, &nparts, RT_AFTER, 13 * 60, 0);
 			else if (is(prev, "before"))
 				add_time(parts, &nparts, RT_BEFORE, 12 * 60, 0);
 			else
 				add_time(parts, &nparts, RT_PART, 12 * 60, 13 * 60);
 		}
+		else if (is(w, "almuerzo comida") && is(prev, "del") && is(prev2, "despues"))
+			add_time(parts, &nparts, RT_AFTER, 13 * 60, 0);
 		else if (is(w, "am pm") && is(prev, "the") && !no)
 			add_time(parts, &nparts, RT_PART, is(w, "am") ? 9 * 60 : 13 * 60, is(w, "am") ? 12 * 60 : 17 * 60);
 		else if (is(w, "noche tarde") && is(prev, "esta") && !no)
@@ -802,7 +842,7 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 			add_time(parts, &nparts, RT_PART, 17 * 60, 21 * 60);
 		else if (is(w, "work dinner") && is(prev, "after") && !no)
 			add_time(parts, &nparts, RT_AFTER, 17 * 60, 0);
-		else if (is(w, "tarde noche") && is(prev, "la") && is(prev2, "por en") && !no)
+		else if (is(w, "tarde noche") && is(prev, "la") && is(prev2, "por en x") && !no)
 			add_time(parts, &nparts, RT_PART, is(w, "tarde") ? 13 * 60 : 17 * 60,
 					 is(w, "tarde") ? 17 * 60 : 21 * 60);
 		else if (is(w, "tardes noches") && is(prev, "las") && is(prev2, "por en") && !no)
@@ -845,14 +885,20 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 			if (is(prev, "between entre") || (is(prev, "las") && is(prev2, "entre")) ||
 				(clock_was_range && kind == RT_POINT))
 				kind = RT_AFTER;	/* a range: from its start */
-			if (kind == RT_BEFORE && is(prev, "before") && is(prev2, "not dont no"))
-				kind = RT_AFTER;		/* "not before 10" */
+			if (kind == RT_BEFORE && is(prev, "before b4"))
+				for (int b = i - 2; b >= 0 && b >= i - 4 && sent[b] == sent[i]; b--)
+					if (is(ws->w[b], "not dont no never"))
+					{
+						kind = RT_AFTER;	/* "not before 10", "don't call before 3" */
+						break;
+					}
 			if (kind == RT_BEFORE)
 			{
 				/* "at work until 5", "busy till 3": the call is wanted after it */
 				for (int b = i - 2; b >= 0 && b >= i - 6 && sent[b] == sent[i]; b--)
 					if (is(ws->w[b], "work working busy meetings meeting office job shift class driving site "
-						   "trabajo trabajando ocupado ocupada crew"))
+						   "trabajo trabajando ocupado ocupada crew") &&
+						!is(at(ws, b - 1), "would will should could might that this it doesnt dont does"))
 					{
 						kind = RT_AFTER;
 						busy = true;
@@ -894,6 +940,35 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 	}
 	/* the last sentence's "so" / "but" */
 	settle(wish, parts, &nparts, weak, s_days, s_times, s_parts, m_days, m_times, m_parts);
+
+	/* what short sentences said counts only when no sentence about calling names a time */
+	{
+		bool		said = wish->relative >= 0;
+
+		for (int d = 0; d < wish->ndays; d++)
+			said |= !wish->days[d].aside;
+		for (int t = 0; t < wish->ntimes; t++)
+			said |= !wish->times[t].aside;
+		for (int p = 0; p < nparts; p++)
+			said |= !parts[p].aside;
+		if (said)
+		{
+			for (int d = wish->ndays - 1; d >= 0; d--)
+				if (wish->days[d].aside)
+					wish->ndays = drop_range(wish->days, sizeof(RtDay), wish->ndays, d, d + 1);
+			for (int t = wish->ntimes - 1; t >= 0; t--)
+				if (wish->times[t].aside)
+				{
+					int			ntimes = wish->ntimes;
+
+					wish->ntimes = drop_range(wish->times, sizeof(RtTime), ntimes, t, t + 1);
+					drop_range(weak, sizeof(bool), ntimes, t, t + 1);
+				}
+			for (int p = nparts - 1; p >= 0; p--)
+				if (parts[p].aside)
+					nparts = drop_range(parts, sizeof(RtTime), nparts, p, p + 1);
+		}
+	}
 
 	/* a busy-until counts only when no other clock time is given */
 	{
@@ -945,6 +1020,22 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 			if (wish->days[d].sentence == tm->sentence && wish->days[d].word > tm->word &&
 				wish->days[d].word - tm->word <= 3)
 				tm->day = (int8_t) d;
+	}
+
+	/*
+	 * A list of days ("Mon or Tues after lunch", "sat or sun, not b4 10"):
+	 * a day with no time of its own shares those of the next day of the
+	 * list.
+	 */
+	for (int d = wish->ndays - 2; d >= 0; d--)
+	{
+		bool		own = false;
+
+		for (int t = 0; t < wish->ntimes; t++)
+			own |= wish->times[t].day == d;
+		if (!own && wish->days[d + 1].sentence == wish->days[d].sentence &&
+			wish->days[d + 1].word - wish->days[d].word <= 2)
+			wish->days[d].group = wish->days[d + 1].group;
 	}
 }
 
@@ -1126,7 +1217,8 @@ reply_time_resolve(const ReplyTimeWish *wish, int32_t today, int now)
 		/* the day's own times ("Tuesday afternoon"), else those said with no day */
 		for (int t = 0; t < wish->ntimes; t++)
 		{
-			own |= wish->ndays > 0 && wish->times[t].day == d;
+			own |= wish->ndays > 0 && wish->times[t].day >= 0 &&
+				wish->days[wish->times[t].day].group == wish->days[d].group;
 			any |= wish->times[t].day < 0;
 		}
 		if (!own)
@@ -1152,7 +1244,9 @@ reply_time_resolve(const ReplyTimeWish *wish, int32_t today, int now)
 		{
 			int64_t		v;
 
-			if (wish->ndays > 0 && (own ? wish->times[t].day != d : wish->times[t].day >= 0))
+			if (wish->ndays > 0 && (own ? (wish->times[t].day < 0 ||
+										  wish->days[wish->times[t].day].group != wish->days[d].group) :
+									wish->times[t].day >= 0))
 				continue;
 			v = time_on(&wish->times[t], day, today, now);
 			if (v < 0)

@@ -55,7 +55,7 @@ static const char *const aliases[][2] = {
 	{"noone", "no one"}, {"holidays", "holiday"}, {"okay", "ok"}, {"k", "ok"},
 	{"yeah", "yes"}, {"yep", "yes"}, {"yup", "yes"}, {"yea", "yes"},
 	{"nah", "nope"}, {"thru", "through"}, {"refi", "refinance"}, {"refinancing", "refinance"},
-	{"gonna", "going to"}, {"wanna", "want to"},
+	{"gonna", "going to"}, {"wanna", "want to"}, {"gimme", "give me"},
 	/* Spanish words that mean what an English rule names (accents folded) */
 	{"mi", "my"}, {"mis", "my"}, {"celular", "cell"}, {"movil", "mobile"}, {"telefono", "phone"},
 	{"numero", "number"}, {"correo", "email"}, {"correos", "email"}, {"texto", "text"},
@@ -181,7 +181,7 @@ reply_vocab_init(void)
 		{WC_ACK, "ok alright fine cool thanks thank you thx ty gracias bueno vale okey hmm hmmm mmm mm "
 		 "a ver got it noted great perfect"},
 		{WC_YES, "yes sure si claro absolutely definitely certainly please of course"},
-		{WC_HEDGE, "maybe perhaps depends depending depende quizas quiza tal vez possibly"},
+		{WC_HEDGE, "maybe perhaps depends depending depende quizas quiza tal vez possibly unsure"},
 	};
 
 	if (vocab_ready)

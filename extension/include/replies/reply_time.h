@@ -51,6 +51,8 @@ typedef struct RtDay
 	int16_t		value;
 	int16_t		word;			/* where it is said: word and sentence */
 	int16_t		sentence;
+	int8_t		group;			/* the first day of its list ("Mon or Tues"): they share times */
+	bool		aside;			/* said in a sentence not about calling (a short one) */
 } RtDay;
 
 typedef struct RtTime
@@ -61,6 +63,7 @@ typedef struct RtTime
 	int16_t		word;			/* where it is said: word and sentence */
 	int16_t		sentence;
 	int8_t		day;			/* the day it goes with ("Tuesday afternoon"), -1 any */
+	bool		aside;			/* said in a sentence not about calling (a short one) */
 } RtTime;
 
 typedef struct ReplyTimeWish

@@ -83,18 +83,34 @@ LANGUAGE sql AS $$
 		'event_type', 'reply_received', 'workspace', '51c0231c-9645-46c3-992a-ec88b782136d',
 		'campaign_id', '1e24d68f-3645-42ac-a253-8b64ee61feee', 'lead_email', lead_email, 'email', lead_email,
 		'email_id', email_id, 'reply_text', reply_text)) d $$;
--- Sent Tuesday 2031-03-11 10:05 in New York: "after 5" is 17:00 there.
-SELECT intent, decision FROM pg_temp.reply('e-nia-1', 'nia@example.com', 'Yes, call me after 5 please.', '2031-03-11T14:05:00Z');
--- Cal (Chicago) asks for tomorrow after 9pm: past the calling hours, so the
--- call waits for Thursday's opening at 08:00.  (Instantly's time stamp
--- says when the reply was sent: these are in 2031, after the test runs.)
-SELECT intent, decision, detail FROM pg_temp.reply('e-cal-1', 'cal@example.com', 'Call me tomorrow after 9:30pm', '2031-03-11T16:00:00Z');
+-- The replies are sent now (Instantly's time stamp; one from the future is
+-- read as now). Nia (New York, by her number) asks for tomorrow after 5:
+-- 17:00 there.
+SELECT intent, decision FROM pg_temp.reply('e-nia-1', 'nia@example.com', 'Yes, call me tomorrow after 5 please.',
+	to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'));
+-- Cal (Chicago, her own zone) asks for tomorrow after 9:30pm: past the
+-- calling hours (08:00-21:00), so the call waits for the next opening, the
+-- day after at 08:00 there; decision_detail says both.
+SELECT intent, decision, detail ~ '^The reply asks for a call at .*, outside the calling hours in the lead''s local time: the call waits until ' AS detail_says_both
+FROM pg_temp.reply('e-cal-1', 'cal@example.com', 'Call me tomorrow after 9:30pm',
+	to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'));
 -- Una says only "ok": unclear, recorded, no call, the lead untouched.
-SELECT intent, decision FROM pg_temp.reply('e-una-1', 'una@example.com', 'ok', '2031-03-11T16:00:00Z');
+SELECT intent, decision FROM pg_temp.reply('e-una-1', 'una@example.com', 'ok',
+	to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'));
 -- Each call job waits for the time asked, in the lead's own clock.
-SELECT l.first_name, l.status, to_char(o.run_at AT TIME ZONE coalesce(l.timezone, 'America/New_York'), 'Dy YYYY-MM-DD HH24:MI') AS run_at_local
+SELECT l.first_name, l.status,
+	o.run_at = ((now() AT TIME ZONE coalesce(l.timezone, 'America/New_York'))::date + 1 + time '17:00')
+		AT TIME ZONE coalesce(l.timezone, 'America/New_York') AS tomorrow_at_17,
+	o.run_at = ((now() AT TIME ZONE coalesce(l.timezone, 'America/New_York'))::date + 2 + time '08:00')
+		AT TIME ZONE coalesce(l.timezone, 'America/New_York') AS day_after_at_08
 FROM leads l LEFT JOIN outbox o ON o.payload ->> 'lead_id' = l.id::text AND o.kind = 'vapi.create_call'
 ORDER BY l.first_name;
+-- Nia writes again and asks for Friday at 10am: the waiting call
+-- moves there.
+SELECT intent, decision FROM pg_temp.reply('e-nia-2', 'nia@example.com', 'Actually, call me Friday at 10am instead.',
+	to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'));
+SELECT o.run_at = vapi_pool.reply_call_time('Friday at 10am', now(), 'America/New_York') AS moved_to_friday_10
+FROM outbox o JOIN leads l ON o.payload ->> 'lead_id' = l.id::text WHERE l.first_name = 'Nia' AND o.kind = 'vapi.create_call';
 SELECT intent, count(*) FROM instantly_events GROUP BY intent ORDER BY intent;
 
 DROP EXTENSION vapi_pool CASCADE;

@@ -300,13 +300,18 @@ vp_next_call_time(Datum org_id, Datum lead_id, Datum phone, TimestampTz earliest
 }
 
 /* See compliance.h. */
-const char *
-vp_lead_zone(Datum org_id, Datum lead_id, Datum phone)
+int
+vp_lead_zones(Datum org_id, Datum lead_id, Datum phone, const char **zones, int max)
 {
 	CallingRules rules;
+	int			n = 0;
 
 	read_rules(org_id, lead_id, phone, GetCurrentTransactionStartTimestamp(), &rules);
-	return rules.nzones > 0 ? rules.zones[0] : rules.fallback_zone;
+	if (rules.nzones == 0)
+		zones[n++] = rules.fallback_zone;
+	for (int i = 0; i < rules.nzones && n < max; i++)
+		zones[n++] = rules.zones[i];
+	return n;
 }
 
 /*

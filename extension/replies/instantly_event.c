@@ -272,11 +272,16 @@ static VpPlan pending_call = {
 };
 
 /* A job not yet sent calls the number the lead gave last. */
+/*
+ * The waiting call: to the number read now and, when this reply asks for a
+ * time ($4 not null), at the time it asks for (within the calling hours).
+ */
 static VpPlan repoint_call = {
-	.sql = "UPDATE vapi_pool.outbox SET payload = payload || pg_catalog.jsonb_build_object('customer_number', $3)"
+	.sql = "UPDATE vapi_pool.outbox SET payload = payload || pg_catalog.jsonb_build_object('customer_number', $3),"
+	"   run_at = COALESCE($4, run_at)"
 	" WHERE org_id = $1 AND id = $2 AND state = 'pending'"
-	"   AND (payload ->> 'customer_number') IS DISTINCT FROM $3::text",
-	.nargs = 3, .argtypes = {UUIDOID, INT8OID, VP_E164_ARG}
+	"   AND ((payload ->> 'customer_number') IS DISTINCT FROM $3::text OR run_at IS DISTINCT FROM COALESCE($4, run_at))",
+	.nargs = 4, .argtypes = {UUIDOID, INT8OID, VP_E164_ARG, TIMESTAMPTZOID}
 };
 
 static VpPlan assign = {
@@ -893,20 +898,36 @@ try_assign(Decision *d, Datum *assignment_id)
 	return ok;
 }
 
+/* The most zones a number is read in (all of the NANP is 42). */
+#define MAX_LEAD_ZONES 64
+
 /*
  * When the reply asks to be called ("after 5", "tomorrow morning"), read in
- * the lead's zone from the time Instantly says the reply was sent (else
- * now; replies/reply_time.c); now when it names no time or the time has
- * begun.  The caller never queues before now.
+ * the lead's zone from the time Instantly says the reply was sent (never
+ * later than now; replies/reply_time.c); now when it names no time or the
+ * time has begun.  A number whose prefix spans several zones is read in
+ * each and the latest instant taken, as the calling hours take the
+ * instant every zone allows.  The caller never queues before now.
  */
 static TimestampTz
 requested_time(const Event *e, Datum org_id, Datum lead_id, Datum number, TimestampTz now)
 {
 	const char *reply = e->f.reply_text != NULL ? e->f.reply_text : e->f.snippet != NULL ? e->f.snippet : "";
 	TimestampTz sent = e->has_event_at ? DatumGetTimestampTz(e->event_at) : now;
-	TimestampTz at = vp_reply_call_time(reply, strlen(reply), sent, vp_lead_zone(org_id, lead_id, number));
+	const char *zones[MAX_LEAD_ZONES];
+	int			nzones = vp_lead_zones(org_id, lead_id, number, zones, MAX_LEAD_ZONES);
+	TimestampTz latest = now;
 
-	return at == DT_NOBEGIN ? now : at;
+	if (sent > now)
+		sent = now;				/* a time stamp from the future is not believed */
+	for (int i = 0; i < nzones; i++)
+	{
+		TimestampTz at = vp_reply_call_time(reply, strlen(reply), sent, zones[i]);
+
+		if (at != DT_NOBEGIN && at > latest)
+			latest = at;
+	}
+	return latest;
 }
 
 /*
@@ -982,13 +1003,17 @@ handle_call_request(const Event *e, Datum org_id, const ReplyResult *r, Datum le
 		if (SPI_processed == 1)
 		{
 			Datum		job = vp_getdatum(0, VP_SOLE_COLUMN, &isnull);
-			Datum		rv[3] = {org_id, job, number};
+			Datum		rv[4] = {org_id, job, number, TimestampTzGetDatum(at)};
+			char		rn[4] = {' ', ' ', ' ', wished > now ? ' ' : 'n'};
 
 			d->outbox_id = job;
 			d->has_outbox = true;
-			vp_execute(&repoint_call, rv, NULL, 0);
+			vp_execute(&repoint_call, rv, rn, 0);
 			d->decision = "call_already_queued";
-			d->detail = pstrdup("A call to this lead is already queued; it calls the number read now.");
+			d->detail = wished > now ?
+				psprintf("A call to this lead is already queued; it calls the number read now, at the time this"
+						 " reply asks for: %s.", timestamptz_to_str(at)) :
+				pstrdup("A call to this lead is already queued; it calls the number read now.");
 			return;
 		}
 	}

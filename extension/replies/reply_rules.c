@@ -299,7 +299,7 @@ static const RuleDef rule_defs[] = {
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "i|we check|read|answer|manage|handle his|her|their email|emails|mail|inbox"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "make|handle ~2 financial decisions|matters"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "handle|manage ~2 own affairs|finances"},
-	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "@CAP|he|she retired"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "@CAP|he|she retired in|last|from|and|years|this|a|recently|over|back"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "he|she passed $|in|last|on"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "that|this is my|our late"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "you want|mean|need a|the different|another @CAP|person|one"},
@@ -604,7 +604,7 @@ static uint16_t id_if, id_you, id_could, id_can, id_would, id_let, id_me, id_us,
 			id_them, id_again, id_anymore, id_ever, id_my, id_our, id_before, id_after, id_until,
 			id_between, id_during, id_at, id_on, id_in, id_the, id_mind, id_have, id_get,
 			id_going, id_am, id_to, id_work, id_office, id_this, id_that, id_al, id_there, id_here, id_probably,
-			id_out, id_while, id_call, id_phone_word, id_so, id_yes;
+			id_out, id_while, id_so, id_yes, id_all, id_any;
 
 /* Compiles one pattern; false if it does not fit the limits. */
 static bool
@@ -755,8 +755,8 @@ reply_rules_init(void)
 	ID(id_probably, "probably");
 	ID(id_out, "out");
 	ID(id_while, "while");
-	ID(id_call, "call");
-	ID(id_phone_word, "phone");
+	ID(id_all, "all");
+	ID(id_any, "any");
 	ID(id_so, "so");
 	ID(id_yes, "yes");
 	ID(id_mind, "mind");
@@ -983,15 +983,38 @@ said_of_you(const ReplyWork *w, int t)
 	return false;
 }
 
+/* Whether a negator stands among tokens [start, end). */
+static bool
+negator_inside(const ReplyWork *w, int start, int end)
+{
+	for (int k = start; k < end; k++)
+		if (w->toks[k].kind == TK_WORD && (reply_vocab_class(w->toks[k].id) & WC_NEGATOR) &&
+			!(k + 1 < w->ntoks && (reply_vocab_class(w->toks[k + 1].id) & WC_NEG_EXCEPT)))
+			return true;
+	return false;
+}
+
 /* Whether tokens [start, end) name a line ("don't use the cell number"): a refusal of that line only. */
 static bool
 names_line(const ReplyWork *w, int start, int end)
 {
+	static const char *const lines[] = {"cell", "mobile", "number", "line", "direct", "landline", "home",
+	"office", "work", "desk", "house", "cellphone"};
+
 	for (int k = start; k < end; k++)
-		if (w->toks[k].kind == TK_WORD && (reply_vocab_class(w->toks[k].id) & WC_CALL_WORD) &&
-			w->toks[k].id != id_call && w->toks[k].id != id_phone_word)
-			return true;
+		if (w->toks[k].kind == TK_WORD && w->toks[k].id != RV_UNKNOWN)
+			for (size_t l = 0; l < sizeof(lines) / sizeof(lines[0]); l++)
+				if (w->toks[k].id == reply_vocab_find(lines[l], (int) strlen(lines[l])))
+					return true;
 	return false;
+}
+
+/* Whether token t and the next read "at all", "at any time", "on any ...": every call, not some. */
+static bool
+at_all(const ReplyWork *w, int t)
+{
+	return (w->toks[t].id == id_at || w->toks[t].id == id_on) && t + 1 < w->ntoks &&
+		w->toks[t + 1].kind == TK_WORD && (w->toks[t + 1].id == id_all || w->toks[t + 1].id == id_any);
 }
 
 /* Whether a refusal of calls ending before token t names only some calls. */
@@ -1011,8 +1034,11 @@ refusal_is_local(const ReplyWork *w, int t)
 	if ((w->toks[t].id == id_me || w->toks[t].id == id_us) && t + 1 < w->ntoks && phrase_token(w, t + 1) &&
 		w->toks[t + 1].kind == TK_WORD &&
 		(w->toks[t + 1].id == id_there || w->toks[t + 1].id == id_here || w->toks[t + 1].id == id_at ||
-		 w->toks[t + 1].id == id_on || w->toks[t + 1].id == id_before || w->toks[t + 1].id == id_after))
+		 w->toks[t + 1].id == id_on || w->toks[t + 1].id == id_before || w->toks[t + 1].id == id_after) &&
+		!at_all(w, t + 1))
 		return true;
+	if (at_all(w, t))
+		return false;			/* "don't call at all", "on any line" */
 	return w->toks[t].id == id_my || w->toks[t].id == id_our || w->toks[t].id == id_before ||
 		w->toks[t].id == id_after || w->toks[t].id == id_until || w->toks[t].id == id_between ||
 		w->toks[t].id == id_during || w->toks[t].id == id_at || w->toks[t].id == id_on ||
@@ -1060,6 +1086,13 @@ match_rule(ReplyWork *w, int ri, int t)
 		return;
 	if (!(d->flags & R_NONEG) && token_negated(w, t))
 	{
+		if (d->negkind == CUE_NONE)
+			return;
+		kind = d->negkind;
+	}
+	else if (d->kind == CUE_CALL && negator_inside(w, t + 1, end))
+	{
+		/* "don't reach me by phone" matched from "do": the negator inside makes it a refusal */
 		if (d->negkind == CUE_NONE)
 			return;
 		kind = d->negkind;

@@ -31,6 +31,7 @@
 #include "replies/reply_internal.h"
 #include "replies/reply_time.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* The folded words of the lead's own lines. */
@@ -41,8 +42,12 @@ typedef struct RtWords
 {
 	char		w[RT_MAX_WORDS][RT_WORD_MAX];
 	bool		sentence_end[RT_MAX_WORDS];	/* a . ! ? ; or a line end follows the word */
+	bool		clause_end[RT_MAX_WORDS];	/* a comma or a dash follows it (or a sentence ends) */
 	int			n;
 } RtWords;
+
+static bool is(const char *word, const char *list);
+static int	weekday(const char *w);
 
 /* The ASCII letter of a two-byte UTF-8 Latin letter (c3 xx), or 0. */
 static char
@@ -72,7 +77,43 @@ split_words(const char *t, int32_t s, int32_t e, RtWords *out)
 
 		if (c == '.' && p > s && p + 1 < e && t[p - 1] >= '0' && t[p - 1] <= '9' && t[p + 1] >= '0' && t[p + 1] <= '9')
 		{
-			/* "6.875", "1.5": a decimal, not a sentence's end; it is no time */
+			/*
+			 * "5.30pm", "at 4.30": a clock time written with a dot (two
+			 * digits to 59, said with am/pm or a word that makes it a time);
+			 * any other "6.875", "1.5" is a decimal: no time, and no end of
+			 * a sentence.
+			 */
+			char	   *prev = out->n > 0 ? out->w[out->n - 1] : NULL;
+			const char *before = out->n > 1 ? out->w[out->n - 2] : "";
+			int32_t		q = p + 1;
+			bool		clock;
+
+			while (q < e && t[q] >= '0' && t[q] <= '9')
+				q++;
+			clock = prev != NULL && q - p == 3 && t[p + 1] <= '5' && strlen(prev) <= 2 &&
+				((q < e && (t[q] == 'a' || t[q] == 'p' || t[q] == 'A' || t[q] == 'P')) ||
+				 (q + 1 < e && t[q] == ' ' && (t[q + 1] == 'a' || t[q + 1] == 'p' || t[q + 1] == 'A' || t[q + 1] == 'P')) ||
+				 is(before, "at after before by around about until till from b4 aft"));
+			if (clock)
+			{
+				size_t		len = strlen(prev);
+
+				prev[len] = ':';
+				prev[len + 1] = t[p + 1];
+				prev[len + 2] = t[p + 2];
+				prev[len + 3] = '\0';
+				p = q;
+				/* "5.30pm": the letters after it */
+				while (p < e && ((t[p] >= 'a' && t[p] <= 'z') || (t[p] >= 'A' && t[p] <= 'Z')) && strlen(prev) < 8)
+				{
+					size_t		l2 = strlen(prev);
+
+					prev[l2] = (char) (t[p] | 0x20);
+					prev[l2 + 1] = '\0';
+					p++;
+				}
+				continue;
+			}
 			while (out->n > 0 && p < e && ((t[p] >= '0' && t[p] <= '9') || t[p] == '.'))
 				p++;
 			if (out->n > 0)
@@ -82,8 +123,18 @@ split_words(const char *t, int32_t s, int32_t e, RtWords *out)
 		if (c == '.' || c == '!' || c == '?' || c == ';')
 		{
 			if (out->n > 0)
-				out->sentence_end[out->n - 1] = true;
+				out->sentence_end[out->n - 1] = out->clause_end[out->n - 1] = true;
 			p++;
+			continue;
+		}
+		if (c == ',' || c == ':' || (c == '-' && p + 1 < e && t[p + 1] == ' ') ||
+			(c == 0xe2 && p + 2 < e && (unsigned char) t[p + 1] == 0x80 &&
+			 ((unsigned char) t[p + 2] == 0x93 || (unsigned char) t[p + 2] == 0x94)))
+		{
+			/* a comma, a colon, a dash: the end of a clause */
+			if (out->n > 0)
+				out->clause_end[out->n - 1] = true;
+			p += c == 0xe2 ? 3 : 1;
 			continue;
 		}
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -109,9 +160,15 @@ split_words(const char *t, int32_t s, int32_t e, RtWords *out)
 			else if ((c == ':' || c == '/' || c == '-') && n > 0 && buf[n - 1] >= '0' && buf[n - 1] <= '9' &&
 					 p + 1 < e && t[p + 1] >= '0' && t[p + 1] <= '9')
 				p++;
-			else if (c == '\'' && p + 1 < e && t[p + 1] >= 'a' && t[p + 1] <= 'z')
+			else if (c == '\'' && p + 1 < e && ((t[p + 1] | 0x20) >= 'a' && (t[p + 1] | 0x20) <= 'z'))
 			{
-				p++;			/* "o'clock", "can't": the mark is dropped */
+				p++;			/* "o'clock", "can't", "DON'T": the mark is dropped */
+				continue;
+			}
+			else if (c == 0xe2 && p + 3 < e && (unsigned char) t[p + 1] == 0x80 && (unsigned char) t[p + 2] == 0x99 &&
+					 ((t[p + 3] | 0x20) >= 'a' && (t[p + 3] | 0x20) <= 'z'))
+			{
+				p += 3;			/* "doesn’t": the typographic apostrophe too */
 				continue;
 			}
 			else if (c == '.' && n == 1 && (buf[0] == 'a' || buf[0] == 'p') && p + 1 < e &&
@@ -131,10 +188,11 @@ split_words(const char *t, int32_t s, int32_t e, RtWords *out)
 			p++;
 		memcpy(out->w[out->n], buf, n + 1);
 		out->sentence_end[out->n] = false;
+		out->clause_end[out->n] = false;
 		out->n++;
 	}
 	if (out->n > 0)
-		out->sentence_end[out->n - 1] = true;
+		out->sentence_end[out->n - 1] = out->clause_end[out->n - 1] = true;
 }
 
 /* Whether word is one of list's space-separated words. */
@@ -180,16 +238,28 @@ ruled_out(const RtWords *ws, int i)
 	if (is(at(ws, i - 1), "but") && (is(at(ws, i - 2), "any every all") || is(at(ws, i - 3), "any every all") ||
 									 is(at(ws, i - 4), "any every all")))
 		return true;
-	for (int k = i - 1; k >= 0 && k >= i - 4 && !ws->sentence_end[k]; k--)
+	/* a negator before it in its clause ("please don't call in the morning"), up to four words back */
+	for (int k = i - 1; k >= 0 && k >= i - 4 && !ws->clause_end[k]; k--)
 		if (is(ws->w[k], "not cant cannot no except excepto menos busy dont wont nor ni since because porque"))
 			return !is(at(ws, k + 1), "before later than after b4");
-	/* "hoy no puedo", "today's no good", "today is bad" */
-	for (int k = i + 1; k < ws->n && k <= i + 3 && !ws->sentence_end[k - 1]; k++)
+	/* "hoy no puedo", "tomorrow doesn't work", "today is bad": said of it, in its clause */
+	for (int k = i + 1; k < ws->n && k <= i + 3 && !ws->clause_end[k - 1]; k++)
 		if ((is(ws->w[k], "no not cant cannot bad imposible doesnt dont isnt wont") &&
-			 !is(at(ws, k + 1), "before b4 after later until till antes despues")) ||
+			 !is(at(ws, k + 1), "before b4 after later until till antes despues earlier rush") &&
+			 weekday(at(ws, k + 1)) == 0 && !is(at(ws, k + 1), "today tomorrow tmrw tonight hoy manana")) ||
 			(is(ws->w[k], "tarde") && is(ws->w[k - 1], "es")))
 			return true;			/* not "sat or sun, not b4 10" */
 	return false;
+}
+
+/* The first index in [from, to] of names whose words hold w, or none. */
+static int
+index_of(const char *w, const char *const *names, int from, int to, int none)
+{
+	for (int k = from; k <= to; k++)
+		if (is(w, names[k]))
+			return k;
+	return none;
 }
 
 /* ISO weekday of an English or Spanish day name, or 0. */
@@ -207,10 +277,7 @@ weekday(const char *w)
 		"sun sunday sundays domingo"
 	};
 
-	for (int d = 1; d <= 7; d++)
-		if (is(w, names[d]))
-			return d;
-	return 0;
+	return index_of(w, names, 1, 7, 0);
 }
 
 /* Month 1..12 of a month name, or 0. */
@@ -224,10 +291,7 @@ month(const char *w)
 		"dec december diciembre"
 	};
 
-	for (int m = 1; m <= 12; m++)
-		if (is(w, names[m]))
-			return m;
-	return 0;
+	return index_of(w, names, 1, 12, 0);
 }
 
 /* The number at the start of s (up to 4 digits) and where it stops, or -1. */
@@ -265,11 +329,13 @@ add_day(ReplyTimeWish *wish, RtDayKind kind, int value, int mon)
 	wish->asked = true;
 }
 
-static void
+static bool
 add_time(RtTime *times, int *ntimes, RtTimeKind kind, int minute, int end)
 {
 	if (*ntimes < RT_MAX_TIMES && minute >= 0 && minute < 24 * 60)
 	{
+		times[*ntimes].busy = false;
+		times[*ntimes].zone = NULL;
 		times[*ntimes].kind = (uint8_t) kind;
 		times[*ntimes].word = (int16_t) cur_word;
 		times[*ntimes].sentence = (int16_t) cur_sentence;
@@ -278,7 +344,9 @@ add_time(RtTime *times, int *ntimes, RtTimeKind kind, int minute, int end)
 		times[*ntimes].minute = (int16_t) minute;
 		times[*ntimes].end = (int16_t) end;
 		(*ntimes)++;
+		return true;
 	}
+	return false;
 }
 
 /*
@@ -445,10 +513,7 @@ number_word(const char *w)
 
 	if (v >= 0)
 		return *rest == '\0' ? v : -1;
-	for (int n = 0; n <= 12; n++)
-		if (is(w, names[n]))
-			return n;
-	return -1;
+	return index_of(w, names, 0, 12, -1);
 }
 
 /*
@@ -604,9 +669,13 @@ drop_range(void *items, size_t sz, int n, int from, int to)
  * to m_*) give way to those said after it.  m_* < 0: no such word yet.
  */
 static void
-settle(ReplyTimeWish *wish, RtTime *parts, int *nparts, bool *weak, int s_days, int s_times, int s_parts,
-	   int m_days, int m_times, int m_parts)
+settle(ReplyTimeWish *wish, RtTime *parts, int *nparts, int s_days, int s_times, int s_parts,
+	   int m_days, int m_times, int m_parts, int s_word, int m_word)
 {
+	/* a delay said before the "but" gives way to what follows it too */
+	if (wish->relative >= 0 && m_word >= 0 && wish->relative_word >= s_word && wish->relative_word < m_word &&
+		(wish->ndays > m_days || wish->ntimes > m_times || *nparts > m_parts))
+		wish->relative = -1;
 	if (m_days >= 0 && wish->ndays > m_days)
 		wish->ndays = drop_range(wish->days, sizeof(RtDay), wish->ndays, s_days, m_days);
 	if (m_times >= 0 && wish->ntimes > m_times)
@@ -614,7 +683,6 @@ settle(ReplyTimeWish *wish, RtTime *parts, int *nparts, bool *weak, int s_days, 
 		int			ntimes = wish->ntimes;
 
 		wish->ntimes = drop_range(wish->times, sizeof(RtTime), ntimes, s_times, m_times);
-		drop_range(weak, sizeof(bool), ntimes, s_times, m_times);
 	}
 	if (m_parts >= 0 && *nparts > m_parts)
 		*nparts = drop_range(parts, sizeof(RtTime), *nparts, s_parts, m_parts);
@@ -636,12 +704,16 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 {
 	RtTime		parts[RT_MAX_TIMES];
 	int			nparts = 0;
-	static int	sent[RT_MAX_WORDS];
-	int			nsent = 0;
-	bool		weak[RT_MAX_TIMES] = {false};
+	static int	sent[RT_MAX_WORDS],
+				clause[RT_MAX_WORDS];
+	int			nsent = 0,
+				nclause = 0,
+				now_clause = -1;
 	int			s_days = 0,
 				s_times = 0,
 				s_parts = 0,
+				s_word = 0,
+				m_word = -1,
 				m_days = -1,
 				m_times = -1,
 				m_parts = -1;
@@ -652,6 +724,8 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 	{
 		sent[i] = nsent;
 		nsent += ws->sentence_end[i];
+		clause[i] = nclause;
+		nclause += ws->clause_end[i];
 	}
 	for (int i = 0; i < ws->n; i++)
 	{
@@ -670,10 +744,12 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 		if (i == 0 || sent[i] != sent[i - 1])
 		{
 			/* a new sentence: settle the last one's "so" / "but" */
-			settle(wish, parts, &nparts, weak, s_days, s_times, s_parts, m_days, m_times, m_parts);
+			settle(wish, parts, &nparts, s_days, s_times, s_parts, m_days, m_times, m_parts, s_word, m_word);
 			s_days = wish->ndays;
 			s_times = wish->ntimes;
 			s_parts = nparts;
+			s_word = i;
+			m_word = -1;
 			m_days = m_times = m_parts = -1;
 			last_clock = -1;
 			qualified = about_calling(ws, sent, sent[i]);
@@ -690,10 +766,11 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 			continue;			/* "any morning but Tuesday": the day is left out (ruled_out) */
 		if (is(w, "so but pero entonces though") || (is(w, "asi") && is(at(ws, i + 1), "que")))
 		{
-			settle(wish, parts, &nparts, weak, s_days, s_times, s_parts, m_days, m_times, m_parts);
+			settle(wish, parts, &nparts, s_days, s_times, s_parts, m_days, m_times, m_parts, s_word, m_word);
 			m_days = wish->ndays;
 			m_times = wish->ntimes;
 			m_parts = nparts;
+			m_word = i;
 			continue;
 		}
 		/* "call me asap", "whenever", "anytime" (not "anytime after 5") */
@@ -701,6 +778,7 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 			!(weekday(prev) != 0 || is(prev, "tomorrow tmrw manana weekend wknd")))
 		{
 			wish->now_word = true;
+			now_clause = clause[i];
 			wish->asked = true;
 			continue;
 		}
@@ -718,6 +796,9 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 			(delay = delay_at(ws, i + (is(w, "give") ? 2 : 1), &next)) > 0)
 		{
 			wish->relative = delay;
+			wish->relative_word = (int16_t) i;
+			wish->relative_sentence = (int16_t) sent[i];
+			wish->relative_aside = cur_aside;
 			wish->asked = true;
 			i = next - 1;
 			continue;
@@ -853,6 +934,7 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 			RtTimeKind kind = RT_POINT;
 			bool		strong = false,
 						busy = false;
+			const char *tzone = NULL;
 			int			k = i;
 
 			if (is(prev, "las") && is(prev2, "de"))
@@ -869,6 +951,14 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 			}
 			else if (is(prev, "after aft past since from onwards despues partir"))
 				kind = RT_AFTER, strong = true;
+			else if (is(prev, "than") && is(prev2, "earlier sooner later"))
+			{
+				/* "no earlier than 3", "not later than 5", "later than 4" */
+				bool		negated = is(at(ws, i - 3), "no not");
+
+				kind = is(prev2, "later") != negated ? RT_AFTER : RT_BEFORE;
+				strong = true;
+			}
 			else if (is(prev, "before b4 bfore by until till til antes hasta") || (is(prev, "las") && is(prev2, "hasta")))
 				kind = RT_BEFORE, strong = true;
 			else if (is(prev, "at around about round approx approximately between btw bw entre las"))
@@ -918,13 +1008,15 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 					k += 2;
 				else if ((zone = named_zone(ws, k, &zused)) != NULL)
 				{
-					wish->zone = zone;
+					tzone = zone;
 					k += zused;
 				}
 			}
-			if (wish->ntimes < RT_MAX_TIMES)
-				weak[wish->ntimes] = busy;
-			add_time(wish->times, &wish->ntimes, kind, minute, 0);
+			if (add_time(wish->times, &wish->ntimes, kind, minute, 0))
+			{
+				wish->times[wish->ntimes - 1].busy = busy;
+				wish->times[wish->ntimes - 1].zone = tzone;
+			}
 			wish->asked = true;
 			/* "between 2 and 4", "2-4": the end is not a second wish */
 			if (is(at(ws, k), "and to till until y a") && k + 1 < ws->n &&
@@ -939,11 +1031,11 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 		}
 	}
 	/* the last sentence's "so" / "but" */
-	settle(wish, parts, &nparts, weak, s_days, s_times, s_parts, m_days, m_times, m_parts);
+	settle(wish, parts, &nparts, s_days, s_times, s_parts, m_days, m_times, m_parts, s_word, m_word);
 
 	/* what short sentences said counts only when no sentence about calling names a time */
 	{
-		bool		said = wish->relative >= 0;
+		bool		said = wish->relative >= 0 && !wish->relative_aside;
 
 		for (int d = 0; d < wish->ndays; d++)
 			said |= !wish->days[d].aside;
@@ -953,16 +1045,15 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 			said |= !parts[p].aside;
 		if (said)
 		{
+			if (wish->relative_aside)
+				wish->relative = -1;
 			for (int d = wish->ndays - 1; d >= 0; d--)
 				if (wish->days[d].aside)
 					wish->ndays = drop_range(wish->days, sizeof(RtDay), wish->ndays, d, d + 1);
 			for (int t = wish->ntimes - 1; t >= 0; t--)
 				if (wish->times[t].aside)
 				{
-					int			ntimes = wish->ntimes;
-
-					wish->ntimes = drop_range(wish->times, sizeof(RtTime), ntimes, t, t + 1);
-					drop_range(weak, sizeof(bool), ntimes, t, t + 1);
+					wish->ntimes = drop_range(wish->times, sizeof(RtTime), wish->ntimes, t, t + 1);
 				}
 			for (int p = nparts - 1; p >= 0; p--)
 				if (parts[p].aside)
@@ -975,10 +1066,10 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 		int			strong_times = 0;
 
 		for (int t = 0; t < wish->ntimes; t++)
-			strong_times += !weak[t];
+			strong_times += !wish->times[t].busy;
 		if (strong_times > 0)
 			for (int t = wish->ntimes - 1; t >= 0; t--)
-				if (weak[t])
+				if (wish->times[t].busy)
 					wish->ntimes = drop_range(wish->times, sizeof(RtTime), wish->ntimes, t, t + 1);
 	}
 	if (wish->ntimes == 0)
@@ -995,6 +1086,14 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 	}
 	if (wish->ntimes > 0)
 		wish->asked = true;
+	/* "anytime tomorrow", "whenever next week": the day's, not at once */
+	for (int d = 0; d < wish->ndays; d++)
+		if (clause[wish->days[d].word] == now_clause)
+			wish->now_word = false;
+	/* the zone of the times that are left ("Landed at 3pm Pacific. Call me after 5." reads no zone) */
+	wish->zone = NULL;
+	for (int t = 0; t < wish->ntimes && wish->zone == NULL; t++)
+		wish->zone = wish->times[t].zone;
 	/* a day said twice is one day, where it was first said ("this morning ... I'm off today") */
 	for (int d = wish->ndays - 1; d > 0; d--)
 		for (int e = 0; e < d; e++)
@@ -1027,6 +1126,8 @@ read_words(const RtWords *ws, ReplyTimeWish *wish)
 	 * a day with no time of its own shares those of the next day of the
 	 * list.
 	 */
+	for (int d = 0; d < wish->ndays; d++)
+		wish->days[d].group = (int8_t) d;
 	for (int d = wish->ndays - 2; d >= 0; d--)
 	{
 		bool		own = false;
@@ -1108,7 +1209,23 @@ iso_weekday(int32_t day)
 	return (int) ((((day % 7) + 7 + 5) % 7) + 1);
 }
 
-/* The day a named day stands for, the reply having arrived on today. */
+/* No day: a date that does not exist ("2/30") or that the reply looks back on. */
+#define RT_NO_DAY INT32_MIN
+
+/* Days since 2000-01-01 of y-m-d, or RT_NO_DAY when there is no such date. */
+static int32_t
+date_if_valid(int y, int m, int d)
+{
+	int32_t		r = rt_days_from_civil(y, m, d);
+	int			yy,
+				mm,
+				dd;
+
+	rt_civil_from_days(r, &yy, &mm, &dd);
+	return yy == y && mm == m && dd == d ? r : RT_NO_DAY;
+}
+
+/* The day a named day stands for, the reply having arrived on today; RT_NO_DAY for none. */
 static int32_t
 day_of(const RtDay *d, int32_t today)
 {
@@ -1141,14 +1258,23 @@ day_of(const RtDay *d, int32_t today)
 				rt_civil_from_days(today, &y, &m, &md);
 				if (d->month == 0)
 				{
-					/* "the 12th": this month, or the next if it has passed */
-					r = rt_days_from_civil(y, m, d->value);
-					if (r < today)
-						r = m == 12 ? rt_days_from_civil(y + 1, 1, d->value) : rt_days_from_civil(y, m + 1, d->value);
+					/*
+					 * "the 12th": this month; one that passed up to two weeks
+					 * ago is a date the reply looks back on ("your note of the
+					 * 2nd"), an earlier one next month's
+					 */
+					r = date_if_valid(y, m, d->value);
+					if (r != RT_NO_DAY && r < today && r >= today - 14)
+						return RT_NO_DAY;
+					if (r == RT_NO_DAY || r < today)
+						r = m == 12 ? date_if_valid(y + 1, 1, d->value) : date_if_valid(y, m + 1, d->value);
 					return r;
 				}
-				r = rt_days_from_civil(y, d->month, d->value);
-				return r < today ? rt_days_from_civil(y + 1, d->month, d->value) : r;
+				/* "March 3rd" on 10 March is looked back on; last January's is next January */
+				r = date_if_valid(y, d->month, d->value);
+				if (r != RT_NO_DAY && r < today && r >= today - 183)
+					return RT_NO_DAY;
+				return r != RT_NO_DAY && r < today ? date_if_valid(y + 1, d->month, d->value) : r;
 			}
 	}
 	return today;
@@ -1188,7 +1314,8 @@ reply_time_resolve(const ReplyTimeWish *wish, int32_t today, int now)
 {
 	RtResolved r = {RT_NOW, 0, 0, 0};
 	int64_t		best = INT64_MAX;
-	int			ndays = wish->ndays > 0 ? wish->ndays : 1;
+	bool		use_days = false;
+	int			ndays;
 
 	if (!wish->asked)
 		return r;
@@ -1208,16 +1335,22 @@ reply_time_resolve(const ReplyTimeWish *wish, int32_t today, int now)
 		r.minutes = wish->relative;
 		return r;
 	}
+	/* days that are no wish (past, impossible) are left out; with none left, today */
+	for (int d = 0; d < wish->ndays; d++)
+		use_days |= day_of(&wish->days[d], today) != RT_NO_DAY;
+	ndays = use_days ? wish->ndays : 1;
 	for (int d = 0; d < ndays; d++)
 	{
-		int32_t		day = wish->ndays > 0 ? day_of(&wish->days[d], today) : today;
+		int32_t		day = use_days ? day_of(&wish->days[d], today) : today;
 		bool		own = false,
 					any = false;
 
+		if (day == RT_NO_DAY)
+			continue;
 		/* the day's own times ("Tuesday afternoon"), else those said with no day */
 		for (int t = 0; t < wish->ntimes; t++)
 		{
-			own |= wish->ndays > 0 && wish->times[t].day >= 0 &&
+			own |= use_days && wish->times[t].day >= 0 &&
 				wish->days[wish->times[t].day].group == wish->days[d].group;
 			any |= wish->times[t].day < 0;
 		}
@@ -1244,7 +1377,7 @@ reply_time_resolve(const ReplyTimeWish *wish, int32_t today, int now)
 		{
 			int64_t		v;
 
-			if (wish->ndays > 0 && (own ? (wish->times[t].day < 0 ||
+			if (use_days && (own ? (wish->times[t].day < 0 ||
 										  wish->days[wish->times[t].day].group != wish->days[d].group) :
 									wish->times[t].day >= 0))
 				continue;
@@ -1254,6 +1387,8 @@ reply_time_resolve(const ReplyTimeWish *wish, int32_t today, int now)
 			best = v < best ? v : best;
 		}
 	}
+	if (best == INT64_MAX)
+		return r;
 	r.outcome = RT_LOCAL;
 	r.day = (int32_t) (best / 1440);
 	r.minute = (int) (best % 1440);

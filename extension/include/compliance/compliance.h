@@ -27,11 +27,12 @@ extern TimestampTz vp_next_call_time(Datum org_id, Datum lead_id, Datum phone, T
 									 const char *fallback_zone);
 
 /*
- * The zone in which what the lead says about time is read ("after 5"):
- * leads.timezone, else the first zone of the number (phone, or the lead's
- * when (Datum) 0), else the broker's or organisation's.
+ * The zones in which what the lead says about time is read ("after 5"),
+ * into zones[0..max): leads.timezone, else the zones of the number (phone,
+ * or the lead's when (Datum) 0), else the broker's or organisation's.
+ * Returns how many (at least one).
  */
-extern const char *vp_lead_zone(Datum org_id, Datum lead_id, Datum phone);
+extern int	vp_lead_zones(Datum org_id, Datum lead_id, Datum phone, const char **zones, int max);
 
 /*
  * Why the organisation may not call or text phone (an e164 Datum), as a

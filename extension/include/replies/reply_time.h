@@ -19,8 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RT_MAX_DAYS 4
-#define RT_MAX_TIMES 4
+#define RT_MAX_DAYS 16
+#define RT_MAX_TIMES 16
 
 /* A day the reply names. */
 typedef enum RtDayKind
@@ -64,6 +64,8 @@ typedef struct RtTime
 	int16_t		sentence;
 	int8_t		day;			/* the day it goes with ("Tuesday afternoon"), -1 any */
 	bool		aside;			/* said in a sentence not about calling (a short one) */
+	bool		busy;			/* a busy-until ("at work until 5"): counts only alone */
+	const char *zone;			/* the zone named after it ("5pm Eastern"), else NULL */
 } RtTime;
 
 typedef struct ReplyTimeWish
@@ -75,6 +77,9 @@ typedef struct ReplyTimeWish
 	int			ntimes;
 	RtTime		times[RT_MAX_TIMES];
 	int			relative;		/* "in an hour": minutes after arrival; -1 if none */
+	int16_t		relative_word;	/* where it is said */
+	int16_t		relative_sentence;
+	bool		relative_aside;
 	const char *zone;			/* "after 5 Eastern": the zone named, else NULL (the lead's) */
 } ReplyTimeWish;
 

@@ -282,11 +282,30 @@ call_instead_of_mail(const ReplyWork *w, const Summary *s)
 	return last_unsub >= 0 && w->hits[s->hit[CUE_CALL]].start > last_unsub;
 }
 
+/*
+ * Whether a strong call request, not one for emergencies, comes before
+ * every absence cue ("Call me Monday on my cell. I'm at a conference and
+ * won't be checking email."): the lead's own wish, not an auto-reply.
+ */
+static bool
+call_before_absence(const ReplyWork *w, const Summary *s)
+{
+	int			call;
+
+	if (s->best[CUE_CALL] < 3 || s->urgent_call)
+		return false;
+	call = w->hits[s->hit[CUE_CALL]].start;
+	for (int i = 0; i < w->nhits; i++)
+		if (w->hits[i].kind == CUE_OOO && w->hits[i].start <= call)
+			return false;
+	return true;
+}
+
 /* Steps 1 to 3: an absence or an auto-reply; a wrong person or an unsubscribe strongly said. */
 static bool
 decide_absence_or_strong_refusal(const ReplyWork *w, const Summary *s, ReplyResult *out)
 {
-	if (s->ooo_marker || (s->ooo_score >= 2 && s->urgent_call) ||
+	if ((s->ooo_marker && !call_before_absence(w, s)) || (s->ooo_score >= 2 && s->urgent_call) ||
 		(s->best[CUE_WILL_CALL] == 0 && (s->ooo_score >= 4 || (s->ooo_score >= 3 && s->best[CUE_CALL] < 3))))
 	{
 		conclude_hit(w, out, REPLY_OUT_OF_OFFICE, s->ooo_marker || s->ooo_score >= 4 ? 0.95 : 0.85,
@@ -468,7 +487,7 @@ decide_refusal(const ReplyWork *w, const Summary *s, ReplyResult *out)
 			conclude_hit(w, out, REPLY_NOT_INTERESTED, 0.75, s->hit[CUE_NI]);
 		return true;
 	}
-	if (s->ooo_score >= 2)
+	if (s->ooo_score >= 2 && s->best[CUE_WILL_CALL] == 0)
 	{
 		conclude_hit(w, out, REPLY_OUT_OF_OFFICE, 0.7, s->hit[CUE_OOO]);
 		return true;

@@ -564,6 +564,9 @@ line_kind(const ReplyWork *w, const RTok *t, bool letters)
 	}
 	if (t->kind != TK_WORD || t->id == RV_UNKNOWN)
 		return 0;
+	/* "the land line" */
+	if (t->id == reply_vocab_find("land", 4) && t + 1 < w->toks + w->ntoks && (t + 1)->id == reply_vocab_find("line", 4))
+		return 'h';
 	for (int i = 0; i < (int) (sizeof(words) / sizeof(words[0])); i++)
 		if (ids[i] == t->id && (letters || words[i][0][1] != '\0'))
 			return words[i][1][0];
@@ -601,7 +604,8 @@ labelled_as(const ReplyWork *w, int tok, char wanted)
 
 /*
  * The kind of line the body names (line_kind): the first line word that a
- * call word leads to ("use my cell", "reach me on my mobile"), else the
+ * call verb leads to ("use my cell", "reach me on my mobile") or that "is
+ * better" follows ("cell is better"), else the
  * first one; not a single letter ("o" is Spanish "or"), nor "after/from
  * work", nor one a negator leads to ("not the office"); 0 if none.  *led:
  * a call word led to it.
@@ -612,7 +616,13 @@ named_line(const ReplyWork *w, bool *led)
 	uint16_t	id_after = reply_vocab_find("after", 5),
 				id_from = reply_vocab_find("from", 4),
 				id_use = reply_vocab_find("use", 3),
-				id_try = reply_vocab_find("try", 3);
+				id_try = reply_vocab_find("try", 3),
+				id_call = reply_vocab_find("call", 4),
+				id_ring = reply_vocab_find("ring", 4),
+				id_reach = reply_vocab_find("reach", 5),
+				id_dial = reply_vocab_find("dial", 4),
+				id_contact = reply_vocab_find("contact", 7),
+				id_is = reply_vocab_find("is", 2);
 	char		wanted = 0;
 
 	for (int pass = 0; pass < 2 && wanted == 0; pass++)
@@ -628,15 +638,25 @@ named_line(const ReplyWork *w, bool *led)
 			if (kind == 0 || (i > 0 && w->toks[i - 1].kind == TK_WORD &&
 							  (w->toks[i - 1].id == id_after || w->toks[i - 1].id == id_from)))
 				continue;
-			/* a call word among the four words before it; a negator anywhere before it in its clause */
+			/*
+			 * a call verb among the four words before it ("use my cell",
+			 * "call the landline"), or "is better/best" right after it ("cell
+			 * is better"); a negator anywhere before it in its clause
+			 */
 			for (int k = i - 1; k >= 0 && k >= i - 8 && w->toks[k].kind != TK_BOUND; k--)
 			{
 				uint32_t	wc = w->toks[k].kind == TK_WORD ? reply_vocab_class(w->toks[k].id) : 0;
 
 				negated |= (wc & WC_NEGATOR) != 0;
-				if (k >= i - 4)
-					called |= (wc & WC_CALL_WORD) != 0 || w->toks[k].id == id_use || w->toks[k].id == id_try;
+				if (k >= i - 4 && w->toks[k].kind == TK_WORD &&
+					(w->toks[k].id == id_use || w->toks[k].id == id_try || w->toks[k].id == id_call ||
+					 w->toks[k].id == id_ring || w->toks[k].id == id_reach || w->toks[k].id == id_dial ||
+					 w->toks[k].id == id_contact))
+					called = true;
 			}
+			if (i + 2 < w->ntoks && w->toks[i + 1].kind == TK_WORD && w->toks[i + 1].id == id_is &&
+				(reply_vocab_class(w->toks[i + 2].id) & WC_PREFER))
+				called = true;
 			if (!negated && (called || pass == 1))
 			{
 				wanted = kind;
@@ -647,13 +667,13 @@ named_line(const ReplyWork *w, bool *led)
 }
 
 /*
- * Whether the body keeps the lead's signature numbers out of it: the words
+ * Where the body keeps the lead's signature numbers out of it (the token, or -1): the words
  * "signature" or "below" with a negator or "only" at most four words from
  * them in their clause ("not the numbers below", "my signature numbers are
  * work only"; not "call the number below, only after 5pm").
  */
-static bool
-signature_refused(const ReplyWork *w)
+static int
+signature_refused_at(const ReplyWork *w)
 {
 	uint16_t	id_signature = reply_vocab_find("signature", 9),
 				id_below = reply_vocab_find("below", 5),
@@ -668,9 +688,9 @@ signature_refused(const ReplyWork *w)
 
 		if (t->flags & TF_SIG)
 			break;
-		if (t->kind == TK_BOUND)
+		if (t->kind == TK_BOUND || t->kind == TK_SOFT)
 		{
-			names = refuses = -100;
+			names = refuses = -100;	/* not "my cell is in the signature, please call that, not the main line" */
 			continue;
 		}
 		if (t->kind != TK_WORD)
@@ -683,9 +703,57 @@ signature_refused(const ReplyWork *w)
 		if (t->id == id_only || (reply_vocab_class(t->id) & WC_NEGATOR))
 			refuses = words;
 		if (names > 0 && refuses > 0 && abs(names - refuses) <= 4)
-			return true;
+			return i;
 	}
-	return false;
+	return -1;
+}
+
+/*
+ * Where the body says to use the number the broker already has ("the
+ * number you have on file", "you have my number", "the one you have"), or
+ * -1: then no number after it (a signature's) is the callback one.
+ */
+static int
+stored_number_named(const ReplyWork *w)
+{
+	uint16_t	id_you = reply_vocab_find("you", 3),
+				id_have = reply_vocab_find("have", 4),
+				id_got = reply_vocab_find("got", 3),
+				id_file = reply_vocab_find("file", 4),
+				id_on = reply_vocab_find("on", 2),
+				id_number = reply_vocab_find("number", 6),
+				id_one = reply_vocab_find("one", 3);
+
+	for (int i = 1; i + 1 < w->ntoks; i++)
+	{
+		const RTok *t = &w->toks[i];
+		bool		named = false,
+					negated = false;
+
+		if (t->kind != TK_WORD || (t->flags & TF_SIG) || t->id == RV_UNKNOWN)
+			continue;
+
+		/* "on file" */
+		if (t->id == id_file && w->toks[i - 1].id == id_on)
+			named = true;
+		/* "you have my number", "the one you have", "number you've got" */
+		if (t->id == id_you && (w->toks[i + 1].id == id_have || w->toks[i + 1].id == id_got))
+			for (int k = i - 2; k <= i + 4 && k < w->ntoks; k++)
+				if (k >= 0 && k != i && (w->toks[k].id == id_number || w->toks[k].id == id_one))
+					named = true;
+		if (!named)
+			continue;
+		/* not "don't use the number you have on file", "not the one you have" */
+		for (int k = i - 1; k >= 0 && k >= i - 8 && w->toks[k].kind != TK_BOUND; k--)
+			negated |= w->toks[k].kind == TK_WORD && (reply_vocab_class(w->toks[k].id) & WC_NEGATOR);
+		/* nor "the number you have is old", "... is no longer in service" */
+		for (int k = i + 1; k < w->ntoks && k <= i + 8 && w->toks[k].kind != TK_BOUND; k++)
+			negated |= w->toks[k].kind == TK_WORD &&
+				(reply_vocab_class(w->toks[k].id) & (WC_NEGATOR | WC_OLD));
+		if (!negated)
+			return i;
+	}
+	return -1;
 }
 
 /*
@@ -709,7 +777,7 @@ reply_signature_phone(const ReplyWork *w, int chosen, bool named_only)
 				candidates = 0;
 	bool		led = false;
 
-	if (signature_refused(w))
+	if (signature_refused_at(w) >= 0 || stored_number_named(w) >= 0)
 		return -1;
 	for (int i = 0; i < w->nhits; i++)
 		if (is_refusal(&w->hits[i]))
@@ -768,7 +836,9 @@ reply_choose_phone(ReplyWork *w)
 {
 	int			best = -1,
 				nth = ordinal_named(w),
-				body = 0;
+				body = 0,
+				refused_from = signature_refused_at(w),
+				stored_from = stored_number_named(w);
 	bool		led = false;
 	char		wanted = named_line(w, &led);
 
@@ -779,6 +849,9 @@ reply_choose_phone(ReplyWork *w)
 		if (ph->tok < 0)
 			continue;
 		ph->score = score_phone(w, ph);
+		/* "Please call the number you have, NOT the numbers below" */
+		if ((refused_from >= 0 && ph->tok > refused_from) || (stored_from >= 0 && ph->tok > stored_from))
+			ph->score = -100;
 		/* the line the body names: "Call my direct" over a "Cell:" beside it */
 		if (ph->score > 0 && ph->zone == ZONE_BODY && led && labelled_as(w, ph->tok, wanted))
 			ph->score += 4;

@@ -205,13 +205,17 @@ is_cut(const char *t, const RawLine *raw, int nraw, int i)
 		"sent from yahoo", "sent from samsung", "sent via ", "get outlook for", "von meinem iphone",
 		"von meinem smartphone", "envoy\xc3\xa9 de mon", "disclaimer:", "this e-mail and any",
 		"this email and any", "this message and any", "enviado desde mi", "enviado desde outlook",
-		"obtener outlook para", NULL
+		"obtener outlook para", "the contents of this", "the information contained in this",
+		"the information in this", "this email is intended", "this e-mail is intended",
+		"this message is intended", "any tax advice", "nothing in this email", "nothing in this e-mail",
+		"privileged and confidential", "confidential:", "this e-mail, including", "this email, including",
+		"this message, including", NULL
 	};
 
 	if (n == 0)
 		return false;
 	/* the prefixes start with one of these letters */
-	if (strchr("bsgvedto", lower(s[0])) != NULL)
+	if (strchr("bsgvedtonapc", lower(s[0])) != NULL)
 		for (int k = 0; prefixes[k]; k++)
 			if (starts_ci(s, n, prefixes[k]))
 				return true;

@@ -166,6 +166,7 @@ static const RuleDef rule_defs[] = {
 	{CUE_CALL, 3, CUE_BLOCK, 0, "what|which time|day|times|days works|work for a|the " QUICK "? call"},
 	{CUE_CALL, 3, CUE_BLOCK, 0, "what|which time|day|times|days is good|best|better for a|the " QUICK "? call"},
 	{CUE_CALL, 3, CUE_BLOCK, R_VERB, "^ just " CALL_VERB " me? $"},
+	{CUE_CALL, 3, CUE_BLOCK, R_VERB, "^ " CALL_VERB " me? then $"},
 	{CUE_CALL, 2, CUE_NONE, 0, "you have|got my|the number|cell|phone|info"},
 	{CUE_CALL, 3, CUE_BLOCK, R_VERB | R_BLOCKERS, "reach|contact|catch|ring me on|at my|the cell|mobile|landline|home|office|direct|work"},
 	{CUE_CALL, 3, CUE_LOCAL_BLOCK, R_VERB | R_BLOCKERS, CALL_VERB " my|our assistant|secretary|partner|accountant|colleague"},
@@ -221,7 +222,7 @@ static const RuleDef rule_defs[] = {
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "remove|delete|take ~2 from|off your|the|this|all|these|ur ~1 list|lists|database|records"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "remove|delete|take ~2 from|off list|lists"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "take my|our|this ~2 off"},
-	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "remove|delete it|this now? $"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "remove|delete it|this now|immediately|asap|please? $"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "off your|the|this|all|these ~1 list|lists"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "opt|opted me|us? out"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "stop|quit|cease emailing|sending|messaging|contacting|spamming|writing|mailing|texting|calling|bugging|harassing|bothering|email|pestering"},
@@ -242,6 +243,7 @@ static const RuleDef rule_defs[] = {
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "quiten|borren|eliminen|quitar|borrar|eliminar my ~1 email|informacion|datos|number|nombre"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "no me|nos escriban|escribas|escriba|manden|mandes|envien|envies|contacten|contactes"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "^ baja $"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "^ baja por favor $"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "dar|darme|denme|den|doy|darnos de baja"},
 	{CUE_UNSUB, 1, CUE_NONE, R_NONEG, "no ~1 vuelvan|vuelva|vuelvas a ~1 contactar|contactarme|molestar|llamar"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "no ~1 vuelvan|vuelva|vuelvas a ~1 escribir|escribirme|enviar|mandar"},
@@ -299,6 +301,11 @@ static const RuleDef rule_defs[] = {
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "i|we check|read|answer|manage|handle his|her|their email|emails|mail|inbox"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "make|handle ~2 financial decisions|matters"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "handle|manage ~2 own affairs|finances"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "my|our mother|father|mom|dad|grandmother|grandfather owns|owned the|this house|home|property"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "in memory care"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "this|that|it is|was my|our son|daughter|husband|wife|mother|father|mom|dad ~2 old? email|address|account"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "@CAP|he|she left the practice|clinic|office|firm|company|practise"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "never owned @NUM"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "@CAP|he|she retired in|last|from|and|years|this|a|recently|over|back"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "he|she passed $|in|last|on"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "that|this is my|our late"},
@@ -410,6 +417,12 @@ static const RuleDef rule_defs[] = {
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "not doing that|it|this again"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "i|we have a|my|our lender|broker|banker|bank|guy|person"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "not taking|getting out|on? a|another|any new? loan|mortgage|debt"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "^ lol|haha|lmao|nah no|nope $"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "^ no sir|maam|thanks|thank $"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "stay out of debt"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "i|we have|owe no mortgage|loan|debt|balance"},
+	{CUE_NI, 1, CUE_NONE, R_NONEG, "not do anything|nothing like that"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "chapter 7|13|seven|thirteen"},
 	{CUE_NI, 1, CUE_NONE, R_NONEG, "not the time"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "you refinancie|refinanciamos|vendi|vendimos|cerre|cerramos|pague|pagamos|compre|compramos"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "you tengo|tenemos un|una|otro|otra|quien|alguien|con|prestamo|broker|agente|hipoteca|credito|asesor|banco"},
@@ -460,6 +473,9 @@ static const RuleDef rule_defs[] = {
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "slow|delayed|late to|in reply|respond|replying|responding"},
 	{CUE_OOO, 1, CUE_NONE, R_NONEG, "thank|thanks you? for contacting|reaching|writing"},
 	{CUE_OOO, 3, CUE_NONE, R_NONEG, "not be checking|monitoring|reading email|emails|e|my|messages"},
+	{CUE_OOO, 3, CUE_NONE, R_NONEG, "not be responding|answering|replying to|my? email|emails|e|messages"},
+	{CUE_OOO, 1, CUE_NONE, R_NONEG, "store|business|opening hours"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "we are closed"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "office|offices is|are closed"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "office|offices will be closed"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "for|in emergencies|emergency|urgencies|urgent"},
@@ -569,6 +585,10 @@ static const RuleDef rule_defs[] = {
 	{CUE_WILL_CALL, 2, CUE_NONE, 0, "yo le|te|les llamo|llamare|marco|marcare"},
 	{CUE_WILL_CALL, 2, CUE_NONE, 0, "le|te|les voy a llamar|marcar"},
 	{CUE_WILL_CALL, 2, CUE_NONE, 0, "i|we am|are calling|ringing|phoning you"},
+	{CUE_WILL_CALL, 2, CUE_NONE, 0, "i|we tried calling|phoning|ringing"},
+	{CUE_WILL_CALL, 2, CUE_NONE, 0, "will try you|again"},
+	{CUE_WILL_CALL, 2, CUE_NONE, 0, "have my|our ea|assistant|secretary|husband|wife|partner call|contact|reach you|your"},
+	{CUE_WILL_CALL, 2, CUE_NONE, 0, "he|she|they will reach out|call"},
 	{CUE_WILL_CALL, 2, CUE_NONE, 0, "i|we will|would try calling|ringing|phoning you"},
 	{CUE_WRITTEN, 3, CUE_NONE, 0, "email|send|write ~1 my|our husband|wife|partner|accountant|spouse|son|daughter"},
 	{CUE_AFFIRM, 1, CUE_NONE, 0, "yes|sure|absolutely|definitely|certainly|ok|alright|perfect|great|ja|please|gladly|happy"},
@@ -1077,6 +1097,10 @@ match_rule(ReplyWork *w, int ri, int t)
 		return;
 	end = match_from(w, r, 1, t + 1);
 	if (end < 0)
+		return;
+	/* "Phone: (202) 555 0127" is a label, not "Phone!" */
+	if (d->kind == CUE_CALL && end == t + 1 && end < w->ntoks && w->toks[end].kind == TK_SOFT &&
+		w->text[w->toks[end].start] == ':')
 		return;
 	if ((d->flags & R_VERB) && lead_calls(w, t))
 		return;

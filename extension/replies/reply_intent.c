@@ -43,21 +43,23 @@ typedef struct Summary
 } Summary;
 
 /*
- * Whether the sentence of token t speaks of an emergency ("For emergencies
- * please call ...", "Call my husband at ... if it's urgent"): in an
- * auto-reply, a number for emergencies is not a wish to be called.
+ * Whether the call at token t is for an emergency ("For emergencies please
+ * call ...", "Call my husband at ... if it's urgent"; not "use the home
+ * one, the cell is only for emergencies"): in an auto-reply, a number for
+ * emergencies is not a wish to be called.
  */
 static bool
 urgent_sentence(const ReplyWork *w, int t)
 {
 	static const char *const words[] = {"emergency", "emergencies", "urgent", "urgently", "urgencia",
-	"emergencia", "urgente", "urgencias", "emergencias", "sensitive", "timesensitive"};
+	"emergencia", "urgente", "urgencias", "emergencias", "sensitive", "timesensitive", "important"};
 	int			from = t,
 				to = t;
 
+	/* before the call in its sentence ("For emergencies please call"), after it in its clause ("... if urgent") */
 	while (from > 0 && w->toks[from - 1].kind != TK_BOUND)
 		from--;
-	while (to < w->ntoks && w->toks[to].kind != TK_BOUND)
+	while (to < w->ntoks && w->toks[to].kind != TK_BOUND && (to <= t || w->toks[to].kind != TK_SOFT))
 		to++;
 	for (int k = from; k < to; k++)
 		if (w->toks[k].kind == TK_WORD && w->toks[k].id != RV_UNKNOWN)

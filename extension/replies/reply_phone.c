@@ -749,7 +749,9 @@ stored_number_named(const ReplyWork *w)
 		/* nor "the number you have is old", "... is no longer in service" */
 		for (int k = i + 1; k < w->ntoks && k <= i + 8 && w->toks[k].kind != TK_BOUND; k++)
 			negated |= w->toks[k].kind == TK_WORD &&
-				(reply_vocab_class(w->toks[k].id) & (WC_NEGATOR | WC_OLD));
+				((reply_vocab_class(w->toks[k].id) & WC_OLD) ||
+				 ((reply_vocab_class(w->toks[k].id) & WC_NEGATOR) && k + 1 < w->ntoks &&
+				  w->toks[k + 1].id == reply_vocab_find("longer", 6)));
 		if (!negated)
 			return i;
 	}

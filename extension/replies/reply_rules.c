@@ -73,7 +73,7 @@ typedef struct Rule
 #define CALL_NOUN "call|ring|buzz|bell|shout|holler|callback"
 #define QUICK "quick|brief|short|phone|quick|little"
 #define PEOPLE "wife|husband|son|daughter|partner|spouse|dad|mom|mum|mother|father|sister|brother"
-#define OWN_LINES "cell|mobile|home|landline|number|phone|house|line|office|work|direct"
+#define OWN_LINES "cell|mobile|home|landline|number|phone|house|line|office|work|direct|personal|private"
 
 static const RuleDef rule_defs[] = {
 	/* ---------------------------------------------------------------- asking to be phoned */
@@ -166,11 +166,14 @@ static const RuleDef rule_defs[] = {
 	{CUE_CALL, 3, CUE_BLOCK, 0, "what|which time|day|times|days works|work for a|the " QUICK "? call"},
 	{CUE_CALL, 3, CUE_BLOCK, 0, "what|which time|day|times|days is good|best|better for a|the " QUICK "? call"},
 	{CUE_CALL, 3, CUE_BLOCK, R_VERB, "^ just " CALL_VERB " me? $"},
+	{CUE_CALL, 3, CUE_BLOCK, R_VERB, "^ " CALL_VERB " @CAP at|on @PHONE"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "let me know when|what time you can " CALL_VERB},
+	{CUE_CALL, 2, CUE_NONE, 0, "hit me up by|on the? phone"},
 	{CUE_CALL, 3, CUE_BLOCK, R_VERB, "^ " CALL_VERB " me? then $"},
 	{CUE_CALL, 2, CUE_NONE, 0, "you have|got my|the number|cell|phone|info"},
 	{CUE_CALL, 3, CUE_BLOCK, R_VERB | R_BLOCKERS, "reach|contact|catch|ring me on|at my|the cell|mobile|landline|home|office|direct|work"},
 	{CUE_CALL, 3, CUE_LOCAL_BLOCK, R_VERB | R_BLOCKERS, CALL_VERB " my|our assistant|secretary|partner|accountant|colleague"},
-	{CUE_CALL, 3, CUE_BLOCK, R_VERB | R_BLOCKERS, CALL_VERB "|use|try the new|cell|mobile|second|first|other one|number?"},
+	{CUE_CALL, 3, CUE_BLOCK, R_VERB | R_BLOCKERS, CALL_VERB "|use|try the new|cell|mobile|second|first|other|house|home|landline|office one|number?"},
 	{CUE_CALL, 3, CUE_NONE, 0, "call|calling|phone|telephone would|will suit me|us"},
 	{CUE_CALL, 2, CUE_NONE, R_BLOCKERS, "^ llamar|llamarme|marcar|marcarme por|en|despues|antes|manana|temprano|tarde|al"},
 	{CUE_CALL, 3, CUE_BLOCK, 0, "best|easiest|quickest way to reach|contact|get me is|would be ~1 call|phone"},
@@ -199,6 +202,7 @@ static const RuleDef rule_defs[] = {
 	/* ---------------------------------------------------------------- e-mail or text instead */
 	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "email|mail|text|write|texts|writing only"},
 	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "email|text|texts|mail please|pls|instead"},
+	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "mandar|enviar|mandarme|enviarme un|una? mensaje|text|texto|whatsapp|sms"},
 	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "only ~1 email|text|writing|mail|texts"},
 	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "prefer|preferably ~2 email|text|writing|texting|emailing"},
 	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "email|text|texting|writing is|would be? best|better|preferred|easier|fine|ideal|easiest"},
@@ -219,7 +223,7 @@ static const RuleDef rule_defs[] = {
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "remove|delete|erase me|us"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "remove|delete|erase my|our|this ~1 email|address|name|info|information|details|data|number|record|records|account|contact"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "take me|us off"},
-	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "remove|delete|take ~2 from|off your|the|this|all|these|ur ~1 list|lists|database|records"},
+	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "remove|delete|take ~3 from|off your|the|this|all|these|ur ~1 list|lists|database|records"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "remove|delete|take ~2 from|off list|lists"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "take my|our|this ~2 off"},
 	{CUE_UNSUB, 3, CUE_NONE, R_NONEG, "remove|delete it|this now|immediately|asap|please? $"},
@@ -303,6 +307,8 @@ static const RuleDef rule_defs[] = {
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "handle|manage ~2 own affairs|finances"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "my|our mother|father|mom|dad|grandmother|grandfather owns|owned the|this house|home|property"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "in memory care"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "am|are|im off the deed|title|loan|mortgage"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "i am using her|his|their|my email|account|computer"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "this|that|it is|was my|our son|daughter|husband|wife|mother|father|mom|dad ~2 old? email|address|account"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "@CAP|he|she left the practice|clinic|office|firm|company|practise"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "never owned @NUM"},
@@ -361,7 +367,8 @@ static const RuleDef rule_defs[] = {
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "^ pass $"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "pass for now"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "hard pass"},
-	{CUE_NI, 3, CUE_NONE, R_NONEG, "not want !to"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "not want !to|a|any"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "not want a|any|another loan|refi|refinance|mortgage|heloc|debt|reverse"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "not want to sell|refinance|borrow|move|take|get|be|deal|hear|talk|do|discuss|pursue"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "happy|satisfied|content|fine|good with my|our|the current"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "happy|satisfied|content with my|our"},
@@ -398,6 +405,13 @@ static const RuleDef rule_defs[] = {
 	{CUE_NI, 1, CUE_NONE, R_NONEG, "thanks anyway"},
 	{CUE_NI, 1, CUE_NONE, R_NONEG, "all good $"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "i|we went|go|going|are|decided ~2 with another|a|our|rocket|someone|somebody|them|him|her"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "with another company|lender|broker|bank|credit"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "^ going|went with them|another|our|my"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "so|just no $"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "^ nah|no we|i good|fine|ok|set|straight $"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "wait for|until rates|rate ~2 drop|come|go|fall"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "never put|risk my|our house|home"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "says|said no $"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "stay|staying put"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "selling|sold the|our|my house|home|place|property"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "why would i|we ~2 refinance|sell|refi"},
@@ -444,7 +458,11 @@ static const RuleDef rule_defs[] = {
 	/* ---------------------------------------------------------------- out of office, auto-replies */
 	{CUE_OOO, 3, CUE_NONE, R_NONEG, "automatic|automated|auto reply|response|message|email|notification|answer|reponse"},
 	{CUE_OOO, 3, CUE_NONE, R_NONEG, "automatische antwort"},
-	{CUE_OOO, 2, CUE_NONE, R_NONEG, "out of the? office"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "out of the? office|classroom|country|state|town"},
+	{CUE_OOO, 3, CUE_NONE, R_NONEG, "^ auto|autoreply|autoresponse|autoresponder $"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "if this is regarding|about|concerning"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "check|checks|checked this? mailbox|email|inbox|emails ~2 occasionally|rarely|once|weekly"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "^ back january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "ooo"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "on|in annual|maternity|paternity|medical|sick|parental|bereavement|family|extended|personal|study? leave"},
 		{CUE_OOO, 2, CUE_NONE, R_NONEG, "on my? vacation|holiday|pto|sabbatical|honeymoon|furlough|break"},
@@ -454,7 +472,7 @@ static const RuleDef rule_defs[] = {
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "checking|check|reading email|emails|messages ~1 sporadically|intermittently|periodically|occasionally|rarely|infrequently"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "jury duty"},
 	{CUE_OOO, 1, CUE_NONE, R_NONEG, "traveling|travelling|travel ~2 through|until|till|on business"},
-	{CUE_OOO, 1, CUE_NONE, R_NONEG, "will respond|reply|get back|answer ~3 next|monday|tuesday|wednesday|thursday|friday|then|later"},
+	{CUE_OOO, 1, CUE_NONE, R_NONEG, "will respond|reply|get back|answer ~3 next|monday|tuesday|wednesday|thursday|friday|then|later|when"},
 	{CUE_OOO, 3, CUE_NONE, R_NONEG, "upon|on my return"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "when|after|once|until i get|am back"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "when|after|once|until i return"},
@@ -567,6 +585,7 @@ static const RuleDef rule_defs[] = {
 	{CUE_INT, 2, CUE_NONE, 0, "like|love|want to know|learn|hear|see|get|understand|find|explore|apply|proceed|move"},
 	{CUE_INT, 2, CUE_NONE, 0, "let me|us know"},
 	{CUE_INT, 2, CUE_NONE, 0, "stop|come|drop|swing by your|the office"},
+	{CUE_INT, 3, CUE_NONE, 0, "what is next $"},
 	{CUE_WRITTEN, 3, CUE_NONE, 0, "hiciera|haga|hagan|hicieran llegar"},
 	{CUE_INT, 2, CUE_NONE, 0, "go ahead"},
 	{CUE_INT, 2, CUE_NONE, 0, "please do !not"},
@@ -581,7 +600,7 @@ static const RuleDef rule_defs[] = {
 	{CUE_WILL_CALL, 2, CUE_NONE, 0, "i|we will|would|can|could|shall|might|may call|phone|ring you"},
 	{CUE_WILL_CALL, 2, CUE_NONE, 0, "can|could|may|should i|we call|phone|ring you"},
 	{CUE_WILL_CALL, 2, CUE_NONE, 0, "i|we will|would|can|shall|might call|phone|ring your|the office|number|line|desk"},
-	{CUE_INT, 2, CUE_NONE, 0, "i|we will|would|shall reach out|touch base"},
+	{CUE_WILL_CALL, 2, CUE_NONE, 0, "i|we will|would|shall reach out|touch base"},
 	{CUE_WILL_CALL, 2, CUE_NONE, 0, "yo le|te|les llamo|llamare|marco|marcare"},
 	{CUE_WILL_CALL, 2, CUE_NONE, 0, "le|te|les voy a llamar|marcar"},
 	{CUE_WILL_CALL, 2, CUE_NONE, 0, "i|we am|are calling|ringing|phoning you"},
@@ -624,7 +643,7 @@ static uint16_t id_if, id_you, id_could, id_can, id_would, id_let, id_me, id_us,
 			id_them, id_again, id_anymore, id_ever, id_my, id_our, id_before, id_after, id_until,
 			id_between, id_during, id_at, id_on, id_in, id_the, id_mind, id_have, id_get,
 			id_going, id_am, id_to, id_work, id_office, id_this, id_that, id_al, id_there, id_here, id_probably,
-			id_out, id_while, id_so, id_yes, id_all, id_any;
+			id_out, id_while, id_so, id_yes, id_all, id_any, id_keep, id_kept;
 
 /* Compiles one pattern; false if it does not fit the limits. */
 static bool
@@ -776,6 +795,8 @@ reply_rules_init(void)
 	ID(id_out, "out");
 	ID(id_while, "while");
 	ID(id_all, "all");
+	ID(id_keep, "keep");
+	ID(id_kept, "kept");
 	ID(id_any, "any");
 	ID(id_so, "so");
 	ID(id_yes, "yes");
@@ -957,6 +978,10 @@ call_blocked(const ReplyWork *w, int start)
 
 	if (u < 0)
 		return false;
+	/* "you keep emailing, so call me": "keep" blocks only "keep calling" */
+	if ((w->toks[u].id == id_keep || w->toks[u].id == id_kept) && u + 1 < start &&
+		!(reply_vocab_class(w->toks[u + 1].id) & WC_CALL_WORD))
+		return false;
 	/* "If so, call me", "if yes call" */
 	if (w->toks[u].id == id_if && u + 1 < start && (w->toks[u + 1].id == id_so || w->toks[u + 1].id == id_yes))
 		return false;
@@ -983,6 +1008,20 @@ lead_calls(const ReplyWork *w, int start)
 	if (u >= 1 && w->toks[u].id == id_to && w->toks[u - 1].id == id_going)
 		return u >= 3 && w->toks[u - 2].id == id_am;
 	return u >= 0 && w->toks[u].kind == TK_WORD && (reply_vocab_class(w->toks[u].id) & WC_SUBJECT);
+}
+
+/* Whether the phrase at token t is said of a phone or a line ("the cell doesn't work out here"). */
+static bool
+said_of_device(const ReplyWork *w, int t)
+{
+	static const char *const devices[] = {"cell", "phone", "number", "line", "signal", "mobile", "landline",
+	"internet", "wifi", "cellphone"};
+
+	for (int k = t - 1; k >= 0 && k >= t - 3 && w->toks[k].kind == TK_WORD; k--)
+		for (size_t d = 0; d < sizeof(devices) / sizeof(devices[0]); d++)
+			if (w->toks[k].id != RV_UNKNOWN && w->toks[k].id == reply_vocab_find(devices[d], (int) strlen(devices[d])))
+				return true;
+	return false;
 }
 
 /*
@@ -1108,6 +1147,8 @@ match_rule(ReplyWork *w, int ri, int t)
 		return;
 	if (d->kind == CUE_NI && said_of_you(w, t))
 		return;
+	if (d->kind == CUE_WRONG && said_of_device(w, t))
+		return;				/* "the cell doesn't work at our place" */
 	if (!(d->flags & R_NONEG) && token_negated(w, t))
 	{
 		if (d->negkind == CUE_NONE)

@@ -55,7 +55,7 @@ static const char *const aliases[][2] = {
 	{"noone", "no one"}, {"holidays", "holiday"}, {"okay", "ok"}, {"k", "ok"},
 	{"yeah", "yes"}, {"yep", "yes"}, {"yup", "yes"}, {"yea", "yes"},
 	{"nah", "nope"}, {"thru", "through"}, {"refi", "refinance"}, {"refinancing", "refinance"},
-	{"gonna", "going to"}, {"wanna", "want to"}, {"gimme", "give me"},
+	{"gonna", "going to"}, {"wanna", "want to"}, {"gimme", "give me"}, {"lmk", "let me know"}, {"hmu", "hit me up"},
 	/* Spanish words that mean what an English rule names (accents folded) */
 	{"mi", "my"}, {"mis", "my"}, {"celular", "cell"}, {"movil", "mobile"}, {"telefono", "phone"},
 	{"numero", "number"}, {"correo", "email"}, {"correos", "email"}, {"texto", "text"},
@@ -161,7 +161,7 @@ reply_vocab_init(void)
 		{WC_NEGATOR, "not no never nobody nothing without neither nor hardly ni tampoco nadie"},
 		{WC_NEG_EXCEPT, "only problem problems worries worry sure matter just doubt dude duden dudes olvide olvides olviden"},
 		{WC_CONTRAST, "but however though although except otherwise aber pero sino"},
-		{WC_CALL_WORD, "call calls calling phone ring reach reached cell mobile number line direct "
+		{WC_CALL_WORD, "call calls calling phone ring reach reached cell mobile number line direct llame llamen llamar "
 		 "dial bell landline home cellphone whatsapp contact"},
 		{WC_MOBILE, "cell mobile"},
 		{WC_PREFER, "better best prefer preferred instead new correct updated current easiest mejor prefiero nuevo "

@@ -473,6 +473,21 @@ for (1 .. 100)
 }
 is($slow->{status}, 201, 'the slow request was answered normally after the delay');
 cmp_ok(time - $t, '>=', 1.9, 'not before the delay');
+# held: no answer until the test releases it, then the normal one
+$s->misbehave(method => 'POST', path => '/call', mode => 'held');
+$before = $s->state->{seq};
+($res, $body) = api('POST', "$vapi/call", $call_req, undef, client(0.5));
+is($res->{status}, 599, 'held: no answer while it is held');
+my ($held) = @{ $s->requests(since_seq => $before) };
+ok(defined $held && !defined $held->{status}, '... the stand-in has the request and has not answered it');
+$s->release;
+for (1 .. 100)
+{
+	($held) = @{ $s->requests(since_seq => $before) };
+	last if defined $held->{status};
+	sleep 0.05;
+}
+is($held->{status}, 201, '... released: answered normally');
 $s->misbehave(method => 'POST', path => '/call', mode => 'slow', delay => 0.6);
 $t = time;
 ($res, $body) = api('POST', "$vapi/call", $call_req, undef, client(5));

@@ -177,8 +177,9 @@ sub control
 }
 
 # Arm one misbehaviour rule: service, method, path ("/call" or a prefix with
-# "*"), mode (status|slow|reset|hang|taken), status, body, retry_after, delay,
-# count (-1 = until cleared), headers.  Returns the armed rule.
+# "*"), mode (status|slow|reset|hang|taken|held), status, body, retry_after,
+# delay, count (-1 = until cleared), headers.  Returns the armed rule.  A
+# "held" request is answered when release() is called.
 sub misbehave
 {
 	my ($self, %rule) = @_;
@@ -188,6 +189,13 @@ sub misbehave
 	}
 	$rule{retry_after} .= '' if defined $rule{retry_after};
 	return $self->control('POST', 'misbehave', \%rule)->{armed}[0];
+}
+
+# Answer the requests a "held" rule is holding.
+sub release
+{
+	my ($self) = @_;
+	return $self->control('POST', 'release');
 }
 
 # Drop every misbehaviour rule still armed.

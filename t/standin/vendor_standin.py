@@ -26,6 +26,7 @@ Both ports also answer the control API under /__control/ (never recorded):
   DELETE /__control/misbehave     drop every rule
   GET    /__control/requests      recorded requests (?service=&method=&path=&since_seq=)
   GET    /__control/state         calls, chats, numbers, assistants, bookings, ...
+  POST   /__control/release       answer the requests a "held" rule holds
   POST   /__control/reset         forget requests, rules and state; restore the
                                   start-up configuration
   POST   /__control/end-call      {"id", "endedReason"?} or {"all": true}; also
@@ -89,7 +90,7 @@ DEFAULT_HOST = {"id": 42, "name": "Dana Lee", "timeZone": "America/Los_Angeles"}
 DEFAULT_AVAILABILITY = {"timeZone": "America/Los_Angeles", "days": [1, 2, 3, 4, 5],
                         "from": "09:00", "to": "17:00", "step": 30,
                         "lengthInMinutes": 30}
-MODES = ("status", "slow", "reset", "hang", "taken")
+MODES = ("status", "slow", "reset", "hang", "taken", "held")
 RESET = "reset"
 HANG = "hang"
 
@@ -376,6 +377,10 @@ class StandIn:
         self.records = []
         self.rules = []
         self.rule_id = 0
+        release = getattr(self, "release_event", None)
+        if release is not None:
+            release.set()           # nothing stays held across a reset
+        self.release_event = None
         self.config = self.startup_config()
         self.rate = {"vapi": [0.0, 0], "cal": [0.0, 0]}
         self.calls = {}
@@ -427,9 +432,18 @@ class StandIn:
         body = rec["body"]
         rule = self.take_rule(service, req)
         if rule:
-            if rule["delay"] > 0:
-                await asyncio.sleep(rule["delay"])
             mode = rule["mode"]
+            if mode == "held":
+                # held until POST /__control/release (or "delay" seconds, 60
+                # by default): a test decides when the answer comes, not a clock
+                if self.release_event is None:
+                    self.release_event = asyncio.Event()
+                try:
+                    await asyncio.wait_for(self.release_event.wait(), rule["delay"] or 60)
+                except asyncio.TimeoutError:
+                    pass
+            elif rule["delay"] > 0:
+                await asyncio.sleep(rule["delay"])
             if mode == RESET:
                 return Reply(None, action=RESET)
             if mode == HANG:
@@ -1050,6 +1064,7 @@ class StandIn:
             ("GET", "requests"): self.ctl_requests,
             ("GET", "state"): self.ctl_state,
             ("POST", "reset"): self.ctl_reset,
+            ("POST", "release"): self.ctl_release,
             ("POST", "end-call"): self.ctl_end_call,
             ("POST", "seed-numbers"): self.ctl_seed_numbers,
             ("POST", "availability"): self.ctl_availability,
@@ -1146,6 +1161,13 @@ class StandIn:
             "rules": self.rules,
             "config": self.config,
             "seq": self.seq})
+
+    def ctl_release(self, req, body):
+        """Answer every request a "held" rule is holding."""
+        if self.release_event is not None:
+            self.release_event.set()
+            self.release_event = None
+        return Reply(200, {"ok": True})
 
     def ctl_reset(self, req, body):
         """Forget everything (sequence numbers keep growing)."""

@@ -40,6 +40,7 @@ typedef struct Summary
 	int			qmarks;
 	int			words;			/* word tokens of the body */
 	bool		urgent_call;	/* the strongest call request is for emergencies ("if urgent, call ...") */
+	bool		written_for_lead;	/* the lead asks for something in writing for themselves ("email me"), not for another */
 } Summary;
 
 /*
@@ -65,6 +66,21 @@ urgent_sentence(const ReplyWork *w, int t)
 		if (w->toks[k].kind == TK_WORD && w->toks[k].id != RV_UNKNOWN)
 			for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 				if (w->toks[k].id == reply_vocab_find(words[i], (int) strlen(words[i])))
+					return true;
+	return false;
+}
+
+/* Whether tokens [start, end) name someone else ("please email my wife"): a hand-off, as auto-replies make. */
+static bool
+names_someone_else(const ReplyWork *w, int start, int end)
+{
+	static const char *const people[] = {"wife", "husband", "son", "daughter", "spouse", "partner", "assistant",
+	"colleague", "secretary", "office", "team", "accountant"};
+
+	for (int k = start; k < end; k++)
+		if (w->toks[k].kind == TK_WORD && w->toks[k].id != RV_UNKNOWN)
+			for (size_t p = 0; p < sizeof(people) / sizeof(people[0]); p++)
+				if (w->toks[k].id == reply_vocab_find(people[p], (int) strlen(people[p])))
 					return true;
 	return false;
 }
@@ -116,6 +132,9 @@ summarise(const ReplyWork *w, Summary *s)
 	}
 	if (s->ooo_score >= 2 && s->best[CUE_CALL] > 0)
 		s->urgent_call = urgent_sentence(w, w->hits[s->hit[CUE_CALL]].start);
+	for (int i = 0; i < w->nhits; i++)
+		if (w->hits[i].kind == CUE_WRITTEN && !names_someone_else(w, w->hits[i].start, w->hits[i].end))
+			s->written_for_lead = true;
 }
 
 /* The start of the last hit of a kind at or above a strength, or -1. */
@@ -308,7 +327,8 @@ static bool
 decide_absence_or_strong_refusal(const ReplyWork *w, const Summary *s, ReplyResult *out)
 {
 	if ((s->ooo_marker && !call_before_absence(w, s)) || (s->ooo_score >= 2 && s->urgent_call) ||
-		(s->best[CUE_WILL_CALL] == 0 && (s->ooo_score >= 4 || (s->ooo_score >= 3 && s->best[CUE_CALL] < 3))))
+		(s->best[CUE_WILL_CALL] == 0 && !s->written_for_lead &&
+		 (s->ooo_score >= 4 || (s->ooo_score >= 3 && s->best[CUE_CALL] < 3))))
 	{
 		conclude_hit(w, out, REPLY_OUT_OF_OFFICE, s->ooo_marker || s->ooo_score >= 4 ? 0.95 : 0.85,
 					 s->hit[CUE_OOO]);
@@ -489,7 +509,7 @@ decide_refusal(const ReplyWork *w, const Summary *s, ReplyResult *out)
 			conclude_hit(w, out, REPLY_NOT_INTERESTED, 0.75, s->hit[CUE_NI]);
 		return true;
 	}
-	if (s->ooo_score >= 2 && s->best[CUE_WILL_CALL] == 0)
+	if (s->ooo_score >= 2 && s->best[CUE_WILL_CALL] == 0 && !s->written_for_lead)
 	{
 		conclude_hit(w, out, REPLY_OUT_OF_OFFICE, 0.7, s->hit[CUE_OOO]);
 		return true;

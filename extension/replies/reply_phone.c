@@ -451,7 +451,8 @@ side_score(const ReplyWork *w, int tok, int step, const SideWeights *sw, bool *f
 {
 	int			score = 0;
 	int			seen = 0;
-	bool		call_word = false;
+	bool		call_word = false,
+				crossed_soft = false;
 
 	*fax = false;
 	for (int i = tok + step; i >= 0 && i < w->ntoks && seen < sw->limit; i += step)
@@ -462,7 +463,10 @@ side_score(const ReplyWork *w, int tok, int step, const SideWeights *sw, bool *f
 		if (t->kind == TK_SOFT && (t->flags & TF_PAREN) && (seen > 0 || w->text[t->start] == '|'))
 			break;
 		if (t->kind == TK_SOFT)
+		{
+			crossed_soft = true;
 			continue;
+		}
 		if (t->kind != TK_WORD)
 			break;
 		wc = reply_vocab_class(t->id);
@@ -491,6 +495,9 @@ side_score(const ReplyWork *w, int tok, int step, const SideWeights *sw, bool *f
 			score += sw->phone_bad;
 		if (wc & WC_FAX)
 		{
+			/* "Direct line X, fax Y": after a comma, the fax is the next number's */
+			if (step > 0 && crossed_soft)
+				break;
 			*fax = true;
 			return 0;
 		}

@@ -181,7 +181,7 @@ reply_vocab_init(void)
 		{WC_ACK, "ok alright fine cool thanks thank you thx ty gracias bueno vale okey hmm hmmm mmm mm "
 		 "a ver got it noted great perfect"},
 		{WC_YES, "yes sure si claro absolutely definitely certainly please of course"},
-		{WC_HEDGE, "maybe perhaps depends depending depende quizas quiza tal vez possibly unsure"},
+		{WC_HEDGE, "maybe perhaps depends depending depende quizas quiza tal vez possibly unsure thinking yet still"},
 	};
 
 	if (vocab_ready)

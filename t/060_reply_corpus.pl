@@ -38,7 +38,7 @@ my @FILES = qw(replies-dev.tsv replies-extra.tsv replies-blind-1.tsv replies-bli
   replies-blind-6c.tsv replies-blind-7.tsv replies-blind-8.tsv replies-blind-9.tsv replies-blind-10.tsv
   replies-blind-11.tsv replies-blind-12.tsv replies-blind-13.tsv replies-blind-14.tsv replies-blind-15.tsv
   replies-blind-16.tsv replies-blind-17.tsv replies-blind-18.tsv replies-blind-19.tsv replies-blind-20.tsv
-  replies-blind-21.tsv replies-blind-22.tsv);
+  replies-blind-21.tsv replies-blind-22.tsv replies-blind-23.tsv replies-blind-24.tsv);
 my %INTENTS = map { $_ => 1 }
   qw(call_requested interested not_interested unsubscribe out_of_office wrong_person question unclear);
 

@@ -627,6 +627,7 @@ named_line(const ReplyWork *w, bool *led)
 				id_call = reply_vocab_find("call", 4),
 				id_ring = reply_vocab_find("ring", 4),
 				id_reach = reply_vocab_find("reach", 5),
+				id_reached = reply_vocab_find("reached", 7),
 				id_dial = reply_vocab_find("dial", 4),
 				id_contact = reply_vocab_find("contact", 7),
 				id_is = reply_vocab_find("is", 2);
@@ -658,6 +659,7 @@ named_line(const ReplyWork *w, bool *led)
 				if (k >= i - 4 && w->toks[k].kind == TK_WORD &&
 					(w->toks[k].id == id_use || w->toks[k].id == id_try || w->toks[k].id == id_call ||
 					 w->toks[k].id == id_ring || w->toks[k].id == id_reach || w->toks[k].id == id_dial ||
+					 w->toks[k].id == id_reached ||
 					 w->toks[k].id == id_contact))
 					called = true;
 			}

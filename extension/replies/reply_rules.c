@@ -168,6 +168,9 @@ static const RuleDef rule_defs[] = {
 	{CUE_CALL, 3, CUE_BLOCK, R_VERB, "^ just " CALL_VERB " me? $"},
 	{CUE_CALL, 3, CUE_BLOCK, R_VERB, "^ " CALL_VERB " @CAP at|on @PHONE"},
 	{CUE_CALL, 3, CUE_BLOCK, 0, "rather talk|speak|chat than email|text|write|emailing|texting"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, CALL_VERB " me? anyway|regardless"},
+	{CUE_CALL, 2, CUE_NONE, 0, "best|good time to reach|call|catch|get me"},
+	{CUE_CALL, 3, CUE_BLOCK, 0, "easier|better|best if you " CALL_VERB " me|us"},
 	{CUE_CALL, 3, CUE_BLOCK, 0, "let me know when|what time you can " CALL_VERB},
 	{CUE_CALL, 2, CUE_NONE, 0, "hit me up by|on the? phone"},
 	{CUE_CALL, 3, CUE_BLOCK, R_VERB, "^ " CALL_VERB " me? then $"},
@@ -203,6 +206,7 @@ static const RuleDef rule_defs[] = {
 	/* ---------------------------------------------------------------- e-mail or text instead */
 	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "email|mail|text|write|texts|writing only"},
 	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "email|text|texts|mail please|pls|instead"},
+	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "^ text|txt @PHONE"},
 	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "mandar|enviar|mandarme|enviarme un|una? mensaje|text|texto|whatsapp|sms"},
 	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "only ~1 email|text|writing|mail|texts"},
 	{CUE_OTHER_CHANNEL, 2, CUE_NONE, R_NONEG, "prefer|preferably ~2 email|text|writing|texting|emailing"},
@@ -311,6 +315,8 @@ static const RuleDef rule_defs[] = {
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "my|our mother|father|mom|dad|grandmother|grandfather owns|owned the|this house|home|property"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "in memory care"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "property manager"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "it is his|her|their loan|house|home now"},
+	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "check|read this email|inbox|account for him|her|them"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "the owner lives|is|lived"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "i am his|her|their roommate|tenant|neighbor|neighbour|exhusband|exwife|ex"},
 	{CUE_WRONG, 3, CUE_NONE, R_NONEG, "she|he got the house|home"},
@@ -377,7 +383,7 @@ static const RuleDef rule_defs[] = {
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "pass for now"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "hard pass"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "not want !to|a|any"},
-	{CUE_NI, 3, CUE_NONE, R_NONEG, "not want a|any|another loan|refi|refinance|mortgage|heloc|debt|reverse"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "not want a|any|another new? loan|refi|refinance|mortgage|heloc|debt|reverse"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "not want to sell|refinance|borrow|move|take|get|be|deal|hear|talk|do|discuss|pursue|risk"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "happy|satisfied|content|fine|good with my|our|the current"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "happy|satisfied|content with my|our"},
@@ -426,6 +432,8 @@ static const RuleDef rule_defs[] = {
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "not do business with"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "not borrow against"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "no more debt|loans|loan"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "not taking on|out"},
+	{CUE_NI, 3, CUE_NONE, R_NONEG, "it is still|a no $"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "stay|staying put"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "selling|sold the|our|my house|home|place|property"},
 	{CUE_NI, 3, CUE_NONE, R_NONEG, "why would i|we ~2 refinance|sell|refi"},
@@ -476,6 +484,7 @@ static const RuleDef rule_defs[] = {
 	{CUE_OOO, 3, CUE_NONE, R_NONEG, "^ auto|autoreply|autoresponse|autoresponder $"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "if this is regarding|about|concerning"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "if this concerns|regards"},
+	{CUE_OOO, 2, CUE_NONE, R_NONEG, "if you need assistance|help|anything"},
 	{CUE_OOO, 3, CUE_NONE, R_NONEG, "expect a delay|delays in my? response|responses|reply|replies"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "should be directed|forwarded|sent to"},
 	{CUE_OOO, 2, CUE_NONE, R_NONEG, "check|checks|checked this? mailbox|email|inbox|emails ~2 occasionally|rarely|once|weekly"},
@@ -660,7 +669,7 @@ static uint16_t id_if, id_you, id_could, id_can, id_would, id_let, id_me, id_us,
 			id_them, id_again, id_anymore, id_ever, id_my, id_our, id_before, id_after, id_until,
 			id_between, id_during, id_at, id_on, id_in, id_the, id_mind, id_have, id_get,
 			id_going, id_am, id_to, id_work, id_office, id_this, id_that, id_al, id_there, id_here, id_probably,
-			id_out, id_while, id_so, id_yes, id_all, id_any, id_keep, id_kept;
+			id_out, id_while, id_so, id_yes, id_all, id_any, id_keep, id_kept, id_serious;
 
 /* Compiles one pattern; false if it does not fit the limits. */
 static bool
@@ -813,6 +822,7 @@ reply_rules_init(void)
 	ID(id_while, "while");
 	ID(id_all, "all");
 	ID(id_keep, "keep");
+	ID(id_serious, "serious");
 	ID(id_kept, "kept");
 	ID(id_any, "any");
 	ID(id_so, "so");
@@ -998,6 +1008,11 @@ call_blocked(const ReplyWork *w, int start)
 	/* "you keep emailing, so call me": "keep" blocks only "keep calling" */
 	if ((w->toks[u].id == id_keep || w->toks[u].id == id_kept) && u + 1 < start &&
 		!(reply_vocab_class(w->toks[u + 1].id) & WC_CALL_WORD))
+		return false;
+	/* "If you're serious, call me", "it's easier if you call me" */
+	if (w->toks[u].id == id_if && ((u + 3 < start && w->toks[u + 1].id == id_you &&
+									w->toks[u + 3].id == id_serious) ||
+								   (u > 0 && (reply_vocab_class(w->toks[u - 1].id) & WC_PREFER))))
 		return false;
 	/* "If so, call me", "if yes call" */
 	if (w->toks[u].id == id_if && u + 1 < start && (w->toks[u + 1].id == id_so || w->toks[u + 1].id == id_yes))

@@ -158,7 +158,7 @@ reply_vocab_init(void)
 		uint32_t	wclass;
 		const char *words;
 	}			classes[] = {
-		{WC_NEGATOR, "not no never nobody nothing without neither nor hardly ni tampoco nadie"},
+		{WC_NEGATOR, "not no never nobody nothing without neither nor hardly ni tampoco nadie nunca jamas"},
 		{WC_NEG_EXCEPT, "only problem problems worries worry sure matter just doubt dude duden dudes olvide olvides olviden"},
 		{WC_CONTRAST, "but however though although except otherwise aber pero sino"},
 		{WC_CALL_WORD, "call calls calling phone ring reach reached cell mobile number line direct llame llamen llamar "
@@ -174,14 +174,14 @@ reply_vocab_init(void)
 		{WC_NUM_CONTEXT, "loan account acct order invoice ref reference tracking confirmation "
 		 "case ticket policy claim id ssn social routing zip postcode code pin file application "
 		 "member customer prestamo cuenta orden caso codigo postal cliente poliza"},
-		{WC_CALL_BLOCKER, "if why did who keep kept whenever unless stop quit"},
+		{WC_CALL_BLOCKER, "if why did who keep kept whenever unless stop quit hard difficult"},
 		{WC_SUBJECT, "i we"},
 		{WC_MODAL, "will would can could shall should may might"},
 		{WC_OBJECT, "me us him her them"},
 		{WC_ACK, "ok alright fine cool thanks thank you thx ty gracias bueno vale okey hmm hmmm mmm mm "
 		 "a ver got it noted great perfect"},
 		{WC_YES, "yes sure si claro absolutely definitely certainly please of course"},
-		{WC_HEDGE, "maybe perhaps depends depending depende quizas quiza tal vez possibly unsure thinking yet still"},
+		{WC_HEDGE, "maybe perhaps depends depending depende quizas quiza tal vez possibly unsure thinking yet still interesting"},
 	};
 
 	if (vocab_ready)

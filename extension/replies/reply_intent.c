@@ -52,8 +52,6 @@ typedef struct Summary
 static bool
 urgent_sentence(const ReplyWork *w, int t)
 {
-	static const char *const words[] = {"emergency", "emergencies", "urgent", "urgently", "urgencia",
-	"emergencia", "urgente", "urgencias", "emergencias", "sensitive", "timesensitive", "important"};
 	int			from = t,
 				to = t;
 
@@ -62,27 +60,14 @@ urgent_sentence(const ReplyWork *w, int t)
 		from--;
 	while (to < w->ntoks && w->toks[to].kind != TK_BOUND && (to <= t || w->toks[to].kind != TK_SOFT))
 		to++;
-	for (int k = from; k < to; k++)
-		if (w->toks[k].kind == TK_WORD && w->toks[k].id != RV_UNKNOWN)
-			for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-				if (w->toks[k].id == reply_vocab_find(words[i], (int) strlen(words[i])))
-					return true;
-	return false;
+	return reply_span_has(w, from, to, WC_URGENT);
 }
 
 /* Whether tokens [start, end) name someone else ("please email my wife"): a hand-off, as auto-replies make. */
 static bool
 names_someone_else(const ReplyWork *w, int start, int end)
 {
-	static const char *const people[] = {"wife", "husband", "son", "daughter", "spouse", "partner", "assistant",
-	"colleague", "secretary", "office", "team", "accountant"};
-
-	for (int k = start; k < end; k++)
-		if (w->toks[k].kind == TK_WORD && w->toks[k].id != RV_UNKNOWN)
-			for (size_t p = 0; p < sizeof(people) / sizeof(people[0]); p++)
-				if (w->toks[k].id == reply_vocab_find(people[p], (int) strlen(people[p])))
-					return true;
-	return false;
+	return reply_span_has(w, start, end, WC_PEOPLE);
 }
 
 /* Adds up the hits. */
@@ -278,8 +263,6 @@ clause_first_token(const ReplyWork *w, int t)
 static bool
 call_instead_of_mail(const ReplyWork *w, const Summary *s)
 {
-	static const char *const mail[] = {"email", "emailing", "emails", "mail", "mailing", "writing", "messages",
-	"message", "sending", "text", "texts", "texting"};
 	int			last_unsub = -1;
 
 	if (s->best[CUE_CALL] < 3 || s->best[CUE_BLOCK] > 0)
@@ -287,16 +270,10 @@ call_instead_of_mail(const ReplyWork *w, const Summary *s)
 	for (int i = 0; i < w->nhits; i++)
 	{
 		const RHit *h = &w->hits[i];
-		bool		about_mail = false;
 
 		if (h->kind != CUE_UNSUB)
 			continue;
-		for (int k = h->start; k < h->end && !about_mail; k++)
-			for (size_t m = 0; m < sizeof(mail) / sizeof(mail[0]); m++)
-				if (w->toks[k].kind == TK_WORD && w->toks[k].id != RV_UNKNOWN &&
-					w->toks[k].id == reply_vocab_find(mail[m], (int) strlen(mail[m])))
-					about_mail = true;
-		if (!about_mail)
+		if (!reply_span_has(w, h->start, h->end, WC_MAIL))
 			return false;
 		last_unsub = h->start;
 	}

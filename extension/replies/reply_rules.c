@@ -1046,14 +1046,12 @@ lead_calls(const ReplyWork *w, int start)
 static bool
 said_of_device(const ReplyWork *w, int t)
 {
-	static const char *const devices[] = {"cell", "phone", "number", "line", "signal", "mobile", "landline",
-	"internet", "wifi", "cellphone"};
+	int			first = t;
 
-	for (int k = t - 1; k >= 0 && k >= t - 3 && w->toks[k].kind == TK_WORD; k--)
-		for (size_t d = 0; d < sizeof(devices) / sizeof(devices[0]); d++)
-			if (w->toks[k].id != RV_UNKNOWN && w->toks[k].id == reply_vocab_find(devices[d], (int) strlen(devices[d])))
-				return true;
-	return false;
+	/* the up to three words just before it */
+	while (first > 0 && first > t - 3 && w->toks[first - 1].kind == TK_WORD)
+		first--;
+	return reply_span_has(w, first, t, WC_DEVICE);
 }
 
 /*
@@ -1089,15 +1087,7 @@ negator_inside(const ReplyWork *w, int start, int end)
 static bool
 names_line(const ReplyWork *w, int start, int end)
 {
-	static const char *const lines[] = {"cell", "mobile", "number", "line", "direct", "landline", "home",
-	"office", "work", "desk", "house", "cellphone"};
-
-	for (int k = start; k < end; k++)
-		if (w->toks[k].kind == TK_WORD && w->toks[k].id != RV_UNKNOWN)
-			for (size_t l = 0; l < sizeof(lines) / sizeof(lines[0]); l++)
-				if (w->toks[k].id == reply_vocab_find(lines[l], (int) strlen(lines[l])))
-					return true;
-	return false;
+	return reply_span_has(w, start, end, WC_LINE);
 }
 
 /* Whether token t and the next read "at all", "at any time", "on any ...": every call, not some. */

@@ -511,3 +511,13 @@ reply_tokenise(ReplyWork *w)
 			push_soft(w, line->end, line->end, zflag);
 	}
 }
+
+/* See reply_internal.h: whether a word of tokens [start, end) has a class of wclass. */
+bool
+reply_span_has(const ReplyWork *w, int start, int end, uint32_t wclass)
+{
+	for (int k = start < 0 ? 0 : start; k < end && k < w->ntoks; k++)
+		if (w->toks[k].kind == TK_WORD && (reply_vocab_class(w->toks[k].id) & wclass))
+			return true;
+	return false;
+}

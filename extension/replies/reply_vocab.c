@@ -182,6 +182,12 @@ reply_vocab_init(void)
 		 "a ver got it noted great perfect"},
 		{WC_YES, "yes sure si claro absolutely definitely certainly please of course"},
 		{WC_HEDGE, "maybe perhaps depends depending depende quizas quiza tal vez possibly unsure thinking yet still interesting"},
+		{WC_URGENT, "emergency emergencies urgent urgently urgencia emergencia urgente urgencias emergencias sensitive "
+		 "timesensitive important"},
+		{WC_PEOPLE, "wife husband son daughter spouse partner assistant colleague secretary office team accountant"},
+		{WC_MAIL, "email emailing emails mail mailing writing messages message sending text texts texting"},
+		{WC_DEVICE, "cell phone number line signal mobile landline internet wifi cellphone"},
+		{WC_LINE, "cell mobile number line direct landline home office work desk house cellphone"},
 	};
 
 	if (vocab_ready)

@@ -160,6 +160,11 @@ typedef struct ReplyWork
 #define WC_ACK			0x10000 /* ok, thanks, gracias: an acknowledgement */
 #define WC_YES			0x20000 /* yes, sure, si: an assent */
 #define WC_HEDGE		0x40000 /* maybe, depends, quizas */
+#define WC_URGENT		0x80000 /* emergency, urgent: a call only for emergencies */
+#define WC_PEOPLE		0x100000	/* wife, assistant, office: someone else to contact */
+#define WC_MAIL			0x200000	/* email, texting: a channel other than calls */
+#define WC_DEVICE		0x400000	/* cell, signal, wifi: a phone or its reception */
+#define WC_LINE			0x800000	/* cell, office, landline: a line one may be called on */
 
 extern void reply_vocab_init(void);
 extern uint16_t reply_vocab_intern(const char *word, int len);
@@ -167,6 +172,7 @@ extern uint16_t reply_vocab_find(const char *word, int len);
 extern uint32_t reply_vocab_class(uint16_t id);
 extern int	reply_vocab_digit(uint16_t id);
 extern int	reply_vocab_expand(const char *word, int len, uint16_t *ids, int max);
+extern bool reply_span_has(const ReplyWork *w, int start, int end, uint32_t wclass);
 
 /* ---------------------------------------------------------------- the parts */
 

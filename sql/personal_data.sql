@@ -146,5 +146,25 @@ SELECT redact_for_contact('Grace Whitfield, 415 5550 123', 'aaaaaaaa-0000-4000-8
 	'c1000000-0000-4000-8000-000000000001') AS with_lead,
 	redact_for_contact('Grace Whitfield, 415 5550 123', 'aaaaaaaa-0000-4000-8000-000000000000', NULL) AS without;
 
+-- Transcripts are read in their organisation's region on the day of the
+-- call (0.7.3): a UK clinic's 020 number without '+' is a phone, a US
+-- organisation's is not; a birth date after the call's day is not one.
+INSERT INTO orgs (org_id, name, default_region) VALUES ('bbbbbbbb-0000-4000-8000-000000000000', 'Harley Clinic', 'GB');
+INSERT INTO vapi_call_logs (org_id, vapi_call_id, direction, started_at, transcript) VALUES
+	('bbbbbbbb-0000-4000-8000-000000000000', 'call-gb', 'inbound_unknown', '2026-03-01 10:00+00',
+	 E'AI: Your number?\nUser: call 02079460958.\nAI: Date of birth?\nUser: 3/14/2030, no sorry, I''m getting my son''s due date.'),
+	('aaaaaaaa-0000-4000-8000-000000000000', 'call-us', 'inbound_unknown', '2026-03-01 10:00+00',
+	 E'AI: Your number?\nUser: call 02079460958.\nAI: Date of birth?\nUser: 3/14/1985.');
+SELECT vapi_call_id, transcript FROM vapi_call_logs WHERE vapi_call_id IN ('call-gb', 'call-us') ORDER BY 1;
+-- A region the phone-number metadata does not know (orgs checks only its
+-- shape) reads as the US: the log is stored, never refused.
+INSERT INTO orgs (org_id, name, default_region) VALUES ('cccccccc-0000-4000-8000-000000000000', 'Nowhere Clinic', 'ZZ');
+INSERT INTO vapi_call_logs (org_id, vapi_call_id, direction, transcript) VALUES
+	('cccccccc-0000-4000-8000-000000000000', 'call-zz', 'inbound_unknown', E'User: call me at 4155550123, born 3/14/1985.');
+SELECT transcript FROM vapi_call_logs WHERE vapi_call_id = 'call-zz';
+SELECT redact_for_contact('call 02079460958', 'bbbbbbbb-0000-4000-8000-000000000000', NULL) AS gb_org,
+	redact_for_contact('call 02079460958', 'aaaaaaaa-0000-4000-8000-000000000000', NULL) AS us_org,
+	redact_personal('call 02079460958', NULL, NULL, NULL, '+442079460000', NULL) AS gb_contact;
+
 DROP FUNCTION pg_temp.reply(text, text, text, jsonb);
 DROP EXTENSION vapi_pool CASCADE;

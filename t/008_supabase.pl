@@ -237,6 +237,8 @@ sub refused
 answers(\%anon, 'e164_parse', { number => '(415) 555-2671' }, sub { $_[0] eq '+14155552671' }, 'a national number read');
 answers(\%anon, 'redact_pii', 'Call me at (415) 555-0123 or pat@example.com',
 	sub { $_[0] eq 'Call me at [PHONE] or [EMAIL]' }, 'one unnamed text parameter, the raw body');
+answers(\%anon, 'redact_pii_at', { t => 'User: call 02079460958, born 3/14/1985, consult 3/3/2027', region => 'GB', as_of => '2026-12-07' },
+	sub { $_[0] eq 'User: call [PHONE], born [DOB], consult 3/3/2027' }, 'named arguments: a region and a day');
 answers(\%anon, 'classify_reply', { reply_text => 'Sure, call me at 415-555-0177 after 5pm' },
 	sub { $_[0]{intent} eq 'call_requested' && $_[0]{phone} eq '+14155550177' }, 'intent and number');
 # "after 5pm", sent at 10:05 in New York on 2031-03-11: 17:00 there, 21:00 UTC, whatever the session's zone.

@@ -177,9 +177,16 @@ like($said, qr/^Booked \Q$offered[1]\E\b/, '... and booked') or diag($said);
 my $appointment = id_in($said, 'appointment_id');
 ($st, $ended) = $second->end(endedReason => 'customer-ended-call',
 	transcript => "AI: Welcome back, Mia.\nUser: I'd like to come in about the rhinoplasty.\n"
-	  . "AI: You are booked for $offered[1].\nUser: Thanks, bye.");
+	  . "AI: For your chart, can you confirm your date of birth?\nUser: March 14th, 1990.\n"
+	  . "AI: You are booked for $offered[1].\nUser: Thanks. My insurance claim number is 4012887766, bye.");
 is($st, 200, '... and hangs up');
 ok(!$ended->{followup_id}, '... booked: no follow-up');
+is( $p->sql(
+		"SELECT transcript FROM vapi_pool.vapi_call_logs WHERE org_id = '$smile' AND vapi_call_id = '" . $second->id . "'"),
+	"AI: Welcome back, [NAME].\nUser: I'd like to come in about the rhinoplasty.\n"
+	  . "AI: For your chart, can you confirm your date of birth?\nUser: [DOB].\n"
+	  . "AI: You are booked for $offered[1].\nUser: Thanks. My insurance claim number is 4012887766, bye.",
+	'(d) the stored transcript keeps what the call was about (the appointment, the claim number), not her birth date');
 
 is( $p->sql(
 		"SELECT a.status || '|' || vapi_pool.spoken_time(a.scheduled_at, '$smile_zone') || '|' || (a.cal_booking_uid IS NULL)

@@ -33,13 +33,16 @@ SELECT pg_temp.time_sql(pg_temp.redact_all('vapi_pool.redact_pii'), :rounds) AS 
        pg_temp.time_sql(pg_temp.redact_all('pg_temp.regex_redact'), :rounds) AS regex_s \gset
 SELECT round(100.0 * count(*) FILTER (WHERE redact_pii(input) = expected) / count(*), 1) AS ours_exact,
        round(100.0 * count(*) FILTER (WHERE pg_temp.regex_redact(input) = expected) / count(*), 1) AS regex_exact,
+       count(*) FILTER (WHERE input = expected AND redact_pii(input) <> input) AS ours_altered,
+       count(*) FILTER (WHERE input = expected AND pg_temp.regex_redact(input) <> input) AS regex_altered,
+       count(*) FILTER (WHERE input = expected) AS clean,
        count(*) AS lines
 FROM corpus \gset
 
 \pset tuples_only on
 \pset format unaligned
 SELECT rpad(name, 26) || lpad(round(:megabytes / secs, 1)::text, 8) || ' MB/s   corpus lines exactly right: '
-       || exact || '% of ' || :lines AS " "
-FROM (VALUES ('redact_pii (C)', :ours_s, :ours_exact),
-             ('regexp_replace baseline', :regex_s, :regex_exact)) v(name, secs, exact);
+       || exact || '% of ' || :lines || ', clean lines altered: ' || altered || ' of ' || :clean AS " "
+FROM (VALUES ('redact_pii (C)', :ours_s, :ours_exact, :ours_altered),
+             ('regexp_replace baseline', :regex_s, :regex_exact, :regex_altered)) v(name, secs, exact, altered);
 SELECT 'ratio redact_pii / regex baseline: ' || round(:regex_s / :ours_s, 1) || 'x (throughput)' AS " ";

@@ -1018,13 +1018,43 @@ vp_redact_contact_text(Datum value, const ContactDetails *c)
 }
 
 /*
- * A text datum through redact_pii and then the contact's details; the
- * datum itself when neither changed it.
+ * A text datum through redact_pii (read with the options) and then the
+ * contact's details; the datum itself when neither changed it.
  */
 Datum
-vp_redact_text_for_contact(Datum value, const ContactDetails *c)
+vp_redact_text_for_contact(Datum value, const ContactDetails *c, const RedactOptions *o)
 {
-	return vp_redact_contact_text(DirectFunctionCall1(vapi_pool_redact_pii, value), c);
+	return vp_redact_contact_text(vp_redact_pii_text(value, o), c);
+}
+
+/* An organisation's region, read by vp_org_redact_options. */
+static VpPlan org_region = {
+	.sql = "SELECT o.default_region FROM vapi_pool.orgs o WHERE o.org_id = $1",
+	.nargs = 1, .argtypes = {UUIDOID}
+};
+
+/*
+ * Sets the options' region to the organisation's default_region (SPI
+ * connected).  An unknown organisation, or a region the phone-number
+ * metadata does not know (orgs only checks its shape), leaves it as it
+ * was: a text is never refused for its organisation's settings.
+ */
+void
+vp_org_redact_options(RedactOptions *o, Datum org_id)
+{
+	bool		isnull;
+	Datum		region;
+	text	   *t;
+
+	vp_execute(&org_region, &org_id, NULL, 1);
+	if (SPI_processed != 1)
+		return;
+	region = vp_getdatum(0, VP_SOLE_COLUMN, &isnull);
+	if (isnull)
+		return;
+	t = DatumGetTextPP(region);
+	if (VARSIZE_ANY_EXHDR(t) == 2 && e164_region_by_code(VARDATA_ANY(t), 2) != NULL)
+		vp_redact_options_set_region(o, VARDATA_ANY(t), 2);
 }
 
 /*
@@ -1035,10 +1065,12 @@ Datum
 vapi_pool_redact_personal(PG_FUNCTION_ARGS)
 {
 	ContactDetails c;
+	RedactOptions o;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	vp_contact_init(&c);
+	vp_redact_options_init(&o);
 	if (!PG_ARGISNULL(1))
 		vp_contact_add_name(&c, text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	if (!PG_ARGISNULL(2))
@@ -1046,10 +1078,20 @@ vapi_pool_redact_personal(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(3))
 		vp_contact_set_email(&c, text_to_cstring(PG_GETARG_TEXT_PP(3)));
 	if (!PG_ARGISNULL(4))
+	{
+		E164Number	num;
+		const E164Region *region;
+
 		vp_contact_set_phone(&c, PG_GETARG_DATUM(4));
+		/* digits without '+' are read as dialled in the contact's country */
+		if (e164_unpack(DatumGetInt64(PG_GETARG_DATUM(4)), &num) &&
+			(region = e164_region_for_country_code(num.country_code)) != NULL &&
+			strlen(region->code) == 2)
+			vp_redact_options_set_region(&o, region->code, 2);
+	}
 	if (!PG_ARGISNULL(5))
 		vp_contact_set_zip(&c, text_to_cstring(PG_GETARG_TEXT_PP(5)));
-	PG_RETURN_DATUM(vp_redact_text_for_contact(PG_GETARG_DATUM(0), &c));
+	PG_RETURN_DATUM(vp_redact_text_for_contact(PG_GETARG_DATUM(0), &c, &o));
 }
 
 /*
@@ -1060,23 +1102,27 @@ Datum
 vapi_pool_redact_for_contact(PG_FUNCTION_ARGS)
 {
 	ContactDetails c;
+	RedactOptions o;
 	Datum		result;
 	MemoryContext upper = CurrentMemoryContext;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	vp_contact_init(&c);
-	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
+	vp_redact_options_init(&o);
+	if (!PG_ARGISNULL(1))
 	{
 		MemoryContext spi;
 
 		vp_spi_connect();
-		vp_contact_load(&c, PG_GETARG_DATUM(1), PG_GETARG_DATUM(2), NULL);
+		vp_org_redact_options(&o, PG_GETARG_DATUM(1));
+		if (!PG_ARGISNULL(2))
+			vp_contact_load(&c, PG_GETARG_DATUM(1), PG_GETARG_DATUM(2), NULL);
 		spi = MemoryContextSwitchTo(upper);
-		result = vp_redact_text_for_contact(PG_GETARG_DATUM(0), &c);
+		result = vp_redact_text_for_contact(PG_GETARG_DATUM(0), &c, &o);
 		MemoryContextSwitchTo(spi);
 		SPI_finish();
 		PG_RETURN_DATUM(result);
 	}
-	PG_RETURN_DATUM(vp_redact_text_for_contact(PG_GETARG_DATUM(0), &c));
+	PG_RETURN_DATUM(vp_redact_text_for_contact(PG_GETARG_DATUM(0), &c, &o));
 }

@@ -50,9 +50,6 @@ PG_FUNCTION_INFO_V1(vapi_pool_touch_updated_at);
 PG_FUNCTION_INFO_V1(vapi_pool_redact_call_log);
 PG_FUNCTION_INFO_V1(vapi_pool_redact_instantly_event);
 
-/* The redactor of redact_pii.c, called directly (it uses no call context). */
-extern PGDLLEXPORT Datum vapi_pool_redact_pii(PG_FUNCTION_ARGS);
-
 /* The text columns of a call log that are redacted on write. */
 static const char *const redacted_columns[] = {"transcript", "summary"};
 
@@ -136,7 +133,7 @@ static VpPlan append_history = {
 	.sql = "UPDATE vapi_pool.leads l"
 	" SET redacted_medical_history = pg_catalog.concat_ws(E'\\n', nullif(l.redacted_medical_history, ''), e.entry)"
 	" FROM (SELECT pg_catalog.to_char(coalesce($3, pg_catalog.now()) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
-	"         || ' call ' || coalesce($4, 'without id') || ': ' || vapi_pool.redact_pii($5) AS entry) e"
+	"         || ' call ' || coalesce($4, 'without id') || ': ' || $5 AS entry) e"
 	" WHERE l.org_id = $1 AND l.id = $2"
 	"   AND pg_catalog.strpos(coalesce(l.redacted_medical_history, ''), e.entry) = 0",
 	.nargs = 5, .argtypes = {UUIDOID, UUIDOID, TIMESTAMPTZOID, TEXTOID, TEXTOID}
@@ -173,6 +170,25 @@ relinked(TriggerData *td, HeapTuple row)
 	new_lead = optional_column(td, row, "lead_id", &new_null);
 	old_lead = optional_column(td, td->tg_trigtuple, "lead_id", &old_null);
 	return !new_null && (old_null || !datumIsEqual(new_lead, old_lead, false, UUID_LEN));
+}
+
+/*
+ * How the row's texts are read (SPI connected): in its organisation's
+ * region, on the day of time_column (the call's start, the reply's
+ * receipt), else of the transaction.
+ */
+static void
+row_redact_options(TriggerData *td, HeapTuple row, const char *time_column, RedactOptions *o)
+{
+	bool		org_null,
+				time_null;
+	Datum		org_id = optional_column(td, row, "org_id", &org_null);
+	Datum		at = optional_column(td, row, time_column, &time_null);
+
+	vp_redact_options_init(o);
+	if (!org_null)
+		vp_org_redact_options(o, org_id);
+	vp_redact_options_set_time(o, time_null ? GetCurrentTransactionStartTimestamp() : DatumGetTimestampTz(at));
 }
 
 /*
@@ -220,6 +236,7 @@ vapi_pool_redact_call_log(PG_FUNCTION_ARGS)
 	bool		relink = relinked(td, row);
 	bool		have_contact = false;
 	ContactDetails contact;
+	RedactOptions opts;
 
 	for (int i = 0; i < N_REDACTED; i++)
 	{
@@ -258,6 +275,7 @@ vapi_pool_redact_call_log(PG_FUNCTION_ARGS)
 			have_vocab = !org_null;
 			initStringInfo(&moved);
 			have_contact = row_contact(td, row, NULL, &contact);
+			row_redact_options(td, row, "started_at", &opts);
 		}
 		redacted = value;
 		if (changed)
@@ -267,7 +285,7 @@ vapi_pool_redact_call_log(PG_FUNCTION_ARGS)
 										i == 0 ? &moved : NULL, &medical_len);
 			if (medical != NULL)
 				value = PointerGetDatum(cstring_to_text_with_len(medical, medical_len));
-			redacted = DirectFunctionCall1(vapi_pool_redact_pii, value);
+			redacted = vp_redact_pii_text(value, &opts);
 		}
 		if (have_contact)
 			redacted = vp_redact_contact_text(redacted, &contact);
@@ -293,7 +311,8 @@ vapi_pool_redact_call_log(PG_FUNCTION_ARGS)
 		args[3] = optional_column(td, row, "vapi_call_id", &call_null);
 		if (moved.len > 0 && !org_null && !lead_null)
 		{
-			args[4] = CStringGetTextDatum(moved.data);
+			/* redacted as the transcript is: in the organisation's region, on the call's day */
+			args[4] = vp_redact_pii_text(CStringGetTextDatum(moved.data), &opts);
 			argnulls[2] = started_null ? 'n' : ' ';
 			argnulls[3] = call_null ? 'n' : ' ';
 			vp_execute(&append_history, args, argnulls, 0);
@@ -331,7 +350,7 @@ reply_text_keys(void)
  */
 static void
 redact_event_text(TriggerData *td, HeapTuple row, int att, bool relinked_now, ContactDetails *contact,
-				  bool *loaded, int *attnums, Datum *values, int *n)
+				  RedactOptions *opts, bool *loaded, int *attnums, Datum *values, int *n)
 {
 	TupleDesc	desc = td->tg_relation->rd_att;
 	bool		update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
@@ -353,10 +372,11 @@ redact_event_text(TriggerData *td, HeapTuple row, int att, bool relinked_now, Co
 		/* the caller ends the SPI connection: the details live in its memory */
 		vp_spi_connect();
 		row_contact(td, row, "lead_email", contact);
+		row_redact_options(td, row, "received_at", opts);
 		MemoryContextSwitchTo(upper);
 		*loaded = true;
 	}
-	redacted = vp_redact_text_for_contact(value, contact);
+	redacted = vp_redact_text_for_contact(value, contact, opts);
 	if (redacted != value)
 	{
 		attnums[*n] = att;
@@ -386,6 +406,7 @@ vapi_pool_redact_instantly_event(PG_FUNCTION_ARGS)
 	bool		isnull;
 	Datum		value;
 	ContactDetails contact;
+	RedactOptions opts;
 	bool		loaded = false;
 	bool		relinked_now;
 
@@ -401,8 +422,8 @@ vapi_pool_redact_instantly_event(PG_FUNCTION_ARGS)
 		}
 	}
 	relinked_now = relinked(td, row);
-	redact_event_text(td, row, text_att, relinked_now, &contact, &loaded, attnums, values, &n);
-	redact_event_text(td, row, subject_att, relinked_now, &contact, &loaded, attnums, values, &n);
+	redact_event_text(td, row, text_att, relinked_now, &contact, &opts, &loaded, attnums, values, &n);
+	redact_event_text(td, row, subject_att, relinked_now, &contact, &opts, &loaded, attnums, values, &n);
 	if (loaded)
 		SPI_finish();
 	if (n == 0)

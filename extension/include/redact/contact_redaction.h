@@ -9,6 +9,8 @@
 
 #include "postgres.h"
 
+#include "redact/redact_pii.h"
+
 #define VP_CONTACT_MAX_NAMES	8	/* words of the first and last names */
 #define VP_CONTACT_NAME_LEN		48	/* a longer name word is not matched */
 #define VP_CONTACT_MAX_NUMBERS	4	/* ways of writing the phone number */
@@ -45,6 +47,7 @@ extern bool vp_contact_known(const ContactDetails *c);
 extern bool vp_contact_load(ContactDetails *c, Datum org_id, Datum lead_id, const char *email);
 extern char *vp_redact_contact(const char *src, int len, const ContactDetails *c, int *out_len);
 extern Datum vp_redact_contact_text(Datum text, const ContactDetails *c);
-extern Datum vp_redact_text_for_contact(Datum text, const ContactDetails *c);
+extern Datum vp_redact_text_for_contact(Datum text, const ContactDetails *c, const RedactOptions *o);
+extern void vp_org_redact_options(RedactOptions *o, Datum org_id);
 
 #endif							/* VAPI_POOL_CONTACT_REDACTION_H */

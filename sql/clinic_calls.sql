@@ -324,7 +324,7 @@ SELECT pg_temp.tool('rosa-2', 'check_availability', jsonb_build_object('date', :
 SELECT pg_temp.masked(pg_temp.tool('rosa-2', 'claim_slot_atomic', '{"slot_time": "the first one"}', '+12125550177'));
 SELECT followup_id IS NOT NULL AS followed_up
 FROM record_call_ended('rosa-2', 'customer-ended-call', now() - interval '2 minutes', now(), NULL, NULL,
-	E'User: Can I get fillers? Let me call you back.', NULL, NULL, NULL);
+	E'User: Can I get fillers? And do you have a', NULL, NULL, NULL);
 SELECT status, cancel_reason FROM appointments
 WHERE contact_id = 'c2000000-0000-4000-8000-000000000001' ORDER BY created_at DESC LIMIT 1;
 -- An expired hold is no booking either (released as expired); a hold whose

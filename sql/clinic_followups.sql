@@ -34,12 +34,12 @@ FROM clinic_terms GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT name, variants FROM clinic_terms WHERE name IN ('Rhinoplasty', 'Botox') ORDER BY name;
 UPDATE clinic_terms SET variants = array_append(variants, 'nose work') WHERE name = 'Rhinoplasty';
 INSERT INTO clinic_terms (org_id, kind, name, variants) VALUES
-  ('cccccccc-0000-4000-8000-000000000000', 'procedure', 'Hydrafacial', '{hydra facial}'),
+  ('cccccccc-0000-4000-8000-000000000000', 'procedure', 'Earlobe repair', '{torn earlobe}'),
   ('cccccccc-0000-4000-8000-000000000000', 'condition', 'Keloid scarring', '{keloid}');
 SELECT add_starter_clinic_terms('cccccccc-0000-4000-8000-000000000000') AS added_again;
 DELETE FROM clinic_terms WHERE name = 'Veneers';
 UPDATE orgs SET is_clinic = true WHERE org_id = 'cccccccc-0000-4000-8000-000000000000';
-SELECT count(*) FILTER (WHERE name = 'Veneers') AS veneers, count(*) FILTER (WHERE name = 'Hydrafacial') AS hydrafacial,
+SELECT count(*) FILTER (WHERE name = 'Veneers') AS veneers, count(*) FILTER (WHERE name = 'Earlobe repair') AS earlobe_repair,
 	   bool_or('nose work' = ANY (variants)) AS edited_variant_kept
 FROM clinic_terms WHERE org_id = 'cccccccc-0000-4000-8000-000000000000';
 -- Bad terms are refused.
@@ -59,7 +59,7 @@ FROM (VALUES
   ('split word, failure', E'User: Do you do rhino plasty?\nAI: We', 'pipeline-error-openai-llm-failed', false),
   ('plural and two procedures', E'User: What do lip fillers cost? And Botox?\nAI: Fillers are 500.', 'customer-ended-call', false),
   ('edited variant', E'User: I want some nose work done.', 'customer-ended-call', false),
-  ('org''s own term', E'User: Can I get a hydra facial on Saturday?', 'customer-ended-call', false),
+  ('org''s own term', E'User: Can you fix a torn earlobe on Saturday?', 'customer-ended-call', false),
   ('negated', E'User: I''m not interested in rhinoplasty, just a cleaning.', 'customer-ended-call', false),
   ('negated by its tail', E'User: Lipo is not for me. What are your hours?', 'customer-ended-call', false),
   ('hedge is not negation', E'User: I''m not sure botox is right for me.', 'customer-ended-call', false),
@@ -68,7 +68,22 @@ FROM (VALUES
   ('not a term', E'User: My nose is blocked, is the clinic open? I peeled an orange.', 'customer-ended-call', false),
   ('declined at the end', E'User: How much is lipo?\nAI: 4,000.\nUser: No thanks, bye.', 'customer-ended-call', false),
   ('declined, then asked again', E'User: No thanks on the whitening offer.\nUser: But how much are implants?', 'customer-ended-call', false),
-  ('think about it is not a decline', E'User: How much is Invisalign?\nAI: 3,500.\nUser: Let me think about it.', 'customer-ended-call', false),
+  ('think about it closes the call', E'User: How much is Invisalign?\nAI: 3,500.\nUser: Let me think about it.', 'customer-ended-call', false),
+  ('thanks, then a question: not closed', E'User: How much is Invisalign?\nAI: 3,500.\nUser: Okay thanks. And how long does it take?', 'customer-ended-call', false),
+  ('abrupt hang-up after a price', E'User: How much is Invisalign?\nAI: 3,500.\nUser: Oh wow, um', 'customer-ended-call', false),
+  ('goodbye in Spanish', E'User: ¿Cuánto cuesta la rinoplastia?\nAI: Desde 7,500.\nUser: Lo voy a pensar, gracias, adiós.', 'customer-ended-call', false),
+  ('Spanish, lost', E'User: Hola, quería preguntar por la liposucción, ¿cuánto cuesta?\nAI: Desde 6,000.', 'silence-timed-out', false),
+  ('aftercare is not a lead', E'User: I had lip filler last week and there is a lump, is that normal?\nAI: Small lumps can be normal.', 'customer-ended-call', false),
+  ('a top-up is', E'User: I had botox in March and I want a top up.\nAI: We have Friday.', 'customer-ended-call', false),
+  ('past, then a new one', E'User: I had botox last year and now I''m asking about fillers.\nAI: Fillers start at 600.', 'customer-ended-call', false),
+  ('job applicant', E'User: Hi, I''m an injector, I do botox and fillers, are you hiring?\nAI: Please email your resume.', 'customer-ended-call', false),
+  ('implants in a breast call', E'User: How much is a boob job?\nAI: From 6,900.\nUser: And how long do the implants last?', 'customer-ended-call', false),
+  ('cut off by the time limit', E'User: Tell me everything about a tummy tuck.\nAI: A tummy tuck removes', 'exceeded-max-duration', false),
+  ('assistant hung up on silence', E'User: How much is CoolSculpting?\nAI: From 750. Are you still there? I''ll end the call now.', 'assistant-ended-call', false),
+  ('rejected after it was named', E'User: My friend says get lipo on my neck, but I''m not interested in lipo. Is there an injection, Kybella?\nAI: Yes, from 600.', 'customer-ended-call', false),
+  ('an appointment the caller has', E'User: hi just confirming my botox appt, is it thursday?\nAI: Thursday at 2.', 'customer-ended-call', false),
+  ('a student, not a patient', E'User: I''m a med student, interested in rhinoplasty, can I shadow a surgeon?\nAI: Please email us.', 'customer-ended-call', false),
+  ('a closing said in passing', E'User: How much is microneedling? My friend went somewhere with the TV on, which, no thank you, I want it relaxing and', 'customer-ended-call', false),
   ('booked', E'User: I''d like botox next week.\nAI: Booked for Tuesday.', 'customer-ended-call', true),
   ('assistant ended', E'User: How much is botox?\nAI: 300. Goodbye.', 'assistant-ended-call', false),
   ('forwarded to staff', E'User: I want to talk to someone about a facelift.', 'assistant-forwarded-call', false),
@@ -202,6 +217,12 @@ FROM record_call_ended('clinic-call-6', 'customer-ended-call', '2026-11-20 19:00
 	E'User: And chemical peels?', NULL, NULL, NULL);
 SELECT vapi_call_id, procedures, state FROM dropoff_followups WHERE vapi_call_id = 'clinic-call-6';
 SELECT count(*) AS sms_jobs FROM outbox WHERE kind = 'vapi.sms';
+-- A caller cut off by the call's time limit is followed up (0.7.4), ending cut_off.
+SELECT action FROM route_inbound('+12125550150', '+12125550177', 'clinic-call-cut');
+SELECT followup_id IS NOT NULL AS followed_up
+FROM record_call_ended('clinic-call-cut', 'exceeded-max-duration', '2026-11-20 20:00+00', '2026-11-20 20:10+00', NULL, NULL,
+	E'User: Tell me about CoolSculpting, and I have a lot of questions.\nAI: Of course, CoolSculpting freezes', NULL, NULL, NULL);
+SELECT vapi_call_id, procedures, ending FROM dropoff_followups WHERE vapi_call_id = 'clinic-call-cut';
 
 -- ---------------------------------------------------------------- medical history
 
@@ -251,7 +272,7 @@ SET LOCAL ROLE authenticated;
 -- A clinic member reads its follow-ups, moves their state and edits terms;
 -- follow-ups are the engine's to create.
 UPDATE dropoff_followups SET state = 'contacted' WHERE vapi_call_id = 'clinic-call-1' RETURNING state;
-INSERT INTO clinic_terms (org_id, kind, name) VALUES ('cccccccc-0000-4000-8000-000000000000', 'procedure', 'Microneedling') RETURNING name;
+INSERT INTO clinic_terms (org_id, kind, name) VALUES ('cccccccc-0000-4000-8000-000000000000', 'procedure', 'Gum contouring') RETURNING name;
 INSERT INTO dropoff_followups (org_id, lead_id, vapi_call_id, procedures, ending) VALUES
   ('cccccccc-0000-4000-8000-000000000000', 'c2000000-0000-4000-8000-000000000001', 'forged', '{Botox}', 'hung_up');
 ROLLBACK;

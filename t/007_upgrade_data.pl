@@ -7,6 +7,7 @@
 #   call (with its text, redacted) and a call the person made (195);
 # - stored reply texts and subjects are redacted with their lead's details,
 #   and stored payloads lose the reply texts (192_personal_data.sql).
+# And what 0.7.3 -> 0.7.4 does to a clinic's vocabulary (230_clinic_vocabulary.sql).
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -76,5 +77,30 @@ is($node->safe_psql('postgres', q{SELECT reply_text || '|' || reply_subject || '
 	FROM vapi_pool.instantly_events WHERE email_id = 'e-cy-1'}),
 	'[NAME] here, please call me at [PHONE].|Re: [NAME], your rate|{"step": 1}',
 	'the stored reply and its subject are redacted, the payload keeps no reply text');
+
+# ---------------------------------------------------------------- 0.7.3 -> 0.7.4: a clinic's vocabulary
+# An existing clinic gets the procedures new to the starter list and the new
+# words of the starter terms it kept; a term it deleted stays deleted, one it
+# edited keeps its edits (230_clinic_vocabulary.sql).
+my $clinic = new_vapi_node('upgrade_clinic', create => 0);
+$clinic->safe_psql('postgres', "CREATE EXTENSION vapi_pool VERSION '0.7.3' CASCADE");
+$clinic->safe_psql('postgres', q{
+INSERT INTO vapi_pool.orgs (org_id, name, is_clinic) VALUES ('cccccccc-0000-4000-8000-000000000000', 'Glow Clinic', true);
+DELETE FROM vapi_pool.clinic_terms WHERE name = 'Veneers';
+UPDATE vapi_pool.clinic_terms SET variants = variants || '{nose work}' WHERE name = 'Rhinoplasty';
+});
+is($clinic->safe_psql('postgres', q{SELECT count(*) FROM vapi_pool.clinic_terms WHERE kind = 'procedure'}), '13',
+	'0.7.3: the clinic has 13 of the 14 starter procedures (it deleted Veneers)');
+$clinic->safe_psql('postgres', "ALTER EXTENSION vapi_pool UPDATE");
+is($clinic->safe_psql('postgres', q{SELECT count(*) || '|' || count(*) FILTER (WHERE name = 'Veneers')
+	|| '|' || count(*) FILTER (WHERE name = 'CoolSculpting') FROM vapi_pool.clinic_terms WHERE kind = 'procedure'}),
+	'27|0|1', 'after the update: the 14 new procedures added, Veneers still deleted');
+is($clinic->safe_psql('postgres', q{SELECT 'nose work' = ANY (variants) AND 'rinoplastia' = ANY (variants)
+	FROM vapi_pool.clinic_terms WHERE name = 'Rhinoplasty'}),
+	't', 'an edited starter term keeps its edit and gets the new words');
+is($clinic->safe_psql('postgres', q{SELECT reason FROM vapi_pool.detect_dropoff(
+	E'User: ¿Cuánto cuesta la rinoplastia?\nAI: Desde 7,500.', 'exceeded-max-duration', false,
+	'cccccccc-0000-4000-8000-000000000000')}),
+	'cut_off', 'the updated clinic reads a Spanish caller cut off by the time limit as a drop-off');
 
 done_testing();

@@ -4,14 +4,18 @@
  *	  asked about a procedure and was lost before booking is flagged, once per
  *	  procedure within a window, and optionally texted by the SMS agent.
  *
- * A call is a drop-off when the caller (not the assistant) mentioned a
- * procedure of the organisation's vocabulary outside a negation (and not as
- * history: "I had botox last year" counts only when the caller wants more
- * of it or has a problem with it), nothing was
- * booked during the call, the caller did not decline after their
- * last mention ("no thanks", "not interested"), and the call ended by the
- * caller hanging up, by silence or by a technical failure.  Calls the
- * assistant ended or forwarded to staff are not drop-offs.
+ * A call is a drop-off when a prospective patient was lost (0.7.4, issue
+ * 27; docs/clinic_followups.md has the rule and the table of endings): the
+ * caller (not the assistant) asked about a procedure of the organisation's
+ * vocabulary outside a negation and not as their own past in its clause
+ * ("I had botox last year" counts only when they want it again; asked about
+ * for its aftercare it is care, not interest), they are not a job
+ * applicant, vendor or student, nothing was booked during the call, they
+ * neither declined after their last mention nor closed the call themselves
+ * ("I'll think about it, thanks, bye"), and the call ended by the caller
+ * hanging up, silence (or the assistant ending it for silence), the time
+ * limit, or a technical failure.  Calls the assistant ended after goodbyes
+ * or forwarded to staff are not drop-offs.
  *
  * A hold is not a booking (since 0.6.0): the receptionist confirms a hold
  * during the call or not at all, so a hold the caller left unconfirmed
@@ -57,6 +61,9 @@ PG_FUNCTION_INFO_V1(vapi_pool_detect_dropoff);
  */
 #define BOOKED_DURING_CALL_MARGIN "5 minutes"
 
+/* A decline counts when it starts within this many words of its sentence's start. */
+#define DECLINE_OPENS_WITHIN 5
+
 /* A result's procedures grow by this many at a time. */
 #define PROCEDURES_CHUNK 8
 
@@ -66,7 +73,10 @@ typedef struct Dropoff
 	char	  **procedures;		/* canonical names, in order of first mention */
 	int			nprocedures;
 	bool		is_dropoff;
-	/* hung_up, silence, technical_failure; or no_procedure, booked, declined, ended_normally */
+	/*
+	 * hung_up, silence, cut_off, technical_failure; or no_procedure,
+	 * not_a_patient, booked, aftercare, declined, closed, ended_normally
+	 */
 	const char *reason;
 } Dropoff;
 
@@ -74,43 +84,184 @@ typedef struct Dropoff
 static const char *const declines[] = {
 	"no thanks", "no thank you", "not interested", "ill pass", "i will pass", "decided against",
 	"changed my mind", "not for me", "ill skip", "dont need it", "dont want it", "im good thanks",
-	"were good thanks",
+	"were good thanks", "no gracias", "no me interesa", "no estoy interesada", "no estoy interesado",
+	"mejor no", "give it a miss", "youre alright",
 };
 
 /*
- * What makes a procedure of the caller's past the subject of the call: more
- * of it, a change, or a problem after it.  Without one, "I had botox last
- * year, it was fine" is history, not interest.
+ * What makes a procedure of the caller's past wanted again: more of it or a
+ * change (interest: the caller is a lead again).
  */
 static const char *const past_procedure_wanted[] = {
-	"revision", "revisions", "redo", "redone", "top up", "topup", "touch up", "touchup", "again",
-	"another", "replace", "replacing", "replacement", "bigger", "smaller", "fix", "fixed", "correct",
-	"not happy", "unhappy", "normal", "swelling", "swollen", "blister", "blistering", "bruising",
-	"pain", "painful", "hurts", "infection", "infected", "droopy", "lumpy", "uneven", "reaction",
-	"complication", "complications", "receipt", "invoice", "refund",
+	"revision", "revisions", "redo", "redone", "top up", "topup", "touch up", "touchup",
+	"do it again", "get it again", "have it again", "done again", "another round",
+	"another session", "another treatment", "more units", "some more", "a bit more",
+	"replace", "replacing", "replacement", "bigger", "smaller", "fix", "fixed", "correct",
+	"not happy", "unhappy", "retoque", "otra vez",
 };
 
-/* True if a caller's turn has one of the words above. */
-static bool
-turn_wants_past_procedure(const Sentence *sentences, int n, int turn)
+/*
+ * What makes a procedure of the caller's past a matter of care, not of
+ * sales: aftercare, results, a problem after it, its paperwork.  Such a
+ * call is about the procedure, but the caller is a patient, not a lead.
+ */
+static const char *const aftercare[] = {
+	"normal", "swelling", "swollen", "blister", "blistering", "bruising", "bruise", "bruised",
+	"pain", "painful", "hurts", "hurting", "sore", "infection", "infected", "droopy", "drooping",
+	"lumpy", "lump", "lumps", "bump", "uneven", "asymmetrical", "reaction", "complication",
+	"complications", "receipt", "invoice", "refund", "bill", "results", "result", "healing",
+	"stitches", "sutures", "post op", "postop", "aftercare", "after care", "recovery from",
+	"follow up", "followup", "check up", "checkup", "redness", "red", "itchy", "itching",
+	"numb", "numbness", "scar", "scarring", "bleeding", "fever", "wearing off", "worn off",
+	"when can i", "is it okay to", "should i be worried", "sleep on", "surgical bra",
+	"compression", "garment", "drain", "drains",
+	"hinchaz n", "hinchada", "hinchado", "dolor", "moretones", "infecci n", "resultados",
+};
+
+/*
+ * What a patient says of an appointment they have: the procedure is theirs
+ * already, the call is care ("just confirming my botox appt").
+ */
+static const char *const appointment_care[] = {
+	"confirming my", "confirm my", "reschedule my", "rescheduling my", "cancel my", "canceling my",
+	"cancelling my", "move my", "my appt",
+};
+
+/* What a job applicant, a vendor or a student says: not a patient. */
+static const char *const not_a_patient[] = {
+	"hiring", "job opening", "job openings", "apply for a job", "applying for", "job application",
+	"looking for an injector", "commission based", "hourly", "careers page", "im an rn",
+	"a position", "open position", "my resume", "my cv", "job interview", "sales rep", "a rep with",
+	"i represent", "vendor", "supplier", "distributor", "partnership", "for my class",
+	"school project", "grad student", "med student", "medical student", "to shadow",
+	"shadowing", "my thesis", "my research", "an interview",
+	"medical director", "practice manager", "a demo", "our platform", "marketing", "we help",
+	"medical supply", "overdue invoice", "past due", "accounts payable", "shipment",
+	"purchasing", "we distribute", "more leads", "pricing sheet",
+	"our product", "empleo", "vacante", "mi curriculum",
+};
+
+/*
+ * What a caller says to close the conversation in their last turn: a
+ * goodbye, thanks, or a promise to think or call back.  A caller who closed
+ * the call was not lost, however it then ended.  (Transcripts are read as
+ * ASCII words: "adiós" is the words "adi" and "s".)
+ */
+static const char *const closings[] = {
+	"bye", "goodbye", "bye bye", "talk to you later", "talk soon", "have a good", "have a nice",
+	"have a great", "take care", "thanks", "thank you", "think about it", "think it over",
+	"have a think", "call back", "call you back", "ring back", "ring you back", "get back to you",
+	"be in touch", "reach out", "gracias", "adios", "adi s", "hasta luego", "chao", "chau",
+	"lo voy a pensar", "lo pienso", "lo pensar", "te llamo", "le llamo", "los llamo",
+	"vuelvo a llamar", "cheers", "let you know", "ill figure it out", "look at the website",
+	"book online",
+};
+
+/*
+ * What the assistant says when it ends a call because the caller went
+ * silent: such an ending is the caller's silence.
+ */
+static const char *const silence_endings[] = {
+	"still there", "are you there", "cant hear", "cannot hear", "havent heard", "didnt hear",
+	"not hearing", "no response", "lost you", "lost the connection", "seem to be busy",
+	"didnt catch", "trouble hearing", "hard to hear", "breaking up", "bad connection",
+	"not able to hear", "unable to hear", "cant hear you", "end this call",
+	"sigue ah", "me escucha", "escucharle", "escucharla", "escucharlo", "o rle",
+	"terminar la llamada", "terminar esta llamada",
+};
+
+/*
+ * A list of phrases indexed by first letter, so that a sentence is read once
+ * against the whole list: each word is compared only with the phrases that
+ * start with its letter.  Built on first use; the lists are constants.
+ */
+typedef struct PhraseSet
 {
-	for (int i = 0; i < n; i++)
-	{
-		if (sentences[i].turn != turn)
-			continue;
-		for (int k = 0; k < lengthof(past_procedure_wanted); k++)
-			if (vp_sentence_has(&sentences[i], past_procedure_wanted[k]))
-				return true;
-	}
+	const char *const *phrases;
+	int			n;
+	bool		ready;
+	int			by_first[257];	/* phrases by_first[c] .. by_first[c + 1] - 1 of order start with c */
+	int			order[128];
+} PhraseSet;
+
+#define PHRASE_SET(list) {(list), lengthof(list), false, {0}, {0}}
+
+/* Indexes a phrase set by first byte (a counting sort). */
+static void
+phrase_set_ready(PhraseSet *ps)
+{
+	int			count[257] = {0};
+
+	Assert(ps->n <= lengthof(ps->order));
+	for (int k = 0; k < ps->n; k++)
+		count[(unsigned char) ps->phrases[k][0] + 1]++;
+	for (int c = 0; c < 256; c++)
+		count[c + 1] += count[c];
+	memcpy(ps->by_first, count, sizeof(count));
+	for (int k = 0; k < ps->n; k++)
+		ps->order[count[(unsigned char) ps->phrases[k][0]]++] = k;
+	ps->ready = true;
+}
+
+/* The phrase of the set that starts at word i of the sentence, or -1. */
+static int
+phrase_at(const Sentence *s, int i, PhraseSet *ps)
+{
+	unsigned char c = (unsigned char) s->words[i].text[0];
+
+	if (!ps->ready)
+		phrase_set_ready(ps);
+	for (int j = ps->by_first[c]; j < ps->by_first[c + 1]; j++)
+		if (vp_words_are(s, i, ps->phrases[ps->order[j]]))
+			return ps->order[j];
+	return -1;
+}
+
+/* True if a phrase of the set is in the sentence. */
+static bool
+sentence_has_any(const Sentence *s, PhraseSet *ps)
+{
+	for (int i = 0; i < s->nwords; i++)
+		if (phrase_at(s, i, ps) >= 0)
+			return true;
 	return false;
 }
 
+static PhraseSet declines_set = PHRASE_SET(declines);
+static PhraseSet wanted_set = PHRASE_SET(past_procedure_wanted);
+static PhraseSet aftercare_set = PHRASE_SET(aftercare);
+static PhraseSet not_a_patient_set = PHRASE_SET(not_a_patient);
+static PhraseSet closings_set = PHRASE_SET(closings);
+static PhraseSet silence_set = PHRASE_SET(silence_endings);
+static PhraseSet appointment_set = PHRASE_SET(appointment_care);
+
 /*
- * How the call ended, for a drop-off: "hung_up", "silence" or
- * "technical_failure"; NULL when it ended another way.
+ * True if a caller's turn has one of the phrases; *memo (-1: not read yet)
+ * keeps the answer for the turn's other mentions.
+ */
+static bool
+turn_has_any(const Sentence *sentences, int n, int turn, PhraseSet *ps, signed char *memo)
+{
+	if (*memo < 0)
+	{
+		*memo = 0;
+		for (int i = 0; i < n && *memo == 0; i++)
+			if (sentences[i].turn == turn && sentences[i].speaker == SPEAKER_CALLER &&
+				sentence_has_any(&sentences[i], ps))
+				*memo = 1;
+	}
+	return *memo == 1;
+}
+
+/*
+ * How the call ended, for a drop-off (docs/clinic_followups.md has the
+ * table): "hung_up", "silence", "cut_off" (the maximum duration) or
+ * "technical_failure"; NULL when it ended another way.  An assistant that
+ * ended the call saying it could not hear the caller (assistant_silence)
+ * ended it for the caller's silence.
  */
 static const char *
-dropoff_ending(const char *ended_reason)
+dropoff_ending(const char *ended_reason, bool assistant_silence)
 {
 	const char *class;
 
@@ -120,10 +271,48 @@ dropoff_ending(const char *ended_reason)
 		return "hung_up";
 	if (strcmp(ended_reason, "silence-timed-out") == 0)
 		return "silence";
+	if (strcmp(ended_reason, "exceeded-max-duration") == 0)
+		return "cut_off";
+	if (strncmp(ended_reason, "assistant-ended-call", strlen("assistant-ended-call")) == 0 ||
+		strcmp(ended_reason, "assistant-said-end-call-phrase") == 0)
+		return assistant_silence ? "silence" : NULL;
 	class = vp_classify_ended_reason(ended_reason);
 	if (class != NULL && strcmp(class, "provider_error") == 0)
 		return "technical_failure";
 	return NULL;
+}
+
+/*
+ * The procedure a mention names, in the call's context: the bare word
+ * "implant(s)" is the starter vocabulary's Dental implants, but in a call
+ * about breasts (Breast augmentation asked about before, or the turn says
+ * breast, boob, chest, senos) it is the breast implants of Breast
+ * augmentation, when the vocabulary has that term.
+ */
+static const char *
+procedure_in_context(const TermSet *vocab, const Dropoff *d, const Sentence *sentences, int n,
+					 const Sentence *s, int w, int used, int term)
+{
+	static const char *const breast_words[] = {"breast", "breasts", "boob", "boobs", "chest", "senos", "busto"};
+	int			breast = -1;
+
+	if (used != 1 || strcmp(vocab->names[term], "Dental implants") != 0 ||
+		(strcmp(s->words[w].text, "implant") != 0 && strcmp(s->words[w].text, "implants") != 0))
+		return vocab->names[term];
+	for (int t = 0; t < vocab->nterms; t++)
+		if (vocab->kinds[t] == TERM_PROCEDURE && strcmp(vocab->names[t], "Breast augmentation") == 0)
+			breast = t;
+	if (breast < 0)
+		return vocab->names[term];
+	for (int i = 0; i < d->nprocedures; i++)
+		if (strcmp(d->procedures[i], vocab->names[breast]) == 0)
+			return vocab->names[breast];
+	for (int i = 0; i < n; i++)
+		if (sentences[i].turn == s->turn && sentences[i].speaker == s->speaker)
+			for (int k = 0; k < lengthof(breast_words); k++)
+				if (vp_sentence_has(&sentences[i], breast_words[k]))
+					return vocab->names[breast];
+	return vocab->names[term];
 }
 
 /* Adds a procedure name to the result once. */
@@ -154,6 +343,75 @@ has_procedure(const TermSet *vocab, const Sentence *s)
 	return false;
 }
 
+/*
+ * Does a caller's sentence close the call: a closing that opens it or ends
+ * it ("Okay, thanks, bye", "I'll think about it and call you back"), not
+ * one said in passing ("..., which, no thank you, I want it relaxing ...")?
+ */
+static bool
+sentence_closes(const Sentence *s)
+{
+	for (int at = 0; at < s->nwords; at++)
+	{
+		int			k = phrase_at(s, at, &closings_set);
+		int			words = 1;
+
+		if (k < 0)
+			continue;
+		for (const char *c = closings[k]; *c; c++)
+			words += *c == ' ';
+		if (at <= DECLINE_OPENS_WITHIN || at + words >= s->nwords - 3)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Did the caller close the conversation in their last turn (a goodbye,
+ * thanks, "I'll think about it", not a question)?
+ */
+static bool
+caller_closed(const char *transcript, const Sentence *sentences, int n)
+{
+	int			last = -1;
+	bool		closed = false;
+
+	for (int i = n - 1; i >= 0; i--)
+		if (sentences[i].speaker == SPEAKER_CALLER)
+		{
+			last = sentences[i].turn;
+			break;
+		}
+	if (last < 0)
+		return false;
+	for (int i = 0; i < n; i++)
+	{
+		const Sentence *s = &sentences[i];
+
+		if (s->speaker != SPEAKER_CALLER || s->turn != last)
+			continue;
+		if (sentence_closes(s))
+			closed = true;
+		else if (closed && s->end > s->start && transcript[s->end - 1] == '?')
+			closed = false;		/* "thanks, and how long is the recovery?" */
+	}
+	return closed;
+}
+
+/*
+ * Did the assistant end the call for the caller's silence: do its words
+ * after the caller's last ones ("Are you still there?", "I can't hear you,
+ * I'll end the call") say so?
+ */
+static bool
+assistant_ended_for_silence(const Sentence *sentences, int n)
+{
+	for (int i = n - 1; i >= 0 && sentences[i].speaker == SPEAKER_ASSISTANT; i--)
+		if (sentence_has_any(&sentences[i], &silence_set))
+			return true;
+	return false;
+}
+
 /* Applies the drop-off rule to a transcript (see the file's comment). */
 static void
 detect_dropoff(const char *transcript, int len, const char *ended_reason, bool booked,
@@ -163,8 +421,26 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 	Sentence   *sentences = transcript ? vp_split_transcript(transcript, len, &n) : NULL;
 	int			last_mention = -1;
 	int			last_decline = -1;
-	const char *ending = dropoff_ending(ended_reason);
+	bool		interest = false;	/* a mention as a prospective patient */
+	bool		applicant = false;
+	const char *ending = dropoff_ending(ended_reason, assistant_ended_for_silence(sentences, n));
+	int			nturns = 0;
+	signed char *care_memo;
+	signed char *wanted_memo;
+	signed char *booked_memo;
+	bool	   *rejected;		/* per term: negated after its last wanted mention */
+	bool	   *wanted;			/* per term: asked about as a prospective patient */
 
+	for (int i = 0; i < n; i++)
+		nturns = Max(nturns, sentences[i].turn + 1);
+	care_memo = palloc(Max(nturns, 1));
+	wanted_memo = palloc(Max(nturns, 1));
+	booked_memo = palloc(Max(nturns, 1));
+	memset(care_memo, -1, Max(nturns, 1));
+	memset(wanted_memo, -1, Max(nturns, 1));
+	memset(booked_memo, -1, Max(nturns, 1));
+	rejected = palloc0(sizeof(bool) * Max(vocab->nterms, 1));
+	wanted = palloc0(sizeof(bool) * Max(vocab->nterms, 1));
 	memset(d, 0, sizeof(*d));
 	for (int i = 0; i < n; i++)
 	{
@@ -172,6 +448,8 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 
 		if (s->speaker != SPEAKER_CALLER)
 			continue;
+		if (sentence_has_any(s, &not_a_patient_set))
+			applicant = true;
 		for (int w = 0; w < s->nwords;)
 		{
 			int			term;
@@ -182,28 +460,73 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 				w++;
 				continue;
 			}
-			if (vocab->kinds[term] == TERM_PROCEDURE && !vp_mention_negated(s, w, used) &&
-				(!vp_personal_past(s, w, used) || turn_wants_past_procedure(sentences, n, s->turn)))
+			if (vocab->kinds[term] == TERM_PROCEDURE && vp_mention_negated(s, w, used))
+				rejected[term] = true;	/* "I'm not interested in lipo", said after it */
+			else if (vocab->kinds[term] == TERM_PROCEDURE)
 			{
-				add_procedure(d, vocab->names[term]);
-				last_mention = i;
+				const char *name = procedure_in_context(vocab, d, sentences, n, s, w, used, term);
+
+				bool		care = turn_has_any(sentences, n, s->turn, &aftercare_set, &care_memo[s->turn]);
+				bool		past = vp_past_in_clause(s, w, used) ||
+					(care && vp_past_in_sentence(s, w, used));
+
+				if (!past && turn_has_any(sentences, n, s->turn, &appointment_set, &booked_memo[s->turn]))
+				{
+					add_procedure(d, name);		/* an appointment the caller has */
+					last_mention = i;
+				}
+				else if (!past || turn_has_any(sentences, n, s->turn, &wanted_set, &wanted_memo[s->turn]))
+				{
+					add_procedure(d, name);
+					wanted[term] = true;
+					rejected[term] = false;
+					last_mention = i;
+				}
+				else if (care)
+				{
+					add_procedure(d, name);
+					last_mention = i;
+				}
 			}
 			w += used;
 		}
 		if (!has_procedure(vocab, s))
-			for (int k = 0; k < lengthof(declines); k++)
-				if (vp_sentence_has(s, declines[k]))
+			/* a reply opens its sentence: "..., which, no thank you, I want" is not one */
+			for (int at = 0; at < s->nwords && at <= DECLINE_OPENS_WITHIN; at++)
+				if (phrase_at(s, at, &declines_set) >= 0)
 				{
 					last_decline = i;
 					break;
 				}
 	}
-	if (d->nprocedures == 0)
+	/* a procedure the caller rejected after asking about it is not wanted */
+	for (int t = 0; t < vocab->nterms; t++)
+		if (wanted[t] && rejected[t])
+		{
+			int			k = 0;
+
+			for (int j = 0; j < d->nprocedures; j++)
+				if (strcmp(d->procedures[j], vocab->names[t]) != 0)
+					d->procedures[k++] = d->procedures[j];
+			d->nprocedures = k;
+		}
+		else if (wanted[t])
+			interest = true;
+	if (applicant)
+	{
+		d->nprocedures = 0;		/* what they perform or sell is not what they want */
+		d->reason = "not_a_patient";
+	}
+	else if (d->nprocedures == 0)
 		d->reason = "no_procedure";
 	else if (booked)
 		d->reason = "booked";
+	else if (!interest)
+		d->reason = "aftercare";
 	else if (last_decline > last_mention)
 		d->reason = "declined";
+	else if (caller_closed(transcript, sentences, n))
+		d->reason = "closed";
 	else if (ending == NULL)
 		d->reason = "ended_normally";
 	else

@@ -17,10 +17,12 @@
 #include "postgres.h"
 
 #include "catalog/pg_type_d.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/uuid.h"
 
 #include "redact/transcript_text.h"
 #include "core/chars.h"
@@ -86,6 +88,23 @@ static const struct
 static const char *const past_before[] = {
 	"i had", "ive had", "i have had", "i got", "i underwent", "ive undergone", "i already had",
 	"my last", "my previous", "my first", "i used to", "had my",
+};
+
+/* The same for a procedure's clause, and what a patient says of care after it. */
+static const char *const past_before_clause[] = {
+	"i had", "ive had", "i have had", "i got", "i underwent", "ive undergone", "i already had",
+	"my last", "my previous", "my first", "i used to", "had my", "i did", "since my", "after my",
+	"from my", "i finished", "finished my", "i completed", "completed my", "i just had", "me hice",
+	"me puse", "tuve", "me operaron", "me oper", "me hicieron",
+};
+
+/*
+ * Someone else's past, read only with a question of care ("she had her
+ * facelift on Friday and a stitch came loose"); without one it is an
+ * anecdote ("my buddy Earl got it on his back"), and the caller's interest.
+ */
+static const char *const past_before_care[] = {
+	"she had", "he had", "she got", "he got", "had her", "had his", "they had",
 };
 
 /* Words of a past, after a procedure or surgery. */
@@ -311,10 +330,13 @@ termset_add_variant(TermSet *set, int term, const char *phrase)
 	set->indexed = false;
 	v->term = term;
 	v->nwords = n;
+	v->ljoined = 0;
 	for (int i = 0; i < n; i++)
 	{
 		memcpy(v->words[i], words[i].text, words[i].len + 1);
 		v->lens[i] = words[i].len;
+		memcpy(v->joined + v->ljoined, words[i].text, words[i].len);
+		v->ljoined += words[i].len;
 	}
 	pfree(words);
 }
@@ -381,15 +403,95 @@ enum
 	TERMS_COL_VARIANTS
 };
 
+/*
+ * The last vocabulary built in this backend, with what it was built from:
+ * an organisation's rows as the caller could read them, fingerprinted.  A
+ * call that reads the same rows reuses it instead of splitting every
+ * variant again (most calls: vocabularies change rarely).
+ */
+static struct
+{
+	bool		valid;
+	pg_uuid_t	org;
+	uint64		rows;
+	uint64		hash;
+	TermSet		set;
+	MemoryContext cxt;
+}			termset_cache;
+
+/* A 64-bit fingerprint of the bytes of every column of the query's rows. */
+static uint64
+terms_fingerprint(uint64 rows)
+{
+	uint64		hash = rows;
+
+	for (uint64 r = 0; r < rows; r++)
+		for (int col = 1; col <= SPI_tuptable->tupdesc->natts; col++)
+		{
+			bool		isnull;
+			Datum		value = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, col, &isnull);
+			struct varlena *v;
+
+			if (isnull)
+			{
+				hash = hash_combine64(hash, UINT64CONST(0x9e3779b97f4a7c15));
+				continue;
+			}
+			v = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(value));
+			hash = hash_combine64(hash, hash_bytes_extended((const unsigned char *) VARDATA_ANY(v),
+															VARSIZE_ANY_EXHDR(v), col));
+		}
+	return hash;
+}
+
+/* Keeps a copy of a built vocabulary as the backend's last one. */
+static void
+termset_remember(const TermSet *set, Datum org_id, uint64 rows, uint64 hash)
+{
+	MemoryContext old;
+	TermSet    *c = &termset_cache.set;
+
+	if (termset_cache.cxt == NULL)
+		termset_cache.cxt = AllocSetContextCreate(TopMemoryContext, "vapi_pool vocabulary",
+												  ALLOCSET_SMALL_SIZES);
+	else
+		MemoryContextReset(termset_cache.cxt);
+	termset_cache.valid = false;
+	old = MemoryContextSwitchTo(termset_cache.cxt);
+	*c = *set;
+	c->names = palloc(sizeof(char *) * Max(set->nterms, 1));
+	c->kinds = palloc(sizeof(TermKind) * Max(set->nterms, 1));
+	c->variants = palloc(sizeof(TermVariant) * Max(set->nvariants, 1));
+	c->cap_terms = Max(set->nterms, 1);
+	c->cap_variants = Max(set->nvariants, 1);
+	for (int i = 0; i < set->nterms; i++)
+		c->names[i] = pstrdup(set->names[i]);
+	memcpy(c->kinds, set->kinds, sizeof(TermKind) * set->nterms);
+	memcpy(c->variants, set->variants, sizeof(TermVariant) * set->nvariants);
+	MemoryContextSwitchTo(old);
+	memcpy(&termset_cache.org, DatumGetUUIDP(org_id), sizeof(pg_uuid_t));
+	termset_cache.rows = rows;
+	termset_cache.hash = hash;
+	termset_cache.valid = true;
+}
+
 /* Loads an organisation's vocabulary (SPI must be connected). */
 void
 vp_termset_load(TermSet *set, Datum org_id)
 {
 	uint64		rows;
+	uint64		hash;
 
-	termset_init(set);
 	vp_execute(&org_terms, &org_id, NULL, 0);
 	rows = SPI_processed;
+	hash = terms_fingerprint(rows);
+	if (termset_cache.valid && termset_cache.rows == rows && termset_cache.hash == hash &&
+		memcmp(&termset_cache.org, DatumGetUUIDP(org_id), sizeof(pg_uuid_t)) == 0)
+	{
+		*set = termset_cache.set;
+		return;
+	}
+	termset_init(set);
 	for (uint64 r = 0; r < rows; r++)
 	{
 		HeapTuple	tuple = SPI_tuptable->vals[r];
@@ -418,6 +520,7 @@ vp_termset_load(TermSet *set, Datum org_id)
 		}
 	}
 	termset_index(set);
+	termset_remember(set, org_id, rows, hash);
 }
 
 /*
@@ -506,17 +609,14 @@ vp_match_term(const TermSet *set, const Sentence *s, int at, int *term)
 		if (used == 0)
 		{
 			/* the term's words run together, or one word split in two or three */
-			char		joined[VP_MAX_WORD * 4];
-			int			lj = 0;
+			const char *joined = tv->joined;
+			int			lj = tv->ljoined;
+			const Word *first_word = &s->words[at];
 
-			for (int i = 0; i < tv->nwords; i++)
-			{
-				memcpy(joined + lj, tv->words[i], tv->lens[i]);
-				lj += tv->lens[i];
-			}
-			if (tv->nwords > 1 && same_or_plural(s->words[at].text, s->words[at].len, joined, lj))
+			if (tv->nwords > 1 && same_or_plural(first_word->text, first_word->len, joined, lj))
 				used = 1;
-			else if (tv->nwords == 1)
+			else if (tv->nwords == 1 && first_word->len < lj &&
+					 memcmp(first_word->text, joined, first_word->len) == 0)
 			{
 				char		heard[VP_MAX_WORD * 3];
 				int			lh = 0;
@@ -539,22 +639,33 @@ vp_match_term(const TermSet *set, const Sentence *s, int at, int *term)
 	return best;
 }
 
-/* True if the sentence's words from `at` are the words of the phrase. */
-static bool
-words_are(const Sentence *s, int at, const char *phrase)
+/*
+ * True if the sentence's words from `at` are the words of the phrase
+ * (lower case, single spaces).  Compares as it walks, so a phrase whose
+ * first letter differs costs one comparison: callers try long lists.
+ */
+bool
+vp_words_are(const Sentence *s, int at, const char *phrase)
 {
 	const char *p = phrase;
 
 	for (int i = at;; i++)
 	{
-		const char *sp = strchr(p, ' ');
-		int			l = sp ? sp - p : strlen(p);
+		const Word *w;
+		int			k;
 
-		if (i >= s->nwords || s->words[i].len != l || memcmp(s->words[i].text, p, l) != 0)
+		if (i >= s->nwords)
 			return false;
-		if (sp == NULL)
+		w = &s->words[i];
+		for (k = 0; k < w->len && p[k] == w->text[k]; k++)
+			;
+		if (k < w->len)
+			return false;
+		if (p[k] == '\0')
 			return true;
-		p = sp + 1;
+		if (p[k] != ' ')
+			return false;
+		p += k + 1;
 	}
 }
 
@@ -562,10 +673,17 @@ words_are(const Sentence *s, int at, const char *phrase)
 bool
 vp_sentence_has(const Sentence *s, const char *phrase)
 {
+	return vp_sentence_find(s, phrase) >= 0;
+}
+
+/* The index of the sentence's first word where the phrase starts, or -1. */
+int
+vp_sentence_find(const Sentence *s, const char *phrase)
+{
 	for (int i = 0; i < s->nwords; i++)
-		if (words_are(s, i, phrase))
-			return true;
-	return false;
+		if (vp_words_are(s, i, phrase))
+			return i;
+	return -1;
 }
 
 /*
@@ -590,7 +708,32 @@ vp_mention_negated(const Sentence *s, int at, int nwords)
 		if (s->words[i].clause_start && i > at + nwords)
 			break;
 		for (int t = 0; t < lengthof(negating_tails); t++)
-			if (words_are(s, i, negating_tails[t]))
+			if (vp_words_are(s, i, negating_tails[t]))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * True if words [from, at) hold a phrase of before[] ("I had", "my last"),
+ * or words [at + n, to) a year or a phrase of past_after ("years ago").
+ */
+static bool
+past_around(const Sentence *s, int from, int at, int n, int to, const char *const *before, int nbefore)
+{
+	for (int i = from; i < at; i++)
+		for (int k = 0; k < nbefore; k++)
+			if (vp_words_are(s, i, before[k]))
+				return true;
+	for (int i = at + n; i < to; i++)
+	{
+		const char *w = s->words[i].text;
+
+		if (s->words[i].len == 4 && (strncmp(w, "19", 2) == 0 || strncmp(w, "20", 2) == 0) &&
+			vp_is_digit((unsigned char) w[2]) && vp_is_digit((unsigned char) w[3]))
+			return true;		/* a year (not "20th") */
+		for (int k = 0; k < lengthof(past_after); k++)
+			if (vp_words_are(s, i, past_after[k]))
 				return true;
 	}
 	return false;
@@ -604,19 +747,58 @@ vp_mention_negated(const Sentence *s, int at, int nwords)
 bool
 vp_personal_past(const Sentence *s, int at, int n)
 {
-	for (int i = 0; i < at; i++)
-		for (int k = 0; k < lengthof(past_before); k++)
-			if (words_are(s, i, past_before[k]))
-				return true;
-	for (int i = at + n; i < s->nwords; i++)
-	{
-		const char *w = s->words[i].text;
+	return past_around(s, 0, at, n, s->nwords, past_before, lengthof(past_before));
+}
 
-		if (s->words[i].len == 4 && (strncmp(w, "19", 2) == 0 || strncmp(w, "20", 2) == 0) &&
-			vp_is_digit((unsigned char) w[2]) && vp_is_digit((unsigned char) w[3]))
-			return true;		/* a year (not "20th") */
+/* Words that start the present in a sentence about the past ("I had botox, now I want fillers"). */
+static const char *const present_starts[] = {"now", "also", "instead", "currently", "today", "ahora", "tambien"};
+
+/*
+ * True if the words at [at, at + n) are a procedure of the speaker's past in
+ * their own clause: "I had", "my last" before them since the clause's start
+ * (a comma, "but", or "now", "also", "instead" ...), or "years ago", "last
+ * year" or a year after them before the next clause.  "I had botox last
+ * year and now I'm asking about fillers": the fillers are not past.
+ */
+bool
+vp_past_in_clause(const Sentence *s, int at, int n)
+{
+	int			from = at;
+	int			to = at + n;
+
+	while (from > 0 && !s->words[from].clause_start &&
+		   !word_in(s->words[from - 1].text, present_starts, lengthof(present_starts)))
+		from--;
+	while (to < s->nwords && !s->words[to].clause_start &&
+		   !word_in(s->words[to].text, present_starts, lengthof(present_starts)))
+		to++;
+	return past_around(s, from, at, n, to, past_before_clause, lengthof(past_before_clause));
+}
+
+/*
+ * True if the sentence around the words at [at, at + n) speaks of the
+ * speaker's past anywhere ("me operaron de la nariz hace cinco días, la
+ * rinoplastia"): what vp_past_in_clause reads, in the whole sentence, and
+ * Spanish "hace" (ago).  Used with a question of care, where the past may sit
+ * in another clause than the procedure.
+ */
+bool
+vp_past_in_sentence(const Sentence *s, int at, int n)
+{
+	for (int i = 0; i < s->nwords; i++)
+	{
+		if (i >= at && i < at + n)
+			continue;
+		if (strcmp(s->words[i].text, "hace") == 0)
+			return true;
+		for (int k = 0; k < lengthof(past_before_clause); k++)
+			if (vp_words_are(s, i, past_before_clause[k]))
+				return true;
+		for (int k = 0; k < lengthof(past_before_care); k++)
+			if (vp_words_are(s, i, past_before_care[k]))
+				return true;
 		for (int k = 0; k < lengthof(past_after); k++)
-			if (words_are(s, i, past_after[k]))
+			if (i > at && vp_words_are(s, i, past_after[k]))
 				return true;
 	}
 	return false;

@@ -55,6 +55,8 @@ typedef struct TermVariant
 	int			nwords;
 	char		words[4][VP_MAX_WORD];
 	int			lens[4];
+	char		joined[VP_MAX_WORD * 4];	/* the words run together ("nosejob") */
+	int			ljoined;
 } TermVariant;
 
 /* A vocabulary: canonical names and every variant of them. */
@@ -76,8 +78,12 @@ extern Sentence *vp_split_transcript(const char *text, int len, int *nsentences)
 extern void vp_termset_load(TermSet *set, Datum org_id);
 extern const TermSet *vp_builtin_medical_terms(void);
 extern int	vp_match_term(const TermSet *set, const Sentence *s, int at, int *term);
+extern bool vp_words_are(const Sentence *s, int at, const char *phrase);
 extern bool vp_sentence_has(const Sentence *s, const char *phrase);
+extern int	vp_sentence_find(const Sentence *s, const char *phrase);
 extern bool vp_mention_negated(const Sentence *s, int at, int nwords);
 extern bool vp_personal_past(const Sentence *s, int at, int n);
+extern bool vp_past_in_clause(const Sentence *s, int at, int n);
+extern bool vp_past_in_sentence(const Sentence *s, int at, int n);
 
 #endif							/* VAPI_POOL_TRANSCRIPT_TEXT_H */

@@ -83,6 +83,7 @@ FROM (VALUES
   ('rejected after it was named', E'User: My friend says get lipo on my neck, but I''m not interested in lipo. Is there an injection, Kybella?\nAI: Yes, from 600.', 'customer-ended-call', false),
   ('an appointment the caller has', E'User: hi just confirming my botox appt, is it thursday?\nAI: Thursday at 2.', 'customer-ended-call', false),
   ('a student, not a patient', E'User: I''m a med student, interested in rhinoplasty, can I shadow a surgeon?\nAI: Please email us.', 'customer-ended-call', false),
+  ('the one the assistant named', E'User: Not interested in Botox. What else do you have for lines?\nAI: We have laser resurfacing and a chemical peel.\nUser: The laser one. How long is the downtime?\nAI: About a week.', 'customer-ended-call', false),
   ('a closing said in passing', E'User: How much is microneedling? My friend went somewhere with the TV on, which, no thank you, I want it relaxing and', 'customer-ended-call', false),
   ('booked', E'User: I''d like botox next week.\nAI: Booked for Tuesday.', 'customer-ended-call', true),
   ('assistant ended', E'User: How much is botox?\nAI: 300. Goodbye.', 'assistant-ended-call', false),

@@ -97,7 +97,7 @@ static const char *const past_procedure_wanted[] = {
 	"do it again", "get it again", "have it again", "done again", "another round",
 	"another session", "another treatment", "more units", "some more", "a bit more",
 	"replace", "replacing", "replacement", "bigger", "smaller", "fix", "fixed", "correct",
-	"not happy", "unhappy", "retoque", "otra vez",
+	"not happy", "unhappy", "retoque", "retocar", "retocarme", "otra vez",
 };
 
 /*
@@ -114,7 +114,8 @@ static const char *const aftercare[] = {
 	"follow up", "followup", "check up", "checkup", "redness", "red", "itchy", "itching",
 	"numb", "numbness", "scar", "scarring", "bleeding", "fever", "wearing off", "worn off",
 	"when can i", "is it okay to", "should i be worried", "sleep on", "surgical bra",
-	"compression", "garment", "drain", "drains",
+	"compression", "garment", "drain", "drains", "chipped", "chip", "cracked", "broke", "broken",
+	"fell off", "came off",
 	"hinchaz n", "hinchada", "hinchado", "dolor", "moretones", "infecci n", "resultados",
 };
 
@@ -133,7 +134,8 @@ static const char *const not_a_patient[] = {
 	"looking for an injector", "commission based", "hourly", "careers page", "im an rn",
 	"a position", "open position", "my resume", "my cv", "job interview", "sales rep", "a rep with",
 	"i represent", "vendor", "supplier", "distributor", "partnership", "for my class",
-	"school project", "grad student", "med student", "medical student", "to shadow",
+	"school project", "class project", "not a patient", "grad student", "med student",
+	"medical student", "to shadow",
 	"shadowing", "my thesis", "my research", "an interview",
 	"medical director", "practice manager", "a demo", "our platform", "marketing", "we help",
 	"medical supply", "overdue invoice", "past due", "accounts payable", "shipment",
@@ -329,6 +331,48 @@ add_procedure(Dropoff *d, const char *name)
 	d->procedures[d->nprocedures++] = (char *) name;
 }
 
+/*
+ * The procedure a caller's "the laser one" or "that filler option" points
+ * at: one the assistant named in its turn just before the caller's sentence
+ * i, with the caller's word among the words it was named by; -1 if none.
+ */
+static int
+procedure_referred_to(const TermSet *vocab, const Sentence *sentences, int i)
+{
+	const Sentence *s = &sentences[i];
+
+	for (int k = 2; k < s->nwords; k++)
+	{
+		const char *what = s->words[k - 1].text;
+
+		if (!((strcmp(s->words[k].text, "one") == 0 || strcmp(s->words[k].text, "option") == 0) &&
+			  (strcmp(s->words[k - 2].text, "the") == 0 || strcmp(s->words[k - 2].text, "that") == 0)))
+			continue;
+		for (int j = i - 1; j >= 0 && sentences[j].speaker == SPEAKER_ASSISTANT; j--)
+		{
+			const Sentence *a = &sentences[j];
+
+			for (int w = 0; w < a->nwords;)
+			{
+				int			term;
+				int			used = vp_match_term(vocab, a, w, &term);
+
+				if (used == 0)
+				{
+					w++;
+					continue;
+				}
+				if (vocab->kinds[term] == TERM_PROCEDURE)
+					for (int u = w; u < w + used; u++)
+						if (strcmp(a->words[u].text, what) == 0)
+							return term;
+				w += used;
+			}
+		}
+	}
+	return -1;
+}
+
 /* True if a caller's sentence has a procedure term, negated or not. */
 static bool
 has_procedure(const TermSet *vocab, const Sentence *s)
@@ -489,6 +533,18 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 				}
 			}
 			w += used;
+		}
+		if (!has_procedure(vocab, s))
+		{
+			int			referred = procedure_referred_to(vocab, sentences, i);
+
+			if (referred >= 0)	/* "The laser one." after the assistant named laser resurfacing */
+			{
+				add_procedure(d, vocab->names[referred]);
+				wanted[referred] = true;
+				rejected[referred] = false;
+				last_mention = i;
+			}
 		}
 		if (!has_procedure(vocab, s))
 			/* a reply opens its sentence: "..., which, no thank you, I want" is not one */

@@ -61,8 +61,8 @@ PG_FUNCTION_INFO_V1(vapi_pool_detect_dropoff);
  */
 #define BOOKED_DURING_CALL_MARGIN "5 minutes"
 
-/* A decline counts when it starts within this many words of its sentence's start. */
-#define DECLINE_OPENS_WITHIN 5
+/* A decline or a closing counts when it starts within this many words of its sentence's start. */
+#define OPENS_SENTENCE_WITHIN 5
 
 /* A result's procedures grow by this many at a time. */
 #define PROCEDURES_CHUNK 8
@@ -237,6 +237,14 @@ static PhraseSet closings_set = PHRASE_SET(closings);
 static PhraseSet silence_set = PHRASE_SET(silence_endings);
 static PhraseSet appointment_set = PHRASE_SET(appointment_care);
 
+/* What a caller's turn says, read once per turn (-1: not read yet, 0, 1). */
+typedef struct TurnMemo
+{
+	signed char aftercare;
+	signed char wanted;
+	signed char appointment;
+} TurnMemo;
+
 /*
  * True if a caller's turn has one of the phrases; *memo (-1: not read yet)
  * keeps the answer for the turn's other mentions.
@@ -373,20 +381,6 @@ procedure_referred_to(const TermSet *vocab, const Sentence *sentences, int i)
 	return -1;
 }
 
-/* True if a caller's sentence has a procedure term, negated or not. */
-static bool
-has_procedure(const TermSet *vocab, const Sentence *s)
-{
-	for (int w = 0; w < s->nwords; w++)
-	{
-		int			term;
-
-		if (vp_match_term(vocab, s, w, &term) > 0 && vocab->kinds[term] == TERM_PROCEDURE)
-			return true;
-	}
-	return false;
-}
-
 /*
  * Does a caller's sentence close the call: a closing that opens it or ends
  * it ("Okay, thanks, bye", "I'll think about it and call you back"), not
@@ -404,7 +398,7 @@ sentence_closes(const Sentence *s)
 			continue;
 		for (const char *c = closings[k]; *c; c++)
 			words += *c == ' ';
-		if (at <= DECLINE_OPENS_WITHIN || at + words >= s->nwords - 3)
+		if (at <= OPENS_SENTENCE_WITHIN || at + words >= s->nwords - 3)
 			return true;
 	}
 	return false;
@@ -469,20 +463,15 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 	bool		applicant = false;
 	const char *ending = dropoff_ending(ended_reason, assistant_ended_for_silence(sentences, n));
 	int			nturns = 0;
-	signed char *care_memo;
-	signed char *wanted_memo;
-	signed char *booked_memo;
+	TurnMemo   *memo;			/* per turn: what its caller's words were found to say */
+	bool		named;			/* the caller's sentence names a procedure, negated or not */
 	bool	   *rejected;		/* per term: negated after its last wanted mention */
 	bool	   *wanted;			/* per term: asked about as a prospective patient */
 
 	for (int i = 0; i < n; i++)
 		nturns = Max(nturns, sentences[i].turn + 1);
-	care_memo = palloc(Max(nturns, 1));
-	wanted_memo = palloc(Max(nturns, 1));
-	booked_memo = palloc(Max(nturns, 1));
-	memset(care_memo, -1, Max(nturns, 1));
-	memset(wanted_memo, -1, Max(nturns, 1));
-	memset(booked_memo, -1, Max(nturns, 1));
+	memo = palloc(sizeof(TurnMemo) * Max(nturns, 1));
+	memset(memo, -1, sizeof(TurnMemo) * Max(nturns, 1));
 	rejected = palloc0(sizeof(bool) * Max(vocab->nterms, 1));
 	wanted = palloc0(sizeof(bool) * Max(vocab->nterms, 1));
 	memset(d, 0, sizeof(*d));
@@ -494,6 +483,7 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 			continue;
 		if (sentence_has_any(s, &not_a_patient_set))
 			applicant = true;
+		named = false;
 		for (int w = 0; w < s->nwords;)
 		{
 			int			term;
@@ -504,22 +494,24 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 				w++;
 				continue;
 			}
+			if (vocab->kinds[term] == TERM_PROCEDURE)
+				named = true;
 			if (vocab->kinds[term] == TERM_PROCEDURE && vp_mention_negated(s, w, used))
 				rejected[term] = true;	/* "I'm not interested in lipo", said after it */
 			else if (vocab->kinds[term] == TERM_PROCEDURE)
 			{
 				const char *name = procedure_in_context(vocab, d, sentences, n, s, w, used, term);
 
-				bool		care = turn_has_any(sentences, n, s->turn, &aftercare_set, &care_memo[s->turn]);
+				bool		care = turn_has_any(sentences, n, s->turn, &aftercare_set, &memo[s->turn].aftercare);
 				bool		past = vp_past_in_clause(s, w, used) ||
 					(care && vp_past_in_sentence(s, w, used));
 
-				if (!past && turn_has_any(sentences, n, s->turn, &appointment_set, &booked_memo[s->turn]))
+				if (!past && turn_has_any(sentences, n, s->turn, &appointment_set, &memo[s->turn].appointment))
 				{
 					add_procedure(d, name);		/* an appointment the caller has */
 					last_mention = i;
 				}
-				else if (!past || turn_has_any(sentences, n, s->turn, &wanted_set, &wanted_memo[s->turn]))
+				else if (!past || turn_has_any(sentences, n, s->turn, &wanted_set, &memo[s->turn].wanted))
 				{
 					add_procedure(d, name);
 					wanted[term] = true;
@@ -534,7 +526,7 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 			}
 			w += used;
 		}
-		if (!has_procedure(vocab, s))
+		if (!named)
 		{
 			int			referred = procedure_referred_to(vocab, sentences, i);
 
@@ -545,15 +537,14 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 				rejected[referred] = false;
 				last_mention = i;
 			}
-		}
-		if (!has_procedure(vocab, s))
 			/* a reply opens its sentence: "..., which, no thank you, I want" is not one */
-			for (int at = 0; at < s->nwords && at <= DECLINE_OPENS_WITHIN; at++)
+			for (int at = 0; at < s->nwords && at <= OPENS_SENTENCE_WITHIN; at++)
 				if (phrase_at(s, at, &declines_set) >= 0)
 				{
 					last_decline = i;
 					break;
 				}
+		}
 	}
 	/* a procedure the caller rejected after asking about it is not wanted */
 	for (int t = 0; t < vocab->nterms; t++)

@@ -90,12 +90,15 @@ static const char *const past_before[] = {
 	"my last", "my previous", "my first", "i used to", "had my",
 };
 
-/* The same for a procedure's clause, and what a patient says of care after it. */
-static const char *const past_before_clause[] = {
-	"i had", "ive had", "i have had", "i got", "i underwent", "ive undergone", "i already had",
-	"my last", "my previous", "my first", "i used to", "had my", "i did", "since my", "after my",
-	"from my", "i finished", "finished my", "i completed", "completed my", "i just had", "me hice",
-	"me puse", "tuve", "me operaron", "me oper", "me hicieron",
+/*
+ * More of them, read in a procedure's clause (vp_past_in_clause) and
+ * sentence (vp_past_in_sentence) on top of past_before: what a patient says
+ * of a past treatment and its care.
+ */
+static const char *const past_before_more[] = {
+	"i did", "since my", "after my", "from my", "i finished", "finished my", "i completed",
+	"completed my", "i just had", "me hice", "me puse", "tuve", "me operaron", "me oper",
+	"me hicieron",
 };
 
 /*
@@ -673,17 +676,10 @@ vp_words_are(const Sentence *s, int at, const char *phrase)
 bool
 vp_sentence_has(const Sentence *s, const char *phrase)
 {
-	return vp_sentence_find(s, phrase) >= 0;
-}
-
-/* The index of the sentence's first word where the phrase starts, or -1. */
-int
-vp_sentence_find(const Sentence *s, const char *phrase)
-{
 	for (int i = 0; i < s->nwords; i++)
 		if (vp_words_are(s, i, phrase))
-			return i;
-	return -1;
+			return true;
+	return false;
 }
 
 /*
@@ -714,17 +710,30 @@ vp_mention_negated(const Sentence *s, int at, int nwords)
 	return false;
 }
 
+/* True if a phrase of past_before (and, with more, of past_before_more) starts at word i. */
+static bool
+past_words_at(const Sentence *s, int i, bool more)
+{
+	for (int k = 0; k < lengthof(past_before); k++)
+		if (vp_words_are(s, i, past_before[k]))
+			return true;
+	for (int k = 0; more && k < lengthof(past_before_more); k++)
+		if (vp_words_are(s, i, past_before_more[k]))
+			return true;
+	return false;
+}
+
 /*
- * True if words [from, at) hold a phrase of before[] ("I had", "my last"),
+ * True if words [from, at) hold a phrase of past_before ("I had", "my last";
+ * with more, past_before_more too),
  * or words [at + n, to) a year or a phrase of past_after ("years ago").
  */
 static bool
-past_around(const Sentence *s, int from, int at, int n, int to, const char *const *before, int nbefore)
+past_around(const Sentence *s, int from, int at, int n, int to, bool more)
 {
 	for (int i = from; i < at; i++)
-		for (int k = 0; k < nbefore; k++)
-			if (vp_words_are(s, i, before[k]))
-				return true;
+		if (past_words_at(s, i, more))
+			return true;
 	for (int i = at + n; i < to; i++)
 	{
 		const char *w = s->words[i].text;
@@ -747,7 +756,7 @@ past_around(const Sentence *s, int from, int at, int n, int to, const char *cons
 bool
 vp_personal_past(const Sentence *s, int at, int n)
 {
-	return past_around(s, 0, at, n, s->nwords, past_before, lengthof(past_before));
+	return past_around(s, 0, at, n, s->nwords, false);
 }
 
 /* Words that start the present in a sentence about the past ("I had botox, now I want fillers"). */
@@ -772,7 +781,7 @@ vp_past_in_clause(const Sentence *s, int at, int n)
 	while (to < s->nwords && !s->words[to].clause_start &&
 		   !word_in(s->words[to].text, present_starts, lengthof(present_starts)))
 		to++;
-	return past_around(s, from, at, n, to, past_before_clause, lengthof(past_before_clause));
+	return past_around(s, from, at, n, to, true);
 }
 
 /*
@@ -791,9 +800,8 @@ vp_past_in_sentence(const Sentence *s, int at, int n)
 			continue;
 		if (strcmp(s->words[i].text, "hace") == 0)
 			return true;
-		for (int k = 0; k < lengthof(past_before_clause); k++)
-			if (vp_words_are(s, i, past_before_clause[k]))
-				return true;
+		if (past_words_at(s, i, true))
+			return true;
 		for (int k = 0; k < lengthof(past_before_care); k++)
 			if (vp_words_are(s, i, past_before_care[k]))
 				return true;

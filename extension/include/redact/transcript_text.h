@@ -80,7 +80,6 @@ extern const TermSet *vp_builtin_medical_terms(void);
 extern int	vp_match_term(const TermSet *set, const Sentence *s, int at, int *term);
 extern bool vp_words_are(const Sentence *s, int at, const char *phrase);
 extern bool vp_sentence_has(const Sentence *s, const char *phrase);
-extern int	vp_sentence_find(const Sentence *s, const char *phrase);
 extern bool vp_mention_negated(const Sentence *s, int at, int nwords);
 extern bool vp_personal_past(const Sentence *s, int at, int n);
 extern bool vp_past_in_clause(const Sentence *s, int at, int n);

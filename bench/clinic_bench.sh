@@ -5,7 +5,7 @@
 # Runs in the database libpq's environment points at (vapi_pool installed;
 # bench/run.sh provides a throwaway cluster).  Transcripts: the labelled
 # clinic corpora t/fixtures/clinic/*.tsv (the tuning and held-out sets and
-# the blind-*.tsv corpora of 0.7.4), repeated CLINIC_REPEAT times
+# the blind-*.tsv corpora of 0.7.4 and 0.7.5), repeated CLINIC_REPEAT times
 # (default 200).  Prints, for detect_dropoff and a keyword-regex baseline,
 # transcripts per second (median of CLINIC_ROUNDS rounds, default 5) with the
 # precision and recall each gets on the labelled calls, then the cost of

@@ -7,7 +7,8 @@
 #   call (with its text, redacted) and a call the person made (195);
 # - stored reply texts and subjects are redacted with their lead's details,
 #   and stored payloads lose the reply texts (192_personal_data.sql).
-# And what 0.7.3 -> 0.7.4 does to a clinic's vocabulary (230_clinic_vocabulary.sql).
+# And what 0.7.3 -> 0.7.4 and 0.7.4 -> 0.7.5 do to a clinic's vocabulary
+# (230_clinic_vocabulary.sql, 240_dropoff_context.sql).
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -102,5 +103,31 @@ is($clinic->safe_psql('postgres', q{SELECT reason FROM vapi_pool.detect_dropoff(
 	E'User: ¿Cuánto cuesta la rinoplastia?\nAI: Desde 7,500.', 'exceeded-max-duration', false,
 	'cccccccc-0000-4000-8000-000000000000')}),
 	'cut_off', 'the updated clinic reads a Spanish caller cut off by the time limit as a drop-off');
+
+# ---------------------------------------------------------------- 0.7.4 -> 0.7.5: the words callers use
+# A clinic's kept starter terms get 0.7.5's plain words ("pin my ears back",
+# "tatuajes"); its own edits stay, a deleted term stays deleted
+# (240_dropoff_context.sql).
+my $clinic5 = new_vapi_node('upgrade_clinic5', create => 0);
+$clinic5->safe_psql('postgres', "CREATE EXTENSION vapi_pool VERSION '0.7.4' CASCADE");
+$clinic5->safe_psql('postgres', q{
+INSERT INTO vapi_pool.orgs (org_id, name, is_clinic) VALUES ('cccccccc-0000-4000-8000-000000000000', 'Glow Clinic', true);
+DELETE FROM vapi_pool.clinic_terms WHERE name = 'Kybella';
+UPDATE vapi_pool.clinic_terms SET variants = variants || '{ink removal}' WHERE name = 'Tattoo removal';
+});
+is($clinic5->safe_psql('postgres', q{SELECT reason FROM vapi_pool.detect_dropoff(
+	E'User: Can you pin my ears back?\nAI: Yes, from 4,000.', 'customer-ended-call', false,
+	'cccccccc-0000-4000-8000-000000000000')}),
+	'no_procedure', '0.7.4: "pin my ears back" names no procedure');
+$clinic5->safe_psql('postgres', "ALTER EXTENSION vapi_pool UPDATE TO '0.7.5'");
+is($clinic5->safe_psql('postgres', q{SELECT count(*) FILTER (WHERE name = 'Kybella') || '|'
+	|| bool_and('ink removal' = ANY (variants) AND 'tatuajes' = ANY (variants)) FILTER (WHERE name = 'Tattoo removal')
+	|| '|' || bool_and('pin my ears' = ANY (variants)) FILTER (WHERE name = 'Otoplasty')
+	FROM vapi_pool.clinic_terms}),
+	'0|true|true', 'after the update: new words for the kept terms, the edit kept, Kybella still deleted');
+is($clinic5->safe_psql('postgres', q{SELECT array_to_string(procedures, '|') || ' ' || reason FROM vapi_pool.detect_dropoff(
+	E'User: Can you pin my ears back?\nAI: Yes, from 4,000.', 'customer-ended-call', false,
+	'cccccccc-0000-4000-8000-000000000000')}),
+	'Otoplasty hung_up', 'the updated clinic hears "pin my ears back" as Otoplasty');
 
 done_testing();

@@ -1,7 +1,8 @@
 # 041_dropoff_corpus.pl
-#   Drop-off detection on the blind corpora of clinic calls (release 0.7.4,
-#   issue 27): every t/fixtures/clinic/blind-*.tsv, written by helpers from a
-#   brief of the contract (docs/clinic_followups.md), never from the rules.
+#   Drop-off detection on the blind corpora of clinic calls (releases 0.7.4
+#   and 0.7.5, issue 27): every t/fixtures/clinic/blind-*.tsv, written by
+#   helpers from a brief of the contract (docs/clinic_followups.md), never
+#   from the rules.
 #
 # Each line is id, expected drop-off, expected procedures (canonical names
 # joined by |), Vapi endedReason, booked, transcript (turns joined by the

@@ -24,6 +24,14 @@
  * booking is under way in the outbox (a cal.create_booking job: Cal.com
  * did not answer in time) counts as booked, and stays.
  *
+ * What the caller says is read with its context (0.7.5): a wish or a
+ * question of care belongs to the procedure it speaks of (turn_phrase_for),
+ * a part of the body is no procedure someone had, someone else's procedure
+ * told as a story is the caller's interest only when they ask about nothing
+ * else, and the assistant's turns say what a pick points at and what a
+ * garbled or described request was (assistant_context.c; call_reading.c
+ * reads the transcript once for all of them).
+ *
  * detect_dropoff() is the rule alone; vp_clinic_after_call() is what
  * record_call_ended runs for a clinic's calls: the follow-up record and the
  * SMS job (outbox, kind vapi.sms) at an allowed hour in the clinic's zone;
@@ -45,6 +53,8 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "clinic/assistant_context.h"
+#include "clinic/call_reading.h"
 #include "compliance/compliance.h"
 #include "pool/call_contact.h"
 #include "clinic/clinic_dropoff.h"
@@ -97,7 +107,12 @@ static const char *const past_procedure_wanted[] = {
 	"do it again", "get it again", "have it again", "done again", "another round",
 	"another session", "another treatment", "more units", "some more", "a bit more",
 	"replace", "replacing", "replacement", "bigger", "smaller", "fix", "fixed", "correct",
-	"not happy", "unhappy", "retoque", "retocar", "retocarme", "otra vez",
+	"not happy", "unhappy", "retoque", "retocar", "retocarme", "otra vez", "revise", "revised",
+	"topped up", "topped off", "top off", "touched up", "want to do my",
+	"wanna do my", "now i want to do", "qualify for", "candidate for", "a candidate", "one more",
+	"two more", "three more", "few more", "couple more", "another one", "volver a hacer",
+	"volver a hacerme", "quiero hacer", "quiero hacerme", "me la quiero", "me lo quiero",
+	"quisiera hacerme", "de nuevo", "otra sesi", "otra ronda",
 };
 
 /*
@@ -115,7 +130,9 @@ static const char *const aftercare[] = {
 	"numb", "numbness", "scar", "scarring", "bleeding", "fever", "wearing off", "worn off",
 	"when can i", "is it okay to", "should i be worried", "sleep on", "surgical bra",
 	"compression", "garment", "drain", "drains", "chipped", "chip", "cracked", "broke", "broken",
-	"fell off", "came off",
+	"fell off", "came off", "retainer", "retainers", "need to come in", "bultito", "bulto",
+	"sensitive", "sensitivity", "duele", "duelen", "sensibilidad", "molestia",
+	"charged", "statement", "billing", "supposed to", "still peeling", "flaking", "flakes",
 	"hinchaz n", "hinchada", "hinchado", "dolor", "moretones", "infecci n", "resultados",
 };
 
@@ -128,6 +145,29 @@ static const char *const appointment_care[] = {
 	"cancelling my", "move my", "my appt",
 };
 
+/*
+ * What a patient says of a past procedure that went well or is not the
+ * call's subject ("that was fine, no problems", "it came out great, I'm
+ * not calling about that"): the call is not about its care.  ("I love
+ * them, but the left side is lumpier" is care: love is no such phrase.)
+ */
+static const char *const went_well[] = {
+	"was fine", "were fine", "went fine", "no problems", "no problem with", "no complaints",
+	"came out great", "came out fine", "turned out great", "not calling about", "something else",
+	"todo bien", "qued bien",
+};
+
+/*
+ * What a caller says to want what someone else had ("she looks amazing, and
+ * I want the same thing", "do you do that also?"): the story's procedure
+ * is theirs too.
+ */
+static const char *const wants_the_same[] = {
+	"same thing", "the same", "same one", "do that too", "that also", "that too", "those too",
+	"do you do that", "do you do those", "you guys do that", "you guys do those", "lo mismo",
+	"eso tambi",
+};
+
 /* What a job applicant, a vendor or a student says: not a patient. */
 static const char *const not_a_patient[] = {
 	"hiring", "job opening", "job openings", "apply for a job", "applying for", "job application",
@@ -136,11 +176,17 @@ static const char *const not_a_patient[] = {
 	"i represent", "vendor", "supplier", "distributor", "partnership", "for my class",
 	"school project", "class project", "not a patient", "grad student", "med student",
 	"medical student", "to shadow",
-	"shadowing", "my thesis", "my research", "an interview",
-	"medical director", "practice manager", "a demo", "our platform", "marketing", "we help",
+	"shadowing", "my thesis", "my research",
+	"medical director", "practice manager", "a demo", "our platform", "marketing agency",
+	"marketing company", "digital marketing", "our marketing", "marketing services", "we help",
 	"medical supply", "overdue invoice", "past due", "accounts payable", "shipment",
 	"purchasing", "we distribute", "more leads", "pricing sheet",
-	"our product", "empleo", "vacante", "mi curriculum",
+	"our product", "empleo", "vacante", "mi curriculum", "dental student", "nursing student",
+	"cosmetology student", "esthetics student", "a paper on", "research paper", "interview",
+	"job posting", "posted a job", "for a job", "the job", "practicante", "practicantes",
+	"horas de pr cticas", "estudiante de cosmetolog", "estudiante de enfermer",
+	"nurse position", "assistant position", "position i saw", "position you posted",
+	"ugc", "social media manager", "who handles your", "my rates",
 };
 
 /*
@@ -172,63 +218,6 @@ static const char *const silence_endings[] = {
 	"terminar la llamada", "terminar esta llamada",
 };
 
-/*
- * A list of phrases indexed by first letter, so that a sentence is read once
- * against the whole list: each word is compared only with the phrases that
- * start with its letter.  Built on first use; the lists are constants.
- */
-typedef struct PhraseSet
-{
-	const char *const *phrases;
-	int			n;
-	bool		ready;
-	int			by_first[257];	/* phrases by_first[c] .. by_first[c + 1] - 1 of order start with c */
-	int			order[128];
-} PhraseSet;
-
-#define PHRASE_SET(list) {(list), lengthof(list), false, {0}, {0}}
-
-/* Indexes a phrase set by first byte (a counting sort). */
-static void
-phrase_set_ready(PhraseSet *ps)
-{
-	int			count[257] = {0};
-
-	Assert(ps->n <= lengthof(ps->order));
-	for (int k = 0; k < ps->n; k++)
-		count[(unsigned char) ps->phrases[k][0] + 1]++;
-	for (int c = 0; c < 256; c++)
-		count[c + 1] += count[c];
-	memcpy(ps->by_first, count, sizeof(count));
-	for (int k = 0; k < ps->n; k++)
-		ps->order[count[(unsigned char) ps->phrases[k][0]]++] = k;
-	ps->ready = true;
-}
-
-/* The phrase of the set that starts at word i of the sentence, or -1. */
-static int
-phrase_at(const Sentence *s, int i, PhraseSet *ps)
-{
-	unsigned char c = (unsigned char) s->words[i].text[0];
-
-	if (!ps->ready)
-		phrase_set_ready(ps);
-	for (int j = ps->by_first[c]; j < ps->by_first[c + 1]; j++)
-		if (vp_words_are(s, i, ps->phrases[ps->order[j]]))
-			return ps->order[j];
-	return -1;
-}
-
-/* True if a phrase of the set is in the sentence. */
-static bool
-sentence_has_any(const Sentence *s, PhraseSet *ps)
-{
-	for (int i = 0; i < s->nwords; i++)
-		if (phrase_at(s, i, ps) >= 0)
-			return true;
-	return false;
-}
-
 static PhraseSet declines_set = PHRASE_SET(declines);
 static PhraseSet wanted_set = PHRASE_SET(past_procedure_wanted);
 static PhraseSet aftercare_set = PHRASE_SET(aftercare);
@@ -236,11 +225,15 @@ static PhraseSet not_a_patient_set = PHRASE_SET(not_a_patient);
 static PhraseSet closings_set = PHRASE_SET(closings);
 static PhraseSet silence_set = PHRASE_SET(silence_endings);
 static PhraseSet appointment_set = PHRASE_SET(appointment_care);
+static PhraseSet went_well_set = PHRASE_SET(went_well);
+static PhraseSet same_set = PHRASE_SET(wants_the_same);
 
 /* What a caller's turn says, read once per turn (-1: not read yet, 0, 1). */
 typedef struct TurnMemo
 {
 	signed char aftercare;
+	signed char went_well;
+	signed char same;
 	signed char wanted;
 	signed char appointment;
 } TurnMemo;
@@ -257,7 +250,7 @@ turn_has_any(const Sentence *sentences, int n, int turn, PhraseSet *ps, signed c
 		*memo = 0;
 		for (int i = 0; i < n && *memo == 0; i++)
 			if (sentences[i].turn == turn && sentences[i].speaker == SPEAKER_CALLER &&
-				sentence_has_any(&sentences[i], ps))
+				vp_sentence_has_any(&sentences[i], ps))
 				*memo = 1;
 	}
 	return *memo == 1;
@@ -292,37 +285,91 @@ dropoff_ending(const char *ended_reason, bool assistant_silence)
 	return NULL;
 }
 
-/*
- * The procedure a mention names, in the call's context: the bare word
- * "implant(s)" is the starter vocabulary's Dental implants, but in a call
- * about breasts (Breast augmentation asked about before, or the turn says
- * breast, boob, chest, senos) it is the breast implants of Breast
- * augmentation, when the vocabulary has that term.
- */
-static const char *
-procedure_in_context(const TermSet *vocab, const Dropoff *d, const Sentence *sentences, int n,
-					 const Sentence *s, int w, int used, int term)
-{
-	static const char *const breast_words[] = {"breast", "breasts", "boob", "boobs", "chest", "senos", "busto"};
-	int			breast = -1;
+/* Words of a turn about breasts, and of one about body hair. */
+static const char *const breast_words[] = {"breast", "breasts", "boob", "boobs", "chest", "senos", "busto", "pechos"};
+static const char *const hair_words[] = {
+	"hair", "hairs", "legs", "underarms", "underarm", "armpits", "armpit", "bikini", "upper lip",
+	"vello", "piernas", "axilas",
+};
 
-	if (used != 1 || strcmp(vocab->names[term], "Dental implants") != 0 ||
-		(strcmp(s->words[w].text, "implant") != 0 && strcmp(s->words[w].text, "implants") != 0))
-		return vocab->names[term];
+/*
+ * Words that name a procedure in a context: a caller's words outside any
+ * term (or the one word a term matched) mean the procedure when the
+ * caller's turn has one of the context's words, or the procedure (for the
+ * breast words, any breast procedure) was asked about before.  "Implants" is the starter vocabulary's Dental implants, but
+ * in a call about breasts it is Breast augmentation; "a lift" for the
+ * breasts is a Breast lift (but "even though I lift" is the gym); "laser on
+ * my legs" is Laser hair removal.  (Accented words are read as ASCII words:
+ * "reducción" is "reducci" and "n".)
+ */
+static const struct
+{
+	const char *words;
+	const char *const *context;
+	int			ncontext;
+	const char *procedure;
+}			context_words[] = {
+	{"implant", breast_words, lengthof(breast_words), "Breast augmentation"},
+	{"implants", breast_words, lengthof(breast_words), "Breast augmentation"},
+	{"implantes", breast_words, lengthof(breast_words), "Breast augmentation"},
+	{"aumento", breast_words, lengthof(breast_words), "Breast augmentation"},
+	{"a lift", breast_words, lengthof(breast_words), "Breast lift"},
+	{"the lift", breast_words, lengthof(breast_words), "Breast lift"},
+	{"lifted", breast_words, lengthof(breast_words), "Breast lift"},
+	{"levantamiento", breast_words, lengthof(breast_words), "Breast lift"},
+	{"reduction", breast_words, lengthof(breast_words), "Breast reduction"},
+	{"reduced", breast_words, lengthof(breast_words), "Breast reduction"},
+	{"reducci n", breast_words, lengthof(breast_words), "Breast reduction"},
+	{"laser", hair_words, lengthof(hair_words), "Laser hair removal"},
+	{"lasered", hair_words, lengthof(hair_words), "Laser hair removal"},
+};
+
+/* The vocabulary's procedure of that name, or -1 (a clinic may have deleted it). */
+static int
+procedure_named(const TermSet *vocab, const char *name)
+{
 	for (int t = 0; t < vocab->nterms; t++)
-		if (vocab->kinds[t] == TERM_PROCEDURE && strcmp(vocab->names[t], "Breast augmentation") == 0)
-			breast = t;
-	if (breast < 0)
-		return vocab->names[term];
-	for (int i = 0; i < d->nprocedures; i++)
-		if (strcmp(d->procedures[i], vocab->names[breast]) == 0)
-			return vocab->names[breast];
-	for (int i = 0; i < n; i++)
-		if (sentences[i].turn == s->turn && sentences[i].speaker == s->speaker)
-			for (int k = 0; k < lengthof(breast_words); k++)
-				if (vp_sentence_has(&sentences[i], breast_words[k]))
-					return vocab->names[breast];
-	return vocab->names[term];
+		if (vocab->kinds[t] == TERM_PROCEDURE && strcmp(vocab->names[t], name) == 0)
+			return t;
+	return -1;
+}
+
+/*
+ * The procedure a caller's words at w name in the call's context (see
+ * context_words), when *used is 0 (no term there) or 1 (a one-word term,
+ * term): *used becomes the number of words read.  Else term (-1 for no
+ * term), *used unchanged.
+ */
+static int
+procedure_in_context(const TermSet *vocab, const Dropoff *d, const Sentence *sentences, int n,
+					 const Sentence *s, int w, int *used, int term)
+{
+	if (*used > 1)
+		return term;
+	for (int k = 0; k < lengthof(context_words); k++)
+	{
+		int			meant;
+		bool		applies = false;
+
+		if (s->words[w].text[0] != context_words[k].words[0] || !vp_words_are(s, w, context_words[k].words) ||
+			(meant = procedure_named(vocab, context_words[k].procedure)) < 0 || meant == term)
+			continue;
+		for (int i = 0; i < d->nprocedures && !applies; i++)
+			applies = strcmp(d->procedures[i], vocab->names[meant]) == 0 ||
+				(context_words[k].context == breast_words && strncmp(d->procedures[i], "Breast ", 7) == 0);
+		for (int i = 0; i < n && !applies; i++)
+			if (sentences[i].turn == s->turn && sentences[i].speaker == s->speaker)
+				for (int c = 0; c < context_words[k].ncontext && !applies; c++)
+					applies = vp_sentence_has(&sentences[i], context_words[k].context[c]);
+		if (applies)
+		{
+			*used = 1;
+			for (const char *c = context_words[k].words; *c; c++)
+				*used += *c == ' ';
+			return meant;
+		}
+	}
+	return term;
 }
 
 /* Adds a procedure name to the result once. */
@@ -340,48 +387,6 @@ add_procedure(Dropoff *d, const char *name)
 }
 
 /*
- * The procedure a caller's "the laser one" or "that filler option" points
- * at: one the assistant named in its turn just before the caller's sentence
- * i, with the caller's word among the words it was named by; -1 if none.
- */
-static int
-procedure_referred_to(const TermSet *vocab, const Sentence *sentences, int i)
-{
-	const Sentence *s = &sentences[i];
-
-	for (int k = 2; k < s->nwords; k++)
-	{
-		const char *what = s->words[k - 1].text;
-
-		if (!((strcmp(s->words[k].text, "one") == 0 || strcmp(s->words[k].text, "option") == 0) &&
-			  (strcmp(s->words[k - 2].text, "the") == 0 || strcmp(s->words[k - 2].text, "that") == 0)))
-			continue;
-		for (int j = i - 1; j >= 0 && sentences[j].speaker == SPEAKER_ASSISTANT; j--)
-		{
-			const Sentence *a = &sentences[j];
-
-			for (int w = 0; w < a->nwords;)
-			{
-				int			term;
-				int			used = vp_match_term(vocab, a, w, &term);
-
-				if (used == 0)
-				{
-					w++;
-					continue;
-				}
-				if (vocab->kinds[term] == TERM_PROCEDURE)
-					for (int u = w; u < w + used; u++)
-						if (strcmp(a->words[u].text, what) == 0)
-							return term;
-				w += used;
-			}
-		}
-	}
-	return -1;
-}
-
-/*
  * Does a caller's sentence close the call: a closing that opens it or ends
  * it ("Okay, thanks, bye", "I'll think about it and call you back"), not
  * one said in passing ("..., which, no thank you, I want it relaxing ...")?
@@ -391,7 +396,7 @@ sentence_closes(const Sentence *s)
 {
 	for (int at = 0; at < s->nwords; at++)
 	{
-		int			k = phrase_at(s, at, &closings_set);
+		int			k = vp_phrase_at(s, at, &closings_set);
 		int			words = 1;
 
 		if (k < 0)
@@ -445,8 +450,185 @@ static bool
 assistant_ended_for_silence(const Sentence *sentences, int n)
 {
 	for (int i = n - 1; i >= 0 && sentences[i].speaker == SPEAKER_ASSISTANT; i--)
-		if (sentence_has_any(&sentences[i], &silence_set))
+		if (vp_sentence_has_any(&sentences[i], &silence_set))
 			return true;
+	return false;
+}
+
+/*
+ * True if the mention at words [w, w + n) names a part of the body, not a
+ * procedure someone has had ("my upper eyelids", "los labios"): it takes
+ * no possessive as a patient's past, owns no phrase of care, and with care
+ * in its turn is the care of the procedure the caller had ("I got Botox
+ * Tuesday and my left eyelid is drooping").
+ */
+static bool
+body_part_mention(const Sentence *s, int w, int n)
+{
+	static const char *const body[] = {
+		"upper", "lower", "left", "right", "droopy", "eyelid", "eyelids", "lid", "lids", "lip", "lips",
+		"labios", "parpados", "p", "rpados", "eye", "eyes", "bags", "under", "my", "her", "his",
+	};
+
+	for (int i = w; i < w + n; i++)
+		if (!vp_word_is_one_of(s, i, body, lengthof(body)))
+			return false;
+	return true;
+}
+
+/*
+ * True if the mention at word w is someone else's past, told as a story:
+ * "my sister ... had her tummy tuck", "my friend had lipo", "he got that
+ * laser hair removal", "my tita in Manila had the thread lift" (a past verb
+ * at most two words before it, with her/his/their after it or a person
+ * other than the caller at most four words before it).
+ */
+static bool
+someone_elses_past(const Sentence *s, int w)
+{
+	static const char *const verbs[] = {"had", "got", "did", "tried", "tuvo", "hizo"};
+	static const char *const theirs[] = {"her", "his", "their", "su", "sus"};
+	static const char *const people[] = {
+		"she", "he", "they", "friend", "friends", "sister", "brother", "mom", "mother", "mum", "dad",
+		"father", "aunt", "auntie", "tita", "uncle", "cousin", "coworker", "buddy", "neighbor",
+		"neighbour", "husband", "wife", "daughter", "son", "grandma", "grandmother", "boss",
+		"girlfriend", "boyfriend", "bestie", "hermana", "madre", "mam", "prima", "primo", "amiga",
+		"amigo", "t", "tia", "vecina", "esposo", "hija", "hijo",
+	};
+	static const char *const me[] = {"i", "im", "ive", "id", "we", "yo"};
+
+	for (int v = w - 1; v >= 0 && v >= w - 3; v--)
+		if (vp_word_is_one_of(s, v, verbs, lengthof(verbs)))
+		{
+			if (vp_word_is_one_of(s, v + 1, theirs, lengthof(theirs)))
+				return true;
+			for (int p = v - 1; p >= 0 && p >= v - 4; p--)
+			{
+				if (vp_word_is_one_of(s, p, me, lengthof(me)))
+					return false;
+				if (vp_word_is_one_of(s, p, people, lengthof(people)))
+					return true;
+			}
+			return false;
+		}
+	return false;
+}
+
+/*
+ * True if a possessive stands right before the mention at word w ("one of
+ * my veneers chipped", "her filler"): with a question of care, the
+ * procedure is one someone has had.
+ */
+static bool
+possessive_before(const Sentence *s, int w)
+{
+	static const char *const possessives[] = {"my", "her", "his", "mi", "mis", "su", "sus"};
+
+	return vp_word_is_one_of(s, w - 1, possessives, lengthof(possessives));
+}
+
+/*
+ * True if the mention at word w is dated by an event word right before it
+ * ("after eyelid surgery", "since my botox"): of a procedure the caller told
+ * as their past, it is that past again, not a new wish.
+ */
+static bool
+event_before(const Sentence *s, int w)
+{
+	static const char *const events[] = {"after", "since", "post", "from", "despues", "desde"};
+	static const char *const determiners[] = {"my", "the", "her", "his", "a", "an", "that", "mi", "la", "el"};
+	int			i = w - 1;
+
+	if (vp_word_is_one_of(s, i, determiners, lengthof(determiners)))
+		i--;
+	return vp_word_is_one_of(s, i, events, lengthof(events));
+}
+
+/* A phrase is about a procedure named at most this many words after it ("want to do that CO2 laser"). */
+#define PHRASE_OBJECT_WITHIN 3
+
+/*
+ * The procedure named right after the phrase of the set at word w of the
+ * caller's sentence i (within PHRASE_OBJECT_WITHIN words), or -1.
+ */
+static int
+procedure_right_after(Reading *r, const Dropoff *d, int i, int w, PhraseSet *ps)
+{
+	const Sentence *s = &r->sentences[i];
+	int			k = vp_phrase_at(s, w, ps);
+	int			after = w + 1;
+
+	for (const char *c = ps->phrases[k]; *c; c++)
+		after += *c == ' ';
+	for (int at = after; at < s->nwords && at <= after + PHRASE_OBJECT_WITHIN; at++)
+	{
+		int			named = -1;
+		int			used = vp_match_at(r, i, at, &named);
+
+		if (used == 0 || r->vocab->kinds[named] == TERM_PROCEDURE)
+			named = procedure_in_context(r->vocab, d, r->sentences, r->n, s, at, &used, used ? named : -1);
+		if (used > 0 && r->vocab->kinds[named] == TERM_PROCEDURE && !body_part_mention(s, at, used))
+			return named;
+	}
+	return -1;
+}
+
+/*
+ * True if a phrase of the set in the caller's turn speaks of the procedure
+ * term: a phrase belongs to the procedure named right after it ("now I
+ * want to do that CO2 laser"), else to the one the turn named last before
+ * it, or, when it named none yet, to the first one after it.  "I had my tummy
+ * tuck two years ago, happy with it, and now I want to do my flanks with
+ * lipo": the wish is the lipo's, not the tummy tuck's; "I got Botox last
+ * year, fine. My eyelids are getting droopy": the care is the eyelids'.
+ */
+static bool
+turn_phrase_for(Reading *r, const Dropoff *d, int turn, int term, PhraseSet *ps)
+{
+	const TermSet *vocab = r->vocab;
+	const Sentence *sentences = r->sentences;
+	int			n = r->n;
+	int			owner = -1;		/* the procedure named last so far */
+	bool		pending = false;	/* a wish before any procedure */
+
+	for (int i = 0; i < n; i++)
+	{
+		const Sentence *s = &sentences[i];
+
+		if (s->turn != turn || s->speaker != SPEAKER_CALLER)
+			continue;
+		for (int w = 0; w < s->nwords;)
+		{
+			int			named = -1;
+			int			used = vp_match_at(r, i, w, &named);
+
+			if (used == 0 || vocab->kinds[named] == TERM_PROCEDURE)
+				named = procedure_in_context(vocab, d, sentences, n, s, w, &used, used ? named : -1);
+			if (used > 0 && vocab->kinds[named] == TERM_PROCEDURE && body_part_mention(s, w, used))
+			{
+				w += used;		/* "my eyelid is droopy": the care is not the eyelid's */
+				continue;
+			}
+			if (used > 0 && vocab->kinds[named] == TERM_PROCEDURE)
+			{
+				if (pending && named == term)
+					return true;
+				pending = false;
+				owner = named;
+				w += used;
+				continue;
+			}
+			if (vp_phrase_at(s, w, ps) >= 0)
+			{
+				int			next = procedure_right_after(r, d, i, w, ps);
+
+				if (next >= 0 ? next == term : owner == term)
+					return true;
+				pending |= owner < 0 && next < 0;
+			}
+			w += Max(used, 1);
+		}
+	}
 	return false;
 }
 
@@ -467,13 +649,28 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 	bool		named;			/* the caller's sentence names a procedure, negated or not */
 	bool	   *rejected;		/* per term: negated after its last wanted mention */
 	bool	   *wanted;			/* per term: asked about as a prospective patient */
+	bool	   *history;		/* per term: told as the caller's past, neither wanted nor cared for */
+	bool	   *anecdote;		/* per term: wanted only as someone else's past, told as a story */
+	int			dental = procedure_named(vocab, "Dental implants");
+	int			breast = procedure_named(vocab, "Breast augmentation");
+	bool		dental_bare = false;	/* Dental implants read from the bare word "implants" */
+	bool		dental_named = false;	/* and in other words */
+	bool		turn_named = false; /* the caller's turn so far asked about a procedure */
+	bool		turn_mentioned = false; /* the caller's turn so far named one, in any way */
+	int			told = -1;		/* the procedure the caller told last as their past, none asked about since */
+	Echo		echo = {.turn = -1};
+	Reading		reading = {transcript, sentences, n, vocab, palloc0(sizeof(int *) * Max(n, 1))};
+	Reading    *r = &reading;
 
+	echo.variants = palloc(sizeof(int) * Max(vocab->nvariants, 1));
 	for (int i = 0; i < n; i++)
 		nturns = Max(nturns, sentences[i].turn + 1);
 	memo = palloc(sizeof(TurnMemo) * Max(nturns, 1));
 	memset(memo, -1, sizeof(TurnMemo) * Max(nturns, 1));
 	rejected = palloc0(sizeof(bool) * Max(vocab->nterms, 1));
 	wanted = palloc0(sizeof(bool) * Max(vocab->nterms, 1));
+	history = palloc0(sizeof(bool) * Max(vocab->nterms, 1));
+	anecdote = palloc0(sizeof(bool) * Max(vocab->nterms, 1));
 	memset(d, 0, sizeof(*d));
 	for (int i = 0; i < n; i++)
 	{
@@ -481,14 +678,23 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 
 		if (s->speaker != SPEAKER_CALLER)
 			continue;
-		if (sentence_has_any(s, &not_a_patient_set))
+		if (vp_sentence_has_any(s, &not_a_patient_set))
 			applicant = true;
+		if (i == 0 || sentences[i - 1].turn != s->turn)
+			turn_named = turn_mentioned = false;
 		named = false;
 		for (int w = 0; w < s->nwords;)
 		{
-			int			term;
-			int			used = vp_match_term(vocab, s, w, &term);
+			int			term = -1;
+			int			used = vp_match_at(r, i, w, &term);
 
+			if (used == 0 || vocab->kinds[term] == TERM_PROCEDURE)
+				term = procedure_in_context(vocab, d, sentences, n, s, w, &used, used ? term : -1);
+			if (used == 0)
+			{
+				vp_echo_read(r, i, &echo);
+				term = vp_echo_heard(vocab, &echo, s, w, &used);	/* "ryan oh plasty": "Rhinoplasty, of course." */
+			}
 			if (used == 0)
 			{
 				w++;
@@ -500,35 +706,59 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 				rejected[term] = true;	/* "I'm not interested in lipo", said after it */
 			else if (vocab->kinds[term] == TERM_PROCEDURE)
 			{
-				const char *name = procedure_in_context(vocab, d, sentences, n, s, w, used, term);
-
-				bool		care = turn_has_any(sentences, n, s->turn, &aftercare_set, &memo[s->turn].aftercare);
+				const char *name = vocab->names[term];
+				bool		body = body_part_mention(s, w, used);
+				bool		care = turn_has_any(sentences, n, s->turn, &aftercare_set, &memo[s->turn].aftercare) &&
+					(body || (turn_phrase_for(r, d, s->turn, term, &aftercare_set) &&
+							  !(turn_has_any(sentences, n, s->turn, &went_well_set, &memo[s->turn].went_well) &&
+								turn_phrase_for(r, d, s->turn, term, &went_well_set))));
 				bool		past = vp_past_in_clause(s, w, used) ||
-					(care && vp_past_in_sentence(s, w, used));
+					(care && (vp_past_in_sentence(s, w, used) || (!body && possessive_before(s, w)))) ||
+					(history[term] && event_before(s, w));
+
+				if (term == dental && used == 1 && strncmp(s->words[w].text, "implant", 7) == 0)
+					dental_bare = true; /* "implants": dental or breast, the call will say */
+				else if (term == dental)
+					dental_named = true;
 
 				if (!past && turn_has_any(sentences, n, s->turn, &appointment_set, &memo[s->turn].appointment))
 				{
 					add_procedure(d, name);		/* an appointment the caller has */
 					last_mention = i;
 				}
-				else if (!past || turn_has_any(sentences, n, s->turn, &wanted_set, &memo[s->turn].wanted))
+				else if (!past ||
+						 (turn_has_any(sentences, n, s->turn, &wanted_set, &memo[s->turn].wanted) &&
+						  turn_phrase_for(r, d, s->turn, term, &wanted_set)))
 				{
+					bool		story = !past && someone_elses_past(s, w) &&
+						!turn_has_any(sentences, n, s->turn, &same_set, &memo[s->turn].same) &&
+						!(turn_has_any(sentences, n, s->turn, &wanted_set, &memo[s->turn].wanted) &&
+						  turn_phrase_for(r, d, s->turn, term, &wanted_set));	/* "she wants another round" */
+
+					anecdote[term] = story && (anecdote[term] || !wanted[term]);
 					add_procedure(d, name);
 					wanted[term] = true;
 					rejected[term] = false;
 					last_mention = i;
+					turn_named = true;
+					told = -1;	/* what the caller says next is about this one */
 				}
 				else if (care)
 				{
 					add_procedure(d, name);
 					last_mention = i;
 				}
+				else
+				{
+					history[term] = true;	/* "I had my eyelids done last spring" */
+					told = term;
+				}
 			}
 			w += used;
 		}
 		if (!named)
 		{
-			int			referred = procedure_referred_to(vocab, sentences, i);
+			int			referred = vp_procedure_referred_to(r, i);
 
 			if (referred >= 0)	/* "The laser one." after the assistant named laser resurfacing */
 			{
@@ -536,19 +766,91 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 				wanted[referred] = true;
 				rejected[referred] = false;
 				last_mention = i;
+				turn_named = true;
 			}
 			/* a reply opens its sentence: "..., which, no thank you, I want" is not one */
 			for (int at = 0; at < s->nwords && at <= OPENS_SENTENCE_WITHIN; at++)
-				if (phrase_at(s, at, &declines_set) >= 0)
+				if (vp_phrase_at(s, at, &declines_set) >= 0)
 				{
 					last_decline = i;
 					break;
 				}
 		}
+		turn_mentioned |= named;
+		if (!turn_named && (i + 1 == n || sentences[i + 1].turn != s->turn))
+		{
+			int			meant;
+
+			vp_echo_read(r, i, &echo);
+			meant = vp_reply_takes_as(r, i, &echo);
+			if (meant < 0)
+			{
+				meant = vp_suggestion_taken(r, i);	/* "... Is that what you're thinking?" "Yes, that one." */
+				/* the caller's own past is no suggestion ("I see the peel on the fifth. Email the receipt?") */
+				for (int k = 0; meant >= 0 && k < d->nprocedures; k++)
+					if (strcmp(d->procedures[k], vocab->names[meant]) == 0)
+						meant = -1;
+				if (meant >= 0 && history[meant])
+					meant = -1;
+			}
+			if (meant < 0 && told >= 0 && !turn_mentioned &&
+				turn_has_any(sentences, n, s->turn, &wanted_set, &memo[s->turn].wanted))
+				meant = told;	/* "I did laser on my legs last year." ... "Can I do a touch-up?" */
+			if (meant >= 0)		/* "can you pin them back?" "Yes, we do otoplasty." */
+			{
+				add_procedure(d, vocab->names[meant]);
+				wanted[meant] = true;
+				rejected[meant] = false;
+				last_mention = i;
+			}
+			else if (told >= 0 && !turn_mentioned &&
+					 turn_has_any(sentences, n, s->turn, &aftercare_set, &memo[s->turn].aftercare))
+			{
+				add_procedure(d, vocab->names[told]);	/* "I had filler Monday." ... "There's a lump, is that normal?" */
+				last_mention = i;
+			}
+		}
 	}
-	/* a procedure the caller rejected after asking about it is not wanted */
+	/*
+	 * someone else's procedure told as a story is the caller's interest only
+	 * when they asked about nothing else ("my buddy got laser hair removal
+	 * on his back ... what's it run?"; not "my sister had her tummy tuck ...
+	 * I'm thinking about the mommy makeover")
+	 */
 	for (int t = 0; t < vocab->nterms; t++)
-		if (wanted[t] && rejected[t])
+		if (wanted[t] && !anecdote[t])
+		{
+			for (int u = 0; u < vocab->nterms; u++)
+				if (anecdote[u])
+				{
+					wanted[u] = false;
+					rejected[u] = true;
+				}
+			break;
+		}
+	/*
+	 * "implants" the call later shows were breast implants ("I want to ask
+	 * about implants." "Dental or breast?" "Breast, the boob job."): the
+	 * breast procedure takes the place of the dental one
+	 */
+	if (dental_bare && !dental_named && breast >= 0 && wanted[breast])
+		for (int j = 0; j < d->nprocedures; j++)
+			if (strcmp(d->procedures[j], vocab->names[dental]) == 0)
+			{
+				int			k = j + 1;
+
+				d->procedures[j] = vocab->names[breast];
+				for (int m = j + 1; m < d->nprocedures; m++)
+					if (strcmp(d->procedures[m], vocab->names[breast]) != 0)
+						d->procedures[k++] = d->procedures[m];
+				d->nprocedures = k;
+				wanted[dental] = false;
+				rejected[dental] = false;
+				break;
+			}
+	/* a procedure the caller rejected after naming it is not theirs */
+	for (int t = 0; t < vocab->nterms; t++)
+		if (rejected[t])
 		{
 			int			k = 0;
 

@@ -1,13 +1,22 @@
 /*
  * text_distance.c
  *	  The edit distance of two short words, stopped as soon as it exceeds
- *	  what the caller tolerates.
+ *	  what the caller tolerates; and how a word sounds (its phonetic key).
  *
  * Levenshtein's distance (a letter inserted, deleted or replaced is one
  * edit), optionally with two adjacent letters swapped as one edit too
  * ("recieve"): the optimal string alignment distance.  Computed row by row;
  * once every entry of a row exceeds max, the distance does, and max + 1 is
  * returned.  Plain C: the reply classifier uses it without PostgreSQL.
+ *
+ * The phonetic key is a consonant skeleton in the manner of Metaphone,
+ * kept small: vowels, h, w and y are dropped (an initial vowel is kept as
+ * "A"), letters that sound alike are one letter (ph and v are f, c before
+ * e, i, y and z are s, other c, ch, g, q are k, x is ks, d is t), silent
+ * gh and initial gn, kn are dropped, and a letter sounded twice in a row
+ * counts once.  "ryan oh plasty" and "rhinoplasty" are both RNPLST, "vin
+ * ears" and "veneers" both FNRS: what a transcriber writes for a name it
+ * did not know.
  */
 #include "core/text_distance.h"
 
@@ -60,4 +69,81 @@ vp_edit_distance(const char *a, int la, const char *b, int lb, int max, bool tra
 		cur = done;
 	}
 	return prev[lb];
+}
+
+/* True for the letters a phonetic key drops. */
+static bool
+silent_letter(char c)
+{
+	return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y' || c == 'h' || c == 'w';
+}
+
+/*
+ * The phonetic key of s[0..len) (lower-case ASCII letters and digits) into
+ * key (room for at least 2 * len bytes, not terminated); returns its length.
+ */
+int
+vp_phonetic_key(const char *s, int len, char *key)
+{
+	int			n = 0;
+
+	for (int i = 0; i < len; i++)
+	{
+		char		c = s[i];
+		char		next = i + 1 < len ? s[i + 1] : '\0';
+		char		sound[2];
+		int			nsound = 1;
+
+		if (silent_letter(c))
+		{
+			if (i == 0 && c != 'h' && c != 'w' && c != 'y')
+				key[n++] = 'A';
+			continue;
+		}
+		switch (c)
+		{
+			case 'p':
+				sound[0] = next == 'h' ? 'F' : 'P';
+				break;
+			case 'v':
+			case 'f':
+				sound[0] = 'F';
+				break;
+			case 'c':
+				sound[0] = (next == 'e' || next == 'i' || next == 'y') ? 'S' : 'K';
+				break;
+			case 'z':
+			case 's':
+				sound[0] = 'S';
+				break;
+			case 'g':
+				if (next == 'h' || (i == 0 && next == 'n'))
+					continue;
+				sound[0] = 'K';
+				break;
+			case 'k':
+				if (i == 0 && next == 'n')
+					continue;
+				sound[0] = 'K';
+				break;
+			case 'q':
+				sound[0] = 'K';
+				break;
+			case 'x':
+				sound[0] = 'K';
+				sound[1] = 'S';
+				nsound = 2;
+				break;
+			case 'd':
+				sound[0] = 'T';
+				break;
+			default:
+				sound[0] = (c >= 'a' && c <= 'z') ? c - 'a' + 'A' : c;
+				break;
+		}
+		for (int k = 0; k < nsound; k++)
+			if (n == 0 || key[n - 1] != sound[k])
+				key[n++] = sound[k];
+	}
+	return n;
 }

@@ -21,6 +21,7 @@
 #include "executor/spi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/uuid.h"
 
@@ -35,13 +36,16 @@ static const char *const assistant_prefixes[] = {"ai", "assistant", "bot", "agen
 /* Words that negate what follows them in their clause. */
 static const char *const negations[] = {
 	"not", "no", "dont", "never", "nothing", "neither", "nor", "without", "doesnt", "didnt",
-	"wont", "isnt", "arent", "wasnt", "against", "avoid", "instead",
+	"wont", "isnt", "arent", "wasnt", "against", "avoid", "instead", "sin", "nada",
 };
 
 /* Words after a negation that undo it: "not sure", "no idea", "never had". */
 static const char *const negation_undoers[] = {
 	"sure", "certain", "only", "idea", "problem", "mind", "know", "had", "tried", "done", "worry",
 };
+
+/* Phrases before a mention, in its clause, that negate it: "I'm done with the Botox". */
+static const char *const negating_heads[] = {"done with", "through with", "sick of", "tired of", "over with", "im past"};
 
 /* Phrases after a mention, in its clause, that negate it. */
 static const char *const negating_tails[] = {"not for me", "no thanks", "no thank you", "isnt for me"};
@@ -98,7 +102,9 @@ static const char *const past_before[] = {
 static const char *const past_before_more[] = {
 	"i did", "since my", "after my", "from my", "i finished", "finished my", "i completed",
 	"completed my", "i just had", "me hice", "me puse", "tuve", "me operaron", "me oper",
-	"me hicieron",
+	"me hicieron", "me pusieron", "me hizo", "got my", "got it done", "got them done",
+	"had it done", "had them done", "ive done", "i have done", "ive been doing", "ive been getting",
+	"did my",
 };
 
 /*
@@ -111,7 +117,11 @@ static const char *const past_before_care[] = {
 };
 
 /* Words of a past, after a procedure or surgery. */
-static const char *const past_after[] = {"years ago", "year ago", "last year", "in the past", "done before"};
+static const char *const past_after[] = {
+	"years ago", "year ago", "last year", "in the past", "done before", "weeks ago", "week ago",
+	"days ago", "months ago", "month ago", "last week", "last month", "la semana pasada",
+	"el mes pasado", "el a o pasado", "years back", "year back", "a while back", "a while ago",
+};
 
 static const char *const kind_names[] = {"procedure", "condition", "medication", "allergy", "surgery"};
 
@@ -120,7 +130,7 @@ static bool
 word_in(const char *w, const char *const *list, int n)
 {
 	for (int i = 0; i < n; i++)
-		if (strcmp(w, list[i]) == 0)
+		if (w[0] == list[i][0] && strcmp(w, list[i]) == 0)
 			return true;
 	return false;
 }
@@ -208,8 +218,9 @@ split_words(const char *s, int start, int end, Word **out, int cap)
 		}
 		words[n].text[words[n].len] = '\0';
 		words[n].end = p;
-		if (strcmp(words[n].text, "but") == 0 || strcmp(words[n].text, "although") == 0 ||
-			strcmp(words[n].text, "though") == 0)
+		if ((words[n].text[0] == 'b' && strcmp(words[n].text, "but") == 0) ||
+			(words[n].text[0] == 'a' && strcmp(words[n].text, "although") == 0) ||
+			(words[n].text[0] == 't' && strcmp(words[n].text, "though") == 0))
 			clause = true;
 		words[n].clause_start = clause;
 		clause = false;
@@ -341,6 +352,7 @@ termset_add_variant(TermSet *set, int term, const char *phrase)
 		memcpy(v->joined + v->ljoined, words[i].text, words[i].len);
 		v->ljoined += words[i].len;
 	}
+	v->lkey = v->ljoined <= VP_MAX_WORD ? vp_phonetic_key(v->joined, v->ljoined, v->key) : 0;
 	pfree(words);
 }
 
@@ -398,6 +410,24 @@ static VpPlan org_terms = {
 	.nargs = 1, .argtypes = {UUIDOID}
 };
 
+/*
+ * The row versions of an organisation's vocabulary: any insert, update or
+ * delete changes them (an updated row is a new version, with its writer's
+ * xid and a new place), so they tell whether a remembered vocabulary still
+ * holds without reading, sorting and hashing every variant.
+ */
+static VpPlan org_term_versions = {
+	.sql = "SELECT xmin, ctid FROM vapi_pool.clinic_terms WHERE org_id = $1",
+	.nargs = 1, .argtypes = {UUIDOID}
+};
+
+/* The columns of org_term_versions, counted from 1. */
+enum
+{
+	TERM_VERSIONS_COL_XMIN = 1,
+	TERM_VERSIONS_COL_CTID
+};
+
 /* The columns of org_terms, counted from 1. */
 enum
 {
@@ -412,6 +442,38 @@ enum
  * call that reads the same rows reuses it instead of splitting every
  * variant again (most calls: vocabularies change rarely).
  */
+/* A word remembers at most this many candidate variants; a word with more reads them all. */
+#define WORD_CANDIDATES_MAX 24
+
+/* A lasting vocabulary remembers at most this many words. */
+#define WORDS_REMEMBERED_MAX 20000
+
+/*
+ * What a lasting vocabulary has for a word it has seen: the variants a
+ * match at the word could be (vp_match_term), each as index << 1 | 1 when
+ * its first word is this word (misheard or not), | 0 when the two could
+ * only run together ("in" of "in visible line").  Most words ("the",
+ * "about") have none, and a transcript is read by a hash lookup a word.
+ */
+typedef struct WordCandidates
+{
+	char		word[VP_MAX_WORD];	/* the key */
+	int			n;				/* -1: more than WORD_CANDIDATES_MAX */
+	int			candidates[WORD_CANDIDATES_MAX];
+} WordCandidates;
+
+/* The empty table of a lasting vocabulary's words, in cxt. */
+static struct HTAB *
+termset_words_create(MemoryContext cxt)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = VP_MAX_WORD;
+	ctl.entrysize = sizeof(WordCandidates);
+	ctl.hcxt = cxt;
+	return hash_create("vapi_pool vocabulary words", 1024, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+}
+
 static struct
 {
 	bool		valid;
@@ -422,28 +484,27 @@ static struct
 	MemoryContext cxt;
 }			termset_cache;
 
-/* A 64-bit fingerprint of the bytes of every column of the query's rows. */
+/*
+ * A 64-bit fingerprint of org_term_versions' rows, whatever their order: a
+ * sum of a hash of each row's version.
+ */
 static uint64
 terms_fingerprint(uint64 rows)
 {
-	uint64		hash = rows;
+	uint64		hash = hash_bytes_uint32_extended((uint32) rows, 0);
 
 	for (uint64 r = 0; r < rows; r++)
-		for (int col = 1; col <= SPI_tuptable->tupdesc->natts; col++)
-		{
-			bool		isnull;
-			Datum		value = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, col, &isnull);
-			struct varlena *v;
+	{
+		bool		isnull;
+		TransactionId xmin = DatumGetTransactionId(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc,
+																 TERM_VERSIONS_COL_XMIN, &isnull));
+		ItemPointer ctid = (ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc,
+																	   TERM_VERSIONS_COL_CTID, &isnull));
+		uint64		place = (uint64) ItemPointerGetBlockNumberNoCheck(ctid) << 16 |
+			ItemPointerGetOffsetNumberNoCheck(ctid);
 
-			if (isnull)
-			{
-				hash = hash_combine64(hash, UINT64CONST(0x9e3779b97f4a7c15));
-				continue;
-			}
-			v = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(value));
-			hash = hash_combine64(hash, hash_bytes_extended((const unsigned char *) VARDATA_ANY(v),
-															VARSIZE_ANY_EXHDR(v), col));
-		}
+		hash += hash_bytes_uint32_extended(xmin, place);
+	}
 	return hash;
 }
 
@@ -471,6 +532,7 @@ termset_remember(const TermSet *set, Datum org_id, uint64 rows, uint64 hash)
 		c->names[i] = pstrdup(set->names[i]);
 	memcpy(c->kinds, set->kinds, sizeof(TermKind) * set->nterms);
 	memcpy(c->variants, set->variants, sizeof(TermVariant) * set->nvariants);
+	c->words = termset_words_create(termset_cache.cxt);
 	MemoryContextSwitchTo(old);
 	memcpy(&termset_cache.org, DatumGetUUIDP(org_id), sizeof(pg_uuid_t));
 	termset_cache.rows = rows;
@@ -485,7 +547,7 @@ vp_termset_load(TermSet *set, Datum org_id)
 	uint64		rows;
 	uint64		hash;
 
-	vp_execute(&org_terms, &org_id, NULL, 0);
+	vp_execute(&org_term_versions, &org_id, NULL, 0);
 	rows = SPI_processed;
 	hash = terms_fingerprint(rows);
 	if (termset_cache.valid && termset_cache.rows == rows && termset_cache.hash == hash &&
@@ -494,8 +556,9 @@ vp_termset_load(TermSet *set, Datum org_id)
 		*set = termset_cache.set;
 		return;
 	}
+	vp_execute(&org_terms, &org_id, NULL, 0);
 	termset_init(set);
-	for (uint64 r = 0; r < rows; r++)
+	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		HeapTuple	tuple = SPI_tuptable->vals[r];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
@@ -524,6 +587,7 @@ vp_termset_load(TermSet *set, Datum org_id)
 	}
 	termset_index(set);
 	termset_remember(set, org_id, rows, hash);
+	*set = termset_cache.set;	/* the lasting copy, which remembers the words it has seen */
 }
 
 /*
@@ -544,6 +608,7 @@ vp_builtin_medical_terms(void)
 		for (int i = 0; i < lengthof(builtin_medical); i++)
 			termset_add(&builtin, builtin_medical[i].phrase, builtin_medical[i].kind);
 		termset_index(&builtin);
+		builtin.words = termset_words_create(TopMemoryContext);
 		MemoryContextSwitchTo(old);
 		made = true;
 	}
@@ -578,6 +643,183 @@ word_matches(const char *w, int lw, const char *t, int lt)
 	return limit > 0 && vp_edit_distance(w, lw, t, lt, limit, false) <= limit;
 }
 
+/* The sentence's words from a position run together, up to four of them. */
+typedef struct HeardRun
+{
+	char		text[VP_MAX_WORD * 4];
+	int			ends[4];		/* the run's length after each word */
+	int			nwords;
+} HeardRun;
+
+/* Runs the words from `at` together into run. */
+static void
+heard_run(const Sentence *s, int at, HeardRun *run)
+{
+	int			len = 0;
+
+	run->nwords = 0;
+	for (int k = 0; k < 4 && at + k < s->nwords; k++)
+	{
+		memcpy(run->text + len, s->words[at + k].text, s->words[at + k].len);
+		len += s->words[at + k].len;
+		run->ends[run->nwords++] = len;
+	}
+}
+
+/*
+ * The number of the run's words that, run together, are the variant's
+ * words run together: a term heard as one word ("nosejob"), or split
+ * another way ("in visible line", "rino plastia"), misheard by a letter
+ * when that makes nine letters or more and by two from fourteen ("lie po
+ * suction", "teeth whiting"), the run agreeing with the variant in its
+ * first two letters and in its first or last three; 0 if none.  A word
+ * alone against a one-word variant is word_matches' case, not this one.
+ */
+static int
+heard_together(const TermVariant *tv, const HeardRun *run)
+{
+	const char *joined = tv->joined;
+	int			lj = tv->ljoined;
+	int			limit = lj >= 14 ? 2 : lj >= 9 ? 1 : 0;
+
+	if (run->ends[run->nwords - 1] < 2 || run->text[1] != joined[1])
+		return 0;
+	for (int k = 0; k < run->nwords; k++)
+	{
+		int			lh = run->ends[k];
+
+		if (lh > lj + Max(limit, 2))
+			break;				/* too long (2: a plural) */
+		if (k == 0 ? tv->nwords == 1 : lh < 6)
+			continue;
+		if (same_or_plural(run->text, lh, joined, lj))
+			return k + 1;
+		if (limit > 0 && abs(lh - lj) <= limit && lh >= 3 && lj >= 3 &&
+			(memcmp(run->text, joined, 3) == 0 || memcmp(run->text + lh - 3, joined + lj - 3, 3) == 0) &&
+			vp_edit_distance(run->text, lh, joined, lj, limit, false) <= limit)
+			return k + 1;
+	}
+	return 0;
+}
+
+/*
+ * Matches the vocabulary at word `at` of a sentence as it is spelt: the
+ * variant's words, the last one plural or not; for text that was written,
+ * not transcribed (the assistant's).  Returns what vp_match_term does.
+ */
+int
+vp_match_term_spelt(const TermSet *set, const Sentence *s, int at, int *term)
+{
+	int			best = 0;
+	unsigned char first = (unsigned char) s->words[at].text[0];
+
+	Assert(set->indexed);
+	for (int v = set->by_first[first]; v < set->by_first[first + 1]; v++)
+	{
+		const TermVariant *tv = &set->variants[v];
+		int			i;
+
+		if (tv->nwords > s->nwords - at || tv->nwords <= best ||
+			s->words[at].text[1] != tv->words[0][1])
+			continue;				/* (both end in a NUL: a one-letter word compares its NUL) */
+		for (i = 0; i < tv->nwords; i++)
+		{
+			const Word *w = &s->words[at + i];
+
+			if (i + 1 < tv->nwords ? !(w->len == tv->lens[i] && memcmp(w->text, tv->words[i], w->len) == 0)
+				: !same_or_plural(w->text, w->len, tv->words[i], tv->lens[i]))
+				break;
+		}
+		if (i == tv->nwords)
+		{
+			best = tv->nwords;
+			*term = tv->term;
+		}
+	}
+	return best;
+}
+
+/*
+ * How many of the sentence's words from `at` the variant matches (0: none):
+ * its words, the last one misheard (word_matches), when first (its first
+ * word matches the word at `at`, known already) or a one-word variant;
+ * else, or failing that, its words run together (heard_together), when the
+ * word's second letter is the variant's.  run holds the words from `at` run
+ * together once read (nwords -1 before).
+ */
+static int
+variant_at(const TermVariant *tv, const Sentence *s, int at, bool first, HeardRun *run)
+{
+	const Word *w0 = &s->words[at];
+
+	if (first && tv->nwords <= s->nwords - at)
+	{
+		int			i;
+
+		for (i = 1; i < tv->nwords; i++)
+		{
+			const Word *w = &s->words[at + i];
+
+			if (i + 1 < tv->nwords ? !(w->len == tv->lens[i] && memcmp(w->text, tv->words[i], w->len) == 0)
+				: !word_matches(w->text, w->len, tv->words[i], tv->lens[i]))
+				break;
+		}
+		if (i == tv->nwords)
+			return tv->nwords;
+	}
+	if (w0->len < 2 || w0->text[1] == tv->joined[1])
+	{
+		if (run->nwords < 0)
+			heard_run(s, at, run);
+		return heard_together(tv, run);
+	}
+	return 0;
+}
+
+/* True if a word is the first word of a variant (the only one misheard, for a one-word variant). */
+static bool
+first_word_matches(const TermVariant *tv, const Word *w)
+{
+	return tv->nwords > 1 ? w->len == tv->lens[0] && memcmp(w->text, tv->words[0], w->len) == 0
+		: word_matches(w->text, w->len, tv->words[0], tv->lens[0]);
+}
+
+/*
+ * The candidates a lasting vocabulary remembers for a word, found on the
+ * word's first sight; NULL when the vocabulary does not last or remembers
+ * enough words already.
+ */
+static const WordCandidates *
+word_candidates(const TermSet *set, const Word *w)
+{
+	unsigned char first = (unsigned char) w->text[0];
+	WordCandidates *wc;
+	bool		found;
+
+	if (set->words == NULL)
+		return NULL;
+	wc = hash_search(set->words, w->text, HASH_FIND, NULL);
+	if (wc != NULL || hash_get_num_entries(set->words) >= WORDS_REMEMBERED_MAX)
+		return wc;
+	wc = hash_search(set->words, w->text, HASH_ENTER, &found);
+	wc->n = 0;
+	for (int v = set->by_first[first]; v < set->by_first[first + 1]; v++)
+	{
+		const TermVariant *tv = &set->variants[v];
+		bool		matches = first_word_matches(tv, w);
+
+		if (!matches && !(w->len < 2 || w->text[1] == tv->joined[1]))
+			continue;
+		if (wc->n == WORD_CANDIDATES_MAX)
+		{
+			wc->n = -1;
+			break;
+		}
+		wc->candidates[wc->n++] = v << 1 | matches;
+	}
+	return wc;
+}
+
 /*
  * Matches the vocabulary at word `at` of a sentence.  Returns the number of
  * the sentence's words the longest match covers (0: none) and its term.
@@ -587,52 +829,31 @@ vp_match_term(const TermSet *set, const Sentence *s, int at, int *term)
 {
 	int			best = 0;
 	unsigned char first = (unsigned char) s->words[at].text[0];
+	const WordCandidates *wc = word_candidates(set, &s->words[at]);
+	HeardRun	run;
 
 	Assert(set->indexed);
+	run.nwords = -1;			/* not run together yet */
+	if (wc != NULL && wc->n >= 0)
+	{
+		for (int c = 0; c < wc->n; c++)
+		{
+			const TermVariant *tv = &set->variants[wc->candidates[c] >> 1];
+			int			used = variant_at(tv, s, at, wc->candidates[c] & 1, &run);
+
+			if (used > best)
+			{
+				best = used;
+				*term = tv->term;
+			}
+		}
+		return best;
+	}
 	for (int v = set->by_first[first]; v < set->by_first[first + 1]; v++)
 	{
 		const TermVariant *tv = &set->variants[v];
-		int			used = 0;
+		int			used = variant_at(tv, s, at, first_word_matches(tv, &s->words[at]), &run);
 
-		if (tv->nwords <= s->nwords - at)
-		{
-			int			i;
-
-			for (i = 0; i < tv->nwords; i++)
-			{
-				const Word *w = &s->words[at + i];
-
-				if (i + 1 < tv->nwords ? !(w->len == tv->lens[i] && memcmp(w->text, tv->words[i], w->len) == 0)
-					: !word_matches(w->text, w->len, tv->words[i], tv->lens[i]))
-					break;
-			}
-			if (i == tv->nwords)
-				used = tv->nwords;
-		}
-		if (used == 0)
-		{
-			/* the term's words run together, or one word split in two or three */
-			const char *joined = tv->joined;
-			int			lj = tv->ljoined;
-			const Word *first_word = &s->words[at];
-
-			if (tv->nwords > 1 && same_or_plural(first_word->text, first_word->len, joined, lj))
-				used = 1;
-			else if (tv->nwords == 1 && first_word->len < lj &&
-					 memcmp(first_word->text, joined, first_word->len) == 0)
-			{
-				char		heard[VP_MAX_WORD * 3];
-				int			lh = 0;
-
-				for (int k = 0; k < 3 && at + k < s->nwords && used == 0; k++)
-				{
-					memcpy(heard + lh, s->words[at + k].text, s->words[at + k].len);
-					lh += s->words[at + k].len;
-					if (k > 0 && lh >= 6 && same_or_plural(heard, lh, joined, lj))
-						used = k + 1;
-				}
-			}
-		}
 		if (used > best)
 		{
 			best = used;
@@ -685,7 +906,7 @@ vp_sentence_has(const Sentence *s, const char *phrase)
 /*
  * True if the mention at words [at, at + nwords) is negated in its clause:
  * a negation at most six words before it ("not interested in", "don't want
- * a") that no undoing word follows ("not sure", "never had"), or a
+ * a", "done with the") that no undoing word follows ("not sure", "never had"), or a
  * negating tail right after it ("lipo is not for me").
  */
 bool
@@ -696,6 +917,9 @@ vp_mention_negated(const Sentence *s, int at, int nwords)
 		if (word_in(s->words[i].text, negations, lengthof(negations)) &&
 			!(i + 1 < s->nwords && word_in(s->words[i + 1].text, negation_undoers, lengthof(negation_undoers))))
 			return true;
+		for (int t = 0; t < lengthof(negating_heads); t++)
+			if (vp_words_are(s, i, negating_heads[t]))
+				return true;
 		if (s->words[i].clause_start)
 			break;
 	}
@@ -723,17 +947,31 @@ past_words_at(const Sentence *s, int i, bool more)
 	return false;
 }
 
+/* What a past is about when it stands between the past and a procedure: the procedure is not past. */
+static const char *const past_of_another_thing[] = {"consultation", "consult", "consultations", "quote", "consulta"};
+
+/* Subjects that start a new statement: a past phrase before one is not about what follows it. */
+static const char *const subjects[] = {"i", "im", "id", "ill", "we"};
+
 /*
  * True if words [from, at) hold a phrase of past_before ("I had", "my last";
- * with more, past_before_more too),
- * or words [at + n, to) a year or a phrase of past_after ("years ago").
+ * with more, past_before_more too) with no new subject after it,
+ * or words [at + n, to) a year or a phrase of past_after ("years ago"); never
+ * when a consultation or quote stands before the words (the past is the
+ * consultation's: "I did a consultation for a mommy makeover last week").
  */
 static bool
 past_around(const Sentence *s, int from, int at, int n, int to, bool more)
 {
-	for (int i = from; i < at; i++)
+	for (int i = at - 1; i >= from; i--)
+	{
 		if (past_words_at(s, i, more))
 			return true;
+		if (word_in(s->words[i].text, subjects, lengthof(subjects)))
+			break;				/* "I had three kids and I was looking at the mommy makeover" */
+		if (word_in(s->words[i].text, past_of_another_thing, lengthof(past_of_another_thing)))
+			return false;		/* "I did a consultation for a mummy makeover last week" */
+	}
 	for (int i = at + n; i < to; i++)
 	{
 		const char *w = s->words[i].text;

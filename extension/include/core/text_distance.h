@@ -16,5 +16,6 @@
 #define VP_EDIT_DISTANCE_MAX_LEN 48
 
 extern int	vp_edit_distance(const char *a, int la, const char *b, int lb, int max, bool transpositions);
+extern int	vp_phonetic_key(const char *s, int len, char *key);
 
 #endif							/* VAPI_POOL_TEXT_DISTANCE_H */

@@ -57,6 +57,8 @@ typedef struct TermVariant
 	int			lens[4];
 	char		joined[VP_MAX_WORD * 4];	/* the words run together ("nosejob") */
 	int			ljoined;
+	char		key[VP_MAX_WORD * 2];	/* how the joined words sound (vp_phonetic_key); none when longer */
+	int			lkey;
 } TermVariant;
 
 /* A vocabulary: canonical names and every variant of them. */
@@ -72,12 +74,15 @@ typedef struct TermSet
 	/* variants sorted by their first byte; by_first[c] .. by_first[c + 1] start with c */
 	bool		indexed;
 	int			by_first[257];
+	/* a lasting vocabulary's words seen so far: the variants a match at each could be */
+	struct HTAB *words;
 } TermSet;
 
 extern Sentence *vp_split_transcript(const char *text, int len, int *nsentences);
 extern void vp_termset_load(TermSet *set, Datum org_id);
 extern const TermSet *vp_builtin_medical_terms(void);
 extern int	vp_match_term(const TermSet *set, const Sentence *s, int at, int *term);
+extern int	vp_match_term_spelt(const TermSet *set, const Sentence *s, int at, int *term);
 extern bool vp_words_are(const Sentence *s, int at, const char *phrase);
 extern bool vp_sentence_has(const Sentence *s, const char *phrase);
 extern bool vp_mention_negated(const Sentence *s, int at, int nwords);

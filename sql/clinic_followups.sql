@@ -116,6 +116,10 @@ FROM (VALUES
   ('someone else''s procedure wanted again', E'User: My wife had microneedling here in the spring and she wants to book another round.\nAI: It is 350 a session.', 'customer-ended-call', false),
   ('implants the call shows were breast ones', E'User: I want to ask about implants, how much they are.\nAI: Dental implants or breast implants?\nUser: Ha, breast. The boob job.\nAI: From 6,000.', 'customer-ended-call', false),
   ('past it', E'User: I had fillers last year, that was fine, but I''m past fillers now. How much is a facelift?\nAI: From 15,000.', 'customer-ended-call', false),
+  ('a Spanish implant in a breast call', E'User: Quiero un aumento de senos.\nAI: Claro.\nUser: Y el implante cuanto cuesta?', 'customer-ended-call', false),
+  ('a friend''s procedure picked later', E'User: My buddy got laser hair removal on his back and loved it. How much is Botox?\nAI: Botox is 12 a unit. We also offer laser hair removal and IPL.\nUser: Oh nice, I want the second one too.', 'customer-ended-call', false),
+  ('a wish after a pick is the pick''s', E'User: I had Botox last year.\nAI: Great. We offer fillers and Kybella.\nUser: The first one, how much?\nAI: Fillers are 700.\nUser: Okay and can I get a touch up later on?', 'customer-ended-call', false),
+  ('agreeing again after a no', E'User: How much is Botox?\nAI: 12 a unit. Would you like to book?\nUser: No thanks, not today.\nAI: Botox is popular for forehead lines, is that what you are looking for?\nUser: Yes, exactly.', 'customer-ended-call', false),
   ('booked', E'User: I''d like botox next week.\nAI: Booked for Tuesday.', 'customer-ended-call', true),
   ('assistant ended', E'User: How much is botox?\nAI: 300. Goodbye.', 'assistant-ended-call', false),
   ('forwarded to staff', E'User: I want to talk to someone about a facelift.', 'assistant-forwarded-call', false),
@@ -124,6 +128,19 @@ FROM (VALUES
   ('unprefixed lines are the caller''s', E'how much is a boob job', 'customer-ended-call', false)
 ) v(label, t, r, b);
 SELECT detect_dropoff('User: botox?', 'customer-ended-call', false, NULL);
+-- The backend remembers a vocabulary while its rows are the same row
+-- versions: a vocabulary truncated and loaded again in one transaction, with
+-- the same places and writer, is read anew (its rows have later commands).
+BEGIN;
+TRUNCATE clinic_terms;
+INSERT INTO clinic_terms (org_id, kind, name) VALUES ('cccccccc-0000-4000-8000-000000000000', 'procedure', 'Botox'),
+  ('cccccccc-0000-4000-8000-000000000000', 'procedure', 'Facelift');
+SELECT procedures AS before_reload FROM detect_dropoff('User: how much for a facelift and lipo?', 'customer-ended-call', false, 'cccccccc-0000-4000-8000-000000000000');
+TRUNCATE clinic_terms;
+INSERT INTO clinic_terms (org_id, kind, name, variants) VALUES ('cccccccc-0000-4000-8000-000000000000', 'procedure', 'Botox', '{}'),
+  ('cccccccc-0000-4000-8000-000000000000', 'procedure', 'Liposuction', '{lipo}');
+SELECT procedures AS after_reload FROM detect_dropoff('User: how much for a facelift and lipo?', 'customer-ended-call', false, 'cccccccc-0000-4000-8000-000000000000');
+ROLLBACK;
 
 -- ---------------------------------------------------------------- labelled transcripts
 

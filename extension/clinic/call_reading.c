@@ -22,7 +22,8 @@ phrase_set_ready(PhraseSet *ps)
 {
 	int			count[257] = {0};
 
-	Assert(ps->n <= lengthof(ps->order));
+	if (ps->n > lengthof(ps->order))
+		elog(ERROR, "a phrase list has %d phrases, more than %d", ps->n, (int) lengthof(ps->order));
 	for (int k = 0; k < ps->n; k++)
 		count[(unsigned char) ps->phrases[k][0] + 1]++;
 	for (int c = 0; c < 256; c++)

@@ -765,8 +765,10 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 				add_procedure(d, vocab->names[referred]);
 				wanted[referred] = true;
 				rejected[referred] = false;
+				anecdote[referred] = false;
 				last_mention = i;
 				turn_named = true;
+				told = -1;
 			}
 			/* a reply opens its sentence: "..., which, no thank you, I want" is not one */
 			for (int at = 0; at < s->nwords && at <= OPENS_SENTENCE_WITHIN; at++)
@@ -787,10 +789,10 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 			{
 				meant = vp_suggestion_taken(r, i);	/* "... Is that what you're thinking?" "Yes, that one." */
 				/* the caller's own past is no suggestion ("I see the peel on the fifth. Email the receipt?") */
-				for (int k = 0; meant >= 0 && k < d->nprocedures; k++)
+				for (int k = 0; meant >= 0 && !wanted[meant] && k < d->nprocedures; k++)
 					if (strcmp(d->procedures[k], vocab->names[meant]) == 0)
 						meant = -1;
-				if (meant >= 0 && history[meant])
+				if (meant >= 0 && history[meant] && !wanted[meant])
 					meant = -1;
 			}
 			if (meant < 0 && told >= 0 && !turn_mentioned &&
@@ -801,7 +803,9 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 				add_procedure(d, vocab->names[meant]);
 				wanted[meant] = true;
 				rejected[meant] = false;
+				anecdote[meant] = false;
 				last_mention = i;
+				told = -1;
 			}
 			else if (told >= 0 && !turn_mentioned &&
 					 turn_has_any(sentences, n, s->turn, &aftercare_set, &memo[s->turn].aftercare))
@@ -833,21 +837,29 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 	 * about implants." "Dental or breast?" "Breast, the boob job."): the
 	 * breast procedure takes the place of the dental one
 	 */
-	if (dental_bare && !dental_named && breast >= 0 && wanted[breast])
-		for (int j = 0; j < d->nprocedures; j++)
-			if (strcmp(d->procedures[j], vocab->names[dental]) == 0)
-			{
-				int			k = j + 1;
+	if (dental_bare && !dental_named && breast >= 0 && wanted[breast] && !rejected[breast])
+	{
+		int			k = 0;
+		bool		placed = false;
 
-				d->procedures[j] = vocab->names[breast];
-				for (int m = j + 1; m < d->nprocedures; m++)
-					if (strcmp(d->procedures[m], vocab->names[breast]) != 0)
-						d->procedures[k++] = d->procedures[m];
-				d->nprocedures = k;
-				wanted[dental] = false;
-				rejected[dental] = false;
-				break;
+		for (int j = 0; j < d->nprocedures; j++)
+		{
+			char	   *p = d->procedures[j];
+
+			if (strcmp(p, vocab->names[dental]) == 0)
+				p = vocab->names[breast];
+			if (strcmp(p, vocab->names[breast]) == 0)
+			{
+				if (placed)
+					continue;	/* the breast procedure once, in the first place either had */
+				placed = true;
 			}
+			d->procedures[k++] = p;
+		}
+		d->nprocedures = k;
+		wanted[dental] = false;
+		rejected[dental] = false;
+	}
 	/* a procedure the caller rejected after naming it is not theirs */
 	for (int t = 0; t < vocab->nterms; t++)
 		if (rejected[t])

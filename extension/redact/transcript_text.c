@@ -413,11 +413,16 @@ static VpPlan org_terms = {
 /*
  * The row versions of an organisation's vocabulary: any insert, update or
  * delete changes them (an updated row is a new version, with its writer's
- * xid and a new place), so they tell whether a remembered vocabulary still
- * holds without reading, sorting and hashing every variant.
+ * xid, command and a new place), and the table's file changes when it is
+ * truncated or rewritten in another transaction (TRUNCATE, VACUUM FULL,
+ * CLUSTER: places start again; a table truncated again in the transaction
+ * that truncated it keeps its file, and its new rows have later commands), so
+ * they tell whether a remembered vocabulary still holds without reading,
+ * sorting and hashing every variant.
  */
 static VpPlan org_term_versions = {
-	.sql = "SELECT xmin, ctid FROM vapi_pool.clinic_terms WHERE org_id = $1",
+	.sql = "SELECT t.xmin, t.ctid, pg_catalog.pg_relation_filenode(t.tableoid), t.cmin"
+	" FROM vapi_pool.clinic_terms t WHERE t.org_id = $1",
 	.nargs = 1, .argtypes = {UUIDOID}
 };
 
@@ -425,7 +430,9 @@ static VpPlan org_term_versions = {
 enum
 {
 	TERM_VERSIONS_COL_XMIN = 1,
-	TERM_VERSIONS_COL_CTID
+	TERM_VERSIONS_COL_CTID,
+	TERM_VERSIONS_COL_FILE,
+	TERM_VERSIONS_COL_CMIN
 };
 
 /* The columns of org_terms, counted from 1. */
@@ -486,7 +493,8 @@ static struct
 
 /*
  * A 64-bit fingerprint of org_term_versions' rows, whatever their order: a
- * sum of a hash of each row's version.
+ * sum of a hash of each row's version (its writer and command, its place,
+ * the file).
  */
 static uint64
 terms_fingerprint(uint64 rows)
@@ -495,15 +503,17 @@ terms_fingerprint(uint64 rows)
 
 	for (uint64 r = 0; r < rows; r++)
 	{
+		HeapTuple	row = SPI_tuptable->vals[r];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
-		TransactionId xmin = DatumGetTransactionId(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc,
-																 TERM_VERSIONS_COL_XMIN, &isnull));
-		ItemPointer ctid = (ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc,
-																	   TERM_VERSIONS_COL_CTID, &isnull));
+		TransactionId xmin = DatumGetTransactionId(SPI_getbinval(row, desc, TERM_VERSIONS_COL_XMIN, &isnull));
+		ItemPointer ctid = (ItemPointer) DatumGetPointer(SPI_getbinval(row, desc, TERM_VERSIONS_COL_CTID, &isnull));
+		Oid			file = DatumGetObjectId(SPI_getbinval(row, desc, TERM_VERSIONS_COL_FILE, &isnull));
+		CommandId	cmin = DatumGetCommandId(SPI_getbinval(row, desc, TERM_VERSIONS_COL_CMIN, &isnull));
 		uint64		place = (uint64) ItemPointerGetBlockNumberNoCheck(ctid) << 16 |
 			ItemPointerGetOffsetNumberNoCheck(ctid);
 
-		hash += hash_bytes_uint32_extended(xmin, place);
+		hash += hash_combine64(hash_bytes_uint32_extended(xmin, place), hash_bytes_uint32_extended(cmin, file));
 	}
 	return hash;
 }

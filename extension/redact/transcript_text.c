@@ -16,6 +16,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_class.h"
 #include "catalog/pg_type_d.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
@@ -23,6 +24,7 @@
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/uuid.h"
 
 #include "redact/transcript_text.h"
@@ -421,8 +423,7 @@ static VpPlan org_terms = {
  * sorting and hashing every variant.
  */
 static VpPlan org_term_versions = {
-	.sql = "SELECT t.xmin, t.ctid, pg_catalog.pg_relation_filenode(t.tableoid), t.cmin"
-	" FROM vapi_pool.clinic_terms t WHERE t.org_id = $1",
+	.sql = "SELECT t.xmin, t.ctid, t.tableoid, t.cmin FROM vapi_pool.clinic_terms t WHERE t.org_id = $1",
 	.nargs = 1, .argtypes = {UUIDOID}
 };
 
@@ -431,7 +432,7 @@ enum
 {
 	TERM_VERSIONS_COL_XMIN = 1,
 	TERM_VERSIONS_COL_CTID,
-	TERM_VERSIONS_COL_FILE,
+	TERM_VERSIONS_COL_TABLE,
 	TERM_VERSIONS_COL_CMIN
 };
 
@@ -500,6 +501,7 @@ static uint64
 terms_fingerprint(uint64 rows)
 {
 	uint64		hash = hash_bytes_uint32_extended((uint32) rows, 0);
+	Oid			file = InvalidOid;
 
 	for (uint64 r = 0; r < rows; r++)
 	{
@@ -508,11 +510,22 @@ terms_fingerprint(uint64 rows)
 		bool		isnull;
 		TransactionId xmin = DatumGetTransactionId(SPI_getbinval(row, desc, TERM_VERSIONS_COL_XMIN, &isnull));
 		ItemPointer ctid = (ItemPointer) DatumGetPointer(SPI_getbinval(row, desc, TERM_VERSIONS_COL_CTID, &isnull));
-		Oid			file = DatumGetObjectId(SPI_getbinval(row, desc, TERM_VERSIONS_COL_FILE, &isnull));
 		CommandId	cmin = DatumGetCommandId(SPI_getbinval(row, desc, TERM_VERSIONS_COL_CMIN, &isnull));
 		uint64		place = (uint64) ItemPointerGetBlockNumberNoCheck(ctid) << 16 |
 			ItemPointerGetOffsetNumberNoCheck(ctid);
 
+		if (r == 0)
+		{
+			/* the table's file (pg_class.relfilenode), once */
+			Oid			table = DatumGetObjectId(SPI_getbinval(row, desc, TERM_VERSIONS_COL_TABLE, &isnull));
+			HeapTuple	class = SearchSysCache1(RELOID, ObjectIdGetDatum(table));
+
+			if (HeapTupleIsValid(class))
+			{
+				file = ((Form_pg_class) GETSTRUCT(class))->relfilenode;
+				ReleaseSysCache(class);
+			}
+		}
 		hash += hash_combine64(hash_bytes_uint32_extended(xmin, place), hash_bytes_uint32_extended(cmin, file));
 	}
 	return hash;

@@ -395,13 +395,12 @@ said_before(const Sentence *a, int w, PhraseSet *ps)
 	for (int at = Max(w - 5, 0); at < w; at++)
 	{
 		int			k = vp_phrase_at(a, at, ps);
-		int			words = 1;
+		int			end;
 
 		if (k < 0)
 			continue;
-		for (const char *c = ps->phrases[k]; *c; c++)
-			words += *c == ' ';
-		if (at + words <= w && at + words >= w - 2)
+		end = at + vp_phrase_words(ps->phrases[k]);
+		if (end <= w && end >= w - 2)
 			return true;
 	}
 	return false;

@@ -48,6 +48,17 @@ vp_phrase_at(const Sentence *s, int i, PhraseSet *ps)
 	return -1;
 }
 
+/* The number of words of a phrase (lower case, single spaces). */
+int
+vp_phrase_words(const char *phrase)
+{
+	int			words = 1;
+
+	for (const char *c = phrase; *c; c++)
+		words += *c == ' ';
+	return words;
+}
+
 /* True if a phrase of the set is in the sentence. */
 bool
 vp_sentence_has_any(const Sentence *s, PhraseSet *ps)

@@ -363,9 +363,7 @@ procedure_in_context(const TermSet *vocab, const Dropoff *d, const Sentence *sen
 					applies = vp_sentence_has(&sentences[i], context_words[k].context[c]);
 		if (applies)
 		{
-			*used = 1;
-			for (const char *c = context_words[k].words; *c; c++)
-				*used += *c == ' ';
+			*used = vp_phrase_words(context_words[k].words);
 			return meant;
 		}
 	}
@@ -397,13 +395,10 @@ sentence_closes(const Sentence *s)
 	for (int at = 0; at < s->nwords; at++)
 	{
 		int			k = vp_phrase_at(s, at, &closings_set);
-		int			words = 1;
 
 		if (k < 0)
 			continue;
-		for (const char *c = closings[k]; *c; c++)
-			words += *c == ' ';
-		if (at <= OPENS_SENTENCE_WITHIN || at + words >= s->nwords - 3)
+		if (at <= OPENS_SENTENCE_WITHIN || at + vp_phrase_words(closings[k]) >= s->nwords - 3)
 			return true;
 	}
 	return false;
@@ -544,6 +539,23 @@ event_before(const Sentence *s, int w)
 	return vp_word_is_one_of(s, i, events, lengthof(events));
 }
 
+/*
+ * The vocabulary's term at word w of the caller's sentence i, read in the
+ * call's context (procedure_in_context), with *used the words it covers (0:
+ * none, and -1 returned).
+ */
+static int
+caller_term_at(Reading *r, const Dropoff *d, int i, int w, int *used)
+{
+	int			term = -1;
+
+	*used = vp_match_at(r, i, w, &term);
+	if (*used == 0 || r->vocab->kinds[term] == TERM_PROCEDURE)
+		term = procedure_in_context(r->vocab, d, r->sentences, r->n, &r->sentences[i], w, used,
+									*used ? term : -1);
+	return term;
+}
+
 /* A phrase is about a procedure named at most this many words after it ("want to do that CO2 laser"). */
 #define PHRASE_OBJECT_WITHIN 3
 
@@ -555,18 +567,13 @@ static int
 procedure_right_after(Reading *r, const Dropoff *d, int i, int w, PhraseSet *ps)
 {
 	const Sentence *s = &r->sentences[i];
-	int			k = vp_phrase_at(s, w, ps);
-	int			after = w + 1;
+	int			after = w + vp_phrase_words(ps->phrases[vp_phrase_at(s, w, ps)]);
 
-	for (const char *c = ps->phrases[k]; *c; c++)
-		after += *c == ' ';
 	for (int at = after; at < s->nwords && at <= after + PHRASE_OBJECT_WITHIN; at++)
 	{
-		int			named = -1;
-		int			used = vp_match_at(r, i, at, &named);
+		int			used;
+		int			named = caller_term_at(r, d, i, at, &used);
 
-		if (used == 0 || r->vocab->kinds[named] == TERM_PROCEDURE)
-			named = procedure_in_context(r->vocab, d, r->sentences, r->n, s, at, &used, used ? named : -1);
 		if (used > 0 && r->vocab->kinds[named] == TERM_PROCEDURE && !body_part_mention(s, at, used))
 			return named;
 	}
@@ -599,11 +606,9 @@ turn_phrase_for(Reading *r, const Dropoff *d, int turn, int term, PhraseSet *ps)
 			continue;
 		for (int w = 0; w < s->nwords;)
 		{
-			int			named = -1;
-			int			used = vp_match_at(r, i, w, &named);
+			int			used;
+			int			named = caller_term_at(r, d, i, w, &used);
 
-			if (used == 0 || vocab->kinds[named] == TERM_PROCEDURE)
-				named = procedure_in_context(vocab, d, sentences, n, s, w, &used, used ? named : -1);
 			if (used > 0 && vocab->kinds[named] == TERM_PROCEDURE && body_part_mention(s, w, used))
 			{
 				w += used;		/* "my eyelid is droopy": the care is not the eyelid's */
@@ -685,11 +690,9 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 		named = false;
 		for (int w = 0; w < s->nwords;)
 		{
-			int			term = -1;
-			int			used = vp_match_at(r, i, w, &term);
+			int			used;
+			int			term = caller_term_at(r, d, i, w, &used);
 
-			if (used == 0 || vocab->kinds[term] == TERM_PROCEDURE)
-				term = procedure_in_context(vocab, d, sentences, n, s, w, &used, used ? term : -1);
 			if (used == 0)
 			{
 				vp_echo_read(r, i, &echo);

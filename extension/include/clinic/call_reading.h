@@ -44,6 +44,7 @@ typedef struct Reading
 
 extern int	vp_phrase_at(const Sentence *s, int i, PhraseSet *ps);
 extern bool vp_sentence_has_any(const Sentence *s, PhraseSet *ps);
+extern int	vp_phrase_words(const char *phrase);
 extern int	vp_match_at(Reading *r, int i, int w, int *term);
 extern bool vp_word_is_one_of(const Sentence *s, int i, const char *const *list, int n);
 extern int	vp_turn_start(const Sentence *sentences, int i);

@@ -49,6 +49,7 @@ benchmarks=(
 	"compliance|calling lawfully: queueing a call through the do-not-call and calling-hours check vs without it; next_call_time by number of zones"
 	"reply|Instantly replies: classify_reply throughput vs a PL/pgSQL regexp classifier"
 	"shim|vapi-shim: assistant-request and end-of-call-report under wrk vs h2o's ceiling and pgbench"
+	"booking|bookings made on Cal.com: BOOKING_CREATED through receive_webhook for a new attendee and a lead on file vs the same webhook stored only"
 	"dispatch|vapi-shim dispatch: outbox jobs per second to the Vapi stand-in vs its ceiling and the bare claim/report SQL; commit-to-request delay"
 )
 for entry in "${benchmarks[@]}"; do

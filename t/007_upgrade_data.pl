@@ -8,7 +8,9 @@
 # - stored reply texts and subjects are redacted with their lead's details,
 #   and stored payloads lose the reply texts (192_personal_data.sql).
 # And what 0.7.3 -> 0.7.4 and 0.7.4 -> 0.7.5 do to a clinic's vocabulary
-# (230_clinic_vocabulary.sql, 240_dropoff_context.sql).
+# (230_clinic_vocabulary.sql, 240_dropoff_context.sql), and what 0.7.5 ->
+# 0.8.0 does to a number lent before it whose lead has an appointment ahead
+# (250_cal_bookings.sql).
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -130,4 +132,36 @@ is($clinic5->safe_psql('postgres', q{SELECT array_to_string(procedures, '|') || 
 	'cccccccc-0000-4000-8000-000000000000')}),
 	'Otoplasty hung_up', 'the updated clinic hears "pin my ears back" as Otoplasty');
 
+# ---------------------------------------------------------------- 0.7.5 -> 0.8.0: appointments hold numbers
+# Barbara booked Pat an appointment three days out on a call that ended two
+# days ago (0.7.5 released such a number a day after the call); once
+# updated, the appointment keeps it, Ray's is due and goes, and the
+# appointment is one an assistant booked.
+my $pool8 = new_vapi_node('upgrade_pool8', create => 0);
+$pool8->safe_psql('postgres', "CREATE EXTENSION vapi_pool VERSION '0.7.5' CASCADE");
+my $fixture8 = q{
+SET search_path = vapi_pool, public;
+INSERT INTO orgs (org_id, name) VALUES ('aaaaaaaa-0000-4000-8000-000000000000', 'Acme Home Loans');
+INSERT INTO brokers (org_id, id, name, primary_phone_e164, number_pool_active) VALUES
+	('aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000001', 'Dana Lee', '+14155550101', true);
+INSERT INTO leads (org_id, id, broker_id, first_name, primary_phone_e164) VALUES
+	('aaaaaaaa-0000-4000-8000-000000000000', 'a2000000-0000-4000-8000-000000000001', 'a1000000-0000-4000-8000-000000000001', 'Pat', '+14155550123'),
+	('aaaaaaaa-0000-4000-8000-000000000000', 'a2000000-0000-4000-8000-000000000002', 'a1000000-0000-4000-8000-000000000001', 'Ray', '+14155550124');
+SELECT count(*) FROM (SELECT add_pool_number('a1000000-0000-4000-8000-000000000001', '+13105550191')
+	UNION ALL SELECT add_pool_number('a1000000-0000-4000-8000-000000000001', '+13105550192')) n;
+SELECT count(assign_number(id)) FROM leads;
+UPDATE vapi_number_assignments SET status = 'call_completed', last_call_at = now() - interval '2 days',
+	release_at = now() - interval '1 day';
+SELECT confirm_slot(claim_slot_atomic(date_trunc('hour', now()) + interval '3 days', 'a2000000-0000-4000-8000-000000000001',
+	'aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000001'), 'cal-pat-1') IS NOT NULL;
+};
+$pool8->safe_psql('postgres', $fixture8);
+$pool8->safe_psql('postgres', "ALTER EXTENSION vapi_pool UPDATE TO '0.8.0'");
+is($pool8->safe_psql('postgres', 'SELECT vapi_pool.release_expired()'), '1',
+	'after the update the release job frees one number: Ray\'s');
+is($pool8->safe_psql('postgres', q{SELECT string_agg(l.first_name || ':' || a.status, ',' ORDER BY l.first_name)
+	FROM vapi_pool.vapi_number_assignments a JOIN vapi_pool.leads l ON l.id = a.lead_id}),
+	'Pat:call_completed,Ray:released', "... and keeps Pat's: her appointment is ahead");
+is($pool8->safe_psql('postgres', q{SELECT booked_via || '|' || awaiting_host FROM vapi_pool.appointments}),
+	'assistant|false', 'an appointment of 0.7.5 is one an assistant booked');
 done_testing();

@@ -129,13 +129,27 @@ is($p->sql("SELECT a.status || '|' || l.status FROM vapi_pool.vapi_number_assign
 	JOIN vapi_pool.leads l ON l.id = a.lead_id WHERE a.lead_id = '$lead'"), 'call_completed|appointment_booked',
 	'the assignment is call_completed and the lead appointment_booked');
 
-# A day later the 3 AM job runs: the clock is moved, not waited for.
+# A day later the 3 AM job runs (the clock is moved, not waited for): the
+# appointment is still ahead, so the lead keeps the number she will call
+# about it (release 0.8.0).
 $p->sql("UPDATE vapi_pool.vapi_number_assignments SET last_call_at = last_call_at - interval '25 hours',
 	release_at = release_at - interval '25 hours' WHERE lead_id = '$lead'");
 $p->run_cron_job('vapi_pool.release_expired');
 is($p->sql("SELECT a.status || '|' || p.status FROM vapi_pool.vapi_number_assignments a
+	JOIN vapi_pool.vapi_number_pool p ON p.id = a.pool_number_id WHERE a.lead_id = '$lead'"), 'call_completed|assigned',
+	'a day after the call the release job keeps the number: the appointment is ahead');
+# A day after the appointment it runs again.
+$p->sql("DO \$\$ DECLARE shift interval := (SELECT ends_at FROM vapi_pool.appointments WHERE contact_id = '$lead')
+		- now() + interval '25 hours';
+	BEGIN
+		UPDATE vapi_pool.appointments SET scheduled_at = scheduled_at - shift WHERE contact_id = '$lead';
+		UPDATE vapi_pool.vapi_number_assignments SET last_call_at = last_call_at - shift,
+			release_at = release_at - shift WHERE lead_id = '$lead';
+	END \$\$");
+$p->run_cron_job('vapi_pool.release_expired');
+is($p->sql("SELECT a.status || '|' || p.status FROM vapi_pool.vapi_number_assignments a
 	JOIN vapi_pool.vapi_number_pool p ON p.id = a.pool_number_id WHERE a.lead_id = '$lead'"), 'released|available',
-	'the release job frees the number');
+	'a day after the appointment the release job frees the number');
 
 # Nothing else happened.
 ok($p->outbox_settled(15), 'the outbox is settled');

@@ -7,7 +7,8 @@
  * The settings, by what reads them:
  *	 who is asking	auth_uid_owners (auth.c)
  *	 the pool		hold_after_call, max_call_attempts, retry_backoff,
- *					calling_window, provider_retry_delay, provider_retry_limit
+ *					calling_window, provider_retry_delay, provider_retry_limit;
+ *					hold_after_appointment (pool_release.c, slots/cal_booking.c)
  *	 Vapi answers	intake_assistant_id, connector_assistant_id,
  *					known_caller_answer, async_routing_commit (webhook_vapi.c);
  *					receptionist_assistant_id (read by SQL, webhook_vapi.c)
@@ -35,6 +36,7 @@ char	   *vp_auth_uid_owners = NULL;
 /* ---------------------------------------------------------------- the pool */
 
 int			vp_hold_after_call_s = 24 * 60 * 60;
+int			vp_hold_after_appointment_s = 24 * 60 * 60;
 int			vp_max_call_attempts = 3;
 int			vp_provider_retry_delay_s = 5 * 60;
 int			vp_provider_retry_limit = 3;
@@ -231,6 +233,13 @@ vp_define_settings(void)
 							"How long a number stays with its lead after the lead's last call.",
 							"release_expired() frees the number this long after the call ended.",
 							&vp_hold_after_call_s, 24 * 60 * 60, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("vapi_pool.hold_after_appointment",
+							"How long a number stays with its lead after the end of the lead's appointment with the number's broker.",
+							"No number is released while its lead has a booked appointment with its broker that "
+							"ended less than this long ago; a number lent for a booking is released this long "
+							"after the appointment ends.",
+							&vp_hold_after_appointment_s, 24 * 60 * 60, 0, INT_MAX,
 							PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomIntVariable("vapi_pool.max_call_attempts",
 							"Calls made to a lead who does not answer, per request, before the lead is unreachable.",

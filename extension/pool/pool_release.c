@@ -11,6 +11,13 @@
  * create-call job that died and a call given up on (dispatch/dead_calls.c,
  * pool/stale_calls.c): it keeps a number something still needs.
  *
+ * What is due: an unreleased assignment whose release_at has passed (set
+ * by the end of its last call, or, for a number lent for a Cal.com booking,
+ * by the end of the appointment), unless its lead has a booked appointment
+ * with its broker that ended less than vapi_pool.hold_after_appointment
+ * ago (VP_APPOINTMENT_HOLDS_NUMBER): a lead keeps the number of the broker
+ * they are to meet, whoever booked the meeting.
+ *
  * A batch is one statement.  It locks the assignments and their leads with
  * SKIP LOCKED, so it never waits for an assign_number that holds a lead, and
  * takes at most batch_size rows, so a backlog is released in bounded steps
@@ -49,7 +56,9 @@ PG_FUNCTION_INFO_V1(vapi_pool_release_assignment);
 	"  SELECT a.org_id, a.id, a.pool_number_id, a.lead_id" \
 	"  FROM vapi_pool.vapi_number_assignments a" \
 	"  JOIN vapi_pool.leads l ON l.org_id = a.org_id AND l.id = a.lead_id" \
-	"  WHERE a.status = 'call_completed' AND a.release_at < $1 AND a.release_at >= $3 " filter \
+	"  WHERE a.status <> 'released' AND a.release_at IS NOT NULL" \
+	"    AND a.release_at < $1 AND a.release_at >= $3 " filter \
+	"    AND NOT " VP_APPOINTMENT_HOLDS_NUMBER("a", "$1") \
 	"  ORDER BY a.release_at LIMIT $2" \
 	"  FOR NO KEY UPDATE OF a, l SKIP LOCKED)," \
 	RELEASE_DUE \
@@ -225,7 +234,11 @@ static VpPlan idle_check = {
 	"     AND (o.payload ->> 'assignment_id') = a.id::text ORDER BY o.id LIMIT 1),"
 	"  (SELECT c.vapi_call_id FROM vapi_pool.vapi_call_logs c"
 	"   WHERE c.org_id = a.org_id AND c.lead_id = a.lead_id AND c.assignment_id = a.id"
-	"     AND c.status <> 'ended' AND c.id IS DISTINCT FROM $3 ORDER BY c.created_at LIMIT 1)"
+	"     AND c.status <> 'ended' AND c.id IS DISTINCT FROM $3 ORDER BY c.created_at LIMIT 1),"
+	"  (SELECT pg_catalog.max(ap.ends_at) FROM vapi_pool.appointments ap"
+	"   WHERE ap.org_id = a.org_id AND ap.contact_id = a.lead_id AND ap.broker_id = a.broker_id"
+	"     AND ap.status = 'booked' AND ap.ends_at > pg_catalog.now()"
+	"       - pg_catalog.current_setting('vapi_pool.hold_after_appointment')::pg_catalog.interval)"
 	" FROM vapi_pool.vapi_number_assignments a"
 	" JOIN vapi_pool.leads l ON l.org_id = a.org_id AND l.id = a.lead_id"
 	" WHERE a.org_id = $1 AND a.id = $2"
@@ -238,14 +251,26 @@ enum
 {
 	IDLE_CHECK_COL_STATUS = 1,
 	IDLE_CHECK_COL_LIVE_JOB,
-	IDLE_CHECK_COL_LIVE_CALL
+	IDLE_CHECK_COL_LIVE_CALL,
+	IDLE_CHECK_COL_APPOINTMENT_END
+};
+
+/* An idle assignment kept for its lead's appointment is released after it. */
+static VpPlan hold_for_appointment = {
+	.sql = "UPDATE vapi_pool.vapi_number_assignments"
+	" SET release_at = greatest(release_at,"
+	"   $3 + pg_catalog.current_setting('vapi_pool.hold_after_appointment')::pg_catalog.interval)"
+	" WHERE org_id = $1 AND id = $2",
+	.nargs = 3, .argtypes = {UUIDOID, UUIDOID, TIMESTAMPTZOID}
 };
 
 /*
  * Releases an assignment lent for a call that will not happen (its
  * create-call job died; its call never reported and Vapi does not know it),
- * unless something still needs it: returns NULL when it released it, else
- * why it did not (a phrase that follows "not released: ").  Only a booked assignment is released: after a completed
+ * unless something still needs it (a live job or call, or an appointment of
+ * the lead with the broker, which holds it until after the appointment):
+ * returns NULL when it released it, else why it did not (a phrase that
+ * follows "not released: ").  Only a booked assignment is released: after a completed
  * call the number is held for the lead's call back until release_at
  * (release_expired frees it then).  except_call_log is the call log being
  * given up on (ignored when has_except is false).  SPI connected.
@@ -273,6 +298,14 @@ vp_release_idle_assignment(Datum org_id, Datum assignment_id, Datum except_call_
 	live = vp_getdatum(0, IDLE_CHECK_COL_LIVE_CALL, &isnull);
 	if (!isnull)
 		return psprintf("call %s on it has not ended", TextDatumGetCString(live));
+	live = vp_getdatum(0, IDLE_CHECK_COL_APPOINTMENT_END, &isnull);
+	if (!isnull)
+	{
+		Datum		hold[3] = {org_id, assignment_id, live};
+
+		vp_execute(&hold_for_appointment, hold, NULL, 0);
+		return pstrdup("the lead has an appointment with the broker: the number is held until after it");
+	}
 	vp_release_assignment(assignment_id);
 	return NULL;
 }

@@ -66,10 +66,7 @@ enum
 };
 
 static VpPlan cancel_expired = {
-	.sql = "UPDATE vapi_pool.appointments a"
-	" SET status = 'cancelled', cancelled_at = pg_catalog.now(), cancel_reason = 'expired'"
-	" WHERE " VP_SLOT_OVERLAPPING("a", "$1", "$2", "$3", "$4")
-	"   AND a.status = 'held' AND a.hold_expires_at <= pg_catalog.now()",
+	.sql = VP_SLOT_CANCEL_EXPIRED("$1", "$2", "$3", "$4"),
 	.nargs = 4, .argtypes = {UUIDOID, UUIDOID, TIMESTAMPTZOID, INTERVALOID}
 };
 

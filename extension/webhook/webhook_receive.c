@@ -9,7 +9,9 @@
  *    what tells two messages of one call apart: the status of a
  *    status-update, the tool call ids of tool-calls, the timestamp of a
  *    transfer-destination-request and of every other type), Instantly
- *    (event_type, email_id), Cal.com (triggerEvent, payload.uid); a body
+ *    (event_type, email_id), Cal.com (triggerEvent, payload.uid, and
+ *    payload.startTime and createdAt: a booking moved twice under one uid
+ *    is two events, a redelivery one); a body
  *    without them (Vapi's SDK allows a message without call.id) is keyed by
  *    a digest of its content, the digest webhook_vapi.c also files an
  *    end-of-call report without call.id under.
@@ -154,8 +156,12 @@ event_key(const char *source, Jsonb *payload, EventKey *k)
 	}
 	else if (strcmp(source, "cal") == 0)
 	{
+		char	   *start = vp_json_text(payload, (const char *[]) {"payload", "startTime", NULL});
+		char	   *created = vp_json_text(payload, (const char *[]) {"createdAt", NULL});
+
 		k->event_type = vp_json_text(payload, (const char *[]) {"triggerEvent", NULL});
-		key = join_key(k->event_type, vp_json_text(payload, (const char *[]) {"payload", "uid", NULL}), NULL);
+		key = join_key(k->event_type, vp_json_text(payload, (const char *[]) {"payload", "uid", NULL}),
+					   start || created ? psprintf("%s@%s", start ? start : "", created ? created : "") : NULL);
 	}
 	else
 		ereport(ERROR,

@@ -15,7 +15,8 @@
  *	                                the call object, else the call's log)
  *	  tool-calls                    supabase_query, check_availability_and_book,
  *	                                the clinic receptionist's (tool_clinic.c),
- *	                                record_opt_out (tool_opt_out.c); one
+ *	                                record_opt_out (tool_opt_out.c),
+ *	                                update_appointment (tool_appointment.c); one
  *	                                result or error per call, in order
  *	  end-of-call-report            record_call_ended (one without call.id as
  *	                                an unknown call, under its body's digest);
@@ -37,6 +38,7 @@
 #include "core/subtransaction.h"
 #include "pool/call_contact.h"
 #include "webhook/tool_clinic.h"
+#include "webhook/tool_appointment.h"
 #include "webhook/tool_opt_out.h"
 #include "webhook/webhook.h"
 
@@ -469,6 +471,13 @@ run_tool(const ToolCall *c, ToolContext *t, char **item, bool *waiting)
 		return vp_opt_out_tool(t->org, t->has_org, vp_json_text(t->message, CALL_ID),
 							   text_or(t->message, CALL_CALLER, CALLER), args);
 	}
+	if (strcmp(c->name, VP_APPOINTMENT_TOOL) == 0)
+	{
+		/* the call's own lead's appointment, never one another contact holds */
+		require_org(t, c->name);
+		args = call_arguments(c);
+		return vp_appointment_tool(t->org, t->lead, t->has_lead, args);
+	}
 	if (strcmp(c->name, "check_availability_and_book") == 0)
 	{
 		bool		contact;
@@ -484,7 +493,7 @@ run_tool(const ToolCall *c, ToolContext *t, char **item, bool *waiting)
 	ereport(ERROR,
 			(errcode(ERRCODE_UNDEFINED_FUNCTION),
 			 errmsg("unknown tool \"%s\"", c->name),
-			 errhint("The tools are supabase_query, check_availability_and_book, record_opt_out and the clinic "
+			 errhint("The tools are supabase_query, check_availability_and_book, update_appointment, record_opt_out and the clinic "
 					 "receptionist's: save_caller_details, check_availability, claim_slot_atomic, confirm_booking, "
 					 "reschedule_appointment, list_appointments, cancel_appointment.")));
 	return NULL;				/* keep the compiler quiet */

@@ -22,6 +22,7 @@ extern char *vp_auth_uid_owners;	/* vapi_pool.auth_uid_owners */
 #define VP_MAX_BACKOFF_STEPS 8
 
 extern int	vp_hold_after_call_s;		/* vapi_pool.hold_after_call */
+extern int	vp_hold_after_appointment_s;	/* vapi_pool.hold_after_appointment */
 extern int	vp_max_call_attempts;		/* vapi_pool.max_call_attempts */
 extern int	vp_provider_retry_delay_s;	/* vapi_pool.provider_retry_delay */
 extern int	vp_provider_retry_limit;	/* vapi_pool.provider_retry_limit */

@@ -12,6 +12,18 @@
 
 #include "utils/timestamp.h"
 
+/*
+ * SQL: whether assignment alias's lead has a booked appointment with the
+ * assignment's broker that ended less than vapi_pool.hold_after_appointment
+ * before now_expr: such a number is not released (release 0.8.0).  Read
+ * through appointments_contact_idx.
+ */
+#define VP_APPOINTMENT_HOLDS_NUMBER(alias, now_expr) \
+	"EXISTS (SELECT FROM vapi_pool.appointments ap" \
+	"  WHERE ap.org_id = " alias ".org_id AND ap.contact_id = " alias ".lead_id" \
+	"    AND ap.broker_id = " alias ".broker_id AND ap.status = 'booked'" \
+	"    AND ap.ends_at > " now_expr " - pg_catalog.current_setting('vapi_pool.hold_after_appointment')::pg_catalog.interval)"
+
 /* Releases one assignment now; false when it was already released. */
 extern bool vp_release_assignment(Datum assignment_id);
 /* Releases a booked assignment nothing live needs; NULL when it did, else why not. */

@@ -32,6 +32,18 @@
 	" AND " VP_SLOT_RANGE(alias) " && pg_catalog.tstzrange(" start ", " VP_SLOT_END(start, duration) ", '[)')"
 
 /*
+ * SQL cancelling, as expired, the holds of organisation org_param's calendar
+ * broker_param overlapping [start, start + duration) whose time ran out:
+ * what claim_slot_atomic and a Cal.com booking (cal_booking.c) do before
+ * they look for a conflict.
+ */
+#define VP_SLOT_CANCEL_EXPIRED(org_param, broker_param, start, duration) \
+	"UPDATE vapi_pool.appointments a" \
+	" SET status = 'cancelled', cancelled_at = pg_catalog.now(), cancel_reason = 'expired'" \
+	" WHERE " VP_SLOT_OVERLAPPING("a", org_param, broker_param, start, duration) \
+	"   AND a.status = 'held' AND a.hold_expires_at <= pg_catalog.now()"
+
+/*
  * The longest appointment (appointments_duration_range) and hold, and the
  * same in words for messages.
  */

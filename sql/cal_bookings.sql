@@ -275,6 +275,24 @@ FROM vapi_number_assignments a JOIN leads l ON l.org_id = a.org_id AND l.id = a.
 WHERE l.email = 'kay@example.com' AND a.status <> 'released';
 SELECT count(*) AS cal_cancel_jobs FROM outbox WHERE kind = 'cal.cancel_booking';
 
+-- an unsubscribe by e-mail does not take the number of a lead who has an appointment ahead
+INSERT INTO instantly_campaigns (org_id, campaign_id, workspace_id, broker_id) VALUES ('aaaaaaaa-0000-4000-8000-000000000000',
+	'1e24d68f-3645-42ac-a253-8b64ee61feee', '51c0231c-9645-46c3-992a-ec88b782136d', 'a1000000-0000-4000-8000-000000000001');
+SELECT decision FROM handle_instantly_event(jsonb_build_object('event_type', 'reply_received',
+	'campaign_id', '1e24d68f-3645-42ac-a253-8b64ee61feee', 'workspace', '51c0231c-9645-46c3-992a-ec88b782136d',
+	'email_id', 'optout-jo', 'lead_email', 'jo.rivera@example.com', 'email', 'jo.rivera@example.com',
+	'reply_text', 'Please remove me from your mailing list.'));
+SELECT a.status FROM vapi_number_assignments a JOIN leads l ON l.id = a.lead_id
+WHERE l.email = 'Jo.Rivera@Example.com' AND l.org_id = 'aaaaaaaa-0000-4000-8000-000000000000';
+-- a hold never kept a number: cancelling one (expired here) leaves the lead's number as it was
+SELECT a.release_at AS jo_release FROM vapi_number_assignments a JOIN leads l ON l.id = a.lead_id
+WHERE l.email = 'Jo.Rivera@Example.com' AND l.org_id = 'aaaaaaaa-0000-4000-8000-000000000000' \gset
+SELECT claim_slot_atomic(:day + interval '4 days 15 hours', (SELECT id FROM leads WHERE email = 'Jo.Rivera@Example.com'),
+	'aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000001') AS jo_hold \gset
+SELECT status FROM release_slot(:'jo_hold', 'caller_gave_up');
+SELECT a.release_at = :'jo_release' AS unchanged FROM vapi_number_assignments a JOIN leads l ON l.id = a.lead_id
+WHERE l.email = 'Jo.Rivera@Example.com' AND l.org_id = 'aaaaaaaa-0000-4000-8000-000000000000';
+
 -- ---------------------------------------------------------------- the release rule
 
 -- a number is not released while its lead's appointment with the broker has not passed a day ago:
@@ -341,6 +359,14 @@ SELECT answer ->> 'action' AS action FROM receive_webhook('cal', jsonb_build_obj
 	'startTime', :day + interval '2 days 23 hours', 'endTime', :day + interval '2 days 23 hours 30 minutes',
 	'attendees', jsonb_build_array(jsonb_build_object('name', 'Moe', 'email', 'moe@example.com', 'phoneNumber', '+13125550124')))));
 SELECT cal_booking_uid, status FROM appointments WHERE cal_booking_uid IN ('bk-late-1', 'bk-moe-1', 'bk-moe-2') ORDER BY 1;
+-- the cancellation's payload goes with the retention of personal data; its uid stays, and so does the rule
+UPDATE webhook_inbox SET received_at = now() - interval '400 days' WHERE dedupe_key = 'BOOKING_CANCELLED:bk-late-1';
+SELECT sum(purged) > 0 AS purged FROM purge_personal_data();
+SELECT payload FROM webhook_inbox WHERE dedupe_key = 'BOOKING_CANCELLED:bk-late-1';
+SELECT answer ->> 'action' AS action FROM receive_webhook('cal', jsonb_build_object(
+	'triggerEvent', 'BOOKING_CREATED', 'createdAt', '2030-02-01T00:00:00Z', 'payload', jsonb_build_object('uid', 'bk-late-1',
+	'eventTypeId', 4242, 'startTime', :day + interval '2 days 21 hours', 'endTime', :day + interval '2 days 21 hours 30 minutes',
+	'attendees', jsonb_build_array(jsonb_build_object('name', 'Lou', 'email', 'lou@example.com', 'phoneNumber', '+13125550123')))));
 
 -- a requested booking the host rejects is cancelled
 SELECT answer ->> 'action' AS action FROM receive_webhook('cal', jsonb_build_object('triggerEvent', 'BOOKING_REQUESTED',
@@ -358,6 +384,14 @@ SELECT answer ->> 'action' AS action FROM receive_webhook('cal', jsonb_build_obj
 	'createdAt', '2030-01-05T00:01:00Z', 'payload', jsonb_build_object('uid', 'bk-ray-1',
 	'startTime', :'ray_start'::timestamptz, 'endTime', :'ray_start'::timestamptz + interval '30 minutes')));
 SELECT o.state, o.run_at = :'ray_call' AS at_nine_the_day_before FROM outbox o
+JOIN appointments ap ON ap.cal_booking_uid = 'bk-ray-1' WHERE (o.payload ->> 'appointment_id') = ap.id::text ORDER BY o.id;
+-- the finished jobs' payloads purged (as by an earlier release's purge, without the appointment):
+-- the next move still queues its call
+UPDATE outbox SET payload = '{"purged": true}' WHERE idempotency_key LIKE 'confirm:%' AND state = 'suppressed';
+SELECT answer ->> 'action' AS action FROM receive_webhook('cal', jsonb_build_object('triggerEvent', 'BOOKING_RESCHEDULED',
+	'createdAt', '2030-01-05T00:02:00Z', 'payload', jsonb_build_object('uid', 'bk-ray-1',
+	'startTime', :'ray_start'::timestamptz + interval '2 days', 'endTime', :'ray_start'::timestamptz + interval '2 days 30 minutes')));
+SELECT o.state, o.idempotency_key ~ '^confirm:[0-9a-f-]{36}:[0-9]+$' AS keyed FROM outbox o
 JOIN appointments ap ON ap.cal_booking_uid = 'bk-ray-1' WHERE (o.payload ->> 'appointment_id') = ap.id::text ORDER BY o.id;
 
 -- Barbara's update_appointment on Ray's confirmation call: only Ray's own appointment, only a live one
@@ -380,6 +414,13 @@ SELECT status, confirmed_at IS NULL AS jo_untouched FROM appointments WHERE cal_
 UPDATE appointments SET awaiting_host = true WHERE cal_booking_uid = 'bk-ray-1';
 SELECT regexp_replace(pg_temp.said('{"action": "confirm"}'), ' on .* \(', ' on <when> (') AS said;
 UPDATE appointments SET awaiting_host = false WHERE cal_booking_uid = 'bk-ray-1';
+-- moved in Cal.com after the lead confirmed it: not confirmed any more (a new call will ask)
+SELECT answer ->> 'action' AS action FROM receive_webhook('cal', jsonb_build_object('triggerEvent', 'BOOKING_RESCHEDULED',
+	'createdAt', '2030-01-05T00:03:00Z', 'payload', jsonb_build_object('uid', 'bk-ray-1',
+	'startTime', :'ray_start'::timestamptz, 'endTime', :'ray_start'::timestamptz + interval '30 minutes')));
+SELECT confirmed_at IS NULL AS unconfirmed,
+	(SELECT count(*) FROM outbox o WHERE o.state = 'pending' AND (o.payload ->> 'appointment_id') = ap.id::text) AS calls_pending
+FROM appointments ap WHERE cal_booking_uid = 'bk-ray-1';
 
 -- a create-call job that dies (here: no assistant to place it) keeps the number of a lead with an appointment
 SELECT outcome FROM record_call_ended('conf-call-ray', 'customer-ended-call', now() - interval '1 minute', now(),

@@ -88,25 +88,31 @@ static VpPlan purge_call_reports = {
 /*
  * Inbox events: of each organisation, then those of none.  A failed one (a
  * dead letter a replay needs) keeps its payload DEAD_LETTER_GRACE longer,
- * time to fix its cause and replay it, then is emptied too.
+ * time to fix its cause and replay it, then is emptied too.  A Cal.com
+ * event keeps its booking uids (no personal data), marked purged: a
+ * booking replayed after its cancellation's payload went must still find
+ * the cancellation (slots/cal_booking.c).
  */
 #define DEAD_LETTER_GRACE "interval '60 days'"
 static VpPlan purge_inbox_payloads = {
 	.sql = "WITH doomed AS ("
 	" SELECT i.id FROM vapi_pool.orgs o"
 	" CROSS JOIN LATERAL (SELECT i.id FROM vapi_pool.webhook_inbox i"
-	"   WHERE i.org_id = o.org_id AND i.payload <> '{}'::jsonb"
+	"   WHERE i.org_id = o.org_id AND i.payload <> '{}'::jsonb AND NOT i.payload ? 'purged'"
 	"     AND i.received_at < pg_catalog.now() - " KEEP("payload_retention", "payloads")
 	"       - CASE WHEN i.state = 'failed' THEN " DEAD_LETTER_GRACE " ELSE interval '0' END"
 	"   ORDER BY i.received_at LIMIT $1 FOR UPDATE SKIP LOCKED) i"
 	" UNION ALL"
 	" SELECT n.id FROM (SELECT i.id FROM vapi_pool.webhook_inbox i"
-	"   WHERE i.org_id IS NULL AND i.payload <> '{}'::jsonb"
+	"   WHERE i.org_id IS NULL AND i.payload <> '{}'::jsonb AND NOT i.payload ? 'purged'"
 	"     AND i.received_at < pg_catalog.now() - vapi_pool.default_retention('payloads', false)"
 	"       - CASE WHEN i.state = 'failed' THEN " DEAD_LETTER_GRACE " ELSE interval '0' END"
 	"   ORDER BY i.received_at LIMIT $1 FOR UPDATE SKIP LOCKED) n"
 	" LIMIT $1),"
-	" purged AS (UPDATE vapi_pool.webhook_inbox i SET payload = '{}'::jsonb, answer = '{}'::jsonb"
+	" purged AS (UPDATE vapi_pool.webhook_inbox i SET answer = '{}'::jsonb,"
+	"   payload = CASE WHEN i.source = 'cal' THEN pg_catalog.jsonb_build_object('purged', true,"
+	"     'payload', pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('uid', i.payload #> '{payload,uid}',"
+	"       'rescheduleUid', i.payload #> '{payload,rescheduleUid}'))) ELSE '{}'::jsonb END"
 	"   FROM doomed d WHERE i.id = d.id RETURNING 1)"
 	" SELECT pg_catalog.count(*) FROM purged",
 	.nargs = 1, .argtypes = {INT4OID}

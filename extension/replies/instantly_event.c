@@ -1075,7 +1075,9 @@ handle_opt_out(Datum org_id, const char *email_id, ReplyIntent intent, const cha
 	vp_execute(&cancel_calls, v, NULL, 0);
 	cancelled = SPI_processed;
 	vp_execute(&idle_assignment, v, NULL, 0);
-	released = SPI_processed == 1 && vp_release_assignment(vp_getdatum(0, VP_SOLE_COLUMN, &isnull));
+	/* the engine's own release: a number the lead's appointment holds is kept (pool_release.c) */
+	released = SPI_processed == 1 &&
+		vp_release_idle_assignment(org_id, vp_getdatum(0, VP_SOLE_COLUMN, &isnull), (Datum) 0, false) == NULL;
 	d->decision = "opted_out";
 	d->detail = psprintf("Lead status %s%s%s.", to,
 						 cancelled > 0 ? psprintf("; %llu queued call(s) cancelled",

@@ -856,14 +856,15 @@ static VpPlan confirmation_earliest = {
 /*
  * The create-call job of the confirmation: the pool's shape, one attempt
  * (no unreachable text), plus the appointment; keyed by the appointment and
- * how many confirmation calls it had, so a moved appointment (even moved
- * back) gets a call of its own.  $4 (the start) is not used.
+ * how many confirmation calls it had (counted by their keys, which the
+ * purge of personal data leaves as they are), so a moved appointment (even
+ * moved back) gets a call of its own.  $4 (the start) is not used.
  */
 static VpPlan queue_confirmation = {
 	.sql = VP_CREATE_CALL_INSERT("1", "2")
 	"     'appointment_id', $3, 'purpose', 'confirm_appointment'),"
 	"   'confirm:' || $3::text || ':' || (SELECT pg_catalog.count(*) + 1 FROM vapi_pool.outbox c"
-	"     WHERE c.org_id = $1 AND c.kind = 'vapi.create_call' AND (c.payload ->> 'appointment_id') = $3::text), $5"
+	"     WHERE c.org_id = $1 AND c.idempotency_key LIKE 'confirm:' || $3::text || ':%'), $5"
 	VP_CREATE_CALL_FROM
 	" RETURNING run_at",
 	.nargs = 5, .argtypes = {UUIDOID, UUIDOID, UUIDOID, TIMESTAMPTZOID, TIMESTAMPTZOID}

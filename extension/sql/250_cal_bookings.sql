@@ -99,7 +99,10 @@ BEGIN
 			   last_error = CASE WHEN cancelled THEN 'the appointment was cancelled' ELSE 'the appointment was moved' END
 		 WHERE o.org_id = NEW.org_id AND o.kind = 'vapi.create_call' AND o.state = 'pending'
 		   AND (o.payload ->> 'appointment_id') = NEW.id::text;
-		IF NEW.broker_id IS NOT NULL THEN
+		-- a hold never kept a number: only a booked appointment's lead is touched
+		-- (and so a cancelled hold takes no lock on an assignment, which
+		-- assign_number takes after the lead's)
+		IF NEW.broker_id IS NOT NULL AND OLD.status = 'booked' THEN
 			UPDATE vapi_pool.vapi_number_assignments a
 			   SET release_at = greatest(
 					coalesce(a.last_call_at, pg_catalog.now())

@@ -48,7 +48,8 @@ static VpPlan cancel_booking = {
 
 static VpPlan move_booking = {
 	.sql = "UPDATE vapi_pool.appointments a SET scheduled_at = $2::timestamptz,"
-	" duration = coalesce($3::timestamptz - $2::timestamptz, a.duration), cal_booking_uid = $4"
+	" duration = coalesce($3::timestamptz - $2::timestamptz, a.duration), cal_booking_uid = $4,"
+	" confirmed_at = CASE WHEN a.scheduled_at = $2::timestamptz THEN a.confirmed_at END"
 	" WHERE a.cal_booking_uid = coalesce($1, $4) AND a.status IN ('held', 'booked')"
 	" RETURNING a.org_id, a.id",
 	.nargs = 4, .argtypes = {TEXTOID, TEXTOID, TEXTOID, TEXTOID}

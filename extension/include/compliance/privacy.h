@@ -11,8 +11,8 @@
 /*
  * A SQL expression: the outbox payload payload without personal data.  Only
  * ids and counters stay (the lead's id, so the lead's jobs can still be
- * counted; the assignment, follow-up, hold and booking it served; the
- * attempt), with "purged": true, which marks a payload as done.  A whitelist,
+ * counted; the assignment, follow-up, hold, appointment and booking it
+ * served; the attempt), with "purged": true, which marks a payload as done.  A whitelist,
  * so that a key added to a payload later is stripped too.
  */
 #define VP_PAYLOAD_WITHOUT_PERSONAL_DATA(payload) \
@@ -21,6 +21,7 @@
 	" 'followup_id', " payload " -> 'followup_id', 'hold_id', " payload " -> 'hold_id'," \
 	" 'booking_uid', " payload " -> 'booking_uid', 'attempt', " payload " -> 'attempt'," \
 	" 'retry_of', " payload " -> 'retry_of', 'purpose', " payload " -> 'purpose'," \
+	" 'appointment_id', " payload " -> 'appointment_id'," \
 	" 'phone_number_id', " payload " -> 'phone_number_id'))"
 
 /* The outbox kinds whose payloads name a person (a call lookup or a number purchase does not). */

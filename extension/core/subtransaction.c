@@ -34,6 +34,17 @@ vp_error_must_propagate(int sqlerrcode)
 ErrorData *
 vp_in_subtransaction(void (*step) (void *arg), void *arg)
 {
+	return vp_in_subtransaction_catching(step, arg, 0);
+}
+
+/*
+ * vp_in_subtransaction, but the error code also_catch (0: none) comes back
+ * as a value although it is of a class that must propagate: a step's own
+ * error that reuses such a code (assign_number's exhausted pool, 53000).
+ */
+ErrorData *
+vp_in_subtransaction_catching(void (*step) (void *arg), void *arg, int also_catch)
+{
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
 	ErrorData  *volatile failure = NULL;
@@ -51,7 +62,7 @@ vp_in_subtransaction(void (*step) (void *arg), void *arg)
 
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
-		if (vp_error_must_propagate(edata->sqlerrcode))
+		if (vp_error_must_propagate(edata->sqlerrcode) && edata->sqlerrcode != also_catch)
 			PG_RE_THROW();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();

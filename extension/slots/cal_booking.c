@@ -46,17 +46,15 @@
 #include "compliance/compliance.h"
 #include "core/saved_plans.h"
 #include "core/settings.h"
+#include "core/subtransaction.h"
 #include "outbox/outbox.h"
 #include "slots/cal_booking.h"
 #include "slots/slot_claim.h"
 
-#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
-#include "utils/memutils.h"
-#include "utils/resowner.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
@@ -620,30 +618,18 @@ lead_of_attendee(FunctionCallInfo fcinfo, Datum org, Datum broker, bool has_brok
  * numbers are added) instead of aborting the transaction and losing the
  * booking.  Every other error goes up as it is.
  */
+/* lend_or_refuse's step: assign_number for the lead (arg: a Datum *). */
+static void
+lend_step(void *arg)
+{
+	vp_execute(&lend_number, (Datum *) arg, NULL, 0);
+}
+
 static void
 lend_or_refuse(Datum lead)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	ErrorData  *volatile failure = NULL;
+	ErrorData  *failure = vp_in_subtransaction_catching(lend_step, &lead, ERRCODE_INSUFFICIENT_RESOURCES);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		vp_execute(&lend_number, &lead, NULL, 0);
-		ReleaseCurrentSubTransaction();
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(cxt);
-		failure = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
 	if (failure == NULL)
 		return;
 	if (failure->sqlerrcode != ERRCODE_INSUFFICIENT_RESOURCES)

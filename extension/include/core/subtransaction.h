@@ -10,6 +10,8 @@
 
 extern bool vp_error_must_propagate(int sqlerrcode);
 extern ErrorData *vp_in_subtransaction(void (*step) (void *arg), void *arg);
+/* The same, with one more error code returned as a value (0: none). */
+extern ErrorData *vp_in_subtransaction_catching(void (*step) (void *arg), void *arg, int also_catch);
 /* Executes a plan in a subtransaction; returns the error message, or NULL when it succeeded. */
 extern char *vp_try_execute(VpPlan *plan, Datum *values, const char *nulls);
 /* Reads text with a type's input function in a subtransaction; false when the type refuses it. */

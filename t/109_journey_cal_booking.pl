@@ -8,7 +8,8 @@
 #       and a pool number exist; a redelivery changes nothing -> the lead
 #       calls that number and reaches the broker (primary, then secondary)
 #       -> the confirmation call is queued a day ahead, at the appointment's
-#       local time -> when it is due the dispatcher places it with the lead
+#       local time -> the broker moves it in Cal.com: the call follows it,
+#       and so does the number's hold -> when it is due the dispatcher places it with the lead
 #       and the appointment in variableValues -> Barbara looks the lead up
 #       and confirms -> the release job keeps the number while the
 #       appointment is ahead -> the appointment passes -> the job frees it;
@@ -144,14 +145,36 @@ is(number_state($lead), 'call_completed|assigned', '... and the number stays her
 
 # ---------------------------------------------------------------- the confirmation call
 
-my $job = $p->sql("SELECT o.id || '|' || (o.run_at = ap.scheduled_at - interval '24 hours')
-	|| '|' || to_char(o.run_at AT TIME ZONE '$zone', 'HH24:MI') || '|' || o.state
-	FROM vapi_pool.outbox o JOIN vapi_pool.appointments ap ON (o.payload ->> 'appointment_id') = ap.id::text
-	WHERE ap.contact_id = '$lead'");
-my ($job_id, $a_day_ahead, $local, $job_state) = split /\|/, $job;
+# The pending confirmation call of the lead's appointment: "id|a day before|local time".
+sub confirmation
+{
+	my ($who) = @_;
+	return $p->sql("SELECT o.id || '|' || (o.run_at = ap.scheduled_at - interval '24 hours')
+		|| '|' || to_char(o.run_at AT TIME ZONE '$zone', 'HH24:MI')
+		FROM vapi_pool.outbox o JOIN vapi_pool.appointments ap ON (o.payload ->> 'appointment_id') = ap.id::text
+		WHERE ap.contact_id = '$who' AND o.state = 'pending'");
+}
+
+my ($first_job, $a_day_ahead, $local) = split /\|/, confirmation($lead);
 is($a_day_ahead, 'true', 'the confirmation call is queued a day before the appointment');
 is($local, '11:00', '... at 11:00 in the lead\'s zone, the appointment\'s hour');
-is($job_state, 'pending', '... and waits');
+
+# The broker moves it in Cal.com to the next day at 15:00 (a new uid, as Cal.com does).
+my $moved_start = local_instant(3, 15);
+my $moved_end = $p->sql("SELECT to_char(('$moved_start'::timestamptz + interval '30 minutes') AT TIME ZONE 'UTC',
+	'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')");
+($st, $ans) = $p->post('/webhook/cal', { triggerEvent => 'BOOKING_RESCHEDULED', createdAt => '2030-01-01T00:00:00.000Z',
+	payload => { uid => "$booking->{uid}-moved", rescheduleUid => $booking->{uid}, eventTypeId => $event_type,
+		startTime => $moved_start, endTime => $moved_end, attendees => $booking->{attendees} } });
+is($ans->{action}, 'moved', 'Cal.com moves the appointment: moved');
+is($p->sql("SELECT state || '|' || last_error FROM vapi_pool.outbox WHERE id = $first_job"),
+	'suppressed|the appointment was moved', '... its first confirmation call is withdrawn');
+my ($job_id, $still_a_day, $local_moved) = split /\|/, confirmation($lead);
+isnt($job_id // '', $first_job, '... and another is queued');
+is("$still_a_day|$local_moved", 'true|15:00', '... a day before the new time, at 15:00 local');
+is($p->sql("SELECT a.release_at = ap.ends_at + interval '24 hours' FROM vapi_pool.vapi_number_assignments a
+	JOIN vapi_pool.appointments ap ON ap.contact_id = a.lead_id WHERE a.lead_id = '$lead'"), 't',
+	"... and the number's hold follows it");
 is(scalar @{ $p->requests(service => 'vapi', since => 'a') }, 0, 'no call is placed before it is due');
 
 # The day comes (its time is moved, not waited for).
@@ -243,8 +266,8 @@ is(number_state($lead_b), 'released|available', '... then the release job frees 
 
 ok($p->outbox_settled(15), 'the outbox is settled');
 is($p->sql("SELECT string_agg(kind || ':' || state, ',' ORDER BY id) FROM vapi_pool.outbox"),
-	'vapi.create_call:done,vapi.create_call:done,cal.cancel_booking:done',
-	'the jobs were the two confirmation calls and the cancellation, each delivered');
+	'vapi.create_call:suppressed,vapi.create_call:done,vapi.create_call:done,cal.cancel_booking:done',
+	'the jobs: the call withdrawn by the move, the two confirmation calls and the cancellation, each delivered');
 is($p->sql("SELECT count(*) FROM vapi_pool.webhook_inbox WHERE state <> 'processed'"), '0', 'no event failed');
 is($p->sql("SELECT count(*) FROM vapi_pool.leads"), '2', 'two leads, no other contact');
 

@@ -360,9 +360,19 @@ SELECT answer ->> 'action' AS action FROM receive_webhook('cal', jsonb_build_obj
 	'attendees', jsonb_build_array(jsonb_build_object('name', 'Moe', 'email', 'moe@example.com', 'phoneNumber', '+13125550124')))));
 SELECT cal_booking_uid, status FROM appointments WHERE cal_booking_uid IN ('bk-late-1', 'bk-moe-1', 'bk-moe-2') ORDER BY 1;
 -- the cancellation's payload goes with the retention of personal data; its uid stays, and so does the rule
-UPDATE webhook_inbox SET received_at = now() - interval '400 days' WHERE dedupe_key = 'BOOKING_CANCELLED:bk-late-1';
+UPDATE webhook_inbox SET received_at = now() - interval '400 days'
+WHERE dedupe_key = 'BOOKING_CANCELLED:bk-late-1' OR dedupe_key LIKE 'BOOKING_CREATED:bk-bad-1:%';
 SELECT sum(purged) > 0 AS purged FROM purge_personal_data();
 SELECT payload FROM webhook_inbox WHERE dedupe_key = 'BOOKING_CANCELLED:bk-late-1';
+-- a dead letter whose payload the purge took is not replayed (its stub would act as a booking event)
+SELECT state, payload FROM webhook_inbox WHERE dedupe_key LIKE 'BOOKING_CREATED:bk-bad-1:%';
+SELECT replay_event((SELECT id FROM webhook_inbox WHERE dedupe_key LIKE 'BOOKING_CREATED:bk-bad-1:%'));
+-- a payload that only carries a key named "purged" (an Instantly custom variable) is still purged
+INSERT INTO webhook_inbox (org_id, source, event_type, dedupe_key, state, http_status, answer, payload, received_at)
+VALUES ('aaaaaaaa-0000-4000-8000-000000000000', 'instantly', 'reply_received', 'reply_received:old-purged-var', 'processed',
+	200, '{}', '{"purged": "no", "lead_email": "p@example.com", "reply_text": "call me"}', now() - interval '400 days');
+SELECT sum(purged) > 0 AS purged FROM purge_personal_data();
+SELECT payload FROM webhook_inbox WHERE dedupe_key = 'reply_received:old-purged-var';
 SELECT answer ->> 'action' AS action FROM receive_webhook('cal', jsonb_build_object(
 	'triggerEvent', 'BOOKING_CREATED', 'createdAt', '2030-02-01T00:00:00Z', 'payload', jsonb_build_object('uid', 'bk-late-1',
 	'eventTypeId', 4242, 'startTime', :day + interval '2 days 21 hours', 'endTime', :day + interval '2 days 21 hours 30 minutes',

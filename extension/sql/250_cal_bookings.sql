@@ -49,6 +49,13 @@ CREATE INDEX webhook_inbox_cal_gone_idx ON webhook_inbox ((payload #>> '{payload
 	WHERE source = 'cal' AND event_type IN ('BOOKING_CANCELLED', 'BOOKING_REJECTED');
 CREATE INDEX webhook_inbox_cal_moved_idx ON webhook_inbox ((payload #>> '{payload,rescheduleUid}'))
 	WHERE source = 'cal' AND event_type = 'BOOKING_RESCHEDULED';
+-- The retention purge leaves a Cal.com event its uids, marked purged
+-- (compliance/retention.c): the index of payloads still to purge leaves such
+-- a row out, and holds failed events too, which the purge empties 60 days
+-- later than the others.
+DROP INDEX webhook_inbox_payload_idx;
+CREATE INDEX webhook_inbox_payload_idx ON webhook_inbox (org_id, received_at)
+	WHERE payload <> '{}'::jsonb AND NOT (source = 'cal' AND payload @> '{"purged": true}');
 
 -- ---------------------------------------------------------------- the confirmation call
 

@@ -82,10 +82,15 @@ static VpPlan record_booking = {
 	.nargs = 2, .argtypes = {JSONBOID, BOOLOID}
 };
 
-/* The advisory lock of a booking uid (slots/cal_booking.h). */
-static VpPlan lock_uid = {
-	.sql = VP_CAL_BOOKING_LOCK_SQL,
-	.nargs = 1, .argtypes = {TEXTOID}
+/*
+ * The advisory locks of two booking uids, in the order of their keys: the
+ * key VP_CAL_BOOKING_LOCK_SQL takes (slots/cal_booking.h).
+ */
+static VpPlan lock_two_uids = {
+	.sql = "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('vapi_pool.cal_booking'), k.h)"
+	" FROM (SELECT DISTINCT pg_catalog.hashtext(u) AS h FROM pg_catalog.unnest(ARRAY[$1, $2]) u"
+	"   WHERE u IS NOT NULL ORDER BY 1 OFFSET 0) k",
+	.nargs = 2, .argtypes = {TEXTOID, TEXTOID}
 };
 
 static VpPlan booking_org = {
@@ -106,24 +111,18 @@ answer_action(WebhookAnswer *a, MemoryContext cxt, const char *action, uint64 n)
 
 /*
  * Takes the advisory locks of booking uids a and b (either may be NULL), in
- * the order of the strings, so that two events never wait for each other in
- * a circle.
+ * the order of their lock keys (one lock when the keys are equal), so that
+ * two events never wait for each other in a circle.
  */
 static void
 lock_uids(const char *a, const char *b)
 {
-	const char *first = a,
-			   *second = b;
+	Datum		v[2];
+	char		n[2] = {a ? ' ' : 'n', b ? ' ' : 'n'};
 
-	if (a != NULL && b != NULL && strcmp(a, b) > 0)
-	{
-		first = b;
-		second = a;
-	}
-	if (first != NULL)
-		vp_execute(&lock_uid, (Datum[]) {CStringGetTextDatum(first)}, NULL, 0);
-	if (second != NULL && (first == NULL || strcmp(first, second) != 0))
-		vp_execute(&lock_uid, (Datum[]) {CStringGetTextDatum(second)}, NULL, 0);
+	v[0] = a ? CStringGetTextDatum(a) : (Datum) 0;
+	v[1] = b ? CStringGetTextDatum(b) : (Datum) 0;
+	vp_execute(&lock_two_uids, v, n, 0);
 }
 
 /* Records a booking made on Cal.com (record_booking) and answers with what was done. */

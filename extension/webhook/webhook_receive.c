@@ -505,6 +505,13 @@ vapi_pool_replay_event(PG_FUNCTION_ARGS)
 		payload = DatumGetJsonbPCopy(vp_getdatum(0, EVENT_COL_PAYLOAD, &isnull));
 		MemoryContextSwitchTo(old);
 	}
+	/* a payload the retention purge emptied ({}, or a Cal.com event's uids) is nothing to run */
+	if (JB_ROOT_COUNT(payload) == 0 || vp_json_text(payload, (const char *[]) {"purged", NULL}) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("inbox event " INT64_FORMAT " cannot be replayed: its payload was purged", id),
+				 errdetail("Failed events keep their payload 60 days past the organisation's payload retention; this one's is gone."),
+				 errhint("Ask the sender to deliver the event again.")));
 	event_key(k.source, payload, &k);
 	result = run_and_store(fcinfo, cxt, &k, payload, id);
 	SPI_finish();

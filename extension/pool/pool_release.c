@@ -255,14 +255,32 @@ enum
 	IDLE_CHECK_COL_APPOINTMENT_END
 };
 
-/* An idle assignment kept for its lead's appointment is released after it. */
+/*
+ * An assignment kept for its lead's appointment is released after it: its
+ * release_at becomes at least hold_after_appointment after the appointment's
+ * end ($3).  Unless $4, one waiting for its call (release_at NULL) is left
+ * to that call's end.
+ */
 static VpPlan hold_for_appointment = {
 	.sql = "UPDATE vapi_pool.vapi_number_assignments"
 	" SET release_at = greatest(release_at,"
 	"   $3 + pg_catalog.current_setting('vapi_pool.hold_after_appointment')::pg_catalog.interval)"
-	" WHERE org_id = $1 AND id = $2",
-	.nargs = 3, .argtypes = {UUIDOID, UUIDOID, TIMESTAMPTZOID}
+	" WHERE org_id = $1 AND id = $2 AND (release_at IS NOT NULL OR $4)",
+	.nargs = 4, .argtypes = {UUIDOID, UUIDOID, TIMESTAMPTZOID, BOOLOID}
 };
+
+/*
+ * Holds an assignment until hold_after_appointment after an appointment
+ * ending at ends_at (a later release time is kept); with timed_only, only
+ * an assignment that already has a release time.  SPI connected.
+ */
+void
+vp_hold_for_appointment(Datum org_id, Datum assignment_id, Datum ends_at, bool timed_only)
+{
+	Datum		v[4] = {org_id, assignment_id, ends_at, BoolGetDatum(!timed_only)};
+
+	vp_execute(&hold_for_appointment, v, NULL, 0);
+}
 
 /*
  * Releases an assignment lent for a call that will not happen (its
@@ -301,9 +319,7 @@ vp_release_idle_assignment(Datum org_id, Datum assignment_id, Datum except_call_
 	live = vp_getdatum(0, IDLE_CHECK_COL_APPOINTMENT_END, &isnull);
 	if (!isnull)
 	{
-		Datum		hold[3] = {org_id, assignment_id, live};
-
-		vp_execute(&hold_for_appointment, hold, NULL, 0);
+		vp_hold_for_appointment(org_id, assignment_id, live, false);
 		return pstrdup("the lead has an appointment with the broker: the number is held until after it");
 	}
 	vp_release_assignment(assignment_id);

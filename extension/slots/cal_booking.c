@@ -48,6 +48,7 @@
 #include "core/settings.h"
 #include "core/subtransaction.h"
 #include "outbox/outbox.h"
+#include "pool/pool_engine.h"
 #include "slots/cal_booking.h"
 #include "slots/slot_claim.h"
 
@@ -106,7 +107,7 @@ enum
  */
 static VpPlan lock_booking_uid = {
 	.sql = VP_CAL_BOOKING_LOCK_SQL,
-	.nargs = 1, .argtypes = {TEXTOID}
+	.nargs = 2, .argtypes = {TEXTOID, TEXTOID}
 };
 
 /*
@@ -297,20 +298,6 @@ static VpPlan lend_number = {
 	.nargs = 1, .argtypes = {UUIDOID}
 };
 
-/*
- * The hold of a number lent for the booking: until hold_after_appointment
- * after the appointment ($3: its end).  A hold already longer is kept; an
- * assignment waiting for its call (release_at NULL) is set by that call's
- * end, and the appointment holds it meanwhile (VP_APPOINTMENT_HOLDS_NUMBER).
- */
-static VpPlan hold_number = {
-	.sql = "UPDATE vapi_pool.vapi_number_assignments"
-	" SET release_at = greatest(release_at,"
-	"   $3 + pg_catalog.current_setting('vapi_pool.hold_after_appointment')::pg_catalog.interval)"
-	" WHERE org_id = $1 AND id = $2 AND (release_at IS NOT NULL OR $4)",
-	.nargs = 4, .argtypes = {UUIDOID, UUIDOID, TIMESTAMPTZOID, BOOLOID}
-};
-
 static VpPlan insert_appointment = {
 	.sql = "INSERT INTO vapi_pool.appointments (org_id, contact_id, broker_id, status, scheduled_at, duration,"
 	"   cal_booking_uid, booked_via, awaiting_host)"
@@ -442,7 +429,7 @@ recorded_before(FunctionCallInfo fcinfo, Datum owner_org, CalBooking *r, MemoryC
 				id;
 	bool		accepted;
 
-	vp_execute(&lock_booking_uid, &uid, NULL, 0);
+	vp_execute(&lock_booking_uid, (Datum[]) {uid, (Datum) 0}, " n", 0);
 	vp_execute(&known_booking, (Datum[]) {uid, owner_org}, NULL, 0);
 	if (SPI_processed == 0)
 		return false;
@@ -677,11 +664,8 @@ number_for_booking(FunctionCallInfo fcinfo, CalBooking *r, Datum org, Datum brok
 		set_result(r, RESULT_NUMBER, vp_getdatum(0, 2, &isnull), true, sizeof(int64), cxt);
 		lent = true;
 	}
-	{
-		Datum		v[4] = {org, r->values[RESULT_ASSIGNMENT], PG_GETARG_DATUM(ARG_END), BoolGetDatum(lent)};
-
-		vp_execute(&hold_number, v, NULL, 0);
-	}
+	/* a number waiting for its call is held by the appointment itself meanwhile (VP_APPOINTMENT_HOLDS_NUMBER) */
+	vp_hold_for_appointment(org, r->values[RESULT_ASSIGNMENT], PG_GETARG_DATUM(ARG_END), !lent);
 }
 
 /*
@@ -867,8 +851,10 @@ vapi_pool_queue_confirmation_call(PG_FUNCTION_ARGS)
 	Datum		org,
 				lead,
 				start,
-				assignment;
-	bool		isnull;
+				assignment,
+				before;
+	bool		isnull,
+				no_assignment;
 	TimestampTz earliest,
 				at;
 
@@ -882,38 +868,29 @@ vapi_pool_queue_confirmation_call(PG_FUNCTION_ARGS)
 		SPI_finish();
 		PG_RETURN_NULL();
 	}
-	org = vp_getdatum(0, FACTS_COL_ORG, &isnull);
-	{
-		/* one pending confirmation call at a time: asked again, its time */
-		vp_execute(&queued_confirmation, (Datum[]) {datumCopy(org, false, UUID_LEN), appointment}, NULL, 1);
-		if (SPI_processed == 1)
-		{
-			at = DatumGetTimestampTz(vp_getdatum(0, VP_SOLE_COLUMN, &isnull));
-			SPI_finish();
-			PG_RETURN_TIMESTAMPTZ(at);
-		}
-		vp_execute(&confirmation_facts, &appointment, NULL, 0);
-	}
-	assignment = vp_getdatum(0, FACTS_COL_ASSIGNMENT, &isnull);
-	if (isnull)
+	/* the facts' row lives until the next statement: what is read from it is copied */
+	assignment = vp_getdatum(0, FACTS_COL_ASSIGNMENT, &no_assignment);
+	if (no_assignment)
 	{
 		SPI_finish();
 		PG_RETURN_NULL();
 	}
-	org = vp_getdatum(0, FACTS_COL_ORG, &isnull);
-	lead = vp_getdatum(0, FACTS_COL_LEAD, &isnull);
+	assignment = datumCopy(assignment, false, UUID_LEN);
+	org = datumCopy(vp_getdatum(0, FACTS_COL_ORG, &isnull), false, UUID_LEN);
+	lead = datumCopy(vp_getdatum(0, FACTS_COL_LEAD, &isnull), false, UUID_LEN);
 	start = vp_getdatum(0, FACTS_COL_START, &isnull);
-	{
-		Datum		v[2] = {start, vp_getdatum(0, FACTS_COL_BEFORE, &isnull)};
+	before = datumCopy(vp_getdatum(0, FACTS_COL_BEFORE, &isnull), false, sizeof(Interval));
 
-		/* the facts' row lives until the next statement: keep what is read from it */
-		org = datumCopy(org, false, UUID_LEN);
-		lead = datumCopy(lead, false, UUID_LEN);
-		assignment = datumCopy(assignment, false, UUID_LEN);
-		v[1] = datumCopy(v[1], false, sizeof(Interval));
-		vp_execute(&confirmation_earliest, v, NULL, 0);
-		earliest = DatumGetTimestampTz(vp_getdatum(0, VP_SOLE_COLUMN, &isnull));
+	/* one pending confirmation call at a time: asked again, its time */
+	vp_execute(&queued_confirmation, (Datum[]) {org, appointment}, NULL, 1);
+	if (SPI_processed == 1)
+	{
+		at = DatumGetTimestampTz(vp_getdatum(0, VP_SOLE_COLUMN, &isnull));
+		SPI_finish();
+		PG_RETURN_TIMESTAMPTZ(at);
 	}
+	vp_execute(&confirmation_earliest, (Datum[]) {start, before}, NULL, 0);
+	earliest = DatumGetTimestampTz(vp_getdatum(0, VP_SOLE_COLUMN, &isnull));
 	at = vp_next_call_time(org, lead, (Datum) 0, earliest, NULL);
 	if (at == DT_NOEND || at > DatumGetTimestampTz(start) - CONFIRMATION_MIN_AHEAD_USECS)
 	{
@@ -927,7 +904,7 @@ vapi_pool_queue_confirmation_call(PG_FUNCTION_ARGS)
 	}
 	if (SPI_processed == 0)
 	{
-		/* queued before (the same appointment and start), or the lead may not be called (consent) */
+		/* the lead may not be called (no consent evidence): nothing was queued */
 		SPI_finish();
 		PG_RETURN_NULL();
 	}

@@ -16,6 +16,7 @@
  * new time (check_availability_and_book), then cancelling the old one here:
  * the prompt says so.  The answer is the sentences the model says next.
  */
+#include "core/chars.h"
 #include "core/json.h"
 #include "core/saved_plans.h"
 #include "webhook/tool_appointment.h"
@@ -78,7 +79,7 @@ appointment_arg(Jsonb *args, char *null)
 	*null = 'n';
 	if (s == NULL || s[0] == '\0')
 		return (Datum) 0;
-	if (strspn(s, "0123456789abcdefABCDEF-") != strlen(s) || strlen(s) != 36)
+	if (!vp_is_uuid_text(s, strlen(s)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("\"%s\" is not an appointment id", s),

@@ -82,14 +82,9 @@ static VpPlan record_booking = {
 	.nargs = 2, .argtypes = {JSONBOID, BOOLOID}
 };
 
-/*
- * The advisory locks of two booking uids, in the order of their keys: the
- * key VP_CAL_BOOKING_LOCK_SQL takes (slots/cal_booking.h).
- */
+/* The advisory locks of two booking uids (slots/cal_booking.h). */
 static VpPlan lock_two_uids = {
-	.sql = "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('vapi_pool.cal_booking'), k.h)"
-	" FROM (SELECT DISTINCT pg_catalog.hashtext(u) AS h FROM pg_catalog.unnest(ARRAY[$1, $2]) u"
-	"   WHERE u IS NOT NULL ORDER BY 1 OFFSET 0) k",
+	.sql = VP_CAL_BOOKING_LOCK_SQL,
 	.nargs = 2, .argtypes = {TEXTOID, TEXTOID}
 };
 

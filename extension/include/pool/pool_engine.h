@@ -29,6 +29,8 @@ extern bool vp_release_assignment(Datum assignment_id);
 /* Releases a booked assignment nothing live needs; NULL when it did, else why not. */
 extern char *vp_release_idle_assignment(Datum org_id, Datum assignment_id, Datum except_call_log,
 										bool has_except);
+/* Holds an assignment until hold_after_appointment after an appointment ending at ends_at. */
+extern void vp_hold_for_appointment(Datum org_id, Datum assignment_id, Datum ends_at, bool timed_only);
 /* Releases up to batch_size expired assignments (of one broker when one_broker). */
 extern uint64 vp_release_batch(TimestampTz now, int batch_size, TimestampTz *from, Datum org_id,
 							   Datum broker_id, bool one_broker);

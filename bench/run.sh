@@ -50,6 +50,7 @@ benchmarks=(
 	"reply|Instantly replies: classify_reply throughput vs a PL/pgSQL regexp classifier"
 	"shim|vapi-shim: assistant-request and end-of-call-report under wrk vs h2o's ceiling and pgbench"
 	"booking|bookings made on Cal.com: BOOKING_CREATED through receive_webhook for a new attendee and a lead on file vs the same webhook stored only"
+	"operations|operator views: number_health, pool_status, call_report, the /metrics figures and the idle rotation job vs one scan of the window's calls"
 	"dispatch|vapi-shim dispatch: outbox jobs per second to the Vapi stand-in vs its ceiling and the bare claim/report SQL; commit-to-request delay"
 )
 for entry in "${benchmarks[@]}"; do

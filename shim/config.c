@@ -165,8 +165,10 @@ print_help(FILE *out)
 	fprintf(out,
 			"vapi-shim %s - webhook receiver (Vapi, Instantly, Cal.com) for the vapi_pool extension\n"
 			"\n"
-			"Usage: vapi-shim [OPTION]...           the webhook server\n"
-			"       vapi-shim dispatch [OPTION]...  deliver the outbox's jobs (Vapi, Cal.com)\n"
+			"Usage: vapi-shim [OPTION]...               the webhook server\n"
+			"       vapi-shim dispatch [OPTION]...      deliver the outbox's jobs (Vapi, Cal.com)\n"
+			"       vapi-shim status [OPTION]...        how the deployment stands (status --help)\n"
+			"       vapi-shim dead-letters [OPTION]...  list or replay dead letters (dead-letters --help)\n"
 			"\n"
 			"Every option is also read from its VAPI_POOL_* environment variable; a flag\n"
 			"given on the command line wins over the variable. An empty value counts as\n"
@@ -248,6 +250,74 @@ config_find_flag(const void *flags, size_t n, size_t size, const char *name, siz
 			return (int) i;
 	}
 	return -1;
+}
+
+/*
+ * The arguments argv[first..] of a subcommand that has flags of its own
+ * (provision.c, operator.c): each of its flags (among flags, one accepted
+ * by command) goes to set; every other argument, in order (the shared
+ * options with their values, --allow-root), into rest, after rest[0] =
+ * "vapi-shim" and NULL-terminated, for config_load_for.  Returns
+ * CONFIG_ARGS_GO_ON, CONFIG_ARGS_HELP for --help, or the exit status of a
+ * usage error, printed with help_tail ("vapi-shim <command_name>" in its
+ * words; group: what set is told).
+ */
+int
+config_split_command_args(int argc, char **argv, int first, const config_command_flag *flags, int nflags,
+						  unsigned command, const char *group, const char *command_name,
+						  const char *help_tail, config_set_flag_fn set, void *options,
+						  char **rest, int *nrest)
+{
+	*nrest = 0;
+	rest[(*nrest)++] = "vapi-shim";
+	for (int i = first; i < argc; i++)
+	{
+		const char *arg = argv[i];
+		const char *eq;
+		size_t		len;
+		int			id;
+		int			status;
+
+		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
+			return CONFIG_ARGS_HELP;
+		if (strcmp(arg, "--allow-root") == 0)
+		{
+			/* a shared flag without a value: config_load_for reads it */
+			rest[(*nrest)++] = argv[i];
+			continue;
+		}
+		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
+		{
+			shim_print_error(help_tail, "unexpected argument \"%s\"", arg);
+			return SHIM_EXIT_USAGE;
+		}
+		eq = strchr(arg + 2, '=');
+		len = eq ? (size_t) (eq - (arg + 2)) : strlen(arg + 2);
+		if ((id = config_find_flag(flags, (size_t) nflags, sizeof(flags[0]), arg + 2, len)) < 0)
+		{
+			/* a shared option: config_load_for reads it (and its value) */
+			rest[(*nrest)++] = argv[i];
+			if (eq == NULL && i + 1 < argc)
+				rest[(*nrest)++] = argv[++i];
+			continue;
+		}
+		if ((flags[id].commands & command) == 0)
+			status = (shim_print_error(help_tail, "--%s is not an option of %s", flags[id].name, command_name),
+					  SHIM_EXIT_USAGE);
+		else if (!flags[id].has_value)
+			status = eq ? (shim_print_error(help_tail, "--%s takes no value", flags[id].name), SHIM_EXIT_USAGE) :
+				set(options, id, NULL, group);
+		else if (eq)
+			status = set(options, id, eq + 1, group);
+		else if (i + 1 < argc)
+			status = set(options, id, argv[++i], group);
+		else
+			status = (shim_print_error(help_tail, "--%s needs a value", flags[id].name), SHIM_EXIT_USAGE);
+		if (status != 0)
+			return status;
+	}
+	rest[*nrest] = NULL;
+	return CONFIG_ARGS_GO_ON;
 }
 
 /* Split host:port, [v6]:port or :port; the host is strdup'd. */

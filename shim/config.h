@@ -114,6 +114,26 @@ extern config_result config_load(shim_config *cfg, int argc, char **argv);
 extern config_result config_load_for(shim_config *cfg, shim_command command, int argc, char **argv);
 extern const char *config_vapi_auth_name(vapi_auth_mode mode);
 extern int	config_find_flag(const void *flags, size_t n, size_t size, const char *name, size_t len);
+
+/* A flag of a subcommand of its own (vapi-shim pool fill, status, ...). */
+typedef struct config_command_flag
+{
+	const char *name;			/* without the leading "--"; first: see config_find_flag */
+	int			has_value;
+	unsigned	commands;		/* the subcommands (one bit each) that accept it */
+} config_command_flag;
+
+/* Sets the subcommand flag id (value NULL for a flag without one); 0, or a usage error's exit status. */
+typedef int (*config_set_flag_fn) (void *options, int id, const char *value, const char *group);
+
+/* config_split_command_args: go on with config_load_for, or print the usage (--help) */
+#define CONFIG_ARGS_GO_ON (-1)
+#define CONFIG_ARGS_HELP (-2)
+
+extern int	config_split_command_args(int argc, char **argv, int first, const config_command_flag *flags, int nflags,
+									  unsigned command, const char *group, const char *command_name,
+									  const char *help_tail, config_set_flag_fn set, void *options,
+									  char **rest, int *nrest);
 extern void config_log_summary(const shim_config *cfg);
 
 #endif							/* VAPI_SHIM_CONFIG_H */

@@ -3,6 +3,7 @@
  *	  Database reachability, probed off the event loop by a small thread.
  */
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -30,6 +31,11 @@
 	" coalesce(extract(epoch FROM pg_catalog.now() - o.oldest_due_at), 0)::bigint" \
 	" FROM vapi_pool.inbox_stats() i, vapi_pool.outbox_stats() o"
 
+#define OPERATIONS_QUERY \
+	"SELECT pools_running_dry, min_days_until_dry, numbers_watch, numbers_burned" \
+	" FROM vapi_pool.operations_stats()"
+#define OPERATIONS_EVERY 30		/* probes between two reads of operations_stats() */
+
 /* the inbox and outbox figures one probe read */
 typedef struct inbox_figures
 {
@@ -51,7 +57,11 @@ static struct
 	health_status status;		/* protected by lock */
 	struct timespec last_ok;	/* protected by lock; when status was last confirmed */
 	int			inbox_logged;	/* prober thread only: -1 none yet, 0 missing, 1 available */
+	int			operations_logged;	/* prober thread only: as inbox_logged, for operations_stats() */
+	int			probes_since_operations;	/* prober thread only */
 }			prober = {
+	.operations_logged = -1,
+	.probes_since_operations = OPERATIONS_EVERY,
 	.inbox_logged = -1,
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.status = {.reachable = 0, .error = "not checked yet"},
@@ -79,6 +89,8 @@ publish(int reachable, const char *error, const char *extversion, const inbox_fi
 	st->has_extension = extversion != NULL;
 	snprintf(st->extension, sizeof(st->extension), "%s", extversion ? extversion : "");
 	st->inbox_known = reachable && inbox != NULL && inbox->known;
+	if (!reachable)
+		st->operations_known = 0;
 	st->inbox_events = st->inbox_known ? inbox->events : 0;
 	st->inbox_failed = st->inbox_known ? inbox->failed : 0;
 	for (int i = 0; i < HEALTH_OUTBOX_FIGURES; i++)
@@ -188,6 +200,8 @@ probe_connect(void)
 		return NULL;
 	}
 	PQclear(res);
+	/* a new connection reads the slow figures at its first probe */
+	prober.probes_since_operations = OPERATIONS_EVERY;
 	return conn;
 }
 
@@ -220,6 +234,53 @@ read_inbox(PGresult *res, inbox_figures *inbox)
 				 sqlstate ? sqlstate : "none");
 	}
 	prober.inbox_logged = inbox->known;
+}
+
+/*
+ * Read operations_stats() into the published status, about every
+ * OPERATIONS_EVERY probes; an extension without it (before 0.9.0) leaves
+ * the figures unknown, logged once.  Returns -1 when the connection broke.
+ */
+static int
+probe_operations(PGconn *conn)
+{
+	PGresult   *res;
+	const char *error = NULL;
+	double		figures[HEALTH_OPERATIONS_FIGURES];
+	int			known;
+
+	if (++prober.probes_since_operations < OPERATIONS_EVERY)
+		return 0;
+	prober.probes_since_operations = 0;
+	if (run_query(conn, OPERATIONS_QUERY, &res, &error) != 0 || PQstatus(conn) == CONNECTION_BAD)
+	{
+		PQclear(res);
+		return -1;
+	}
+	known = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+		PQnfields(res) == HEALTH_OPERATIONS_FIGURES;
+	for (int i = 0; known && i < HEALTH_OPERATIONS_FIGURES; i++)
+		/* no pool running dry at all: the fewest days is infinite */
+		figures[i] = PQgetisnull(res, 0, i) ? INFINITY : strtod(PQgetvalue(res, 0, i), NULL);
+	if (known != prober.operations_logged)
+	{
+		const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		if (known)
+			shim_log(SHIM_LOG_INFO, "pool and number health metrics available from vapi_pool.operations_stats()");
+		else
+			shim_log(SHIM_LOG_INFO, "vapi_pool.operations_stats() is not available (SQLSTATE %s): the pool and number health metrics read NaN",
+					 sqlstate ? sqlstate : "none");
+	}
+	prober.operations_logged = known;
+	PQclear(res);
+
+	pthread_mutex_lock(&prober.lock);
+	prober.status.operations_known = known;
+	for (int i = 0; known && i < HEALTH_OPERATIONS_FIGURES; i++)
+		prober.status.operations[i] = figures[i];
+	pthread_mutex_unlock(&prober.lock);
+	return 0;
 }
 
 /* Run the probe queries on conn; publish the outcome; return 0 if they worked. */
@@ -258,6 +319,11 @@ probe_query(PGconn *conn)
 		}
 		read_inbox(res, &inbox);
 		PQclear(res);
+		if (probe_operations(conn) != 0)
+		{
+			publish(0, PQerrorMessage(conn), NULL, NULL);
+			return -1;
+		}
 	}
 
 	publish(1, NULL, has_extension ? extversion : NULL, &inbox);
@@ -367,6 +433,7 @@ health_snapshot(health_status *out)
 	{
 		out->reachable = 0;
 		out->inbox_known = 0;
+		out->operations_known = 0;
 		snprintf(out->error, sizeof(out->error),
 				 "health probe has not completed for over %d seconds", PROBE_STALE_SECS);
 	}

@@ -12,7 +12,10 @@
  *
  * When the vapi_pool extension is installed, each probe also reads the
  * inbox figures for /metrics from vapi_pool.inbox_stats(); while that
- * function is missing (an older extension) they are simply unknown.
+ * function is missing (an older extension) they are simply unknown.  Every
+ * OPERATIONS_EVERY probes it reads vapi_pool.operations_stats() (pool
+ * pressure and number health, 0.9.0): they change slowly and cost a scan
+ * of the window's calls.
  */
 #ifndef VAPI_SHIM_HEALTH_H
 #define VAPI_SHIM_HEALTH_H
@@ -28,6 +31,13 @@
 #define HEALTH_OUTBOX_DEAD 3
 #define HEALTH_OUTBOX_OLDEST_DUE_S 4
 
+/* operations_stats(): pools running dry within a week, fewest days until one does, numbers on watch, burned */
+#define HEALTH_OPERATIONS_FIGURES 4
+#define HEALTH_POOLS_RUNNING_DRY 0
+#define HEALTH_MIN_DAYS_UNTIL_DRY 1
+#define HEALTH_NUMBERS_WATCH 2
+#define HEALTH_NUMBERS_BURNED 3
+
 typedef struct health_status
 {
 	int			reachable;		/* last probe succeeded (and is recent) */
@@ -38,6 +48,8 @@ typedef struct health_status
 	long long	inbox_events;	/* events in the inbox */
 	long long	inbox_failed;	/* of which failed: the dead-letter queue */
 	long long	outbox[HEALTH_OUTBOX_FIGURES];	/* outbox_stats(), current with the inbox figures */
+	int			operations_known;	/* the figures below have been read (about every 30 s) */
+	double		operations[HEALTH_OPERATIONS_FIGURES];	/* operations_stats(); days until dry +Inf when none */
 } health_status;
 
 extern int	health_start(const char *conninfo);

@@ -28,6 +28,7 @@
 #include "http_server.h"
 #include "json_alloc.h"
 #include "log.h"
+#include "operator.h"
 #include "provision.h"
 #include "signals.h"
 #include "webhooks.h"
@@ -74,8 +75,9 @@ drain(shim_server *server, h2o_evloop_t *loop, int timeout_ms)
 }
 
 /*
- * Run a subcommand (dispatch, pool, assistants), or parse options, start the
- * pool, the prober and the server, and run until signalled.
+ * Run a subcommand (dispatch, pool, assistants, status, dead-letters), or
+ * parse options, start the pool, the prober and the server, and run until
+ * signalled.
  */
 int
 main(int argc, char **argv)
@@ -92,11 +94,13 @@ main(int argc, char **argv)
 	/* libcurl's global state, once, before any thread uses it */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 
-	/* subcommands: the dispatcher and the one-shot provisioning tools */
+	/* subcommands: the dispatcher, the one-shot provisioning tools, the operator's commands */
 	if (argc > 1 && strcmp(argv[1], "dispatch") == 0)
 		return dispatcher_main(argc - 1, argv + 1);
 	if (argc > 1 && (strcmp(argv[1], "pool") == 0 || strcmp(argv[1], "assistants") == 0))
 		return provision_main(argc - 1, argv + 1);
+	if (argc > 1 && (strcmp(argv[1], "status") == 0 || strcmp(argv[1], "dead-letters") == 0))
+		return operator_main(argc - 1, argv + 1);
 
 	switch (config_load(&cfg, argc, argv))
 	{

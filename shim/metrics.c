@@ -8,6 +8,7 @@
  * configured ones plus "other", Vapi message types the known ones plus
  * "other", statuses the 100..599 range.
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,6 +228,20 @@ outbox_gauge(FILE *f, const char *state, const health_status *hs, int figure)
 		fprintf(f, "vapi_shim_outbox_jobs{state=\"%s\"} NaN\n", state);
 }
 
+/* One line of a pool or number health gauge: NaN unknown, +Inf, or the figure as read. */
+static void
+operations_gauge(FILE *f, const char *name, const char *labels, const health_status *hs, int figure)
+{
+	double		v = hs->operations[figure];
+
+	if (!hs->operations_known)
+		fprintf(f, "%s%s NaN\n", name, labels);
+	else if (isinf(v))
+		fprintf(f, "%s%s +Inf\n", name, labels);
+	else
+		fprintf(f, "%s%s %.10g\n", name, labels, v);
+}
+
 /* Database pool gauges and the inbox and outbox figures of the health prober. */
 static void
 render_database(FILE *f, db_pool *pool)
@@ -263,6 +278,17 @@ render_database(FILE *f, db_pool *pool)
 	header(f, "vapi_shim_outbox_oldest_due_seconds", "gauge",
 		   "How long the oldest due outbox job has waited for a dispatcher (0 when none; NaN when unknown).");
 	gauge_or_nan(f, "vapi_shim_outbox_oldest_due_seconds", hs.inbox_known, hs.outbox[HEALTH_OUTBOX_OLDEST_DUE_S]);
+
+	header(f, "vapi_shim_pools_running_dry", "gauge",
+		   "Active number pools that run dry within 7 days at the last week's rate (vapi_pool.pool_status; NaN when unknown).");
+	operations_gauge(f, "vapi_shim_pools_running_dry", "", &hs, HEALTH_POOLS_RUNNING_DRY);
+	header(f, "vapi_shim_pool_days_until_dry_min", "gauge",
+		   "The fewest days until an active pool runs dry (+Inf when none is running dry; NaN when unknown).");
+	operations_gauge(f, "vapi_shim_pool_days_until_dry_min", "", &hs, HEALTH_MIN_DAYS_UNTIL_DRY);
+	header(f, "vapi_shim_pool_numbers_unhealthy", "gauge",
+		   "Pool numbers by health state (vapi_pool.number_health: watch or burned; NaN when unknown).");
+	operations_gauge(f, "vapi_shim_pool_numbers_unhealthy", "{health=\"watch\"}", &hs, HEALTH_NUMBERS_WATCH);
+	operations_gauge(f, "vapi_shim_pool_numbers_unhealthy", "{health=\"burned\"}", &hs, HEALTH_NUMBERS_BURNED);
 }
 
 /*

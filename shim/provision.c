@@ -61,14 +61,8 @@ typedef enum tool_flag_id
 	NUM_TOOL_FLAGS
 } tool_flag_id;
 
-typedef struct tool_flag
-{
-	const char *name;			/* without the leading "--" */
-	int			has_value;
-	unsigned	commands;		/* the tool_commands that accept it */
-} tool_flag;
-
-static const tool_flag tool_flags[NUM_TOOL_FLAGS] = {
+/* commands: the tool_commands that accept it */
+static const config_command_flag tool_flags[NUM_TOOL_FLAGS] = {
 	[FLAG_BROKER] = {"broker", 1, TOOL_POOL_FILL | TOOL_POOL_SYNC},
 	[FLAG_AREA_CODE] = {"area-code", 1, TOOL_POOL_FILL},
 	[FLAG_DRY_RUN] = {"dry-run", 0, TOOL_POOL_FILL | TOOL_ASSISTANTS_PUSH},
@@ -186,11 +180,13 @@ find_command(const char *group, const char *name)
 	return 0;
 }
 
-/* Store one tool flag's value in *o, checking it; returns 0 or the usage exit status. */
+/* Store one tool flag's value in *options, checking it; returns 0 or the usage exit status. */
 static int
-set_tool_flag(tool_options *o, tool_flag_id id, const char *value, const char *group)
+set_tool_flag(void *options, int id, const char *value, const char *group)
 {
-	switch (id)
+	tool_options *o = options;
+
+	switch ((tool_flag_id) id)
 	{
 		case FLAG_BROKER:
 			if (!is_uuid(value))
@@ -231,59 +227,18 @@ parse_tool_args(int argc, char **argv, tool_command command, tool_options *o,
 				char **rest, int *nrest)
 {
 	const char *group = argv[0];
+	char		command_name[64];
+	int			status;
 
-	*nrest = 0;
-	rest[(*nrest)++] = "vapi-shim";
-	for (int i = 2; i < argc; i++)
+	snprintf(command_name, sizeof(command_name), "%s %s", group, argv[1]);
+	status = config_split_command_args(argc, argv, 2, tool_flags, NUM_TOOL_FLAGS, command, group, command_name,
+									   tool_try_help(group), set_tool_flag, o, rest, nrest);
+	if (status == CONFIG_ARGS_HELP)
 	{
-		const char *arg = argv[i];
-		const char *eq;
-		size_t		len;
-		int			id;
-		int			status;
-
-		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
-		{
-			print_usage(stdout, group);
-			return EXIT_SUCCESS;
-		}
-		if (strcmp(arg, "--allow-root") == 0)
-		{
-			/* a shared flag without a value: config_load_for reads it */
-			rest[(*nrest)++] = argv[i];
-			continue;
-		}
-		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
-			return tool_usage_error(group, "unexpected argument \"%s\"", arg);
-		eq = strchr(arg + 2, '=');
-		len = eq ? (size_t) (eq - (arg + 2)) : strlen(arg + 2);
-		if ((id = config_find_flag(tool_flags, NUM_TOOL_FLAGS, sizeof(tool_flags[0]), arg + 2, len)) < 0)
-		{
-			/* a shared option: config_load_for reads it (and its value) */
-			rest[(*nrest)++] = argv[i];
-			if (eq == NULL && i + 1 < argc)
-				rest[(*nrest)++] = argv[++i];
-			continue;
-		}
-		if ((tool_flags[id].commands & command) == 0)
-			return tool_usage_error(group, "--%s is not an option of %s %s", tool_flags[id].name, group, argv[1]);
-		if (!tool_flags[id].has_value)
-		{
-			if (eq)
-				return tool_usage_error(group, "--%s takes no value", tool_flags[id].name);
-			status = set_tool_flag(o, (tool_flag_id) id, NULL, group);
-		}
-		else if (eq)
-			status = set_tool_flag(o, (tool_flag_id) id, eq + 1, group);
-		else if (i + 1 < argc)
-			status = set_tool_flag(o, (tool_flag_id) id, argv[++i], group);
-		else
-			return tool_usage_error(group, "--%s needs a value", tool_flags[id].name);
-		if (status != 0)
-			return status;
+		print_usage(stdout, group);
+		return EXIT_SUCCESS;
 	}
-	rest[*nrest] = NULL;
-	return -1;
+	return status;
 }
 
 /* ---------------------------------------------------------------- URLs */

@@ -47,6 +47,11 @@ SELECT count(*) FROM (
 	SELECT add_pool_number('a1000000-0000-4000-8000-000000000001', ('+1310555019' || n)::e164, 'pn_a' || n) FROM generate_series(1, 4) n
 	UNION ALL SELECT add_pool_number('b1000000-0000-4000-8000-000000000001', '+13105550291', 'pn_b1')) s;
 SELECT retire_pool_number('+13105550194');
+-- the number was retired as burned (0.9.0)
+INSERT INTO number_rotations (org_id, broker_id, pool_number_id, number, attempts, answered, sibling_answer_rate,
+	reason, retirement)
+SELECT org_id, broker_id, id, number, 40, 1, 0.4, 'answered 1 of 40 calls (3%) against 40% of 120 on the broker''s other numbers',
+	'retired' FROM vapi_number_pool WHERE number = '+13105550194';
 -- assignments: one booked, one whose call completed, one released
 SELECT count(*) FROM (SELECT assign_number(id) FROM leads WHERE org_id = 'aaaaaaaa-0000-4000-8000-000000000000') s;
 SELECT record_call_placed((SELECT vapi_assignment_id FROM leads WHERE id = 'a2000000-0000-4000-8000-000000000002'), 'call-sam', 1);

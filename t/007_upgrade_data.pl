@@ -10,7 +10,8 @@
 # And what 0.7.3 -> 0.7.4 and 0.7.4 -> 0.7.5 do to a clinic's vocabulary
 # (230_clinic_vocabulary.sql, 240_dropoff_context.sql), and what 0.7.5 ->
 # 0.8.0 does to a number lent before it whose lead has an appointment ahead
-# (250_cal_bookings.sql).
+# (250_cal_bookings.sql), and what 0.8.0 -> 0.9.0 reads from the calls an
+# installation already logged (260_operations.sql).
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -164,4 +165,40 @@ is($pool8->safe_psql('postgres', q{SELECT string_agg(l.first_name || ':' || a.st
 	'Pat:call_completed,Ray:released', "... and keeps Pat's: her appointment is ahead");
 is($pool8->safe_psql('postgres', q{SELECT booked_via || '|' || awaiting_host FROM vapi_pool.appointments}),
 	'assistant|false', 'an appointment of 0.7.5 is one an assistant booked');
+
+# ---------------------------------------------------------------- 0.8.0 -> 0.9.0: the calls already logged
+# Calls placed under 0.8.0 from three numbers, one of which nobody answers,
+# and a number an operator retired while a lead holds it: once updated,
+# number_health judges the logged calls, nothing rotates until the
+# organisation asks, and pool_fill buys the draining number's replacement.
+my $ops9 = new_vapi_node('upgrade_ops9', create => 0);
+$ops9->safe_psql('postgres', "CREATE EXTENSION vapi_pool VERSION '0.8.0' CASCADE");
+$ops9->safe_psql('postgres', q{
+SET search_path = vapi_pool, public;
+INSERT INTO orgs (org_id, name) VALUES ('aaaaaaaa-0000-4000-8000-000000000000', 'Acme Home Loans');
+INSERT INTO brokers (org_id, id, name, primary_phone_e164, number_pool_active, number_pool_size) VALUES
+	('aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000001', 'Dana Lee', '+14155550101', true, 4);
+INSERT INTO leads (org_id, id, broker_id, first_name, primary_phone_e164) VALUES
+	('aaaaaaaa-0000-4000-8000-000000000000', 'a2000000-0000-4000-8000-000000000001', 'a1000000-0000-4000-8000-000000000001', 'Pat', '+14155550123');
+SELECT count(*) FROM (SELECT add_pool_number('a1000000-0000-4000-8000-000000000001', ('+1310555019' || i)::e164)
+	FROM generate_series(1, 4) i) n;
+INSERT INTO vapi_call_logs (org_id, broker_id, vapi_call_id, direction, status, from_e164, to_e164, outcome, created_at)
+SELECT 'aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000001', 'c-' || n || '-' || i,
+	'outbound_to_lead', 'ended', ('+1310555019' || n)::e164, '+14155550123',
+	CASE WHEN n <> 2 AND i % 2 = 0 THEN 'answered' ELSE 'no_answer' END, now() - interval '2 days'
+FROM generate_series(1, 3) n, generate_series(1, 40) i;
+SELECT count(assign_number('a2000000-0000-4000-8000-000000000001'));
+SELECT count(*) FROM retire_pool_number((SELECT p.number FROM vapi_number_pool p JOIN vapi_number_assignments a
+	ON a.pool_number_id = p.id));
+});
+$ops9->safe_psql('postgres', "ALTER EXTENSION vapi_pool UPDATE TO '0.9.0'");
+is($ops9->safe_psql('postgres', q{SELECT string_agg(number::text || ':' || answered || '/' || attempts || ':' || state, ' '
+	ORDER BY number) FROM vapi_pool.number_health WHERE attempts > 0}),
+	'+13105550191:20/40:healthy +13105550192:0/40:burned +13105550193:20/40:healthy',
+	'after the update number_health judges the calls 0.8.0 logged');
+is($ops9->safe_psql('postgres', 'SELECT count(*) FROM vapi_pool.rotate_burned_numbers()'), '0',
+	'... and rotates nothing until the organisation sets rotate_burned_numbers');
+is($ops9->safe_psql('postgres', q{SELECT queued || '|' || in_pool FROM vapi_pool.pool_fill(
+	'a1000000-0000-4000-8000-000000000001', dry_run => true)}),
+	'1|3', 'pool_fill counts the number being retired out of the pool and would buy its replacement');
 done_testing();

@@ -317,7 +317,7 @@ is(webhook_statements($log_from), 0, 'no refused webhook reached the database');
 ($mres, $m1) = metrics($s);
 is($mres->{status}, 200, '/metrics: 200');
 like($mres->{headers}{'content-type'}, qr{^text/plain; version=0\.0\.4\b}, '/metrics: Prometheus text format');
-my $sample = qr/^vapi_shim_\w+(\{(\w+="[^"\\]*",?)+\})? (NaN|[-+]?[0-9.]+(e[-+]?[0-9]+)?)$/;
+my $sample = qr/^vapi_shim_\w+(\{(\w+="[^"\\]*",?)+\})? (NaN|[-+]Inf|[-+]?[0-9.]+(e[-+]?[0-9]+)?)$/;
 my @bad_lines = grep { !/^# (HELP|TYPE) vapi_shim_\w+ / && !/$sample/ }
   split /\n/, $mres->{content};
 is_deeply(\@bad_lines, [], '/metrics: every line is a comment or a sample');
@@ -355,6 +355,14 @@ for my $state (qw(idle busy broken))
 like($m1->{vapi_shim_db_queue_depth} // '', qr/^\d+$/, 'queue depth gauge');
 like($m1->{vapi_shim_inbox_events} // '', qr/^(\d+|NaN)$/, 'inbox events gauge (NaN while unknown)');
 like($m1->{vapi_shim_inbox_failed} // '', qr/^(\d+|NaN)$/, 'inbox failed gauge (NaN while unknown)');
+like($m1->{vapi_shim_pools_running_dry} // '', qr/^(\d+|NaN)$/, 'pools running dry gauge (NaN while unknown)');
+like($m1->{vapi_shim_pool_days_until_dry_min} // '', qr/^([0-9.]+|\+Inf|NaN)$/,
+	'fewest days until a pool runs dry gauge (+Inf when none is; NaN while unknown)');
+for my $health (qw(watch burned))
+{
+	like($m1->{"vapi_shim_pool_numbers_unhealthy{health=\"$health\"}"} // '', qr/^(\d+|NaN)$/,
+		"unhealthy numbers gauge: $health");
+}
 
 # The extension, once it has receive_webhook, does get an authentic webhook:
 # this shows the "no refused webhook reached the database" check can fail.

@@ -80,7 +80,7 @@ my ($ret, $scheduled, $stderr) = $node->psql('postgres',
 	extra_params => [ '-U', 'maint' ]);
 is($stderr, '', 'schedule_maintenance() registers the jobs')
   or die "everything below needs the job\n";
-my ($release_job, $reconcile_job, $personal_job) = split /\n/, $scheduled;
+my ($rotate_job, $release_job, $reconcile_job, $personal_job) = split /\n/, $scheduled;
 my ($job_name, $job_id, $job_schedule, $command) = split /\|/, $release_job;
 is($job_name, 'vapi_pool.release_expired', 'the job is named vapi_pool.release_expired');
 like($job_id, qr/^\d+$/, "pg_cron gave the job an id ($job_id)");
@@ -108,6 +108,15 @@ is("$personal_name|$personal_schedule|$personal_command",
 is($node->safe_psql('postgres',
 		q{SELECT count(*) || '|' || min(jobid) || '|' || min(username) FROM cron.job WHERE jobname = 'vapi_pool.purge_personal_data'}),
 	"1|$personal_id|maint", '... one job, owned by maint');
+# the rotation of burned numbers (0.9.0), registered with them
+my ($rotate_name, $rotate_id, $rotate_schedule, $rotate_command) = split /\|/, $rotate_job // '';
+is("$rotate_name|$rotate_schedule|$rotate_command",
+	'vapi_pool.rotate_burned_numbers|20 * * * *|SELECT pg_catalog.count(*) FROM vapi_pool.rotate_burned_numbers()',
+	'... and the rotation of burned numbers, hourly');
+is($node->safe_psql('postgres',
+		q{SELECT count(*) || '|' || min(jobid) || '|' || min(username) FROM cron.job WHERE jobname = 'vapi_pool.rotate_burned_numbers'}),
+	"1|$rotate_id|maint", '... one job, owned by maint');
+is(as_maint($rotate_command), '0', "... its command runs as maint (nothing burned)");
 $node->safe_psql('postgres', q{
 	INSERT INTO vapi_pool.orgs (org_id, name) VALUES ('eeeeeeee-0000-4000-8000-000000000000', 'Retention Test');
 	INSERT INTO vapi_pool.vapi_call_logs (org_id, vapi_call_id, direction, transcript) VALUES

@@ -9,6 +9,9 @@
  *	 the pool		hold_after_call, max_call_attempts, retry_backoff,
  *					calling_window, provider_retry_delay, provider_retry_limit;
  *					hold_after_appointment (pool_release.c, slots/cal_booking.c)
+ *	 number health	number_health_window, number_health_min_calls,
+ *					number_watch_ratio, number_burned_ratio, early_hangup_seconds
+ *					(pool/number_health.c)
  *	 Vapi answers	intake_assistant_id, connector_assistant_id,
  *					known_caller_answer, async_routing_commit (webhook_vapi.c);
  *					receptionist_assistant_id (read by SQL, webhook_vapi.c)
@@ -40,6 +43,12 @@ int			vp_hold_after_appointment_s = 24 * 60 * 60;
 int			vp_max_call_attempts = 3;
 int			vp_provider_retry_delay_s = 5 * 60;
 int			vp_provider_retry_limit = 3;
+
+int			vp_number_health_window_s = 14 * 24 * 60 * 60;
+int			vp_number_health_min_calls = 30;
+double		vp_number_watch_ratio = 0.75;
+double		vp_number_burned_ratio = 0.5;
+int			vp_early_hangup_s = 10;
 
 static char *retry_backoff_string = NULL;
 static char *calling_window_string = NULL;
@@ -240,6 +249,32 @@ vp_define_settings(void)
 							"ended less than this long ago; a number lent for a booking is released this long "
 							"after the appointment ends.",
 							&vp_hold_after_appointment_s, 24 * 60 * 60, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("vapi_pool.number_health_window",
+							"How far back number health looks at a pool number's calls.",
+							"number_health and rotate_burned_numbers count the outbound calls placed this long ago or later.",
+							&vp_number_health_window_s, 14 * 24 * 60 * 60, 60 * 60, 365 * 24 * 60 * 60,
+							PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("vapi_pool.number_health_min_calls",
+							"Calls with a known outcome a number, and its siblings together, need before it is judged.",
+							"Below this a number is healthy: too few calls to say.",
+							&vp_number_health_min_calls, 30, 1, 1000000,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("vapi_pool.number_watch_ratio",
+							 "Answered share, against the broker's other numbers, under which a number is watched.",
+							 "A number is on watch when its answered share, one standard error up, is below this "
+							 "fraction of its siblings'.",
+							 &vp_number_watch_ratio, 0.75, 0.01, 1.0,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("vapi_pool.number_burned_ratio",
+							 "Answered share, against the broker's other numbers, under which a number is burned.",
+							 "A number is burned when even the 95% upper bound of its answered share is below this "
+							 "fraction of its siblings'.",
+							 &vp_number_burned_ratio, 0.5, 0.01, 1.0,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("vapi_pool.early_hangup_seconds",
+							"An answered call the customer ended within this many seconds is an early hang-up.",
+							NULL, &vp_early_hangup_s, 10, 0, 600,
 							PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomIntVariable("vapi_pool.max_call_attempts",
 							"Calls made to a lead who does not answer, per request, before the lead is unreachable.",

@@ -32,6 +32,14 @@ extern int	vp_backoff_seconds(int attempt);
 /* The calling window, in minutes after local midnight (vapi_pool.calling_window). */
 extern void vp_calling_window(int *start_minute, int *end_minute);
 
+/* ---- number health (pool/number_health.c) ---- */
+
+extern int	vp_number_health_window_s;	/* vapi_pool.number_health_window */
+extern int	vp_number_health_min_calls;	/* vapi_pool.number_health_min_calls */
+extern double vp_number_watch_ratio;	/* vapi_pool.number_watch_ratio */
+extern double vp_number_burned_ratio;	/* vapi_pool.number_burned_ratio */
+extern int	vp_early_hangup_s;			/* vapi_pool.early_hangup_seconds */
+
 /* ---- Vapi answers (webhook_vapi.c) ---- */
 
 extern char *vp_vapi_intake_assistant_id;	/* vapi_pool.intake_assistant_id */

@@ -18,8 +18,9 @@
 # otherwise in a private cluster of its own (as vapitest when run as root).
 # Environment: OPS_ORGS, OPS_BROKERS, OPS_NUMBERS, OPS_CALLS, OPS_REPS,
 #   OPS_ROUNDS, OPS_PRIVATE_CLUSTER=1, OPS_PGPORT [54347], OPS_KEEP=1.
-# Exits non-zero on errors only (failed SQL, a burned count that is not the
-# one generated), never because of a timing.
+# Exits non-zero on errors only (failed SQL, a number called burned that was
+# generated healthy, fewer than 95% of the burned ones found), never because
+# of a timing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -53,11 +54,16 @@ q "$db" -c 'CREATE EXTENSION vapi_pool CASCADE' -v orgs="$orgs" -v brokers="$bro
 	-v calls="$calls" -f "$here/operations/setup.sql"
 echo "== data set made in $(( $(date +%s) - start ))s"
 
-# What number health must find: every fiftieth number, where it has calls enough.
-burned=$(q "$db" -c "SELECT count(*) FROM vapi_pool.number_health WHERE state = 'burned'")
+# What number health must find: the numbers generated burned (every
+# fiftieth), and no other.  A burned number whose hashed outcomes happen to
+# be answered more often may be on watch instead: at least 95% are found.
+read -r found wrong < <(q "$db" -F ' ' -c "WITH k AS (SELECT number, row_number() OVER (ORDER BY number) % 50 = 0 AS burned
+	FROM vapi_pool.vapi_number_pool) SELECT count(*) FILTER (WHERE k.burned), count(*) FILTER (WHERE NOT k.burned)
+	FROM vapi_pool.number_health h JOIN k USING (number) WHERE h.state = 'burned'")
 expected=$(( brokers * numbers / 50 ))
-echo "== number_health finds $burned burned numbers of the $expected generated"
-[ "$burned" = "$expected" ] || error "number_health found $burned burned numbers, $expected were generated"
+echo "== number_health finds $found of the $expected numbers generated burned, and $wrong others"
+[ "$wrong" = 0 ] || error "number_health calls $wrong numbers burned that were generated healthy"
+[ $(( found * 100 )) -ge $(( expected * 95 )) ] || error "number_health found $found of $expected burned numbers"
 
 org="00000000-0000-4000-8000-000000000001"
 declare -A sql=(

@@ -31,10 +31,21 @@
 	" coalesce(extract(epoch FROM pg_catalog.now() - o.oldest_due_at), 0)::bigint" \
 	" FROM vapi_pool.inbox_stats() i, vapi_pool.outbox_stats() o"
 
-#define OPERATIONS_QUERY \
+/*
+ * The slow figures (pool pressure and number health, 0.9.0) are read by a
+ * thread of their own on a connection of its own, so that however long they
+ * take (a scan of the window's calls) the probe above is never late and
+ * reachability never depends on them.  The server gives up on the query
+ * after FIGURES_STATEMENT_TIMEOUT; the thread waits a little longer, then
+ * cancels it and connects again.
+ */
+#define FIGURES_QUERY \
 	"SELECT pools_running_dry, min_days_until_dry, numbers_watch, numbers_burned" \
 	" FROM vapi_pool.operations_stats()"
-#define OPERATIONS_EVERY 30		/* probes between two reads of operations_stats() */
+#define FIGURES_INTERVAL_MS 30000	/* time between two reads */
+#define FIGURES_STATEMENT_TIMEOUT_SQL \
+	"SELECT pg_catalog.set_config('statement_timeout', '25s', false)"
+#define FIGURES_QUERY_TIMEOUT_MS 28000	/* longest wait for the figures */
 
 /* the inbox and outbox figures one probe read */
 typedef struct inbox_figures
@@ -57,11 +68,11 @@ static struct
 	health_status status;		/* protected by lock */
 	struct timespec last_ok;	/* protected by lock; when status was last confirmed */
 	int			inbox_logged;	/* prober thread only: -1 none yet, 0 missing, 1 available */
-	int			operations_logged;	/* prober thread only: as inbox_logged, for operations_stats() */
-	int			probes_since_operations;	/* prober thread only */
+	pthread_t	figures_thread;	/* reads the slow figures */
+	int			figures_started;
+	int			figures_logged; /* figures thread only: as inbox_logged, for operations_stats() */
 }			prober = {
-	.operations_logged = -1,
-	.probes_since_operations = OPERATIONS_EVERY,
+	.figures_logged = -1,
 	.inbox_logged = -1,
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.status = {.reachable = 0, .error = "not checked yet"},
@@ -104,11 +115,27 @@ publish(int reachable, const char *error, const char *extversion, const inbox_fi
 		shim_log(SHIM_LOG_WARNING, "database unreachable: %s", msg);
 }
 
-/* Wait until the query result is ready, at most PROBE_QUERY_TIMEOUT_MS. */
+/* Whether health_stop() asked the threads to finish. */
 static int
-wait_for_result(PGconn *conn, const char **error)
+stopping(void)
 {
-	long long	deadline = shim_now_ms() + PROBE_QUERY_TIMEOUT_MS;
+	int			stop;
+
+	pthread_mutex_lock(&prober.lock);
+	stop = prober.stopping;
+	pthread_mutex_unlock(&prober.lock);
+	return stop;
+}
+
+/*
+ * Wait until the query result is ready, at most timeout_ms, looking every
+ * WAIT_SLICE_MS whether the threads are asked to finish.
+ */
+#define WAIT_SLICE_MS 200
+static int
+wait_for_result(PGconn *conn, int timeout_ms, const char **error)
+{
+	long long	deadline = shim_now_ms() + timeout_ms;
 
 	while (PQisBusy(conn))
 	{
@@ -121,7 +148,12 @@ wait_for_result(PGconn *conn, const char **error)
 			*error = "health query timed out";
 			return -1;
 		}
-		rc = poll(&pfd, 1, (int) left);
+		if (stopping())
+		{
+			*error = "stopping";
+			return -1;
+		}
+		rc = poll(&pfd, 1, (int) (left < WAIT_SLICE_MS ? left : WAIT_SLICE_MS));
 		if (rc < 0 && errno != EINTR)
 		{
 			*error = strerror(errno);
@@ -137,12 +169,12 @@ wait_for_result(PGconn *conn, const char **error)
 }
 
 /*
- * Send sql and wait for its result (at most PROBE_QUERY_TIMEOUT_MS).  On 0,
- * *res is the result, whatever its status; on -1 the connection is unusable
- * and *error says why.
+ * Send sql and wait for its result (at most timeout_ms).  On 0, *res is the
+ * result, whatever its status; on -1 the connection is unusable (or busy
+ * with the query still) and *error says why.
  */
 static int
-run_query(PGconn *conn, const char *sql, PGresult **res, const char **error)
+run_query(PGconn *conn, const char *sql, int timeout_ms, PGresult **res, const char **error)
 {
 	PGresult   *extra;
 
@@ -152,7 +184,7 @@ run_query(PGconn *conn, const char *sql, PGresult **res, const char **error)
 		*error = PQerrorMessage(conn);
 		return -1;
 	}
-	if (wait_for_result(conn, error) != 0)
+	if (wait_for_result(conn, timeout_ms, error) != 0)
 		return -1;
 	*res = PQgetResult(conn);
 	/* drain; the connection must be idle before the next query */
@@ -167,41 +199,52 @@ run_query(PGconn *conn, const char *sql, PGresult **res, const char **error)
 }
 
 /*
- * Open the probe connection and pin its search_path (db_conn.h); on failure
- * publish why and return NULL.
+ * Open a connection named application_name and pin its search_path
+ * (db_conn.h); NULL on failure, why in errbuf.
  */
 static PGconn *
-probe_connect(void)
+open_connection(const char *application_name, char *errbuf, size_t errlen)
 {
 	db_conn_params cp;
 	PGconn	   *conn = NULL;
 	PGresult   *res = NULL;
 	const char *error = NULL;
 
-	if (db_conn_params_init(&cp, prober.conninfo, "vapi-shim health", PROBE_CONNECT_TIMEOUT) == 0)
+	if (db_conn_params_init(&cp, prober.conninfo, application_name, PROBE_CONNECT_TIMEOUT) == 0)
 		conn = PQconnectdbParams(cp.keys, cp.vals, 1);
 	db_conn_params_free(&cp);
 	if (conn == NULL)
 	{
-		publish(0, "out of memory", NULL, NULL);
+		snprintf(errbuf, errlen, "out of memory");
 		return NULL;
 	}
 	if (PQstatus(conn) != CONNECTION_OK)
 	{
-		publish(0, PQerrorMessage(conn), NULL, NULL);
+		snprintf(errbuf, errlen, "%s", PQerrorMessage(conn));
 		PQfinish(conn);
 		return NULL;
 	}
-	if (run_query(conn, DB_CONN_PIN_SQL, &res, &error) != 0 || PQresultStatus(res) != PGRES_COMMAND_OK)
+	if (run_query(conn, DB_CONN_PIN_SQL, PROBE_QUERY_TIMEOUT_MS, &res, &error) != 0 ||
+		PQresultStatus(res) != PGRES_COMMAND_OK)
 	{
-		publish(0, error ? error : PQresultErrorMessage(res), NULL, NULL);
+		snprintf(errbuf, errlen, "%s", error ? error : PQresultErrorMessage(res));
 		PQclear(res);
 		PQfinish(conn);
 		return NULL;
 	}
 	PQclear(res);
-	/* a new connection reads the slow figures at its first probe */
-	prober.probes_since_operations = OPERATIONS_EVERY;
+	return conn;
+}
+
+/* Open the probe connection; on failure publish why and return NULL. */
+static PGconn *
+probe_connect(void)
+{
+	char		error[HEALTH_ERROR_MAX];
+	PGconn	   *conn = open_connection("vapi-shim health", error, sizeof(error));
+
+	if (conn == NULL)
+		publish(0, error, NULL, NULL);
 	return conn;
 }
 
@@ -236,53 +279,6 @@ read_inbox(PGresult *res, inbox_figures *inbox)
 	prober.inbox_logged = inbox->known;
 }
 
-/*
- * Read operations_stats() into the published status, about every
- * OPERATIONS_EVERY probes; an extension without it (before 0.9.0) leaves
- * the figures unknown, logged once.  Returns -1 when the connection broke.
- */
-static int
-probe_operations(PGconn *conn)
-{
-	PGresult   *res;
-	const char *error = NULL;
-	double		figures[HEALTH_OPERATIONS_FIGURES];
-	int			known;
-
-	if (++prober.probes_since_operations < OPERATIONS_EVERY)
-		return 0;
-	prober.probes_since_operations = 0;
-	if (run_query(conn, OPERATIONS_QUERY, &res, &error) != 0 || PQstatus(conn) == CONNECTION_BAD)
-	{
-		PQclear(res);
-		return -1;
-	}
-	known = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-		PQnfields(res) == HEALTH_OPERATIONS_FIGURES;
-	for (int i = 0; known && i < HEALTH_OPERATIONS_FIGURES; i++)
-		/* no pool running dry at all: the fewest days is infinite */
-		figures[i] = PQgetisnull(res, 0, i) ? INFINITY : strtod(PQgetvalue(res, 0, i), NULL);
-	if (known != prober.operations_logged)
-	{
-		const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-		if (known)
-			shim_log(SHIM_LOG_INFO, "pool and number health metrics available from vapi_pool.operations_stats()");
-		else
-			shim_log(SHIM_LOG_INFO, "vapi_pool.operations_stats() is not available (SQLSTATE %s): the pool and number health metrics read NaN",
-					 sqlstate ? sqlstate : "none");
-	}
-	prober.operations_logged = known;
-	PQclear(res);
-
-	pthread_mutex_lock(&prober.lock);
-	prober.status.operations_known = known;
-	for (int i = 0; known && i < HEALTH_OPERATIONS_FIGURES; i++)
-		prober.status.operations[i] = figures[i];
-	pthread_mutex_unlock(&prober.lock);
-	return 0;
-}
-
 /* Run the probe queries on conn; publish the outcome; return 0 if they worked. */
 static int
 probe_query(PGconn *conn)
@@ -293,7 +289,7 @@ probe_query(PGconn *conn)
 	inbox_figures inbox = {0};
 	PGresult   *res;
 
-	if (run_query(conn, PROBE_QUERY, &res, &error) != 0)
+	if (run_query(conn, PROBE_QUERY, PROBE_QUERY_TIMEOUT_MS, &res, &error) != 0)
 	{
 		publish(0, error, NULL, NULL);
 		return -1;
@@ -311,7 +307,7 @@ probe_query(PGconn *conn)
 
 	if (has_extension)
 	{
-		if (run_query(conn, INBOX_QUERY, &res, &error) != 0 || PQstatus(conn) == CONNECTION_BAD)
+		if (run_query(conn, INBOX_QUERY, PROBE_QUERY_TIMEOUT_MS, &res, &error) != 0 || PQstatus(conn) == CONNECTION_BAD)
 		{
 			publish(0, error ? error : PQerrorMessage(conn), NULL, NULL);
 			PQclear(res);
@@ -319,15 +315,34 @@ probe_query(PGconn *conn)
 		}
 		read_inbox(res, &inbox);
 		PQclear(res);
-		if (probe_operations(conn) != 0)
-		{
-			publish(0, PQerrorMessage(conn), NULL, NULL);
-			return -1;
-		}
 	}
 
 	publish(1, NULL, has_extension ? extversion : NULL, &inbox);
 	return 0;
+}
+
+/* Sleep interval_ms, or less when health_stop() is called; 1 if it was. */
+static int
+sleep_or_stop(int interval_ms)
+{
+	struct timespec until;
+	int			stop;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += interval_ms / 1000;
+	until.tv_nsec += (long) (interval_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L)
+	{
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&prober.lock);
+	while (!prober.stopping &&
+		   pthread_cond_timedwait(&prober.wakeup, &prober.lock, &until) != ETIMEDOUT)
+		;
+	stop = prober.stopping;
+	pthread_mutex_unlock(&prober.lock);
+	return stop;
 }
 
 /* Thread body: probe, sleep about a second, repeat until health_stop(). */
@@ -336,10 +351,8 @@ prober_main(void *arg)
 {
 	PGconn	   *conn = NULL;
 
-	for (;;)
+	do
 	{
-		struct timespec until;
-
 		if (conn == NULL)
 			conn = probe_connect();
 		if (conn != NULL && probe_query(conn) != 0)
@@ -348,34 +361,131 @@ prober_main(void *arg)
 			PQfinish(conn);
 			conn = NULL;
 		}
-
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += PROBE_INTERVAL_MS / 1000;
-		until.tv_nsec += (long) (PROBE_INTERVAL_MS % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L)
-		{
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-
-		pthread_mutex_lock(&prober.lock);
-		while (!prober.stopping &&
-			   pthread_cond_timedwait(&prober.wakeup, &prober.lock, &until) != ETIMEDOUT)
-			;
-		if (prober.stopping)
-		{
-			pthread_mutex_unlock(&prober.lock);
-			break;
-		}
-		pthread_mutex_unlock(&prober.lock);
-	}
+	} while (!sleep_or_stop(PROBE_INTERVAL_MS));
 
 	if (conn != NULL)
 		PQfinish(conn);
 	return NULL;
 }
 
-/* Start the prober thread (signals stay with the main thread). */
+/* Publish the slow figures (known 0: unknown, NaN in /metrics). */
+static void
+publish_figures(int known, const double *figures)
+{
+	pthread_mutex_lock(&prober.lock);
+	prober.status.operations_known = known;
+	for (int i = 0; known && i < HEALTH_OPERATIONS_FIGURES; i++)
+		prober.status.operations[i] = figures[i];
+	pthread_mutex_unlock(&prober.lock);
+}
+
+/* Log when the slow figures become readable, or stop being (why: error or SQLSTATE). */
+static void
+log_figures(int known, const char *why)
+{
+	if (known == prober.figures_logged)
+		return;
+	prober.figures_logged = known;
+	if (known)
+		shim_log(SHIM_LOG_INFO, "pool and number health metrics available from vapi_pool.operations_stats()");
+	else
+		shim_log(SHIM_LOG_INFO, "vapi_pool.operations_stats() cannot be read (%s): the pool and number health metrics read NaN",
+				 why);
+}
+
+/*
+ * Read operations_stats() on conn and publish it.  Returns -1 when the
+ * connection must be dropped: broken, or the query outlived its wait (it is
+ * cancelled first).  A query the server refused (no such function in an
+ * older extension, the statement timeout) leaves the figures unknown.
+ */
+static int
+read_figures(PGconn *conn)
+{
+	PGresult   *res;
+	const char *error = NULL;
+	double		figures[HEALTH_OPERATIONS_FIGURES];
+	int			known;
+
+	if (run_query(conn, FIGURES_QUERY, FIGURES_QUERY_TIMEOUT_MS, &res, &error) != 0 ||
+		PQstatus(conn) == CONNECTION_BAD)
+	{
+		PGcancel   *cancel = PQgetCancel(conn);
+		char		errbuf[256];
+
+		if (cancel != NULL)
+		{
+			PQcancel(cancel, errbuf, sizeof(errbuf));
+			PQfreeCancel(cancel);
+		}
+		PQclear(res);
+		publish_figures(0, NULL);
+		log_figures(0, error ? error : "the connection broke");
+		return -1;
+	}
+	known = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+		PQnfields(res) == HEALTH_OPERATIONS_FIGURES;
+	for (int i = 0; known && i < HEALTH_OPERATIONS_FIGURES; i++)
+		/* no pool running dry at all: the fewest days is infinite */
+		figures[i] = PQgetisnull(res, 0, i) ? INFINITY : strtod(PQgetvalue(res, 0, i), NULL);
+	if (known)
+		log_figures(1, NULL);
+	else
+	{
+		const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		char		why[64];
+
+		snprintf(why, sizeof(why), "SQLSTATE %s", sqlstate ? sqlstate : "none");
+		log_figures(0, why);
+	}
+	publish_figures(known, figures);
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * Thread body: read the slow figures on a connection of its own (its
+ * statement_timeout set), about every FIGURES_INTERVAL_MS, until
+ * health_stop().
+ */
+static void *
+figures_main(void *arg)
+{
+	PGconn	   *conn = NULL;
+
+	do
+	{
+		if (conn == NULL)
+		{
+			char		error[HEALTH_ERROR_MAX];
+			PGresult   *res = NULL;
+			const char *failed = NULL;
+
+			conn = open_connection("vapi-shim figures", error, sizeof(error));
+			if (conn != NULL &&
+				(run_query(conn, FIGURES_STATEMENT_TIMEOUT_SQL, PROBE_QUERY_TIMEOUT_MS, &res, &failed) != 0 ||
+				 PQresultStatus(res) != PGRES_TUPLES_OK))
+			{
+				PQfinish(conn);
+				conn = NULL;
+			}
+			PQclear(res);
+			if (conn == NULL)
+				publish_figures(0, NULL);
+		}
+		if (conn != NULL && read_figures(conn) != 0)
+		{
+			PQfinish(conn);
+			conn = NULL;
+		}
+	} while (!sleep_or_stop(FIGURES_INTERVAL_MS));
+
+	if (conn != NULL)
+		PQfinish(conn);
+	return NULL;
+}
+
+/* Start the prober and figures threads (signals stay with the main thread). */
 int
 health_start(const char *conninfo)
 {
@@ -396,17 +506,22 @@ health_start(const char *conninfo)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	rc = pthread_create(&prober.thread, NULL, prober_main, NULL);
+	if (rc == 0)
+	{
+		prober.started = 1;
+		rc = pthread_create(&prober.figures_thread, NULL, figures_main, NULL);
+		prober.figures_started = rc == 0;
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0)
 	{
 		shim_log(SHIM_LOG_ERROR, "could not start the health prober: %s", strerror(rc));
 		return -1;
 	}
-	prober.started = 1;
 	return 0;
 }
 
-/* Ask the prober to finish and wait for it (at most one connect timeout). */
+/* Ask the threads to finish and wait for them (at most one connect timeout). */
 void
 health_stop(void)
 {
@@ -414,10 +529,13 @@ health_stop(void)
 		return;
 	pthread_mutex_lock(&prober.lock);
 	prober.stopping = 1;
-	pthread_cond_signal(&prober.wakeup);
+	pthread_cond_broadcast(&prober.wakeup);
 	pthread_mutex_unlock(&prober.lock);
 	pthread_join(prober.thread, NULL);
 	prober.started = 0;
+	if (prober.figures_started)
+		pthread_join(prober.figures_thread, NULL);
+	prober.figures_started = 0;
 }
 
 /* Copy the latest published status; a success gone stale counts as failure. */

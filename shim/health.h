@@ -12,10 +12,11 @@
  *
  * When the vapi_pool extension is installed, each probe also reads the
  * inbox figures for /metrics from vapi_pool.inbox_stats(); while that
- * function is missing (an older extension) they are simply unknown.  Every
- * OPERATIONS_EVERY probes it reads vapi_pool.operations_stats() (pool
- * pressure and number health, 0.9.0): they change slowly and cost a scan
- * of the window's calls.
+ * function is missing (an older extension) they are simply unknown.  A
+ * second thread, on a connection of its own, reads
+ * vapi_pool.operations_stats() (pool pressure and number health, 0.9.0)
+ * every 30 seconds: they change slowly and cost a scan of the window's
+ * calls, so they never hold up the probe nor decide reachability.
  */
 #ifndef VAPI_SHIM_HEALTH_H
 #define VAPI_SHIM_HEALTH_H
@@ -48,7 +49,7 @@ typedef struct health_status
 	long long	inbox_events;	/* events in the inbox */
 	long long	inbox_failed;	/* of which failed: the dead-letter queue */
 	long long	outbox[HEALTH_OUTBOX_FIGURES];	/* outbox_stats(), current with the inbox figures */
-	int			operations_known;	/* the figures below have been read (about every 30 s) */
+	int			operations_known;	/* the figures below have been read (every 30 s, by their own thread) */
 	double		operations[HEALTH_OPERATIONS_FIGURES];	/* operations_stats(); days until dry +Inf when none */
 } health_status;
 

@@ -115,8 +115,8 @@ SELECT since = now() - interval '14 days' AS default_window, early_hangup_second
 SELECT count(*) AS rotated FROM rotate_burned_numbers();
 UPDATE orgs SET rotate_burned_numbers = true WHERE org_id = 'aaaaaaaa-0000-4000-8000-000000000000';
 -- The burned number is held by a lead: it drains (no new lead), its
--- replacement is bought now, in its area code, at the server URL of the
--- organisation's last purchase.
+-- replacement is bought now, in its area code, at the server URL recorded
+-- for the organisation.
 INSERT INTO leads (org_id, id, first_name, primary_phone_e164, broker_id) VALUES
 	('aaaaaaaa-0000-4000-8000-000000000000', 'a2000000-0000-4000-8000-000000000001', 'Jo', '+14155550177',
 	 'a1000000-0000-4000-8000-000000000001');
@@ -124,10 +124,10 @@ UPDATE vapi_number_pool SET status = 'assigned' WHERE number = '+13125550215';
 INSERT INTO vapi_number_assignments (org_id, id, pool_number_id, broker_id, lead_id)
 SELECT org_id, 'a3000000-0000-4000-8000-000000000001', id, broker_id, 'a2000000-0000-4000-8000-000000000001'
 FROM vapi_number_pool WHERE number = '+13125550215';
-INSERT INTO outbox (org_id, kind, payload, idempotency_key, state) VALUES
-	('aaaaaaaa-0000-4000-8000-000000000000', 'vapi.buy_number',
-	 '{"broker_id": "a1000000-0000-4000-8000-000000000001", "server_url": "https://voice.acme.example/hooks/vapi"}',
-	 'buy-number:earlier', 'done');
+-- the operator filled the pool with `vapi-shim pool fill --public-url ...`: the URL is recorded
+SELECT queued, in_pool FROM pool_fill('a1000000-0000-4000-8000-000000000001',
+	server_url => 'https://voice.acme.example/hooks/vapi');
+SELECT number_server_url FROM orgs WHERE org_id = 'aaaaaaaa-0000-4000-8000-000000000000';
 SELECT number, attempts, answered, sibling_answer_rate, retirement, cardinality(replacement_job_ids) AS jobs, reason
 FROM rotate_burned_numbers();
 SELECT number, status, retire_requested_at IS NOT NULL AS draining FROM vapi_number_pool WHERE number = '+13125550215';
@@ -142,9 +142,24 @@ SELECT number, status FROM vapi_number_pool WHERE number = '+13125550215';
 SELECT count(*) AS rotated_after_retirement FROM rotate_burned_numbers();
 -- pool_status counts the replacement under way; pool_fill buys no second one.
 SELECT queued, in_pool, pending FROM pool_fill('a1000000-0000-4000-8000-000000000001', dry_run => true);
--- A free burned number retires at once.  The other tenant has not opted in.
+-- A free burned number retires at once.  A pool not in use is left alone;
+-- a number that cannot be rotated is a warning and the others still are.
 UPDATE orgs SET rotate_burned_numbers = true WHERE org_id = 'cccccccc-0000-4000-8000-000000000000';
+UPDATE brokers SET number_pool_active = false WHERE id = 'c1000000-0000-4000-8000-000000000001';
+SELECT count(*) AS rotated_inactive FROM rotate_burned_numbers();
+UPDATE brokers SET number_pool_active = true WHERE id = 'c1000000-0000-4000-8000-000000000001';
+UPDATE vapi_call_logs SET outcome = 'no_answer' WHERE from_e164 = '+13125550216';
+CREATE FUNCTION pg_temp.refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION 'rotation refused for %', NEW.number USING ERRCODE = 'check_violation';
+END $$;
+CREATE TRIGGER refuse_216 BEFORE INSERT ON number_rotations FOR EACH ROW
+	WHEN (NEW.number = '+13125550216') EXECUTE FUNCTION pg_temp.refuse();
 SELECT number, retirement, cardinality(replacement_job_ids) AS jobs FROM rotate_burned_numbers();
+SELECT number, status, retire_requested_at IS NOT NULL AS draining FROM vapi_number_pool WHERE number = '+13125550216';
+SELECT count(*) AS jobs_for_216 FROM outbox WHERE kind = 'vapi.buy_number' AND state = 'pending'
+	AND payload ->> 'broker_id' = 'a1000000-0000-4000-8000-000000000001';
+DROP TRIGGER refuse_216 ON number_rotations;
 SELECT number, status FROM vapi_number_pool WHERE number = '+13125550291';
 SELECT o.payload ? 'server_url' AS has_server_url, o.payload ->> 'area_code' AS area_code
 FROM outbox o WHERE o.org_id = 'cccccccc-0000-4000-8000-000000000000' AND o.kind = 'vapi.buy_number';
@@ -170,18 +185,27 @@ INSERT INTO leads (org_id, id, first_name, primary_phone_e164, broker_id)
 SELECT 'aaaaaaaa-0000-4000-8000-000000000000', ('a2000000-0000-4000-8000-00000000001' || i)::uuid, 'Lead ' || i,
 	   ('+1415555018' || i)::e164, 'a1000000-0000-4000-8000-000000000003'
 FROM generate_series(1, 4) i;
-INSERT INTO vapi_number_assignments (org_id, pool_number_id, broker_id, lead_id, status, booked_at, released_at)
+INSERT INTO vapi_number_assignments (org_id, pool_number_id, broker_id, lead_id, status, lent_at, booked_at, released_at)
 SELECT 'aaaaaaaa-0000-4000-8000-000000000000', p.id, p.broker_id, ('a2000000-0000-4000-8000-00000000001' || i)::uuid,
-	   'released', now() - i * interval '1 day' - interval '2 days', now() - i * interval '1 day' - interval '1 day'
+	   'released', now() - i * interval '1 day' - interval '2 days', now() - i * interval '1 day' - interval '2 days',
+	   now() - i * interval '1 day' - interval '1 day'
 FROM generate_series(1, 2) i, vapi_number_pool p WHERE p.number = '+13125550231';
 UPDATE vapi_number_pool SET status = 'assigned' WHERE number = '+13125550232';
-INSERT INTO vapi_number_assignments (org_id, pool_number_id, broker_id, lead_id, booked_at)
+INSERT INTO vapi_number_assignments (org_id, pool_number_id, broker_id, lead_id, lent_at, booked_at)
 SELECT 'aaaaaaaa-0000-4000-8000-000000000000', p.id, p.broker_id, 'a2000000-0000-4000-8000-000000000013',
-	   now() - interval '1 day'
+	   now() - interval '1 day', now() - interval '1 day'
 FROM vapi_number_pool p WHERE p.number = '+13125550232';
 SELECT broker_name, size, available, assignments_per_day, releases_per_day, mean_hold_hours, numbers_needed,
 	   days_until_dry
 FROM pool_status WHERE broker_id = 'a1000000-0000-4000-8000-000000000003';
+-- The lead asks again: the hold starts again (booked_at), no number is lent.
+SELECT (assign_number('a2000000-0000-4000-8000-000000000013')).booked_at > now() - interval '1 minute' AS hold_starts_again;
+SELECT assignments_per_day, releases_per_day, days_until_dry FROM pool_status
+WHERE broker_id = 'a1000000-0000-4000-8000-000000000003';
+-- A hold lent before 0.9.0 (no lent_at; the update gives the last week's
+-- theirs) is not counted as lent in the window, and is measured from booked_at.
+UPDATE vapi_number_assignments SET lent_at = NULL WHERE lead_id = 'a2000000-0000-4000-8000-000000000011';
+SELECT assignments_per_day, mean_hold_hours FROM pool_status WHERE broker_id = 'a1000000-0000-4000-8000-000000000003';
 -- Dana's pool lends nothing: not running dry.
 SELECT broker_name, assignments_per_day, days_until_dry FROM pool_status
 WHERE broker_id = 'a1000000-0000-4000-8000-000000000001';
@@ -200,7 +224,10 @@ INSERT INTO vapi_call_logs (org_id, broker_id, vapi_call_id, direction, status, 
 	('aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000001', 'in-3', 'inbound_from_lead',
 	 'ended', '+14155550177', '+13125550211', 'answered', 'customer-ended-call', now() - interval '2 days', 100, 2, 0.50),
 	('aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000001', 'in-4', 'inbound_from_lead',
-	 'in-progress', '+14155550177', '+13125550211', NULL, NULL, now() - interval '2 days', NULL, 0, NULL);
+	 'in-progress', '+14155550177', '+13125550211', NULL, NULL, now() - interval '2 days', NULL, 0, NULL),
+	-- a call given up on (its report never came): ended, no outcome: failed, here and in vapi-shim status
+	('aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000001', 'in-5', 'inbound_from_lead',
+	 'ended', '+14155550177', '+13125550211', NULL, 'unknown', now() - interval '2 days', NULL, 0, NULL);
 INSERT INTO appointments (org_id, contact_id, broker_id, status, scheduled_at, cal_booking_uid, booked_via, created_at) VALUES
 	('aaaaaaaa-0000-4000-8000-000000000000', 'a2000000-0000-4000-8000-000000000001',
 	 'a1000000-0000-4000-8000-000000000001', 'booked', now() + interval '2 days', 'uid-assistant-1', 'assistant',
@@ -270,6 +297,11 @@ INSERT INTO instantly_events (org_id, event_type, dedup_key, campaign_id, worksp
 	 '51c0231c-9645-46c3-992a-ec88b782136d', NULL, NULL, 'stored', NULL, '{}', now() - interval '1 day');
 SELECT name, intent, replies, calls_queued, calls_placed, opted_out FROM reply_report
 WHERE period = 'week' ORDER BY name, intent;
+-- The outbox's retention purges done jobs: the reports still count them.
+UPDATE outbox SET finished_at = now() - interval '31 days' WHERE id IN (9001, 9101);
+SELECT purge_outbox() AS purged;
+SELECT name, intent, calls_placed FROM reply_report WHERE period = 'week' AND intent = 'call_requested' ORDER BY name;
+SELECT name, texts_sent FROM followup_report WHERE period = 'week';
 
 -- ---------------------------------------------------------------- dead letters
 

@@ -190,6 +190,12 @@ FROM generate_series(1, 3) n, generate_series(1, 40) i;
 SELECT count(assign_number('a2000000-0000-4000-8000-000000000001'));
 SELECT count(*) FROM retire_pool_number((SELECT p.number FROM vapi_number_pool p JOIN vapi_number_assignments a
 	ON a.pool_number_id = p.id));
+-- the operator's earlier purchases pointed the numbers at this deployment
+INSERT INTO outbox (org_id, kind, payload, idempotency_key, state) VALUES
+	('aaaaaaaa-0000-4000-8000-000000000000', 'vapi.buy_number', '{"broker_id": "a1000000-0000-4000-8000-000000000001",
+	 "server_url": "https://old.example/webhook/vapi"}', 'buy-1', 'done'),
+	('aaaaaaaa-0000-4000-8000-000000000000', 'vapi.buy_number', '{"broker_id": "a1000000-0000-4000-8000-000000000001",
+	 "server_url": "https://voice.example/webhook/vapi"}', 'buy-2', 'done');
 });
 $ops9->safe_psql('postgres', "ALTER EXTENSION vapi_pool UPDATE TO '0.9.0'");
 is($ops9->safe_psql('postgres', q{SELECT string_agg(number::text || ':' || answered || '/' || attempts || ':' || state, ' '
@@ -201,4 +207,8 @@ is($ops9->safe_psql('postgres', 'SELECT count(*) FROM vapi_pool.rotate_burned_nu
 is($ops9->safe_psql('postgres', q{SELECT queued || '|' || in_pool FROM vapi_pool.pool_fill(
 	'a1000000-0000-4000-8000-000000000001', dry_run => true)}),
 	'1|3', 'pool_fill counts the number being retired out of the pool and would buy its replacement');
+is($ops9->safe_psql('postgres', q{SELECT number_server_url FROM vapi_pool.orgs}), 'https://voice.example/webhook/vapi',
+	'the organisation\'s server URL is its last purchase\'s');
+is($ops9->safe_psql('postgres', q{SELECT (lent_at = booked_at) || '|' || assignments_per_day FROM vapi_pool.vapi_number_assignments,
+	vapi_pool.pool_status}), 'true|0.14', 'the hold lent this week is counted as lent, when it was booked');
 done_testing();

@@ -278,6 +278,13 @@ answers(\%service, 'record_call_ended', { vapi_call_id => 'call-1', ended_reason
 answers(\%service, 'outbox_stats', {}, sub { $_[0]{pending} >= 1 }, 'the retry is in the outbox');
 answers(\%service, 'reconcile_stale_calls', {}, sub { ref $_[0] eq 'ARRAY' && @{ $_[0] } == 0 }, 'nothing stale');
 
+# The pool's upkeep (0.9.0): buying numbers, rotating burned ones
+refused(\%member_A, 'pool_fill', { broker => $bA, dry_run => JSON::PP::true }, '42501', 'buying numbers is the service\'s');
+answers(\%service, 'pool_fill', { broker => $bA, server_url => 'https://voice.example/webhook/vapi', dry_run => JSON::PP::true },
+	sub { ref $_[0] eq 'ARRAY' && $_[0][0]{broker_id} eq $bA && defined $_[0][0]{queued} }, 'what a fill of Dana\'s pool would buy');
+refused(\%member_A, 'rotate_burned_numbers', {}, '42501', 'rotating numbers is the service\'s');
+answers(\%service, 'rotate_burned_numbers', {}, sub { ref $_[0] eq 'ARRAY' && @{ $_[0] } == 0 }, 'no number is burned');
+
 # Slots, as the booking tools claim them
 my $slot = '2031-11-25T17:00:00Z';
 my $hold = answers(\%member_A, 'claim_slot_atomic', { slot_time => $slot, contact_id => $lP, org_id => $A, broker_id => $bA },

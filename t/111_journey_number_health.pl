@@ -51,10 +51,8 @@ INSERT INTO instantly_campaigns (org_id, campaign_id, workspace_id, broker_id) V
 SELECT count(*) FROM (SELECT add_pool_number('$broker', '+13125550191', 'pn_nh_1')
 	UNION ALL SELECT add_pool_number('$broker', '+13125550192', 'pn_nh_2')
 	UNION ALL SELECT add_pool_number('$broker', '+13125550193', 'pn_nh_3')) s;
--- the operator bought the pool with `vapi-shim pool fill --public-url ...`: its jobs carried the server URL
-INSERT INTO outbox (org_id, kind, payload, idempotency_key, state, finished_at)
-	VALUES ('$org', 'vapi.buy_number', '{"broker_id": "$broker", "area_code": "312", "server_url": "$server_url"}',
-	'buy-number:$broker:fixture', 'done', now() - interval '30 days');
+-- the operator ran `vapi-shim pool fill --public-url ...` (the pool was full): the server URL is recorded
+SELECT queued FROM pool_fill('$broker', server_url => '$server_url');
 -- only the test runs the hourly rotation (its command, now)
 UPDATE cron.job SET active = false WHERE jobname = 'vapi_pool.rotate_burned_numbers';
 SQL

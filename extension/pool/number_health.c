@@ -33,6 +33,7 @@
  */
 #include "core/saved_plans.h"
 #include "core/settings.h"
+#include "core/subtransaction.h"
 #include "pool/pool_engine.h"
 
 #include <math.h>
@@ -165,13 +166,18 @@ vapi_pool_number_health_state(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }
 
-/* The burned numbers to rotate: organisations that asked, numbers not already leaving. */
+/*
+ * The burned numbers to rotate: of organisations that asked, of pools in
+ * use (an inactive pool lends nothing: nothing to buy for it), not already
+ * leaving.
+ */
 static VpPlan burned_numbers = {
 	.sql = "SELECT h.org_id, h.broker_id, h.pool_number_id, h.number, h.attempts, h.answered,"
 	"       h.sibling_answer_rate, h.reason"
 	" FROM vapi_pool.number_health h"
 	" JOIN vapi_pool.orgs o ON o.org_id = h.org_id"
-	" WHERE o.rotate_burned_numbers AND h.state = 'burned' AND NOT h.draining"
+	" JOIN vapi_pool.brokers b ON b.org_id = h.org_id AND b.id = h.broker_id"
+	" WHERE o.rotate_burned_numbers AND b.number_pool_active AND h.state = 'burned' AND NOT h.draining"
 	" ORDER BY h.org_id, h.broker_id, h.number",
 	.nargs = 0
 };
@@ -196,17 +202,13 @@ static VpPlan retire_number = {
 };
 
 /*
- * The replacement, through pool_fill ($1 broker, $2 area code or NULL, $3
- * organisation): pointed at the server URL of the broker's organisation's
- * last purchase, as the operator's `vapi-shim pool fill` set it.
+ * The replacement, through pool_fill ($1 broker, $2 area code or NULL): it
+ * points the number at the organisation's recorded server URL
+ * (orgs.number_server_url, as the operator's `vapi-shim pool fill` set it).
  */
 static VpPlan fill_pool = {
-	.sql = "SELECT f.job_ids FROM vapi_pool.pool_fill($1, $2,"
-	"  (SELECT j.payload OPERATOR(pg_catalog.->>) 'server_url' FROM vapi_pool.outbox j"
-	"   WHERE j.org_id = $3 AND j.kind = 'vapi.buy_number'"
-	"     AND j.payload OPERATOR(pg_catalog.?) 'server_url'"
-	"   ORDER BY j.id DESC LIMIT 1)) f",
-	.nargs = 3, .argtypes = {UUIDOID, TEXTOID, UUIDOID}
+	.sql = "SELECT f.job_ids FROM vapi_pool.pool_fill($1, $2) f",
+	.nargs = 2, .argtypes = {UUIDOID, TEXTOID}
 };
 
 static VpPlan log_rotation = {
@@ -226,10 +228,65 @@ area_code(const char *number, bool *isnull)
 	return *isnull ? (Datum) 0 : PointerGetDatum(cstring_to_text_with_len(number + 2, 3));
 }
 
+/* One rotation: the burned number's row of burned_numbers, and the log row made. */
+typedef struct Rotation
+{
+	Datum	   *row;			/* BURNED_NCOLS values */
+	bool	   *nulls;
+	HeapTuple	logged;			/* the number_rotations row, in the caller's memory */
+} Rotation;
+
+/*
+ * Retire one burned number, queue its replacement and log both (run in a
+ * subtransaction: a failure undoes all three).
+ */
+static void
+rotate_one(void *arg)
+{
+	Rotation   *r = arg;
+	Datum		args[10];
+	char		nulls[10];
+	bool		isnull;
+	Datum		retirement;
+	Datum		jobs = (Datum) 0;
+	bool		no_jobs = true;
+
+	vp_execute(&retire_number, &r->row[BURNED_COL_NUMBER - 1], NULL, 1);
+	retirement = CStringGetTextDatum(SPI_processed == 1 &&
+									 strcmp(TextDatumGetCString(vp_getdatum(0, VP_SOLE_COLUMN, &isnull)),
+											"retired") == 0 ? "retired" : "draining");
+
+	args[0] = r->row[BURNED_COL_BROKER_ID - 1];
+	args[1] = area_code(vp_e164_string(r->row[BURNED_COL_NUMBER - 1]), &isnull);
+	nulls[0] = ' ';
+	nulls[1] = isnull ? 'n' : ' ';
+	vp_execute(&fill_pool, args, nulls, 1);
+	if (SPI_processed == 1)
+	{
+		jobs = vp_getdatum(0, VP_SOLE_COLUMN, &no_jobs);
+		if (!no_jobs)
+			jobs = datumCopy(jobs, false, -1);
+	}
+
+	for (int c = 0; c < BURNED_COL_REASON; c++)
+	{
+		args[c] = r->row[c];
+		nulls[c] = r->nulls[c] ? 'n' : ' ';
+	}
+	args[8] = retirement;
+	nulls[8] = ' ';
+	args[9] = jobs;
+	nulls[9] = no_jobs ? 'n' : ' ';
+	vp_execute(&log_rotation, args, nulls, 1);
+	r->logged = heap_copytuple(SPI_tuptable->vals[0]);
+}
+
 /*
  * SQL: rotate_burned_numbers() -> SETOF number_rotations.  One rotation at a
  * time (a transaction-scoped advisory lock); each burned number is retired,
- * its replacement queued, and the rotation logged and returned.
+ * its replacement queued and the rotation logged and returned, in a
+ * subtransaction of its own: a number that cannot be rotated (its pool_fill
+ * fails, say) is a warning, and the others are still rotated.
  */
 Datum
 vapi_pool_rotate_burned_numbers(PG_FUNCTION_ARGS)
@@ -251,58 +308,31 @@ vapi_pool_rotate_burned_numbers(PG_FUNCTION_ARGS)
 	for (uint64 i = 0; i < n; i++)
 		for (int c = 0; c < BURNED_NCOLS; c++)
 		{
-			MemoryContext old = MemoryContextSwitchTo(cxt);
+			Form_pg_attribute att = TupleDescAttr(SPI_tuptable->tupdesc, c);
+			Datum		v = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, c + 1, &row_nulls[i][c]);
 
-			rows[i][c] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, c + 1, &row_nulls[i][c]);
 			if (!row_nulls[i][c])
 			{
-				Form_pg_attribute att = TupleDescAttr(SPI_tuptable->tupdesc, c);
+				MemoryContext old = MemoryContextSwitchTo(cxt);
 
-				rows[i][c] = datumCopy(rows[i][c], att->attbyval, att->attlen);
+				rows[i][c] = datumCopy(v, att->attbyval, att->attlen);
+				MemoryContextSwitchTo(old);
 			}
-			MemoryContextSwitchTo(old);
 		}
 
 	for (uint64 i = 0; i < n; i++)
 	{
-		Datum	   *r = rows[i];
-		Datum		args[10];
-		char		nulls[10];
-		bool		isnull;
-		Datum		retirement;
-		Datum		jobs = (Datum) 0;
-		bool		no_jobs = true;
+		Rotation	r = {.row = rows[i], .nulls = row_nulls[i]};
+		ErrorData  *failure = vp_in_subtransaction(rotate_one, &r);
 
-		vp_execute(&retire_number, &r[BURNED_COL_NUMBER - 1], NULL, 1);
-		retirement = CStringGetTextDatum(SPI_processed == 1 &&
-										 strcmp(TextDatumGetCString(vp_getdatum(0, VP_SOLE_COLUMN, &isnull)),
-												"retired") == 0 ? "retired" : "draining");
-
-		args[0] = r[BURNED_COL_BROKER_ID - 1];
-		args[1] = area_code(vp_e164_string(r[BURNED_COL_NUMBER - 1]), &isnull);
-		nulls[0] = ' ';
-		nulls[1] = isnull ? 'n' : ' ';
-		nulls[2] = ' ';
-		args[2] = r[BURNED_COL_ORG_ID - 1];
-		vp_execute(&fill_pool, args, nulls, 1);
-		if (SPI_processed == 1)
-		{
-			jobs = vp_getdatum(0, VP_SOLE_COLUMN, &no_jobs);
-			if (!no_jobs)
-				jobs = datumCopy(jobs, false, -1);
-		}
-
-		for (int c = 0; c < 8; c++)
-		{
-			args[c] = r[c];
-			nulls[c] = row_nulls[i][c] ? 'n' : ' ';
-		}
-		args[8] = retirement;
-		nulls[8] = ' ';
-		args[9] = jobs;
-		nulls[9] = no_jobs ? 'n' : ' ';
-		vp_execute(&log_rotation, args, nulls, 1);
-		tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[0]);
+		if (failure != NULL)
+			ereport(WARNING,
+					(errcode(failure->sqlerrcode),
+					 errmsg("burned number %s was not rotated: %s",
+							vp_e164_string(rows[i][BURNED_COL_NUMBER - 1]), failure->message),
+					 errhint("The number stays in the pool as it was; fix the cause and run vapi_pool.rotate_burned_numbers() again.")));
+		else
+			tuplestore_puttuple(rsinfo->setResult, r.logged);
 		CHECK_FOR_INTERRUPTS();
 	}
 	SPI_finish();

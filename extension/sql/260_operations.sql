@@ -20,8 +20,32 @@ COMMENT ON COLUMN orgs.rotate_burned_numbers IS
 -- without reading every call the organisation ever made.
 CREATE INDEX vapi_call_logs_outbound_idx ON vapi_call_logs (org_id, created_at)
 	WHERE direction = 'outbound_to_lead';
--- Assignments booked or released in a window (pool pressure).
-CREATE INDEX vapi_number_assignments_booked_idx ON vapi_number_assignments (org_id, broker_id, booked_at);
+-- When a number was lent: booked_at starts again when the lead asks again,
+-- which takes no number, so pool pressure counts lendings by lent_at.  Rows
+-- from before 0.9.0 have none; those of the last week get their booked_at,
+-- the best there is.
+ALTER TABLE vapi_number_assignments ADD COLUMN lent_at timestamptz;
+ALTER TABLE vapi_number_assignments ALTER COLUMN lent_at SET DEFAULT now();
+UPDATE vapi_number_assignments SET lent_at = booked_at WHERE booked_at >= now() - interval '8 days';
+COMMENT ON COLUMN vapi_number_assignments.lent_at IS
+	'when the number was lent to the lead (booked_at starts again when the lead asks again); NULL before 0.9.0';
+-- Numbers lent and given back in a window, per broker (pool pressure).
+CREATE INDEX vapi_number_assignments_lent_idx ON vapi_number_assignments (org_id, broker_id, lent_at);
+CREATE INDEX vapi_number_assignments_released_idx ON vapi_number_assignments (org_id, broker_id, released_at)
+	WHERE status = 'released';
+
+-- Where the numbers bought for an organisation send their calls: pool_fill
+-- records the server URL it is given and uses it when it is given none (a
+-- rotation's replacement), so a number bought later points where the first
+-- ones do.  An installation's last purchase gives it on update.
+ALTER TABLE orgs ADD COLUMN number_server_url text
+	CONSTRAINT orgs_number_server_url_http CHECK (number_server_url ~ '^https?://[^/\s]+');
+COMMENT ON COLUMN orgs.number_server_url IS
+	'the server URL of the Vapi numbers bought for the organisation (pool_fill records it; rotations use it)';
+UPDATE orgs o SET number_server_url = j.url
+FROM (SELECT DISTINCT ON (org_id) org_id, payload ->> 'server_url' AS url FROM outbox
+	  WHERE kind = 'vapi.buy_number' AND payload ? 'server_url' ORDER BY org_id, id DESC) j
+WHERE j.org_id = o.org_id AND j.url ~ '^https?://[^/\s]+';
 
 -- ---------------------------------------------------------------- number health
 
@@ -145,7 +169,9 @@ COMMENT ON FUNCTION rotate_burned_numbers() IS
 	'(same area code), log each in number_rotations; hourly by pg_cron';
 
 -- A number being retired (draining) is leaving the pool: pool_fill buys its
--- replacement now instead of after the lead's hold ends.
+-- replacement now instead of after the lead's hold ends.  The server URL
+-- given is recorded for the organisation; none given, the recorded one is
+-- used.
 CREATE OR REPLACE FUNCTION pool_fill(broker uuid, area_code text DEFAULT NULL, server_url text DEFAULT NULL,
 		dry_run boolean DEFAULT false)
 	RETURNS TABLE (org_id uuid, broker_id uuid, pool_size integer, in_pool integer, pending integer,
@@ -155,6 +181,7 @@ CREATE OR REPLACE FUNCTION pool_fill(broker uuid, area_code text DEFAULT NULL, s
 	AS $$
 DECLARE
 	b brokers;
+	url text;
 BEGIN
 	IF area_code IS NOT NULL AND area_code !~ '^[2-9][0-9]{2}$' THEN
 		RAISE EXCEPTION 'area code must be three digits, not starting with 0 or 1'
@@ -174,6 +201,11 @@ BEGIN
 	org_id := b.org_id;
 	broker_id := b.id;
 	pool_size := b.number_pool_size;
+	IF pool_fill.server_url IS NOT NULL AND NOT dry_run THEN
+		UPDATE orgs o SET number_server_url = pool_fill.server_url
+		WHERE o.org_id = b.org_id AND o.number_server_url IS DISTINCT FROM pool_fill.server_url;
+	END IF;
+	url := coalesce(pool_fill.server_url, (SELECT o.number_server_url FROM orgs o WHERE o.org_id = b.org_id));
 	SELECT count(*) INTO in_pool FROM vapi_number_pool p
 	WHERE p.org_id = b.org_id AND p.broker_id = b.id AND p.status <> 'retired' AND p.retire_requested_at IS NULL;
 	SELECT count(*) INTO pending FROM outbox o
@@ -186,7 +218,7 @@ BEGIN
 			INSERT INTO outbox (org_id, kind, payload, idempotency_key)
 			SELECT b.org_id, 'vapi.buy_number',
 				jsonb_strip_nulls(jsonb_build_object('broker_id', b.id, 'area_code', pool_fill.area_code,
-					'server_url', pool_fill.server_url)),
+					'server_url', url)),
 				'buy-number:' || b.id || ':' || gen_random_uuid()
 			FROM generate_series(1, queued)
 			RETURNING id)
@@ -199,18 +231,21 @@ END
 $$;
 COMMENT ON FUNCTION pool_fill(uuid, text, text, boolean) IS
 	'queue the vapi.buy_number jobs that bring the broker''s pool up to number_pool_size, numbers being retired '
-	'not counted (dry_run: only count)';
+	'not counted; the server URL given (else the organisation''s recorded number_server_url) goes with them '
+	'(dry_run: only count)';
 
 -- ---------------------------------------------------------------- pool pressure
 
 -- pool_status gains how fast the pool is used, over the last seven days:
---   assignments_per_day  numbers lent (or lent again) per day
+--   assignments_per_day  numbers lent per day (by lent_at: a lead asking
+--                        again takes no number)
 --   releases_per_day     numbers given back per day
---   mean_hold_hours      how long the holds released in the window lasted
+--   mean_hold_hours      how long the holds released in the window lasted,
+--                        from the lending
 --   numbers_needed       assignments_per_day x mean hold (Little's law): the
 --                        pool size that covers this rate
---   days_until_dry       available / (assignments - releases per day) while
---                        more are lent than given back; NULL otherwise
+--   days_until_dry       available / (lent - given back per day) while more
+--                        are lent than given back; NULL otherwise
 CREATE OR REPLACE VIEW pool_status AS
 SELECT b.org_id, b.id AS broker_id, b.name AS broker_name, b.number_pool_active,
 	   b.number_pool_size AS target_size,
@@ -224,12 +259,12 @@ SELECT b.org_id, b.id AS broker_id, b.name AS broker_name, b.number_pool_active,
 	   a.next_release_at,
 	   CASE WHEN coalesce(p.size, 0) = 0 THEN NULL
 			ELSE round((p.size - p.available)::numeric / p.size, 3) END AS pressure,
-	   round(r.assigned / 7.0, 2) AS assignments_per_day,
+	   round(l.lent / 7.0, 2) AS assignments_per_day,
 	   round(r.released / 7.0, 2) AS releases_per_day,
 	   round(r.mean_hold_hours, 1) AS mean_hold_hours,
-	   ceil(r.assigned / 7.0 * r.mean_hold_hours / 24)::integer AS numbers_needed,
-	   CASE WHEN r.assigned > r.released
-			THEN round(coalesce(p.available, 0) / ((r.assigned - r.released) / 7.0), 1) END AS days_until_dry
+	   ceil(l.lent / 7.0 * r.mean_hold_hours / 24)::integer AS numbers_needed,
+	   CASE WHEN l.lent > r.released
+			THEN round(coalesce(p.available, 0) / ((l.lent - r.released) / 7.0), 1) END AS days_until_dry
 FROM brokers b
 LEFT JOIN LATERAL (
 	SELECT count(*) FILTER (WHERE status <> 'retired') AS size,
@@ -245,14 +280,15 @@ LEFT JOIN LATERAL (
 	FROM vapi_number_assignments x
 	WHERE x.org_id = b.org_id AND x.broker_id = b.id AND x.status <> 'released') a ON true
 LEFT JOIN LATERAL (
-	SELECT count(*) FILTER (WHERE x.booked_at >= now() - interval '7 days') AS assigned,
-		   count(*) FILTER (WHERE x.released_at >= now() - interval '7 days') AS released,
-		   avg(extract(epoch FROM x.released_at - x.booked_at) / 3600)
-			   FILTER (WHERE x.released_at >= now() - interval '7 days') AS mean_hold_hours
+	SELECT count(*) AS lent
 	FROM vapi_number_assignments x
-	WHERE x.org_id = b.org_id AND x.broker_id = b.id
-	  AND (x.booked_at >= now() - interval '7 days' OR x.status <> 'released'
-		   OR x.released_at >= now() - interval '7 days')) r ON true;
+	WHERE x.org_id = b.org_id AND x.broker_id = b.id AND x.lent_at >= now() - interval '7 days') l ON true
+LEFT JOIN LATERAL (
+	SELECT count(*) AS released,
+		   avg(extract(epoch FROM x.released_at - coalesce(x.lent_at, x.booked_at)) / 3600) AS mean_hold_hours
+	FROM vapi_number_assignments x
+	WHERE x.org_id = b.org_id AND x.broker_id = b.id AND x.status = 'released'
+	  AND x.released_at >= now() - interval '7 days') r ON true;
 COMMENT ON VIEW pool_status IS
 	'per broker: pool size, available, booked, call_completed, draining, oldest hold, pressure, and over the last '
 	'7 days assignments and releases per day, mean hold, numbers needed and days until the pool runs dry';
@@ -284,7 +320,8 @@ FROM (
 		   count(*) FILTER (WHERE e.outcome = 'answered') AS answered,
 		   count(*) FILTER (WHERE e.outcome = 'voicemail') AS voicemail,
 		   count(*) FILTER (WHERE e.outcome = 'no_answer') AS no_answer,
-		   count(*) FILTER (WHERE e.outcome = 'provider_error') AS failed,
+		   count(*) FILTER (WHERE e.outcome = 'provider_error' OR (e.status = 'ended' AND e.outcome IS NULL
+														   AND NOT e.booking)) AS failed,
 		   count(*) FILTER (WHERE NOT e.booking AND e.status <> 'ended') AS in_progress,
 		   count(*) FILTER (WHERE e.direction = 'outbound_to_lead' AND e.outcome = 'answered') AS placed_answered,
 		   count(*) FILTER (WHERE e.direction = 'outbound_to_lead' AND e.outcome IN ('answered', 'voicemail', 'no_answer'))
@@ -326,7 +363,9 @@ SELECT e.org_id, b.id AS broker_id, coalesce(b.name, o.name) AS name, g.period,
 	   e.intent,
 	   count(*) AS replies,
 	   count(*) FILTER (WHERE e.decision IN ('call_queued', 'call_already_queued')) AS calls_queued,
-	   count(*) FILTER (WHERE j.state = 'done') AS calls_placed,
+	   -- a done job is purged after the outbox's retention, its id cleared here
+	   count(*) FILTER (WHERE j.state = 'done' OR (e.decision IN ('call_queued', 'call_already_queued')
+												   AND e.outbox_id IS NULL)) AS calls_placed,
 	   count(*) FILTER (WHERE e.decision IN ('opted_out', 'opt_out_kept')) AS opted_out
 FROM instantly_events e
 JOIN orgs o ON o.org_id = e.org_id
@@ -346,7 +385,8 @@ CREATE VIEW followup_report AS
 SELECT f.org_id, o.name, g.period,
 	   date_trunc(g.period, f.created_at AT TIME ZONE o.timezone)::date AS period_start,
 	   count(*) AS dropoffs,
-	   count(*) FILTER (WHERE j.state = 'done') AS texts_sent,
+	   -- a done job is purged after the outbox's retention; the id stays here
+	   count(*) FILTER (WHERE j.state = 'done' OR (f.outbox_id IS NOT NULL AND j.id IS NULL)) AS texts_sent,
 	   count(*) FILTER (WHERE f.state IN ('contacted', 'booked')) AS came_back,
 	   count(*) FILTER (WHERE f.state = 'booked') AS booked,
 	   count(*) FILTER (WHERE f.state = 'dismissed') AS dismissed

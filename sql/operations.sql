@@ -106,7 +106,9 @@ FROM (VALUES (30, 6, 300, 120), (30, 2, 300, 120), (30, 9, 300, 120), (29, 0, 30
 SELECT number_health_state(10, 11, 100, 50);
 SELECT number_health_state(-1, 0, 100, 50);
 SET vapi_pool.number_burned_ratio = 1.5;
-SET vapi_pool.number_health_window = '10min';
+-- (the message's units differ between PostgreSQL versions: the SQLSTATE only)
+DO $$ BEGIN SET LOCAL vapi_pool.number_health_window = '10min';
+EXCEPTION WHEN invalid_parameter_value THEN RAISE NOTICE 'a 10-minute window is refused: %', SQLSTATE; END $$;
 SELECT since = now() - interval '14 days' AS default_window, early_hangup_seconds FROM number_health_window();
 
 -- ---------------------------------------------------------------- rotation

@@ -253,21 +253,18 @@ config_find_flag(const void *flags, size_t n, size_t size, const char *name, siz
 }
 
 /*
- * The arguments argv[first..] of a subcommand that has flags of its own
- * (provision.c, operator.c): each of its flags (among flags, one accepted
- * by command) goes to set; every other argument, in order (the shared
- * options with their values, --allow-root), into rest, after rest[0] =
- * "vapi-shim" and NULL-terminated, for config_load_for.  Returns
- * CONFIG_ARGS_GO_ON, CONFIG_ARGS_HELP for --help, or the exit status of a
- * usage error, printed with help_tail ("vapi-shim <command_name>" in its
- * words; group: what set is told).
+ * The arguments argv[first..] of subcommand c: each of its flags (among
+ * c->flags, one accepted by c->command) goes to c->set; every other
+ * argument, in order (the shared options with their values, --allow-root),
+ * into rest, after rest[0] = "vapi-shim" and NULL-terminated, for
+ * config_load_for.  Returns CONFIG_ARGS_GO_ON, CONFIG_ARGS_HELP for --help,
+ * or the exit status of a usage error, printed with c->help_tail.
  */
-int
-config_split_command_args(int argc, char **argv, int first, const config_command_flag *flags, int nflags,
-						  unsigned command, const char *group, const char *command_name,
-						  const char *help_tail, config_set_flag_fn set, void *options,
-						  char **rest, int *nrest)
+static int
+split_command_args(const config_command *c, int argc, char **argv, int first, char **rest, int *nrest)
 {
+	const config_command_flag *flags = c->flags;
+
 	*nrest = 0;
 	rest[(*nrest)++] = "vapi-shim";
 	for (int i = first; i < argc; i++)
@@ -288,12 +285,12 @@ config_split_command_args(int argc, char **argv, int first, const config_command
 		}
 		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
 		{
-			shim_print_error(help_tail, "unexpected argument \"%s\"", arg);
+			shim_print_error(c->help_tail, "unexpected argument \"%s\"", arg);
 			return SHIM_EXIT_USAGE;
 		}
 		eq = strchr(arg + 2, '=');
 		len = eq ? (size_t) (eq - (arg + 2)) : strlen(arg + 2);
-		if ((id = config_find_flag(flags, (size_t) nflags, sizeof(flags[0]), arg + 2, len)) < 0)
+		if ((id = config_find_flag(flags, (size_t) c->nflags, sizeof(flags[0]), arg + 2, len)) < 0)
 		{
 			/* a shared option: config_load_for reads it (and its value) */
 			rest[(*nrest)++] = argv[i];
@@ -301,23 +298,59 @@ config_split_command_args(int argc, char **argv, int first, const config_command
 				rest[(*nrest)++] = argv[++i];
 			continue;
 		}
-		if ((flags[id].commands & command) == 0)
-			status = (shim_print_error(help_tail, "--%s is not an option of %s", flags[id].name, command_name),
+		if ((flags[id].commands & c->command) == 0)
+			status = (shim_print_error(c->help_tail, "--%s is not an option of %s", flags[id].name, c->name),
 					  SHIM_EXIT_USAGE);
 		else if (!flags[id].has_value)
-			status = eq ? (shim_print_error(help_tail, "--%s takes no value", flags[id].name), SHIM_EXIT_USAGE) :
-				set(options, id, NULL, group);
+			status = eq ? (shim_print_error(c->help_tail, "--%s takes no value", flags[id].name), SHIM_EXIT_USAGE) :
+				c->set(c->options, id, NULL, c->group);
 		else if (eq)
-			status = set(options, id, eq + 1, group);
+			status = c->set(c->options, id, eq + 1, c->group);
 		else if (i + 1 < argc)
-			status = set(options, id, argv[++i], group);
+			status = c->set(c->options, id, argv[++i], c->group);
 		else
-			status = (shim_print_error(help_tail, "--%s needs a value", flags[id].name), SHIM_EXIT_USAGE);
+			status = (shim_print_error(c->help_tail, "--%s needs a value", flags[id].name), SHIM_EXIT_USAGE);
 		if (status != 0)
 			return status;
 	}
 	rest[*nrest] = NULL;
 	return CONFIG_ARGS_GO_ON;
+}
+
+/*
+ * The whole command line of a subcommand with flags of its own (provision.c,
+ * operator.c): its flags through c->set, the options every command shares
+ * into *cfg (config_load_for, SHIM_TOOL).  Returns CONFIG_ARGS_GO_ON with
+ * *cfg loaded, CONFIG_ARGS_HELP for --help (the caller prints its usage),
+ * or an exit status: a usage error (printed), or --version and the like.
+ */
+int
+config_load_command(shim_config *cfg, const config_command *c, int argc, char **argv, int first)
+{
+	char	  **rest = calloc((size_t) argc + 2, sizeof(char *));
+	int			nrest;
+	int			status;
+
+	if (rest == NULL)
+	{
+		shim_print_error("\n", "out of memory");
+		return EXIT_FAILURE;
+	}
+	status = split_command_args(c, argc, argv, first, rest, &nrest);
+	if (status == CONFIG_ARGS_GO_ON)
+		switch (config_load_for(cfg, SHIM_TOOL, nrest, rest))
+		{
+			case CONFIG_OK:
+				break;
+			case CONFIG_EXIT_SUCCESS:
+				status = EXIT_SUCCESS;
+				break;
+			case CONFIG_EXIT_USAGE:
+				status = SHIM_EXIT_USAGE;
+				break;
+		}
+	free(rest);
+	return status;
 }
 
 /* Split host:port, [v6]:port or :port; the host is strdup'd. */

@@ -126,14 +126,24 @@ typedef struct config_command_flag
 /* Sets the subcommand flag id (value NULL for a flag without one); 0, or a usage error's exit status. */
 typedef int (*config_set_flag_fn) (void *options, int id, const char *value, const char *group);
 
-/* config_split_command_args: go on with config_load_for, or print the usage (--help) */
+/* A subcommand with flags of its own, as config_load_command reads it. */
+typedef struct config_command
+{
+	const config_command_flag *flags;
+	int			nflags;
+	unsigned	command;		/* this subcommand's bit in flags[].commands */
+	const char *group;			/* what set is told (e.g. "pool") */
+	const char *name;			/* the subcommand as messages name it (e.g. "pool fill") */
+	const char *help_tail;		/* what a usage error ends with */
+	config_set_flag_fn set;
+	void	   *options;		/* what set fills */
+} config_command;
+
+/* config_load_command: go on (*cfg loaded), or print the usage (--help) */
 #define CONFIG_ARGS_GO_ON (-1)
 #define CONFIG_ARGS_HELP (-2)
 
-extern int	config_split_command_args(int argc, char **argv, int first, const config_command_flag *flags, int nflags,
-									  unsigned command, const char *group, const char *command_name,
-									  const char *help_tail, config_set_flag_fn set, void *options,
-									  char **rest, int *nrest);
+extern int	config_load_command(shim_config *cfg, const config_command *c, int argc, char **argv, int first);
 extern void config_log_summary(const shim_config *cfg);
 
 #endif							/* VAPI_SHIM_CONFIG_H */

@@ -43,9 +43,10 @@
 	"SELECT pools_running_dry, min_days_until_dry, numbers_watch, numbers_burned" \
 	" FROM vapi_pool.operations_stats()"
 #define FIGURES_INTERVAL_MS 30000	/* time between two reads */
-#define FIGURES_STATEMENT_TIMEOUT_SQL \
-	"SELECT pg_catalog.set_config('statement_timeout', '25s', false)"
+/* in a transaction of its own, so that a transaction pooler keeps it on one backend */
+#define FIGURES_STATEMENT_TIMEOUT_SQL "SET LOCAL statement_timeout = '25s'"
 #define FIGURES_QUERY_TIMEOUT_MS 28000	/* longest wait for the figures */
+#define FIGURES_STALE_SECS 90	/* figures older than this are unknown (three reads missed) */
 
 /* the inbox and outbox figures one probe read */
 typedef struct inbox_figures
@@ -71,6 +72,7 @@ static struct
 	pthread_t	figures_thread;	/* reads the slow figures */
 	int			figures_started;
 	int			figures_logged; /* figures thread only: as inbox_logged, for operations_stats() */
+	struct timespec figures_at; /* protected by lock; when the figures were last read */
 }			prober = {
 	.figures_logged = -1,
 	.inbox_logged = -1,
@@ -100,8 +102,6 @@ publish(int reachable, const char *error, const char *extversion, const inbox_fi
 	st->has_extension = extversion != NULL;
 	snprintf(st->extension, sizeof(st->extension), "%s", extversion ? extversion : "");
 	st->inbox_known = reachable && inbox != NULL && inbox->known;
-	if (!reachable)
-		st->operations_known = 0;
 	st->inbox_events = st->inbox_known ? inbox->events : 0;
 	st->inbox_failed = st->inbox_known ? inbox->failed : 0;
 	for (int i = 0; i < HEALTH_OUTBOX_FIGURES; i++)
@@ -373,6 +373,7 @@ static void
 publish_figures(int known, const double *figures)
 {
 	pthread_mutex_lock(&prober.lock);
+	clock_gettime(CLOCK_MONOTONIC, &prober.figures_at);
 	prober.status.operations_known = known;
 	for (int i = 0; known && i < HEALTH_OPERATIONS_FIGURES; i++)
 		prober.status.operations[i] = figures[i];
@@ -383,44 +384,59 @@ publish_figures(int known, const double *figures)
 static void
 log_figures(int known, const char *why)
 {
+	char		line[HEALTH_ERROR_MAX];
+
 	if (known == prober.figures_logged)
 		return;
 	prober.figures_logged = known;
 	if (known)
 		shim_log(SHIM_LOG_INFO, "pool and number health metrics available from vapi_pool.operations_stats()");
 	else
+	{
+		shim_one_line(line, sizeof(line), why);
 		shim_log(SHIM_LOG_INFO, "vapi_pool.operations_stats() cannot be read (%s): the pool and number health metrics read NaN",
-				 why);
+				 line);
+	}
+}
+
+/* Run one statement of the figures' transaction; 0 when it did what it should. */
+static int
+figures_step(PGconn *conn, const char *sql, ExecStatusType want, const char **error)
+{
+	PGresult   *res = NULL;
+	int			ok = run_query(conn, sql, PROBE_QUERY_TIMEOUT_MS, &res, error) == 0 && PQresultStatus(res) == want;
+
+	if (!ok && *error == NULL)
+		*error = "a statement of the figures' transaction failed";
+	PQclear(res);
+	return ok ? 0 : -1;
 }
 
 /*
- * Read operations_stats() on conn and publish it.  Returns -1 when the
- * connection must be dropped: broken, or the query outlived its wait (it is
- * cancelled first).  A query the server refused (no such function in an
- * older extension, the statement timeout) leaves the figures unknown.
+ * Read operations_stats() on conn, in a transaction of its own with its
+ * statement_timeout, and publish it.  Returns -1 when the connection must be
+ * dropped: broken, asked to stop, or the query outlived its wait (the
+ * server's statement_timeout ends it: no cancel, whose connect could block a
+ * shutdown).  A query the server refused (no such function in an older
+ * extension, the statement timeout) leaves the figures unknown.
  */
 static int
 read_figures(PGconn *conn)
 {
-	PGresult   *res;
+	PGresult   *res = NULL;
 	const char *error = NULL;
 	double		figures[HEALTH_OPERATIONS_FIGURES];
 	int			known;
 
-	if (run_query(conn, FIGURES_QUERY, FIGURES_QUERY_TIMEOUT_MS, &res, &error) != 0 ||
+	if (figures_step(conn, "BEGIN", PGRES_COMMAND_OK, &error) != 0 ||
+		figures_step(conn, FIGURES_STATEMENT_TIMEOUT_SQL, PGRES_COMMAND_OK, &error) != 0 ||
+		run_query(conn, FIGURES_QUERY, FIGURES_QUERY_TIMEOUT_MS, &res, &error) != 0 ||
 		PQstatus(conn) == CONNECTION_BAD)
 	{
-		PGcancel   *cancel = PQgetCancel(conn);
-		char		errbuf[256];
-
-		if (cancel != NULL)
-		{
-			PQcancel(cancel, errbuf, sizeof(errbuf));
-			PQfreeCancel(cancel);
-		}
 		PQclear(res);
 		publish_figures(0, NULL);
-		log_figures(0, error ? error : "the connection broke");
+		if (!stopping())
+			log_figures(0, error ? error : "the connection broke");
 		return -1;
 	}
 	known = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
@@ -440,13 +456,13 @@ read_figures(PGconn *conn)
 	}
 	publish_figures(known, figures);
 	PQclear(res);
-	return 0;
+	/* read-only: a rollback ends it whether the query worked or not */
+	return figures_step(conn, "ROLLBACK", PGRES_COMMAND_OK, &error);
 }
 
 /*
- * Thread body: read the slow figures on a connection of its own (its
- * statement_timeout set), about every FIGURES_INTERVAL_MS, until
- * health_stop().
+ * Thread body: read the slow figures on a connection of its own about every
+ * FIGURES_INTERVAL_MS, until health_stop().
  */
 static void *
 figures_main(void *arg)
@@ -458,20 +474,13 @@ figures_main(void *arg)
 		if (conn == NULL)
 		{
 			char		error[HEALTH_ERROR_MAX];
-			PGresult   *res = NULL;
-			const char *failed = NULL;
 
 			conn = open_connection("vapi-shim figures", error, sizeof(error));
-			if (conn != NULL &&
-				(run_query(conn, FIGURES_STATEMENT_TIMEOUT_SQL, PROBE_QUERY_TIMEOUT_MS, &res, &failed) != 0 ||
-				 PQresultStatus(res) != PGRES_TUPLES_OK))
-			{
-				PQfinish(conn);
-				conn = NULL;
-			}
-			PQclear(res);
 			if (conn == NULL)
+			{
 				publish_figures(0, NULL);
+				log_figures(0, error);
+			}
 		}
 		if (conn != NULL && read_figures(conn) != 0)
 		{
@@ -521,7 +530,11 @@ health_start(const char *conninfo)
 	return 0;
 }
 
-/* Ask the threads to finish and wait for them (at most one connect timeout). */
+/*
+ * Ask the threads to finish and wait for them: a query in flight is dropped
+ * (the server's statement timeout ends it), a connect in progress takes at
+ * most its connect timeout for each address of the host.
+ */
 void
 health_stop(void)
 {
@@ -551,9 +564,10 @@ health_snapshot(health_status *out)
 	{
 		out->reachable = 0;
 		out->inbox_known = 0;
-		out->operations_known = 0;
 		snprintf(out->error, sizeof(out->error),
 				 "health probe has not completed for over %d seconds", PROBE_STALE_SECS);
 	}
+	if (out->operations_known && now.tv_sec - prober.figures_at.tv_sec > FIGURES_STALE_SECS)
+		out->operations_known = 0;
 	pthread_mutex_unlock(&prober.lock);
 }

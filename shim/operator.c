@@ -270,30 +270,6 @@ set_op_flag(void *options, int id, const char *value, const char *command)
 }
 
 /*
- * Take this command's flags out of argv[1..] into *o; every other argument
- * goes, in order, into rest (rest[0] = "vapi-shim") for config_load_for.
- * Returns -1 to go on, or an exit status (--help printed, or a usage error).
- */
-static int
-parse_op_args(int argc, char **argv, op_command command, op_options *o, char **rest, int *nrest)
-{
-	const char *name = argv[0];
-	int			status = config_split_command_args(argc, argv, 1, op_flags, NUM_OP_FLAGS, command, name, name,
-												   try_help(name), set_op_flag, o, rest, nrest);
-
-	if (status == CONFIG_ARGS_HELP)
-	{
-		print_usage(stdout);
-		return EXIT_SUCCESS;
-	}
-	if (status != CONFIG_ARGS_GO_ON)
-		return status;
-	if (o->replay != NULL && o->limit_given)
-		return op_usage_error(name, "--limit lists dead letters; it does not go with --replay");
-	return -1;
-}
-
-/*
  * Colour only for a person: stdout is a terminal, no --json, NO_COLOR not
  * set (whatever its value), TERM not "dumb".
  */
@@ -1467,35 +1443,24 @@ operator_main(int argc, char **argv)
 	op_command command = strcmp(name, "status") == 0 ? OP_STATUS : OP_DEAD_LETTERS;
 	op_options o = {.limit = DEFAULT_LIMIT};
 	shim_config cfg;
-	char	  **rest = calloc((size_t) argc + 2, sizeof(char *));
-	int			nrest;
-	int			status;
+	config_command c = {op_flags, NUM_OP_FLAGS, command, name, name, try_help(name), set_op_flag, &o};
+	int			status = config_load_command(&cfg, &c, argc, argv, 1);
 
-	if (rest == NULL)
+	if (status == CONFIG_ARGS_HELP)
 	{
-		op_error("out of memory");
-		return EXIT_RUNTIME;
+		print_usage(stdout);
+		return EXIT_SUCCESS;
 	}
-	if ((status = parse_op_args(argc, argv, command, &o, rest, &nrest)) >= 0)
-	{
-		free(rest);
+	if (status != CONFIG_ARGS_GO_ON)
 		return status;
-	}
-	switch (config_load_for(&cfg, SHIM_TOOL, nrest, rest))
+	if (o.replay != NULL && o.limit_given)
 	{
-		case CONFIG_OK:
-			break;
-		case CONFIG_EXIT_SUCCESS:
-			free(rest);
-			return EXIT_SUCCESS;
-		case CONFIG_EXIT_USAGE:
-			free(rest);
-			return SHIM_EXIT_USAGE;
+		free(cfg.listen_host);	/* config_load_for's */
+		return op_usage_error(name, "--limit lists dead letters; it does not go with --replay");
 	}
 	choose_colour(&o);
 	status = command == OP_STATUS ? run_status(&cfg, &o) : run_dead_letters(&cfg, &o);
 	fflush(stdout);
 	free(cfg.listen_host);		/* config_load_for's */
-	free(rest);
 	return status;
 }

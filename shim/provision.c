@@ -217,30 +217,6 @@ set_tool_flag(void *options, int id, const char *value, const char *group)
 	return 0;
 }
 
-/*
- * Take the tool flags out of argv[2..] into *o; every other argument goes,
- * in order, into rest (rest[0] = "vapi-shim") for config_load_for.  Returns
- * -1 to go on, or an exit status (--help printed, or a usage error).
- */
-static int
-parse_tool_args(int argc, char **argv, tool_command command, tool_options *o,
-				char **rest, int *nrest)
-{
-	const char *group = argv[0];
-	char		command_name[64];
-	int			status;
-
-	snprintf(command_name, sizeof(command_name), "%s %s", group, argv[1]);
-	status = config_split_command_args(argc, argv, 2, tool_flags, NUM_TOOL_FLAGS, command, group, command_name,
-									   tool_try_help(group), set_tool_flag, o, rest, nrest);
-	if (status == CONFIG_ARGS_HELP)
-	{
-		print_usage(stdout, group);
-		return EXIT_SUCCESS;
-	}
-	return status;
-}
-
 /* ---------------------------------------------------------------- URLs */
 
 /* A copy of url without its trailing slashes. */
@@ -530,8 +506,8 @@ provision_main(int argc, char **argv)
 	tool_command command;
 	tool_options o = {.wait_seconds = DEFAULT_WAIT_SECONDS};
 	shim_config cfg;
-	char	  **rest;
-	int			nrest;
+	char		name[64];
+	config_command c = {tool_flags, NUM_TOOL_FLAGS, 0, group, name, NULL, set_tool_flag, &o};
 	int			status;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
@@ -542,23 +518,16 @@ provision_main(int argc, char **argv)
 	if ((command = find_command(group, argv[1])) == 0)
 		return tool_usage_error(group, "unknown command \"%s %s\"", group, argv[1]);
 
-	rest = calloc((size_t) argc + 1, sizeof(char *));
-	if ((status = parse_tool_args(argc, argv, command, &o, rest, &nrest)) >= 0)
+	snprintf(name, sizeof(name), "%s %s", group, argv[1]);
+	c.command = command;
+	c.help_tail = tool_try_help(group);
+	if ((status = config_load_command(&cfg, &c, argc, argv, 2)) == CONFIG_ARGS_HELP)
 	{
-		free(rest);
+		print_usage(stdout, group);
+		return EXIT_SUCCESS;
+	}
+	if (status != CONFIG_ARGS_GO_ON)
 		return status;
-	}
-	switch (config_load_for(&cfg, SHIM_TOOL, nrest, rest))
-	{
-		case CONFIG_OK:
-			break;
-		case CONFIG_EXIT_SUCCESS:
-			free(rest);
-			return EXIT_SUCCESS;
-		case CONFIG_EXIT_USAGE:
-			free(rest);
-			return SHIM_EXIT_USAGE;
-	}
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	switch (command)
@@ -575,6 +544,5 @@ provision_main(int argc, char **argv)
 	}
 	curl_global_cleanup();
 	free(cfg.listen_host);		/* config_load_for's */
-	free(rest);
 	return status;
 }

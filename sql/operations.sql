@@ -157,13 +157,18 @@ BEGIN
 END $$;
 CREATE TRIGGER refuse_216 BEFORE INSERT ON number_rotations FOR EACH ROW
 	WHEN (NEW.number = '+13125550216') EXECUTE FUNCTION pg_temp.refuse();
+-- The other tenant has no server URL recorded: its replacement would reach
+-- nobody, so its number is not rotated either (a warning says what to do).
 SELECT number, retirement, cardinality(replacement_job_ids) AS jobs FROM rotate_burned_numbers();
-SELECT number, status, retire_requested_at IS NOT NULL AS draining FROM vapi_number_pool WHERE number = '+13125550216';
+SELECT number, status, retire_requested_at IS NOT NULL AS draining FROM vapi_number_pool
+WHERE number IN ('+13125550216', '+13125550291') ORDER BY number;
 SELECT count(*) AS jobs_for_216 FROM outbox WHERE kind = 'vapi.buy_number' AND state = 'pending'
 	AND payload ->> 'broker_id' = 'a1000000-0000-4000-8000-000000000001';
 DROP TRIGGER refuse_216 ON number_rotations;
+SELECT queued FROM pool_fill('c1000000-0000-4000-8000-000000000001', server_url => 'https://other.example/hooks/vapi');
+SELECT number, retirement, cardinality(replacement_job_ids) AS jobs FROM rotate_burned_numbers() ORDER BY number;
 SELECT number, status FROM vapi_number_pool WHERE number = '+13125550291';
-SELECT o.payload ? 'server_url' AS has_server_url, o.payload ->> 'area_code' AS area_code
+SELECT o.payload ->> 'server_url' AS server_url, o.payload ->> 'area_code' AS area_code
 FROM outbox o WHERE o.org_id = 'cccccccc-0000-4000-8000-000000000000' AND o.kind = 'vapi.buy_number';
 
 -- number_rotations is the organisation's own: a member sees only theirs.

@@ -43,15 +43,15 @@ CROSS JOIN LATERAL (SELECT o0.outcome, CASE o0.outcome WHEN 'answered' THEN 'cus
 		ELSE 'customer-did-not-answer' END AS reason) o;
 -- assignments: a tenth of the calls, over the last 28 days, released a day
 -- later; and a fifth of each pool held now (one number per lead)
-INSERT INTO vapi_number_assignments (org_id, pool_number_id, broker_id, lead_id, status, booked_at, released_at)
+INSERT INTO vapi_number_assignments (org_id, pool_number_id, broker_id, lead_id, status, lent_at, booked_at, released_at)
 SELECT p.org_id, p.id, p.broker_id, l.id, 'released', now() - (i % 28 + 1) * interval '1 day',
-	   now() - (i % 28) * interval '1 day'
+	   now() - (i % 28 + 1) * interval '1 day', now() - (i % 28) * interval '1 day'
 FROM generate_series(1, :calls / 10) i
 JOIN LATERAL (SELECT * FROM vapi_number_pool p WHERE p.broker_id = ('10000000-0000-4000-8000-' || lpad((1 + i % :brokers)::text, 12, '0'))::uuid
 	ORDER BY p.number OFFSET (i / :brokers) % :numbers LIMIT 1) p ON true
 JOIN LATERAL (SELECT l.id FROM leads l WHERE l.broker_id = p.broker_id ORDER BY l.id OFFSET i % 100 LIMIT 1) l ON true;
-INSERT INTO vapi_number_assignments (org_id, pool_number_id, broker_id, lead_id, booked_at)
-SELECT p.org_id, p.id, p.broker_id, l.id, now() - interval '6 hours'
+INSERT INTO vapi_number_assignments (org_id, pool_number_id, broker_id, lead_id, lent_at, booked_at)
+SELECT p.org_id, p.id, p.broker_id, l.id, now() - interval '6 hours', now() - interval '6 hours'
 FROM (SELECT p.*, row_number() OVER (PARTITION BY p.broker_id ORDER BY p.number) AS k FROM vapi_number_pool p) p
 JOIN (SELECT l.*, row_number() OVER (PARTITION BY l.broker_id ORDER BY l.id) AS k FROM leads l) l
 	ON l.broker_id = p.broker_id AND l.k = p.k

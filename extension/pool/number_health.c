@@ -169,11 +169,12 @@ vapi_pool_number_health_state(PG_FUNCTION_ARGS)
 /*
  * The burned numbers to rotate: of organisations that asked, of pools in
  * use (an inactive pool lends nothing: nothing to buy for it), not already
- * leaving.
+ * leaving; and whether the organisation has a server URL to point the
+ * replacement at.
  */
 static VpPlan burned_numbers = {
 	.sql = "SELECT h.org_id, h.broker_id, h.pool_number_id, h.number, h.attempts, h.answered,"
-	"       h.sibling_answer_rate, h.reason"
+	"       h.sibling_answer_rate, h.reason, o.number_server_url IS NOT NULL"
 	" FROM vapi_pool.number_health h"
 	" JOIN vapi_pool.orgs o ON o.org_id = h.org_id"
 	" JOIN vapi_pool.brokers b ON b.org_id = h.org_id AND b.id = h.broker_id"
@@ -193,7 +194,8 @@ enum
 	BURNED_COL_ANSWERED,
 	BURNED_COL_SIBLING_RATE,
 	BURNED_COL_REASON,
-	BURNED_NCOLS = BURNED_COL_REASON
+	BURNED_COL_HAS_SERVER_URL,
+	BURNED_NCOLS = BURNED_COL_HAS_SERVER_URL
 };
 
 static VpPlan retire_number = {
@@ -323,8 +325,20 @@ vapi_pool_rotate_burned_numbers(PG_FUNCTION_ARGS)
 	for (uint64 i = 0; i < n; i++)
 	{
 		Rotation	r = {.row = rows[i], .nulls = row_nulls[i]};
-		ErrorData  *failure = vp_in_subtransaction(rotate_one, &r);
+		ErrorData  *failure;
 
+		/* a replacement nobody's calls would reach is worse than the burned number */
+		if (!DatumGetBool(rows[i][BURNED_COL_HAS_SERVER_URL - 1]))
+		{
+			ereport(WARNING,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("burned number %s was not rotated: its organisation has no server URL for new numbers",
+							vp_e164_string(rows[i][BURNED_COL_NUMBER - 1])),
+					 errhint("Run vapi-shim pool fill --public-url once (it records orgs.number_server_url), "
+							 "or set orgs.number_server_url.")));
+			continue;
+		}
+		failure = vp_in_subtransaction(rotate_one, &r);
 		if (failure != NULL)
 			ereport(WARNING,
 					(errcode(failure->sqlerrcode),

@@ -29,22 +29,27 @@ ALTER TABLE vapi_number_assignments ALTER COLUMN lent_at SET DEFAULT now();
 UPDATE vapi_number_assignments SET lent_at = booked_at WHERE booked_at >= now() - interval '8 days';
 COMMENT ON COLUMN vapi_number_assignments.lent_at IS
 	'when the number was lent to the lead (booked_at starts again when the lead asks again); NULL before 0.9.0';
--- Numbers lent and given back in a window, per broker (pool pressure).
-CREATE INDEX vapi_number_assignments_lent_idx ON vapi_number_assignments (org_id, broker_id, lent_at);
+-- Numbers given back in a window, per broker (pool pressure).  Those lent
+-- in the window are either still held (a broker's few unreleased rows) or
+-- given back in it, so this one index serves both; a release, which
+-- touches every index, pays for one more, an assignment for none.
 CREATE INDEX vapi_number_assignments_released_idx ON vapi_number_assignments (org_id, broker_id, released_at)
 	WHERE status = 'released';
 
 -- Where the numbers bought for an organisation send their calls: pool_fill
 -- records the server URL it is given and uses it when it is given none (a
 -- rotation's replacement), so a number bought later points where the first
--- ones do.  An installation's last purchase gives it on update.
+-- ones do.  On update, an organisation's last purchase still in the outbox
+-- (a done one first) gives it; without one, run `vapi-shim pool fill
+-- --public-url` once (a full pool buys nothing and the URL is recorded).
 ALTER TABLE orgs ADD COLUMN number_server_url text
 	CONSTRAINT orgs_number_server_url_http CHECK (number_server_url ~ '^https?://[^/\s]+');
 COMMENT ON COLUMN orgs.number_server_url IS
 	'the server URL of the Vapi numbers bought for the organisation (pool_fill records it; rotations use it)';
 UPDATE orgs o SET number_server_url = j.url
 FROM (SELECT DISTINCT ON (org_id) org_id, payload ->> 'server_url' AS url FROM outbox
-	  WHERE kind = 'vapi.buy_number' AND payload ? 'server_url' ORDER BY org_id, id DESC) j
+	  WHERE kind = 'vapi.buy_number' AND payload ? 'server_url'
+	  ORDER BY org_id, state = 'done' DESC, id DESC) j
 WHERE j.org_id = o.org_id AND j.url ~ '^https?://[^/\s]+';
 
 -- ---------------------------------------------------------------- number health
@@ -259,12 +264,12 @@ SELECT b.org_id, b.id AS broker_id, b.name AS broker_name, b.number_pool_active,
 	   a.next_release_at,
 	   CASE WHEN coalesce(p.size, 0) = 0 THEN NULL
 			ELSE round((p.size - p.available)::numeric / p.size, 3) END AS pressure,
-	   round(l.lent / 7.0, 2) AS assignments_per_day,
+	   round((a.lent + r.lent) / 7.0, 2) AS assignments_per_day,
 	   round(r.released / 7.0, 2) AS releases_per_day,
 	   round(r.mean_hold_hours, 1) AS mean_hold_hours,
-	   ceil(l.lent / 7.0 * r.mean_hold_hours / 24)::integer AS numbers_needed,
-	   CASE WHEN l.lent > r.released
-			THEN round(coalesce(p.available, 0) / ((l.lent - r.released) / 7.0), 1) END AS days_until_dry
+	   ceil((a.lent + r.lent) / 7.0 * r.mean_hold_hours / 24)::integer AS numbers_needed,
+	   CASE WHEN a.lent + r.lent > r.released
+			THEN round(coalesce(p.available, 0) / ((a.lent + r.lent - r.released) / 7.0), 1) END AS days_until_dry
 FROM brokers b
 LEFT JOIN LATERAL (
 	SELECT count(*) FILTER (WHERE status <> 'retired') AS size,
@@ -272,23 +277,21 @@ LEFT JOIN LATERAL (
 		   count(*) FILTER (WHERE retire_requested_at IS NOT NULL) AS draining,
 		   count(*) FILTER (WHERE status = 'retired') AS retired
 	FROM vapi_number_pool n WHERE n.org_id = b.org_id AND n.broker_id = b.id) p ON true
-LEFT JOIN LATERAL (
+CROSS JOIN LATERAL (
 	SELECT count(*) FILTER (WHERE status = 'booked') AS booked,
 		   count(*) FILTER (WHERE status = 'call_completed') AS call_completed,
 		   min(booked_at) AS oldest_hold,
-		   min(release_at) AS next_release_at
+		   min(release_at) AS next_release_at,
+		   count(*) FILTER (WHERE lent_at >= now() - interval '7 days') AS lent
 	FROM vapi_number_assignments x
-	WHERE x.org_id = b.org_id AND x.broker_id = b.id AND x.status <> 'released') a ON true
-LEFT JOIN LATERAL (
-	SELECT count(*) AS lent
-	FROM vapi_number_assignments x
-	WHERE x.org_id = b.org_id AND x.broker_id = b.id AND x.lent_at >= now() - interval '7 days') l ON true
-LEFT JOIN LATERAL (
+	WHERE x.org_id = b.org_id AND x.broker_id = b.id AND x.status <> 'released') a
+CROSS JOIN LATERAL (
 	SELECT count(*) AS released,
+		   count(*) FILTER (WHERE x.lent_at >= now() - interval '7 days') AS lent,
 		   avg(extract(epoch FROM x.released_at - coalesce(x.lent_at, x.booked_at)) / 3600) AS mean_hold_hours
 	FROM vapi_number_assignments x
 	WHERE x.org_id = b.org_id AND x.broker_id = b.id AND x.status = 'released'
-	  AND x.released_at >= now() - interval '7 days') r ON true;
+	  AND x.released_at >= now() - interval '7 days') r;
 COMMENT ON VIEW pool_status IS
 	'per broker: pool size, available, booked, call_completed, draining, oldest hold, pressure, and over the last '
 	'7 days assignments and releases per day, mean hold, numbers needed and days until the pool runs dry';

@@ -36,8 +36,9 @@
  * thread of their own on a connection of its own, so that however long they
  * take (a scan of the window's calls) the probe above is never late and
  * reachability never depends on them.  The server gives up on the query
- * after FIGURES_STATEMENT_TIMEOUT; the thread waits a little longer, then
- * cancels it and connects again.
+ * after 25 s (FIGURES_STATEMENT_TIMEOUT_SQL); the thread waits a little longer, then
+ * drops the connection (no cancel: its connect could hold up a shutdown)
+ * and connects again.
  */
 #define FIGURES_QUERY \
 	"SELECT pools_running_dry, min_days_until_dry, numbers_watch, numbers_burned" \

@@ -280,7 +280,7 @@ render_database(FILE *f, db_pool *pool)
 	gauge_or_nan(f, "vapi_shim_outbox_oldest_due_seconds", hs.inbox_known, hs.outbox[HEALTH_OUTBOX_OLDEST_DUE_S]);
 
 	header(f, "vapi_shim_pools_running_dry", "gauge",
-		   "Active number pools that run dry within 7 days at the last week's rate (vapi_pool.pool_status; NaN when unknown).");
+		   "Active number pools that run dry in under 7 days at the last week's rate (vapi_pool.pool_status; NaN when unknown).");
 	operations_gauge(f, "vapi_shim_pools_running_dry", "", &hs, HEALTH_POOLS_RUNNING_DRY);
 	header(f, "vapi_shim_pool_days_until_dry_min", "gauge",
 		   "The fewest days until an active pool runs dry (+Inf when none is running dry; NaN when unknown).");

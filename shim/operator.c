@@ -30,7 +30,10 @@
  * attention (red: an unreachable database, burned numbers, dead letters,
  * failed jobs; yellow: numbers on watch, a shim that does not answer ok),
  * only when stdout is a terminal, never with --json, nor when NO_COLOR is
- * set (https://no-color.org) or TERM is "dumb".
+ * set and not empty (https://no-color.org) or TERM is "dumb".  What the
+ * database stores comes from webhook senders: every cell, notice and error
+ * is printed without control characters (C0, C1, bidirectional overrides),
+ * and JSON is written in ASCII.
  *
  * As for every command of vapi-shim, the connection pins its search_path
  * (db_conn.h) and every statement names the schema of what it reads and
@@ -71,6 +74,9 @@
 #define STATUS_DEAD_LETTERS "20"
 /* status: the window of the calls by outcome */
 #define STATUS_CALL_WINDOW "1 hour"
+/* whether the role sees every organisation's rows (a superuser, or BYPASSRLS) */
+#define SEES_EVERY_ORGANISATION_SQL \
+	"SELECT r.rolsuper OR r.rolbypassrls FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER"
 /* a statement of status may run this long (a lock held by a migration) */
 #define STATUS_STATEMENT_TIMEOUT "30s"
 /* seconds to wait for the database to accept the connection */
@@ -107,7 +113,7 @@
 	"SELECT jobname, schedule, active, last_status, last_run_at FROM vapi_pool.maintenance_jobs ORDER BY jobname"
 #define POOLS_SQL \
 	"SELECT broker_name, size, available, pressure, assignments_per_day, mean_hold_hours, days_until_dry" \
-	"  FROM vapi_pool.pool_status ORDER BY days_until_dry NULLS LAST, broker_name"
+	"  FROM vapi_pool.pool_status WHERE number_pool_active ORDER BY days_until_dry NULLS LAST, broker_name"
 #define NUMBERS_SQL \
 	"SELECT broker_name, number, state, attempts, answer_rate, sibling_answer_rate, reason" \
 	"  FROM vapi_pool.number_health WHERE state <> $1::pg_catalog.text ORDER BY state = 'burned'::pg_catalog.text DESC, broker_name, number"
@@ -212,28 +218,12 @@ print_usage(FILE *out)
 			"from its VAPI_POOL_* variable (see vapi-shim --help).\n"
 			"\n"
 			"Colour marks what needs attention when stdout is a terminal, unless NO_COLOR\n"
-			"is set or --json is given.\n"
+			"is set (not empty) or --json is given.\n"
 			"\n"
 			"Exit status: 0 the database was read (even if what it says is unhealthy),\n"
 			"1 a run-time failure (the database unreachable, a statement failed: its\n"
 			"SQLSTATE is printed), 2 a usage or configuration error.\n",
 			DEFAULT_LIMIT, MAX_LIMIT);
-}
-
-/* Parse a whole number from 1 to max; -1 if text is not one. */
-static int
-parse_positive(const char *text, int max)
-{
-	char	   *end;
-	long		v;
-
-	if (!isdigit((unsigned char) text[0]))
-		return -1;
-	errno = 0;
-	v = strtol(text, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 1 || v > max)
-		return -1;
-	return (int) v;
 }
 
 /* Store one flag's value in *options, checking it; returns 0 or the usage exit status. */
@@ -253,7 +243,7 @@ set_op_flag(void *options, int id, const char *value, const char *command)
 			o->shim_url = value;
 			break;
 		case FLAG_LIMIT:
-			if ((o->limit = parse_positive(value, MAX_LIMIT)) < 0)
+			if ((o->limit = shim_parse_whole(value, 1, MAX_LIMIT)) < 0)
 				return op_usage_error(command, "--limit must be a whole number from 1 to %d, got \"%s\"",
 									  MAX_LIMIT, value);
 			o->limit_given = 1;
@@ -270,15 +260,16 @@ set_op_flag(void *options, int id, const char *value, const char *command)
 }
 
 /*
- * Colour only for a person: stdout is a terminal, no --json, NO_COLOR not
- * set (whatever its value), TERM not "dumb".
+ * Colour only for a person: stdout is a terminal, no --json, NO_COLOR unset
+ * or empty (https://no-color.org), TERM not "dumb".
  */
 static void
 choose_colour(const op_options *o)
 {
 	const char *term = getenv("TERM");
+	const char *no_colour = getenv("NO_COLOR");
 
-	colour_on = !o->json && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL &&
+	colour_on = !o->json && isatty(STDOUT_FILENO) && (no_colour == NULL || no_colour[0] == '\0') &&
 		!(term != NULL && strcmp(term, "dumb") == 0);
 }
 
@@ -294,6 +285,20 @@ one_line_copy(const char *message)
 	if (copy == NULL)
 		return NULL;
 	return (char *) shim_one_line(copy, len + 1, message);
+}
+
+/*
+ * A server notice (a replayed event's warning quotes what its sender sent)
+ * on stderr as one printable line.
+ */
+static void
+print_notice(void *arg, const char *message)
+{
+	char	   *line = one_line_copy(message);
+
+	if (line != NULL)
+		fprintf(stderr, "vapi-shim: %s\n", line);
+	free(line);
 }
 
 /*
@@ -313,7 +318,10 @@ op_connect(const shim_config *cfg, const char *application_name, char **why)
 		conn = PQconnectdbParams(cp.keys, cp.vals, 1);
 	db_conn_params_free(&cp);
 	if (PQstatus(conn) == CONNECTION_OK)
+	{
+		PQsetNoticeProcessor(conn, print_notice, NULL);
 		res = PQexec(conn, DB_CONN_PIN_SQL);
+	}
 	if (PQresultStatus(res) == PGRES_COMMAND_OK)
 	{
 		PQclear(res);
@@ -323,7 +331,22 @@ op_connect(const shim_config *cfg, const char *application_name, char **why)
 		if (PQresultStatus(res) == PGRES_COMMAND_OK)
 		{
 			PQclear(res);
-			return conn;
+			/* row level security would show such a role nothing: an all-clear that is not true */
+			res = PQexec(conn, SEES_EVERY_ORGANISATION_SQL);
+			if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+				strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+			{
+				PQclear(res);
+				return conn;
+			}
+			if (PQresultStatus(res) == PGRES_TUPLES_OK)
+			{
+				PQclear(res);
+				PQfinish(conn);
+				*why = strdup("the role connected to does not bypass row level security, so it would see no "
+							  "organisation's rows: connect as a role with BYPASSRLS, as the shim's own");
+				return NULL;
+			}
 		}
 	}
 	*why = one_line_copy(res != NULL ? PQresultErrorMessage(res) :
@@ -355,6 +378,17 @@ failure_reason(PGconn *conn, const PGresult *res)
 	return out;
 }
 
+/* An error's detail or hint on stderr, as one printable line (nothing when NULL). */
+static void
+print_clean_field(const char *label, const char *text)
+{
+	char	   *line = text ? one_line_copy(text) : NULL;
+
+	if (line != NULL)
+		fprintf(stderr, "  %s: %s\n", label, line);
+	free(line);
+}
+
 /*
  * Run one statement (typed text parameters, text results).  Its result, or
  * NULL with "vapi-shim: <what>: <message> (SQLSTATE xxxxx)" and the detail
@@ -376,10 +410,8 @@ op_query(PGconn *conn, const char *what, const char *sql, int nparams, const cha
 	detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
 	hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
 	op_error("%s: %s", what, reason ? reason : "out of memory");
-	if (detail)
-		fprintf(stderr, "  detail: %s\n", detail);
-	if (hint)
-		fprintf(stderr, "  hint: %s\n", hint);
+	print_clean_field("detail", detail);
+	print_clean_field("hint", hint);
 	if (why != NULL)
 		*why = reason;
 	else
@@ -509,7 +541,7 @@ json_rows(const PGresult *res)
 static void
 print_json(json_t *doc)
 {
-	json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+	json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15) | JSON_ENSURE_ASCII);
 	fputc('\n', stdout);
 	json_decref(doc);
 }
@@ -571,8 +603,17 @@ cell_text(const char *text, int max)
 	if (clean == NULL)
 		return strdup("?");
 	for (unsigned char *p = (unsigned char *) clean; *p; p++)
+	{
 		if (*p < 0x20 || *p == 0x7f)
 			*p = ' ';
+		/* C1 controls U+0080..U+009F (0xC2 0x80..0x9F), which some terminals obey */
+		else if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
+			p[0] = p[1] = ' ';
+		/* bidirectional marks and overrides: U+200E/F, U+202A..E, U+2066..9 */
+		else if (p[0] == 0xE2 && ((p[1] == 0x80 && (p[2] == 0x8E || p[2] == 0x8F || (p[2] >= 0xAA && p[2] <= 0xAE))) ||
+								  (p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)))
+			p[0] = p[1] = p[2] = ' ';
+	}
 	if (max <= 3 || text_width(clean) <= max)
 		return clean;
 	for (char *p = clean; *p; p++)
@@ -1104,7 +1145,7 @@ job_colour(const PGresult *res, int row)
 	return active && active[0] == 'f' ? COLOUR_YELLOW : NULL;
 }
 
-/* A pool with no number available is red; one running dry within a week, yellow. */
+/* A pool with no number available is red; one running dry in under 7 days (as /metrics counts), yellow. */
 static const char *
 pool_colour(const PGresult *res, int row)
 {
@@ -1113,7 +1154,7 @@ pool_colour(const PGresult *res, int row)
 
 	if (available != NULL && !positive(available))
 		return COLOUR_RED;
-	return dry != NULL && strtod(dry, NULL) <= 7 ? COLOUR_YELLOW : NULL;
+	return dry != NULL && strtod(dry, NULL) < 7 ? COLOUR_YELLOW : NULL;
 }
 
 /* A burned number is red, one on watch yellow. */
@@ -1285,7 +1326,7 @@ run_status(const shim_config *cfg, const op_options *o)
 	}
 	probe_shim(&r.shim);
 	if ((conn = op_connect(cfg, "vapi-shim status", &r.db_error)) == NULL)
-		op_error("could not connect to the database: %s", r.db_error ? r.db_error : "out of memory");
+		op_error("cannot read the database: %s", r.db_error ? r.db_error : "out of memory");
 	else
 	{
 		r.db_reachable = 1;
@@ -1352,7 +1393,7 @@ list_dead_letters(PGconn *conn, const op_options *o)
 		table_add_result(&t, res, NULL);
 		table_print(&t);
 		if (PQntuples(res) == o->limit)
-			printf("  (the newest %d; --limit N shows more)\n", o->limit);
+			printf("  (%d shown, the --limit: there may be more)\n", o->limit);
 		if (PQntuples(res) > 0)
 			fputs("  (vapi-shim dead-letters --replay REF runs one again)\n", stdout);
 	}
@@ -1421,7 +1462,7 @@ run_dead_letters(const shim_config *cfg, const op_options *o)
 
 	if (conn == NULL)
 	{
-		op_error("could not connect to the database: %s", why ? why : "out of memory");
+		op_error("cannot read the database: %s", why ? why : "out of memory");
 		free(why);
 		return EXIT_RUNTIME;
 	}

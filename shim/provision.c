@@ -134,22 +134,6 @@ is_digits(const char *text, size_t n)
 	return 1;
 }
 
-/* Parse a whole number from 0 to max; -1 if text is not one. */
-static int
-parse_count(const char *text, int max)
-{
-	char	   *end;
-	long		v;
-
-	if (!isdigit((unsigned char) text[0]))
-		return -1;
-	errno = 0;
-	v = strtol(text, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max)
-		return -1;
-	return (int) v;
-}
-
 /*
  * Is id safe to put in a URL path as it is?  Vapi ids are UUIDs; anything
  * outside letters, digits, "-" and "_" is refused rather than encoded.
@@ -202,7 +186,7 @@ set_tool_flag(void *options, int id, const char *value, const char *group)
 			o->dry_run = 1;
 			break;
 		case FLAG_WAIT_SECONDS:
-			if ((o->wait_seconds = parse_count(value, MAX_WAIT_SECONDS)) < 0)
+			if ((o->wait_seconds = shim_parse_whole(value, 0, MAX_WAIT_SECONDS)) < 0)
 				return tool_usage_error(group, "--wait-seconds must be seconds from 0 to %d, got \"%s\"",
 								   MAX_WAIT_SECONDS, value);
 			break;

@@ -8,6 +8,8 @@
  * control character, a tab allowed (obs-text, bytes 0x80 and up, included),
  * or for a strict caller printable ASCII only.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,4 +166,20 @@ shim_is_http_field_value(const char *s, int strict)
 		if (strict ? (*p < 0x20 || *p > 0x7e) : ((*p < 0x20 && *p != '\t') || *p == 0x7f))
 			return 0;
 	return 1;
+}
+
+/* text as a whole decimal number from min to max (min >= 0); -1 if it is not one. */
+int
+shim_parse_whole(const char *text, int min, int max)
+{
+	char	   *end;
+	long		v;
+
+	if (!isdigit((unsigned char) text[0]))
+		return -1;
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	return (int) v;
 }

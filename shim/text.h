@@ -2,7 +2,7 @@
  * text.h
  *	  Text made safe for where it goes: one printable log line, UTF-8 that
  *	  PostgreSQL's jsonb accepts, or what HTTP lets into a header; and the
- *	  monotonic clock in ms.
+ *	  monotonic clock in ms; a whole number read from an argument.
  */
 #ifndef VAPI_SHIM_TEXT_H
 #define VAPI_SHIM_TEXT_H
@@ -19,6 +19,9 @@ extern const char *shim_one_line(char *dst, size_t dstlen, const char *src);
  * does not end inside a character.  NULL when out of memory.
  */
 extern char *shim_clean_utf8(const char *text, size_t len);
+
+/* text as a whole decimal number from min to max (min >= 0); -1 if it is not one. */
+extern int	shim_parse_whole(const char *text, int min, int max);
 
 /* Whether text holds a control character (no header value or URL may). */
 extern int	shim_has_control_char(const char *text);

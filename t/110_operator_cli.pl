@@ -101,7 +101,7 @@ for my $case (
 my $nowhere = 'postgresql://127.0.0.1:' . PostgreSQL::Test::Cluster::get_free_port() . '/postgres?connect_timeout=5';
 ($rc, $out, $err) = status('--json', "--database-url=$nowhere");
 is($rc, 1, 'status against an unreachable database: exit 1');
-like($err, qr/could not connect to the database/, '... saying so on stderr');
+like($err, qr/cannot read the database: .*(refused|failed)/, '... saying so on stderr');
 my $doc = decoded('status --json, no database', $out);
 is($doc->{health}{database}{reachable}, JSON::PP::false, '... health.database.reachable is false');
 like($doc->{health}{database}{error} // '', qr/\S/, '... with the reason');
@@ -368,5 +368,51 @@ is_deeply([ $doc->{pools}, $doc->{calls}{answered} ], [ [], 0 ], '... the other 
 ($rc, $out, $err) = status("--database-url=$plain_url");
 like(section($out, 'Numbers not healthy'), qr/could not be read: .*42P01/, '... the table says why it is missing');
 like(section($out, 'Calls in the last hour, by outcome'), qr/answered\s+0/, '... and shows the rest');
+
+# ---------------------------------------------------------------- what senders wrote, shown safely
+
+# A broker named with a terminal escape, a C1 control (U+009B, a CSI in some
+# terminals) and a right-to-left override, and a webhook whose error quotes
+# an escape and a newline: none reaches the terminal, and JSON is ASCII.
+$node->safe_psql('plain', 'DROP EXTENSION vapi_pool CASCADE');
+$node->safe_psql('postgres', <<"SQL");
+INSERT INTO vapi_pool.brokers (org_id, id, name, number_pool_active)
+	VALUES ('$org', 'e1000000-0000-4000-8000-000000000110', E'Eve \\033[2J\\u009b31m\\u202eevil', true);
+SELECT state FROM vapi_pool.receive_webhook('vapi', '{"message": {"type": "end-of-call-report", "endedReason": "x",
+	"startedAt": "x\\u001b]0;HACKED\\u0007\\nforged line", "call": {"id": "op-call-esc"}}}');
+SQL
+my $escape_event = psql("SELECT id FROM vapi_pool.webhook_inbox WHERE payload::text LIKE '%op-call-esc%'");
+my $hostile = qr/\e|\xc2\x9b|\xe2\x80\xae|\a/;
+($rc, $out, $err) = status();
+like($out, qr/Eve\s+\[2J\s+31m\s+evil/, 'status shows the hostile broker name with its controls blanked');
+unlike($out . $err, $hostile, '... and writes no control character to the terminal');
+($rc, $out, $err) = status('--json');
+unlike($out, qr/[^\x00-\x7f]/, 'status --json is ASCII (non-ASCII escaped)');
+unlike($out, qr/\e/, '... with no raw escape');
+($rc, $out, $err) = shim({}, 'dead-letters');
+unlike($out . $err, $hostile, 'dead-letters writes no control character');
+($rc, $out, $err) = shim({}, 'dead-letters', '--replay', "event:$escape_event");
+is($rc, 1, 'replaying the event that fails again: exit 1');
+unlike($out . $err, $hostile, '... and neither its warning nor its error writes a control character');
+like($err, qr/HACKED/, '... though they say what failed');
+
+# ---------------------------------------------------------------- who may look
+
+# A role of the service that bypasses row level security (what the shim
+# runs as) reads everything; one that does not would see no organisation's
+# rows, and is refused rather than shown an all-clear.
+psql(q{CREATE ROLE ops LOGIN BYPASSRLS IN ROLE service_role; CREATE ROLE ops2 LOGIN IN ROLE service_role});
+(my $ops_url = $db_url) =~ s/user=\S+/user=ops/;
+$ops_url .= ' user=ops' unless $ops_url =~ /user=ops/;
+($rc, $out, $err) = status('--json', "--database-url=$ops_url");
+is($rc, 0, 'status as a service role with BYPASSRLS, not a superuser: exit 0') or diag($err);
+$doc = decoded('status --json as ops', $out);
+is($doc->{dead_letters}{total}, psql('SELECT count(*) FROM vapi_pool.dead_letters'), '... it sees every dead letter');
+is(scalar(@{ $doc->{health}{maintenance_jobs} // [] }), psql("SELECT count(*) FROM vapi_pool.maintenance_jobs"),
+	'... and the pg_cron jobs');
+(my $ops2_url = $ops_url) =~ s/user=ops/user=ops2/;
+($rc, $out, $err) = status("--database-url=$ops2_url");
+is($rc, 1, 'status as a role without BYPASSRLS: exit 1');
+like($err, qr/does not bypass row level security/, '... saying why, rather than an all-clear');
 
 done_testing();

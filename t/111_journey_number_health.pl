@@ -13,7 +13,8 @@
 #   replacement, the dispatcher buys the replacement from Vapi in the same
 #   area code at the deployment's server URL and adds it to the pool, and the
 #   next lead's call goes out from the new number, never the burned one.
-#   Nothing sleeps: every wait is bounded and decides nothing.
+#   Nothing sleeps: every wait is bounded, and one that runs out fails the
+#   test (it never changes what the test covers).
 use strict;
 use warnings;
 
@@ -125,9 +126,10 @@ is(q1("SELECT string_agg(number::text || ':' || answered || '/' || attempts || '
 like(q1("SELECT reason FROM vapi_pool.number_health WHERE number = '$burned'"),
 	qr/^answered 0 of 10 calls \(0%\) against 70% of 20 on the broker's other numbers; likely labelled as spam$/,
 	'... and says why, in words an operator can act on');
-is(q1("SELECT calls_placed || '|' || answered || '|' || no_answer || '|' || answer_rate FROM vapi_pool.call_report"
-	  . " WHERE broker_id = '$broker' AND period = 'week' ORDER BY period_start DESC LIMIT 1"),
-	'30|14|16|0.467', 'call_report: the week of Dana Lee, thirty calls placed, fourteen answered');
+# summed over the weeks: a run across Monday 00:00 in Chicago splits them
+is(q1("SELECT sum(calls_placed) || '|' || sum(answered) || '|' || sum(no_answer) FROM vapi_pool.call_report"
+	  . " WHERE broker_id = '$broker' AND period = 'week'"),
+	'30|14|16', 'call_report: Dana Lee\'s weeks, thirty calls placed, fourteen answered, sixteen not');
 
 # the shim's prober reads the slow figures when it connects: a restart reads them now
 $p->stop_shim;

@@ -498,8 +498,9 @@ $$;
 CREATE VIEW maintenance_jobs AS SELECT * FROM maintenance_job_runs();
 COMMENT ON VIEW maintenance_jobs IS 'the extension''s pg_cron jobs (vapi_pool.*) and how their last run went';
 
--- The figures /metrics shows, for every organisation: pools running dry
--- within a week, the fewest days until one does, numbers on watch, burned.
+-- The figures /metrics shows, for every organisation: active pools running
+-- dry in under 7 days, the fewest days until one does, numbers on watch,
+-- burned.
 CREATE FUNCTION operations_stats(OUT pools_running_dry bigint, OUT min_days_until_dry numeric,
 		OUT numbers_watch bigint, OUT numbers_burned bigint)
 	LANGUAGE sql STABLE
@@ -512,7 +513,7 @@ CREATE FUNCTION operations_stats(OUT pools_running_dry bigint, OUT min_days_unti
 	FROM number_health h
 	$$;
 COMMENT ON FUNCTION operations_stats() IS
-	'for /metrics: active pools running dry within 7 days, the fewest days until one does, numbers on watch and burned';
+	'for /metrics: active pools running dry in under 7 days, the fewest days until one does, numbers on watch and burned';
 
 -- ---------------------------------------------------------------- the hourly job
 

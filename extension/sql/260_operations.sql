@@ -298,6 +298,22 @@ COMMENT ON VIEW pool_status IS
 
 -- ---------------------------------------------------------------- reports
 
+-- How a logged call went, as the reports and vapi-shim status count it, one
+-- definition for both: in_progress (not ended), failed (the provider's
+-- failure, or ended with no known outcome: the report never came), else its
+-- outcome (answered, no_answer, voicemail).  Inlined where it is used
+-- (no SET), so its operators are qualified.
+CREATE FUNCTION call_outcome_class(status text, outcome text) RETURNS text
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	AS $$
+	SELECT CASE WHEN status OPERATOR(pg_catalog.<>) 'ended' THEN 'in_progress'
+				WHEN outcome IS NULL OR outcome OPERATOR(pg_catalog.=) 'provider_error' THEN 'failed'
+				ELSE outcome END
+	$$;
+COMMENT ON FUNCTION call_outcome_class(text, text) IS
+	'a call log''s status and outcome as counted: in_progress, failed (provider error or no known outcome), '
+	'answered, no_answer or voicemail';
+
 -- Per broker (a clinic's own line: broker_id NULL, named after the clinic)
 -- and per day or week in the broker's (clinic's) time zone.  Filter on
 -- period = 'day' or 'week'.  docs/operations.md defines every column.
@@ -320,18 +336,17 @@ FROM (
 		   date_trunc(g.period, e.at AT TIME ZONE coalesce(b.timezone, o.timezone))::date AS period_start,
 		   count(*) FILTER (WHERE e.direction = 'outbound_to_lead') AS calls_placed,
 		   count(*) FILTER (WHERE e.direction <> 'outbound_to_lead') AS calls_received,
-		   count(*) FILTER (WHERE e.outcome = 'answered') AS answered,
-		   count(*) FILTER (WHERE e.outcome = 'voicemail') AS voicemail,
-		   count(*) FILTER (WHERE e.outcome = 'no_answer') AS no_answer,
-		   count(*) FILTER (WHERE e.outcome = 'provider_error' OR (e.status = 'ended' AND e.outcome IS NULL
-														   AND NOT e.booking)) AS failed,
-		   count(*) FILTER (WHERE NOT e.booking AND e.status <> 'ended') AS in_progress,
-		   count(*) FILTER (WHERE e.direction = 'outbound_to_lead' AND e.outcome = 'answered') AS placed_answered,
-		   count(*) FILTER (WHERE e.direction = 'outbound_to_lead' AND e.outcome IN ('answered', 'voicemail', 'no_answer'))
+		   count(*) FILTER (WHERE e.class = 'answered') AS answered,
+		   count(*) FILTER (WHERE e.class = 'voicemail') AS voicemail,
+		   count(*) FILTER (WHERE e.class = 'no_answer') AS no_answer,
+		   count(*) FILTER (WHERE e.class = 'failed') AS failed,
+		   count(*) FILTER (WHERE e.class = 'in_progress') AS in_progress,
+		   count(*) FILTER (WHERE e.direction = 'outbound_to_lead' AND e.class = 'answered') AS placed_answered,
+		   count(*) FILTER (WHERE e.direction = 'outbound_to_lead' AND e.class IN ('answered', 'voicemail', 'no_answer'))
 			   AS placed_reached_or_not,
-		   percentile_cont(0.5) WITHIN GROUP (ORDER BY e.duration_seconds) FILTER (WHERE e.outcome = 'answered')
+		   percentile_cont(0.5) WITHIN GROUP (ORDER BY e.duration_seconds) FILTER (WHERE e.class = 'answered')
 			   AS median_seconds,
-		   percentile_cont(0.9) WITHIN GROUP (ORDER BY e.duration_seconds) FILTER (WHERE e.outcome = 'answered')
+		   percentile_cont(0.9) WITHIN GROUP (ORDER BY e.duration_seconds) FILTER (WHERE e.class = 'answered')
 			   AS p90_seconds,
 		   count(*) FILTER (WHERE e.transfer_attempts > 0) AS transfers_attempted,
 		   count(*) FILTER (WHERE e.transfer_attempts = 1 AND e.ended_reason = 'assistant-forwarded-call')
@@ -343,8 +358,9 @@ FROM (
 		   coalesce(sum(e.cost), 0) AS cost,
 		   count(e.cost) AS calls_costed
 	FROM (
-		SELECT c.org_id, c.broker_id, c.created_at AS at, false AS booking, c.direction, c.status, c.outcome,
-			   c.duration_seconds, c.transfer_attempts, c.ended_reason, c.cost
+		SELECT c.org_id, c.broker_id, c.created_at AS at, false AS booking, c.direction, c.status,
+			   call_outcome_class(c.status, c.outcome) AS class, c.duration_seconds, c.transfer_attempts,
+			   c.ended_reason, c.cost
 		FROM vapi_call_logs c
 		UNION ALL
 		SELECT a.org_id, a.broker_id, a.created_at, true, NULL, a.status, NULL, NULL, NULL, NULL, NULL
@@ -461,9 +477,7 @@ CREATE FUNCTION calls_by_outcome(since timestamptz)
 	SELECT k.outcome, count(c.outcome)
 	FROM (VALUES (1, 'answered'), (2, 'no_answer'), (3, 'voicemail'), (4, 'failed'), (5, 'in_progress')) k (n, outcome)
 	LEFT JOIN (
-		SELECT CASE WHEN l.status <> 'ended' THEN 'in_progress'
-					WHEN l.outcome = 'provider_error' THEN 'failed'
-					ELSE coalesce(l.outcome, 'failed') END AS outcome
+		SELECT call_outcome_class(l.status, l.outcome) AS outcome
 		FROM vapi_call_logs l
 		WHERE l.created_at >= calls_by_outcome.since) c ON c.outcome = k.outcome
 	GROUP BY k.n, k.outcome
@@ -594,3 +608,5 @@ GRANT EXECUTE ON FUNCTION rotate_burned_numbers(), replay_dead_letter(text), cal
 GRANT SELECT ON vapi_pool.maintenance_jobs TO service_role;
 GRANT EXECUTE ON FUNCTION number_health_window(), number_health_state(bigint, bigint, bigint, bigint)
 	TO authenticated, service_role;
+-- call_report, security_invoker, calls it for whoever reads it
+GRANT EXECUTE ON FUNCTION call_outcome_class(text, text) TO authenticated, service_role;

@@ -62,6 +62,7 @@
 #include "log.h"
 #include "operator.h"
 #include "text.h"
+#include "tool_db.h"
 
 #define EXIT_RUNTIME 1
 
@@ -74,9 +75,6 @@
 #define STATUS_DEAD_LETTERS "20"
 /* status: the window of the calls by outcome */
 #define STATUS_CALL_WINDOW "1 hour"
-/* whether the role sees every organisation's rows (a superuser, or BYPASSRLS) */
-#define SEES_EVERY_ORGANISATION_SQL \
-	"SELECT r.rolsuper OR r.rolbypassrls FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER"
 /* a statement of status may run this long (a lock held by a migration) */
 #define STATUS_STATEMENT_TIMEOUT "30s"
 /* seconds to wait for the database to accept the connection */
@@ -275,156 +273,11 @@ choose_colour(const op_options *o)
 
 /* ---------------------------------------------------------------- the database */
 
-/* A malloc'd copy of message on one line, without its trailing newline. */
-static char *
-one_line_copy(const char *message)
-{
-	size_t		len = strlen(message);
-	char	   *copy = malloc(len + 1);
-
-	if (copy == NULL)
-		return NULL;
-	return (char *) shim_one_line(copy, len + 1, message);
-}
-
-/*
- * A server notice (a replayed event's warning quotes what its sender sent)
- * on stderr as one printable line.
- */
-static void
-print_notice(void *arg, const char *message)
-{
-	char	   *line = one_line_copy(message);
-
-	if (line != NULL)
-		fprintf(stderr, "vapi-shim: %s\n", line);
-	free(line);
-}
-
-/*
- * Connect to --database-url with the search_path pinned (db_conn.h), the
- * client encoding UTF-8 (what JSON needs) and ISO dates; NULL on failure,
- * with *why set to a malloc'd one-line reason (nothing printed).
- */
-static PGconn *
-op_connect(const shim_config *cfg, const char *application_name, char **why)
-{
-	db_conn_params cp;
-	PGconn	   *conn = NULL;
-	PGresult   *res = NULL;
-
-	*why = NULL;
-	if (db_conn_params_init(&cp, cfg->database_url, application_name, CONNECT_TIMEOUT) == 0)
-		conn = PQconnectdbParams(cp.keys, cp.vals, 1);
-	db_conn_params_free(&cp);
-	if (PQstatus(conn) == CONNECTION_OK)
-	{
-		PQsetNoticeProcessor(conn, print_notice, NULL);
-		res = PQexec(conn, DB_CONN_PIN_SQL);
-	}
-	if (PQresultStatus(res) == PGRES_COMMAND_OK)
-	{
-		PQclear(res);
-		res = NULL;
-		if (PQsetClientEncoding(conn, "UTF8") == 0)
-			res = PQexec(conn, "SET datestyle = 'ISO, YMD'");
-		if (PQresultStatus(res) == PGRES_COMMAND_OK)
-		{
-			PQclear(res);
-			/* row level security would show such a role nothing: an all-clear that is not true */
-			res = PQexec(conn, SEES_EVERY_ORGANISATION_SQL);
-			if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-				strcmp(PQgetvalue(res, 0, 0), "t") == 0)
-			{
-				PQclear(res);
-				return conn;
-			}
-			if (PQresultStatus(res) == PGRES_TUPLES_OK)
-			{
-				PQclear(res);
-				PQfinish(conn);
-				*why = strdup("the role connected to does not bypass row level security, so it would see no "
-							  "organisation's rows: connect as a role with BYPASSRLS, as the shim's own");
-				return NULL;
-			}
-		}
-	}
-	*why = one_line_copy(res != NULL ? PQresultErrorMessage(res) :
-						 conn != NULL ? PQerrorMessage(conn) : "out of memory");
-	PQclear(res);
-	PQfinish(conn);
-	return NULL;
-}
-
-/*
- * The reason a statement failed, on one line: the server's message and its
- * SQLSTATE (none when the connection itself failed).  Malloc'd.
- */
-static char *
-failure_reason(PGconn *conn, const PGresult *res)
-{
-	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	char	   *line = one_line_copy(primary ? primary : PQerrorMessage(conn));
-	char	   *out;
-	size_t		len;
-
-	if (line == NULL || sqlstate == NULL)
-		return line;
-	len = strlen(line) + strlen(sqlstate) + sizeof(" (SQLSTATE )");
-	if ((out = malloc(len)) != NULL)
-		snprintf(out, len, "%s (SQLSTATE %s)", line, sqlstate);
-	free(line);
-	return out;
-}
-
-/* An error's detail or hint on stderr, as one printable line (nothing when NULL). */
-static void
-print_clean_field(const char *label, const char *text)
-{
-	char	   *line = text ? one_line_copy(text) : NULL;
-
-	if (line != NULL)
-		fprintf(stderr, "  %s: %s\n", label, line);
-	free(line);
-}
-
-/*
- * Run one statement (typed text parameters, text results).  Its result, or
- * NULL with "vapi-shim: <what>: <message> (SQLSTATE xxxxx)" and the detail
- * and hint printed on stderr, and *why (if not NULL) set to the malloc'd
- * one-line reason.
- */
-static PGresult *
-op_query(PGconn *conn, const char *what, const char *sql, int nparams, const char *const *params, char **why)
-{
-	PGresult   *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(res);
-	const char *detail;
-	const char *hint;
-	char	   *reason;
-
-	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-		return res;
-	reason = failure_reason(conn, res);
-	detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
-	hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
-	op_error("%s: %s", what, reason ? reason : "out of memory");
-	print_clean_field("detail", detail);
-	print_clean_field("hint", hint);
-	if (why != NULL)
-		*why = reason;
-	else
-		free(reason);
-	PQclear(res);
-	return NULL;
-}
-
 /* Run a statement that returns nothing (BEGIN, SAVEPOINT...); 0, or -1 (reported as what). */
 static int
 op_command_sql(PGconn *conn, const char *what, const char *sql)
 {
-	PGresult   *res = op_query(conn, what, sql, 0, NULL, NULL);
+	PGresult   *res = tool_db_exec(conn, what, sql, 0, NULL, NULL);
 
 	PQclear(res);
 	return res != NULL ? 0 : -1;
@@ -958,7 +811,7 @@ json_string_copy(json_t *obj, const char *key)
 {
 	json_t	   *v = json_object_get(obj, key);
 
-	return json_is_string(v) ? one_line_copy(json_string_value(v)) : NULL;
+	return json_is_string(v) ? shim_one_line_dup(json_string_value(v)) : NULL;
 }
 
 /* GET p->url with libcurl and keep what the answer says; no answer is a finding, not a failure. */
@@ -978,7 +831,7 @@ probe_shim(shim_probe *p)
 	http_perform_all(&req, &resp, 1, SHIM_PROBE_TIMEOUT_MS + 1000);
 	p->http_status = resp.status;
 	if (resp.status == 0)
-		p->error = one_line_copy(resp.error[0] ? resp.error : "no answer");
+		p->error = shim_one_line_dup(resp.error[0] ? resp.error : "no answer");
 	else if ((doc = json_loadb(resp.body, resp.body_len, 0, NULL)) != NULL)
 	{
 		p->status = json_string_copy(doc, "status");
@@ -1003,13 +856,13 @@ read_status(PGconn *conn, status_report *r)
 	PGresult   *res;
 
 	if (op_command_sql(conn, "status", "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY") != 0 ||
-		(res = op_query(conn, "status", STATEMENT_TIMEOUT_SQL, 1, timeout, NULL)) == NULL)
+		(res = tool_db_exec(conn, "status", STATEMENT_TIMEOUT_SQL, 1, timeout, NULL)) == NULL)
 	{
 		r->failed = 1;
 		return;
 	}
 	PQclear(res);
-	if ((res = op_query(conn, "the extension's version", EXTVERSION_SQL, 1, extname, NULL)) == NULL)
+	if ((res = tool_db_exec(conn, "the extension's version", EXTVERSION_SQL, 1, extname, NULL)) == NULL)
 	{
 		r->failed = 1;
 		return;
@@ -1034,7 +887,7 @@ read_status(PGconn *conn, status_report *r)
 			r->failed = 1;
 			continue;
 		}
-		r->res[s] = op_query(conn, q->what, q->sql, q->param ? 1 : 0, &q->param, &r->error[s]);
+		r->res[s] = tool_db_exec(conn, q->what, q->sql, q->param ? 1 : 0, &q->param, &r->error[s]);
 		if (r->res[s] == NULL)
 			r->failed = 1;
 		op_command_sql(conn, q->what, r->res[s] ? "RELEASE SAVEPOINT vapi_shim_status"
@@ -1325,7 +1178,7 @@ run_status(const shim_config *cfg, const op_options *o)
 		return EXIT_RUNTIME;
 	}
 	probe_shim(&r.shim);
-	if ((conn = op_connect(cfg, "vapi-shim status", &r.db_error)) == NULL)
+	if ((conn = tool_db_open(cfg, "vapi-shim status", CONNECT_TIMEOUT, &r.db_error)) == NULL)
 		op_error("cannot read the database: %s", r.db_error ? r.db_error : "out of memory");
 	else
 	{
@@ -1376,7 +1229,7 @@ list_dead_letters(PGconn *conn, const op_options *o)
 	table		t;
 
 	snprintf(limit, sizeof(limit), "%d", o->limit);
-	if ((res = op_query(conn, "dead letters", LIST_DEAD_LETTERS_SQL, 1, params, NULL)) == NULL)
+	if ((res = tool_db_exec(conn, "dead letters", LIST_DEAD_LETTERS_SQL, 1, params, NULL)) == NULL)
 		return EXIT_RUNTIME;
 	if (o->json)
 	{
@@ -1418,7 +1271,7 @@ replay_dead_letter(PGconn *conn, const op_options *o)
 
 	shim_one_line(ref, sizeof(ref), o->replay);
 	snprintf(what, sizeof(what), "replay of %s", ref);
-	if ((res = op_query(conn, what, REPLAY_SQL, 1, params, NULL)) == NULL)
+	if ((res = tool_db_exec(conn, what, REPLAY_SQL, 1, params, NULL)) == NULL)
 		return EXIT_RUNTIME;
 	if (PQntuples(res) == 0)
 	{
@@ -1457,7 +1310,7 @@ static int
 run_dead_letters(const shim_config *cfg, const op_options *o)
 {
 	char	   *why;
-	PGconn	   *conn = op_connect(cfg, "vapi-shim dead-letters", &why);
+	PGconn	   *conn = tool_db_open(cfg, "vapi-shim dead-letters", CONNECT_TIMEOUT, &why);
 	int			status;
 
 	if (conn == NULL)

@@ -38,6 +38,7 @@
 #include "http_client.h"
 #include "provision.h"
 #include "provision_shared.h"
+#include "tool_db.h"
 
 /* one Vapi request: the whole exchange, connect included */
 #define VAPI_TIMEOUT_MS 30000
@@ -253,66 +254,29 @@ vapi_server_url(const shim_config *cfg, int *bad)
 /* ---------------------------------------------------------------- the database */
 
 /*
- * Connect to --database-url with the search_path pinned (db_conn.h); NULL
- * (error printed) on failure.
+ * The database connection of the provisioning commands (tool_db.c); NULL
+ * with the reason printed.
  */
 PGconn *
 tool_db_connect(const shim_config *cfg)
 {
-	db_conn_params cp;
-	PGconn	   *conn = NULL;
-	PGresult   *res = NULL;
-	char	   *msg;
-	size_t		len;
+	char	   *why = NULL;
+	PGconn	   *conn = tool_db_open(cfg, "vapi-shim provisioning", NULL, &why);
 
-	if (db_conn_params_init(&cp, cfg->database_url, "vapi-shim provisioning", NULL) == 0)
-		conn = PQconnectdbParams(cp.keys, cp.vals, 1);
-	db_conn_params_free(&cp);
-	if (PQstatus(conn) == CONNECTION_OK)
-		res = PQexec(conn, DB_CONN_PIN_SQL);
-	if (PQresultStatus(res) == PGRES_COMMAND_OK)
-	{
-		PQclear(res);
-		return conn;
-	}
-
-	msg = strdup(res != NULL ? PQresultErrorMessage(res) : conn != NULL ? PQerrorMessage(conn) : "out of memory");
-	len = msg != NULL ? strlen(msg) : 0;
-	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-		msg[--len] = '\0';
-	tool_error("could not connect to the database: %s", msg != NULL ? msg : "out of memory");
-	free(msg);
-	PQclear(res);
-	PQfinish(conn);
-	return NULL;
+	if (conn == NULL)
+		tool_error("could not connect to the database: %s", why != NULL ? why : "out of memory");
+	free(why);
+	return conn;
 }
 
 /*
- * Run one parameterised statement (text parameters, text results); the
- * result if it succeeded, else NULL with the server's message (and its
- * detail and hint) printed.
+ * Run one statement (text parameters); its result, or NULL with the
+ * database's error (its SQLSTATE, detail and hint) printed.
  */
 PGresult *
 tool_db_query(PGconn *conn, const char *sql, int nparams, const char *const *params)
 {
-	PGresult   *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(res);
-	const char *primary;
-	const char *detail;
-	const char *hint;
-
-	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-		return res;
-	primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-	detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
-	hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
-	tool_error("database error: %s", primary ? primary : PQerrorMessage(conn));
-	if (detail)
-		fprintf(stderr, "  detail: %s\n", detail);
-	if (hint)
-		fprintf(stderr, "  hint: %s\n", hint);
-	PQclear(res);
-	return NULL;
+	return tool_db_exec(conn, "database error", sql, nparams, params, NULL);
 }
 
 /* The text of a result field, or NULL if it is SQL NULL. */

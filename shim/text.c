@@ -183,3 +183,15 @@ shim_parse_whole(const char *text, int min, int max)
 		return -1;
 	return (int) v;
 }
+
+/* A malloc'd copy of src as one printable line (shim_one_line); NULL when out of memory. */
+char *
+shim_one_line_dup(const char *src)
+{
+	size_t		len = strlen(src);
+	char	   *copy = malloc(len + 1);
+
+	if (copy == NULL)
+		return NULL;
+	return (char *) shim_one_line(copy, len + 1, src);
+}

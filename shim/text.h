@@ -20,6 +20,9 @@ extern const char *shim_one_line(char *dst, size_t dstlen, const char *src);
  */
 extern char *shim_clean_utf8(const char *text, size_t len);
 
+/* A malloc'd copy of src as one printable line (shim_one_line); NULL when out of memory. */
+extern char *shim_one_line_dup(const char *src);
+
 /* text as a whole decimal number from min to max (min >= 0); -1 if it is not one. */
 extern int	shim_parse_whole(const char *text, int min, int max);
 

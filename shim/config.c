@@ -39,6 +39,7 @@
 
 /* ranges of the numeric options */
 #define DB_POOL_SIZE_MAX 256
+#define DB_GROUP_MAX 16			/* db_pool.c's DB_BATCH_MAX */
 #define DB_TIMEOUT_MS_MIN 100
 /* Vapi drops an assistant-request answer after 7.5 s end to end: leave room */
 #define DB_TIMEOUT_MS_MAX 7000
@@ -80,6 +81,8 @@ typedef enum option_id
 	OPT_CAL_WEBHOOK_SECRET,
 	OPT_CAL_WEBHOOK_SECRET_PREVIOUS,
 	OPT_DB_POOL_SIZE,
+	OPT_DB_GROUP_MAX,
+	OPT_DB_ACTIVE_MAX,
 	OPT_DB_TIMEOUT_MS,
 	OPT_VAPI_API_KEY,
 	OPT_VAPI_BASE_URL,
@@ -136,6 +139,8 @@ static const shim_option options[NUM_OPTIONS] = {
 	[OPT_CAL_WEBHOOK_SECRET] = {"cal-webhook-secret", "VAPI_POOL_CAL_WEBHOOK_SECRET", "SECRET", .secret = 1, .help = "Cal.com webhook signing secret; if not set /webhook/cal refuses every request (401)"},
 	[OPT_CAL_WEBHOOK_SECRET_PREVIOUS] = {"cal-webhook-secret-previous", "VAPI_POOL_CAL_WEBHOOK_SECRET_PREVIOUS", "SECRET", .secret = 1, .help = "previous Cal.com webhook signing secret, still accepted while rotating secrets"},
 	[OPT_DB_POOL_SIZE] = {"db-pool-size", "VAPI_POOL_DB_POOL_SIZE", "N", .def = "8", .help = "database connections (and worker threads) for webhook events (1-256)"},
+	[OPT_DB_GROUP_MAX] = {"db-group-max", "VAPI_POOL_DB_GROUP_MAX", "N", .def = "16", .help = "most webhooks one database transaction takes when they queue up (group commit, 1-16; 1: each its own transaction)"},
+	[OPT_DB_ACTIVE_MAX] = {"db-active-max", "VAPI_POOL_DB_ACTIVE_MAX", "N", .def = "2", .help = "most database connections running webhooks at once (about the database server's cores, 1-256); the others wait while the queue grows into larger groups, or wait for Cal.com"},
 	[OPT_DB_TIMEOUT_MS] = {"db-timeout-ms", "VAPI_POOL_DB_TIMEOUT_MS", "MS", .def = "5000", .help = "deadline for one event's database work before the fallback answer (100-7000: Vapi waits at most 7.5 s)"},
 	[OPT_VAPI_API_KEY] = {"vapi-api-key", "VAPI_POOL_VAPI_API_KEY", "KEY", .secret = 1, .help = "Vapi API key for outbound calls (required by vapi-shim dispatch); if not set outbound calls are held (jobs stay queued)"},
 	[OPT_VAPI_BASE_URL] = {"vapi-base-url", "VAPI_POOL_VAPI_BASE_URL", "URL", .def = "https://api.vapi.ai", .help = "base URL of the Vapi API"},
@@ -775,7 +780,11 @@ load_webhook_options(shim_config *cfg, const char *const *values)
 	if ((r = take_choice(values, OPT_KNOWN_CALLER_ANSWER, known_caller_names, lengthof(known_caller_names),
 						 &known_caller)) != CONFIG_OK ||
 		(r = take_int(values, OPT_DB_POOL_SIZE, 1, DB_POOL_SIZE_MAX, "a number of connections",
-					  &cfg->db_pool_size)) != CONFIG_OK)
+					  &cfg->db_pool_size)) != CONFIG_OK ||
+		(r = take_int(values, OPT_DB_GROUP_MAX, 1, DB_GROUP_MAX, "a number of webhooks",
+					  &cfg->db_group_max)) != CONFIG_OK ||
+		(r = take_int(values, OPT_DB_ACTIVE_MAX, 1, DB_POOL_SIZE_MAX, "a number of connections",
+					  &cfg->db_active_max)) != CONFIG_OK)
 		return r;
 	cfg->known_caller = (known_caller_answer) known_caller;
 	if (parse_int_range(values[OPT_DB_TIMEOUT_MS], DB_TIMEOUT_MS_MIN, DB_TIMEOUT_MS_MAX, &cfg->db_timeout_ms) != 0)
@@ -989,8 +998,10 @@ config_log_summary(const shim_config *cfg)
 		log_dispatch_summary(cfg, db);
 		return;
 	}
-	shim_log(SHIM_LOG_INFO, "config: database %s, pool %d connections, deadline %d ms per event",
-			 db[0] ? db : "(libpq defaults)", cfg->db_pool_size, cfg->db_timeout_ms);
+	shim_log(SHIM_LOG_INFO, "config: database %s, pool %d connections (%d at once), groups of up to %d webhooks, deadline %d ms per event",
+			 db[0] ? db : "(libpq defaults)", cfg->db_pool_size,
+			 cfg->db_active_max < cfg->db_pool_size ? cfg->db_active_max : cfg->db_pool_size,
+			 cfg->db_group_max, cfg->db_timeout_ms);
 	shim_log(SHIM_LOG_INFO, "config: listen %s, webhooks under %s, max body %zu bytes",
 			 cfg->listen, cfg->webhook_prefix, cfg->max_body);
 	shim_log(SHIM_LOG_INFO, "config: vapi auth %s, vapi secret %s, previous vapi secret %s",

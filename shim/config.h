@@ -86,6 +86,8 @@ typedef struct shim_config
 	known_caller_answer known_caller;
 	const char *webhook_prefix;	/* "/webhook": routes live under it */
 	int			db_pool_size;	/* database connections (worker threads) */
+	int			db_group_max;	/* most webhooks one transaction takes */
+	int			db_active_max;	/* most connections running webhooks at once */
 	int			db_timeout_ms;	/* deadline for one event's database work */
 	const char *vapi_api_key;	/* optional; unset = outbound calls held */
 	const char *vapi_base_url;

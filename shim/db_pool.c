@@ -17,10 +17,27 @@
  *	  noticed and replaced at once, not by the next webhook, which would
  *	  otherwise meet the dead connection and be answered 503.
  *
- * A worker takes its share of the queue at once (up to DB_BATCH_MAX jobs)
- * and pipelines them: all statements go out together, each with its own
- * Sync, so each still runs in its own transaction and fails alone, but the
- * worker and its backend trade one wake-up per batch instead of one per job.
+ * A worker takes its share of the queue at once (up to DB_BATCH_MAX jobs,
+ * and never waits for more: a lone webhook runs at once) and runs them as
+ * one group: one statement, vapi_pool.receive_webhooks, in one transaction,
+ * so that the group shares one commit and one WAL flush.  The database
+ * takes every delivery in a subtransaction of its own (one that fails,
+ * fails alone, with its own answer); the worker answers nobody before the
+ * group's COMMIT has returned, so a crash loses only unanswered webhooks,
+ * which their senders deliver again.  A group that fails as a whole (a
+ * cancel, a server out of memory) is answered as one webhook would be,
+ * except that an error that a smaller group might not meet makes the worker
+ * run the group's webhooks one by one instead.  With --db-group-max 1 (or a
+ * batch of one) each webhook is its own statement, pipelined: all go out
+ * together, each with its own Sync and so its own transaction.  /metrics
+ * counts the groups by size.
+ *
+ * At most --db-active-max workers run database work at once (a turn,
+ * take_jobs and give_turn); the others wait, and what queues meanwhile
+ * becomes a larger group, which on a server with few cores gets more done
+ * than more connections competing for them.  A worker carrying a live tool
+ * call gives its turn back before its HTTP rounds, so bookings that wait for
+ * Cal.com hold connections (--db-pool-size) but never turns.
  *
  * Time is bounded everywhere: connecting and the session set-up give up after
  * connect_timeout_ms, a statement ends by statement_timeout on the server and
@@ -45,6 +62,7 @@
  * take the queue.
  */
 #define _GNU_SOURCE				/* pipe2() */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -75,9 +93,12 @@
 #define DB_BATCH_MAX 16			/* most jobs one worker pipelines at once */
 #define DB_BATCH_BYTES 65536	/* ... and their payloads, unless one is larger */
 #define DB_STATEMENT_NAME "vapi_shim_receive_webhook"
+#define DB_GROUP_STATEMENT "vapi_shim_receive_webhooks"
 #define DB_CONTINUE_STATEMENT "vapi_shim_continue_webhook"
 #define DB_RECEIVE_FN "vapi_pool.receive_webhook"
 #define DB_CONTINUE_FN "vapi_pool.continue_webhook"
+#define DB_GROUP_FN "vapi_pool.receive_webhooks"
+#define TEXTOID 25				/* pg_type.h: text, the element type of the group's arrays */
 #define DB_LIVE_RESERVE_MS 2000 /* kept before the loop's deadline for the last
 								 * continue_webhook and the answer */
 #define DB_LIVE_MIN_REQUEST_MS 50	/* less budget left than this counts as none */
@@ -144,6 +165,23 @@ struct db_pool
 
 	int			nworkers;
 	db_worker  *workers;
+
+	/*
+	 * Workers running database work now (protected by lock), at most
+	 * active_max: the others wait on turn_cond, and the queue meanwhile
+	 * grows into a larger group.  A worker waiting for HTTP (a live tool
+	 * call's rounds) has given its turn back.
+	 */
+	int			active;
+	int			active_max;
+	pthread_cond_t turn_cond;
+
+	/* the group size histogram (/metrics); any thread, without the lock */
+	atomic_ullong group_buckets[DB_GROUP_NBUCKETS];
+	atomic_ullong group_count;
+	atomic_ullong group_deliveries;
+	atomic_ullong groups_split;
+	atomic_ullong group_put_off;
 };
 
 /* Post a finished job back to the loop; the worker must not touch it after. */
@@ -417,6 +455,11 @@ worker_connect(db_worker *w)
 				   PGRES_COMMAND_OK) != 0)
 		return -1;
 
+	if (setup_step(w, PQsendPrepare(w->conn, DB_GROUP_STATEMENT, DB_GROUP_QUERY, 0, NULL), deadline,
+				   "could not prepare vapi_pool.receive_webhooks (is the vapi_pool extension installed and current?)",
+				   PGRES_COMMAND_OK) != 0)
+		return -1;
+
 	if (setup_step(w, PQsendPrepare(w->conn, DB_CONTINUE_STATEMENT, DB_CONTINUE_QUERY, 0, NULL), deadline,
 				   "could not prepare vapi_pool.continue_webhook (is the vapi_pool extension installed and current?)",
 				   PGRES_COMMAND_OK) != 0)
@@ -435,9 +478,45 @@ worker_connect(db_worker *w)
 }
 
 /*
+ * The outcome of an error a webhook's statement (or its delivery in a
+ * group) met with the connection intact.  Only the SQLSTATE and the primary
+ * message are logged: the detail and context of an error may quote the
+ * payload.
+ */
+static db_outcome
+sqlstate_outcome(db_job *job, const char *fn, const char *sqlstate, const char *primary)
+{
+	char		msg[200];
+
+	snprintf(job->sqlstate, sizeof(job->sqlstate), "%s", sqlstate ? sqlstate : "");
+	if (sqlstate == NULL)
+		sqlstate = "";
+	if (strcmp(sqlstate, "57014") == 0)
+		return DB_TIMEOUT;
+	if (strncmp(sqlstate, "53", 2) == 0 || strncmp(sqlstate, "40", 2) == 0)
+	{
+		/* out of resources, deadlock, serialization: nothing stored, a retry may work */
+		shim_log(SHIM_LOG_WARNING, "%s could not finish a %s webhook (SQLSTATE %s): %s",
+				 fn, job->source, sqlstate, shim_one_line(msg, sizeof(msg), primary ? primary : ""));
+		return DB_UNAVAILABLE;
+	}
+	if (strncmp(sqlstate, "22", 2) == 0)
+		return DB_BAD_INPUT;
+	shim_log(SHIM_LOG_ERROR, "%s failed for a %s webhook (SQLSTATE %s): %s",
+			 fn, job->source, sqlstate, shim_one_line(msg, sizeof(msg), primary ? primary : ""));
+	return DB_FAILED;
+}
+
+/* Is this failure the connection's (lost, or the server going away)? */
+static int
+connection_failed(db_worker *w, PGresult *res)
+{
+	return PQstatus(w->conn) == CONNECTION_BAD ||
+		pq_sqlstate_is_connection(PQresultErrorField(res, PG_DIAG_SQLSTATE));
+}
+
+/*
  * Turn a failed statement into an outcome; 1 if the connection must go.
- * Only the SQLSTATE and the primary message are logged: the detail and
- * context of an error may quote the payload.
  */
 static int
 classify_error(db_worker *w, db_job *job, const char *fn, PGresult *res, db_outcome *outcome)
@@ -446,9 +525,9 @@ classify_error(db_worker *w, db_job *job, const char *fn, PGresult *res, db_outc
 	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	char		msg[200];
 
-	snprintf(job->sqlstate, sizeof(job->sqlstate), "%s", sqlstate ? sqlstate : "");
-	if (PQstatus(w->conn) == CONNECTION_BAD || pq_sqlstate_is_connection(sqlstate))
+	if (connection_failed(w, res))
 	{
+		snprintf(job->sqlstate, sizeof(job->sqlstate), "%s", sqlstate ? sqlstate : "");
 		*outcome = DB_UNAVAILABLE;
 		shim_log(SHIM_LOG_WARNING, "database worker %d: connection lost during a webhook (SQLSTATE %s): %s",
 				 w->id, sqlstate ? sqlstate : "none",
@@ -456,81 +535,70 @@ classify_error(db_worker *w, db_job *job, const char *fn, PGresult *res, db_outc
 		w->failing = 1;
 		return 1;
 	}
-	if (strcmp(sqlstate, "57014") == 0)
-		*outcome = DB_TIMEOUT;
-	else if (strncmp(sqlstate, "53", 2) == 0 || strncmp(sqlstate, "40", 2) == 0)
-	{
-		/* out of resources, deadlock, serialization: nothing stored, a retry may work */
-		*outcome = DB_UNAVAILABLE;
-		shim_log(SHIM_LOG_WARNING, "%s could not finish a %s webhook (SQLSTATE %s): %s",
-				 fn, job->source, sqlstate, shim_one_line(msg, sizeof(msg), primary ? primary : ""));
-	}
-	else if (strncmp(sqlstate, "22", 2) == 0)
-		*outcome = DB_BAD_INPUT;
-	else
-	{
-		*outcome = DB_FAILED;
-		shim_log(SHIM_LOG_ERROR, "%s failed for a %s webhook (SQLSTATE %s): %s",
-				 fn, job->source, sqlstate, shim_one_line(msg, sizeof(msg), primary ? primary : ""));
-	}
+	*outcome = sqlstate_outcome(job, fn, sqlstate, primary);
 	return 0;
 }
 
 /*
- * Fill the job from a receipt (http_status, answer, inbox_id, state; fn
- * made it); 1 if the connection must go (the caller closes it).  An earlier
- * answer of the job (a waiting receipt's requests) is replaced.
+ * Fill the job from row row of a receipt (http_status, answer, inbox_id,
+ * state; fn made it).  An earlier answer of the job (a waiting receipt's
+ * requests) is replaced.
  */
-static int
-take_result(db_worker *w, db_job *job, const char *fn, PGresult *res, db_outcome *outcome)
+static db_outcome
+take_row(db_job *job, const char *fn, PGresult *res, int row)
 {
 	free(job->answer);
 	job->answer = NULL;
 	job->answer_len = 0;
 	job->waiting = 0;
+	if (PQgetisnull(res, row, 0) || PQgetisnull(res, row, 1))
+	{
+		shim_log(SHIM_LOG_ERROR, "%s gave a null http_status or answer for a %s webhook", fn, job->source);
+		return DB_FAILED;
+	}
+	job->http_status = atoi(PQgetvalue(res, row, 0));
+	job->inbox_id = PQgetisnull(res, row, 2) ? 0 : atoll(PQgetvalue(res, row, 2));
+	job->waiting = !PQgetisnull(res, row, 3) && strcmp(PQgetvalue(res, row, 3), "waiting") == 0;
+	job->answer_len = (size_t) PQgetlength(res, row, 1);
+	job->answer = malloc(job->answer_len + 1);
+	if (job->answer == NULL)
+		return DB_FAILED;
+	memcpy(job->answer, PQgetvalue(res, row, 1), job->answer_len + 1);
+	return DB_DONE;
+}
+
+/*
+ * Fill the job from a one-row receipt; 1 if the connection must go (the
+ * caller closes it).
+ */
+static int
+take_result(db_worker *w, db_job *job, const char *fn, PGresult *res, db_outcome *outcome)
+{
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		return classify_error(w, job, fn, res, outcome);
-
-	if (PQntuples(res) != 1 || PQnfields(res) != 4 ||
-		PQgetisnull(res, 0, 0) || PQgetisnull(res, 0, 1))
+	if (PQntuples(res) != 1 || PQnfields(res) != 4)
 	{
 		*outcome = DB_FAILED;
-		shim_log(SHIM_LOG_ERROR,
-				 "%s gave %d rows of %d columns for a %s webhook: want one row with a non-null http_status and answer",
+		shim_log(SHIM_LOG_ERROR, "%s gave %d rows of %d columns for a %s webhook: want one row of four",
 				 fn, PQntuples(res), PQnfields(res), job->source);
 		return 0;
 	}
-	job->http_status = atoi(PQgetvalue(res, 0, 0));
-	job->inbox_id = PQgetisnull(res, 0, 2) ? 0 : atoll(PQgetvalue(res, 0, 2));
-	job->waiting = !PQgetisnull(res, 0, 3) && strcmp(PQgetvalue(res, 0, 3), "waiting") == 0;
-	job->answer_len = (size_t) PQgetlength(res, 0, 1);
-	job->answer = malloc(job->answer_len + 1);
-	if (job->answer == NULL)
-	{
-		*outcome = DB_FAILED;
-		return 0;
-	}
-	memcpy(job->answer, PQgetvalue(res, 0, 1), job->answer_len + 1);
-	*outcome = DB_DONE;
+	*outcome = take_row(job, fn, res, 0);
 	return 0;
 }
 
 /*
- * Read the results of the next statement in the pipeline (its result, the
- * end of its results, its Sync) and fill its job; fn names the function the
- * statement called.  A broken or stuck connection is closed: w->conn is NULL
- * afterwards.
+ * Read the next statement's results from the pipeline up to their end and
+ * return the first (the rest are dropped).  NULL when the server went
+ * silent or the connection broke: the connection is then closed and
+ * *outcome says which.
  */
-static db_outcome
-read_job_result(db_worker *w, db_job *job, const char *fn)
+static PGresult *
+next_result(db_worker *w, long long deadline, db_outcome *outcome)
 {
-	/* the statement ends by statement_timeout: past that, the server is gone */
-	long long	deadline = shim_now_ms() + w->pool->cfg->db_timeout_ms + DB_RESULT_GRACE_MS;
-	db_outcome	outcome = DB_UNAVAILABLE;
 	PGresult   *res = NULL;
 	PGresult   *r;
 	wait_status wr;
-	int			broken;
 
 	/* the running statement is finished even when the pool stops */
 	while ((wr = wait_ready(w, deadline, 0)) == WAIT_READY && (r = PQgetResult(w->conn)) != NULL)
@@ -544,33 +612,312 @@ read_job_result(db_worker *w, db_job *job, const char *fn)
 	{
 		PQclear(res);
 		connect_failed(w, "the server did not answer", "no result long after statement_timeout");
-		return DB_TIMEOUT;
+		*outcome = DB_TIMEOUT;
+		return NULL;
 	}
 	if (wr != WAIT_READY || res == NULL)
 	{
 		PQclear(res);
 		connect_failed(w, "connection lost during a webhook", PQerrorMessage(w->conn));
-		return DB_UNAVAILABLE;
+		*outcome = DB_UNAVAILABLE;
+		return NULL;
 	}
+	return res;
+}
 
-	broken = take_result(w, job, fn, res, &outcome);
-	PQclear(res);
+/*
+ * Read the Sync that ends a statement: its transaction has committed when
+ * it comes.  Anything else (a failed commit, a broken connection), or
+ * broken already set, closes the connection; returns 0 when the Sync came.
+ */
+static int
+end_statement(db_worker *w, long long deadline, int broken)
+{
+	PGresult   *r = NULL;
 
-	/* the statement's own Sync ends its transaction */
-	if (!broken)
-	{
-		r = NULL;
-		if (wait_ready(w, deadline, 0) != WAIT_READY ||
-			(r = PQgetResult(w->conn)) == NULL || PQresultStatus(r) != PGRES_PIPELINE_SYNC)
-			broken = 1;
-		PQclear(r);
-	}
+	if (!broken &&
+		(wait_ready(w, deadline, 0) != WAIT_READY ||
+		 (r = PQgetResult(w->conn)) == NULL || PQresultStatus(r) != PGRES_PIPELINE_SYNC))
+		broken = 1;
+	PQclear(r);
 	if (broken)
 	{
 		PQfinish(w->conn);
 		w->conn = NULL;
+		return -1;
 	}
+	return 0;
+}
+
+/*
+ * Read the results of the next statement in the pipeline (its result, the
+ * end of its results, its Sync) and fill its job; fn names the function the
+ * statement called.  A broken or stuck connection is closed: w->conn is NULL
+ * afterwards.  Without the Sync the commit is unknown: nothing is answered
+ * but "unavailable" (a redelivery gets the stored answer if it committed).
+ */
+static db_outcome
+read_job_result(db_worker *w, db_job *job, const char *fn)
+{
+	/* the statement ends by statement_timeout: past that, the server is gone */
+	long long	deadline = shim_now_ms() + w->pool->cfg->db_timeout_ms + DB_RESULT_GRACE_MS;
+	db_outcome	outcome = DB_UNAVAILABLE;
+	PGresult   *res = next_result(w, deadline, &outcome);
+	int			broken;
+
+	if (res == NULL)
+		return outcome;
+	broken = take_result(w, job, fn, res, &outcome);
+	PQclear(res);
+	if (end_statement(w, deadline, broken) != 0 && !broken)
+		return DB_UNAVAILABLE;
 	return outcome;
+}
+
+/* ---------------------------------------------------------------- groups */
+
+/* Count one transaction of n webhooks in the group size histogram. */
+static void
+count_group(db_pool *pool, int n)
+{
+	static const int bounds[DB_GROUP_NBUCKETS] = DB_GROUP_BOUNDS;
+	int			b = 0;
+
+	while (b < DB_GROUP_NBUCKETS - 1 && n > bounds[b])
+		b++;
+	atomic_fetch_add(&pool->group_buckets[b], 1);
+	atomic_fetch_add(&pool->group_count, 1);
+	atomic_fetch_add(&pool->group_deliveries, (unsigned long long) n);
+}
+
+/* Append a 32-bit integer in network byte order. */
+static char *
+put_int32(char *p, uint32_t v)
+{
+	v = htonl(v);
+	memcpy(p, &v, sizeof(v));
+	return p + sizeof(v);
+}
+
+/*
+ * A one-dimensional text[] in PostgreSQL's binary array format (what
+ * array_recv reads): the bodies go as they came, with no escaping.
+ * malloc'd, NULL when out of memory; *len is its length.
+ */
+static char *
+text_array(const char *const *items, const size_t *lens, int n, int *len)
+{
+	size_t		total = 5 * sizeof(uint32_t);
+	char	   *buf;
+	char	   *p;
+
+	for (int i = 0; i < n; i++)
+		total += sizeof(uint32_t) + lens[i];
+	if (total > INT32_MAX || (buf = malloc(total)) == NULL)
+		return NULL;
+	p = put_int32(buf, 1);		/* dimensions */
+	p = put_int32(p, 0);		/* no NULL element */
+	p = put_int32(p, TEXTOID);
+	p = put_int32(p, (uint32_t) n);
+	p = put_int32(p, 1);		/* lower bound */
+	for (int i = 0; i < n; i++)
+	{
+		p = put_int32(p, (uint32_t) lens[i]);
+		memcpy(p, items[i], lens[i]);
+		p += lens[i];
+	}
+	*len = (int) total;
+	return buf;
+}
+
+/* Send receive_webhooks for jobs (and a Sync); 0 if sent. */
+static int
+send_group(db_worker *w, db_job **jobs, int n)
+{
+	const char *sources[DB_BATCH_MAX];
+	const char *bodies[DB_BATCH_MAX];
+	size_t		source_lens[DB_BATCH_MAX];
+	size_t		body_lens[DB_BATCH_MAX];
+	char	   *params[2];
+	int			lens[2];
+	static const int formats[2] = {1, 1};
+	int			sent;
+
+	for (int i = 0; i < n; i++)
+	{
+		sources[i] = jobs[i]->source;
+		source_lens[i] = strlen(jobs[i]->source);
+		bodies[i] = jobs[i]->payload;
+		body_lens[i] = jobs[i]->payload_len;
+	}
+	params[0] = text_array(sources, source_lens, n, &lens[0]);
+	params[1] = text_array(bodies, body_lens, n, &lens[1]);
+	sent = params[0] != NULL && params[1] != NULL &&
+		PQsendQueryPrepared(w->conn, DB_GROUP_STATEMENT, 2, (const char *const *) params, lens, formats, 0) &&
+		PQpipelineSync(w->conn);
+	free(params[0]);
+	free(params[1]);
+	if (!sent)
+		connect_failed(w, "could not send a group of webhooks", PQerrorMessage(w->conn));
+	return sent ? 0 : -1;
+}
+
+/*
+ * Is this a delivery the database put off (SQLSTATE 55P03, a lock waited
+ * for past vapi_pool.group_lock_timeout, or class 40, a deadlock's victim)?
+ * It stored nothing; run alone after its group committed, it goes through.
+ */
+static int
+put_off(const char *sqlstate)
+{
+	return strcmp(sqlstate, "55P03") == 0 || strncmp(sqlstate, "40", 2) == 0;
+}
+
+/*
+ * Fill every job of a group from receive_webhooks' rows (one per delivery,
+ * in order); a delivery put off is marked in later[] instead.
+ */
+static void
+take_group_rows(db_job **jobs, int n, PGresult *res, db_outcome *outcomes, int *later)
+{
+	if (PQntuples(res) != n || PQnfields(res) != 7)
+	{
+		shim_log(SHIM_LOG_ERROR, "%s gave %d rows of %d columns for a group of %d webhooks: want one row of seven each",
+				 DB_GROUP_FN, PQntuples(res), PQnfields(res), n);
+		for (int i = 0; i < n; i++)
+			outcomes[i] = DB_FAILED;
+		return;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		if (atoi(PQgetvalue(res, i, 6)) != i + 1)
+		{
+			shim_log(SHIM_LOG_ERROR, "%s gave row %d as delivery %s", DB_GROUP_FN, i + 1, PQgetvalue(res, i, 6));
+			outcomes[i] = DB_FAILED;
+		}
+		else if (!PQgetisnull(res, i, 4) && put_off(PQgetvalue(res, i, 4)))
+			later[i] = 1;
+		else if (!PQgetisnull(res, i, 4))
+			outcomes[i] = sqlstate_outcome(jobs[i], DB_GROUP_FN, PQgetvalue(res, i, 4), PQgetvalue(res, i, 5));
+		else
+			outcomes[i] = take_row(jobs[i], DB_GROUP_FN, res, i);
+	}
+}
+
+/*
+ * Run jobs one statement each, pipelined: every statement is sent at once,
+ * each followed by its own Sync (so each runs in its own transaction and
+ * fails alone), then the results are read in order.  When the connection
+ * breaks, the jobs still without a result are unavailable.
+ */
+static void
+run_one_by_one(db_worker *w, db_job **jobs, int n, db_outcome *outcomes)
+{
+	int			nsent = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		const char *params[2] = {jobs[i]->source, jobs[i]->payload};
+
+		outcomes[i] = DB_UNAVAILABLE;
+		if (w->conn != NULL &&
+			PQsendQueryPrepared(w->conn, DB_STATEMENT_NAME, 2, params, NULL, NULL, 0) &&
+			PQpipelineSync(w->conn))
+			nsent = i + 1;
+		else
+		{
+			if (w->conn != NULL)
+				connect_failed(w, "could not send a webhook", PQerrorMessage(w->conn));
+			break;
+		}
+	}
+	for (int i = 0; i < nsent; i++)
+	{
+		count_group(w->pool, 1);
+		outcomes[i] = w->conn != NULL ? read_job_result(w, jobs[i], DB_RECEIVE_FN) : DB_UNAVAILABLE;
+	}
+}
+
+/* Run the deliveries the database put off (later[i]), one by one, now that their group committed. */
+static void
+run_put_off(db_worker *w, db_job **jobs, int n, db_outcome *outcomes, const int *later)
+{
+	db_job	   *again[DB_BATCH_MAX];
+	db_outcome	again_outcomes[DB_BATCH_MAX];
+	int			where[DB_BATCH_MAX];
+	int			m = 0;
+
+	for (int i = 0; i < n; i++)
+		if (later[i])
+		{
+			where[m] = i;
+			again[m++] = jobs[i];
+		}
+	if (m == 0)
+		return;
+	atomic_fetch_add(&w->pool->group_put_off, (unsigned long long) m);
+	run_one_by_one(w, again, m, again_outcomes);
+	for (int k = 0; k < m; k++)
+		outcomes[where[k]] = again_outcomes[k];
+}
+
+/*
+ * Run jobs as one group: one receive_webhooks statement, one transaction,
+ * each job's outcome in outcomes once the Sync (the commit) has come; a
+ * delivery the database put off runs alone after that.  Returns -1, with
+ * nothing stored, when the group failed as a whole with an error a smaller
+ * group might not meet: the caller runs its jobs one by one.  A lost
+ * connection or a cancel is every job's outcome.
+ */
+static int
+run_group(db_worker *w, db_job **jobs, int n, db_outcome *outcomes)
+{
+	long long	deadline = shim_now_ms() + w->pool->cfg->db_timeout_ms + DB_RESULT_GRACE_MS;
+	db_outcome	whole = DB_UNAVAILABLE;
+	PGresult   *res;
+	int			broken = 0;
+	int			split = 0;
+	int			later[DB_BATCH_MAX] = {0};
+
+	count_group(w->pool, n);
+	if (send_group(w, jobs, n) != 0 || (res = next_result(w, deadline, &whole)) == NULL)
+	{
+		for (int i = 0; i < n; i++)
+			outcomes[i] = whole;
+		return 0;
+	}
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		take_group_rows(jobs, n, res, outcomes, later);
+	else
+	{
+		const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		broken = classify_error(w, jobs[0], DB_GROUP_FN, res, &whole);
+		split = !broken && whole != DB_TIMEOUT;
+		if (split)
+			shim_log(SHIM_LOG_WARNING, "a group of %d webhooks failed as a whole (SQLSTATE %s): running them one by one",
+					 n, sqlstate ? sqlstate : "none");
+		for (int i = 0; i < n; i++)
+		{
+			outcomes[i] = whole;
+			snprintf(jobs[i]->sqlstate, sizeof(jobs[i]->sqlstate), "%s", jobs[0]->sqlstate);
+		}
+	}
+	PQclear(res);
+	if (end_statement(w, deadline, broken) != 0 && !broken)
+	{
+		/* the commit is unknown: a redelivery gets the stored answer if it happened */
+		for (int i = 0; i < n; i++)
+			outcomes[i] = DB_UNAVAILABLE;
+		return 0;
+	}
+	if (split && w->conn != NULL)
+	{
+		atomic_fetch_add(&w->pool->groups_split, 1);
+		return -1;
+	}
+	run_put_off(w, jobs, n, outcomes, later);
+	return 0;
 }
 
 /* ---------------------------------------------------------------- live tool calls */
@@ -958,51 +1305,72 @@ run_live_events(db_worker *w, db_job **jobs, int n)
 }
 
 /*
- * Run a batch of jobs on the worker's connection, pipelined: every
- * statement is sent at once, each followed by its own Sync (so each runs in
- * its own transaction and fails alone), then the results are read in order
- * and each job goes back to the loop as soon as its result is in.  A job the
- * loop abandoned meanwhile is not run.  When the connection breaks, the jobs
- * still without a result go back unavailable.  Jobs whose receipt is
- * "waiting" go on afterwards, with the pipeline empty (run_live_events).
+ * Give back the turn take_jobs took (the worker's database work is done, or
+ * it goes on to HTTP): a worker waiting for one, or a sleeping one if work
+ * is queued, takes it.
+ */
+static void
+give_turn(db_pool *pool)
+{
+	pthread_mutex_lock(&pool->lock);
+	pool->active--;
+	pthread_cond_signal(&pool->turn_cond);
+	if (pool->head != NULL)
+		wake_one_locked(pool);
+	pthread_mutex_unlock(&pool->lock);
+}
+
+/*
+ * Run a batch of jobs on the worker's connection: in groups of at most
+ * --db-group-max (a group of one, or --db-group-max 1, runs one statement a
+ * job, pipelined), each job going back to the loop once its transaction
+ * committed.  A job the loop abandoned meanwhile is not run.  Jobs whose
+ * receipt is "waiting" go on afterwards, with the pipeline empty
+ * (run_live_events).
  */
 static void
 worker_run_batch(db_worker *w, db_job **batch, int n)
 {
 	db_pool    *pool = w->pool;
-	db_job	   *sent[DB_BATCH_MAX];
+	int			group_max = pool->cfg->db_group_max > 1 ? pool->cfg->db_group_max : 1;
+	db_job	   *jobs[DB_BATCH_MAX];
+	db_outcome	outcomes[DB_BATCH_MAX];
 	db_job	   *waiting[DB_BATCH_MAX];
-	int			nsent = 0;
+	int			njobs = 0;
 	int			nwaiting = 0;
 
 	for (int i = 0; i < n; i++)
 	{
-		db_job	   *job = batch[i];
-		const char *params[2] = {job->source, job->payload};
-
-		if (atomic_load(&job->abandoned))
-			post_job(pool, job, DB_SKIPPED);
+		if (atomic_load(&batch[i]->abandoned))
+			post_job(pool, batch[i], DB_SKIPPED);
 		else if (w->conn == NULL)
-			post_job(pool, job, DB_UNAVAILABLE);
-		else if (PQsendQueryPrepared(w->conn, DB_STATEMENT_NAME, 2, params, NULL, NULL, 0) &&
-				 PQpipelineSync(w->conn))
-			sent[nsent++] = job;
+			post_job(pool, batch[i], DB_UNAVAILABLE);
 		else
+			jobs[njobs++] = batch[i];
+	}
+
+	if (group_max == 1 || njobs == 1)
+		run_one_by_one(w, jobs, njobs, outcomes);
+	else
+		for (int start = 0; start < njobs; start += group_max)
 		{
-			connect_failed(w, "could not send a webhook", PQerrorMessage(w->conn));
-			post_job(pool, job, DB_UNAVAILABLE);
+			int			size = njobs - start < group_max ? njobs - start : group_max;
+
+			if (w->conn == NULL)
+				for (int i = start; i < start + size; i++)
+					outcomes[i] = DB_UNAVAILABLE;
+			else if (size == 1 || run_group(w, jobs + start, size, outcomes + start) != 0)
+				run_one_by_one(w, jobs + start, size, outcomes + start);
 		}
-	}
 
-	for (int i = 0; i < nsent; i++)
+	for (int i = 0; i < njobs; i++)
 	{
-		db_outcome	outcome = w->conn != NULL ? read_job_result(w, sent[i], DB_RECEIVE_FN) : DB_UNAVAILABLE;
-
-		if (outcome == DB_DONE && sent[i]->waiting)
-			waiting[nwaiting++] = sent[i];
+		if (outcomes[i] == DB_DONE && jobs[i]->waiting)
+			waiting[nwaiting++] = jobs[i];
 		else
-			post_job(pool, sent[i], outcome);
+			post_job(pool, jobs[i], outcomes[i]);
 	}
+	give_turn(pool);
 	if (nwaiting > 0)
 		run_live_events(w, waiting, nwaiting);
 }
@@ -1035,10 +1403,12 @@ idle_wait(db_worker *w)
 }
 
 /*
- * Take the next jobs, waiting while idle; 0 when the pool stops, -1 when the
- * connection closed while idle (the caller closes it and reconnects).  A
- * worker takes its share of the queue (so that idle workers get the rest),
- * at most DB_BATCH_MAX jobs and about DB_BATCH_BYTES of payload.
+ * Take the next jobs, waiting while idle or while every turn to run
+ * database work is taken (--db-active-max); 0 when the pool stops, -1 when
+ * the connection closed while idle (the caller closes it and reconnects).
+ * A worker takes its share of the queue (so that the other turns get the
+ * rest), at most DB_BATCH_MAX jobs and about DB_BATCH_BYTES of payload, and
+ * a turn, which worker_run_batch gives back.
  */
 static int
 take_jobs(db_worker *w, db_job **batch)
@@ -1052,9 +1422,17 @@ take_jobs(db_worker *w, db_job **batch)
 	pool->nstate[w->state]--;
 	w->state = WORKER_IDLE;
 	pool->nstate[WORKER_IDLE]++;
-	while (!pool->stopping && pool->head == NULL)
+	while (!pool->stopping &&
+		   (pool->head == NULL || pool->active >= pool->active_max))
 	{
 		int			lost;
+
+		if (pool->head != NULL)
+		{
+			/* work waits but every turn is taken: the queue grows into a larger group meanwhile */
+			pthread_cond_wait(&pool->turn_cond, &pool->lock);
+			continue;
+		}
 
 		w->sleeping = 1;
 		pthread_mutex_unlock(&pool->lock);
@@ -1075,7 +1453,8 @@ take_jobs(db_worker *w, db_job **batch)
 	}
 	if (!pool->stopping)
 	{
-		share = (pool->depth + pool->nworkers - 1) / pool->nworkers;
+		pool->active++;
+		share = (pool->depth + pool->active_max - 1) / pool->active_max;
 		if (share > DB_BATCH_MAX)
 			share = DB_BATCH_MAX;
 		while (pool->head != NULL && n < share &&
@@ -1197,6 +1576,9 @@ db_pool_start(const shim_config *cfg, h2o_evloop_t *loop)
 	pool->connect_timeout_ms = cfg->db_timeout_ms > DB_CONNECT_TIMEOUT_MIN_MS ?
 		cfg->db_timeout_ms : DB_CONNECT_TIMEOUT_MIN_MS;
 	pthread_mutex_init(&pool->lock, NULL);
+	pthread_cond_init(&pool->turn_cond, NULL);
+	pool->active_max = cfg->db_active_max > 0 && cfg->db_active_max < pool->nworkers ?
+		cfg->db_active_max : pool->nworkers;
 	snprintf(pool->last_error, sizeof(pool->last_error), "not connected yet");
 	if (pipe2(pool->stop_pipe, O_CLOEXEC) != 0)
 	{
@@ -1239,8 +1621,8 @@ db_pool_start(const shim_config *cfg, h2o_evloop_t *loop)
 		w->started = 1;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	shim_log(SHIM_LOG_INFO, "database pool: %d connections, queue bound %d, deadline %d ms",
-			 pool->nworkers, pool->capacity, cfg->db_timeout_ms);
+	shim_log(SHIM_LOG_INFO, "database pool: %d connections, queue bound %d, deadline %d ms, groups of up to %d webhooks",
+			 pool->nworkers, pool->capacity, cfg->db_timeout_ms, cfg->db_group_max > 1 ? cfg->db_group_max : 1);
 	return pool;
 }
 
@@ -1293,6 +1675,12 @@ db_pool_get_stats(db_pool *pool, db_pool_stats *out)
 	out->queue_depth = pool->depth;
 	out->queue_capacity = pool->capacity;
 	pthread_mutex_unlock(&pool->lock);
+	for (int b = 0; b < DB_GROUP_NBUCKETS; b++)
+		out->group_buckets[b] = atomic_load(&pool->group_buckets[b]);
+	out->group_count = atomic_load(&pool->group_count);
+	out->group_deliveries = atomic_load(&pool->group_deliveries);
+	out->groups_split = atomic_load(&pool->groups_split);
+	out->group_put_off = atomic_load(&pool->group_put_off);
 }
 
 /*
@@ -1331,6 +1719,7 @@ db_pool_stop(db_pool *pool)
 		return;
 	pthread_mutex_lock(&pool->lock);
 	pool->stopping = 1;
+	pthread_cond_broadcast(&pool->turn_cond);
 	pthread_mutex_unlock(&pool->lock);
 	/* wakes every worker: the idle ones sleep on it too */
 	(void) !write(pool->stop_pipe[1], "", 1);

@@ -50,6 +50,14 @@
 #define DB_RECEIVE_QUERY \
 	"SELECT http_status, answer::text, inbox_id, state FROM vapi_pool.receive_webhook($1::text, $2::jsonb)"
 
+/*
+ * the statement a group of webhooks runs (group commit): one row per
+ * delivery, in order; error_sqlstate set when the delivery stored nothing
+ */
+#define DB_GROUP_QUERY \
+	"SELECT http_status, answer::text, inbox_id, state, error_sqlstate, error, ordinal" \
+	" FROM vapi_pool.receive_webhooks($1::text[], $2::text[])"
+
 /* the statement a waiting webhook runs with the answers to its requests */
 #define DB_CONTINUE_QUERY \
 	"SELECT http_status, answer::text, inbox_id, state FROM vapi_pool.continue_webhook($1::bigint, $2::jsonb)"
@@ -106,6 +114,10 @@ typedef enum db_submit_result
 	DB_SUBMIT_NO_CONNECTION		/* no connection and none coming: not queued */
 } db_submit_result;
 
+/* upper bounds of the group size histogram (the last is the most a group holds) */
+#define DB_GROUP_NBUCKETS 5
+#define DB_GROUP_BOUNDS {1, 2, 4, 8, 16}
+
 /* a consistent snapshot of the pool for /metrics */
 typedef struct db_pool_stats
 {
@@ -114,6 +126,12 @@ typedef struct db_pool_stats
 	int			broken;			/* not connected: connecting or in backoff */
 	int			queue_depth;	/* jobs waiting for a worker */
 	int			queue_capacity;
+	/* transactions the workers ran for webhooks, by deliveries in each */
+	unsigned long long group_buckets[DB_GROUP_NBUCKETS];	/* not cumulative */
+	unsigned long long group_count;
+	unsigned long long group_deliveries;	/* the sum of the sizes */
+	unsigned long long groups_split;	/* failed whole, then run one by one */
+	unsigned long long group_put_off;	/* deliveries put off, then run alone */
 } db_pool_stats;
 
 typedef struct db_pool db_pool;

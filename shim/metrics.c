@@ -242,6 +242,31 @@ operations_gauge(FILE *f, const char *name, const char *labels, const health_sta
 		fprintf(f, "%s%s %.10g\n", name, labels, v);
 }
 
+/* The group commit histogram: webhooks per database transaction. */
+static void
+render_groups(FILE *f, const db_pool_stats *ps)
+{
+	static const int bounds[DB_GROUP_NBUCKETS] = DB_GROUP_BOUNDS;
+	unsigned long long cumulative = 0;
+
+	header(f, "vapi_shim_db_group_size", "histogram",
+		   "Webhooks per database transaction (group commit): a worker takes what is queued when it is free, up to --db-group-max.");
+	for (int b = 0; b < DB_GROUP_NBUCKETS; b++)
+	{
+		cumulative += ps->group_buckets[b];
+		fprintf(f, "vapi_shim_db_group_size_bucket{le=\"%d\"} %llu\n", bounds[b], cumulative);
+	}
+	fprintf(f, "vapi_shim_db_group_size_bucket{le=\"+Inf\"} %llu\n", ps->group_count);
+	fprintf(f, "vapi_shim_db_group_size_sum %llu\n", ps->group_deliveries);
+	fprintf(f, "vapi_shim_db_group_size_count %llu\n", ps->group_count);
+	header(f, "vapi_shim_db_groups_split_total", "counter",
+		   "Groups that failed as a whole and were run again one webhook per transaction.");
+	fprintf(f, "vapi_shim_db_groups_split_total %llu\n", ps->groups_split);
+	header(f, "vapi_shim_db_group_put_off_total", "counter",
+		   "Deliveries of a group that waited for a lock past vapi_pool.group_lock_timeout or lost a deadlock, run alone after their group.");
+	fprintf(f, "vapi_shim_db_group_put_off_total %llu\n", ps->group_put_off);
+}
+
 /* Database pool gauges and the inbox and outbox figures of the health prober. */
 static void
 render_database(FILE *f, db_pool *pool)
@@ -261,6 +286,8 @@ render_database(FILE *f, db_pool *pool)
 
 	header(f, "vapi_shim_db_queue_depth", "gauge", "Webhooks waiting for a database connection.");
 	fprintf(f, "vapi_shim_db_queue_depth %d\n", ps.queue_depth);
+
+	render_groups(f, &ps);
 
 	header(f, "vapi_shim_inbox_events", "gauge",
 		   "Events in the vapi_pool inbox (vapi_pool.inbox_stats(); NaN when unknown).");

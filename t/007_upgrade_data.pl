@@ -11,7 +11,8 @@
 # (230_clinic_vocabulary.sql, 240_dropoff_context.sql), and what 0.7.5 ->
 # 0.8.0 does to a number lent before it whose lead has an appointment ahead
 # (250_cal_bookings.sql), and what 0.8.0 -> 0.9.0 reads from the calls an
-# installation already logged (260_operations.sql).
+# installation already logged (260_operations.sql), and how 0.10.0's group
+# commit meets the inbox 0.9.0 filled (270_group_commit.sql).
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -211,4 +212,24 @@ is($ops9->safe_psql('postgres', q{SELECT number_server_url FROM vapi_pool.orgs})
 	'the organisation\'s server URL is its last purchase\'s');
 is($ops9->safe_psql('postgres', q{SELECT (lent_at = booked_at) || '|' || assignments_per_day FROM vapi_pool.vapi_number_assignments,
 	vapi_pool.pool_status}), 'true|0.14', 'the hold lent this week is counted as lent, when it was booked');
+
+# ---------------------------------------------------------------- 0.9.0 -> 0.10.0: the inbox 0.9.0 filled
+# Events 0.9.0 stored one by one (one processed, one a dead letter) meet the
+# group commit after the update: a redelivery of the processed one in a group
+# is its duplicate, the dead letter is run again.
+my $grp10 = new_vapi_node('upgrade_group10', create => 0);
+$grp10->safe_psql('postgres', "CREATE EXTENSION vapi_pool VERSION '0.9.0' CASCADE");
+my $ok_report = '{"message": {"type": "status-update", "status": "ringing", "call": {"id": "up-1"}}}';
+my $bad_report = '{"message": {"type": "end-of-call-report", "startedAt": "yesterday-ish", "call": {"id": "up-2"}}}';
+$grp10->safe_psql('postgres', qq{
+SELECT state FROM vapi_pool.receive_webhook('vapi', '$ok_report');
+SELECT state FROM vapi_pool.receive_webhook('vapi', '$bad_report');
+});
+$grp10->safe_psql('postgres', "ALTER EXTENSION vapi_pool UPDATE TO '0.10.0'");
+is($grp10->safe_psql('postgres', qq{SELECT string_agg(ordinal || ':' || state || ':' || duplicate, ' ' ORDER BY ordinal)
+	FROM vapi_pool.receive_webhooks(ARRAY['vapi', 'vapi'], ARRAY['$ok_report', '$bad_report'])}),
+	'1:processed:true 2:failed:false',
+	'after the update a group redelivering 0.9.0\'s events: the processed one is a duplicate, the dead letter runs again');
+is($grp10->safe_psql('postgres', q{SELECT string_agg(attempts || '/' || duplicates, ' ' ORDER BY id) FROM vapi_pool.webhook_inbox}),
+	'1/1 2/0', '... in the rows 0.9.0 stored');
 done_testing();

@@ -317,6 +317,11 @@ answers(\%service, 'handle_instantly_event', { payload => $reply },
 $reply->{email_id} = '01a2b3c4-d5e6-7f80-9a1b-2c3d4e5f6a7c';
 answers(\%service, 'receive_webhook', { source => 'instantly', payload => $reply },
 	sub { $_[0]{http_status} == 200 && $_[0]{state} eq 'processed' }, 'a webhook stored once and answered');
+answers(\%service, 'receive_webhooks', { sources => [ 'instantly', 'instantly' ],
+		payloads => [ $json->encode($reply), $json->encode({ %$reply, email_id => 'another-reply' }) ] },
+	sub { ref $_[0] eq 'ARRAY' && @{ $_[0] } == 2 && $_[0][0]{duplicate} && $_[0][1]{ordinal} == 2 },
+	'a group of two webhooks: the first a redelivery, answered in order');
+refused(\%member_A, 'receive_webhooks', { sources => ['vapi'], payloads => ['{}'] }, '42501', 'groups are the service\'s');
 answers(\%service, 'record_opt_out', { org_id => $A, phone => '+14155550124', source => 'operator' },
 	sub { $_[0]{newly_added} && $_[0]{leads_marked} == 1 }, 'Sam asked not to be called');
 refused(\%member_B, 'forget_contact', { lead_id => $lS }, '42501', 'not another organisation\'s contact');

@@ -99,7 +99,8 @@ sub start_shim
 		'--connector-assistant-id=1d2e3f4a-call-connector',
 		'--cal-base-url=' . $cal->cal_url,
 		'--vapi-base-url=' . $cal->vapi_url,
-		'--db-pool-size=2', '--db-timeout-ms=2000');
+		# one turn (--db-active-max=1): a worker waiting for Cal.com must have given it back
+		'--db-pool-size=2', '--db-active-max=1', '--db-timeout-ms=2000');
 	local $ENV{VAPI_POOL_VAPI_SECRET} = $vapi_secret;
 	local $ENV{VAPI_POOL_CAL_API_KEY} = $cal_key unless $opts{no_cal_key};
 	local $ENV{VAPI_POOL_VAPI_API_KEY} = $vapi_key;

@@ -83,7 +83,14 @@ vp_spi_connect(void)
 	}
 }
 
-/* Executes a saved plan, preparing it first if needed; returns the SPI code. */
+/*
+ * Executes a saved plan, preparing it first if needed; returns the SPI code.
+ * The plan cache plans a statement for its arguments (a custom plan) until
+ * the generic plan looks no dearer; a statement whose arguments fold away
+ * parts of it (coalesce($5, (SELECT ...))) keeps looking cheaper custom and
+ * is planned again on every call.  Such a plan sets generic, and is planned
+ * once.
+ */
 int
 vp_execute(VpPlan *p, Datum *values, const char *nulls, long limit)
 {
@@ -106,7 +113,7 @@ vp_execute(VpPlan *p, Datum *values, const char *nulls, long limit)
 		Assert(p->nargs <= lengthof(p->argtypes));
 		for (int i = 0; i < p->nargs; i++)
 			types[i] = p->argtypes[i] == VP_E164_ARG ? e164_typid : p->argtypes[i];
-		plan = SPI_prepare(p->sql, p->nargs, types);
+		plan = SPI_prepare_cursor(p->sql, p->nargs, types, p->generic ? CURSOR_OPT_GENERIC_PLAN : 0);
 		if (plan == NULL)
 			elog(ERROR, "could not prepare \"%s\": %s", p->sql, SPI_result_code_string(SPI_result));
 		if (SPI_keepplan(plan) != 0)

@@ -13,7 +13,8 @@
  *					number_watch_ratio, number_burned_ratio, early_hangup_seconds
  *					(pool/number_health.c)
  *	 Vapi answers	intake_assistant_id, connector_assistant_id,
- *					known_caller_answer, async_routing_commit (webhook_vapi.c);
+ *					known_caller_answer (webhook_vapi.c);
+ *					group_lock_timeout (webhook_receive.c);
  *					receptionist_assistant_id (read by SQL, webhook_vapi.c)
  *	 outbound HTTP	outbox_backoff_base_ms, outbox_backoff_max_ms (outbox_report.c);
  *					http_timeout_ms, tool_budget_ms, cal_api_version_slots,
@@ -177,7 +178,7 @@ assign_window(const char *newval, void *extra)
 char	   *vp_vapi_intake_assistant_id = NULL;
 char	   *vp_vapi_connector_assistant_id = NULL;
 int			vp_vapi_known_caller_answer = VP_KNOWN_CALLER_ASSISTANT;
-bool		vp_vapi_async_routing_commit = true;
+int			vp_group_lock_timeout_ms = 25;
 /* read by SQL (current_setting) in webhook_vapi.c's assistant-request plan, not by C */
 static char *vp_vapi_receptionist_assistant_id = NULL;
 
@@ -311,12 +312,15 @@ vp_define_settings(void)
 							 "assistant: the Call Connector with the numbers in variableValues; forward: a direct transfer.",
 							 &vp_vapi_known_caller_answer, VP_KNOWN_CALLER_ASSISTANT, known_caller_options,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
-	DefineCustomBoolVariable("vapi_pool.async_routing_commit",
-							 "Whether an assistant-request's transaction commits without waiting for its WAL flush.",
-							 "The answer is a routing decision the caller is waiting on; a server crash can lose the "
-							 "record of the last fraction of a second of them (the inbox row and the inbound call log), "
-							 "never a decision that changed state elsewhere.",
-							 &vp_vapi_async_routing_commit, true, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("vapi_pool.group_lock_timeout",
+							"How long a delivery of a group (receive_webhooks) waits for a lock before it is put off.",
+							"Two groups that lock the same rows in opposite orders would otherwise wait for the "
+							"deadlock detector (deadlock_timeout) with every delivery of both; a delivery that "
+							"waits this long is rolled back and comes back as SQLSTATE 55P03, stored nowhere, and "
+							"the shim runs it alone once its group has committed.  0: wait as long as a single "
+							"delivery would.",
+							&vp_group_lock_timeout_ms, 25, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomStringVariable("vapi_pool.receptionist_assistant_id",
 							   "Vapi assistant that answers a clinic's callers (the seed's Voxanne).",
 							   "An organisation's orgs.receptionist_assistant_id wins over it; without either, the "

@@ -32,6 +32,7 @@
  */
 #include "core/json.h"
 #include "core/saved_plans.h"
+#include "core/settings.h"
 #include "core/subtransaction.h"
 #include "webhook/webhook.h"
 
@@ -39,15 +40,26 @@
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "funcapi.h"
+#include "storage/proc.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/guc.h"
 #include "utils/json.h"
+#include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/uuid.h"
 
 PG_FUNCTION_INFO_V1(vapi_pool_receive_webhook);
 PG_FUNCTION_INFO_V1(vapi_pool_replay_event);
+PG_FUNCTION_INFO_V1(vapi_pool_receive_webhooks);
+
+/*
+ * Set while receive_webhooks runs its deliveries: a lock wait put off or a
+ * deadlock is then the group's to retry, not a dead letter (run_event).
+ */
+static bool in_group = false;
 
 /* advisory lock class of inbox keys (first key of the two-int form) */
 #define INBOX_LOCK_CLASS 0x76617069	/* "vapi" */
@@ -258,6 +270,19 @@ run_event_step(void *arg)
 }
 
 /*
+ * Whether a group's delivery that failed with sqlerrcode is put off rather
+ * than answered: it waited too long for a lock (vapi_pool.group_lock_timeout)
+ * or was rolled back as a deadlock or serialization victim.  Run alone after
+ * its group committed, it would have succeeded.
+ */
+static bool
+put_off(int sqlerrcode)
+{
+	return sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE ||
+		ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_TRANSACTION_ROLLBACK;
+}
+
+/*
  * Runs the event in a subtransaction; on error rolls its effects back and
  * fills the failure (error message and SQLSTATE in cxt) and the answer the
  * sender gets.  Returns whether it succeeded.
@@ -273,6 +298,9 @@ run_event(EventKey *k, Jsonb *payload, MemoryContext cxt, WebhookAnswer *a, char
 
 	if (edata == NULL)
 		return true;
+	/* in a group, a lock wait put off or a deadlock is the group's to retry: nothing stored */
+	if (in_group && put_off(edata->sqlerrcode))
+		ReThrowError(edata);
 	spicxt = MemoryContextSwitchTo(cxt);
 	initStringInfo(&msg);
 	appendStringInfoString(&msg, edata->message);
@@ -299,6 +327,27 @@ run_event(EventKey *k, Jsonb *payload, MemoryContext cxt, WebhookAnswer *a, char
 	return false;
 }
 
+/* What became of one delivery: the columns of webhook_receipt. */
+typedef struct Receipt
+{
+	int64		inbox_id;
+	int			http_status;
+	Datum		answer;			/* jsonb, in the caller's memory context */
+	const char *state;			/* processed, waiting or failed */
+	bool		duplicate;
+} Receipt;
+
+/* Fills a receipt (the answer already lives in the caller's context). */
+static void
+set_receipt(Receipt *r, int64 id, int status, Datum answer, const char *state, bool duplicate)
+{
+	r->inbox_id = id;
+	r->http_status = status;
+	r->answer = answer;
+	r->state = state;
+	r->duplicate = duplicate;
+}
+
 /* What the shim fetches for a waiting event. */
 static VpPlan waiting_requests = {
 	.sql = "SELECT vapi_pool.waiting_requests($1)",
@@ -320,10 +369,10 @@ static VpPlan close_abandoned = {
 
 /*
  * Runs the event and stores the outcome: a new inbox row, or the existing
- * row id (a failed event run again) updated.  Returns the receipt.
+ * row id (a failed event run again) updated.  Fills the receipt.
  */
-static Datum
-run_and_store(FunctionCallInfo fcinfo, MemoryContext cxt, EventKey *k, Jsonb *payload, int64 existing)
+static void
+run_and_store(MemoryContext cxt, EventKey *k, Jsonb *payload, int64 existing, Receipt *r)
 {
 	WebhookAnswer a = {0};
 	char	   *error = NULL;
@@ -377,31 +426,21 @@ run_and_store(FunctionCallInfo fcinfo, MemoryContext cxt, EventKey *k, Jsonb *pa
 		a.answer = PointerGetDatum(PG_DETOAST_DATUM_COPY(vp_getdatum(0, VP_SOLE_COLUMN, &isnull)));
 		MemoryContextSwitchTo(old);
 	}
-	return vp_webhook_receipt(fcinfo, cxt, id, a.http_status, a.answer, state, false);
+	set_receipt(r, id, a.http_status, a.answer, state, false);
 }
 
 /*
- * SQL: receive_webhook(source text, payload jsonb) -> webhook_receipt.
- * Stores an authenticated webhook once, acts on it, and returns the answer
- * for its sender (a repeated delivery gets the first answer).
+ * Stores one delivery and acts on it, in the caller's transaction: the
+ * receipt's answer is allocated in cxt.  Errors outside the event's own
+ * handling (an unknown source, the inbox row) are thrown.
  */
-Datum
-vapi_pool_receive_webhook(PG_FUNCTION_ARGS)
+static void
+receive_one(MemoryContext cxt, const char *source, Jsonb *payload, Receipt *r)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	char	   *source;
-	Jsonb	   *payload;
 	EventKey	k;
 	Datum		args[2];
-	Datum		result;
 	bool		isnull;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("source and payload must not be NULL")));
-	source = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	payload = PG_GETARG_JSONB_P(1);
 	if (!JB_ROOT_IS_OBJECT(payload))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -409,8 +448,6 @@ vapi_pool_receive_webhook(PG_FUNCTION_ARGS)
 
 	vp_spi_connect();
 	event_key(source, payload, &k);
-	if (k.message != NULL)
-		vp_vapi_before(k.event_type);
 
 	/* one delivery of an event at a time */
 	DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(INBOX_LOCK_CLASS),
@@ -422,7 +459,7 @@ vapi_pool_receive_webhook(PG_FUNCTION_ARGS)
 	args[1] = CStringGetTextDatum(k.dedupe_key);
 	vp_execute(&find_event, args, NULL, 1);
 	if (SPI_processed == 0)
-		result = run_and_store(fcinfo, cxt, &k, payload, 0);
+		run_and_store(cxt, &k, payload, 0, r);
 	else
 	{
 		int64		id = DatumGetInt64(vp_getdatum(0, EVENT_COL_ID, &isnull));
@@ -438,7 +475,7 @@ vapi_pool_receive_webhook(PG_FUNCTION_ARGS)
 			MemoryContextSwitchTo(old);
 			args[0] = Int64GetDatum(id);
 			vp_execute(&count_duplicate, args, NULL, 0);
-			result = vp_webhook_receipt(fcinfo, cxt, id, status, answer, "processed", true);
+			set_receipt(r, id, status, answer, "processed", true);
 		}
 		else if (strcmp(state, "waiting") == 0)
 		{
@@ -460,13 +497,32 @@ vapi_pool_receive_webhook(PG_FUNCTION_ARGS)
 			args[0] = Int64GetDatum(id);
 			args[1] = answer;
 			vp_execute(abandoned ? &close_abandoned : &count_duplicate, args, NULL, 0);
-			result = vp_webhook_receipt(fcinfo, cxt, id, 200, answer, "processed", true);
+			set_receipt(r, id, 200, answer, "processed", true);
 		}
 		else
-			result = run_and_store(fcinfo, cxt, &k, payload, id);
+			run_and_store(cxt, &k, payload, id, r);
 	}
 	SPI_finish();
-	PG_RETURN_DATUM(result);
+}
+
+/*
+ * SQL: receive_webhook(source text, payload jsonb) -> webhook_receipt.
+ * Stores an authenticated webhook once, acts on it, and returns the answer
+ * for its sender (a repeated delivery gets the first answer).
+ */
+Datum
+vapi_pool_receive_webhook(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Receipt		r = {0};
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("source and payload must not be NULL")));
+	receive_one(cxt, text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_GETARG_JSONB_P(1), &r);
+	PG_RETURN_DATUM(vp_webhook_receipt(fcinfo, cxt, r.inbox_id, r.http_status, r.answer, r.state,
+									   r.duplicate));
 }
 
 /*
@@ -482,7 +538,7 @@ vapi_pool_replay_event(PG_FUNCTION_ARGS)
 	EventKey	k;
 	Jsonb	   *payload;
 	char	   *state;
-	Datum		result;
+	Receipt		r = {0};
 	bool		isnull;
 
 	vp_spi_connect();
@@ -513,7 +569,180 @@ vapi_pool_replay_event(PG_FUNCTION_ARGS)
 				 errdetail("Failed events keep their payload 60 days past the organisation's payload retention; this one's is gone."),
 				 errhint("Ask the sender to deliver the event again.")));
 	event_key(k.source, payload, &k);
-	result = run_and_store(fcinfo, cxt, &k, payload, id);
+	run_and_store(cxt, &k, payload, id, &r);
 	SPI_finish();
-	PG_RETURN_DATUM(result);
+	PG_RETURN_DATUM(vp_webhook_receipt(fcinfo, cxt, r.inbox_id, r.http_status, r.answer, r.state,
+									   r.duplicate));
+}
+
+/* ---------------------------------------------------------------- groups */
+
+/* the most events one receive_webhooks call takes */
+#define GROUP_MAX_EVENTS 256
+
+/* the columns of receive_webhooks */
+enum
+{
+	GROUP_COL_ORDINAL,
+	GROUP_COL_INBOX_ID,
+	GROUP_COL_HTTP_STATUS,
+	GROUP_COL_ANSWER,
+	GROUP_COL_STATE,
+	GROUP_COL_DUPLICATE,
+	GROUP_COL_ERROR_SQLSTATE,
+	GROUP_COL_ERROR,
+	GROUP_NCOLS
+};
+
+/* One delivery of a group, as a subtransaction's step. */
+typedef struct GroupStep
+{
+	MemoryContext cxt;
+	const char *source;
+	const char *payload;		/* the body as text: read inside the step */
+	Receipt    *receipt;
+} GroupStep;
+
+static void
+run_group_step(void *arg)
+{
+	GroupStep  *g = arg;
+	Datum		body = DirectFunctionCall1(jsonb_in, CStringGetDatum(g->payload));
+
+	receive_one(g->cxt, g->source, DatumGetJsonbP(body), g->receipt);
+}
+
+/* The elements of a one-dimensional text[] argument. */
+static int
+text_elements(ArrayType *a, const char *name, Datum **values, bool **nulls)
+{
+	int			n;
+
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s must be a one-dimensional array", name)));
+	deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, values, nulls, &n);
+	return n;
+}
+
+/* Fills a result row from one delivery's receipt or error. */
+static void
+group_row(int ordinal, const Receipt *r, const ErrorData *e, Datum *values, bool *nulls)
+{
+	memset(nulls, true, GROUP_NCOLS * sizeof(bool));
+	values[GROUP_COL_ORDINAL] = Int32GetDatum(ordinal);
+	nulls[GROUP_COL_ORDINAL] = false;
+	if (e != NULL)
+	{
+		values[GROUP_COL_ERROR_SQLSTATE] = CStringGetTextDatum(unpack_sql_state(e->sqlerrcode));
+		values[GROUP_COL_ERROR] = CStringGetTextDatum(e->message ? e->message : "unknown error");
+		nulls[GROUP_COL_ERROR_SQLSTATE] = nulls[GROUP_COL_ERROR] = false;
+		return;
+	}
+	values[GROUP_COL_INBOX_ID] = Int64GetDatum(r->inbox_id);
+	values[GROUP_COL_HTTP_STATUS] = Int32GetDatum(r->http_status);
+	values[GROUP_COL_ANSWER] = r->answer;
+	values[GROUP_COL_STATE] = CStringGetTextDatum(r->state);
+	values[GROUP_COL_DUPLICATE] = BoolGetDatum(r->duplicate);
+	nulls[GROUP_COL_INBOX_ID] = nulls[GROUP_COL_HTTP_STATUS] = nulls[GROUP_COL_ANSWER] = false;
+	nulls[GROUP_COL_STATE] = nulls[GROUP_COL_DUPLICATE] = false;
+}
+
+/*
+ * SQL: receive_webhooks(sources text[], payloads text[]) -> setof rows.
+ * The shim's group commit: several deliveries in the caller's one
+ * transaction, each exactly as receive_webhook would take it (the same
+ * keys, locks, answers and dead letters), each in a subtransaction of its
+ * own, so one that fails (a body that is not JSON, an unknown source) fails
+ * alone and comes back as its SQLSTATE and message, with nothing of it
+ * stored.  A delivery that waits for a lock longer than
+ * vapi_pool.group_lock_timeout, or is a deadlock's victim, is put off the
+ * same way (55P03, 40P01): two groups that lock the same rows in opposite
+ * orders would otherwise hold every delivery of both until the deadlock
+ * detector ran; the shim runs it alone once the group has committed.  A later delivery of an event an earlier one of the
+ * group stored is its duplicate, as across transactions.  Rows come back in
+ * the order of the arguments, numbered by ordinal.  A cancel or a server in
+ * trouble still ends the whole statement: nothing of the group is stored.
+ */
+Datum
+vapi_pool_receive_webhooks(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext event_cxt;
+	Datum	   *sources;
+	Datum	   *payloads;
+	bool	   *source_nulls;
+	bool	   *payload_nulls;
+	int			n;
+	int			guc_level;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("sources and payloads must not be NULL")));
+	n = text_elements(PG_GETARG_ARRAYTYPE_P(0), "sources", &sources, &source_nulls);
+	if (text_elements(PG_GETARG_ARRAYTYPE_P(1), "payloads", &payloads, &payload_nulls) != n)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("sources and payloads must have the same length"),
+				 errdetail("Each payload is the body of the delivery whose source has its position.")));
+	if (n > GROUP_MAX_EVENTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a group holds at most %d deliveries, not %d", GROUP_MAX_EVENTS, n),
+				 errhint("Split the deliveries into several calls.")));
+
+	InitMaterializedSRF(fcinfo, 0);
+	event_cxt = AllocSetContextCreate(CurrentMemoryContext, "receive_webhooks delivery",
+									  ALLOCSET_DEFAULT_SIZES);
+	guc_level = NewGUCNestLevel();
+	if (vp_group_lock_timeout_ms > 0 &&
+		(LockTimeout == 0 || LockTimeout > vp_group_lock_timeout_ms))
+	{
+		char		ms[16];
+
+		snprintf(ms, sizeof(ms), "%d", vp_group_lock_timeout_ms);
+		(void) set_config_option("lock_timeout", ms, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+								 false);
+	}
+	in_group = true;
+	PG_TRY();
+	{
+		for (int i = 0; i < n; i++)
+		{
+			Datum		values[GROUP_NCOLS];
+			bool		nulls[GROUP_NCOLS];
+			Receipt		r = {0};
+			ErrorData  *e;
+			MemoryContext old;
+
+			MemoryContextReset(event_cxt);
+			old = MemoryContextSwitchTo(event_cxt);
+			if (source_nulls[i] || payload_nulls[i])
+			{
+				e = palloc0(sizeof(ErrorData));
+				e->sqlerrcode = ERRCODE_NULL_VALUE_NOT_ALLOWED;
+				e->message = "source and payload must not be NULL";
+			}
+			else
+			{
+				GroupStep	g = {event_cxt, TextDatumGetCString(sources[i]),
+				TextDatumGetCString(payloads[i]), &r};
+
+				e = vp_in_subtransaction(run_group_step, &g);
+			}
+			group_row(i + 1, &r, e, values, nulls);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			MemoryContextSwitchTo(old);
+		}
+	}
+	PG_FINALLY();
+	{
+		in_group = false;
+	}
+	PG_END_TRY();
+	AtEOXact_GUC(true, guc_level);
+	MemoryContextDelete(event_cxt);
+	return (Datum) 0;
 }

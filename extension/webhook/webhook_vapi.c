@@ -55,20 +55,6 @@
 #define NO_ONE_AVAILABLE "I'm sorry, no one is available to take your call right now. We will call you back shortly."
 #define LINE_UNAVAILABLE "Sorry, this line cannot take your call right now. Please try again later."
 
-/*
- * Called before an event runs: an assistant-request changes nothing but its
- * own records, so (vapi_pool.async_routing_commit) its transaction commits
- * without waiting for the WAL flush, like synchronous_commit = off for this
- * transaction only.
- */
-void
-vp_vapi_before(const char *type)
-{
-	if (vp_vapi_async_routing_commit && strcmp(type, "assistant-request") == 0)
-		(void) set_config_option("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_LOCAL, true, 0, false);
-}
-
 /* ---------------------------------------------------------------- plans */
 
 /*
@@ -128,7 +114,9 @@ static VpPlan assistant_request = {
 	"  coalesce(nullif(pg_catalog.current_setting('vapi_pool.receptionist_assistant_id', true), ''),"
 	"   (SELECT a.vapi_assistant_id FROM vapi_pool.vapi_assistants a WHERE a.role = 'clinic_receptionist'))"
 	"   AS receptionist) g",
-	.nargs = 7, .argtypes = {TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID}
+	.nargs = 7, .argtypes = {TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID},
+	/* the configured assistant ids ($5, $6) fold the sub-selects away: custom plans look cheaper forever */
+	.generic = true
 };
 
 /* the organisation, lead and broker of a call: its log, else its pool number */

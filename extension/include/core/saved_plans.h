@@ -27,6 +27,7 @@ typedef struct VpPlan
 	const char *sql;
 	int			nargs;
 	Oid			argtypes[12];
+	bool		generic;		/* always the generic plan (see vp_execute) */
 	SPIPlanPtr	plan;
 	uint64		generation;
 } VpPlan;

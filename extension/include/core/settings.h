@@ -45,7 +45,7 @@ extern int	vp_early_hangup_s;			/* vapi_pool.early_hangup_seconds */
 extern char *vp_vapi_intake_assistant_id;	/* vapi_pool.intake_assistant_id */
 extern char *vp_vapi_connector_assistant_id;	/* vapi_pool.connector_assistant_id */
 extern int	vp_vapi_known_caller_answer;	/* vapi_pool.known_caller_answer */
-extern bool vp_vapi_async_routing_commit;	/* vapi_pool.async_routing_commit */
+extern int	vp_group_lock_timeout_ms;	/* vapi_pool.group_lock_timeout (webhook_receive.c) */
 
 #define VP_KNOWN_CALLER_ASSISTANT 0
 #define VP_KNOWN_CALLER_FORWARD 1

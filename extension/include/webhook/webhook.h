@@ -57,8 +57,6 @@ extern Datum vp_webhook_receipt(FunctionCallInfo fcinfo, MemoryContext cxt, int6
 
 /* The dedupe key of a Vapi message of type type (palloc'd), NULL for "use a digest". */
 extern char *vp_vapi_dedupe_key(Jsonb *message, const char *type);
-/* Per-transaction settings for a Vapi message about to run (asynchronous commit of routing). */
-extern void vp_vapi_before(const char *type);
 /* Handles a Vapi message ({"message": {...}}'s inner object). */
 extern void vp_vapi_handle(Jsonb *payload, Jsonb *message, const char *type, MemoryContext cxt,
 						   WebhookAnswer *a);

@@ -730,9 +730,12 @@ text_array(const char *const *items, const size_t *lens, int n, int *len)
 	return buf;
 }
 
-/* Send receive_webhooks for jobs (and a Sync); 0 if sent. */
+/*
+ * Send receive_webhooks for jobs (and a Sync); 0 if sent, else -1 with the
+ * jobs' outcome in *outcome (the connection closed when it failed).
+ */
 static int
-send_group(db_worker *w, db_job **jobs, int n)
+send_group(db_worker *w, db_job **jobs, int n, db_outcome *outcome)
 {
 	const char *sources[DB_BATCH_MAX];
 	const char *bodies[DB_BATCH_MAX];
@@ -752,14 +755,25 @@ send_group(db_worker *w, db_job **jobs, int n)
 	}
 	params[0] = text_array(sources, source_lens, n, &lens[0]);
 	params[1] = text_array(bodies, body_lens, n, &lens[1]);
-	sent = params[0] != NULL && params[1] != NULL &&
-		PQsendQueryPrepared(w->conn, DB_GROUP_STATEMENT, 2, (const char *const *) params, lens, formats, 0) &&
+	if (params[0] == NULL || params[1] == NULL)
+	{
+		free(params[0]);
+		free(params[1]);
+		shim_log(SHIM_LOG_ERROR, "out of memory building a group of %d webhooks", n);
+		*outcome = DB_FAILED;
+		return -1;
+	}
+	sent = PQsendQueryPrepared(w->conn, DB_GROUP_STATEMENT, 2, (const char *const *) params, lens, formats, 0) &&
 		PQpipelineSync(w->conn);
 	free(params[0]);
 	free(params[1]);
 	if (!sent)
+	{
 		connect_failed(w, "could not send a group of webhooks", PQerrorMessage(w->conn));
-	return sent ? 0 : -1;
+		*outcome = DB_UNAVAILABLE;
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -805,85 +819,93 @@ take_group_rows(db_job **jobs, int n, PGresult *res, db_outcome *outcomes, int *
 }
 
 /*
- * Run jobs one statement each, pipelined: every statement is sent at once,
- * each followed by its own Sync (so each runs in its own transaction and
- * fails alone), then the results are read in order.  When the connection
- * breaks, the jobs still without a result are unavailable.
+ * Where a batch's finished jobs go: back to the loop at once, or, when the
+ * receipt is "waiting", kept for their live rounds (run_live_events).
  */
-static void
-run_one_by_one(db_worker *w, db_job **jobs, int n, db_outcome *outcomes)
+typedef struct batch_done
 {
-	int			nsent = 0;
+	db_pool    *pool;
+	db_job	   *waiting[DB_BATCH_MAX];
+	int			nwaiting;
+} batch_done;
 
-	for (int i = 0; i < n; i++)
-	{
-		const char *params[2] = {jobs[i]->source, jobs[i]->payload};
-
-		outcomes[i] = DB_UNAVAILABLE;
-		if (w->conn != NULL &&
-			PQsendQueryPrepared(w->conn, DB_STATEMENT_NAME, 2, params, NULL, NULL, 0) &&
-			PQpipelineSync(w->conn))
-			nsent = i + 1;
-		else
-		{
-			if (w->conn != NULL)
-				connect_failed(w, "could not send a webhook", PQerrorMessage(w->conn));
-			break;
-		}
-	}
-	for (int i = 0; i < nsent; i++)
-	{
-		count_group(w->pool, 1);
-		outcomes[i] = w->conn != NULL ? read_job_result(w, jobs[i], DB_RECEIVE_FN) : DB_UNAVAILABLE;
-	}
-}
-
-/* Run the deliveries the database put off (later[i]), one by one, now that their group committed. */
+/* A job's transaction is over (committed, or known not to have been): hand it on. */
 static void
-run_put_off(db_worker *w, db_job **jobs, int n, db_outcome *outcomes, const int *later)
+finish_job(batch_done *done, db_job *job, db_outcome outcome)
 {
-	db_job	   *again[DB_BATCH_MAX];
-	db_outcome	again_outcomes[DB_BATCH_MAX];
-	int			where[DB_BATCH_MAX];
-	int			m = 0;
-
-	for (int i = 0; i < n; i++)
-		if (later[i])
-		{
-			where[m] = i;
-			again[m++] = jobs[i];
-		}
-	if (m == 0)
-		return;
-	atomic_fetch_add(&w->pool->group_put_off, (unsigned long long) m);
-	run_one_by_one(w, again, m, again_outcomes);
-	for (int k = 0; k < m; k++)
-		outcomes[where[k]] = again_outcomes[k];
+	if (outcome == DB_DONE && job->waiting)
+		done->waiting[done->nwaiting++] = job;
+	else
+		post_job(done->pool, job, outcome);
 }
 
 /*
- * Run jobs as one group: one receive_webhooks statement, one transaction,
- * each job's outcome in outcomes once the Sync (the commit) has come; a
- * delivery the database put off runs alone after that.  Returns -1, with
- * nothing stored, when the group failed as a whole with an error a smaller
- * group might not meet: the caller runs its jobs one by one.  A lost
- * connection or a cancel is every job's outcome.
+ * Run jobs one statement each, pipelined: every statement is sent at once,
+ * each followed by its own Sync (so each runs in its own transaction and
+ * fails alone), then the results are read in order, each job finished as
+ * soon as its Sync came.  When the connection breaks, the jobs still
+ * without a result are unavailable.
+ */
+static void
+run_one_by_one(db_worker *w, db_job **jobs, int n, batch_done *done)
+{
+	int			nsent = 0;
+
+	while (nsent < n && w->conn != NULL)
+	{
+		const char *params[2] = {jobs[nsent]->source, jobs[nsent]->payload};
+
+		if (!PQsendQueryPrepared(w->conn, DB_STATEMENT_NAME, 2, params, NULL, NULL, 0) ||
+			!PQpipelineSync(w->conn))
+		{
+			connect_failed(w, "could not send a webhook", PQerrorMessage(w->conn));
+			break;
+		}
+		nsent++;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		db_outcome	outcome = DB_UNAVAILABLE;
+
+		if (i < nsent)
+		{
+			count_group(w->pool, 1);
+			if (w->conn != NULL)
+				outcome = read_job_result(w, jobs[i], DB_RECEIVE_FN);
+		}
+		finish_job(done, jobs[i], outcome);
+	}
+}
+
+/*
+ * Run jobs as one group: one receive_webhooks statement, one transaction.
+ * Once the Sync (the commit) has come, every job is finished at once, but
+ * the deliveries the database put off, which then run alone.  Returns -1,
+ * with nothing stored and nothing finished, when the group failed as a
+ * whole with an error a smaller group might not meet: the caller runs its
+ * jobs one by one.  A lost connection or a cancel is every job's outcome.
  */
 static int
-run_group(db_worker *w, db_job **jobs, int n, db_outcome *outcomes)
+run_group(db_worker *w, db_job **jobs, int n, batch_done *done)
 {
 	long long	deadline = shim_now_ms() + w->pool->cfg->db_timeout_ms + DB_RESULT_GRACE_MS;
 	db_outcome	whole = DB_UNAVAILABLE;
-	PGresult   *res;
+	db_outcome	outcomes[DB_BATCH_MAX];
+	int			later[DB_BATCH_MAX] = {0};
+	db_job	   *again[DB_BATCH_MAX];
+	int			nagain = 0;
+	PGresult   *res = NULL;
 	int			broken = 0;
 	int			split = 0;
-	int			later[DB_BATCH_MAX] = {0};
+	int			committed;
 
 	count_group(w->pool, n);
-	if (send_group(w, jobs, n) != 0 || (res = next_result(w, deadline, &whole)) == NULL)
+	for (int i = 0; i < n; i++)
+		outcomes[i] = DB_UNAVAILABLE;
+	if (send_group(w, jobs, n, &whole) != 0 || (res = next_result(w, deadline, &whole)) == NULL)
 	{
 		for (int i = 0; i < n; i++)
-			outcomes[i] = whole;
+			finish_job(done, jobs[i], whole);
 		return 0;
 	}
 	if (PQresultStatus(res) == PGRES_TUPLES_OK)
@@ -891,32 +913,40 @@ run_group(db_worker *w, db_job **jobs, int n, db_outcome *outcomes)
 	else
 	{
 		const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		char		state[sizeof(jobs[0]->sqlstate)];
 
 		broken = classify_error(w, jobs[0], DB_GROUP_FN, res, &whole);
 		split = !broken && whole != DB_TIMEOUT;
 		if (split)
 			shim_log(SHIM_LOG_WARNING, "a group of %d webhooks failed as a whole (SQLSTATE %s): running them one by one",
 					 n, sqlstate ? sqlstate : "none");
+		snprintf(state, sizeof(state), "%s", jobs[0]->sqlstate);
 		for (int i = 0; i < n; i++)
 		{
 			outcomes[i] = whole;
-			snprintf(jobs[i]->sqlstate, sizeof(jobs[i]->sqlstate), "%s", jobs[0]->sqlstate);
+			memcpy(jobs[i]->sqlstate, state, sizeof(state));
 		}
 	}
 	PQclear(res);
-	if (end_statement(w, deadline, broken) != 0 && !broken)
-	{
-		/* the commit is unknown: a redelivery gets the stored answer if it happened */
-		for (int i = 0; i < n; i++)
-			outcomes[i] = DB_UNAVAILABLE;
-		return 0;
-	}
-	if (split && w->conn != NULL)
+	committed = end_statement(w, deadline, broken) == 0;
+	if (split && committed)
 	{
 		atomic_fetch_add(&w->pool->groups_split, 1);
 		return -1;
 	}
-	run_put_off(w, jobs, n, outcomes, later);
+	for (int i = 0; i < n; i++)
+	{
+		if (committed && later[i])
+			again[nagain++] = jobs[i];
+		else
+			/* without the Sync the commit is unknown: a redelivery gets the stored answer if it happened */
+			finish_job(done, jobs[i], committed || broken ? outcomes[i] : DB_UNAVAILABLE);
+	}
+	if (nagain > 0)
+	{
+		atomic_fetch_add(&w->pool->group_put_off, (unsigned long long) nagain);
+		run_one_by_one(w, again, nagain, done);
+	}
 	return 0;
 }
 
@@ -1321,12 +1351,26 @@ give_turn(db_pool *pool)
 }
 
 /*
+ * The worker waited for its turn without watching its connection: before
+ * running what it took, make sure the connection is still there, and if the
+ * server closed it meanwhile, connect again once.
+ */
+static void
+check_connection(db_worker *w)
+{
+	if (w->conn != NULL && (!PQconsumeInput(w->conn) || PQstatus(w->conn) == CONNECTION_BAD))
+		connect_failed(w, "connection closed while waiting for a turn", PQerrorMessage(w->conn));
+	if (w->conn == NULL)
+		(void) worker_connect(w);
+}
+
+/*
  * Run a batch of jobs on the worker's connection: in groups of at most
  * --db-group-max (a group of one, or --db-group-max 1, runs one statement a
- * job, pipelined), each job going back to the loop once its transaction
- * committed.  A job the loop abandoned meanwhile is not run.  Jobs whose
- * receipt is "waiting" go on afterwards, with the pipeline empty
- * (run_live_events).
+ * job, pipelined), each job going back to the loop as soon as its
+ * transaction committed.  A job the loop abandoned meanwhile is not run.
+ * The turn is given back before the jobs whose receipt is "waiting" go on
+ * (run_live_events), with the pipeline empty.
  */
 static void
 worker_run_batch(db_worker *w, db_job **batch, int n)
@@ -1334,11 +1378,10 @@ worker_run_batch(db_worker *w, db_job **batch, int n)
 	db_pool    *pool = w->pool;
 	int			group_max = pool->cfg->db_group_max > 1 ? pool->cfg->db_group_max : 1;
 	db_job	   *jobs[DB_BATCH_MAX];
-	db_outcome	outcomes[DB_BATCH_MAX];
-	db_job	   *waiting[DB_BATCH_MAX];
+	batch_done	done = {.pool = pool};
 	int			njobs = 0;
-	int			nwaiting = 0;
 
+	check_connection(w);
 	for (int i = 0; i < n; i++)
 	{
 		if (atomic_load(&batch[i]->abandoned))
@@ -1350,29 +1393,19 @@ worker_run_batch(db_worker *w, db_job **batch, int n)
 	}
 
 	if (group_max == 1 || njobs == 1)
-		run_one_by_one(w, jobs, njobs, outcomes);
+		run_one_by_one(w, jobs, njobs, &done);
 	else
 		for (int start = 0; start < njobs; start += group_max)
 		{
 			int			size = njobs - start < group_max ? njobs - start : group_max;
 
-			if (w->conn == NULL)
-				for (int i = start; i < start + size; i++)
-					outcomes[i] = DB_UNAVAILABLE;
-			else if (size == 1 || run_group(w, jobs + start, size, outcomes + start) != 0)
-				run_one_by_one(w, jobs + start, size, outcomes + start);
+			if (size == 1 || w->conn == NULL || run_group(w, jobs + start, size, &done) != 0)
+				run_one_by_one(w, jobs + start, size, &done);
 		}
 
-	for (int i = 0; i < njobs; i++)
-	{
-		if (outcomes[i] == DB_DONE && jobs[i]->waiting)
-			waiting[nwaiting++] = jobs[i];
-		else
-			post_job(pool, jobs[i], outcomes[i]);
-	}
 	give_turn(pool);
-	if (nwaiting > 0)
-		run_live_events(w, waiting, nwaiting);
+	if (done.nwaiting > 0)
+		run_live_events(w, done.waiting, done.nwaiting);
 }
 
 /*

@@ -345,6 +345,7 @@ on_db_done(db_job *db)
 			http_send_error(req, 400, "Bad Request", "malformed JSON");
 			break;
 		case DB_FAILED:
+		default:
 			/* logged by the worker; a caller waiting on Vapi still gets an answer */
 			if (webhook_has_fallback(&job->body, job->wh->cfg))
 				answer_without_database(job->wh, req, &job->body, FALLBACK_UNAVAILABLE);

@@ -14,7 +14,8 @@
 #     start time; among them a report delivered twice (stored once, the same
 #     answer to both), a report the functions refuse (422 and a dead letter,
 #     the others 200) and an assistant-request (answered as alone).
-#   - The worker's backend is terminated while its group waits mid-way, after
+#   - The worker's backend is terminated while its group waits mid-way (a
+#     shim whose sessions set vapi_pool.group_lock_timeout = 0), after
 #     one delivery of the group already ran: all three are answered 503,
 #     none is stored, and delivered again each is stored once.
 #   - A delivery whose row another transaction holds is put off past
@@ -73,12 +74,14 @@ sub start_shim
 	my $port = PostgreSQL::Test::Cluster::get_free_port();
 	my @pool = grep { /^--db-pool-size=/ } @flags;
 	@pool = ('--db-pool-size=1') unless @pool;
-	@flags = grep { !/^--db-pool-size=/ } @flags;
+	my ($url) = grep { /^--database-url=/ } @flags;
+	$url //= '--database-url=' . $node->connstr('postgres');
+	@flags = grep { !/^--(db-pool-size|database-url)=/ } @flags;
 	my $out = '';
 	local $ENV{VAPI_POOL_VAPI_SECRET} = $secret;
 	my $h = IPC::Run::start(
 		[
-			$shim_bin, '--database-url=' . $node->connstr('postgres'),
+			$shim_bin, $url,
 			"--listen=127.0.0.1:$port", @pool, '--db-timeout-ms=7000',
 			'--intake-assistant-id=intake-113', @flags
 		],
@@ -260,11 +263,15 @@ is($node->safe_psql('postgres',
 
 # ---------------------------------------------------------------- a crash before the commit
 
+# A shim of its own whose sessions let a group wait on a lock as long as it
+# must (vapi_pool.group_lock_timeout = 0), so that it can be caught mid-way.
+my ($crash, $cport) = start_shim('crash',
+	'--database-url=' . $node->connstr('postgres') . " options='-c vapi_pool.group_lock_timeout=0'");
 my $lock8 = lock_call('gc-8');
 my $lock9 = lock_call('gc-9');
-%pids = (r8 => post_in_background($port, 'r8', report('gc-8')));
+%pids = (r8 => post_in_background($cport, 'r8', report('gc-8')));
 ok(wait_for(7, \&worker_waiting), 'a report waits on a locked call');
-%pids = (%pids, queue_behind($port, [ r10 => report('gc-10') ], [ r9 => report('gc-9') ], [ r11 => report('gc-11') ]));
+%pids = (%pids, queue_behind($cport, [ r10 => report('gc-10') ], [ r9 => report('gc-9') ], [ r11 => report('gc-11') ]));
 $lock8->query_safe('COMMIT');
 $lock8->quit;
 # the group [gc-10, gc-9, gc-11] ran gc-10 and now waits on gc-9
@@ -286,12 +293,13 @@ is($node->safe_psql('postgres',
 	'... and none of them is stored');
 is($node->safe_psql('postgres', "SELECT status FROM vapi_pool.vapi_call_logs WHERE vapi_call_id = 'gc-10'"),
 	'queued', '... nor what the one that ran did');
-ok(wait_shim_healthy($port, \my $ignored) // 1, 'the worker reconnects');
-$a = answers(map { ("again$_" => post_in_background($port, "again$_", report("gc-$_"))) } 9, 10, 11);
+ok(wait_shim_healthy($cport, \my $ignored) // 1, 'the worker reconnects');
+$a = answers(map { ("again$_" => post_in_background($cport, "again$_", report("gc-$_"))) } 9, 10, 11);
 is_deeply([ map { $a->{"again$_"}[0] } 9, 10, 11 ], [ 200, 200, 200 ], 'delivered again, they are answered 200');
 $rows = inbox(map { "gc-$_" } 9 .. 11);
 is_deeply([ map { "$rows->{\"end-of-call-report:gc-$_\"}[0]/$rows->{\"end-of-call-report:gc-$_\"}[1]" } 9 .. 11 ],
 	[ '1/0', '1/0', '1/0' ], '... and each is stored once, run once');
+$crash->kill_kill;
 
 # ---------------------------------------------------------------- a delivery put off
 
@@ -307,12 +315,14 @@ ok(wait_for(7, \&worker_waiting), 'a report waits on a locked call');
 %pids = (%pids, queue_behind($port, [ r17 => report('gc-17') ], [ r16 => report('gc-16') ], [ r18 => report('gc-18') ]));
 $lock19->query_safe('COMMIT');
 $lock19->quit;
+my $committed = q{SELECT string_agg(split_part(dedupe_key, ':', 2), ',' ORDER BY dedupe_key)
+	FROM vapi_pool.webhook_inbox WHERE dedupe_key ~ ':gc-1[678]$'};
+ok(wait_for(7, sub { $node->safe_psql('postgres', $committed) eq 'gc-17,gc-18' }),
+	'the group went on without gc-16: it committed gc-17 and gc-18');
 ok(wait_for(7, sub {
-	my $w = worker_waiting();
-	$w && $node->safe_psql('postgres', "SELECT query FROM pg_stat_activity WHERE pid = $w") =~ /receive_webhook\(/
-}), 'the group went on without gc-16, which now waits alone');
-is($node->safe_psql('postgres', q{SELECT string_agg(split_part(dedupe_key, ':', 2), ',' ORDER BY dedupe_key)
-	FROM vapi_pool.webhook_inbox WHERE dedupe_key ~ ':gc-1[678]$'}), 'gc-17,gc-18', '... the group committed gc-17 and gc-18');
+	$node->safe_psql('postgres', q{SELECT count(*) FROM pg_stat_activity WHERE application_name = 'vapi-shim'
+		AND wait_event_type = 'Lock' AND query LIKE '%receive_webhook(%'}) == 1
+}), '... and gc-16 now waits alone, in a transaction of its own');
 $lock16->query_safe('COMMIT');
 $lock16->quit;
 $a = answers(%pids);

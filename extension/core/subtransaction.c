@@ -25,6 +25,18 @@ vp_error_must_propagate(int sqlerrcode)
 		ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_INTERNAL_ERROR;
 }
 
+bool		vp_put_off_errors = false;
+
+/* Is this error one a delivery of a group is put off for (see vp_put_off_errors)? */
+bool
+vp_error_puts_off(int sqlerrcode)
+{
+	return sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE ||
+		ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_TRANSACTION_ROLLBACK;
+}
+
+static ErrorData *in_subtransaction(void (*step) (void *arg), void *arg, int also_catch, bool delivery);
+
 /*
  * Runs step(arg) in a subtransaction, in the caller's memory context.
  * Returns NULL when it succeeded (its effects stay), else rolls it back and
@@ -44,6 +56,24 @@ vp_in_subtransaction(void (*step) (void *arg), void *arg)
  */
 ErrorData *
 vp_in_subtransaction_catching(void (*step) (void *arg), void *arg, int also_catch)
+{
+	return in_subtransaction(step, arg, also_catch, false);
+}
+
+/*
+ * Runs a delivery of a group (receive_webhooks) in a subtransaction: as
+ * vp_in_subtransaction, but an error it is put off for comes back as a
+ * value too, however deep the step that met it.
+ */
+ErrorData *
+vp_in_delivery_subtransaction(void (*step) (void *arg), void *arg)
+{
+	return in_subtransaction(step, arg, 0, true);
+}
+
+/* The subtransaction of the functions above. */
+static ErrorData *
+in_subtransaction(void (*step) (void *arg), void *arg, int also_catch, bool delivery)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -66,6 +96,13 @@ vp_in_subtransaction_catching(void (*step) (void *arg), void *arg, int also_catc
 			PG_RE_THROW();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
+		if (vp_put_off_errors && !delivery && vp_error_puts_off(edata->sqlerrcode))
+		{
+			/* this step's subtransaction is gone: the delivery's catches the error */
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+			ReThrowError(edata);
+		}
 		failure = edata;
 	}
 	PG_END_TRY();

@@ -30,6 +30,7 @@
  *    texts are dropped from the stored payload (they live redacted in their
  *    own tables).
  */
+#include "core/compat.h"
 #include "core/json.h"
 #include "core/saved_plans.h"
 #include "core/settings.h"
@@ -55,11 +56,6 @@ PG_FUNCTION_INFO_V1(vapi_pool_receive_webhook);
 PG_FUNCTION_INFO_V1(vapi_pool_replay_event);
 PG_FUNCTION_INFO_V1(vapi_pool_receive_webhooks);
 
-/*
- * Set while receive_webhooks runs its deliveries: a lock wait put off or a
- * deadlock is then the group's to retry, not a dead letter (run_event).
- */
-static bool in_group = false;
 
 /* advisory lock class of inbox keys (first key of the two-int form) */
 #define INBOX_LOCK_CLASS 0x76617069	/* "vapi" */
@@ -270,19 +266,6 @@ run_event_step(void *arg)
 }
 
 /*
- * Whether a group's delivery that failed with sqlerrcode is put off rather
- * than answered: it waited too long for a lock (vapi_pool.group_lock_timeout)
- * or was rolled back as a deadlock or serialization victim.  Run alone after
- * its group committed, it would have succeeded.
- */
-static bool
-put_off(int sqlerrcode)
-{
-	return sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE ||
-		ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_TRANSACTION_ROLLBACK;
-}
-
-/*
  * Runs the event in a subtransaction; on error rolls its effects back and
  * fills the failure (error message and SQLSTATE in cxt) and the answer the
  * sender gets.  Returns whether it succeeded.
@@ -298,9 +281,6 @@ run_event(EventKey *k, Jsonb *payload, MemoryContext cxt, WebhookAnswer *a, char
 
 	if (edata == NULL)
 		return true;
-	/* in a group, a lock wait put off or a deadlock is the group's to retry: nothing stored */
-	if (in_group && put_off(edata->sqlerrcode))
-		ReThrowError(edata);
 	spicxt = MemoryContextSwitchTo(cxt);
 	initStringInfo(&msg);
 	appendStringInfoString(&msg, edata->message);
@@ -608,8 +588,11 @@ run_group_step(void *arg)
 {
 	GroupStep  *g = arg;
 	Datum		body = DirectFunctionCall1(jsonb_in, CStringGetDatum(g->payload));
+	int			guc_level = NewGUCNestLevel();
 
 	receive_one(g->cxt, g->source, DatumGetJsonbP(body), g->receipt);
+	/* what the delivery set for its transaction (its organisation's claims) ends with it */
+	AtEOXact_GUC(true, guc_level);
 }
 
 /* The elements of a one-dimensional text[] argument. */
@@ -693,7 +676,7 @@ vapi_pool_receive_webhooks(PG_FUNCTION_ARGS)
 				 errmsg("a group holds at most %d deliveries, not %d", GROUP_MAX_EVENTS, n),
 				 errhint("Split the deliveries into several calls.")));
 
-	InitMaterializedSRF(fcinfo, 0);
+	vp_init_materialized_srf(fcinfo);
 	event_cxt = AllocSetContextCreate(CurrentMemoryContext, "receive_webhooks delivery",
 									  ALLOCSET_DEFAULT_SIZES);
 	guc_level = NewGUCNestLevel();
@@ -706,7 +689,7 @@ vapi_pool_receive_webhooks(PG_FUNCTION_ARGS)
 		(void) set_config_option("lock_timeout", ms, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
 								 false);
 	}
-	in_group = true;
+	vp_put_off_errors = true;
 	PG_TRY();
 	{
 		for (int i = 0; i < n; i++)
@@ -730,7 +713,7 @@ vapi_pool_receive_webhooks(PG_FUNCTION_ARGS)
 				GroupStep	g = {event_cxt, TextDatumGetCString(sources[i]),
 				TextDatumGetCString(payloads[i]), &r};
 
-				e = vp_in_subtransaction(run_group_step, &g);
+				e = vp_in_delivery_subtransaction(run_group_step, &g);
 			}
 			group_row(i + 1, &r, e, values, nulls);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
@@ -739,7 +722,7 @@ vapi_pool_receive_webhooks(PG_FUNCTION_ARGS)
 	}
 	PG_FINALLY();
 	{
-		in_group = false;
+		vp_put_off_errors = false;
 	}
 	PG_END_TRY();
 	AtEOXact_GUC(true, guc_level);

@@ -97,6 +97,13 @@ SELECT state FROM receive_webhook('vapi', pg_temp.ar('sc-3', '+12125550118')::js
 SHOW synchronous_commit;
 ROLLBACK;
 SELECT count(*) AS async_setting FROM pg_settings WHERE name = 'vapi_pool.async_routing_commit';
+-- what a delivery sets for its transaction (a tool call of a logged call sets its
+-- organisation's claims) ends with the delivery: the next one of the group, and
+-- the caller after it, do not run as that organisation
+BEGIN;
+SELECT ordinal, http_status FROM receive_webhooks(ARRAY['vapi'], ARRAY['{"message": {"type": "tool-calls", "call": {"id": "grp-1"}, "toolCallList": [{"id": "t1", "type": "function", "function": {"name": "supabase_query", "arguments": {"query_type": "find_broker_by_zip", "identifier": "90210"}}}]}}']);
+SELECT coalesce(current_setting('request.jwt.claims', true), '') AS claims_after_group;
+ROLLBACK;
 
 -- ---------------------------------------------------------------- the arguments
 

@@ -589,9 +589,16 @@ run_group_step(void *arg)
 	GroupStep  *g = arg;
 	Datum		body = DirectFunctionCall1(jsonb_in, CStringGetDatum(g->payload));
 	int			guc_level = NewGUCNestLevel();
+	const char *claims = GetConfigOption("request.jwt.claims", true, false);
 
+	/*
+	 * The organisation's claims a delivery sets for its transaction
+	 * (vp_set_org_claims) end with it, as a function's SET clause ends its
+	 * SET LOCAL: saved here, restored below.
+	 */
+	(void) set_config_option("request.jwt.claims", claims ? claims : "", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	receive_one(g->cxt, g->source, DatumGetJsonbP(body), g->receipt);
-	/* what the delivery set for its transaction (its organisation's claims) ends with it */
 	AtEOXact_GUC(true, guc_level);
 }
 

@@ -760,7 +760,7 @@ send_group(db_worker *w, db_job **jobs, int n, db_outcome *outcome)
 		free(params[0]);
 		free(params[1]);
 		shim_log(SHIM_LOG_ERROR, "out of memory building a group of %d webhooks", n);
-		*outcome = DB_FAILED;
+		*outcome = DB_UNAVAILABLE;	/* nothing stored: a retry may work */
 		return -1;
 	}
 	sent = PQsendQueryPrepared(w->conn, DB_GROUP_STATEMENT, 2, (const char *const *) params, lens, formats, 0) &&
@@ -936,7 +936,9 @@ run_group(db_worker *w, db_job **jobs, int n, batch_done *done)
 	}
 	for (int i = 0; i < n; i++)
 	{
-		if (committed && later[i])
+		if (committed && later[i] && atomic_load(&jobs[i]->abandoned))
+			finish_job(done, jobs[i], DB_SKIPPED);	/* the loop answered it meanwhile */
+		else if (committed && later[i])
 			again[nagain++] = jobs[i];
 		else
 			/* without the Sync the commit is unknown: a redelivery gets the stored answer if it happened */

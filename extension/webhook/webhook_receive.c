@@ -666,6 +666,7 @@ vapi_pool_receive_webhooks(PG_FUNCTION_ARGS)
 	bool	   *payload_nulls;
 	int			n;
 	int			guc_level;
+	bool		was_put_off = vp_put_off_errors;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -729,7 +730,7 @@ vapi_pool_receive_webhooks(PG_FUNCTION_ARGS)
 	}
 	PG_FINALLY();
 	{
-		vp_put_off_errors = false;
+		vp_put_off_errors = was_put_off;
 	}
 	PG_END_TRY();
 	AtEOXact_GUC(true, guc_level);

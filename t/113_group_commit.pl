@@ -67,6 +67,10 @@ FROM vapi_pool.leads l, LATERAL vapi_pool.assign_number(l.id) a
 WHERE l.org_id = 'aaaaaaaa-0000-4000-8000-000000000113';
 SQL
 
+# the shims started, stopped at the end even when a check dies midway
+my @shims;
+END { $_->kill_kill for grep { $_->pumpable } @shims }
+
 # Start a shim with these extra flags; returns (harness, port).
 sub start_shim
 {
@@ -86,6 +90,7 @@ sub start_shim
 			'--intake-assistant-id=intake-113', @flags
 		],
 		'<', \undef, '>', "$dir/$name.stdout", '2>', "$dir/$name.stderr", IPC::Run::timeout(600));
+	push @shims, $h;
 	wait_shim_healthy($port, \$out);
 	return ($h, $port);
 }

@@ -39,7 +39,6 @@
 
 /* ranges of the numeric options */
 #define DB_POOL_SIZE_MAX 256
-#define DB_GROUP_MAX 16			/* db_pool.c's DB_BATCH_MAX */
 #define DB_TIMEOUT_MS_MIN 100
 /* Vapi drops an assistant-request answer after 7.5 s end to end: leave room */
 #define DB_TIMEOUT_MS_MAX 7000
@@ -781,7 +780,7 @@ load_webhook_options(shim_config *cfg, const char *const *values)
 						 &known_caller)) != CONFIG_OK ||
 		(r = take_int(values, OPT_DB_POOL_SIZE, 1, DB_POOL_SIZE_MAX, "a number of connections",
 					  &cfg->db_pool_size)) != CONFIG_OK ||
-		(r = take_int(values, OPT_DB_GROUP_MAX, 1, DB_GROUP_MAX, "a number of webhooks",
+		(r = take_int(values, OPT_DB_GROUP_MAX, 1, SHIM_DB_GROUP_MAX, "a number of webhooks",
 					  &cfg->db_group_max)) != CONFIG_OK ||
 		(r = take_int(values, OPT_DB_ACTIVE_MAX, 1, DB_POOL_SIZE_MAX, "a number of connections",
 					  &cfg->db_active_max)) != CONFIG_OK)

@@ -18,6 +18,9 @@
 
 #define SHIM_VERSION EXTVERSION
 
+/* the most webhooks one database transaction takes (--db-group-max) */
+#define SHIM_DB_GROUP_MAX 16
+
 /* how Vapi webhooks prove they come from Vapi */
 typedef enum vapi_auth_mode
 {
@@ -86,7 +89,7 @@ typedef struct shim_config
 	known_caller_answer known_caller;
 	const char *webhook_prefix;	/* "/webhook": routes live under it */
 	int			db_pool_size;	/* database connections (worker threads) */
-	int			db_group_max;	/* most webhooks one transaction takes */
+	int			db_group_max;	/* most webhooks one transaction takes (up to SHIM_DB_GROUP_MAX) */
 	int			db_active_max;	/* most connections running webhooks at once */
 	int			db_timeout_ms;	/* deadline for one event's database work */
 	const char *vapi_api_key;	/* optional; unset = outbound calls held */

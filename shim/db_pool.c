@@ -90,7 +90,7 @@
 #define DB_QUEUE_PER_WORKER 64	/* queue bound = this times the pool size */
 #define DB_CONNECT_TIMEOUT_MIN_MS 2000	/* connect + set-up, at least */
 #define DB_RESULT_GRACE_MS 2000 /* past statement_timeout: the server is gone */
-#define DB_BATCH_MAX 16			/* most jobs one worker pipelines at once */
+#define DB_BATCH_MAX SHIM_DB_GROUP_MAX	/* most jobs one worker takes at once */
 #define DB_BATCH_BYTES 65536	/* ... and their payloads, unless one is larger */
 #define DB_STATEMENT_NAME "vapi_shim_receive_webhook"
 #define DB_GROUP_STATEMENT "vapi_shim_receive_webhooks"
@@ -777,17 +777,6 @@ send_group(db_worker *w, db_job **jobs, int n, db_outcome *outcome)
 }
 
 /*
- * Is this a delivery the database put off (SQLSTATE 55P03, a lock waited
- * for past vapi_pool.group_lock_timeout, or class 40, a deadlock's victim)?
- * It stored nothing; run alone after its group committed, it goes through.
- */
-static int
-put_off(const char *sqlstate)
-{
-	return strcmp(sqlstate, "55P03") == 0 || strncmp(sqlstate, "40", 2) == 0;
-}
-
-/*
  * Fill every job of a group from receive_webhooks' rows (one per delivery,
  * in order); a delivery put off is marked in later[] instead.
  */
@@ -809,8 +798,8 @@ take_group_rows(db_job **jobs, int n, PGresult *res, db_outcome *outcomes, int *
 			shim_log(SHIM_LOG_ERROR, "%s gave row %d as delivery %s", DB_GROUP_FN, i + 1, PQgetvalue(res, i, 6));
 			outcomes[i] = DB_FAILED;
 		}
-		else if (!PQgetisnull(res, i, 4) && put_off(PQgetvalue(res, i, 4)))
-			later[i] = 1;
+		else if (!PQgetisnull(res, i, 3) && strcmp(PQgetvalue(res, i, 3), "put_off") == 0)
+			later[i] = 1;	/* stored nothing; alone, after the commit, it goes through */
 		else if (!PQgetisnull(res, i, 4))
 			outcomes[i] = sqlstate_outcome(jobs[i], DB_GROUP_FN, PQgetvalue(res, i, 4), PQgetvalue(res, i, 5));
 		else

@@ -10,7 +10,9 @@
 -- Stores and acts on several deliveries (sources[i] with payloads[i], the
 -- body as text so that a body jsonb refuses fails alone); one row per
 -- delivery, in order.  A row with error_sqlstate set stored nothing: the
--- sender gets the answer that SQLSTATE gets from receive_webhook.
+-- sender gets the answer that SQLSTATE gets from receive_webhook, unless its
+-- state is put_off (a lock waited for past vapi_pool.group_lock_timeout, a
+-- deadlock's victim), which the shim runs again alone after the commit.
 CREATE FUNCTION receive_webhooks(sources text[], payloads text[])
 	RETURNS TABLE (ordinal integer, inbox_id bigint, http_status integer, answer jsonb, state text,
 				   duplicate boolean, error_sqlstate text, error text)

@@ -56,7 +56,6 @@ PG_FUNCTION_INFO_V1(vapi_pool_receive_webhook);
 PG_FUNCTION_INFO_V1(vapi_pool_replay_event);
 PG_FUNCTION_INFO_V1(vapi_pool_receive_webhooks);
 
-
 /* advisory lock class of inbox keys (first key of the two-int form) */
 #define INBOX_LOCK_CLASS 0x76617069	/* "vapi" */
 
@@ -628,6 +627,12 @@ group_row(int ordinal, const Receipt *r, const ErrorData *e, Datum *values, bool
 		values[GROUP_COL_ERROR_SQLSTATE] = CStringGetTextDatum(unpack_sql_state(e->sqlerrcode));
 		values[GROUP_COL_ERROR] = CStringGetTextDatum(e->message ? e->message : "unknown error");
 		nulls[GROUP_COL_ERROR_SQLSTATE] = nulls[GROUP_COL_ERROR] = false;
+		/* a delivery the shim runs again alone once the group committed */
+		if (vp_error_puts_off(e->sqlerrcode))
+		{
+			values[GROUP_COL_STATE] = CStringGetTextDatum("put_off");
+			nulls[GROUP_COL_STATE] = false;
+		}
 		return;
 	}
 	values[GROUP_COL_INBOX_ID] = Int64GetDatum(r->inbox_id);

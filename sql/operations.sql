@@ -65,6 +65,10 @@ INSERT INTO history VALUES
 	-- the other tenant's burned number
 	('cccccccc-0000-4000-8000-000000000000', 'c1000000-0000-4000-8000-000000000001', '+13125550291', 40, 1, 0, 0, 0),
 	('cccccccc-0000-4000-8000-000000000000', 'c1000000-0000-4000-8000-000000000001', '+13125550292', 60, 30, 0, 0, 0);
+-- The calls of Dana's week (3 and 2 days before "week_now") fall in one local week whatever day the
+-- test runs: week_now is now() from Thursday 06:00 in Chicago on, else the Sunday 18:00 before.
+SELECT CASE WHEN now() >= w + interval '3 days 6 hours' THEN now() ELSE w - interval '6 hours' END AS week_now
+FROM (SELECT date_trunc('week', now() AT TIME ZONE 'America/Chicago') AT TIME ZONE 'America/Chicago' AS w) s \gset
 INSERT INTO vapi_call_logs (org_id, broker_id, vapi_call_id, direction, status, from_e164, to_e164, outcome,
 		ended_reason, created_at, started_at, ended_at, duration_seconds, cost)
 SELECT h.org, h.broker, 'gen-' || h.number || '-' || i, 'outbound_to_lead', 'ended', h.number::e164, '+14155550123',
@@ -77,7 +81,7 @@ SELECT h.org, h.broker, 'gen-' || h.number || '-' || i, 'outbound_to_lead', 'end
 	   CASE WHEN i <= h.early THEN 3 WHEN i <= h.answered THEN 60 ELSE 0 END,
 	   0.10
 FROM history h, generate_series(1, h.calls + h.failed) i,
-	 LATERAL (SELECT now() - interval '3 days' + i * interval '1 minute' AS placed) t;
+	 LATERAL (SELECT :'week_now'::timestamptz - interval '3 days' + i * interval '1 minute' AS placed) t;
 
 -- ---------------------------------------------------------------- number health
 
@@ -225,23 +229,23 @@ SELECT * FROM operations_stats();
 INSERT INTO vapi_call_logs (org_id, broker_id, vapi_call_id, direction, status, from_e164, to_e164, outcome,
 		ended_reason, created_at, duration_seconds, transfer_attempts, cost) VALUES
 	('aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000001', 'in-1', 'inbound_from_lead',
-	 'ended', '+14155550177', '+13125550211', 'answered', 'assistant-forwarded-call', now() - interval '2 days', 300, 1, 0.50),
+	 'ended', '+14155550177', '+13125550211', 'answered', 'assistant-forwarded-call', :'week_now'::timestamptz - interval '2 days', 300, 1, 0.50),
 	('aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000001', 'in-2', 'inbound_from_lead',
-	 'ended', '+14155550177', '+13125550211', 'answered', 'assistant-forwarded-call', now() - interval '2 days', 200, 2, 0.50),
+	 'ended', '+14155550177', '+13125550211', 'answered', 'assistant-forwarded-call', :'week_now'::timestamptz - interval '2 days', 200, 2, 0.50),
 	('aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000001', 'in-3', 'inbound_from_lead',
-	 'ended', '+14155550177', '+13125550211', 'answered', 'customer-ended-call', now() - interval '2 days', 100, 2, 0.50),
+	 'ended', '+14155550177', '+13125550211', 'answered', 'customer-ended-call', :'week_now'::timestamptz - interval '2 days', 100, 2, 0.50),
 	('aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000001', 'in-4', 'inbound_from_lead',
-	 'in-progress', '+14155550177', '+13125550211', NULL, NULL, now() - interval '2 days', NULL, 0, NULL),
+	 'in-progress', '+14155550177', '+13125550211', NULL, NULL, :'week_now'::timestamptz - interval '2 days', NULL, 0, NULL),
 	-- a call given up on (its report never came): ended, no outcome: failed, here and in vapi-shim status
 	('aaaaaaaa-0000-4000-8000-000000000000', 'a1000000-0000-4000-8000-000000000001', 'in-5', 'inbound_from_lead',
-	 'ended', '+14155550177', '+13125550211', NULL, 'unknown', now() - interval '2 days', NULL, 0, NULL);
+	 'ended', '+14155550177', '+13125550211', NULL, 'unknown', :'week_now'::timestamptz - interval '2 days', NULL, 0, NULL);
 INSERT INTO appointments (org_id, contact_id, broker_id, status, scheduled_at, cal_booking_uid, booked_via, created_at) VALUES
 	('aaaaaaaa-0000-4000-8000-000000000000', 'a2000000-0000-4000-8000-000000000001',
 	 'a1000000-0000-4000-8000-000000000001', 'booked', now() + interval '2 days', 'uid-assistant-1', 'assistant',
-	 now() - interval '2 days'),
+	 :'week_now'::timestamptz - interval '2 days'),
 	('aaaaaaaa-0000-4000-8000-000000000000', 'a2000000-0000-4000-8000-000000000001',
 	 'a1000000-0000-4000-8000-000000000001', 'booked', now() + interval '3 days', 'uid-cal-1', 'cal.com',
-	 now() - interval '2 days');
+	 :'week_now'::timestamptz - interval '2 days');
 SELECT name, period, calls_placed, calls_received, answered, voicemail, no_answer, failed, in_progress, answer_rate,
 	   median_seconds, p90_seconds, transfers_attempted, transfers_to_primary, transfers_to_secondary, bookings,
 	   bookings_per_answered_call, cost, cost_per_call, cost_per_booking
@@ -333,7 +337,7 @@ SELECT count(*) AS dead_letters_left FROM dead_letters;
 
 -- ---------------------------------------------------------------- the status figures
 
-SELECT * FROM calls_by_outcome(now() - interval '2 days 12 hours');
+SELECT * FROM calls_by_outcome(:'week_now'::timestamptz - interval '2 days 12 hours');
 SELECT * FROM calls_by_outcome(now() + interval '1 minute');
 -- Without pg_cron in this database there are no jobs to show.
 SELECT count(*) AS jobs FROM maintenance_jobs;

@@ -25,7 +25,7 @@ INSTALL_SQL = $(EXTENSION)--$(EXTVERSION).sql
 # The upgrade from the previous release is assembled too, from the parts that
 # release did not have.  On the next release, freeze both assembled scripts
 # (into extension/released and extension/upgrade) and move these two lines on.
-PREVIOUS_VERSION = 0.9.0
+PREVIOUS_VERSION = 0.10.0
 PREVIOUS_PARTS = $(addprefix extension/sql/,000_header.sql 010_e164.sql 020_tenancy.sql \
 	030_data_model.sql 040_redact_pii.sql 050_transcript_redaction.sql 060_row_level_security.sql \
 	070_seed_views.sql 080_supabase_query.sql 090_pool_engine.sql 095_hot_path.sql \
@@ -35,7 +35,7 @@ PREVIOUS_PARTS = $(addprefix extension/sql/,000_header.sql 010_e164.sql 020_tena
 	185_webhook_edges.sql 190_compliance.sql 191_number_timezones.sql 192_personal_data.sql 193_retention.sql \
 	194_assistants.sql 195_backfill.sql 200_supabase.sql 210_reply_times.sql 220_redaction_context.sql \
 	230_clinic_vocabulary.sql 240_dropoff_context.sql 250_cal_bookings.sql \
-	260_operations.sql)
+	260_operations.sql 270_group_commit.sql)
 UPGRADE_SQL = $(EXTENSION)--$(PREVIOUS_VERSION)--$(EXTVERSION).sql
 DATA_built = $(INSTALL_SQL) $(UPGRADE_SQL)
 DATA = $(wildcard extension/upgrade/*.sql) $(wildcard extension/released/*.sql)

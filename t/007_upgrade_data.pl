@@ -12,7 +12,8 @@
 # 0.8.0 does to a number lent before it whose lead has an appointment ahead
 # (250_cal_bookings.sql), and what 0.8.0 -> 0.9.0 reads from the calls an
 # installation already logged (260_operations.sql), and how 0.10.0's group
-# commit meets the inbox 0.9.0 filled (270_group_commit.sql).
+# commit meets the inbox 0.9.0 filled (270_group_commit.sql), and the words
+# 0.10.0 -> 0.10.1 gives a clinic's vocabulary (280_dropoff_words.sql).
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -232,4 +233,32 @@ is($grp10->safe_psql('postgres', qq{SELECT string_agg(ordinal || ':' || state ||
 	'after the update a group redelivering 0.9.0\'s events: the processed one is a duplicate, the dead letter runs again');
 is($grp10->safe_psql('postgres', q{SELECT string_agg(attempts || '/' || duplicates, ' ' ORDER BY id) FROM vapi_pool.webhook_inbox}),
 	'1/1 2/0', '... in the rows 0.9.0 stored');
+
+# ---------------------------------------------------------------- 0.10.0 -> 0.10.1: more words callers use
+# A clinic's kept starter terms get 0.10.1's words (letters said one by one,
+# the CO2 laser in Spanish); its own edits stay, a deleted term stays deleted
+# (280_dropoff_words.sql).
+my $words = new_vapi_node('upgrade_words', create => 0);
+$words->safe_psql('postgres', "CREATE EXTENSION vapi_pool VERSION '0.10.0' CASCADE");
+$words->safe_psql('postgres', q{
+INSERT INTO vapi_pool.orgs (org_id, name, is_clinic) VALUES ('cccccccc-0000-4000-8000-000000000000', 'Glow Clinic', true);
+DELETE FROM vapi_pool.clinic_terms WHERE name = 'Brazilian butt lift';
+UPDATE vapi_pool.clinic_terms SET variants = variants || '{vampire hair}' WHERE name = 'PRP';
+UPDATE vapi_pool.clinic_terms SET variants = array_remove(variants, 'tox') WHERE name = 'Botox';
+});
+my $prp_call = q{E'User: hi I''m calling about the pea are pee for hair, my hair is thinning\nAI: Three sessions, 650 each.'};
+is($words->safe_psql('postgres', qq{SELECT reason FROM vapi_pool.detect_dropoff($prp_call, 'customer-ended-call', false,
+	'cccccccc-0000-4000-8000-000000000000')}),
+	'no_procedure', '0.10.0: "pea are pee" names no procedure');
+$words->safe_psql('postgres', "ALTER EXTENSION vapi_pool UPDATE TO '0.10.1'");
+is($words->safe_psql('postgres', q{SELECT count(*) FILTER (WHERE name = 'Brazilian butt lift') || '|'
+	|| bool_and('vampire hair' = ANY (variants) AND 'pea are pee' = ANY (variants)) FILTER (WHERE name = 'PRP')
+	|| '|' || bool_and('co dos' = ANY (variants)) FILTER (WHERE name = 'Laser skin resurfacing')
+	|| '|' || bool_and('botos' = ANY (variants) AND NOT 'tox' = ANY (variants)) FILTER (WHERE name = 'Botox')
+	FROM vapi_pool.clinic_terms}),
+	'0|true|true|true',
+	'after the update: new words for the kept terms, the edits kept (a removed starter word too), the deleted term still deleted');
+is($words->safe_psql('postgres', qq{SELECT array_to_string(procedures, '|') || ' ' || reason FROM vapi_pool.detect_dropoff(
+	$prp_call, 'customer-ended-call', false, 'cccccccc-0000-4000-8000-000000000000')}),
+	'PRP hung_up', 'the updated clinic hears "pea are pee" as PRP');
 done_testing();

@@ -1,6 +1,6 @@
 # 041_dropoff_corpus.pl
-#   Drop-off detection on the blind corpora of clinic calls (releases 0.7.4
-#   and 0.7.5, issue 27): every t/fixtures/clinic/blind-*.tsv, written by
+#   Drop-off detection on the blind corpora of clinic calls (releases 0.7.4,
+#   0.7.5 and 0.10.1, issue 27): every t/fixtures/clinic/blind-*.tsv, written by
 #   helpers from a brief of the contract (docs/clinic_followups.md), never
 #   from the rules.
 #

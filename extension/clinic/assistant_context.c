@@ -466,6 +466,62 @@ vp_reply_takes_as(Reading *r, int i, const Echo *e)
 	return -1;
 }
 
+/* A short answer is at most this many words ("smaller, definitely smaller", "the clear ones"). */
+#define SHORT_ANSWER_WORDS 8
+
+/* What the assistant asks to make a caller choose ("Which area bothers you most?", "smaller, or more lifted?"). */
+static const char *const choosing[] = {"which", "or", "cu l", "cual", "o"};
+static PhraseSet choosing_set = PHRASE_SET(choosing);
+
+/*
+ * The procedure a short answer to the assistant's question of choice is
+ * about, by the reply: the caller's turn named none and is short, the
+ * assistant's turn before it ended asking which or what ("Are you hoping to
+ * make your breasts smaller, or more lifted?"), and the first sentence of
+ * the reply, not a question, names one procedure and no other ("Then a
+ * breast reduction is what we'd discuss.", "Invisalign here typically runs
+ * ...").  -1 if none.
+ */
+int
+vp_short_answer_taken(Reading *r, int i, const Echo *e)
+{
+	const TermSet *vocab = r->vocab;
+	const Sentence *sentences = r->sentences;
+	int			first = vp_turn_start(sentences, i);
+	int			words = 0;
+	int			named = -1;
+	const Sentence *asked;
+	const Sentence *reply;
+
+	if (e->reply < 0 || first == 0 || sentences[first - 1].speaker != SPEAKER_ASSISTANT)
+		return -1;
+	for (int j = first; j <= i; j++)
+		words += sentences[j].nwords;
+	asked = &sentences[first - 1];
+	reply = &sentences[e->reply];
+	if (words > SHORT_ANSWER_WORDS || asked->end <= asked->start || r->transcript[asked->end - 1] != '?' ||
+		!vp_sentence_has_any(asked, &choosing_set) ||
+		(reply->end > reply->start && r->transcript[reply->end - 1] == '?'))
+		return -1;
+	for (int w = 0; w < reply->nwords;)
+	{
+		int			term;
+		int			used = vp_match_at(r, e->reply, w, &term);
+
+		if (used > 0 && vocab->kinds[term] == TERM_PROCEDURE)
+		{
+			if (named >= 0 && named != term)
+				return -1;		/* "two main options: blepharoplasty ... or a Botox brow lift" */
+			named = term;
+		}
+		w += Max(used, 1);
+	}
+	for (int k = 0; named >= 0 && k < e->nterms; k++)
+		if (e->terms[k] == named && e->heard[k])
+			return -1;			/* the caller named it (and negated or told it as past) */
+	return named;
+}
+
 /*
  * What the assistant asks when it suggests a procedure ("Does that sound
  * like what you're after?", "¿Es lo que busca?", "¿Le interesa?").

@@ -30,7 +30,11 @@
  * told as a story is the caller's interest only when they ask about nothing
  * else, and the assistant's turns say what a pick points at and what a
  * garbled or described request was (assistant_context.c; call_reading.c
- * reads the transcript once for all of them).
+ * reads the transcript once for all of them).  Since 0.10.1 a wish right
+ * before a mention makes it asked about now (wished_for), a story keeps its
+ * date ("my friend got a thread lift months ago" is not the caller's past),
+ * and a drop-off's procedures start with what the caller asked for, the
+ * care and appointments they told after it: the follow-up names the first.
  *
  * detect_dropoff() is the rule alone; vp_clinic_after_call() is what
  * record_call_ended runs for a clinic's calls: the follow-up record and the
@@ -112,7 +116,9 @@ static const char *const past_procedure_wanted[] = {
 	"wanna do my", "now i want to do", "qualify for", "candidate for", "a candidate", "one more",
 	"two more", "three more", "few more", "couple more", "another one", "volver a hacer",
 	"volver a hacerme", "quiero hacer", "quiero hacerme", "me la quiero", "me lo quiero",
-	"quisiera hacerme", "de nuevo", "otra sesi", "otra ronda",
+	"quisiera hacerme", "de nuevo", "otra sesi", "otra ronda", "come back in", "coming back in",
+	"next time", "quiero volver a", "volver a poner", "volver a pon",
+	"get back on", "get back into", "start again",
 };
 
 /*
@@ -126,7 +132,7 @@ static const char *const aftercare[] = {
 	"lumpy", "lump", "lumps", "bump", "uneven", "asymmetrical", "reaction", "complication",
 	"complications", "receipt", "invoice", "refund", "bill", "results", "result", "healing",
 	"stitches", "sutures", "post op", "postop", "aftercare", "after care", "recovery from",
-	"follow up", "followup", "check up", "checkup", "redness", "red", "itchy", "itching",
+	"follow up", "followup", "check up", "checkup", "redness", "itchy", "itching",
 	"numb", "numbness", "scar", "scarring", "bleeding", "fever", "wearing off", "worn off",
 	"when can i", "is it okay to", "should i be worried", "sleep on", "surgical bra",
 	"compression", "garment", "drain", "drains", "chipped", "chip", "cracked", "broke", "broken",
@@ -134,6 +140,7 @@ static const char *const aftercare[] = {
 	"sensitive", "sensitivity", "duele", "duelen", "sensibilidad", "molestia",
 	"charged", "statement", "billing", "supposed to", "still peeling", "flaking", "flakes",
 	"hinchaz n", "hinchada", "hinchado", "dolor", "moretones", "infecci n", "resultados",
+	"higher than the", "lower than the", "lopsided", "doesnt look right", "loose", "clicking", "fell out",
 };
 
 /*
@@ -165,7 +172,7 @@ static const char *const went_well[] = {
 static const char *const wants_the_same[] = {
 	"same thing", "the same", "same one", "do that too", "that also", "that too", "those too",
 	"do you do that", "do you do those", "you guys do that", "you guys do those", "lo mismo",
-	"eso tambi",
+	"eso tambi", "myself", "my turn", "me too", "for me too", "want one too", "included in that",
 };
 
 /* What a job applicant, a vendor or a student says: not a patient. */
@@ -184,7 +191,9 @@ static const char *const not_a_patient[] = {
 	"our product", "empleo", "vacante", "mi curriculum", "dental student", "nursing student",
 	"cosmetology student", "esthetics student", "a paper on", "research paper", "interview",
 	"job posting", "posted a job", "for a job", "the job", "practicante", "practicantes",
-	"horas de pr cticas", "estudiante de cosmetolog", "estudiante de enfermer",
+	"horas de pr cticas", "horas de pr ctica", "estudiante de cosmetolog", "estudiante de enfermer",
+	"estudiante de asistente", "soy estudiante", "externship", "representante de ventas",
+	"distribuidora", "precios de mayoreo", "al por mayor", "la persona que hace las compras",
 	"nurse position", "assistant position", "position i saw", "position you posted",
 	"ugc", "social media manager", "who handles your", "my rates",
 };
@@ -202,7 +211,7 @@ static const char *const closings[] = {
 	"be in touch", "reach out", "gracias", "adios", "adi s", "hasta luego", "chao", "chau",
 	"lo voy a pensar", "lo pienso", "lo pensar", "te llamo", "le llamo", "los llamo",
 	"vuelvo a llamar", "cheers", "let you know", "ill figure it out", "look at the website",
-	"book online",
+	"book online", "tanks", "tank you",
 };
 
 /*
@@ -213,7 +222,8 @@ static const char *const silence_endings[] = {
 	"still there", "are you there", "cant hear", "cannot hear", "havent heard", "didnt hear",
 	"not hearing", "no response", "lost you", "lost the connection", "seem to be busy",
 	"didnt catch", "trouble hearing", "hard to hear", "breaking up", "bad connection",
-	"not able to hear", "unable to hear", "cant hear you", "end this call",
+	"not able to hear", "unable to hear", "cant hear you", "end this call", "able to hear you",
+	"end the call now", "ending the call", "ending this call",
 	"sigue ah", "me escucha", "escucharle", "escucharla", "escucharlo", "o rle",
 	"terminar la llamada", "terminar esta llamada",
 };
@@ -289,14 +299,15 @@ dropoff_ending(const char *ended_reason, bool assistant_silence)
 static const char *const breast_words[] = {"breast", "breasts", "boob", "boobs", "chest", "senos", "busto", "pechos"};
 static const char *const hair_words[] = {
 	"hair", "hairs", "legs", "underarms", "underarm", "armpits", "armpit", "bikini", "upper lip",
-	"vello", "piernas", "axilas",
+	"vello", "vellos", "piernas", "axilas", "pelo", "bozo",
 };
 
 /*
  * Words that name a procedure in a context: a caller's words outside any
  * term (or the one word a term matched) mean the procedure when the
- * caller's turn has one of the context's words, or the procedure (for the
- * breast words, any breast procedure) was asked about before.  "Implants" is the starter vocabulary's Dental implants, but
+ * caller's turn or an earlier one has one of the context's words, or the
+ * procedure (for the breast words, any breast procedure) was asked about
+ * before.  "Implants" is the starter vocabulary's Dental implants, but
  * in a call about breasts it is Breast augmentation; "a lift" for the
  * breasts is a Breast lift (but "even though I lift" is the gym); "laser on
  * my legs" is Laser hair removal.  (Accented words are read as ASCII words:
@@ -313,6 +324,8 @@ static const struct
 	{"implants", breast_words, lengthof(breast_words), "Breast augmentation"},
 	{"implantes", breast_words, lengthof(breast_words), "Breast augmentation"},
 	{"aumento", breast_words, lengthof(breast_words), "Breast augmentation"},
+	{"silicone", breast_words, lengthof(breast_words), "Breast augmentation"},
+	{"silicona", breast_words, lengthof(breast_words), "Breast augmentation"},
 	{"a lift", breast_words, lengthof(breast_words), "Breast lift"},
 	{"the lift", breast_words, lengthof(breast_words), "Breast lift"},
 	{"lifted", breast_words, lengthof(breast_words), "Breast lift"},
@@ -322,6 +335,7 @@ static const struct
 	{"reducci n", breast_words, lengthof(breast_words), "Breast reduction"},
 	{"laser", hair_words, lengthof(hair_words), "Laser hair removal"},
 	{"lasered", hair_words, lengthof(hair_words), "Laser hair removal"},
+	{"l ser", hair_words, lengthof(hair_words), "Laser hair removal"},
 };
 
 /* The vocabulary's procedure of that name, or -1 (a clinic may have deleted it). */
@@ -358,7 +372,7 @@ procedure_in_context(const TermSet *vocab, const Dropoff *d, const Sentence *sen
 			applies = strcmp(d->procedures[i], vocab->names[meant]) == 0 ||
 				(context_words[k].context == breast_words && strncmp(d->procedures[i], "Breast ", 7) == 0);
 		for (int i = 0; i < n && !applies; i++)
-			if (sentences[i].turn == s->turn && sentences[i].speaker == s->speaker)
+			if (sentences[i].turn <= s->turn && sentences[i].speaker == s->speaker)
 				for (int c = 0; c < context_words[k].ncontext && !applies; c++)
 					applies = vp_sentence_has(&sentences[i], context_words[k].context[c]);
 		if (applies)
@@ -385,23 +399,31 @@ add_procedure(Dropoff *d, const char *name)
 }
 
 /*
- * Does a caller's sentence close the call: a closing that opens it or ends
- * it ("Okay, thanks, bye", "I'll think about it and call you back"), not
- * one said in passing ("..., which, no thank you, I want it relaxing ...")?
+ * Does a caller's sentence close the call: 2 when a closing ends it ("I'll
+ * think about it and call you back", "can I call you back?"), 1 when one
+ * opens it ("Okay, thanks, bye"; "thanks, and how long is the recovery?" is
+ * then a question), 0 when none does or one is said in passing ("...,
+ * which, no thank you, I want it relaxing ...", "I take care of my mother").
  */
-static bool
+static int
 sentence_closes(const Sentence *s)
 {
+	int			closes = 0;
+
 	for (int at = 0; at < s->nwords; at++)
 	{
 		int			k = vp_phrase_at(s, at, &closings_set);
 
 		if (k < 0)
 			continue;
-		if (at <= OPENS_SENTENCE_WITHIN || at + vp_phrase_words(closings[k]) >= s->nwords - 3)
-			return true;
+		if (strcmp(closings[k], "take care") == 0 && vp_words_are(s, at + 2, "of"))
+			continue;			/* "I take care of my mother" */
+		if (at + vp_phrase_words(closings[k]) >= s->nwords - 3)
+			return 2;
+		if (at <= OPENS_SENTENCE_WITHIN)
+			closes = 1;
 	}
-	return false;
+	return closes;
 }
 
 /*
@@ -425,13 +447,15 @@ caller_closed(const char *transcript, const Sentence *sentences, int n)
 	for (int i = 0; i < n; i++)
 	{
 		const Sentence *s = &sentences[i];
+		int			closes;
 
 		if (s->speaker != SPEAKER_CALLER || s->turn != last)
 			continue;
-		if (sentence_closes(s))
+		closes = sentence_closes(s);
+		if (closes != 2 && s->end > s->start && transcript[s->end - 1] == '?')
+			closed = false;		/* "thanks, and how long is the recovery?" (not "can I call you back?") */
+		else if (closes)
 			closed = true;
-		else if (closed && s->end > s->start && transcript[s->end - 1] == '?')
-			closed = false;		/* "thanks, and how long is the recovery?" */
 	}
 	return closed;
 }
@@ -481,20 +505,28 @@ body_part_mention(const Sentence *s, int w, int n)
 static bool
 someone_elses_past(const Sentence *s, int w)
 {
-	static const char *const verbs[] = {"had", "got", "did", "tried", "tuvo", "hizo"};
+	static const char *const verbs[] = {
+		"had", "got", "did", "tried", "brought", "suggested", "recommended", "mentioned",
+		"tuvo", "hizo",
+	};
 	static const char *const theirs[] = {"her", "his", "their", "su", "sus"};
 	static const char *const people[] = {
 		"she", "he", "they", "friend", "friends", "sister", "brother", "mom", "mother", "mum", "dad",
 		"father", "aunt", "auntie", "tita", "uncle", "cousin", "coworker", "buddy", "neighbor",
 		"neighbour", "husband", "wife", "daughter", "son", "grandma", "grandmother", "boss",
 		"girlfriend", "boyfriend", "bestie", "hermana", "madre", "mam", "prima", "primo", "amiga",
-		"amigo", "t", "tia", "vecina", "esposo", "hija", "hijo",
+		"amigo", "t", "tia", "vecina", "esposo", "hija", "hijo", "doctor", "dentist", "dermatologist",
+		"derm", "surgeon",
 	};
 	static const char *const me[] = {"i", "im", "ive", "id", "we", "yo"};
+
+	static const char *const mine[] = {"my", "mi", "mis"};
 
 	for (int v = w - 1; v >= 0 && v >= w - 3; v--)
 		if (vp_word_is_one_of(s, v, verbs, lengthof(verbs)))
 		{
+			if (vp_word_is_one_of(s, v + 1, mine, lengthof(mine)))
+				return false;	/* "my dentist did my veneers": the caller's own */
 			if (vp_word_is_one_of(s, v + 1, theirs, lengthof(theirs)))
 				return true;
 			for (int p = v - 1; p >= 0 && p >= v - 4; p--)
@@ -540,6 +572,32 @@ event_before(const Sentence *s, int w)
 }
 
 /*
+ * True if a wish stands right before the mention at word w, past only
+ * articles and prepositions ("I want to find out about a breast reduction",
+ * "interested in Botox", "quiero unas carillas"): the procedure is asked
+ * about now, whatever pain or past the sentence told before it ("I've had
+ * back pain for years, and I want a breast reduction").
+ */
+static bool
+wished_for(const Sentence *s, int w)
+{
+	static const char *const between[] = {
+		"a", "an", "the", "some", "about", "into", "in", "on", "at", "for", "get", "getting", "un", "una",
+		"unos", "unas", "el", "la", "los", "las", "de", "hacerme", "ponerme",
+	};
+	static const char *const wishes[] = {
+		"want", "wanted", "wanna", "interested", "looking", "thinking", "considering", "out", "ask",
+		"asking", "info", "information", "quiero", "quisiera", "interesa", "interesada", "interesado",
+		"preguntar", "wondering", "curious",
+	};
+	int			i = w - 1;
+
+	while (i >= 0 && i >= w - 3 && vp_word_is_one_of(s, i, between, lengthof(between)))
+		i--;
+	return vp_word_is_one_of(s, i, wishes, lengthof(wishes));
+}
+
+/*
  * The vocabulary's term at word w of the caller's sentence i, read in the
  * call's context (procedure_in_context), with *used the words it covers (0:
  * none, and -1 returned).
@@ -554,6 +612,43 @@ caller_term_at(Reading *r, const Dropoff *d, int i, int w, int *used)
 		term = procedure_in_context(r->vocab, d, r->sentences, r->n, &r->sentences[i], w, used,
 									*used ? term : -1);
 	return term;
+}
+
+/*
+ * True if the caller corrects the mention at words [w, w + used) of
+ * sentence i at once with another procedure ("la lipo, no, perdón, la
+ * abdominoplastia", "Botox, I mean filler"): a slip, not what they meant.
+ */
+static bool
+corrected_at_once(Reading *r, const Dropoff *d, int i, int w, int used)
+{
+	static const char *const fillers[] = {"no", "um", "uh", "eh", "oh", "sorry"};
+	static const char *const corrections[] = {
+		"i mean", "perd n", "perdon", "quiero decir", "digo", "no wait", "or rather", "o sea",
+	};
+	const Sentence *s = &r->sentences[i];
+
+	for (int at = w + used, skipped = 0; skipped <= 2; at++, skipped++)
+	{
+		for (int k = 0; k < lengthof(corrections); k++)
+			if (vp_words_are(s, at, corrections[k]))
+			{
+				int			after = at + vp_phrase_words(corrections[k]);
+
+				for (int t = after; t < s->nwords && t <= after + 2; t++)
+				{
+					int			n;
+					int			term = caller_term_at(r, d, i, t, &n);
+
+					if (n > 0 && r->vocab->kinds[term] == TERM_PROCEDURE)
+						return true;
+				}
+				return false;
+			}
+		if (!vp_word_is_one_of(s, at, fillers, lengthof(fillers)))
+			break;				/* only fillers stand between a slip and its correction */
+	}
+	return false;
 }
 
 /* A phrase is about a procedure named at most this many words after it ("want to do that CO2 laser"). */
@@ -656,6 +751,7 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 	bool	   *wanted;			/* per term: asked about as a prospective patient */
 	bool	   *history;		/* per term: told as the caller's past, neither wanted nor cared for */
 	bool	   *anecdote;		/* per term: wanted only as someone else's past, told as a story */
+	bool	   *story_care;		/* per term: care read only in someone else's story */
 	int			dental = procedure_named(vocab, "Dental implants");
 	int			breast = procedure_named(vocab, "Breast augmentation");
 	bool		dental_bare = false;	/* Dental implants read from the bare word "implants" */
@@ -676,6 +772,7 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 	wanted = palloc0(sizeof(bool) * Max(vocab->nterms, 1));
 	history = palloc0(sizeof(bool) * Max(vocab->nterms, 1));
 	anecdote = palloc0(sizeof(bool) * Max(vocab->nterms, 1));
+	story_care = palloc0(sizeof(bool) * Max(vocab->nterms, 1));
 	memset(d, 0, sizeof(*d));
 	for (int i = 0; i < n; i++)
 	{
@@ -698,9 +795,10 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 				vp_echo_read(r, i, &echo);
 				term = vp_echo_heard(vocab, &echo, s, w, &used);	/* "ryan oh plasty": "Rhinoplasty, of course." */
 			}
-			if (used == 0)
+			if (used == 0 || (used == 1 && w > 0 && vp_words_are(s, w, "peel") && vp_words_are(s, w - 1, "to")) ||
+				(vocab->kinds[term] == TERM_PROCEDURE && corrected_at_once(r, d, i, w, used)))
 			{
-				w++;
+				w += Max(used, 1);	/* "I don't want to peel too much": a verb, not the chemical peel */
 				continue;
 			}
 			if (vocab->kinds[term] == TERM_PROCEDURE)
@@ -711,11 +809,13 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 			{
 				const char *name = vocab->names[term];
 				bool		body = body_part_mention(s, w, used);
-				bool		care = turn_has_any(sentences, n, s->turn, &aftercare_set, &memo[s->turn].aftercare) &&
+				bool		asked = !body && wished_for(s, w) && !vp_past_in_clause(s, w, used);
+				bool		care = !asked && turn_has_any(sentences, n, s->turn, &aftercare_set, &memo[s->turn].aftercare) &&
 					(body || (turn_phrase_for(r, d, s->turn, term, &aftercare_set) &&
 							  !(turn_has_any(sentences, n, s->turn, &went_well_set, &memo[s->turn].went_well) &&
 								turn_phrase_for(r, d, s->turn, term, &went_well_set))));
-				bool		past = vp_past_in_clause(s, w, used) ||
+				bool		others = someone_elses_past(s, w);	/* "my friend got a thread lift months ago" */
+				bool		past = (!asked && !(others && !care) && vp_past_in_clause(s, w, used)) ||
 					(care && (vp_past_in_sentence(s, w, used) || (!body && possessive_before(s, w)))) ||
 					(history[term] && event_before(s, w));
 
@@ -733,7 +833,7 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 						 (turn_has_any(sentences, n, s->turn, &wanted_set, &memo[s->turn].wanted) &&
 						  turn_phrase_for(r, d, s->turn, term, &wanted_set)))
 				{
-					bool		story = !past && someone_elses_past(s, w) &&
+					bool		story = !past && others &&
 						!turn_has_any(sentences, n, s->turn, &same_set, &memo[s->turn].same) &&
 						!(turn_has_any(sentences, n, s->turn, &wanted_set, &memo[s->turn].wanted) &&
 						  turn_phrase_for(r, d, s->turn, term, &wanted_set));	/* "she wants another round" */
@@ -748,6 +848,7 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 				}
 				else if (care)
 				{
+					story_care[term] = (story_care[term] || !d->nprocedures) && someone_elses_past(s, w);
 					add_procedure(d, name);
 					last_mention = i;
 				}
@@ -762,6 +863,7 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 		if (!named)
 		{
 			int			referred = vp_procedure_referred_to(r, i);
+			int			k;
 
 			if (referred >= 0)	/* "The laser one." after the assistant named laser resurfacing */
 			{
@@ -775,7 +877,8 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 			}
 			/* a reply opens its sentence: "..., which, no thank you, I want" is not one */
 			for (int at = 0; at < s->nwords && at <= OPENS_SENTENCE_WITHIN; at++)
-				if (vp_phrase_at(s, at, &declines_set) >= 0)
+				if ((k = vp_phrase_at(s, at, &declines_set)) >= 0 &&
+					!vp_words_are(s, at + vp_phrase_words(declines[k]), "to"))	/* "I don't want it to look done" */
 				{
 					last_decline = i;
 					break;
@@ -788,6 +891,8 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 
 			vp_echo_read(r, i, &echo);
 			meant = vp_reply_takes_as(r, i, &echo);
+			if (meant < 0 && !turn_mentioned && !(last_decline >= 0 && sentences[last_decline].turn == s->turn))
+				meant = vp_short_answer_taken(r, i, &echo);	/* "smaller." "Then a breast reduction ..." */
 			if (meant < 0)
 			{
 				meant = vp_suggestion_taken(r, i);	/* "... Is that what you're thinking?" "Yes, that one." */
@@ -828,10 +933,10 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 		if (wanted[t] && !anecdote[t])
 		{
 			for (int u = 0; u < vocab->nterms; u++)
-				if (anecdote[u])
+				if (anecdote[u] || (story_care[u] && !wanted[u]))
 				{
 					wanted[u] = false;
-					rejected[u] = true;
+					rejected[u] = true; /* "my brother had his nose done ... my teeth are chipped": the teeth's care */
 				}
 			break;
 		}
@@ -876,6 +981,26 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 		}
 		else if (wanted[t])
 			interest = true;
+	/*
+	 * a caller lost as a lead is followed up about what they asked for: what
+	 * the call told only as care (the filler bruise before "how much is
+	 * Botox?") or as an appointment comes after it
+	 */
+	if (interest)
+	{
+		char	  **ordered = palloc(sizeof(char *) * Max(d->nprocedures, 1));
+		int			k = 0;
+
+		for (int pass = 0; pass < 2; pass++)
+			for (int j = 0; j < d->nprocedures; j++)
+			{
+				int			t = procedure_named(vocab, d->procedures[j]);
+
+				if ((t >= 0 && wanted[t]) == (pass == 0))
+					ordered[k++] = d->procedures[j];
+			}
+		memcpy(d->procedures, ordered, sizeof(char *) * k);
+	}
 	if (applicant)
 	{
 		d->nprocedures = 0;		/* what they perform or sell is not what they want */

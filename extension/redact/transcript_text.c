@@ -50,7 +50,9 @@ static const char *const negation_undoers[] = {
 static const char *const negating_heads[] = {"done with", "through with", "sick of", "tired of", "over with", "im past"};
 
 /* Phrases after a mention, in its clause, that negate it. */
-static const char *const negating_tails[] = {"not for me", "no thanks", "no thank you", "isnt for me"};
+static const char *const negating_tails[] = {
+	"not for me", "no thanks", "no thank you", "isnt for me", "no es lo m", "no es para m",
+};
 
 /* Conditions, medications and allergies every organisation's redactor knows. */
 static const struct
@@ -106,7 +108,8 @@ static const char *const past_before_more[] = {
 	"completed my", "i just had", "me hice", "me puse", "tuve", "me operaron", "me oper",
 	"me hicieron", "me pusieron", "me hizo", "got my", "got it done", "got them done",
 	"had it done", "had them done", "ive done", "i have done", "ive been doing", "ive been getting",
-	"did my",
+	"did my", "i came in", "came in for", "i was in for", "i went in", "i bought", "i paid for",
+	"i purchased",
 };
 
 /*
@@ -123,6 +126,8 @@ static const char *const past_after[] = {
 	"years ago", "year ago", "last year", "in the past", "done before", "weeks ago", "week ago",
 	"days ago", "months ago", "month ago", "last week", "last month", "la semana pasada",
 	"el mes pasado", "el a o pasado", "years back", "year back", "a while back", "a while ago",
+	"last monday", "last tuesday", "last wednesday", "last thursday", "last friday", "last saturday",
+	"last sunday", "yesterday", "the other day",
 };
 
 static const char *const kind_names[] = {"procedure", "condition", "medication", "allergy", "surgery"};
@@ -930,12 +935,13 @@ vp_sentence_has(const Sentence *s, const char *phrase)
  * True if the mention at words [at, at + nwords) is negated in its clause:
  * a negation at most six words before it ("not interested in", "don't want
  * a", "done with the") that no undoing word follows ("not sure", "never had"), or a
- * negating tail right after it ("lipo is not for me").
+ * negating tail right after it ("lipo is not for me"; Spanish "no" closing
+ * its clause before another, "la lipo no, eso no es lo mío").
  */
 bool
 vp_mention_negated(const Sentence *s, int at, int nwords)
 {
-	for (int i = at - 1; i >= 0 && i >= at - 6; i--)
+	for (int i = at - 1; i >= 0 && i >= at - 6 && !s->words[at].clause_start; i--)
 	{
 		if (word_in(s->words[i].text, negations, lengthof(negations)) &&
 			!(i + 1 < s->nwords && word_in(s->words[i + 1].text, negation_undoers, lengthof(negation_undoers))))
@@ -946,6 +952,9 @@ vp_mention_negated(const Sentence *s, int at, int nwords)
 		if (s->words[i].clause_start)
 			break;
 	}
+	if (vp_words_are(s, at + nwords, "no") && at + nwords + 1 < s->nwords &&
+		s->words[at + nwords + 1].clause_start)
+		return true;			/* Spanish: "el botox no, a mí no me interesa" (not "el botox, no?") */
 	for (int i = at + nwords; i < s->nwords && i <= at + nwords + 3; i++)
 	{
 		if (s->words[i].clause_start && i > at + nwords)
@@ -1067,8 +1076,8 @@ vp_past_in_sentence(const Sentence *s, int at, int n)
 			if (vp_words_are(s, i, past_before_care[k]))
 				return true;
 		for (int k = 0; k < lengthof(past_after); k++)
-			if (i > at && vp_words_are(s, i, past_after[k]))
-				return true;
+			if (vp_words_are(s, i, past_after[k]))
+				return true;	/* "Last week I come there, the doctor put the veneer" */
 	}
 	return false;
 }

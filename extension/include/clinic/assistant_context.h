@@ -37,5 +37,6 @@ extern void vp_echo_read(Reading *r, int i, Echo *e);
 extern int	vp_echo_heard(const TermSet *vocab, const Echo *e, const Sentence *s, int w, int *used);
 extern int	vp_reply_takes_as(Reading *r, int i, const Echo *e);
 extern int	vp_suggestion_taken(Reading *r, int i);
+extern int	vp_short_answer_taken(Reading *r, int i, const Echo *e);
 
 #endif							/* VAPI_POOL_ASSISTANT_CONTEXT_H */

@@ -189,6 +189,25 @@ installcheck-isolation:
 installcheck-tap: test-programs
 	$(prove_installcheck)
 
+# The regression suite again at fixed instants, under libfaketime (Debian's
+# faketime), so that a test that depends on the hour or the weekday it runs
+# fails every time, not on the evening or the weekday CI happens to run:
+# a Wednesday morning in UTC, a Saturday evening in Chicago (outside a
+# 09:00-18:00 day), the morning US daylight saving time ends.  Each run's
+# clocks start at its instant and then move as the real one does; the
+# instants stand off the hour so that a few seconds of run time cross no
+# boundary.
+CLOCK_INSTANTS = 2027-03-10_08:17:00 2027-03-14_00:47:00 2027-11-07_06:43:00
+LIBFAKETIME ?= $(firstword $(wildcard /usr/lib/*/faketime/libfaketimeMT.so.1))
+installcheck-clock:
+	@test -n "$(LIBFAKETIME)" || { echo "libfaketime is missing (Debian: apt-get install faketime)"; exit 1; }
+	@set -e; for t in $(CLOCK_INSTANTS); do \
+		at=$$(echo "$$t" | tr _ ' '); echo "== the regression suite at $$at (UTC)"; \
+		LD_PRELOAD=$(LIBFAKETIME) FAKETIME="@$$at" FAKETIME_DONT_FAKE_MONOTONIC=1 \
+			$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS) || { \
+			echo "failed at $$at: LD_PRELOAD=$(LIBFAKETIME) FAKETIME='@$$at' make installcheck-regress"; exit 1; }; \
+	done
+
 # TAP tests drive the shim and the libphonenumber oracle: build them first.
 installcheck: test-programs
 
@@ -204,7 +223,7 @@ run:
 bench:
 	bash bench/run.sh
 
-.PHONY: installcheck-regress installcheck-isolation installcheck-tap install-shim test-programs check-generated regenerate test run bench
+.PHONY: installcheck-regress installcheck-isolation installcheck-tap installcheck-clock install-shim test-programs check-generated regenerate test run bench
 
 # ---------------------------------------------------------------- shim unit tests and fuzzing
 

@@ -8,7 +8,7 @@ VAPI_POOL_PACKAGES=(
 	build-essential g++ pkg-config python3 rsync curl openssl
 	postgresql-15 postgresql-server-dev-15 postgresql-15-cron
 	libh2o-evloop-dev libjansson-dev libcurl4-openssl-dev libssl-dev libpq-dev zlib1g-dev
-	libipc-run-perl
+	libipc-run-perl faketime
 	libphonenumber-dev python3-phonenumbers
 	wrk
 	clang-14 libclang-rt-14-dev

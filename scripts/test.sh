@@ -6,7 +6,8 @@
 #
 # PostgreSQL 15 is Debian 12's: the extension is installed into it and every
 # suite runs (the source checks, the e164 matcher, the shim's unit tests and
-# fuzzing, pg_regress, isolation, TAP).  PostgreSQL 17 is Debian 13's, in a
+# fuzzing, pg_regress, pg_regress again at fixed instants of a faked clock,
+# isolation, TAP).  PostgreSQL 17 is Debian 13's, in a
 # root that scripts/debian13_root.sh builds and caches: pg_regress, isolation
 # and TAP run there, against the Debian 12 builds of vapi-shim and the oracle.
 # PG_MAJORS=15 make test runs one.
@@ -113,6 +114,7 @@ if with_major 15; then
 	run_suite 15 shim-unit shim-unit-tests "$workdir" "${make15[@]}"
 	run_suite 15 fuzz fuzz-smoke "$workdir" "${make15[@]}"
 	run_suite 15 regress installcheck-regress "$workdir" "${make15[@]}"
+	run_suite 15 clock installcheck-clock "$workdir" "${make15[@]}"
 	run_suite 15 isolation installcheck-isolation "$workdir" "${make15[@]}"
 	run_suite 15 tap installcheck-tap "$workdir" "${make15[@]}"
 fi

@@ -848,7 +848,8 @@ detect_dropoff(const char *transcript, int len, const char *ended_reason, bool b
 				}
 				else if (care)
 				{
-					story_care[term] = (story_care[term] || !d->nprocedures) && someone_elses_past(s, w);
+					/* a story's care first in the call ("my brother had his nose done ... chipped") */
+					story_care[term] = others && (story_care[term] || d->nprocedures == 0);
 					add_procedure(d, name);
 					last_mention = i;
 				}
